@@ -1,0 +1,31 @@
+/**
+ * Named errors. Every message says what was expected, what came, and how to fix it.
+ * Only the CLI entry point turns these into exit codes.
+ */
+export class OxiError extends Error {
+  /** A short hint on how to fix the problem, printed under the message by the CLI. */
+  readonly fix?: string;
+  constructor(message: string, options: { fix?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.fix = options.fix;
+  }
+}
+
+export class ConfigError extends OxiError {}
+export class RoadmapError extends OxiError {}
+export class StoreError extends OxiError {}
+export class DaemonError extends OxiError {}
+export class UsageError extends OxiError {}
+export class GitError extends OxiError {}
+export class ForgeError extends OxiError {}
+export class AgentError extends OxiError {
+  /** retryable: rate limits, overload, termination by signal; failed: anything else. */
+  readonly kind: 'retryable' | 'failed';
+  constructor(message: string, kind: 'retryable' | 'failed', options: { fix?: string; cause?: unknown } = {}) {
+    super(message, options);
+    this.kind = kind;
+  }
+}
+/** A worker process vanished without leaving a result: the reaper's business. */
+export class WorkerLostError extends OxiError {}

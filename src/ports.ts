@@ -1,0 +1,127 @@
+/**
+ * The ports of ARCHITECTURE §5: what the effect actors in actors/ talk to.
+ * Each has an embedded default (local host, local forge, scripted agent, log notifier)
+ * and may have real implementations (SSH, GitHub, claude/codex).
+ */
+
+/** Result of running a program: argv-form only, never a shell string. */
+export interface ExecResult {
+  exitCode: number;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  cwd?: string;
+  /** The whole environment of the child (already whitelisted by the caller). */
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export interface SpawnDetachedOptions extends ExecOptions {
+  /** stdout of the process goes to this file (NDJSON stream for agents). */
+  stdoutFile: string;
+  stderrFile: string;
+}
+
+export interface HostProbe {
+  cpus: number;
+  load5: number;
+  freeMemMb: number;
+  totalMemMb: number;
+}
+
+/** Host transport: where worktrees live and agents run. */
+export interface HostTransport {
+  readonly name: string;
+  exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Starts a process in its own process group that outlives the engine; returns pid (= pgid). */
+  spawnDetached(argv: readonly string[], options: SpawnDetachedOptions): Promise<{ pid: number }>;
+  isAlive(pid: number): Promise<boolean>;
+  /** Signals the whole process group: TERM, then KILL after graceMs. */
+  killGroup(pid: number, graceMs?: number): Promise<void>;
+  probe(): Promise<HostProbe>;
+  readFile(path: string): Promise<string | undefined>;
+  writeFile(path: string, content: string): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export interface PullRequest {
+  number: number;
+  task: string;
+  branch: string;
+  base: string;
+  title: string;
+  headSha: string;
+  state: 'open' | 'merged' | 'closed';
+  checks: 'pending' | 'success' | 'failure';
+  checksSha?: string;
+  mergeSha?: string;
+  url?: string;
+}
+
+export interface OpenPrInput {
+  task: string;
+  branch: string;
+  base: string;
+  title: string;
+  body: string;
+  headSha: string;
+}
+
+export interface MergeResult {
+  /** merged: this call merged it; already_merged: it was merged before (by anyone). */
+  outcome: 'merged' | 'already_merged' | 'head_moved' | 'conflict' | 'closed';
+  mergeSha?: string;
+  detail?: string;
+}
+
+export interface ChecksResult {
+  state: 'success' | 'failure';
+  sha: string;
+  log: string;
+}
+
+/** Forge: pull requests, checks, merge. Every operation is idempotent and reconciles first. */
+export interface Forge {
+  readonly kind: string;
+  /** Returns the branch's existing PR (open or merged) if there is one, else opens it. */
+  openPr(input: OpenPrInput): Promise<PullRequest & { adopted: boolean }>;
+  getPr(number: number): Promise<PullRequest | undefined>;
+  findPrForBranch(branch: string): Promise<PullRequest | undefined>;
+  listOpenPrs(): Promise<Array<PullRequest & { files: string[] }>>;
+  /** Checks for the PR's head; `worktree` is where the local forge runs the adapter's command. */
+  runChecks(pr: PullRequest, worktree: string): Promise<ChecksResult>;
+  /** Squash merge guarded by the head sha; a PR already merged is a no-op success. */
+  merge(pr: PullRequest, expectedHeadSha: string, message: string): Promise<MergeResult>;
+  comment(prNumber: number, body: string): Promise<void>;
+  deleteBranch(branch: string): Promise<void>;
+}
+
+export type AgentRole = 'planner' | 'worker' | 'critic';
+
+export interface AgentUsage {
+  costUsd: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  turns?: number;
+}
+
+/** What an agent session ended with. */
+export interface AgentOutcome {
+  ok: boolean;
+  /** retryable (rate limit, overload, SIGTERM) or failed. */
+  errorKind?: 'retryable' | 'failed';
+  error?: string;
+  /** The final text (planner: plan JSON; critic: verdict JSON; worker: summary). */
+  text: string;
+  usage: AgentUsage;
+  sessionId?: string;
+  backend: string;
+  model?: string;
+}
+
+export interface Notifier {
+  notify(message: { kind: string; title: string; body?: string; severity?: 'info' | 'warn' | 'error' }): Promise<void>;
+}

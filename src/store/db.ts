@@ -1,0 +1,59 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { StoreError } from '../errors.js';
+import { migrations } from './migrations.js';
+
+export type Db = Database.Database;
+
+export interface OpenDbOptions {
+  /** FULL by default: better-sqlite3's WAL default (NORMAL) can lose the last acknowledged transitions on power loss. */
+  synchronous?: 'FULL' | 'NORMAL' | 'OFF';
+  busyTimeoutMs?: number;
+  readonly?: boolean;
+}
+
+/** Opens (and migrates) the oxi database: WAL, synchronous=FULL, busy timeout ≥ 5 s. */
+export function openDb(file: string, options: OpenDbOptions = {}): Db {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  let db: Db;
+  try {
+    db = new Database(file, { readonly: options.readonly ?? false });
+  } catch (cause) {
+    throw new StoreError(`Could not open the database at ${file}: ${(cause as Error).message}`, {
+      fix: 'Check that the directory exists and is writable, or pass another path with --db.',
+      cause,
+    });
+  }
+  db.pragma(`busy_timeout = ${Math.max(5000, options.busyTimeoutMs ?? 5000)}`);
+  if (!options.readonly) {
+    db.pragma('journal_mode = WAL');
+    migrate(db);
+  }
+  db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+/** Applies pending migrations in one IMMEDIATE transaction each. */
+export function migrate(db: Db): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new StoreError(
+      `The database schema is version ${current}, newer than this oxi knows (${migrations.length}).`,
+      { fix: 'Upgrade oxi, or point --db at a database made by this version.' },
+    );
+  }
+  for (let v = current; v < migrations.length; v++) {
+    immediate(db, () => {
+      db.exec(migrations[v]);
+      db.pragma(`user_version = ${v + 1}`);
+    });
+  }
+  return migrations.length - current;
+}
+
+/** Runs fn inside BEGIN IMMEDIATE (takes the write lock up front: the right mode for read-modify-write). */
+export function immediate<T>(db: Db, fn: () => T): T {
+  return db.transaction(fn).immediate();
+}

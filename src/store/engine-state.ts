@@ -1,0 +1,21 @@
+import type { Db } from './db.js';
+
+export interface KillswitchRow {
+  killed: boolean;
+  hard: boolean;
+  reason: string | null;
+  by: string | null;
+  at: number | null;
+}
+
+export function readKillswitch(db: Db): KillswitchRow {
+  const row = db.prepare('SELECT killed, hard, reason, by, at FROM engine_state WHERE id=1').get() as
+    | { killed: number; hard: number; reason: string | null; by: string | null; at: number | null }
+    | undefined;
+  if (!row) return { killed: false, hard: false, reason: null, by: null, at: null };
+  return { killed: !!row.killed, hard: !!row.hard, reason: row.reason, by: row.by, at: row.at };
+}
+
+export function writeKillswitch(db: Db, k: KillswitchRow): void {
+  db.prepare('UPDATE engine_state SET killed=?, hard=?, reason=?, by=?, at=? WHERE id=1').run(k.killed ? 1 : 0, k.hard ? 1 : 0, k.reason, k.by, k.at);
+}

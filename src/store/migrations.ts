@@ -1,0 +1,89 @@
+/**
+ * Append-only, numbered migrations. Never edit a released entry: add a new one.
+ * `user_version` records how many have been applied.
+ */
+export const migrations: readonly string[] = [
+  // 1: the core schema
+  `
+  CREATE TABLE tasks (
+    id               TEXT PRIMARY KEY,          -- roadmap T-id, or a generated id
+    repo             TEXT NOT NULL,
+    tier             INTEGER NOT NULL,
+    title            TEXT NOT NULL,
+    description      TEXT NOT NULL DEFAULT '',
+    status           TEXT NOT NULL,
+    plan             TEXT,                      -- JSON: { files_touched, tests, dependencies, risk, summary }
+    attempt          INTEGER NOT NULL DEFAULT 0,
+    branch           TEXT,
+    worktree         TEXT,
+    host             TEXT,
+    worker_pid       INTEGER,
+    pr               INTEGER,
+    cost_usd         REAL NOT NULL DEFAULT 0,
+    reason           TEXT,                      -- why it was abandoned / deferred / rejected last
+    roadmap_state    TEXT NOT NULL DEFAULT 'present', -- present | missing (disappeared from the roadmap)
+    seq              INTEGER NOT NULL,          -- roadmap order within the file
+    last_progress_at INTEGER NOT NULL,          -- never null: every status change stamps it
+    last_deferred_at INTEGER,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL
+  );
+  CREATE INDEX tasks_status ON tasks(status);
+
+  CREATE TABLE event (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      INTEGER NOT NULL,
+    actor   TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    task    TEXT,
+    payload TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX event_task ON event(task, id);
+  CREATE INDEX event_kind_at ON event(kind, at);
+
+  CREATE TABLE actor_snapshot (
+    actor      TEXT PRIMARY KEY,                -- e.g. engine, engineState, host:local, task:T0-1
+    machine    TEXT NOT NULL,
+    status     TEXT NOT NULL,                   -- xstate snapshot status: active | done | error
+    value      TEXT NOT NULL,                   -- JSON state value
+    snapshot   TEXT NOT NULL,                   -- JSON persisted snapshot
+    seq        INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE engine_state (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    killed   INTEGER NOT NULL DEFAULT 0,
+    hard     INTEGER NOT NULL DEFAULT 0,
+    reason   TEXT,
+    by       TEXT,
+    at       INTEGER
+  );
+  INSERT INTO engine_state (id, killed) VALUES (1, 0);
+
+  CREATE TABLE pull_request (
+    number      INTEGER PRIMARY KEY AUTOINCREMENT,
+    task        TEXT NOT NULL,
+    branch      TEXT NOT NULL,
+    base        TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    body        TEXT NOT NULL DEFAULT '',
+    head_sha    TEXT NOT NULL,
+    state       TEXT NOT NULL,                  -- open | merged | closed
+    checks      TEXT NOT NULL DEFAULT 'pending',-- pending | success | failure
+    checks_sha  TEXT,
+    checks_log  TEXT,
+    merge_sha   TEXT,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX pull_request_open_branch ON pull_request(branch) WHERE state = 'open';
+
+  CREATE TABLE pull_request_comment (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    pr      INTEGER NOT NULL REFERENCES pull_request(number),
+    at      INTEGER NOT NULL,
+    body    TEXT NOT NULL
+  );
+  `,
+];
