@@ -1,0 +1,13 @@
+export { engineMachine, type EngineInput, type EngineContext, type ChildSpec } from './engine.js';
+export { engineStateMachine, type EngineStateInput } from './engine-state.js';
+export { taskMachine, SLOT_STATES, PR_STATES, TERMINAL_STATES, type TaskContext, type TaskInput, type TaskPolicy } from './task.js';
+export { hostMachine, type HostInput } from './host.js';
+export { seederMachine } from './seeder.js';
+export { reaperMachine } from './reaper.js';
+export { prWatcherMachine } from './pr-watcher.js';
+export { deadmanMachine } from './deadman.js';
+export { oauthWatchMachine } from './oauth-watch.js';
+export { killListener, ENGINE_STATE_ID, type KillEvent } from './kill.js';
+export { restorable } from './restorable.js';
+export { nowOf, backoffMs } from './time.js';
+export * from './effects.js';

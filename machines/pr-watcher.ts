@@ -1,0 +1,51 @@
+import { assign, enqueueActions, setup, type AnyActorRef } from 'xstate';
+import { effectPlaceholders } from './effects.js';
+import { killListener, type KillEvent } from './kill.js';
+
+export interface PrWatcherInput {
+  intervalMs: number;
+}
+
+export type PrWatcherEvent = KillEvent | { type: 'prWatcher.scan' };
+
+/**
+ * Reconciles PR state from the forge into the task actors. The one actor that keeps
+ * working while the engine is killed — read-only: it observes and records, it tells no task.
+ */
+export const prWatcherMachine = setup({
+  types: { context: {} as PrWatcherInput & { readOnly: boolean }, input: {} as PrWatcherInput, events: {} as PrWatcherEvent },
+  actors: { prScan: effectPlaceholders.prScan, killListener },
+  delays: { interval: ({ context }) => context.intervalMs },
+}).createMachine({
+  id: 'prWatcher',
+  context: ({ input }) => ({ ...input, readOnly: false }),
+  invoke: { id: 'kill', src: 'killListener' },
+  on: {
+    'engine.killed': { actions: assign({ readOnly: true }) },
+    'engine.resumed': { actions: assign({ readOnly: false }) },
+  },
+  initial: 'idle',
+  states: {
+    idle: { after: { interval: 'scanning' }, on: { 'prWatcher.scan': 'scanning' } },
+    scanning: {
+      invoke: {
+        id: 'prScan',
+        src: 'prScan',
+        input: ({ context }) => ({ readOnly: context.readOnly }),
+        onDone: {
+          target: 'idle',
+          actions: enqueueActions(({ enqueue, event, context, system }) => {
+            if (context.readOnly) return;
+            for (const e of event.output.events) {
+              const ref = system.get(`task:${e.taskId}`) as AnyActorRef | undefined;
+              if (!ref) continue;
+              const ledger = e.type === 'pr.merged' ? [{ kind: 'auto_merge.noop_already_merged', payload: { detail: e.detail ?? null } }] : undefined;
+              enqueue.sendTo(ref, { type: e.type, detail: e.detail, ledger });
+            }
+          }),
+        },
+        onError: 'idle',
+      },
+    },
+  },
+});

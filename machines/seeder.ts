@@ -1,0 +1,41 @@
+import { sendParent, setup } from 'xstate';
+import { effectPlaceholders } from './effects.js';
+import { killListener, type KillEvent } from './kill.js';
+
+export interface SeederInput {
+  intervalMs: number;
+}
+
+export type SeederEvent = KillEvent | { type: 'seeder.poke' };
+
+/** Ingests the roadmap and keeps the queue filled in tier order; asks the engine to spawn tasks. */
+export const seederMachine = setup({
+  types: { context: {} as SeederInput & { lastError: string | null }, input: {} as SeederInput, events: {} as SeederEvent },
+  actors: { seedRoadmap: effectPlaceholders.seedRoadmap, killListener },
+  delays: { interval: ({ context }) => context.intervalMs },
+}).createMachine({
+  id: 'seeder',
+  context: ({ input }) => ({ ...input, lastError: null }),
+  invoke: { id: 'kill', src: 'killListener' },
+  initial: 'live',
+  states: {
+    live: {
+      initial: 'seeding',
+      on: { 'engine.killed': 'held' },
+      states: {
+        seeding: {
+          invoke: {
+            id: 'seedRoadmap',
+            src: 'seedRoadmap',
+            input: {},
+            onDone: { target: 'idle', actions: sendParent(({ event }) => ({ type: 'tasks.spawn' as const, tasks: event.output.spawn })) },
+            onError: { target: 'idle', actions: ({ event }) => void event },
+          },
+        },
+        idle: { after: { interval: 'seeding' }, on: { 'seeder.poke': 'seeding' } },
+      },
+    },
+    // Resuming always seeds afresh: nothing of a seeding pass is worth resuming half-way.
+    held: { on: { 'engine.resumed': 'live' } },
+  },
+});
