@@ -1,0 +1,31 @@
+/**
+ * Where the compiled scripted-agent worker lives, and the argv that starts it.
+ * The worker always runs as compiled JS (Node 20 cannot run .ts): `npm run build` (also `pretest`) emits it to
+ * dist/actors/scripted-agent/worker.js.
+ */
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Absolute path of dist/actors/scripted-agent/worker.js, whether this module runs from source or from dist. */
+export function workerScriptPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // Why: from dist the worker sits next to this module; from source (vitest, jiti) it is under <root>/dist.
+  const fromDist = basename(dirname(dirname(here))) === 'dist';
+  return fromDist ? join(here, 'worker.js') : join(here, '..', '..', 'dist', 'actors', 'scripted-agent', 'worker.js');
+}
+
+export interface WorkerArgvOptions {
+  task: string;
+  script: string;
+  cwd: string;
+  attempt?: number;
+  /** The node binary; defaults to the one running oxi. */
+  node?: string;
+}
+
+/** argv for HostTransport.spawnDetached: `node <worker.js> --task … --script … --cwd … [--attempt N]`. */
+export function scriptedWorkerArgv(options: WorkerArgvOptions): string[] {
+  const argv = [options.node ?? process.execPath, workerScriptPath(), '--task', options.task, '--script', options.script, '--cwd', options.cwd];
+  if (options.attempt !== undefined) argv.push('--attempt', String(options.attempt));
+  return argv;
+}
