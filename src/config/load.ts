@@ -1,0 +1,154 @@
+/**
+ * The thin reader around validateConfig: find the adapter file, load it (JSON.parse for .json,
+ * jiti for TypeScript/JavaScript), validate. Every failure is a ConfigError naming the file.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { extname, join, resolve } from 'node:path';
+import { createJiti } from 'jiti';
+import { ConfigError } from '../errors.js';
+import type { Adapter } from './schema.js';
+import { validateConfig } from './validate.js';
+
+/** Searched in this order, in the given directory only (never its parents). */
+export const CONFIG_FILE_NAMES = ['oxi.config.ts', 'oxi.config.mjs', 'oxi.config.js', 'oxi.config.json'] as const;
+
+const CODE_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
+
+/** The first adapter config file in `cwd`, or undefined. */
+export function findConfig(cwd: string): string | undefined {
+  for (const name of CONFIG_FILE_NAMES) {
+    const path = join(resolve(cwd), name);
+    if (isFile(path)) return path;
+  }
+  return undefined;
+}
+
+/** Finds (or takes `configPath`, relative to `cwd`), loads and validates the adapter. */
+export async function loadAdapter(opts: { configPath?: string; cwd?: string } = {}): Promise<Adapter> {
+  const cwd = resolve(opts.cwd ?? process.cwd());
+  const configPath = opts.configPath === undefined ? findConfig(cwd) : resolve(cwd, opts.configPath);
+  if (configPath === undefined)
+    throw new ConfigError(`No adapter config found in ${cwd} (looked for ${CONFIG_FILE_NAMES.join(', ')})`, {
+      fix: 'Run `oxi init` to create oxi.config.ts here, or pass --config <path>.',
+    });
+  if (!isFile(configPath))
+    throw new ConfigError(`Adapter config ${configPath} does not exist`, {
+      fix: 'Check the --config path, or run `oxi init` to create a config.',
+    });
+  const raw = await readConfigFile(configPath);
+  return validateConfig(raw, { configPath });
+}
+
+/** The raw default export (or parsed JSON) of a config file, not validated. */
+export async function readConfigFile(configPath: string): Promise<unknown> {
+  const ext = extname(configPath);
+  if (ext === '.json') return parseJson(readText(configPath), configPath);
+  if (!CODE_EXTENSIONS.has(ext))
+    throw new ConfigError(`Unsupported adapter config ${configPath}: expected a .ts, .mjs, .js or .json file`, {
+      fix: `Rename it to one of ${CONFIG_FILE_NAMES.join(', ')}.`,
+    });
+
+  const jiti = createJiti(import.meta.url, { interopDefault: true, moduleCache: false });
+  let mod: unknown;
+  try {
+    // Not `{ default: true }`: that is `mod.default ?? mod`, which would validate a module
+    // without a default export as if it were the config.
+    mod = await jiti.import(configPath);
+  } catch (error) {
+    throw new ConfigError(`Failed to load adapter config ${configPath}: ${messageOf(error)}`, {
+      fix: 'The config file is executed when oxi loads it: fix the error it throws (run it with node to see the stack).',
+      cause: error,
+    });
+  }
+  if (typeof mod !== 'object' || mod === null || !('default' in mod))
+    throw new ConfigError(`Adapter config ${configPath} has no default export`, {
+      fix: 'End the file with `export default defineAdapter({ ... })`.',
+    });
+  // The own property: jiti's interop makes `.default` fall back to the module when it is undefined.
+  return Object.getOwnPropertyDescriptor(mod, 'default')?.value;
+}
+
+// ---------------------------------------------------------------- JSON
+
+function parseJson(text: string, path: string): unknown {
+  const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  try {
+    return JSON.parse(source);
+  } catch (error) {
+    const message = messageOf(error);
+    const where = locate(source, message);
+    const short = message
+      .replace(/, ".*" is not valid JSON$/s, '')
+      .replace(/ in JSON at position \d+.*$/s, '')
+      .replace(/ \(line \d+ column \d+\)$/, '');
+    throw new ConfigError(
+      `Invalid JSON in adapter config ${path}${where ? ` at line ${where.line}, column ${where.column}` : ''}: ${short}`,
+      {
+        fix: 'Fix the JSON syntax there (no trailing commas or comments; keys in double quotes), or use oxi.config.ts.',
+        cause: error,
+      },
+    );
+  }
+}
+
+/** 1-based line/column of a JSON.parse error, from its message (V8 wording varies by version). */
+function locate(text: string, message: string): { line: number; column: number } | undefined {
+  const lc = /\(line (\d+) column (\d+)\)/.exec(message);
+  if (lc) return { line: Number(lc[1]), column: Number(lc[2]) };
+  const pos = /at position (\d+)/.exec(message);
+  let offset: number | undefined = pos ? Number(pos[1]) : undefined;
+  if (offset === undefined && /end of JSON input/.test(message)) offset = text.length;
+  // "Unexpected token 'x', ... is not valid JSON" carries no position: the shortest failing
+  // prefix (failing for another reason than ending early) ends at the offending character.
+  if (offset === undefined && failsBeforeEnd(text)) {
+    let [lo, hi] = [0, text.length];
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (failsBeforeEnd(text.slice(0, mid))) hi = mid;
+      else lo = mid + 1;
+    }
+    offset = lo - 1;
+  }
+  if (offset === undefined) return undefined;
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - before.lastIndexOf('\n') };
+}
+
+/** Does parsing `prefix` fail before reaching its end (rather than because the text stops early)? */
+function failsBeforeEnd(prefix: string): boolean {
+  try {
+    JSON.parse(prefix);
+    return false;
+  } catch (error) {
+    const message = messageOf(error);
+    const pos = /at position (\d+)/.exec(message);
+    if (pos) return Number(pos[1]) < prefix.length;
+    return !/end of JSON input/.test(message);
+  }
+}
+
+// ---------------------------------------------------------------- helpers
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Cannot read adapter config ${path}: ${messageOf(error)}`, {
+      fix: 'Check that the file exists and is readable.',
+      cause: error,
+    });
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

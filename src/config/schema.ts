@@ -1,0 +1,389 @@
+/**
+ * The adapter schema: every project-specific value oxi needs, with its default.
+ *
+ * `AdapterInput` is what users write in `oxi.config.ts`; `Adapter` is what the rest of oxi
+ * reads (defaults applied, every local path absolute). The resolution from one to the other is
+ * `validateConfig` (validate.ts). Every field carries a description: docs/adapter.md is
+ * generated from them (describe.ts), so write them for users.
+ */
+import { z } from 'zod';
+
+// ---------------------------------------------------------------- building blocks
+
+/** Slug used in worktree folder names. */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+/** Session tags and host names. */
+export const TAG_PATTERN = /^[a-z0-9-]+$/;
+const ENV_VAR_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Prefixes of well-known secret tokens: pasting one where a variable *name* belongs is an error. */
+const SECRET_PREFIX = /^(gh[pousr]_|github_pat_|xox[abpr]-|sk-)/;
+
+const posInt = () => z.int().min(1);
+const posNumber = () => z.number().positive();
+const ms = (n: number, description: string) => posInt().default(n).describe(description);
+
+/** A local path, resolved relative to the directory holding the config file (`~/` = home). */
+const localPath = () => z.string().min(1);
+
+/** A remote absolute path on an ssh host (never resolved locally). */
+const remotePath = () =>
+  z.string().refine((s) => s.startsWith('/'), { error: 'an absolute path on the remote host (starting with /)' });
+
+/** The *name* of an environment variable: secrets never appear in the config. */
+const envVarName = () =>
+  z
+    .string()
+    .regex(ENV_VAR_PATTERN, { error: 'the name of an environment variable (e.g. GITHUB_TOKEN), not its value', abort: true })
+    .refine((s) => !SECRET_PREFIX.test(s), {
+      error: 'the name of an environment variable, not a secret token (put the token in the environment)',
+    });
+
+/** An object whose fields all have defaults: may be omitted, or given in part. */
+const section = <T extends z.ZodRawShape>(shape: T, description: string) =>
+  z.strictObject(shape).prefault({} as never).describe(description);
+
+/** Refinement: `value` (at `key`) must not exceed `limit` (at `limitPath`). */
+function atMost(ctx: z.RefinementCtx, key: string, value: number, limitPath: string, limit: number): void {
+  if (value > limit) ctx.addIssue({ code: 'custom', path: [key], input: value, message: `a number <= ${limitPath} (${limit})` });
+}
+
+// ---------------------------------------------------------------- repo
+
+const forgeSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('local').describe('No forge: branches are merged locally, no PRs.') }),
+    z.strictObject({
+      kind: z.literal('github').describe('Open PRs on GitHub (or GitHub Enterprise).'),
+      owner: z.string().min(1).describe('Repository owner (user or organisation), e.g. `acme`.'),
+      name: z.string().min(1).describe('Repository name, e.g. `widgets`.'),
+      tokenEnv: envVarName()
+        .default('GITHUB_TOKEN')
+        .describe('Name of the environment variable holding the GitHub token (never the token itself).'),
+      apiUrl: z
+        .url({ protocol: /^https?$/, error: 'an http(s) URL such as https://github.example.com/api/v3' })
+        .optional()
+        .describe('REST API base URL for GitHub Enterprise; omit for github.com.'),
+    }),
+  ])
+  .default({ kind: 'local' })
+  .describe('Where PRs are opened and watched.');
+
+const repoSchema = section(
+  {
+    path: localPath().default('.').describe('The main clone of the repository (relative to the config file).'),
+    mainBranch: z.string().min(1).default('main').describe('Branch that task branches start from and merge into.'),
+    forge: forgeSchema,
+  },
+  'The repository oxi works on.',
+);
+
+// ---------------------------------------------------------------- hosts
+
+const hostName = () =>
+  z
+    .string()
+    .regex(TAG_PATTERN, { error: 'a host name matching /^[a-z0-9-]+$/ (lowercase letters, digits, dashes)' })
+    .describe('Unique host name (`[a-z0-9-]+`).');
+const maxWorkers = () => posInt().default(2).describe('Agents running at once on this host.');
+
+const hostSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    name: hostName(),
+    kind: z.literal('local').describe('Run workers on this machine.'),
+    maxWorkers: maxWorkers(),
+  }),
+  z.strictObject({
+    name: hostName(),
+    kind: z.literal('ssh').describe('Run workers on a remote machine over ssh.'),
+    address: z.string().min(1).describe('Hostname or IP address, e.g. `build-1.internal`.'),
+    port: z.int().min(1).max(65535).default(22).describe('ssh port.'),
+    user: z.string().min(1).describe('ssh user.'),
+    identityFile: localPath().optional().describe('Local private key file (resolved like other local paths).'),
+    knownHosts: localPath().optional().describe('Local known_hosts file to verify the host key against.'),
+    maxWorkers: maxWorkers(),
+    mainClone: remotePath().describe('Absolute path of the repository clone on the remote host.'),
+    worktreesRoot: remotePath().describe('Absolute remote directory under which worktrees are created.'),
+  }),
+]);
+
+const hostsSchema = z
+  .array(hostSchema)
+  .min(1)
+  .superRefine((hosts, ctx) => {
+    const seen = new Map<string, number>();
+    hosts.forEach((h, i) => {
+      const first = seen.get(h.name);
+      if (first === undefined) seen.set(h.name, i);
+      else
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'name'],
+          input: h.name,
+          message: `a unique host name ("${h.name}" is already used by hosts.${first})`,
+        });
+    });
+  })
+  .default([{ name: 'local', kind: 'local', maxWorkers: 2 }])
+  .describe('Machines that run workers. Host names must be unique.');
+
+// ---------------------------------------------------------------- budget, policy, checks
+
+const budgetSchema = z
+  .strictObject({
+    perTaskUsd: posNumber().default(2).describe('Spend cap for one task, in USD.'),
+    dailySoftUsd: posNumber().default(20).describe('Daily spend after which no new task is started.'),
+    dailyHardUsd: posNumber().default(50).describe('Daily spend at which running agents are stopped.'),
+  })
+  .superRefine((b, ctx) => {
+    atMost(ctx, 'dailySoftUsd', b.dailySoftUsd, 'budget.dailyHardUsd', b.dailyHardUsd);
+    atMost(ctx, 'perTaskUsd', b.perTaskUsd, 'budget.dailyHardUsd', b.dailyHardUsd);
+  })
+  .prefault({})
+  .describe('Spending limits (USD).');
+
+const scopePrefixes = (defaults: string[], description: string) =>
+  z
+    .array(
+      z.string().refine((s) => !s.startsWith('/') && !s.split('/').includes('..'), {
+        error: 'a repo-relative path prefix (no leading / and no ..)',
+      }),
+    )
+    .default(defaults)
+    .describe(description);
+
+const policySchema = section(
+  {
+    autoMerge: z.boolean().default(true).describe('Merge a PR once checks and the critic approve.'),
+    dirtyTree: z
+      .enum(['files_touched_only', 'strict', 'permissive'])
+      .default('files_touched_only')
+      .describe('What uncommitted changes in the main clone block: only files the task touches, any, or none.'),
+    maxAttempts: posInt().default(3).describe('Dispatch attempts (failures, reaps) before a task is abandoned.'),
+    maxFixAttempts: z.int().min(0).default(2).describe('Critic/check rejections answered by a fix attempt.'),
+    scope: section(
+      {
+        allowed: scopePrefixes([''], 'Path prefixes agents may change (`""` = everything).'),
+        blocked: scopePrefixes(['.env', 'secrets/'], 'Path prefixes agents must never change; such a diff is rejected.'),
+        sensitive: scopePrefixes(['.github/'], 'Path prefixes whose changes are never auto-merged.'),
+      },
+      'Which paths agents may change (repo-relative prefixes).',
+    ),
+    onClosedPr: z
+      .enum(['abandon', 'replan'])
+      .default('abandon')
+      .describe('What to do when a human closes a task PR without merging.'),
+  },
+  'Merge and retry policy.',
+);
+
+const checksSchema = section(
+  {
+    command: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(['npm', 'test'])
+      .describe('Check command as an argv array (no shell), run in the worktree.'),
+    timeoutMs: ms(600_000, 'Check command timeout.'),
+  },
+  'The checks a change must pass before review.',
+);
+
+// ---------------------------------------------------------------- agents
+
+const backend = z
+  .enum(['scripted', 'claude', 'codex'])
+  .describe('Agent backend: `scripted` replays a script (tests, demos), `claude` / `codex` run those CLIs.');
+const model = () => z.string().min(1).optional().describe('Model name passed to the backend; omit for its default.');
+
+const route = (description: string) =>
+  z
+    .strictObject({
+      backend,
+      model: model(),
+      fallbacks: z
+        .array(z.strictObject({ backend, model: model() }))
+        .default([])
+        .describe('Routes tried in order when the backend is unavailable (rate limits, outages).'),
+    })
+    .prefault({ backend: 'scripted' })
+    .describe(description);
+
+const agentsSchema = section(
+  {
+    planner: route('Agent that turns a roadmap item into a plan.'),
+    worker: route('Agent that writes the change.'),
+    critic: route('Agent that reviews the change.'),
+    scripted: section(
+      { script: localPath().optional().describe("Path to the scripted agent's script JSON.") },
+      'Settings of the `scripted` backend.',
+    ),
+    env: section(
+      {
+        allow: z
+          .array(envVarName())
+          .default(['PATH', 'HOME', 'LANG', 'LC_ALL', 'TERM', 'TMPDIR', 'USER'])
+          .describe('Environment variables passed through to agent subprocesses; all others are dropped.'),
+        set: z
+          .record(envVarName(), z.string())
+          .default({})
+          .describe('Extra environment variables set for agent subprocesses.'),
+      },
+      'Whitelisted environment for agent subprocesses.',
+    ),
+    timeouts: section(
+      {
+        wallMinutes: posNumber().default(60).describe('Hard wall-clock limit of one agent run.'),
+        stallMinutes: posNumber().default(10).describe('An agent silent for this long is stopped.'),
+      },
+      'Agent run limits.',
+    ),
+    maxTurns: posInt().default(50).describe('Maximum turns of one agent run.'),
+  },
+  'Which agents run, and how.',
+);
+
+// ---------------------------------------------------------------- notifications, memory, engine
+
+const notificationSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('log').describe('Write to the oxi log.') }),
+  z.strictObject({ kind: z.literal('stderr').describe('Print to stderr.') }),
+  z.strictObject({
+    kind: z.literal('slack').describe('Post to a Slack incoming webhook.'),
+    webhookEnv: envVarName().describe('Name of the environment variable holding the Slack webhook URL.'),
+  }),
+  z.strictObject({
+    kind: z.literal('webhook').describe('POST JSON to a URL.'),
+    urlEnv: envVarName().describe('Name of the environment variable holding the webhook URL.'),
+  }),
+]);
+
+const memorySchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('none').describe('No memory between tasks.') }),
+    z.strictObject({
+      kind: z.literal('file').describe('Notes kept as files.'),
+      dir: localPath().describe('Directory holding the notes.'),
+    }),
+  ])
+  .default({ kind: 'none' })
+  .describe('Where agents keep notes between tasks.');
+
+const engineSchema = z
+  .strictObject({
+    maxLiveTasks: posInt().default(20).describe('Task actors alive at once.'),
+    seedIntervalMs: ms(30_000, 'How often the roadmap is re-read for new tasks.'),
+    reaperIntervalMs: ms(30_000, 'How often the reaper looks for stalled or dead workers.'),
+    prWatchIntervalMs: ms(30_000, 'How often open PRs are polled.'),
+    hostProbeIntervalMs: ms(60_000, 'How often hosts are probed for health.'),
+    stallMs: ms(600_000, 'Reaper: no progress for this long → probe the worker.'),
+    deadmanMs: ms(1_800_000, 'Reaper: no progress for this long → the worker is declared lost.'),
+    backoffBaseMs: ms(30_000, 'First retry delay; doubles per attempt.'),
+    backoffMaxMs: ms(1_800_000, 'Largest retry delay.'),
+    drainTimeoutMs: ms(30_000, 'On shutdown, how long running work may take to reach a safe point.'),
+    restartIntensity: section(
+      {
+        maxRestarts: posInt().default(5).describe('Restarts allowed within `periodMs` before giving up.'),
+        periodMs: ms(60_000, 'Window over which restarts are counted.'),
+      },
+      'Supervisor restart intensity.',
+    ),
+    dashboard: section(
+      {
+        port: z.int().min(0).max(65535).default(8765).describe('Dashboard port (`0` picks a free port).'),
+        bind: z.string().min(1).default('127.0.0.1').describe('Address the dashboard listens on.'),
+        tokenEnv: envVarName()
+          .optional()
+          .describe('Name of the environment variable holding the dashboard access token; omit for no token.'),
+      },
+      'The web dashboard.',
+    ),
+  })
+  .superRefine((e, ctx) => atMost(ctx, 'backoffBaseMs', e.backoffBaseMs, 'engine.backoffMaxMs', e.backoffMaxMs))
+  .prefault({})
+  .describe('Engine timing and limits.');
+
+// ---------------------------------------------------------------- the adapter
+
+export const adapterSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(NAME_PATTERN, {
+        error: 'a name matching /^[a-z0-9][a-z0-9-]*$/ (lowercase letters, digits, dashes; used in folder names)',
+      })
+      .describe('Project name (`[a-z0-9][a-z0-9-]*`), used in worktree folder names.'),
+    repo: repoSchema,
+    roadmap: localPath().default('ROADMAP.md').describe('The roadmap file (relative to the config file).'),
+    branches: section(
+      {
+        prefix: z
+          .string()
+          .regex(/^[A-Za-z0-9._/-]*$/, { error: 'a branch-name prefix (letters, digits, . _ / -)', abort: true })
+          .refine((s) => !s.includes('..') && !s.startsWith('/'), { error: 'a branch-name prefix without .. or a leading /' })
+          .default('oxi/')
+          .describe('Task branch = prefix + task id lowercased.'),
+      },
+      'Task branch naming.',
+    ),
+    sessionTag: z
+      .string()
+      .regex(TAG_PATTERN, { error: 'a tag matching /^[a-z0-9-]+$/ (lowercase letters, digits, dashes)' })
+      .default('default')
+      .describe('Two engines with different tags never collide (`[a-z0-9-]+`).'),
+    paths: section(
+      {
+        stateDir: localPath().default('.oxi').describe('Directory for oxi state (relative to the config file).'),
+        db: localPath().optional().meta({ description: 'The SQLite database.', defaultText: '<stateDir>/oxi.db' }),
+        logs: localPath().optional().meta({ description: 'Log directory.', defaultText: '<stateDir>/logs' }),
+        worktreesRoot: localPath()
+          .optional()
+          .meta({ description: 'Directory holding local worktrees.', defaultText: '<stateDir>/worktrees' }),
+      },
+      'Where oxi keeps its own files. Relative paths are resolved against the config file.',
+    ),
+    hosts: hostsSchema,
+    planTier: section(
+      {
+        name: z.string().min(1).default('default').describe('Name of the agent plan tier (for reports).'),
+        maxWorkers: posInt().default(4).describe('Agents running at once across all hosts (the plan’s limit).'),
+      },
+      'The agent subscription tier.',
+    ),
+    budget: budgetSchema,
+    policy: policySchema,
+    checks: checksSchema,
+    agents: agentsSchema,
+    notifications: z
+      .array(notificationSchema)
+      .default([{ kind: 'log' }])
+      .describe('Where events (merged, abandoned, budget reached…) are sent.'),
+    memory: memorySchema,
+    engine: engineSchema,
+  })
+  .describe('The oxi adapter.');
+
+// ---------------------------------------------------------------- types
+
+/** What users write in `oxi.config.ts` (every field but `name` optional). */
+export type AdapterInput = z.input<typeof adapterSchema>;
+
+/** The schema's output: defaults applied, paths not yet resolved. */
+export type ParsedAdapter = z.output<typeof adapterSchema>;
+
+/** Resolved local paths: all absolute, `db`/`logs`/`worktreesRoot` defaulted under `stateDir`. */
+export interface AdapterPaths {
+  stateDir: string;
+  db: string;
+  logs: string;
+  worktreesRoot: string;
+}
+
+/** The fully resolved adapter: defaults applied, every local path absolute. */
+export type Adapter = Omit<ParsedAdapter, 'paths'> & { paths: AdapterPaths };
+
+export type HostConfig = Adapter['hosts'][number];
+export type SshHostConfig = Extract<HostConfig, { kind: 'ssh' }>;
+export type ForgeConfig = Adapter['repo']['forge'];
+export type AgentRoute = Adapter['agents']['planner'];
+export type NotificationConfig = Adapter['notifications'][number];
+export type MemoryConfig = Adapter['memory'];
