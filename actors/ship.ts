@@ -1,0 +1,101 @@
+/**
+ * Ship recovery: after a worker exits, commit what it left uncommitted in its worktree — or, when the tree
+ * holds files nobody declared, commit nothing and say so in the ledger. Re-running it on a clean tree is a no-op.
+ */
+import { GitError } from '../src/errors.js';
+import { commitPaths, commitsAhead, git, headSha, worktreeStatus } from './git.js';
+
+export type ShipPolicy = 'files_touched_only' | 'strict' | 'permissive';
+
+export interface ShipInput {
+  worktree: string;
+  /** The branch the task's branch is measured against (e.g. main). */
+  base: string;
+  /** The branch the worktree must have checked out. */
+  branch: string;
+  /** Default files_touched_only. */
+  policy?: ShipPolicy;
+  /** From the plan: repo-relative files, or folders ending in "/". */
+  filesTouched: readonly string[];
+  taskId: string;
+  attempt: number;
+}
+
+export interface ShipLedgerEntry {
+  kind: string;
+  payload: Record<string, unknown>;
+}
+
+export interface ShipResult {
+  headSha: string;
+  /** Paths committed by this call (empty when it committed nothing). */
+  committed: string[];
+  ledger: ShipLedgerEntry[];
+  /** True when the branch has no commit ahead of base after this call. */
+  empty: boolean;
+}
+
+/** oxi's own files in a worktree; never part of a task's change. */
+const OXI_DIR = '.oxi/';
+
+function normalize(p: string): string {
+  return p.replace(/^(\.\/)+/, '');
+}
+
+/** A path is declared if it equals an entry of filesTouched, or lies under an entry that ends with "/". */
+export function declared(path: string, filesTouched: readonly string[]): boolean {
+  return filesTouched.map(normalize).some((f) => f === path || (f.endsWith('/') && path.startsWith(f)));
+}
+
+export async function ship(input: ShipInput): Promise<ShipResult> {
+  const { worktree, base, branch, taskId, attempt } = input;
+  const policy = input.policy ?? 'files_touched_only';
+  // Committing onto whatever the agent switched to would put the work on the wrong branch.
+  const current = await git(worktree, ['symbolic-ref', '--quiet', 'HEAD'], { ok: [0, 1] });
+  if (current !== `refs/heads/${branch}`) {
+    throw new GitError(
+      `Expected the worktree ${worktree} to have branch ${branch} checked out; it has ${current ? current.replace('refs/heads/', '') : 'a detached HEAD'}.`,
+      { fix: `Check out ${branch} there (git -C ${worktree} checkout ${branch}) after saving any work, then ship again.` },
+    );
+  }
+
+  const status = await worktreeStatus(worktree);
+  const ours = (paths: string[]) => paths.filter((p) => !p.startsWith(OXI_DIR));
+  const tracked = [...new Set([...ours(status.staged), ...ours(status.modified)])];
+  const untracked = ours(status.untracked);
+  const dirty = [...new Set([...tracked, ...untracked])].sort();
+  const ledger: ShipLedgerEntry[] = [];
+  let toCommit: string[] = [];
+
+  if (dirty.length > 0) {
+    if (policy === 'strict') {
+      ledger.push({ kind: 'ship_recovery.refused_dirty_tree', payload: { paths: dirty, attempt } });
+    } else if (policy === 'permissive') {
+      toCommit = dirty;
+    } else {
+      const stray = untracked.filter((p) => !declared(p, input.filesTouched)).sort();
+      if (stray.length > 0) {
+        ledger.push({ kind: 'ship_recovery.skipped_dirty_tree', payload: { paths: stray, attempt } });
+      } else {
+        toCommit = dirty;
+      }
+    }
+  }
+
+  let committed: string[] = [];
+  if (toCommit.length > 0) {
+    const message = `${taskId}: commit the work the worker left uncommitted (attempt ${attempt})\n\nOxi-Task: ${taskId}\n`;
+    const sha = await commitPaths(worktree, toCommit, message);
+    if (sha) {
+      committed = toCommit;
+      ledger.push({ kind: 'ship_recovery.committed', payload: { paths: committed, sha, attempt } });
+    }
+  }
+
+  return {
+    headSha: await headSha(worktree),
+    committed,
+    ledger,
+    empty: (await commitsAhead(worktree, base)) === 0,
+  };
+}
