@@ -9,5 +9,5 @@ export { deadmanMachine } from './deadman.js';
 export { oauthWatchMachine } from './oauth-watch.js';
 export { killListener, ENGINE_STATE_ID, type KillEvent } from './kill.js';
 export { restorable } from './restorable.js';
-export { nowOf, backoffMs } from './time.js';
+export { nowOf, backoffMs, hasClock } from './time.js';
 export * from './effects.js';

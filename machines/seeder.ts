@@ -1,4 +1,4 @@
-import { sendParent, setup } from 'xstate';
+import { enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { effectPlaceholders } from './effects.js';
 import { killListener, type KillEvent } from './kill.js';
 
@@ -28,7 +28,13 @@ export const seederMachine = setup({
             id: 'seedRoadmap',
             src: 'seedRoadmap',
             input: {},
-            onDone: { target: 'idle', actions: sendParent(({ event }) => ({ type: 'tasks.spawn' as const, tasks: event.output.spawn })) },
+            onDone: {
+              target: 'idle',
+              actions: enqueueActions(({ enqueue, event, system }) => {
+                const engine = system.get('engine') as AnyActorRef | undefined;
+                if (engine && event.output.spawn.length) enqueue.sendTo(engine, { type: 'tasks.spawn', tasks: event.output.spawn });
+              }),
+            },
             onError: { target: 'idle', actions: ({ event }) => void event },
           },
         },

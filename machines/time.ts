@@ -5,13 +5,16 @@ type AnyActorSystem = ActorSystem<any>;
 /**
  * Time for machines, read from the clock the actor system was created with
  * (`createActor(m, { clock })`), so a simulated clock drives both `after` delays and stamps.
+ * A system without `clock.now` (xstate/graph's traversal scope) reads 0; the runtime refuses
+ * to start without one (see hasClock).
  */
 export function nowOf(system: AnyActorSystem): number {
   const clock = (system as unknown as { _clock?: { now?: () => number } })._clock;
-  if (!clock?.now) {
-    throw new Error('The actor system has no clock with now(): create the root actor with { clock } from src/clock.ts.');
-  }
-  return clock.now();
+  return clock?.now ? clock.now() : 0;
+}
+
+export function hasClock(system: AnyActorSystem): boolean {
+  return typeof (system as unknown as { _clock?: { now?: unknown } })._clock?.now === 'function';
 }
 
 /** Exponential backoff: base · 2^(attempt-1), capped. */

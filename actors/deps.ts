@@ -1,0 +1,51 @@
+import type { Clock } from '../src/clock.js';
+import type { Adapter } from '../src/config/schema.js';
+import type { AgentPort } from '../src/agents/port.js';
+import type { Forge, HostTransport, Notifier } from '../src/ports.js';
+import type { DispatchPool } from '../src/runtime/pool.js';
+import type { Db } from '../src/store/db.js';
+
+/** Everything the effects touch. Built once by the runtime; tests build their own. */
+export interface EffectDeps {
+  db: Db;
+  clock: Clock;
+  adapter: Adapter;
+  pool: DispatchPool;
+  forge: Forge;
+  hosts: Map<string, HostTransport>;
+  agents: AgentPort;
+  notifier: Notifier;
+  /** How stopped workers are treated: soft kill leaves them to finish their turn. */
+  workerStopMode: () => 'detach' | 'terminate';
+  /** Work that must finish before the engine stops (process-group kills). */
+  track?: (p: Promise<unknown>) => void;
+  /** Poll period of worker watching (ms). */
+  watchIntervalMs?: number;
+}
+
+export function hostOf(deps: EffectDeps, name: string): HostTransport {
+  const host = deps.hosts.get(name);
+  if (!host) throw new Error(`Host "${name}" is not configured: expected one of ${[...deps.hosts.keys()].join(', ')}. Add it to hosts in the adapter.`);
+  return host;
+}
+
+/** Where a task's worktree lives: per project and session tag, never a constant in core. */
+export function worktreePath(adapter: Adapter, taskId: string): string {
+  return `${adapter.paths.worktreesRoot}/${adapter.name}-${adapter.sessionTag}/${taskId}`;
+}
+
+export function branchName(adapter: Adapter, taskId: string): string {
+  return `${adapter.branches.prefix}${taskId.toLowerCase()}`;
+}
+
+/** Sleeps on the injected clock, so simulated time drives polling too. */
+export function clockSleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const handle = clock.setTimeout(() => resolve(), ms);
+    signal?.addEventListener('abort', () => {
+      clock.clearTimeout(handle);
+      resolve();
+    }, { once: true });
+  });
+}

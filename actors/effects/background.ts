@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import type { CredentialsOutput, DeadmanOutput, LedgerNote, ProbeOutput, PrScanOutput, ReapOutput, SeedOutput, TaskBoot } from '../../machines/effects.js';
+import { PR_STATES } from '../../machines/task.js';
+import { RoadmapError } from '../../src/errors.js';
+import { parseRoadmap } from '../../src/roadmap/parse.js';
+import { loadSnapshot } from '../../src/store/snapshots.js';
+import { countLive, ingestItems, listTasks, markMissing, nextQueued } from '../../src/store/tasks.js';
+import { clockSleep, hostOf, type EffectDeps } from '../deps.js';
+
+/** Waits until an absolute deadline on the injected clock (restored waits keep their deadline). */
+export async function sleepUntil(deps: EffectDeps, input: { until: number }, signal: AbortSignal): Promise<{ at: number }> {
+  const ms = input.until - deps.clock.now();
+  if (ms > 0) await clockSleep(deps.clock, ms, signal);
+  return { at: deps.clock.now() };
+}
+
+/** RAM one agent session needs; the envelope is min(ram, cpus − load5, plan tier, host ceiling). */
+const MB_PER_WORKER = 1536;
+
+export async function probeHost(deps: EffectDeps, input: { host: string }): Promise<ProbeOutput> {
+  const host = hostOf(deps, input.host);
+  const cfg = deps.adapter.hosts.find((h) => h.name === input.host);
+  const p = await host.probe();
+  const ram = Math.floor(p.freeMemMb / MB_PER_WORKER);
+  const cpu = Math.max(1, Math.floor(p.cpus - p.load5));
+  const capacity = Math.max(0, Math.min(ram, cpu, deps.adapter.planTier.maxWorkers, cfg?.maxWorkers ?? 1));
+  deps.pool.setCapacity(input.host, capacity);
+  return { capacity, inUse: deps.pool.inUse(input.host) };
+}
+
+/**
+ * Ingests the roadmap (never duplicating a T-id), marks vanished items, and returns the queued
+ * tasks to bring alive, in tier order, up to the live-set cap.
+ */
+export async function seedRoadmap(deps: EffectDeps): Promise<SeedOutput> {
+  const { adapter, db, clock } = deps;
+  let text: string;
+  try {
+    text = readFileSync(adapter.roadmap, 'utf8');
+  } catch (cause) {
+    throw new RoadmapError(`Could not read the roadmap at ${adapter.roadmap}: ${(cause as Error).message}`, {
+      fix: 'Create it, or set `roadmap` in the adapter to the right path.',
+    });
+  }
+  const parsed = parseRoadmap(text);
+  const now = clock.now();
+  const { added } = ingestItems(
+    db,
+    parsed.items.map((item, seq) => ({ id: item.id, repo: adapter.name, tier: item.tier, title: item.title, description: item.description, seq })),
+    now,
+  );
+  const missing = markMissing(db, adapter.name, parsed.items.map((i) => i.id), now);
+  const ledger: LedgerNote[] = [];
+  if (added.length) ledger.push({ kind: 'seeder.ingested', payload: { added } });
+  if (missing.length) ledger.push({ kind: 'seeder.missing', payload: { missing } });
+  const room = adapter.engine.maxLiveTasks - countLive(db);
+  const spawn: TaskBoot[] = nextQueued(db, room).map((t) => ({ id: t.id, title: t.title, description: t.description, tier: t.tier, attempt: t.attempt }));
+  return { spawn, ledger };
+}
+
+/** Boot list: every non-terminal, non-queued task, restored from its own snapshot. */
+export function restoreList(deps: Pick<EffectDeps, 'db'>): TaskBoot[] {
+  return listTasks(deps.db)
+    .filter((t) => !['queued', 'merged', 'abandoned'].includes(t.status))
+    .map((t) => ({ id: t.id, title: t.title, description: t.description, tier: t.tier, attempt: t.attempt, restore: loadSnapshot(deps.db, `task:${t.id}`) }));
+}
+
+/**
+ * Stalled workers (no progress for stallMs, measured from last_progress_at only) whose process
+ * is dead on its host. A live worker is never reaped, nor a task past shipping (it owns a PR).
+ */
+export async function reapScan(deps: EffectDeps): Promise<ReapOutput> {
+  const now = deps.clock.now();
+  const stalled = listTasks(deps.db, { status: 'working' }).filter((t) => now - t.last_progress_at > deps.adapter.engine.stallMs);
+  const reap: ReapOutput['reap'] = [];
+  const ledger: LedgerNote[] = [];
+  for (const t of stalled) {
+    if (t.pr !== null) continue;
+    const alive = t.worker_pid !== null && t.host !== null && (await hostOf(deps, t.host).isAlive(t.worker_pid));
+    if (alive) continue;
+    reap.push({ taskId: t.id, reason: `no progress for ${Math.round((now - t.last_progress_at) / 1000)} s and worker ${t.worker_pid ?? '(none)'} is not running` });
+    ledger.push({ kind: 'reaper.reaped', payload: { task: t.id, pid: t.worker_pid, host: t.host } });
+  }
+  return { reap, ledger };
+}
+
+/**
+ * Reconciles PR state from the forge: merged behind the engine's back (a human, auto-merge),
+ * closed unmerged. Read-only while the engine is killed: observations are recorded, nothing is sent.
+ */
+export function makePrScan() {
+  const seen = new Map<number, string>(); // pr → last state observed, so each observation is logged once
+  return async function prScan(deps: EffectDeps, input: { readOnly: boolean }): Promise<PrScanOutput> {
+    const events: PrScanOutput['events'] = [];
+    const ledger: LedgerNote[] = [];
+    const watched = new Set<string>([...PR_STATES, 'awaiting_human', 'held']);
+    for (const t of listTasks(deps.db)) {
+      if (t.pr === null || !watched.has(t.status)) continue;
+      const pr = await deps.forge.getPr(t.pr);
+      if (!pr) continue;
+      if (seen.get(pr.number) !== pr.state) {
+        seen.set(pr.number, pr.state);
+        if (pr.state !== 'open') ledger.push({ kind: 'pr_watcher.observed', payload: { task: t.id, pr: pr.number, state: pr.state, readOnly: input.readOnly } });
+      }
+      if (pr.state === 'merged') events.push({ taskId: t.id, type: 'pr.merged', detail: `PR #${pr.number} merged outside the engine` });
+      else if (pr.state === 'closed') events.push({ taskId: t.id, type: 'pr.closed', detail: `PR #${pr.number} closed` });
+    }
+    return { events, ledger };
+  };
+}
+
+export async function deadmanCheck(deps: EffectDeps): Promise<DeadmanOutput> {
+  const row = deps.db
+    .prepare(`SELECT COUNT(*) AS n, MAX(last_progress_at) AS last FROM tasks WHERE status IN ('provisioning','working','shipping','checks','reviewing','merging')`)
+    .get() as { n: number; last: number | null };
+  const quietMs = row.last === null ? 0 : deps.clock.now() - row.last;
+  return { silent: row.n > 0 && quietMs > deps.adapter.engine.deadmanMs, inFlight: row.n, quietMs };
+}
+
+/** The scripted agent holds no credentials: always ok. Real backends check theirs (agents issue). */
+export async function readCredentials(deps: EffectDeps): Promise<CredentialsOutput> {
+  const backends = new Set([deps.adapter.agents.planner.backend, deps.adapter.agents.worker.backend, deps.adapter.agents.critic.backend]);
+  if ([...backends].every((b) => b === 'scripted')) return { state: 'ok' };
+  return { state: 'ok', detail: `credentials of ${[...backends].join(', ')} are checked by their CLIs at dispatch` };
+}

@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import type {
+  ChecksOutput,
+  ClaimOutput,
+  CritiqueOutput,
+  LedgerNote,
+  MergeOutput,
+  OpenPrOutput,
+  Plan,
+  PlanOutput,
+  ProvisionOutput,
+  ShipOutput,
+} from '../../machines/effects.js';
+import { defaultPrompts, renderPrompt } from '../../src/agents/prompts.js';
+import { dayStart, spendBetween } from '../../src/store/ledger.js';
+import { getTask } from '../../src/store/tasks.js';
+import { branchName, worktreePath, type EffectDeps } from '../deps.js';
+import { changedFiles, diff, ensureWorktree } from '../git.js';
+import { ship as shipWorktree } from '../ship.js';
+import { spendNote } from './run-agent.js';
+
+const planSchema = z.object({
+  files_touched: z.array(z.string().min(1)).min(1, 'a plan must name at least one file'),
+  tests: z.array(z.string()).default([]),
+  dependencies: z.array(z.string()).default([]),
+  risk: z.string().default('unknown'),
+  summary: z.string().optional(),
+});
+
+const verdictSchema = z.object({ verdict: z.enum(['approve', 'reject']), reasons: z.array(z.string()).default([]) });
+
+/** Agents answer in free text; the JSON object is taken from the first `{` to the last `}`. */
+function jsonIn(text: string): unknown {
+  const start = text.indexOf('{');
+  const end = text.lastIndexOf('}');
+  if (start < 0 || end <= start) throw new Error('no JSON object in the answer');
+  return JSON.parse(text.slice(start, end + 1));
+}
+
+/** Planner: roadmap item → validated plan. Invalid output is reported, never guessed. */
+export async function plan(deps: EffectDeps, input: { taskId: string; attempt: number; title: string; description: string }): Promise<PlanOutput> {
+  const facts = { taskId: input.taskId, title: input.title, description: input.description };
+  const out = await deps.agents.complete('planner', {
+    taskId: input.taskId,
+    attempt: input.attempt,
+    cwd: deps.adapter.repo.path,
+    prompt: renderPrompt(defaultPrompts.planner, facts),
+    facts,
+  });
+  const costUsd = out.usage.costUsd;
+  const ledger = spendNote(input, costUsd, 'planner');
+  if (!out.ok) return { ok: false, error: out.error ?? 'planner failed', costUsd, ledger };
+  try {
+    const parsed = planSchema.parse(jsonIn(out.text));
+    return { ok: true, plan: parsed as Plan, costUsd, ledger };
+  } catch (error) {
+    return { ok: false, error: `the plan is not valid: ${(error as Error).message.slice(0, 300)}`, costUsd, ledger };
+  }
+}
+
+export function claimSlot(deps: EffectDeps, input: { taskId: string; filesTouched: string[] }, signal: AbortSignal): Promise<ClaimOutput> {
+  return deps.pool.claim(input.taskId, input.filesTouched, signal);
+}
+
+/** Worktree on the host the slot was granted on (provisioning and the agent always share a host). */
+export async function provision(deps: EffectDeps, input: { taskId: string; host: string }): Promise<ProvisionOutput> {
+  const { adapter } = deps;
+  if (input.host !== 'local' && adapter.hosts.find((h) => h.name === input.host)?.kind !== 'local') {
+    throw new Error(`Provisioning on the SSH host "${input.host}" needs the SSH transport, which this build does not include.`);
+  }
+  const branch = branchName(adapter, input.taskId);
+  const worktree = worktreePath(adapter, input.taskId);
+  await ensureWorktree({ mainClone: adapter.repo.path, path: worktree, branch, base: adapter.repo.mainBranch });
+  return { branch, worktree };
+}
+
+export async function ship(deps: EffectDeps, input: { taskId: string; attempt: number; worktree: string; branch: string; filesTouched: string[] }): Promise<ShipOutput> {
+  const result = await shipWorktree({
+    worktree: input.worktree,
+    base: deps.adapter.repo.mainBranch,
+    branch: input.branch,
+    policy: deps.adapter.policy.dirtyTree,
+    filesTouched: input.filesTouched,
+    taskId: input.taskId,
+    attempt: input.attempt,
+  });
+  const refused = result.ledger.find((l) => l.kind.startsWith('ship_recovery.skipped') || l.kind.startsWith('ship_recovery.refused'));
+  return {
+    headSha: result.headSha,
+    empty: result.empty,
+    refused: result.empty && refused ? `Ship recovery committed nothing (${refused.kind}): ${JSON.stringify(refused.payload)}. Remove stray files or commit your change.` : undefined,
+    ledger: result.ledger as LedgerNote[],
+  };
+}
+
+export async function openPr(deps: EffectDeps, input: { taskId: string; branch: string; title: string; plan: Plan; headSha: string }): Promise<OpenPrOutput> {
+  const pr = await deps.forge.openPr({
+    task: input.taskId,
+    branch: input.branch,
+    base: deps.adapter.repo.mainBranch,
+    title: `${input.taskId}: ${input.title}`,
+    body: `Roadmap item ${input.taskId}.\n\nPlan:\n\`\`\`json\n${JSON.stringify(input.plan, null, 2)}\n\`\`\``,
+    headSha: input.headSha,
+  });
+  return { pr: pr.number, merged: pr.state === 'merged', ledger: [{ kind: pr.adopted ? 'pr.adopted' : 'pr.opened', payload: { pr: pr.number } }] };
+}
+
+export async function runChecks(deps: EffectDeps, input: { pr: number; worktree: string }): Promise<ChecksOutput> {
+  const pr = await deps.forge.getPr(input.pr);
+  if (!pr) throw new Error(`PR #${input.pr} does not exist on the forge`);
+  const result = await deps.forge.runChecks(pr, input.worktree);
+  return { state: result.state, summary: result.log.slice(-4000), ledger: [{ kind: `checks.${result.state}`, payload: { pr: pr.number, sha: result.sha } }] };
+}
+
+/** Blocked paths reject; sensitive ones force human review. Prefix '' allows everything. */
+function scopeOf(deps: EffectDeps, files: string[]) {
+  const { scope } = deps.adapter.policy;
+  const within = (f: string, prefixes: string[]) => prefixes.some((p) => p !== '' && f.startsWith(p));
+  return {
+    blocked: files.filter((f) => within(f, scope.blocked)),
+    outside: files.filter((f) => !scope.allowed.some((p) => f.startsWith(p))),
+    sensitive: files.filter((f) => within(f, scope.sensitive)),
+  };
+}
+
+/** Critic: sees the PR's actual diff and the plan. Garbage or empty output is a rejection, never an approval. */
+export async function critique(deps: EffectDeps, input: { taskId: string; attempt: number; pr: number; plan: Plan; title: string }): Promise<CritiqueOutput> {
+  const pr = await deps.forge.getPr(input.pr);
+  if (!pr) throw new Error(`PR #${input.pr} does not exist on the forge`);
+  const repo = deps.adapter.repo.path;
+  const files = await changedFiles(repo, pr.base, pr.headSha);
+  const patch = await diff(repo, pr.base, pr.headSha);
+  const scope = scopeOf(deps, files);
+  const facts = { taskId: input.taskId, title: input.title, plan: input.plan, diff: patch, changedFiles: files };
+  const out = await deps.agents.complete('critic', { taskId: input.taskId, attempt: input.attempt, cwd: repo, prompt: renderPrompt(defaultPrompts.critic, facts), facts });
+  const costUsd = out.usage.costUsd;
+  const ledger: LedgerNote[] = [...spendNote(input, costUsd, 'critic')];
+  let verdict: z.infer<typeof verdictSchema>;
+  try {
+    verdict = out.ok ? verdictSchema.parse(jsonIn(out.text)) : { verdict: 'reject', reasons: [`the critic failed: ${out.error ?? 'unknown error'}`] };
+  } catch (error) {
+    verdict = { verdict: 'reject', reasons: [`the critic's answer is not a valid verdict (${(error as Error).message.slice(0, 200)}): treated as a rejection`] };
+  }
+  const reasons = [...verdict.reasons];
+  if (scope.blocked.length) reasons.push(`blocked paths touched: ${scope.blocked.join(', ')}`);
+  if (scope.outside.length) reasons.push(`paths outside the allowed scope: ${scope.outside.join(', ')}`);
+  const final = verdict.verdict === 'approve' && !scope.blocked.length && !scope.outside.length ? 'approve' : 'reject';
+  ledger.push({ kind: `critic.${final}`, payload: { pr: pr.number, reasons } });
+  await deps.forge.comment(pr.number, `**oxi critic: ${final}**\n\n${reasons.map((r) => `- ${r}`).join('\n')}`);
+  return { verdict: final, reasons, costUsd, needsHuman: scope.sensitive.length > 0, ledger };
+}
+
+/**
+ * Auto-merge policy: approved + checks green on this head + mergeable + no sensitive paths +
+ * budget → squash merge guarded by the head sha. A PR found already merged is a no-op success.
+ */
+export async function merge(deps: EffectDeps, input: { taskId: string; pr: number; headSha: string; title: string; needsHuman: boolean }): Promise<MergeOutput> {
+  const pr = await deps.forge.getPr(input.pr);
+  if (!pr) throw new Error(`PR #${input.pr} does not exist on the forge`);
+  if (pr.state === 'merged') return { outcome: 'already_merged', ledger: [{ kind: 'auto_merge.noop_already_merged', payload: { pr: pr.number } }] };
+  if (pr.state === 'closed') return { outcome: 'closed' };
+  const refuse = (detail: string): MergeOutput => ({ outcome: 'refused', detail, ledger: [{ kind: 'auto_merge.refused', payload: { pr: pr.number, reason: detail } }] });
+  if (!deps.adapter.policy.autoMerge) return refuse('auto-merge is off in the adapter: waiting for a human to merge');
+  if (input.needsHuman) return refuse('the change touches sensitive paths: waiting for human review');
+  if (pr.checks !== 'success' || pr.checksSha !== input.headSha) return { outcome: 'head_moved', detail: 'checks are not green for this head' };
+  const task = getTask(deps.db, input.taskId);
+  if (task && task.cost_usd > deps.adapter.budget.perTaskUsd) return refuse(`the task spent $${task.cost_usd.toFixed(2)}, over the per-task cap of $${deps.adapter.budget.perTaskUsd}`);
+  const now = deps.clock.now();
+  if (spendBetween(deps.db, dayStart(now), now + 1) > deps.adapter.budget.dailyHardUsd) return refuse('the daily hard budget cap is reached');
+  const result = await deps.forge.merge(pr, input.headSha, `${input.taskId}: ${input.title} (#${pr.number})`);
+  const kind = result.outcome === 'merged' ? 'auto_merge.merged' : result.outcome === 'already_merged' ? 'auto_merge.noop_already_merged' : `auto_merge.${result.outcome}`;
+  if (result.outcome === 'merged' || result.outcome === 'already_merged') await deps.forge.deleteBranch(pr.branch).catch(() => undefined);
+  return { outcome: result.outcome, detail: result.detail, ledger: [{ kind, payload: { pr: pr.number, sha: result.mergeSha ?? null } }] };
+}
+
