@@ -1,0 +1,63 @@
+import { userInfo } from 'node:os';
+import { UsageError } from '../../errors.js';
+import { callDaemon } from '../../runtime/control.js';
+import { clearKill, setKill } from '../../runtime/killswitch.js';
+import { readPid } from '../../runtime/pidfile.js';
+import { readKillswitch } from '../../store/engine-state.js';
+import { output, withStore, type GlobalOptions } from '../context.js';
+
+function operator(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
+
+/**
+ * Sets the killswitch in the database and the file (works with no daemon; honoured at start),
+ * then tells a running daemon at once so the kill does not wait for its poll.
+ */
+export async function killCommand(global: GlobalOptions & { reason?: string; hard?: boolean }): Promise<void> {
+  if (!global.reason || !global.reason.trim()) {
+    throw new UsageError('oxi kill: expected --reason <text>, got none.', { fix: 'Say why, e.g. oxi kill --reason "bad deploy"' });
+  }
+  await withStore(global, async (adapter, db) => {
+    const by = operator();
+    setKill(db, adapter.paths.stateDir, { reason: global.reason!, by, hard: !!global.hard, at: Date.now() });
+    const daemon = readPid(adapter.paths.stateDir);
+    if (daemon) {
+      await callDaemon(adapter.paths.stateDir, { op: 'send', actor: 'engineState', event: { type: 'engine.kill', reason: global.reason!, by, hard: !!global.hard } }).catch(() => undefined);
+    }
+    output(global, { killed: true, reason: global.reason, hard: !!global.hard, daemon: daemon ? daemon.pid : null }, () =>
+      `killed: ${global.reason}${global.hard ? ' (hard: running agents terminated)' : ' (running agents finish their turn)'}${daemon ? '' : '\nno daemon is running: the kill holds at its next start'}`,
+    );
+  });
+}
+
+export async function unkillCommand(global: GlobalOptions): Promise<void> {
+  await withStore(global, async (adapter, db) => {
+    const was = readKillswitch(db);
+    clearKill(db, adapter.paths.stateDir, operator());
+    const daemon = readPid(adapter.paths.stateDir);
+    if (daemon) await callDaemon(adapter.paths.stateDir, { op: 'send', actor: 'engineState', event: { type: 'engine.unkill', by: operator() } }).catch(() => undefined);
+    output(global, { killed: false, was: was.killed }, () => (was.killed ? 'resumed: every actor continues where it was' : 'the engine was not killed'));
+  });
+}
+
+export async function sendCommand(global: GlobalOptions & { data?: string }, actor: string, eventType: string): Promise<void> {
+  let data: Record<string, unknown> = {};
+  if (global.data) {
+    try {
+      data = JSON.parse(global.data);
+    } catch (error) {
+      throw new UsageError(`--data: expected a JSON object, got ${JSON.stringify(global.data)} (${(error as Error).message}).`, { fix: `e.g. --data '{"reason":"x"}'` });
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UsageError('--data: expected a JSON object.');
+  }
+  await withStore(global, async (adapter) => {
+    const res = await callDaemon(adapter.paths.stateDir, { op: 'send', actor, event: { ...data, type: eventType } });
+    if (!res.ok) throw new UsageError(res.error);
+    output(global, { delivered: true, actor, event: eventType }, () => `delivered ${eventType} to ${actor}`);
+  });
+}

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { RoadmapError, UsageError } from '../../errors.js';
+import { parseRoadmap } from '../../roadmap/parse.js';
+import { callDaemon } from '../../runtime/control.js';
+import { readPid } from '../../runtime/pidfile.js';
+import { snapshotSummary, type StatusSummary } from '../../runtime/summary.js';
+import { listTasks } from '../../store/tasks.js';
+import { resolveAdapter, color, output, withStore, type GlobalOptions } from '../context.js';
+
+export const TASK_STATUSES = [
+  'queued', 'planning', 'waiting', 'deferred', 'provisioning', 'working', 'reaped', 'shipping', 'pr_open', 'checks', 'reviewing',
+  'merging', 'awaiting_human', 'rejected', 'backoff', 'held', 'merged', 'abandoned',
+] as const;
+
+export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }): Promise<void> {
+  if (global.dryRun) {
+    // Validate config and roadmap without touching the database.
+    const adapter = await resolveAdapter(global);
+    const parsed = parseRoadmap(readRoadmap(adapter.roadmap));
+    const errors = parsed.problems.filter((p) => p.severity === 'error');
+    const data = { ok: errors.length === 0, config: adapter.name, roadmap: adapter.roadmap, items: parsed.items.length, problems: parsed.problems };
+    output(global, data, () => `config ${adapter.name}: ok\nroadmap ${adapter.roadmap}: ${parsed.items.length} items${parsed.problems.map((p) => `\n  line ${p.line}: ${p.severity}: ${p.message}`).join('')}`);
+    if (errors.length) throw new RoadmapError(`The roadmap has ${errors.length} error(s).`, { fix: 'Fix the lines listed above.' });
+    return;
+  }
+  await withStore(global, async (adapter, db) => {
+    let summary: StatusSummary = snapshotSummary(db);
+    const daemon = readPid(adapter.paths.stateDir);
+    if (daemon) {
+      const res = await callDaemon(adapter.paths.stateDir, { op: 'status' }).catch(() => undefined);
+      if (res?.ok) summary = res as unknown as StatusSummary;
+    }
+    const data = { ...summary, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget };
+    output(global, data, () => {
+      const e = summary.engine;
+      const state = e.killed ? color.red(`killed (${e.reason ?? 'no reason'}${e.hard ? ', hard' : ''})`) : color.green(e.state);
+      const counts = Object.entries(summary.counts).map(([k, v]) => `${k} ${v}`).join(', ') || 'no tasks yet';
+      const hosts = summary.hosts.map((h) => `${h.name} ${h.inUse}/${h.capacity}${h.blocked ? ' blocked' : ''}`).join(', ') || '—';
+      return [
+        `engine   ${state}${daemon ? color.dim(` (daemon pid ${daemon.pid})`) : color.dim(' (no daemon running)')}`,
+        `tasks    ${counts}`,
+        `hosts    ${hosts}`,
+        `spend    $${summary.spend.today.toFixed(2)} today (soft $${adapter.budget.dailySoftUsd}, hard $${adapter.budget.dailyHardUsd})`,
+      ].join('\n');
+    });
+  });
+}
+
+export async function tasksCommand(global: GlobalOptions & { status?: string }): Promise<void> {
+  if (global.status && !(TASK_STATUSES as readonly string[]).includes(global.status)) {
+    throw new UsageError(`--status: expected one of ${TASK_STATUSES.join(', ')}, got "${global.status}".`);
+  }
+  await withStore(global, (_adapter, db) => {
+    const rows = listTasks(db, { status: global.status }).map((t) => ({
+      id: t.id,
+      tier: t.tier,
+      title: t.title,
+      status: t.status,
+      attempts: t.attempt + (t.status === 'queued' ? 0 : 1),
+      pr: t.pr,
+      host: t.host,
+      last_progress_at: new Date(t.last_progress_at).toISOString(),
+      cost_usd: t.cost_usd,
+      reason: t.reason,
+    }));
+    output(global, rows, () =>
+      rows.length
+        ? rows.map((r) => `${r.id.padEnd(9)} ${r.status.padEnd(14)} ${`#${r.pr ?? '-'}`.padEnd(5)} ${r.title}${r.reason && r.status === 'abandoned' ? color.dim(` — ${r.reason}`) : ''}`).join('\n')
+        : 'no tasks',
+    );
+  });
+}
+
+function readRoadmap(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new RoadmapError(`Could not read the roadmap ${file}: ${(cause as Error).message}`, { fix: 'Pass --file, or set `roadmap` in the adapter.' });
+  }
+}
+
+export async function roadmapCommand(global: GlobalOptions & { file?: string }): Promise<void> {
+  const file = global.file ? resolve(global.file) : (await resolveAdapter(global)).roadmap;
+  const parsed = parseRoadmap(readRoadmap(file));
+  const items = parsed.items.map(({ id, tier, title, description }) => ({ id, tier, title, description }));
+  output(global, items, () => items.map((i) => `${i.id.padEnd(9)} tier ${i.tier}  ${i.title}`).join('\n') || 'no items');
+  for (const p of parsed.problems) process.stderr.write(`${file}:${p.line}: ${p.severity}: ${p.message}\n`);
+}

@@ -1,0 +1,66 @@
+import { Command, CommanderError } from 'commander';
+import { OxiError } from '../errors.js';
+import { killCommand, sendCommand, unkillCommand } from './commands/control.js';
+import { roadmapCommand, statusCommand, tasksCommand } from './commands/read.js';
+import { demoCommand, runCommand, tickCommand } from './commands/run.js';
+import type { GlobalOptions } from './context.js';
+
+/** The one place that exits the process. */
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('oxi')
+    .description('A self-hosted delivery loop: roadmap → plan → coding agents → PR → critic → merge.')
+    .option('--config <file>', 'the adapter file (default: oxi.config.{ts,mjs,js,json} in the working directory)')
+    .option('--db <file>', 'the database (default: the adapter\'s paths.db)')
+    .showHelpAfterError()
+    .exitOverride();
+  const g = (cmd: Command): GlobalOptions & Record<string, unknown> => ({ ...program.opts(), ...cmd.opts() });
+
+  program.command('demo').description('create a sample project and run the engine on it until every item is merged or abandoned')
+    .option('--dir <dir>', 'where the sample project lives (created, or resumed when it is a demo already)', 'oxi-demo')
+    .option('--tasks <n>', 'roadmap items in a new sample project', '3')
+    .option('--no-dashboard', 'do not serve the dashboard')
+    .option('--json', 'print the summary as JSON')
+    .action(async (_o, cmd) => setExit(await demoCommand(g(cmd))));
+  program.command('run').description('run the engine as a daemon (PID file under .oxi/; SIGTERM drains)')
+    .action(async (_o, cmd) => setExit(await runCommand(g(cmd))));
+  program.command('tick').description('one pass: run until nothing is left to do now, then stop (for cron/systemd timers)')
+    .option('--times <n>', 'passes to run', '1').option('--json', 'print JSON')
+    .action(async (_o, cmd) => setExit(await tickCommand(g(cmd))));
+  program.command('status').description('engine state, kill reason, counts per status, hosts, today\'s spend')
+    .option('--json', 'print JSON').option('--dry-run', 'only validate the adapter and the roadmap')
+    .action(async (_o, cmd) => statusCommand(g(cmd)));
+  program.command('tasks').description('list tasks').option('--json', 'print JSON').option('--status <status>', 'only tasks with this status')
+    .action(async (_o, cmd) => tasksCommand(g(cmd)));
+  program.command('roadmap').description('the parsed roadmap items, in file order').option('--file <file>', 'a roadmap file (default: the adapter\'s)').option('--json', 'print JSON')
+    .action(async (_o, cmd) => roadmapCommand(g(cmd)));
+  program.command('kill').description('set the killswitch: no actor starts a new side effect').option('--reason <text>', 'why (required)')
+    .option('--hard', 'also terminate running agent sessions').option('--json', 'print JSON')
+    .action(async (_o, cmd) => killCommand(g(cmd)));
+  program.command('unkill').description('clear the killswitch: every actor resumes where it was').option('--json', 'print JSON')
+    .action(async (_o, cmd) => unkillCommand(g(cmd)));
+  program.command('send <actorId> <event>').description('deliver an event to a live actor in the running daemon (e.g. oxi send task:T0-1 task.retry)')
+    .option('--data <json>', 'event payload as a JSON object').option('--json', 'print JSON')
+    .action(async (actorId: string, event: string, _o, cmd) => sendCommand(g(cmd), actorId, event));
+  return program;
+}
+
+export async function main(argv = process.argv): Promise<number> {
+  let code = 0;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof OxiError) {
+      process.stderr.write(`oxi: ${error.message}\n${error.fix ? `  fix: ${error.fix}\n` : ''}`);
+      return 2;
+    }
+    process.stderr.write(`oxi: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+    return 1;
+  }
+  return code;
+}
+
+process.exitCode = await main();
+// Stray handles (a slow socket close) must not keep a finished command alive.
+setTimeout(() => process.exit(process.exitCode), 2000).unref();

@@ -1,0 +1,98 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+
+export const DEMO_CONFIG = 'oxi.config.json';
+
+export interface SampleOptions {
+  dir: string;
+  tasks: number;
+}
+
+const WORDS = ['double', 'square', 'negate', 'half', 'increment', 'decrement', 'cube', 'twice', 'triple', 'quadruple'];
+
+/** Item i of the demo roadmap: a small pure function with its own test, in files no other item touches. */
+function item(i: number) {
+  const base = WORDS[i % WORDS.length];
+  const name = i < WORDS.length ? base : `${base}${Math.floor(i / WORDS.length) + 1}`;
+  const factor = (i % 7) + 2;
+  return {
+    id: `T${i % 3}-${101 + i}`,
+    tier: i % 3,
+    name,
+    title: `Add \`${name}(x)\` to the math library`,
+    description: `Export \`${name}\` from \`src/${name}.js\`, returning \`x * ${factor}\`, with a test in \`test/${name}.test.js\`.`,
+    files: {
+      [`src/${name}.js`]: `export function ${name}(x) {\n  return x * ${factor};\n}\n`,
+      [`test/${name}.test.js`]: `import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { ${name} } from '../src/${name}.js';\n\ntest('${name}', () => {\n  assert.equal(${name}(3), ${3 * factor});\n});\n`,
+    },
+  };
+}
+
+function git(dir: string, args: string[]) {
+  execFileSync('git', ['-c', 'user.name=oxi demo', '-c', 'user.email=demo@localhost', ...args], { cwd: dir, stdio: 'pipe' });
+}
+
+/**
+ * Writes the demo project: a git repo with a small test suite, a roadmap of `tasks` items in
+ * three tiers (plus a Done list that must not become tasks), the scripted agent's script, and
+ * a JSON adapter. The directory must be absent or empty.
+ */
+export function createSampleProject(options: SampleOptions): { configPath: string; ids: string[] } {
+  const { dir } = options;
+  if (options.tasks < 1 || options.tasks > 500 || !Number.isInteger(options.tasks)) {
+    throw new UsageError(`--tasks: expected a whole number from 1 to 500, got ${options.tasks}.`, { fix: 'Pass e.g. --tasks 3.' });
+  }
+  mkdirSync(dir, { recursive: true });
+  if (readdirSync(dir).length) {
+    throw new UsageError(`${dir} is not empty and holds no oxi demo (no ${DEMO_CONFIG}).`, { fix: 'Pass --dir with a new or empty directory.' });
+  }
+  const items = Array.from({ length: options.tasks }, (_, i) => item(i));
+  const files: Record<string, string> = {
+    'package.json': JSON.stringify({ name: 'oxi-demo-math', private: true, type: 'module', scripts: { test: 'node --test' } }, null, 2) + '\n',
+    'src/add.js': 'export function add(a, b) {\n  return a + b;\n}\n',
+    'test/add.test.js': "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { add } from '../src/add.js';\n\ntest('add', () => {\n  assert.equal(add(2, 3), 5);\n});\n",
+    '.gitignore': '.oxi/\nnode_modules/\n',
+    'README.md': '# oxi demo\n\nA tiny math library that oxi extends from ROADMAP.md with the scripted agent.\n',
+    'ROADMAP.md': roadmap(items),
+  };
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  git(dir, ['init', '-q', '-b', 'main']);
+  git(dir, ['add', '-A']);
+  git(dir, ['commit', '-q', '-m', 'Initial commit']);
+  const script = { tasks: Object.fromEntries(items.map((it) => [it.id, { files: it.files, commitMessage: `${it.id}: ${it.title}` }])) };
+  writeFileSync(join(dir, '.oxi-script.json'), JSON.stringify(script, null, 2) + '\n');
+  const config = {
+    name: 'demo',
+    repo: { path: '.', mainBranch: 'main', forge: { kind: 'local' } },
+    roadmap: 'ROADMAP.md',
+    hosts: [{ name: 'local', kind: 'local', maxWorkers: 2 }],
+    checks: { command: ['node', '--test'], timeoutMs: 120000 },
+    agents: { scripted: { script: '.oxi-script.json' } },
+    engine: { seedIntervalMs: 2000, reaperIntervalMs: 5000, prWatchIntervalMs: 2000, backoffBaseMs: 1000, backoffMaxMs: 10000 },
+  };
+  writeFileSync(join(dir, DEMO_CONFIG), JSON.stringify(config, null, 2) + '\n');
+  git(dir, ['add', '-A']);
+  git(dir, ['commit', '-q', '-m', 'Add the oxi adapter and the scripted agent script']);
+  return { configPath: join(dir, DEMO_CONFIG), ids: items.map((i) => i.id) };
+}
+
+function roadmap(items: ReturnType<typeof item>[]): string {
+  const out = ['# Roadmap', '', 'Items are taken in tier order. Each is a bold id and title, then an italic description.', ''];
+  for (const tier of [0, 1, 2]) {
+    const mine = items.filter((i) => i.tier === tier);
+    if (!mine.length) continue;
+    out.push(`## Tier ${tier}`, '');
+    for (const it of mine) out.push(`**${it.id} · ${it.title}**`, `_${it.description}_`, '');
+  }
+  out.push('## Done', '', '- T0-100', '');
+  return out.join('\n');
+}
+
+export function isDemoDir(dir: string): boolean {
+  return existsSync(join(dir, DEMO_CONFIG));
+}

@@ -1,0 +1,133 @@
+import type { Server } from 'node:net';
+import { systemClock, type Clock } from '../clock.js';
+import type { Adapter } from '../config/schema.js';
+import type { Db } from '../store/db.js';
+import { countsByStatus } from '../store/tasks.js';
+import { readKillswitch } from '../store/engine-state.js';
+import { serveControl, socketPath, type ControlRequest, type ControlResponse } from './control.js';
+import { startEngine, type EngineHandle, type StartEngineOptions } from './engine.js';
+import { claimPidFile } from './pidfile.js';
+import { snapshotSummary } from './summary.js';
+
+export interface DaemonOptions extends Partial<Omit<StartEngineOptions, 'adapter' | 'db' | 'clock'>> {
+  adapter: Adapter;
+  db: Db;
+  clock?: Clock;
+  /** demo: stop when every task is terminal; tick: also when everything left is parked. */
+  until?: 'forever' | 'settled' | 'quiet';
+  log?: (line: string) => void;
+  /** Handle SIGTERM/SIGINT (the CLI daemon does; tests driving it in-process do not). */
+  signals?: boolean;
+  onStarted?: (engine: EngineHandle) => void;
+}
+
+export type DaemonExit = { code: 0 | 1 | 3; reason: string };
+
+const PARKED = new Set(['deferred', 'backoff', 'awaiting_human', 'held']);
+
+/**
+ * The long-running loop: PID file, control socket, killswitch watch, signals, and the stop
+ * conditions. Returns the exit code instead of exiting (only the CLI entry point exits).
+ */
+export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
+  const { adapter, db } = options;
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const stateDir = adapter.paths.stateDir;
+  const socket = socketPath(stateDir);
+  const releasePid = claimPidFile(stateDir, socket);
+  let finish!: (exit: DaemonExit) => void;
+  const done = new Promise<DaemonExit>((resolve) => (finish = resolve));
+  let stopping = false;
+
+  const engine = startEngine({
+    ...options,
+    adapter,
+    db,
+    clock,
+    onFatal: (error) => void stop({ code: 1, reason: `fatal: ${(error as Error)?.message ?? String(error)}` }, false),
+  });
+  options.onStarted?.(engine);
+
+  let server: Server | undefined;
+  const handle = (req: ControlRequest): ControlResponse => {
+    if (req.op === 'ping') return { ok: true, pid: process.pid };
+    if (req.op === 'status') return { ok: true, ...snapshotSummary(db, engine) };
+    if (req.op === 'send') {
+      const delivered = engine.send(req.actor, req.event);
+      return delivered ? { ok: true, delivered: true } : { ok: false, error: `No live actor "${req.actor}". Live actors: ${liveActors(engine).join(', ')}` };
+    }
+    return { ok: false, error: `Unknown control op ${JSON.stringify((req as { op?: unknown }).op)}` };
+  };
+  server = await serveControl(socket, handle);
+
+  // The killswitch may be flipped by a CLI with no socket access: the DB row is the truth.
+  const killPoll = setInterval(() => {
+    const row = readKillswitch(db);
+    const state = engine.actor.system.get('engineState')?.getSnapshot();
+    if (!state) return;
+    if (row.killed && (state.value !== 'killed' || (row.hard && !state.context.hard))) {
+      engine.send('engineState', { type: 'engine.kill', reason: row.reason ?? 'killed', by: row.by ?? 'cli', hard: row.hard });
+    } else if (!row.killed && state.value === 'killed') {
+      engine.send('engineState', { type: 'engine.unkill', by: row.by ?? 'cli' });
+    }
+  }, 250);
+
+  let quietSince: number | undefined;
+  const settlePoll = setInterval(() => {
+    if (engine.engineStatus() === 'halted') {
+      const reason = engine.actor.getSnapshot().context.haltReason as string;
+      void engine.ports.notifier.notify({ kind: 'escalation', severity: 'error', title: `oxi halted: ${reason}` });
+      void stop({ code: 3, reason }, false);
+      return;
+    }
+    if (options.until === undefined || options.until === 'forever') return;
+    const counts = countsByStatus(db);
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    const terminal = (counts.merged ?? 0) + (counts.abandoned ?? 0);
+    if (total > 0 && terminal === total) return void stop({ code: 0, reason: 'settled: every task is merged or abandoned' }, true);
+    if (options.until === 'quiet') {
+      const live = engine.liveTasks();
+      const queued = counts.queued ?? 0;
+      const parked = live.every((t) => PARKED.has(t.status)) && (queued === 0 || live.length >= adapter.engine.maxLiveTasks || readKillswitch(db).killed);
+      if (parked && total > 0) {
+        quietSince ??= Date.now();
+        if (Date.now() - quietSince > 1500) void stop({ code: 0, reason: 'quiet: nothing left to do in this pass' }, true);
+      } else quietSince = undefined;
+    }
+  }, 200);
+
+  const onSignal = (signal: string) => {
+    log(`oxi: ${signal} received: draining (up to ${adapter.engine.drainTimeoutMs} ms)`);
+    void stop({ code: 0, reason: `${signal}: drained` }, true);
+  };
+  if (options.signals) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+
+  async function stop(exit: DaemonExit, drain: boolean) {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(killPoll);
+    clearInterval(settlePoll);
+    try {
+      if (drain) await engine.drain();
+      else await engine.stop();
+    } finally {
+      server?.close();
+      releasePid();
+      if (options.signals) {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
+      finish(exit);
+    }
+  }
+
+  return done;
+}
+
+function liveActors(engine: EngineHandle): string[] {
+  return Object.keys(engine.actor.getSnapshot().children as object).sort();
+}

@@ -1,0 +1,211 @@
+import { createActor, type AnyActorRef, type InspectionEvent } from 'xstate';
+import { makeEffects, type EffectDeps } from '../../actors/index.js';
+import { restoreList } from '../../actors/effects/background.js';
+import { engineMachine, type EngineInput } from '../../machines/engine.js';
+import { effectPlaceholders } from '../../machines/effects.js';
+import { PR_STATES, SLOT_STATES, taskMachine } from '../../machines/task.js';
+import { hostMachine } from '../../machines/host.js';
+import { seederMachine } from '../../machines/seeder.js';
+import { reaperMachine } from '../../machines/reaper.js';
+import { prWatcherMachine } from '../../machines/pr-watcher.js';
+import { deadmanMachine } from '../../machines/deadman.js';
+import { oauthWatchMachine } from '../../machines/oauth-watch.js';
+import { restorable } from '../../machines/restorable.js';
+import { hasClock } from '../../machines/time.js';
+import type { Clock } from '../clock.js';
+import type { Adapter } from '../config/schema.js';
+import type { Db } from '../store/db.js';
+import { dayStart, spendBetween } from '../store/ledger.js';
+import { listTasks } from '../store/tasks.js';
+import { readKillState, writeKillFile } from './killswitch.js';
+import { createPersister, type CommittedChange } from './persister.js';
+import { DispatchPool } from './pool.js';
+import { buildPorts, type PortOverrides } from './ports.js';
+
+export interface StartEngineOptions extends PortOverrides {
+  adapter: Adapter;
+  db: Db;
+  clock: Clock;
+  /** Replace some effects (tests, simulations). */
+  effects?: Partial<typeof effectPlaceholders>;
+  /** An extra inspection observer (dashboard, Stately inspector). */
+  inspect?: (event: InspectionEvent) => void;
+  /** Called when a write fails: the caller must stop the process (the DB is the truth). */
+  onFatal?: (error: unknown) => void;
+}
+
+const SLOT = new Set<string>(SLOT_STATES);
+const PAST_SLOT = new Set<string>([...PR_STATES, 'awaiting_human']);
+
+/**
+ * Boots the supervision tree: killswitch from DB + file, tasks restored from their own
+ * snapshots, leases rebuilt from rows, every transition persisted by the persister.
+ */
+export function startEngine(options: StartEngineOptions) {
+  const { adapter, db, clock } = options;
+  const ports = buildPorts(adapter, db, clock, options);
+  const listeners = new Set<(changes: CommittedChange[]) => void>();
+  const pending = new Set<Promise<unknown>>();
+  let actor: AnyActorRef;
+  let draining = false;
+
+  const pool = new DispatchPool({
+    clock,
+    planTierMax: adapter.planTier.maxWorkers,
+    overlapDeferMs: Math.max(1000, Math.min(adapter.engine.backoffBaseMs, 30_000)),
+    openPrFiles: async () => (await ports.forge.listOpenPrs()).map((p) => ({ task: p.task, files: p.files })),
+    budget: () => {
+      const now = clock.now();
+      const start = dayStart(now);
+      return { exceeded: spendBetween(db, start, now + 1) >= adapter.budget.dailyHardUsd, until: start + 86_400_000 };
+    },
+    onLeases: (host, inUse) => actor?.system.get(`host:${host}`)?.send({ type: 'host.leases', inUse }),
+  });
+  for (const t of listTasks(db)) {
+    const files: string[] = t.plan ? (JSON.parse(t.plan).files_touched ?? []) : [];
+    if (SLOT.has(t.status) && t.host) pool.restoreLease(t.id, t.host, files);
+    else if (t.status === 'held' && t.host && t.worker_pid !== null && t.pr === null) pool.restoreLease(t.id, t.host, files);
+    else if (PAST_SLOT.has(t.status) || t.status === 'held') pool.restoreLease(t.id, null, files);
+  }
+
+  const hardKilled = () => Boolean(actor?.system.get('engineState')?.getSnapshot()?.context?.hard);
+  const deps: EffectDeps = {
+    db,
+    clock,
+    adapter,
+    pool,
+    forge: ports.forge,
+    hosts: ports.hosts,
+    agents: ports.agents,
+    notifier: ports.notifier,
+    workerStopMode: () => (draining || hardKilled() ? 'terminate' : 'detach'),
+    track: (p) => {
+      pending.add(p);
+      void p.finally(() => pending.delete(p));
+    },
+  };
+  const effects = { ...makeEffects(deps), ...options.effects };
+
+  const persister = createPersister({
+    db,
+    clock,
+    onError: (error) => options.onFatal?.(error),
+    onCommit: (changes) => {
+      for (const c of changes) {
+        if (c.machine === 'task') {
+          const id = c.actor.slice('task:'.length);
+          if (PAST_SLOT.has(c.status)) pool.releaseSlot(id);
+          else if (!SLOT.has(c.status) && c.status !== 'held') pool.release(id);
+        } else if (c.machine === 'engineState') {
+          writeKillFile(adapter.paths.stateDir, c.status === 'killed' ? (c.context as never) : null);
+        }
+      }
+      for (const l of listeners) l(changes);
+    },
+  });
+
+  const provided = engineMachine.provide({
+    actors: {
+      task: restorable(taskMachine.provide({ actors: effects })),
+      host: hostMachine.provide({ actors: effects }),
+      seeder: seederMachine.provide({ actors: effects }),
+      reaper: reaperMachine.provide({ actors: effects }),
+      prWatcher: prWatcherMachine.provide({ actors: effects }),
+      deadman: deadmanMachine.provide({ actors: effects }),
+      oauthWatch: oauthWatchMachine.provide({ actors: effects }),
+    } as never,
+  });
+
+  const restore = restoreList({ db });
+  for (const t of restore) persister.primeStatus(`task:${t.id}`, listTasks(db).find((r) => r.id === t.id)?.status ?? 'new');
+  const kill = readKillState(db, adapter.paths.stateDir);
+  const input: EngineInput = {
+    engineState: kill,
+    hosts: adapter.hosts.map((h) => ({ name: h.name, probeIntervalMs: adapter.engine.hostProbeIntervalMs, backoffBaseMs: 1000, backoffMaxMs: 60_000 })),
+    intervals: {
+      seedMs: adapter.engine.seedIntervalMs,
+      reaperMs: adapter.engine.reaperIntervalMs,
+      prWatchMs: adapter.engine.prWatchIntervalMs,
+      deadmanMs: Math.max(1000, Math.min(adapter.engine.deadmanMs / 4, 60_000)),
+      oauthMs: 5 * 60_000,
+    },
+    taskPolicy: {
+      maxAttempts: adapter.policy.maxAttempts,
+      maxFixAttempts: adapter.policy.maxFixAttempts,
+      backoffBaseMs: adapter.engine.backoffBaseMs,
+      backoffMaxMs: adapter.engine.backoffMaxMs,
+      autoMerge: adapter.policy.autoMerge,
+    },
+    tasks: restore,
+    restartIntensity: adapter.engine.restartIntensity,
+  };
+
+  actor = createActor(provided, {
+    input,
+    clock: clock as never,
+    systemId: 'engine',
+    inspect: (ev) => {
+      persister.inspect(ev);
+      options.inspect?.(ev);
+    },
+  });
+  persister.setRoot(actor);
+  if (!hasClock(actor.system)) throw new Error('startEngine: the clock must have now(): pass one from src/clock.ts.');
+  let failure: unknown;
+  actor.subscribe({ error: (error) => ((failure = error), options.onFatal?.(error)) });
+  actor.start();
+
+  return {
+    actor,
+    db,
+    pool,
+    persister,
+    ports,
+    get failure() {
+      return failure;
+    },
+    onCommit(listener: (changes: CommittedChange[]) => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    /** Delivers an event to a live actor by its system id (`task:T0-1`, `engineState`, ...). */
+    send(actorId: string, event: { type: string; [k: string]: unknown }): boolean {
+      const ref = actorId === 'engine' ? actor : actor.system.get(actorId);
+      if (!ref) return false;
+      ref.send(event);
+      return true;
+    },
+    liveTasks(): Array<{ id: string; status: string }> {
+      const children = actor.getSnapshot().children as Record<string, AnyActorRef>;
+      return Object.keys(children)
+        .filter((k) => k.startsWith('task:'))
+        .map((k) => ({ id: k.slice(5), status: statusOfRef(children[k]) }));
+    },
+    engineStatus(): string {
+      return actor.getSnapshot().value as string;
+    },
+    /** SIGTERM: stop dispatching, let running workers finish (bounded), then stop cleanly. */
+    async drain(timeoutMs = adapter.engine.drainTimeoutMs): Promise<void> {
+      pool.drain();
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline && this.liveTasks().some((t) => SLOT.has(t.status))) await new Promise((r) => setTimeout(r, 100));
+      draining = true;
+      await this.stop();
+    },
+    async stop(): Promise<void> {
+      persister.pause();
+      actor.stop();
+      await Promise.allSettled([...pending]);
+      await ports.close();
+    },
+  };
+}
+
+function statusOfRef(ref: AnyActorRef): string {
+  const value = ref.getSnapshot()?.value;
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object' && 'live' in value) return String((value as { live: unknown }).live);
+  return 'unknown';
+}
+
+export type EngineHandle = ReturnType<typeof startEngine>;

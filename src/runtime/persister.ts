@@ -1,0 +1,183 @@
+import type { AnyActorRef, InspectionEvent } from 'xstate';
+import type { Clock } from '../clock.js';
+import type { Db } from '../store/db.js';
+import { ledgerWorthy, statusOf, type StateValue } from './status.js';
+
+/** One committed actor change, handed to listeners after the transaction commits. */
+export interface CommittedChange {
+  actor: string;
+  machine: string;
+  status: string;
+  value: StateValue;
+  context: Record<string, unknown>;
+  at: number;
+}
+
+export interface PersisterOptions {
+  db: Db;
+  clock: Clock;
+  /** After every committed macrostep: pool leases, dashboard pushes, kill file. */
+  onCommit?: (changes: CommittedChange[]) => void;
+  /** A failed write: the daemon must stop, restarting from the last committed state. */
+  onError?: (error: unknown) => void;
+}
+
+interface Pending {
+  ref: AnyActorRef;
+  snapshot: { status: string; value: StateValue; context: Record<string, unknown> };
+  transitions: Array<{ from: string; to: string; event: string }>;
+  notes: Array<{ kind: string; payload?: Record<string, unknown> }>;
+}
+
+/**
+ * Contract 3.1: every transition of every engine actor is written in one SQLite transaction
+ * per macrostep — the actor's snapshot, the task row's status and last_progress_at, and a
+ * ledger row per state change. Writes are grouped on a microtask: every transition one event
+ * caused (a kill reaching 1,000 tasks) is one transaction and one fsync.
+ */
+export function createPersister(options: PersisterOptions) {
+  const { db, clock } = options;
+  let root: AnyActorRef | undefined;
+  let paused = false;
+  let scheduled = false;
+  let seq = (db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM actor_snapshot').get() as { s: number }).s;
+  const pending = new Map<string, Pending>();
+  const lastStatus = new Map<string, string>();
+
+  const upsertSnapshot = db.prepare(
+    `INSERT INTO actor_snapshot (actor, machine, status, value, snapshot, seq, updated_at)
+     VALUES (@actor, @machine, @status, @value, @snapshot, @seq, @at)
+     ON CONFLICT(actor) DO UPDATE SET machine=excluded.machine, status=excluded.status, value=excluded.value,
+       snapshot=excluded.snapshot, seq=excluded.seq, updated_at=excluded.updated_at`,
+  );
+  // The only statement that changes a task's status: it always stamps last_progress_at.
+  const updateTask = db.prepare(
+    `UPDATE tasks SET status=@status, last_progress_at=@at, updated_at=@at, plan=@plan, attempt=@attempt, branch=@branch,
+       worktree=@worktree, host=@host, pr=@pr, cost_usd=@cost, reason=@reason,
+       last_deferred_at=COALESCE(@deferredAt, last_deferred_at)
+     WHERE id=@id`,
+  );
+  const insertEvent = db.prepare('INSERT INTO event (at, actor, kind, task, payload) VALUES (?, ?, ?, ?, ?)');
+  const writeEngineState = db.prepare('UPDATE engine_state SET killed=?, hard=?, reason=?, by=?, at=? WHERE id=1');
+
+  function isPersisted(ref: AnyActorRef): boolean {
+    if (!root) return false;
+    const parent = (ref as unknown as { _parent?: AnyActorRef })._parent;
+    return ref === root || parent === root;
+  }
+
+  function machineOf(ref: AnyActorRef): string {
+    return (ref as unknown as { logic: { id?: string } }).logic.id ?? 'actor';
+  }
+
+  function track(ref: AnyActorRef, snapshot: Pending['snapshot'], eventType: string, record: boolean) {
+    const id = ref.id;
+    let p = pending.get(id);
+    if (!p) {
+      p = { ref, snapshot, transitions: [], notes: [] };
+      pending.set(id, p);
+    }
+    p.snapshot = snapshot;
+    if (record) {
+      const to = statusOf(snapshot.value);
+      const from = lastStatus.get(id) ?? 'new';
+      if (to !== from) {
+        p.transitions.push({ from, to, event: eventType });
+        lastStatus.set(id, to);
+      }
+    }
+    if (!scheduled) {
+      scheduled = true;
+      queueMicrotask(flush);
+    }
+  }
+
+  function inspect(ev: InspectionEvent): void {
+    if (paused) return;
+    if (ev.type !== '@xstate.microstep' && ev.type !== '@xstate.snapshot') return;
+    const ref = ev.actorRef as AnyActorRef;
+    if (!isPersisted(ref)) return;
+    const snapshot = (ev as unknown as { snapshot: Pending['snapshot'] }).snapshot;
+    if (!snapshot || snapshot.status === 'stopped') return; // never overwrite good state with 'stopped'
+    const event = (ev as { event: { type: string; output?: { ledger?: unknown }; ledger?: unknown } }).event;
+    // Microsteps carry the intermediate states (a reap passing through `reaped`), so the ledger sees them.
+    track(ref, snapshot, event.type, true);
+    if (ev.type === '@xstate.snapshot') {
+      const notes = (event.output?.ledger ?? event.ledger) as Pending['notes'] | undefined;
+      if (Array.isArray(notes) && notes.length) pending.get(ref.id)!.notes.push(...notes);
+    }
+  }
+
+  const commit = db.transaction((items: Pending[], at: number): CommittedChange[] => {
+    const changes: CommittedChange[] = [];
+    for (const p of items) {
+      const { ref, snapshot } = p;
+      const machine = machineOf(ref);
+      const status = statusOf(snapshot.value);
+      const logic = (ref as unknown as { logic: { getPersistedSnapshot(s: unknown): unknown } }).logic;
+      // The engine's children persist themselves; its own row carries none of them.
+      const persisted = ref === root ? logic.getPersistedSnapshot({ ...snapshot, children: {} }) : logic.getPersistedSnapshot(snapshot);
+      upsertSnapshot.run({ actor: ref.id, machine, status: snapshot.status, value: JSON.stringify(snapshot.value), snapshot: JSON.stringify(persisted), seq: ++seq, at });
+      const taskId = machine === 'task' ? ref.id.slice('task:'.length) : null;
+      if (taskId) {
+        const c = snapshot.context as Record<string, any>;
+        updateTask.run({
+          id: taskId, status, at, plan: c.plan ? JSON.stringify(c.plan) : null, attempt: c.attempt ?? 0, branch: c.branch ?? null,
+          worktree: c.worktree ?? null, host: c.host ?? null, pr: c.pr ?? null, cost: c.costUsd ?? 0, reason: c.reason ?? null,
+          deferredAt: status === 'deferred' ? c.deferredAt ?? at : null,
+        });
+      }
+      if (machine === 'engineState') {
+        const c = snapshot.context as Record<string, any>;
+        const killed = status === 'killed';
+        writeEngineState.run(killed ? 1 : 0, c.hard ? 1 : 0, killed ? c.reason : null, c.by ?? null, killed ? c.at : null);
+      }
+      for (const t of p.transitions) {
+        if (!ledgerWorthy(machine, t.from, t.to)) continue;
+        insertEvent.run(at, ref.id, `${machine}.${t.to}`, taskId, JSON.stringify({ from: t.from, event: t.event }));
+      }
+      for (const n of p.notes) insertEvent.run(at, ref.id, n.kind, taskId, JSON.stringify(n.payload ?? {}));
+      changes.push({ actor: ref.id, machine, status, value: snapshot.value, context: snapshot.context, at });
+    }
+    return changes;
+  });
+
+  function flush(): void {
+    scheduled = false;
+    if (!pending.size || paused) return;
+    const items = [...pending.values()];
+    pending.clear();
+    let changes: CommittedChange[];
+    try {
+      changes = commit.immediate(items, clock.now());
+    } catch (error) {
+      paused = true; // nothing more may be acknowledged once a write is lost
+      options.onError?.(error);
+      return;
+    }
+    options.onCommit?.(changes);
+  }
+
+  return {
+    inspect,
+    flush,
+    /** Call right after createActor and before start(), so the first transitions are caught. */
+    setRoot(ref: AnyActorRef) {
+      root = ref;
+    },
+    /** Seeds the last known status of restored actors, so a restore is not logged as a transition. */
+    primeStatus(actor: string, status: string) {
+      lastStatus.set(actor, status);
+    },
+    /** Before a graceful stop: flush, then ignore the 'stopped' snapshots that follow. */
+    pause() {
+      flush();
+      paused = true;
+    },
+    get paused() {
+      return paused;
+    },
+  };
+}
+
+export type Persister = ReturnType<typeof createPersister>;

@@ -1,0 +1,50 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DaemonError } from '../errors.js';
+
+export interface PidInfo {
+  pid: number;
+  socket: string;
+  startedAt: number;
+}
+
+export function pidFilePath(stateDir: string): string {
+  return join(stateDir, 'oxi.pid');
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function readPid(stateDir: string): PidInfo | undefined {
+  const file = pidFilePath(stateDir);
+  if (!existsSync(file)) return undefined;
+  try {
+    const info = JSON.parse(readFileSync(file, 'utf8')) as PidInfo;
+    return alive(info.pid) ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Claims the project for this process; refuses when a live daemon holds it. */
+export function claimPidFile(stateDir: string, socket: string): () => void {
+  const live = readPid(stateDir);
+  if (live && live.pid !== process.pid) {
+    throw new DaemonError(`An oxi daemon is already running for this project (pid ${live.pid}).`, {
+      fix: `Stop it first (kill -TERM ${live.pid}), or talk to it with \`oxi status\` / \`oxi send\`.`,
+    });
+  }
+  mkdirSync(stateDir, { recursive: true });
+  const file = pidFilePath(stateDir);
+  writeFileSync(file, JSON.stringify({ pid: process.pid, socket, startedAt: Date.now() }) + '\n');
+  return () => {
+    const current = readPid(stateDir);
+    if (!current || current.pid === process.pid) rmSync(file, { force: true });
+  };
+}

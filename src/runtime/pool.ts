@@ -1,0 +1,180 @@
+import type { ClaimOutput } from '../../machines/effects.js';
+import type { Clock } from '../clock.js';
+
+export interface PoolOptions {
+  clock: Clock;
+  /** Global ceiling across hosts: the plan tier's concurrent sessions. */
+  planTierMax: number;
+  /** How long an overlapping task waits before it asks again. */
+  overlapDeferMs: number;
+  /** Files of the engine's open PRs (overlap gate). */
+  openPrFiles: () => Promise<Array<{ task: string; files: string[] }>>;
+  /** Today's spend vs the hard cap; `until` is when dispatch may resume. */
+  budget: () => { exceeded: boolean; until: number };
+  onLeases?: (host: string, inUse: number) => void;
+}
+
+interface Lease {
+  host: string;
+  files: string[];
+}
+
+interface Waiter {
+  taskId: string;
+  files: string[];
+  resolve: (out: ClaimOutput) => void;
+}
+
+/**
+ * The dispatch pool: hands host slots to tasks. Leases are derived state — rebuilt at start
+ * from the task rows that hold a slot — so a crash can never leak or double one. A task that
+ * finds no free slot waits here (FIFO) and is woken the instant a slot frees.
+ */
+export class DispatchPool {
+  private readonly capacity = new Map<string, number>();
+  private readonly blocked = new Set<string>();
+  private readonly leases = new Map<string, Lease>();
+  /** Files a task has claimed, held from its slot grant until it is merged, abandoned or sent back. */
+  private readonly reserved = new Map<string, string[]>();
+  private readonly waiters: Waiter[] = [];
+  private draining = false;
+
+  constructor(private readonly options: PoolOptions) {}
+
+  setCapacity(host: string, capacity: number): void {
+    this.capacity.set(host, Math.max(0, capacity));
+    this.pump();
+  }
+
+  /** Credentials expired (or host unreachable): no dispatch there until unblocked. */
+  setBlocked(host: string, blocked: boolean): void {
+    if (blocked) this.blocked.add(host);
+    else this.blocked.delete(host);
+    this.pump();
+  }
+
+  /** At start: `host` for a task holding a slot, null for one past it that still owns its files. */
+  restoreLease(taskId: string, host: string | null, files: string[]): void {
+    if (host) this.leases.set(taskId, { host, files });
+    this.reserved.set(taskId, files);
+  }
+
+  inUse(host: string): number {
+    let n = 0;
+    for (const l of this.leases.values()) if (l.host === host) n++;
+    return n;
+  }
+
+  leaseOf(taskId: string): string | undefined {
+    return this.leases.get(taskId)?.host;
+  }
+
+  hosts(): Array<{ name: string; capacity: number; inUse: number; blocked: boolean }> {
+    return [...this.capacity.keys()].map((name) => ({ name, capacity: this.capacity.get(name) ?? 0, inUse: this.inUse(name), blocked: this.blocked.has(name) }));
+  }
+
+  /** SIGTERM: stop handing out slots; waiters stay parked until they are stopped. */
+  drain(): void {
+    this.draining = true;
+  }
+
+  async claim(taskId: string, files: string[], signal?: AbortSignal): Promise<ClaimOutput> {
+    const existing = this.leases.get(taskId);
+    if (existing) return { granted: true, host: existing.host }; // a re-run after restore keeps its host
+    const now = this.options.clock.now();
+    const budget = this.options.budget();
+    if (budget.exceeded) return { granted: false, reason: 'budget', until: budget.until, ledger: [{ kind: 'budget.hard_cap', payload: { task: taskId } }] };
+    const overlap = await this.overlaps(taskId, files);
+    if (overlap.length) {
+      return {
+        granted: false,
+        reason: 'overlap',
+        until: now + this.options.overlapDeferMs,
+        ledger: [{ kind: 'overlap.deferred', payload: { files: overlap } }],
+      };
+    }
+    return new Promise<ClaimOutput>((resolve) => {
+      const waiter: Waiter = { taskId, files, resolve };
+      this.waiters.push(waiter);
+      signal?.addEventListener('abort', () => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+      });
+      this.pump();
+    });
+  }
+
+  /** The task left the slot-holding states: its slot frees, its files stay reserved. */
+  releaseSlot(taskId: string): void {
+    const lease = this.leases.get(taskId);
+    if (!lease) return;
+    this.leases.delete(taskId);
+    this.options.onLeases?.(lease.host, this.inUse(lease.host));
+    this.pump();
+  }
+
+  /** Merged, abandoned, or back to waiting: slot and files both free. */
+  release(taskId: string): void {
+    const had = this.reserved.delete(taskId);
+    if (this.leases.has(taskId)) this.releaseSlot(taskId);
+    else if (had) this.pump();
+  }
+
+  private totalInUse(): number {
+    return this.leases.size;
+  }
+
+  private freeHost(): string | undefined {
+    let best: string | undefined;
+    let bestFree = 0;
+    for (const [host, cap] of this.capacity) {
+      if (this.blocked.has(host)) continue;
+      const free = cap - this.inUse(host);
+      if (free > bestFree) {
+        best = host;
+        bestFree = free;
+      }
+    }
+    return best;
+  }
+
+  private pump(): void {
+    while (!this.draining && this.waiters.length && this.totalInUse() < this.options.planTierMax) {
+      const host = this.freeHost();
+      if (!host) return;
+      // Overlap with a task that took a slot while this one waited: skip it, it is re-checked later.
+      const index = this.waiters.findIndex((w) => !this.overlapsLeases(w.taskId, w.files).length);
+      if (index < 0) {
+        const w = this.waiters.shift()!;
+        w.resolve({ granted: false, reason: 'overlap', until: this.options.clock.now() + this.options.overlapDeferMs, ledger: [{ kind: 'overlap.deferred', payload: { files: this.overlapsLeases(w.taskId, w.files) } }] });
+        continue;
+      }
+      const [w] = this.waiters.splice(index, 1);
+      this.leases.set(w.taskId, { host, files: w.files });
+      this.reserved.set(w.taskId, w.files);
+      this.options.onLeases?.(host, this.inUse(host));
+      w.resolve({ granted: true, host });
+    }
+  }
+
+  private overlapsLeases(taskId: string, files: string[]): string[] {
+    const mine = new Set(files);
+    const hits = new Set<string>();
+    for (const [other, reservedFiles] of this.reserved) {
+      if (other === taskId) continue;
+      for (const f of reservedFiles) if (mine.has(f)) hits.add(f);
+    }
+    return [...hits];
+  }
+
+  private async overlaps(taskId: string, files: string[]): Promise<string[]> {
+    if (!files.length) return [];
+    const mine = new Set(files);
+    const hits = new Set(this.overlapsLeases(taskId, files));
+    for (const pr of await this.options.openPrFiles()) {
+      if (pr.task === taskId) continue;
+      for (const f of pr.files) if (mine.has(f)) hits.add(f);
+    }
+    return [...hits];
+  }
+}

@@ -1,0 +1,24 @@
+import type { Db } from '../store/db.js';
+import { readKillswitch } from '../store/engine-state.js';
+import { dayStart, spendBetween } from '../store/ledger.js';
+import { countsByStatus } from '../store/tasks.js';
+import type { EngineHandle } from './engine.js';
+
+export interface StatusSummary {
+  engine: { state: 'running' | 'killed' | 'halted' | 'stopped'; killed: boolean; reason: string | null; by: string | null; at: number | null; hard: boolean };
+  counts: Record<string, number>;
+  hosts: Array<{ name: string; capacity: number; inUse: number; blocked: boolean }>;
+  spend: { today: number };
+}
+
+/** What `oxi status` prints: from the live engine when there is one, else from the database. */
+export function snapshotSummary(db: Db, engine?: EngineHandle, now = Date.now()): StatusSummary {
+  const kill = readKillswitch(db);
+  const running = engine ? (engine.engineStatus() === 'halted' ? 'halted' : kill.killed ? 'killed' : 'running') : kill.killed ? 'killed' : 'stopped';
+  return {
+    engine: { state: running, killed: kill.killed, reason: kill.reason, by: kill.by, at: kill.at, hard: kill.hard },
+    counts: countsByStatus(db),
+    hosts: engine ? engine.pool.hosts() : [],
+    spend: { today: Math.round(spendBetween(db, dayStart(now), now + 1) * 10_000) / 10_000 },
+  };
+}
