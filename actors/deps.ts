@@ -17,6 +17,8 @@ export interface EffectDeps {
   notifier: Notifier;
   /** How stopped workers are treated: soft kill leaves them to finish their turn. */
   workerStopMode: () => 'detach' | 'terminate';
+  /** Whether the killswitch is set right now (effects park instead of acting). */
+  killed?: () => boolean;
   /** Work that must finish before the engine stops (process-group kills). */
   track?: (p: Promise<unknown>) => void;
   /** Poll period of worker watching (ms). */

@@ -5,6 +5,9 @@ import { deadmanCheck, makePrScan, probeHost, readCredentials, reapScan, seedRoa
 import { runAgent } from './effects/run-agent.js';
 import { claimSlot, critique, merge, openPr, plan, provision, runChecks, ship } from './effects/task-effects.js';
 
+/** Effects allowed while killed: prWatcher's read-only scan, and waiting. */
+const UNGATED = new Set<EffectName>(['prScan', 'sleep']);
+
 type Impl = (deps: EffectDeps, input: any, signal: AbortSignal) => Promise<unknown>;
 
 /**
@@ -33,7 +36,13 @@ export function makeEffects(deps: EffectDeps): typeof effectPlaceholders {
   };
   const out: Record<string, unknown> = {};
   for (const [name, impl] of Object.entries(impls)) {
-    out[name] = fromPromise(({ input, signal }) => impl(deps, input, signal));
+    const gated = !UNGATED.has(name as EffectName);
+    out[name] = fromPromise(async ({ input, signal }) => {
+      // An actor started (or restored) while the engine is killed learns it a moment later;
+      // its effect must not act in between: it parks until the held state stops it.
+      if (gated && deps.killed?.()) return new Promise<never>(() => {});
+      return impl(deps, input, signal);
+    });
   }
   return out as typeof effectPlaceholders;
 }

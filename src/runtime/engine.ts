@@ -78,6 +78,7 @@ export function startEngine(options: StartEngineOptions) {
     hosts: ports.hosts,
     agents: ports.agents,
     notifier: ports.notifier,
+    killed: () => actor?.system.get('engineState')?.getSnapshot()?.value === 'killed',
     workerStopMode: () => (draining || hardKilled() ? 'terminate' : 'detach'),
     track: (p) => {
       pending.add(p);
@@ -117,7 +118,8 @@ export function startEngine(options: StartEngineOptions) {
   });
 
   const restore = restoreList({ db });
-  for (const t of restore) persister.primeStatus(`task:${t.id}`, listTasks(db).find((r) => r.id === t.id)?.status ?? 'new');
+  const statusById = new Map(listTasks(db).map((t) => [t.id, t.status]));
+  for (const t of restore) persister.primeStatus(`task:${t.id}`, statusById.get(t.id) ?? 'new');
   const kill = readKillState(db, adapter.paths.stateDir);
   const input: EngineInput = {
     engineState: kill,

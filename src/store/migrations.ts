@@ -31,7 +31,7 @@ export const migrations: readonly string[] = [
   CREATE INDEX tasks_status ON tasks(status);
 
   CREATE TABLE event (
-    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    id      INTEGER PRIMARY KEY,                -- rowid: rows are never deleted, so ids only grow
     at      INTEGER NOT NULL,
     actor   TEXT NOT NULL,
     kind    TEXT NOT NULL,
@@ -39,7 +39,7 @@ export const migrations: readonly string[] = [
     payload TEXT NOT NULL DEFAULT '{}'
   );
   CREATE INDEX event_task ON event(task, id);
-  CREATE INDEX event_kind_at ON event(kind, at);
+  CREATE INDEX event_spend_at ON event(at) WHERE kind = 'spend';
 
   CREATE TABLE actor_snapshot (
     actor      TEXT PRIMARY KEY,                -- e.g. engine, engineState, host:local, task:T0-1

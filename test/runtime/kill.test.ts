@@ -1,0 +1,107 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { isAlive, oxi, query, sampleProject, spawnOxi, waitFor } from '../helpers/project.js';
+
+type Ev = { id: number; actor: string; kind: string };
+const cleanups: Array<() => void> = [];
+afterEach(() => cleanups.splice(0).forEach((f) => f()));
+
+/** A project whose workers take a few seconds, so a kill lands while they run. */
+function slowProject(delayMs: number) {
+  const p = sampleProject({
+    tasks: 3,
+    script: (s) => Object.values(s.tasks).forEach((t) => Object.assign(t, { behaviour: 'slow', delayMs })),
+    config: (c) => Object.assign(c.engine, { prWatchIntervalMs: 200, seedIntervalMs: 300, reaperIntervalMs: 300 }),
+  });
+  cleanups.push(p.cleanup);
+  return p;
+}
+
+describe('killswitch', () => {
+  it('oxi kill stops every actor but prWatcher; running agents finish their turn; oxi unkill finishes everything', async () => {
+    const p = slowProject(2500);
+    const daemon = spawnOxi(['--config', p.configPath, 'run']);
+    cleanups.push(() => daemon.kill('SIGKILL'));
+    const working = await waitFor('a task working', () => query<{ id: string; worker_pid: number }>(p.db, `SELECT id, worker_pid FROM tasks WHERE status='working' AND worker_pid IS NOT NULL`)[0]);
+
+    const killed = oxi(['--config', p.configPath, 'kill', '--reason', 'operator test', '--json']);
+    expect(killed.code, killed.stderr).toBe(0);
+    expect(JSON.parse(killed.stdout)).toEqual(expect.objectContaining({ killed: true, reason: 'operator test', hard: false }));
+    await waitFor('tasks held', () => query(p.db, `SELECT id FROM tasks WHERE status='held'`).length > 0);
+    await new Promise((r) => setTimeout(r, 400)); // let the kill's own transaction land
+    const mark = query<{ id: number }>(p.db, 'SELECT MAX(id) AS id FROM event')[0].id;
+    // The killswitch is logged once, on the transition.
+    expect(query<Ev>(p.db, `SELECT * FROM event WHERE kind='engineState.killed'`)).toHaveLength(1);
+    // A soft kill leaves the running agent to finish its turn.
+    expect(isAlive(working.worker_pid)).toBe(true);
+    await new Promise((r) => setTimeout(r, 3000));
+    const after = query<Ev>(p.db, 'SELECT * FROM event WHERE id > ?', mark);
+    expect(after.filter((e) => e.actor !== 'prWatcher'), JSON.stringify(after)).toEqual([]);
+    expect(query(p.db, `SELECT id FROM tasks WHERE status NOT IN ('held','queued')`)).toEqual([]);
+    const status = JSON.parse(oxi(['--config', p.configPath, 'status', '--json']).stdout);
+    expect(status.engine).toEqual(expect.objectContaining({ killed: true, reason: 'operator test' }));
+    expect(existsSync(join(p.dir, '.oxi', 'KILLSWITCH'))).toBe(true);
+
+    const resumed = oxi(['--config', p.configPath, 'unkill']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    await waitFor('all merged', () => query<{ n: number }>(p.db, `SELECT COUNT(*) AS n FROM tasks WHERE status='merged'`)[0].n === 3, 60_000);
+    expect(query<Ev>(p.db, `SELECT * FROM event WHERE kind='engineState.running' AND id > ?`, mark)).toHaveLength(1);
+    // The worker that was running at the kill was adopted, not started twice.
+    expect(query(p.db, `SELECT id FROM event WHERE task=? AND kind='task.working'`, working.id).length).toBeLessThanOrEqual(2);
+    daemon.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+  });
+
+  it('a kill with no daemon holds at the next start: nothing is seeded or dispatched until unkill', async () => {
+    const p = slowProject(100);
+    expect(oxi(['--config', p.configPath, 'kill', '--reason', 'before start']).code).toBe(0);
+    const daemon = spawnOxi(['--config', p.configPath, 'run']);
+    cleanups.push(() => daemon.kill('SIGKILL'));
+    await waitFor('daemon up', () => existsSync(join(p.dir, '.oxi', 'oxi.pid')));
+    await new Promise((r) => setTimeout(r, 700));
+    const mark = query<{ id: number }>(p.db, 'SELECT COALESCE(MAX(id), 0) AS id FROM event')[0].id;
+    await new Promise((r) => setTimeout(r, 1500));
+    // Nothing seeded, nothing dispatched; after boot, nothing but prWatcher moves.
+    expect(query(p.db, `SELECT id FROM tasks`)).toEqual([]);
+    expect(query<Ev>(p.db, `SELECT * FROM event WHERE id > ? AND actor != 'prWatcher'`, mark)).toEqual([]);
+    expect(query<{ value: string }>(p.db, `SELECT value FROM actor_snapshot WHERE actor='seeder'`)[0].value).toBe('"held"');
+    expect(oxi(['--config', p.configPath, 'unkill']).code).toBe(0);
+    await waitFor('all merged', () => query<{ n: number }>(p.db, `SELECT COUNT(*) AS n FROM tasks WHERE status='merged'`)[0]?.n === 3, 60_000);
+    daemon.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+  });
+
+  it('kill --hard terminates running agent sessions', async () => {
+    const p = slowProject(20_000);
+    const daemon = spawnOxi(['--config', p.configPath, 'run']);
+    cleanups.push(() => daemon.kill('SIGKILL'));
+    const working = await waitFor('a task working', () => query<{ worker_pid: number }>(p.db, `SELECT worker_pid FROM tasks WHERE status='working' AND worker_pid IS NOT NULL`)[0]);
+    expect(oxi(['--config', p.configPath, 'kill', '--reason', 'stop now', '--hard']).code).toBe(0);
+    await waitFor('worker terminated', () => !isAlive(working.worker_pid), 10_000);
+    daemon.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+  });
+});
+
+describe('daemon', () => {
+  it('refuses a second daemon, answers oxi send, and drains on SIGTERM leaving no worker behind', async () => {
+    const p = slowProject(1500);
+    const daemon = spawnOxi(['--config', p.configPath, 'run']);
+    cleanups.push(() => daemon.kill('SIGKILL'));
+    const working = await waitFor('a task working', () => query<{ id: string; worker_pid: number }>(p.db, `SELECT id, worker_pid FROM tasks WHERE status='working' AND worker_pid IS NOT NULL`)[0]);
+    const second = oxi(['--config', p.configPath, 'run']);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/already running/);
+    const sent = oxi(['--config', p.configPath, 'send', 'reaper', 'reaper.scan', '--json']);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(JSON.parse(sent.stdout)).toEqual({ delivered: true, actor: 'reaper', event: 'reaper.scan' });
+    const missing = oxi(['--config', p.configPath, 'send', 'task:NOPE', 'task.retry']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/No live actor "task:NOPE"/);
+    daemon.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+    expect(isAlive(working.worker_pid)).toBe(false);
+    expect(existsSync(join(p.dir, '.oxi', 'oxi.pid'))).toBe(false);
+  });
+});
