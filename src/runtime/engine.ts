@@ -41,7 +41,22 @@ const PAST_SLOT = new Set<string>([...PR_STATES, 'awaiting_human']);
  * Boots the supervision tree: killswitch from DB + file, tasks restored from their own
  * snapshots, leases rebuilt from rows, every transition persisted by the persister.
  */
-export function startEngine(options: StartEngineOptions) {
+export interface EngineHandle {
+  actor: AnyActorRef;
+  db: Db;
+  pool: DispatchPool;
+  persister: ReturnType<typeof createPersister>;
+  ports: ReturnType<typeof buildPorts>;
+  readonly failure: unknown;
+  onCommit(listener: (changes: CommittedChange[]) => void): () => void;
+  send(actorId: string, event: { type: string; [k: string]: unknown }): boolean;
+  liveTasks(): Array<{ id: string; status: string }>;
+  engineStatus(): string;
+  drain(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startEngine(options: StartEngineOptions): EngineHandle {
   const { adapter, db, clock } = options;
   const ports = buildPorts(adapter, db, clock, options);
   const listeners = new Set<(changes: CommittedChange[]) => void>();
@@ -209,5 +224,3 @@ function statusOfRef(ref: AnyActorRef): string {
   if (value && typeof value === 'object' && 'live' in value) return String((value as { live: unknown }).live);
   return 'unknown';
 }
-
-export type EngineHandle = ReturnType<typeof startEngine>;
