@@ -1,7 +1,7 @@
 import { fromPromise } from 'xstate';
 import { effectPlaceholders, type EffectName } from '../machines/effects.js';
 import type { EffectDeps } from './deps.js';
-import { deadmanCheck, makePrScan, probeHost, readCredentials, reapScan, seedRoadmap, sleepUntil } from './effects/background.js';
+import { deadmanCheck, makePrScan, makeReapScan, probeHost, readCredentials, seedRoadmap, sleepUntil } from './effects/background.js';
 import { runAgent } from './effects/run-agent.js';
 import { claimSlot, critique, merge, openPr, plan, provision, runChecks, ship } from './effects/task-effects.js';
 
@@ -28,7 +28,7 @@ export function makeEffects(deps: EffectDeps): typeof effectPlaceholders {
     sleep: sleepUntil,
     probeHost,
     seedRoadmap,
-    reapScan,
+    reapScan: makeReapScan(),
     prScan: makePrScan(),
     deadmanCheck,
     notify: (d, input) => d.notifier.notify(input),

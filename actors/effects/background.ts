@@ -68,20 +68,31 @@ export function restoreList(deps: Pick<EffectDeps, 'db'>): TaskBoot[] {
 /**
  * Stalled workers (no progress for stallMs, measured from last_progress_at only) whose process
  * is dead on its host. A live worker is never reaped, nor a task past shipping (it owns a PR).
+ * Two strikes: a worker must be seen dead on two scans in a row, so one that just finished —
+ * its result waiting for the watcher to read it — is never taken for a lost one.
  */
-export async function reapScan(deps: EffectDeps): Promise<ReapOutput> {
-  const now = deps.clock.now();
-  const stalled = listTasks(deps.db, { status: 'working' }).filter((t) => now - t.last_progress_at > deps.adapter.engine.stallMs);
-  const reap: ReapOutput['reap'] = [];
-  const ledger: LedgerNote[] = [];
-  for (const t of stalled) {
-    if (t.pr !== null) continue;
-    const alive = t.worker_pid !== null && t.host !== null && (await hostOf(deps, t.host).isAlive(t.worker_pid));
-    if (alive) continue;
-    reap.push({ taskId: t.id, reason: `no progress for ${Math.round((now - t.last_progress_at) / 1000)} s and worker ${t.worker_pid ?? '(none)'} is not running` });
-    ledger.push({ kind: 'reaper.reaped', payload: { task: t.id, pid: t.worker_pid, host: t.host } });
-  }
-  return { reap, ledger };
+export function makeReapScan() {
+  const suspects = new Map<string, number | null>(); // task → pid seen dead on the previous scan
+  return async function reapScan(deps: EffectDeps): Promise<ReapOutput> {
+    const now = deps.clock.now();
+    const stalled = listTasks(deps.db, { status: 'working' }).filter((t) => now - t.last_progress_at > deps.adapter.engine.stallMs && t.pr === null);
+    const reap: ReapOutput['reap'] = [];
+    const ledger: LedgerNote[] = [];
+    const seen = new Set<string>();
+    for (const t of stalled) {
+      const alive = t.worker_pid !== null && t.host !== null && (await hostOf(deps, t.host).isAlive(t.worker_pid));
+      if (alive) continue;
+      seen.add(t.id);
+      if (!suspects.has(t.id) || suspects.get(t.id) !== t.worker_pid) {
+        suspects.set(t.id, t.worker_pid);
+        continue;
+      }
+      reap.push({ taskId: t.id, reason: `no progress for ${Math.round((now - t.last_progress_at) / 1000)} s and worker ${t.worker_pid ?? '(none)'} is not running` });
+      ledger.push({ kind: 'reaper.reaped', payload: { task: t.id, pid: t.worker_pid, host: t.host } });
+    }
+    for (const id of [...suspects.keys()]) if (!seen.has(id) || reap.some((r) => r.taskId === id)) suspects.delete(id);
+    return { reap, ledger };
+  };
 }
 
 /**

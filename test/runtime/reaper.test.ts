@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeReapScan } from '../../actors/effects/background.js';
+import type { EffectDeps } from '../../actors/deps.js';
+import { LocalHost } from '../../actors/local-host.js';
+import { ManualClock } from '../../src/clock.js';
+import { openDb } from '../../src/store/db.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isAlive, oxi, query, sampleProject, spawnOxi, waitFor } from '../helpers/project.js';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => cleanups.splice(0).forEach((f) => f()));
+
+function project(behaviour: Record<string, unknown>, engine: Record<string, unknown> = {}) {
+  const p = sampleProject({
+    tasks: 1,
+    script: (s) => Object.values(s.tasks).forEach((t) => Object.assign(t, behaviour)),
+    config: (c) => Object.assign(c.engine, { reaperIntervalMs: 200, stallMs: 800, backoffBaseMs: 100, ...engine }),
+  });
+  cleanups.push(p.cleanup);
+  return p;
+}
+
+describe('reaper', () => {
+  it('a worker killed behind the engine\'s back is reaped and re-dispatched', async () => {
+    const p = project({ behaviour: 'slow', delayMs: 2500 });
+    const daemon = spawnOxi(['--config', p.configPath, 'run']);
+    cleanups.push(() => daemon.kill('SIGKILL'));
+    const first = await waitFor('worker running', () => query<{ worker_pid: number }>(p.db, `SELECT worker_pid FROM tasks WHERE status='working' AND worker_pid IS NOT NULL`)[0]);
+    process.kill(-first.worker_pid, 'SIGKILL');
+    await waitFor('merged after a re-dispatch', () => query(p.db, `SELECT id FROM tasks WHERE status='merged'`).length === 1, 60_000);
+    const kinds = query<{ kind: string }>(p.db, `SELECT kind FROM event WHERE task IS NOT NULL ORDER BY id`).map((e) => e.kind);
+    expect(kinds).toContain('task.reaped');
+    expect(kinds.filter((k) => k === 'task.provisioning')).toHaveLength(2);
+    const row = query<{ attempt: number; worker_pid: number }>(p.db, 'SELECT attempt, worker_pid FROM tasks')[0];
+    expect(row.attempt).toBe(1);
+    expect(row.worker_pid).not.toBe(first.worker_pid);
+    daemon.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+  });
+
+  it('never reaps a live worker: neither a slow one that reports progress nor a silent one', async () => {
+    for (const behaviour of [{ behaviour: 'slow', delayMs: 3000 }, { behaviour: 'hang' }]) {
+      const p = project(behaviour);
+      const daemon = spawnOxi(['--config', p.configPath, 'run']);
+      cleanups.push(() => daemon.kill('SIGKILL'));
+      const w = await waitFor('worker running', () => query<{ worker_pid: number }>(p.db, `SELECT worker_pid FROM tasks WHERE status='working' AND worker_pid IS NOT NULL`)[0]);
+      await new Promise((r) => setTimeout(r, 2500)); // > 3× stallMs, ~12 reaper scans
+      expect(query(p.db, `SELECT kind FROM event WHERE kind IN ('task.reaped','reaper.reaped')`), JSON.stringify(behaviour)).toEqual([]);
+      if (behaviour.behaviour === 'hang') {
+        expect(isAlive(w.worker_pid)).toBe(true);
+        expect(oxi(['--config', p.configPath, 'kill', '--reason', 'cleanup', '--hard']).code).toBe(0);
+        await waitFor('hung worker terminated', () => !isAlive(w.worker_pid), 10_000);
+      } else {
+        await waitFor('merged', () => query(p.db, `SELECT id FROM tasks WHERE status='merged'`).length === 1, 30_000);
+      }
+      daemon.kill('SIGTERM');
+      expect(await daemon.exited).toBe(0);
+    }
+  });
+});
+
+describe('reapScan', () => {
+  it('reaps only stalled working tasks whose worker is dead and that own no PR', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oxi-reap-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const db = openDb(join(dir, 'oxi.db'));
+    cleanups.push(() => db.close());
+    const clock = new ManualClock(1_000_000);
+    const live = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+    cleanups.push(() => live.kill('SIGKILL'));
+    const dead = spawn('true', [], { stdio: 'ignore' });
+    await new Promise((r) => dead.on('exit', r));
+    const insert = db.prepare(
+      `INSERT INTO tasks (id, repo, tier, title, status, seq, host, worker_pid, pr, last_progress_at, created_at, updated_at) VALUES (?, 'r', 0, 't', ?, 0, 'local', ?, ?, ?, 0, 0)`,
+    );
+    const old = clock.now() - 10_000;
+    insert.run('DEAD', 'working', dead.pid, null, old);
+    insert.run('ALIVE', 'working', live.pid, null, old);
+    insert.run('FRESH', 'working', dead.pid, null, clock.now() - 100);
+    insert.run('HASPR', 'working', dead.pid, 7, old);
+    insert.run('NOPID', 'working', null, null, old);
+    insert.run('CHECKS', 'checks', dead.pid, 3, old);
+    // A task is stale by last_progress_at only: its created_at (0) is ancient for all of them.
+    const deps = { db, clock, adapter: { engine: { stallMs: 1000 } }, hosts: new Map([['local', new LocalHost('local')]]) } as unknown as EffectDeps;
+    const reapScan = makeReapScan();
+    // First sighting only makes suspects: a worker that just exited may have a result to be read.
+    expect((await reapScan(deps)).reap).toEqual([]);
+    const out = await reapScan(deps);
+    expect(out.reap.map((r) => r.taskId).sort()).toEqual(['DEAD', 'NOPID']);
+    expect(out.ledger?.map((l) => l.kind)).toEqual(['reaper.reaped', 'reaper.reaped']);
+  });
+});
