@@ -67,12 +67,12 @@ export const engineMachine = setup({
     task: restorable(taskMachine),
   },
   actions: {
-    spawnTasks: enqueueActions(({ enqueue, context, self }, params: { tasks: TaskBoot[] }) => {
-      const live = self.getSnapshot()?.children ?? {};
+    // context.tasks is the live set (the snapshot cannot be read while the engine initializes).
+    spawnTasks: enqueueActions(({ enqueue, context }, params: { tasks: TaskBoot[] }) => {
       const added: Record<string, Omit<TaskBoot, 'restore'>> = {};
       for (const t of params.tasks) {
         const id = `task:${t.id}`;
-        if (live[id] || context.tasks[t.id] || added[t.id]) continue; // never two actors for one T-id
+        if (context.tasks[t.id] || added[t.id]) continue; // never two actors for one T-id
         enqueue.spawnChild('task', {
           id,
           systemId: id,

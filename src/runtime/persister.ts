@@ -60,10 +60,22 @@ export function createPersister(options: PersisterOptions) {
   const insertEvent = db.prepare('INSERT INTO event (at, actor, kind, task, payload) VALUES (?, ?, ?, ?, ?)');
   const writeEngineState = db.prepare('UPDATE engine_state SET killed=?, hard=?, reason=?, by=?, at=? WHERE id=1');
 
+  /** The root and the machines it spawned; effect actors live inside their machine's snapshot. */
   function isPersisted(ref: AnyActorRef): boolean {
     if (!root) return false;
+    if (ref === root) return true;
     const parent = (ref as unknown as { _parent?: AnyActorRef })._parent;
-    return ref === root || parent === root;
+    const logic = (ref as unknown as { logic: { root?: unknown } }).logic;
+    return parent === root && logic.root !== undefined;
+  }
+
+  function ownedChildren(snapshot: Pending['snapshot']): Record<string, AnyActorRef> {
+    const children = (snapshot as unknown as { children?: Record<string, AnyActorRef> }).children ?? {};
+    const owned: Record<string, AnyActorRef> = {};
+    for (const [id, child] of Object.entries(children)) {
+      if ((child as unknown as { logic: { root?: unknown } }).logic.root === undefined) owned[id] = child;
+    }
+    return owned;
   }
 
   function machineOf(ref: AnyActorRef): string {
@@ -115,8 +127,8 @@ export function createPersister(options: PersisterOptions) {
       const machine = machineOf(ref);
       const status = statusOf(snapshot.value);
       const logic = (ref as unknown as { logic: { getPersistedSnapshot(s: unknown): unknown } }).logic;
-      // The engine's children persist themselves; its own row carries none of them.
-      const persisted = ref === root ? logic.getPersistedSnapshot({ ...snapshot, children: {} }) : logic.getPersistedSnapshot(snapshot);
+      // Child machines persist themselves (own rows); effect actors stay inside their machine's snapshot.
+      const persisted = logic.getPersistedSnapshot({ ...snapshot, children: ownedChildren(snapshot) });
       upsertSnapshot.run({ actor: ref.id, machine, status: snapshot.status, value: JSON.stringify(snapshot.value), snapshot: JSON.stringify(persisted), seq: ++seq, at });
       const taskId = machine === 'task' ? ref.id.slice('task:'.length) : null;
       if (taskId) {
