@@ -1,5 +1,6 @@
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { Clock } from '../clock.js';
+import { batchInsert } from '../store/batch.js';
 import type { Db } from '../store/db.js';
 import { ledgerWorthy, statusOf, type StateValue } from './status.js';
 
@@ -44,20 +45,20 @@ export function createPersister(options: PersisterOptions) {
   const pending = new Map<string, Pending>();
   const lastStatus = new Map<string, string>();
 
-  const upsertSnapshot = db.prepare(
-    `INSERT INTO actor_snapshot (actor, machine, status, value, snapshot, seq, updated_at)
-     VALUES (@actor, @machine, @status, @value, @snapshot, @seq, @at)
-     ON CONFLICT(actor) DO UPDATE SET machine=excluded.machine, status=excluded.status, value=excluded.value,
+  const upsertSnapshots = batchInsert(
+    db,
+    'INSERT INTO actor_snapshot (actor, machine, status, value, snapshot, seq, updated_at)',
+    7,
+    `ON CONFLICT(actor) DO UPDATE SET machine=excluded.machine, status=excluded.status, value=excluded.value,
        snapshot=excluded.snapshot, seq=excluded.seq, updated_at=excluded.updated_at`,
   );
   // The only statement that changes a task's status: it always stamps last_progress_at.
   const updateTask = db.prepare(
-    `UPDATE tasks SET status=@status, last_progress_at=@at, updated_at=@at, plan=@plan, attempt=@attempt, branch=@branch,
-       worktree=@worktree, host=@host, pr=@pr, cost_usd=@cost, reason=@reason,
-       last_deferred_at=COALESCE(@deferredAt, last_deferred_at)
-     WHERE id=@id`,
+    `UPDATE tasks SET status=?, last_progress_at=?, updated_at=?, plan=?, attempt=?, branch=?, worktree=?, host=?,
+       pr=?, cost_usd=?, reason=?, last_deferred_at=COALESCE(?, last_deferred_at)
+     WHERE id=?`,
   );
-  const insertEvent = db.prepare('INSERT INTO event (at, actor, kind, task, payload) VALUES (?, ?, ?, ?, ?)');
+  const insertEvents = batchInsert(db, 'INSERT INTO event (at, actor, kind, task, payload)', 5);
   const writeEngineState = db.prepare('UPDATE engine_state SET killed=?, hard=?, reason=?, by=?, at=? WHERE id=1');
 
   /** The root and the machines it spawned; effect actors live inside their machine's snapshot. */
@@ -122,6 +123,8 @@ export function createPersister(options: PersisterOptions) {
 
   const commit = db.transaction((items: Pending[], at: number): CommittedChange[] => {
     const changes: CommittedChange[] = [];
+    const snapshots: unknown[][] = [];
+    const events: unknown[][] = [];
     for (const p of items) {
       const { ref, snapshot } = p;
       const machine = machineOf(ref);
@@ -129,15 +132,14 @@ export function createPersister(options: PersisterOptions) {
       const logic = (ref as unknown as { logic: { getPersistedSnapshot(s: unknown): unknown } }).logic;
       // Child machines persist themselves (own rows); effect actors stay inside their machine's snapshot.
       const persisted = logic.getPersistedSnapshot({ ...snapshot, children: ownedChildren(snapshot) });
-      upsertSnapshot.run({ actor: ref.id, machine, status: snapshot.status, value: JSON.stringify(snapshot.value), snapshot: JSON.stringify(persisted), seq: ++seq, at });
+      snapshots.push([ref.id, machine, snapshot.status, JSON.stringify(snapshot.value), JSON.stringify(persisted), ++seq, at]);
       const taskId = machine === 'task' ? ref.id.slice('task:'.length) : null;
       if (taskId) {
         const c = snapshot.context as Record<string, any>;
-        updateTask.run({
-          id: taskId, status, at, plan: c.plan ? JSON.stringify(c.plan) : null, attempt: c.attempt ?? 0, branch: c.branch ?? null,
-          worktree: c.worktree ?? null, host: c.host ?? null, pr: c.pr ?? null, cost: c.costUsd ?? 0, reason: c.reason ?? null,
-          deferredAt: status === 'deferred' ? c.deferredAt ?? at : null,
-        });
+        updateTask.run(
+          status, at, at, c.plan ? JSON.stringify(c.plan) : null, c.attempt ?? 0, c.branch ?? null, c.worktree ?? null, c.host ?? null,
+          c.pr ?? null, c.costUsd ?? 0, c.reason ?? null, status === 'deferred' ? c.deferredAt ?? at : null, taskId,
+        );
       }
       if (machine === 'engineState') {
         const c = snapshot.context as Record<string, any>;
@@ -146,11 +148,13 @@ export function createPersister(options: PersisterOptions) {
       }
       for (const t of p.transitions) {
         if (!ledgerWorthy(machine, t.from, t.to)) continue;
-        insertEvent.run(at, ref.id, `${machine}.${t.to}`, taskId, JSON.stringify({ from: t.from, event: t.event }));
+        events.push([at, ref.id, `${machine}.${t.to}`, taskId, JSON.stringify({ from: t.from, event: t.event })]);
       }
-      for (const n of p.notes) insertEvent.run(at, ref.id, n.kind, taskId, JSON.stringify(n.payload ?? {}));
+      for (const n of p.notes) events.push([at, ref.id, n.kind, taskId, JSON.stringify(n.payload ?? {})]);
       changes.push({ actor: ref.id, machine, status, value: snapshot.value, context: snapshot.context, at });
     }
+    upsertSnapshots(snapshots);
+    insertEvents(events);
     return changes;
   });
 
