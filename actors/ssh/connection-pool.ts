@@ -100,7 +100,7 @@ export class ConnectionPool {
         fn();
       };
       conn.onDrop.add(drop);
-      conn.client.exec(command, (error, stream: ClientChannel) => {
+      const opened = (error: Error | undefined, stream: ClientChannel) => {
         if (error) {
           return finish(() => reject(new HostUnreachableError(`Expected ${this.where()} to open a session channel; it refused: ${error.message}.`, {
             fix: 'Check MaxSessions in the host\'s sshd_config and the load on the host.',
@@ -120,7 +120,13 @@ export class ConnectionPool {
         stream.on('close', () => finish(() => resolve({ exitCode, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') })));
         // Why: agent CLIs wait for stdin EOF; an exec channel's stdin stays open until ended.
         stream.end(input);
-      });
+      };
+      try {
+        conn.client.exec(command, opened);
+      } catch (error) {
+        // The socket died before ssh2 told us ("Not connected"): the same as a drop.
+        this.dropped(conn, error as Error);
+      }
     });
   }
 
