@@ -13,7 +13,7 @@ export interface TwoHosts {
   cleanup(): Promise<void>;
 }
 
-export async function twoHostProject(options: { tasks: number; script?: Parameters<typeof sampleProject>[0]['script']; engine?: Record<string, unknown> }): Promise<TwoHosts> {
+export async function twoHostProject(options: { tasks: number; script?: (script: { tasks: Record<string, Record<string, unknown>> }) => void; engine?: Record<string, unknown> }): Promise<TwoHosts> {
   const alpha = await startSshd();
   const beta = await startSshd();
   const entry = (name: string, s: TestSshd, maxWorkers: number) => ({

@@ -67,7 +67,7 @@ describe('reaper liveness over SSH', () => {
     await sshd.stop();
     const blind = await reapScan(deps());
     expect(blind.reap).toEqual([]);
-    expect(blind.ledger.map((l) => l.kind)).toEqual(['reaper.host_unreachable', 'reaper.host_unreachable']);
+    expect((blind.ledger ?? []).map((l) => l.kind)).toEqual(['reaper.host_unreachable', 'reaper.host_unreachable']);
     await sshd.start();
     await new Promise((r) => setTimeout(r, 200));
     expect((await reapScan(deps())).reap.map((r) => r.taskId)).toEqual(['T2']);
