@@ -153,7 +153,11 @@ export interface WorktreeEntry {
 
 /** Every worktree of the repository; the first is the main one. */
 export async function listWorktrees(repo: string): Promise<WorktreeEntry[]> {
-  const out = await git(repo, ['worktree', 'list', '--porcelain', '-z']);
+  return parseWorktreeList(await git(repo, ['worktree', 'list', '--porcelain', '-z']));
+}
+
+/** Parses `git worktree list --porcelain -z` (pure: shared with the remote-host variant). */
+export function parseWorktreeList(out: string): WorktreeEntry[] {
   const entries: WorktreeEntry[] = [];
   let current: WorktreeEntry | undefined;
   for (const line of out.split('\0')) {
@@ -244,7 +248,11 @@ export interface WorktreeStatus {
 }
 
 export async function worktreeStatus(path: string): Promise<WorktreeStatus> {
-  const out = (await gitRun(path, ['status', '--porcelain=v1', '-z', '-uall'])).stdout;
+  return parseStatus((await gitRun(path, ['status', '--porcelain=v1', '-z', '-uall'])).stdout);
+}
+
+/** Parses `git status --porcelain=v1 -z -uall` (pure: shared with the remote-host variant). */
+export function parseStatus(out: string): WorktreeStatus {
   const fields = out.split('\0');
   const modified = new Set<string>();
   const untracked = new Set<string>();

@@ -3,7 +3,7 @@
  * holds files nobody declared, commit nothing and say so in the ledger. Re-running it on a clean tree is a no-op.
  */
 import { GitError } from '../src/errors.js';
-import { commitPaths, commitsAhead, git, headSha, worktreeStatus } from './git.js';
+import { commitPaths, commitsAhead, git, headSha, worktreeStatus, type WorktreeStatus } from './git.js';
 
 export type ShipPolicy = 'files_touched_only' | 'strict' | 'permissive';
 
@@ -47,19 +47,8 @@ export function declared(path: string, filesTouched: readonly string[]): boolean
   return filesTouched.map(normalize).some((f) => f === path || (f.endsWith('/') && path.startsWith(f)));
 }
 
-export async function ship(input: ShipInput): Promise<ShipResult> {
-  const { worktree, base, branch, taskId, attempt } = input;
-  const policy = input.policy ?? 'files_touched_only';
-  // Committing onto whatever the agent switched to would put the work on the wrong branch.
-  const current = await git(worktree, ['symbolic-ref', '--quiet', 'HEAD'], { ok: [0, 1] });
-  if (current !== `refs/heads/${branch}`) {
-    throw new GitError(
-      `Expected the worktree ${worktree} to have branch ${branch} checked out; it has ${current ? current.replace('refs/heads/', '') : 'a detached HEAD'}.`,
-      { fix: `Check out ${branch} there (git -C ${worktree} checkout ${branch}) after saving any work, then ship again.` },
-    );
-  }
-
-  const status = await worktreeStatus(worktree);
+/** Which dirty paths ship recovery commits under the policy, and what it tells the ledger (pure). */
+export function chooseCommit(status: WorktreeStatus, policy: ShipPolicy, filesTouched: readonly string[], attempt: number): { toCommit: string[]; ledger: ShipLedgerEntry[] } {
   const ours = (paths: string[]) => paths.filter((p) => !p.startsWith(OXI_DIR));
   const tracked = [...new Set([...ours(status.staged), ...ours(status.modified)])];
   const untracked = ours(status.untracked);
@@ -73,7 +62,7 @@ export async function ship(input: ShipInput): Promise<ShipResult> {
     } else if (policy === 'permissive') {
       toCommit = dirty;
     } else {
-      const stray = untracked.filter((p) => !declared(p, input.filesTouched)).sort();
+      const stray = untracked.filter((p) => !declared(p, filesTouched)).sort();
       if (stray.length > 0) {
         ledger.push({ kind: 'ship_recovery.skipped_dirty_tree', payload: { paths: stray, attempt } });
       } else {
@@ -81,6 +70,23 @@ export async function ship(input: ShipInput): Promise<ShipResult> {
       }
     }
   }
+
+  return { toCommit, ledger };
+}
+
+export async function ship(input: ShipInput): Promise<ShipResult> {
+  const { worktree, base, branch, taskId, attempt } = input;
+  const policy = input.policy ?? 'files_touched_only';
+  // Committing onto whatever the agent switched to would put the work on the wrong branch.
+  const current = await git(worktree, ['symbolic-ref', '--quiet', 'HEAD'], { ok: [0, 1] });
+  if (current !== `refs/heads/${branch}`) {
+    throw new GitError(
+      `Expected the worktree ${worktree} to have branch ${branch} checked out; it has ${current ? current.replace('refs/heads/', '') : 'a detached HEAD'}.`,
+      { fix: `Check out ${branch} there (git -C ${worktree} checkout ${branch}) after saving any work, then ship again.` },
+    );
+  }
+
+  const { toCommit, ledger } = chooseCommit(await worktreeStatus(worktree), policy, input.filesTouched, attempt);
 
   let committed: string[] = [];
   if (toCommit.length > 0) {

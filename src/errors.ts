@@ -29,3 +29,7 @@ export class AgentError extends OxiError {
 }
 /** A worker process vanished without leaving a result: the reaper's business. */
 export class WorkerLostError extends OxiError {}
+/** An SSH host could not be reached, or the connection broke: the work there is in an unknown state, not failed. */
+export class HostUnreachableError extends OxiError {}
+/** An SSH host presented a key that is unknown or differs from known_hosts: never accepted silently. */
+export class HostKeyError extends OxiError {}

@@ -44,6 +44,8 @@ export interface HostTransport {
   probe(): Promise<HostProbe>;
   readFile(path: string): Promise<string | undefined>;
   writeFile(path: string, content: string): Promise<void>;
+  /** Size of a file in bytes (undefined: no such file); hosts without it are read with a local stat. */
+  fileSize?(path: string): Promise<number | undefined>;
   close?(): Promise<void>;
 }
 

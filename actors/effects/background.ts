@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { CredentialsOutput, DeadmanOutput, LedgerNote, ProbeOutput, PrScanOutput, ReapOutput, SeedOutput, TaskBoot } from '../../machines/effects.js';
 import { PR_STATES } from '../../machines/task.js';
-import { RoadmapError } from '../../src/errors.js';
+import { HostUnreachableError, RoadmapError } from '../../src/errors.js';
 import { parseRoadmap } from '../../src/roadmap/parse.js';
 import { loadSnapshot } from '../../src/store/snapshots.js';
 import { countLive, ingestItems, listTasks, markMissing, nextQueued } from '../../src/store/tasks.js';
@@ -20,7 +20,14 @@ const MB_PER_WORKER = 1536;
 export async function probeHost(deps: EffectDeps, input: { host: string }): Promise<ProbeOutput> {
   const host = hostOf(deps, input.host);
   const cfg = deps.adapter.hosts.find((h) => h.name === input.host);
-  const p = await host.probe();
+  let p;
+  try {
+    p = await host.probe();
+  } catch (error) {
+    // Unreachable (or refusing its key): no new work goes there; its running tasks are the reaper's to judge.
+    deps.pool.setCapacity(input.host, 0);
+    throw error;
+  }
   const ram = Math.floor(p.freeMemMb / MB_PER_WORKER);
   const cpu = Math.max(1, Math.floor(p.cpus - p.load5));
   const capacity = Math.max(0, Math.min(ram, cpu, deps.adapter.planTier.maxWorkers, cfg?.maxWorkers ?? 1));
@@ -73,6 +80,7 @@ export function restoreList(deps: Pick<EffectDeps, 'db'>): TaskBoot[] {
  */
 export function makeReapScan() {
   const suspects = new Map<string, number | null>(); // task → pid seen dead on the previous scan
+  const unreachable = new Set<string>(); // tasks whose host was out of reach (logged once per outage)
   return async function reapScan(deps: EffectDeps): Promise<ReapOutput> {
     const now = deps.clock.now();
     const stalled = listTasks(deps.db, { status: 'working' }).filter((t) => now - t.last_progress_at > deps.adapter.engine.stallMs && t.pr === null);
@@ -80,7 +88,18 @@ export function makeReapScan() {
     const ledger: LedgerNote[] = [];
     const seen = new Set<string>();
     for (const t of stalled) {
-      const alive = t.worker_pid !== null && t.host !== null && (await hostOf(deps, t.host).isAlive(t.worker_pid));
+      let alive: boolean;
+      try {
+        alive = t.worker_pid !== null && t.host !== null && (await hostOf(deps, t.host).isAlive(t.worker_pid));
+      } catch (error) {
+        // A host out of reach may still run the worker: never reap what cannot be seen; look again when it is back.
+        if (!(error instanceof HostUnreachableError)) throw error;
+        if (!unreachable.has(t.id)) ledger.push({ kind: 'reaper.host_unreachable', payload: { task: t.id, pid: t.worker_pid, host: t.host } });
+        unreachable.add(t.id);
+        suspects.delete(t.id);
+        continue;
+      }
+      unreachable.delete(t.id);
       if (alive) continue;
       seen.add(t.id);
       if (!suspects.has(t.id) || suspects.get(t.id) !== t.worker_pid) {

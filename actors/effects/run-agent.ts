@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import type { WorkOutput, Plan } from '../../machines/effects.js';
 import { defaultPrompts, renderPrompt } from '../../src/agents/prompts.js';
 import { recordWorker, stampProgress } from '../../src/store/tasks.js';
+import { HostUnreachableError } from '../../src/errors.js';
+import type { HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
 import { clockSleep, hostOf, type EffectDeps } from '../deps.js';
+import { remoteLogsDir, sshConfigOf, streamSize, whileUnreachable } from './host-aware.js';
 
 export interface RunAgentInput {
   taskId: string;
@@ -26,11 +29,20 @@ interface WorkerState {
   terminatedByEngine?: boolean;
 }
 
-/** Per-task files of one worker session: its state (pid), its raw stream, its stderr. */
-export function workerFiles(logsDir: string, taskId: string, attempt: number, fix: number) {
+/**
+ * Per-task files of one worker session: its state (pid) in the engine's logs; its raw stream and stderr
+ * where the worker runs (`remoteDir` on an SSH host, read over the transport; else next to the state).
+ */
+export function workerFiles(logsDir: string, taskId: string, attempt: number, fix: number, remoteDir?: string) {
   const dir = join(logsDir, taskId);
   const stem = `worker-a${attempt}-f${fix}`;
-  return { dir, state: join(dir, `${stem}.json`), stream: join(dir, `${stem}.ndjson`), stderr: join(dir, `${stem}.stderr.log`) };
+  const where = remoteDir ?? dir;
+  return { dir, state: join(dir, `${stem}.json`), stream: `${where}/${stem}.ndjson`, stderr: `${where}/${stem}.stderr.log` };
+}
+
+function filesFor(deps: EffectDeps, input: RunAgentInput) {
+  const ssh = sshConfigOf(deps, input.host);
+  return workerFiles(deps.adapter.paths.logs, input.taskId, input.attempt, input.fix, ssh ? remoteLogsDir(deps, ssh, input.taskId) : undefined);
 }
 
 /**
@@ -42,11 +54,12 @@ export function workerFiles(logsDir: string, taskId: string, attempt: number, fi
 export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: AbortSignal): Promise<WorkOutput> {
   const { adapter, clock, db, agents } = deps;
   const host = hostOf(deps, input.host);
-  const files = workerFiles(adapter.paths.logs, input.taskId, input.attempt, input.fix);
+  const files = filesFor(deps, input);
+  const retry = <T>(fn: () => Promise<T>) => whileUnreachable(deps, input.host, signal, fn);
   mkdirSync(files.dir, { recursive: true });
 
   let state: WorkerState | undefined = existsSync(files.state) ? (JSON.parse(readFileSync(files.state, 'utf8')) as WorkerState) : undefined;
-  if (state && !state.terminatedByEngine && !(await host.isAlive(state.pid))) {
+  if (state && !state.terminatedByEngine && !(await retry(() => host.isAlive(state!.pid)))) {
     // Dead before we looked: its stream says how it ended, or it was lost.
     return finish(deps, input, files.stream, state.backend);
   }
@@ -66,8 +79,10 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
       facts: { ...input },
     };
     const launch = agents.workerLaunch(request);
-    writeFileSync(files.stream, ''); // a fresh session starts a fresh stream
-    const { pid } = await host.spawnDetached(launch.argv, { cwd: input.worktree, env: launch.env, stdoutFile: files.stream, stderrFile: files.stderr });
+    // A fresh session starts a fresh stream (and, on an SSH host, an empty pid file).
+    if (host.fileSize) await retry(async () => (await host.writeFile(files.stream, ''), await host.writeFile(`${files.stream}.pid`, '')));
+    else writeFileSync(files.stream, '');
+    const pid = await retry(() => spawnOnce(host, launch.argv, { cwd: input.worktree, env: launch.env, stdoutFile: files.stream, stderrFile: files.stderr }));
     state = { pid, host: input.host, startedAt: clock.now(), backend: launch.backend };
     writeFileSync(files.state, JSON.stringify(state));
     recordWorker(db, input.taskId, pid, input.host, clock.now());
@@ -78,6 +93,7 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
 async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<typeof workerFiles>, state: WorkerState, signal: AbortSignal): Promise<WorkOutput> {
   const { clock, db, adapter } = deps;
   const host = hostOf(deps, input.host);
+  const remote = sshConfigOf(deps, input.host) !== undefined;
   const wallMs = adapter.agents.timeouts.wallMinutes * 60_000;
   const stallMs = adapter.agents.timeouts.stallMinutes * 60_000;
   const interval = deps.watchIntervalMs ?? 200;
@@ -98,7 +114,15 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
   try {
     for (;;) {
       if (signal.aborted) return { outcome: 'failed', error: 'stopped', costUsd: 0, backend: state.backend };
-      const grown = readGrowth(files.stream, offset);
+      let grown: number;
+      try {
+        grown = remote ? Math.max(offset, (await streamSize(host, files.stream)) ?? 0) : readGrowth(files.stream, offset);
+      } catch (error) {
+        // The host is out of reach: the worker may well be running on. Wait for the host, judge nothing meanwhile.
+        if (!(error instanceof HostUnreachableError)) throw error;
+        await whileUnreachable(deps, input.host, signal, () => host.isAlive(state.pid)).catch(() => undefined);
+        continue;
+      }
       if (grown > offset) {
         offset = grown;
         lastOutputAt = clock.now();
@@ -107,14 +131,14 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
           lastStamp = lastOutputAt;
         }
       }
-      if (!(await host.isAlive(state.pid))) return finish(deps, input, files.stream, state.backend);
+      if (!(await whileUnreachable(deps, input.host, signal, () => host.isAlive(state.pid)))) return finish(deps, input, files.stream, state.backend);
       const now = clock.now();
       const overWall = now - state.startedAt > wallMs;
       const stalled = now - lastOutputAt > stallMs;
       if (overWall || stalled) {
-        await host.killGroup(state.pid);
+        await whileUnreachable(deps, input.host, signal, () => host.killGroup(state.pid));
         const error = overWall ? `wall-clock timeout (${adapter.agents.timeouts.wallMinutes} min)` : `no output for ${adapter.agents.timeouts.stallMinutes} min`;
-        const spent = parse(deps, files.stream)?.usage.costUsd ?? 0;
+        const spent = (await parse(deps, input.host, files.stream))?.usage.costUsd ?? 0;
         return { outcome: 'failed', error, costUsd: spent, backend: state.backend, ledger: spendNote(input, spent, 'worker') };
       }
       await clockSleep(clock, interval, signal);
@@ -124,12 +148,27 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
   }
 }
 
-function parse(deps: EffectDeps, stream: string) {
-  return deps.agents.parseWorkerLog(existsSync(stream) ? readFileSync(stream, 'utf8') : '');
+/** The whole stream, parsed once at the end (remote: read over the transport, waiting out an unreachable host). */
+async function parse(deps: EffectDeps, hostName: string, stream: string) {
+  if (!sshConfigOf(deps, hostName)) return deps.agents.parseWorkerLog(existsSync(stream) ? readFileSync(stream, 'utf8') : '');
+  const host = hostOf(deps, hostName);
+  return deps.agents.parseWorkerLog((await whileUnreachable(deps, hostName, undefined, () => host.readFile(stream))) ?? '');
 }
 
-function finish(deps: EffectDeps, input: RunAgentInput, stream: string, backend: string): WorkOutput {
-  const outcome = parse(deps, stream);
+/**
+ * Starts the worker once. If the host dropped mid-spawn we cannot know whether it started: the pid
+ * file it writes first on the host settles it, so a retry adopts the started worker instead of a second one.
+ */
+async function spawnOnce(host: HostTransport, argv: readonly string[], options: SpawnDetachedOptions): Promise<number> {
+  if (host.fileSize) {
+    const recorded = Number((await host.readFile(`${options.stdoutFile}.pid`))?.trim());
+    if (Number.isInteger(recorded) && recorded > 1) return recorded;
+  }
+  return (await host.spawnDetached(argv, options)).pid;
+}
+
+async function finish(deps: EffectDeps, input: RunAgentInput, stream: string, backend: string): Promise<WorkOutput> {
+  const outcome = await parse(deps, input.host, stream);
   if (!outcome) return { outcome: 'lost', error: 'the worker exited without a result', costUsd: 0, backend };
   const costUsd = outcome.usage.costUsd;
   const ledger = spendNote(input, costUsd, 'worker');

@@ -14,9 +14,12 @@ import type {
 import { defaultPrompts, renderPrompt } from '../../src/agents/prompts.js';
 import { dayStart, spendBetween } from '../../src/store/ledger.js';
 import { getTask } from '../../src/store/tasks.js';
-import { branchName, worktreePath, type EffectDeps } from '../deps.js';
+import { branchName, hostOf, worktreePath, type EffectDeps } from '../deps.js';
 import { changedFiles, diff, ensureWorktree } from '../git.js';
 import { ship as shipWorktree } from '../ship.js';
+import { HostUnreachableError } from '../../src/errors.js';
+import { ensureRemoteWorktree, shipRemote } from '../remote/remote-git.js';
+import { localChecksWorktree, remoteWorktreePath, sshConfigOf, whileUnreachable } from './host-aware.js';
 import { spendNote } from './run-agent.js';
 
 const planSchema = z.object({
@@ -65,17 +68,26 @@ export function claimSlot(deps: EffectDeps, input: { taskId: string; filesTouche
 /** Worktree on the host the slot was granted on (provisioning and the agent always share a host). */
 export async function provision(deps: EffectDeps, input: { taskId: string; host: string }): Promise<ProvisionOutput> {
   const { adapter } = deps;
-  if (input.host !== 'local' && adapter.hosts.find((h) => h.name === input.host)?.kind !== 'local') {
-    throw new Error(`Provisioning on the SSH host "${input.host}" needs the SSH transport, which this build does not include.`);
-  }
   const branch = branchName(adapter, input.taskId);
+  const ssh = sshConfigOf(deps, input.host);
+  if (ssh) {
+    const worktree = remoteWorktreePath(deps, ssh, input.taskId);
+    try {
+      await ensureRemoteWorktree(hostOf(deps, input.host), { mainClone: ssh.mainClone, path: worktree, branch, base: adapter.repo.mainBranch });
+    } catch (error) {
+      // Nothing runs there yet: give the slot back to the pool and let the task be dispatched anew.
+      if (error instanceof HostUnreachableError) deps.pool.setCapacity(input.host, 0);
+      throw error;
+    }
+    return { branch, worktree };
+  }
   const worktree = worktreePath(adapter, input.taskId);
   await ensureWorktree({ mainClone: adapter.repo.path, path: worktree, branch, base: adapter.repo.mainBranch });
   return { branch, worktree };
 }
 
-export async function ship(deps: EffectDeps, input: { taskId: string; attempt: number; worktree: string; branch: string; filesTouched: string[] }): Promise<ShipOutput> {
-  const result = await shipWorktree({
+export async function ship(deps: EffectDeps, input: { taskId: string; attempt: number; host?: string; worktree: string; branch: string; filesTouched: string[] }, signal?: AbortSignal): Promise<ShipOutput> {
+  const shipInput = {
     worktree: input.worktree,
     base: deps.adapter.repo.mainBranch,
     branch: input.branch,
@@ -83,7 +95,12 @@ export async function ship(deps: EffectDeps, input: { taskId: string; attempt: n
     filesTouched: input.filesTouched,
     taskId: input.taskId,
     attempt: input.attempt,
-  });
+  };
+  const remote = input.host !== undefined && sshConfigOf(deps, input.host) !== undefined;
+  // Remote: committed and pushed from the host; an unreachable host is waited for, never given up on (the work is there).
+  const result = remote
+    ? await whileUnreachable(deps, input.host!, signal, () => shipRemote(hostOf(deps, input.host!), shipInput))
+    : await shipWorktree(shipInput);
   const refused = result.ledger.find((l) => l.kind.startsWith('ship_recovery.skipped') || l.kind.startsWith('ship_recovery.refused'));
   return {
     headSha: result.headSha,
@@ -108,7 +125,10 @@ export async function openPr(deps: EffectDeps, input: { taskId: string; branch: 
 export async function runChecks(deps: EffectDeps, input: { pr: number; worktree: string }): Promise<ChecksOutput> {
   const pr = await deps.forge.getPr(input.pr);
   if (!pr) throw new Error(`PR #${input.pr} does not exist on the forge`);
-  const result = await deps.forge.runChecks(pr, input.worktree);
+  const host = getTask(deps.db, pr.task)?.host;
+  // The local forge checks a local checkout; a branch shipped from an SSH host gets one here.
+  const where = host && sshConfigOf(deps, host) && deps.forge.kind === 'local' ? await localChecksWorktree(deps, pr.task, pr.headSha) : input.worktree;
+  const result = await deps.forge.runChecks(pr, where);
   return { state: result.state, summary: result.log.slice(-4000), ledger: [{ kind: `checks.${result.state}`, payload: { pr: pr.number, sha: result.sha } }] };
 }
 

@@ -2,6 +2,7 @@ import type { AgentPort } from '../agents/port.js';
 import { scriptedBackend, assertBackendSupported } from '../../actors/scripted-agent/backend.js';
 import { LocalForge } from '../../actors/local-forge.js';
 import { LocalHost } from '../../actors/local-host.js';
+import { sshHostFromConfig } from '../../actors/ssh/from-adapter.js';
 import type { Clock } from '../clock.js';
 import type { Adapter } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
@@ -22,14 +23,7 @@ export function buildPorts(adapter: Adapter, db: Db, clock: Clock, overrides: Po
   const env = agentEnv(adapter);
   const hosts = overrides.hosts ?? new Map<string, HostTransport>();
   if (!overrides.hosts) {
-    for (const h of adapter.hosts) {
-      if (h.kind !== 'local') {
-        throw new ConfigError(`hosts.${h.name}: expected a local host, got kind "${h.kind}": the SSH transport is not part of this build.`, {
-          fix: 'Use { name: "local", kind: "local" } for now.',
-        });
-      }
-      hosts.set(h.name, new LocalHost(h.name));
-    }
+    for (const h of adapter.hosts) hosts.set(h.name, h.kind === 'ssh' ? sshHostFromConfig(h) : new LocalHost(h.name));
   }
   let forge = overrides.forge;
   if (!forge) {

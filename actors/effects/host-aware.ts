@@ -1,0 +1,76 @@
+/**
+ * What the task effects need to know about where a task runs: provisioning, the worker's files and
+ * shipping go to the host that holds the task's slot. SSH hosts keep worktrees and worker streams on
+ * the host (namespaced by project and session tag); the local host keeps today's fast local path.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { HostUnreachableError } from '../../src/errors.js';
+import type { SshHostConfig } from '../../src/config/schema.js';
+import type { HostTransport } from '../../src/ports.js';
+import { clockSleep, hostOf, type EffectDeps } from '../deps.js';
+import { git, headSha, listWorktrees } from '../git.js';
+
+export function sshConfigOf(deps: EffectDeps, host: string): SshHostConfig | undefined {
+  const cfg = deps.adapter.hosts.find((h) => h.name === host);
+  return cfg?.kind === 'ssh' ? cfg : undefined;
+}
+
+/** `<project>-<sessionTag>`: two engines (or projects) sharing a host never touch each other's files. */
+export function namespace(deps: EffectDeps): string {
+  return `${deps.adapter.name}-${deps.adapter.sessionTag}`;
+}
+
+export function remoteWorktreePath(deps: EffectDeps, cfg: SshHostConfig, taskId: string): string {
+  return `${cfg.worktreesRoot}/${namespace(deps)}/${taskId}`;
+}
+
+/** Worker streams stay on the host that runs the worker; the engine reads them over the transport. */
+export function remoteLogsDir(deps: EffectDeps, cfg: SshHostConfig, taskId: string): string {
+  return `${cfg.worktreesRoot}/.oxi-logs/${namespace(deps)}/${taskId}`;
+}
+
+/**
+ * Runs `fn` until the host answers: while it is unreachable the work there is in an unknown state,
+ * so the caller waits (with backoff) instead of failing and letting the task be dispatched again.
+ */
+export async function whileUnreachable<T>(deps: EffectDeps, host: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  for (let failures = 0; ; failures++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!(error instanceof HostUnreachableError) || signal?.aborted) throw error;
+      deps.pool.setCapacity(host, 0); // no new work there until a probe finds it back
+      await clockSleep(deps.clock, Math.min(10_000, 250 * 2 ** Math.min(failures, 6)), signal);
+      if (signal?.aborted) throw error;
+    }
+  }
+}
+
+/** Size of a worker's stream file on its host (local: a stat; SSH: over the transport). */
+export async function streamSize(host: HostTransport, path: string): Promise<number | undefined> {
+  if (host.fileSize) return host.fileSize(path);
+  const { statSync } = await import('node:fs');
+  try {
+    return statSync(path).size;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The local forge runs checks in a local checkout; a task that ran on an SSH host has its branch
+ * pushed here but no local worktree. This keeps a detached checkout of the pushed head for the checks
+ * (detached, so the branch stays free for later pushes and for deleteBranch).
+ */
+export async function localChecksWorktree(deps: EffectDeps, taskId: string, sha: string): Promise<string> {
+  const repo = deps.adapter.repo.path;
+  const path = join(deps.adapter.paths.worktreesRoot, namespace(deps), `checks-${taskId}`);
+  await git(repo, ['worktree', 'prune']);
+  const known = (await listWorktrees(repo)).some((w) => w.path === path);
+  if (!known || !existsSync(path)) await git(repo, ['worktree', 'add', '--detach', '--force', path, sha]);
+  else if ((await headSha(path)) !== sha) await git(path, ['checkout', '--quiet', '--detach', '--force', sha]);
+  return path;
+}
+
+export { hostOf };
