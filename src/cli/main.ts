@@ -3,6 +3,7 @@ import { OxiError } from '../errors.js';
 import { killCommand, sendCommand, unkillCommand } from './commands/control.js';
 import { roadmapCommand, statusCommand, tasksCommand } from './commands/read.js';
 import { demoCommand, runCommand, tickCommand } from './commands/run.js';
+import { registerOperatorCommands } from './operator-commands.js';
 import type { GlobalOptions } from './context.js';
 
 /** The one place that exits the process. */
@@ -41,6 +42,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program.command('send <actorId> <event>').description('deliver an event to a live actor in the running daemon (e.g. oxi send task:T0-1 task.retry)')
     .option('--data <json>', 'event payload as a JSON object').option('--json', 'print JSON')
     .action(async (actorId: string, event: string, _o, cmd) => sendCommand(g(cmd), actorId, event));
+  registerOperatorCommands(program, g, setExit);
   return program;
 }
 
