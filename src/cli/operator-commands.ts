@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { GlobalOptions } from './context.js';
 import { briefCommand } from './commands/brief.js';
+import { doctorCommand } from './commands/doctor.js';
 import { initCommand } from './commands/init.js';
 import { serviceCommand } from './commands/service.js';
 
@@ -31,6 +32,9 @@ export function registerOperatorCommands(program: Command, g: Opts, setExit: (co
     .option('--hours <n>', 'length of the window', '24').option('--until <iso>', 'end of the window (default: now)')
     .option('--post', 'also send it through the adapter\'s notifications (exit 1 if a delivery fails)').option('--json', 'print JSON')
     .action(async (_o, cmd) => setExit(await briefCommand(g(cmd))));
+  program.command('doctor').description('check node, git, the config, the roadmap, the DB, hosts, agent CLIs and credentials, the forge token; each problem with its fix')
+    .option('--json', 'print JSON')
+    .action(async (_o, cmd) => setExit(await doctorCommand(g(cmd))));
   program.command('service <kind>').description('print (or --write) a systemd or launchd unit that runs `oxi run` with this adapter\'s config and DB paths')
     .option('--write', 'write it where the service manager looks (~/.config/systemd/user, ~/Library/LaunchAgents)')
     .option('--out <file>', 'write it to this file instead').option('--json', 'print JSON')

@@ -1,0 +1,27 @@
+import { resolve } from 'node:path';
+import { doctorContext, runDoctor } from '../../doctor/run.js';
+import type { CheckResult } from '../../doctor/types.js';
+import { color, output, type GlobalOptions } from '../context.js';
+
+const MARK: Record<CheckResult['status'], (s: string) => string> = {
+  ok: (s) => color.green(s),
+  warn: (s) => color.yellow(s),
+  fail: (s) => color.red(s),
+  skip: (s) => color.dim(s),
+};
+
+/** Exit 0 when nothing failed (warnings allowed), 1 otherwise. */
+export async function doctorCommand(global: GlobalOptions): Promise<number> {
+  const ctx = doctorContext({ cwd: process.cwd(), configPath: global.config ? resolve(global.config) : undefined, dbOverride: global.db });
+  const line = (r: CheckResult) => `${MARK[r.status](r.status.padEnd(4))}  ${r.id.padEnd(20)} ${r.detail}${r.fix && r.status !== 'ok' ? `\n      ${color.dim('fix:')} ${r.fix}` : ''}`;
+  // Human mode prints each check as it completes: agent CLIs and the forge can take seconds.
+  const report = await runDoctor(ctx, (r) => {
+    if (!global.json) process.stdout.write(`${line(r)}\n`);
+  });
+  if (global.json) output(global, report, () => '');
+  else {
+    const { ok, warn, fail, skip } = report.counts;
+    process.stdout.write(`\n${fail ? color.red(`${fail} problem${fail === 1 ? '' : 's'}`) : color.green('no problems')} · ${ok} ok · ${warn} warning${warn === 1 ? '' : 's'} · ${skip} skipped\n`);
+  }
+  return report.ok ? 0 : 1;
+}
