@@ -1,9 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { OxiError } from '../errors.js';
 import { killCommand, sendCommand, unkillCommand } from './commands/control.js';
-import { doctorCommand } from './commands/doctor.js';
 import { roadmapCommand, statusCommand, tasksCommand } from './commands/read.js';
 import { demoCommand, runCommand, tickCommand } from './commands/run.js';
+import { registerOperatorCommands } from './operator-commands.js';
 import type { GlobalOptions } from './context.js';
 
 /** The one place that exits the process. */
@@ -42,9 +42,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program.command('send <actorId> <event>').description('deliver an event to a live actor in the running daemon (e.g. oxi send task:T0-1 task.retry)')
     .option('--data <json>', 'event payload as a JSON object').option('--json', 'print JSON')
     .action(async (actorId: string, event: string, _o, cmd) => sendCommand(g(cmd), actorId, event));
-  program.command('doctor').description('check each host: reachable, host key known, git and the agent CLI present, credentials')
-    .option('--json', 'print JSON')
-    .action(async (_o, cmd) => setExit(await doctorCommand(g(cmd))));
+  registerOperatorCommands(program, g, setExit);
   return program;
 }
 

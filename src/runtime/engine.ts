@@ -13,6 +13,7 @@ import { oauthWatchMachine } from '../../machines/oauth-watch.js';
 import { restorable } from '../../machines/restorable.js';
 import { hasClock } from '../../machines/time.js';
 import type { Clock } from '../clock.js';
+import { budgetAlerter } from '../notify/budget-alert.js';
 import type { Adapter } from '../config/schema.js';
 import type { Db } from '../store/db.js';
 import { dayStart, spendBetween } from '../store/ledger.js';
@@ -63,6 +64,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
   const pending = new Set<Promise<unknown>>();
   let actor: AnyActorRef;
   let draining = false;
+  const budgetAlert = budgetAlerter(ports.notifier, adapter.budget);
 
   const pool = new DispatchPool({
     clock,
@@ -72,7 +74,10 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
     budget: () => {
       const now = clock.now();
       const start = dayStart(now);
-      return { exceeded: spendBetween(db, start, now + 1) >= adapter.budget.dailyHardUsd, until: start + 86_400_000 };
+      const spentUsd = spendBetween(db, start, now + 1);
+      const exceeded = spentUsd >= adapter.budget.dailyHardUsd;
+      budgetAlert({ exceeded, dayStart: start, spentUsd });
+      return { exceeded, until: start + 86_400_000 };
     },
     onLeases: (host, inUse) => actor?.system.get(`host:${host}`)?.send({ type: 'host.leases', inUse }),
   });

@@ -142,6 +142,13 @@ export class DispatchPool {
     while (!this.draining && this.waiters.length && this.totalInUse() < this.options.planTierMax) {
       const host = this.freeHost();
       if (!host) return;
+      // Spend may have reached the hard cap while this task waited: the cap holds for waiters too.
+      const budget = this.options.budget();
+      if (budget.exceeded) {
+        const w = this.waiters.shift()!;
+        w.resolve({ granted: false, reason: 'budget', until: budget.until, ledger: [{ kind: 'budget.hard_cap', payload: { task: w.taskId } }] });
+        continue;
+      }
       // Overlap with a task that took a slot while this one waited: skip it, it is re-checked later.
       const index = this.waiters.findIndex((w) => !this.overlapsLeases(w.taskId, w.files).length);
       if (index < 0) {

@@ -9,7 +9,7 @@ import { ConfigError } from '../errors.js';
 import type { Forge, HostTransport, Notifier } from '../ports.js';
 import type { Db } from '../store/db.js';
 import { agentEnv } from './env.js';
-import { makeNotifier } from './notifier.js';
+import { makeNotifier, type DeliveringNotifier } from './notifier.js';
 
 export interface PortOverrides {
   forge?: Forge;
@@ -60,7 +60,9 @@ export function buildPorts(adapter: Adapter, db: Db, clock: Clock, overrides: Po
     agents,
     notifier,
     async close() {
-      await Promise.allSettled([...hosts.values()].map((h) => h.close?.()));
+      // Pending notifications (an escalation just before exit) get a bounded chance to be delivered.
+      const flush = (notifier as Partial<DeliveringNotifier>).flush?.(10_000);
+      await Promise.allSettled([...[...hosts.values()].map((h) => h.close?.()), flush]);
     },
   };
 }

@@ -56,7 +56,7 @@ describe('oxi doctor', () => {
   it('prints a readable report without --json', () => {
     const res = oxi(['--config', project.configPath, 'doctor']);
     expect(res.code).toBe(1);
-    expect(res.stdout).toMatch(/good \(ssh\)/);
-    expect(res.stdout).toMatch(/FAIL host_key/);
+    expect(res.stdout).toMatch(/ok\s+host:good:host_key\s+good \(ssh\)/);
+    expect(res.stdout).toMatch(/fail\s+host:rekeyed:host_key/);
   });
 });

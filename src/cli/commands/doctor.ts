@@ -1,20 +1,28 @@
-import { checkHosts } from '../../doctor/hosts.js';
-import { color, output, resolveAdapter, type GlobalOptions } from '../context.js';
+import { resolve } from 'node:path';
+import { doctorContext, runDoctor } from '../../doctor/run.js';
+import { hostReportsOf } from '../../doctor/ssh-hosts.js';
+import type { CheckResult } from '../../doctor/types.js';
+import { color, output, type GlobalOptions } from '../context.js';
 
-const MARK = { ok: color.green('ok  '), fail: color.red('FAIL'), warn: color.yellow('warn'), skip: color.dim('skip') } as const;
+const MARK: Record<CheckResult['status'], (s: string) => string> = {
+  ok: (s) => color.green(s),
+  warn: (s) => color.yellow(s),
+  fail: (s) => color.red(s),
+  skip: (s) => color.dim(s),
+};
 
-/** `oxi doctor`: host checks; exit 1 when any check fails. */
+/** Exit 0 when nothing failed (warnings allowed), 1 otherwise. */
 export async function doctorCommand(global: GlobalOptions): Promise<number> {
-  const adapter = await resolveAdapter(global);
-  const hosts = await checkHosts(adapter);
-  const ok = hosts.every((h) => h.ok);
-  output(global, { ok, hosts }, () =>
-    hosts
-      .map((h) => [
-        `${h.ok ? color.green('●') : color.red('●')} ${h.host} (${h.kind})${h.latencyMs === undefined ? '' : color.dim(` ${h.latencyMs} ms`)}`,
-        ...h.checks.map((c) => `    ${MARK[c.status]} ${c.name.padEnd(12)} ${c.detail}${c.fix && c.status !== 'ok' ? `\n         fix: ${c.fix}` : ''}`),
-      ].join('\n'))
-      .join('\n'),
-  );
-  return ok ? 0 : 1;
+  const ctx = doctorContext({ cwd: process.cwd(), configPath: global.config ? resolve(global.config) : undefined, dbOverride: global.db });
+  const line = (r: CheckResult) => `${MARK[r.status](r.status.padEnd(4))}  ${r.id.padEnd(20)} ${r.detail}${r.fix && r.status !== 'ok' ? `\n      ${color.dim('fix:')} ${r.fix}` : ''}`;
+  // Human mode prints each check as it completes: agent CLIs and the forge can take seconds.
+  const report = await runDoctor(ctx, (r) => {
+    if (!global.json) process.stdout.write(`${line(r)}\n`);
+  });
+  if (global.json) output(global, { ...report, hosts: hostReportsOf(ctx) }, () => '');
+  else {
+    const { ok, warn, fail, skip } = report.counts;
+    process.stdout.write(`\n${fail ? color.red(`${fail} problem${fail === 1 ? '' : 's'}`) : color.green('no problems')} · ${ok} ok · ${warn} warning${warn === 1 ? '' : 's'} · ${skip} skipped\n`);
+  }
+  return report.ok ? 0 : 1;
 }

@@ -1,0 +1,124 @@
+/**
+ * The facts of the daily brief, read from the ledger (`event`) and the task rows. Pure reads:
+ * the same database and window always give the same brief.
+ */
+import type { Adapter } from '../config/schema.js';
+import type { Db } from '../store/db.js';
+import { readKillswitch } from '../store/engine-state.js';
+import { dayStart, spendBetween } from '../store/ledger.js';
+
+export interface BriefData {
+  project: string;
+  window: { from: number; to: number; hours: number };
+  merged: Array<{ task: string; title: string; pr: number | null; costUsd: number; at: number; alreadyMerged: boolean }>;
+  abandoned: Array<{ task: string; title: string; reason: string | null; at: number }>;
+  spend: {
+    windowUsd: number;
+    todayUsd: number;
+    caps: { perTaskUsd: number; dailySoftUsd: number; dailyHardUsd: number };
+    perMergedPrUsd: number | null;
+    budgetStops: number;
+  };
+  reaped: Array<{ task: string; host: string | null; pid: number | null; at: number }>;
+  kills: Array<{ at: number; kind: 'killed' | 'resumed' }>;
+  killswitch: { killed: boolean; reason: string | null; by: string | null; hard: boolean };
+  hosts: Array<{ name: string; status: string; inUse: number | null; capacity: number | null; lastError: string | null; unreachableEvents: number }>;
+}
+
+interface EventRow {
+  id: number;
+  at: number;
+  actor: string;
+  kind: string;
+  task: string | null;
+  payload: string;
+}
+
+const KINDS = ['task.merged', 'task.abandoned', 'reaper.reaped', 'engineState.killed', 'engineState.running', 'auto_merge.noop_already_merged', 'budget.hard_cap', 'host.unreachable'];
+
+export function collectBrief(db: Db, adapter: Adapter, opts: { now: number; hours: number }): BriefData {
+  const to = opts.now;
+  const from = to - opts.hours * 3_600_000;
+  const events = db
+    .prepare(`SELECT * FROM event WHERE at >= ? AND at < ? AND kind IN (${KINDS.map(() => '?').join(',')}) ORDER BY id`)
+    .all(from, to + 1, ...KINDS) as EventRow[];
+  const task = db.prepare('SELECT id, title, pr, cost_usd, reason FROM tasks WHERE id = ?');
+  const taskOf = (id: string | null) =>
+    (id ? (task.get(id) as { id: string; title: string; pr: number | null; cost_usd: number; reason: string | null } | undefined) : undefined);
+  const payloadOf = (e: EventRow) => JSON.parse(e.payload) as Record<string, unknown>;
+
+  const alreadyMerged = new Set(events.filter((e) => e.kind === 'auto_merge.noop_already_merged').map((e) => e.task));
+  const merged = events
+    .filter((e) => e.kind === 'task.merged')
+    .map((e) => {
+      const t = taskOf(e.task);
+      return { task: e.task ?? '?', title: t?.title ?? '', pr: t?.pr ?? null, costUsd: round(t?.cost_usd ?? 0), at: e.at, alreadyMerged: alreadyMerged.has(e.task) };
+    });
+  const abandoned = events
+    .filter((e) => e.kind === 'task.abandoned')
+    .map((e) => {
+      const t = taskOf(e.task);
+      return { task: e.task ?? '?', title: t?.title ?? '', reason: t?.reason ?? null, at: e.at };
+    });
+  const reaped = events
+    .filter((e) => e.kind === 'reaper.reaped')
+    .map((e) => {
+      const p = payloadOf(e);
+      return { task: String(p.task ?? e.task ?? '?'), host: (p.host as string | null) ?? null, pid: (p.pid as number | null) ?? null, at: e.at };
+    });
+  const kills = events
+    .filter((e) => e.kind === 'engineState.killed' || (e.kind === 'engineState.running' && payloadOf(e).from === 'killed'))
+    .map((e) => ({ at: e.at, kind: e.kind === 'engineState.killed' ? ('killed' as const) : ('resumed' as const) }));
+
+  const windowUsd = round(spendBetween(db, from, to + 1));
+  const kill = readKillswitch(db);
+  return {
+    project: adapter.name,
+    window: { from, to, hours: opts.hours },
+    merged,
+    abandoned,
+    spend: {
+      windowUsd,
+      todayUsd: round(spendBetween(db, dayStart(to), to + 1)),
+      caps: { ...adapter.budget },
+      perMergedPrUsd: merged.length ? round(windowUsd / merged.length) : null,
+      budgetStops: events.filter((e) => e.kind === 'budget.hard_cap').length,
+    },
+    reaped,
+    kills,
+    killswitch: { killed: kill.killed, reason: kill.reason, by: kill.by, hard: kill.hard },
+    hosts: hostHealth(db, adapter, events),
+  };
+}
+
+function hostHealth(db: Db, adapter: Adapter, events: EventRow[]): BriefData['hosts'] {
+  const snap = db.prepare(`SELECT value, snapshot FROM actor_snapshot WHERE actor = ?`);
+  return adapter.hosts.map((h) => {
+    const row = snap.get(`host:${h.name}`) as { value: string; snapshot: string } | undefined;
+    const context = row ? ((JSON.parse(row.snapshot) as { context?: Record<string, unknown> }).context ?? {}) : {};
+    return {
+      name: h.name,
+      status: row ? hostStatus(JSON.parse(row.value)) : 'never seen',
+      inUse: typeof context.inUse === 'number' ? context.inUse : null,
+      capacity: typeof context.capacity === 'number' ? context.capacity : null,
+      lastError: typeof context.lastError === 'string' ? context.lastError : null,
+      unreachableEvents: events.filter((e) => e.kind === 'host.unreachable' && e.actor === `host:${h.name}`).length,
+    };
+  });
+}
+
+/** `{live:{available:'ready'}}` → `ready`; `{live:'unreachable'}` → `unreachable`; `held` → `held`. */
+function hostStatus(value: unknown): string {
+  let v = value;
+  while (v && typeof v === 'object') {
+    const [key, inner] = Object.entries(v)[0] ?? ['unknown', undefined];
+    if (typeof inner === 'string') return inner;
+    if (inner === undefined) return key;
+    v = inner;
+  }
+  return String(v);
+}
+
+function round(usd: number): number {
+  return Math.round(usd * 100) / 100;
+}
