@@ -21,6 +21,7 @@ import { readKillState, writeKillFile } from './killswitch.js';
 import { createPersister, type CommittedChange } from './persister.js';
 import { DispatchPool } from './pool.js';
 import { buildPorts, type PortOverrides } from './ports.js';
+import { episodeRecorder } from '../memory/episodes.js';
 
 export interface StartEngineOptions extends PortOverrides {
   adapter: Adapter;
@@ -59,7 +60,7 @@ export interface EngineHandle {
 export function startEngine(options: StartEngineOptions): EngineHandle {
   const { adapter, db, clock } = options;
   const ports = buildPorts(adapter, db, clock, options);
-  const listeners = new Set<(changes: CommittedChange[]) => void>();
+  const listeners = new Set<(changes: CommittedChange[]) => void>([episodeRecorder(adapter, db)]);
   const pending = new Set<Promise<unknown>>();
   let actor: AnyActorRef;
   let draining = false;
