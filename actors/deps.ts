@@ -44,10 +44,15 @@ export function branchName(adapter: Adapter, taskId: string): string {
 export function clockSleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
-    const handle = clock.setTimeout(() => resolve(), ms);
-    signal?.addEventListener('abort', () => {
+    const onAbort = () => {
       clock.clearTimeout(handle);
       resolve();
-    }, { once: true });
+    };
+    // Why: the listener goes when the timer fires, or a long poll loop piles up one per tick.
+    const handle = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

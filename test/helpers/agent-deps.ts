@@ -26,7 +26,11 @@ export interface AgentFixture {
 
 /** `config` is a raw adapter (what a user writes); `repo` and `state` are directories. */
 export function agentFixture(repo: string, state: string, config: Record<string, unknown>): AgentFixture {
-  const adapter = validateConfig({ name: 'agents-test', repo: { path: repo }, paths: { stateDir: state }, ...config }, { configPath: join(state, 'oxi.config.json') });
+  // Roles the test leaves out take the route of one it names (the scripted default needs a script).
+  const agents = { ...((config.agents as Record<string, unknown>) ?? {}) };
+  const named = agents.worker ?? agents.planner ?? agents.critic;
+  for (const role of ['planner', 'worker', 'critic']) agents[role] ??= named;
+  const adapter = validateConfig({ name: 'agents-test', repo: { path: repo }, paths: { stateDir: state }, ...config, agents }, { configPath: join(state, 'oxi.config.json') });
   const db = openDb(adapter.paths.db);
   const env = agentEnv(adapter);
   const deps: EffectDeps = {
