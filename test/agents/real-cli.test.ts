@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runAgent } from '../../actors/effects/run-agent.js';
 import { ship } from '../../actors/effects/task-effects.js';
 import { getTask } from '../../src/store/tasks.js';
-import { agentFixture, REAL_CLAUDE, REAL_CODEX, seedTask, type AgentFixture } from '../helpers/agent-deps.js';
+import { agentFixture, claudeTestEnv, GIT_IDENTITY, REAL_CLAUDE, REAL_CODEX, seedTask, type AgentFixture } from '../helpers/agent-deps.js';
 import { gitSync, makeRepo, type TestRepo } from '../helpers/git-repo.js';
 import { startAnthropicApi, type ScriptedModelServer } from '../helpers/model-api/anthropic.js';
 import { startResponsesApi, type ScriptedResponsesServer } from '../helpers/model-api/openai.js';
@@ -27,21 +27,6 @@ afterEach(async () => {
   fx = undefined;
   api = undefined;
 });
-
-const GIT_IDENTITY = { GIT_AUTHOR_NAME: 'agent', GIT_AUTHOR_EMAIL: 'agent@localhost', GIT_COMMITTER_NAME: 'agent', GIT_COMMITTER_EMAIL: 'agent@localhost' };
-
-/** The env a user would give claude, pointed at our scripted Messages API. */
-export function claudeTestEnv(url: string, home: string): Record<string, string> {
-  return {
-    HOME: home,
-    ANTHROPIC_BASE_URL: url,
-    ANTHROPIC_API_KEY: 'sk-ant-scripted',
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    DISABLE_AUTOUPDATER: '1',
-    CLAUDE_CODE_MAX_RETRIES: '0',
-    ...GIT_IDENTITY,
-  };
-}
 
 function worktree(): string {
   const path = join(repo.scratch, 'wt');

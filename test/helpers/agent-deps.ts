@@ -54,3 +54,18 @@ export function seedTask(db: Db, id: string, now = Date.now()): void {
     `INSERT INTO tasks (id, repo, tier, title, description, status, seq, last_progress_at, created_at, updated_at) VALUES (?, 'agents-test', 0, ?, 'a test item', 'working', 0, ?, ?, ?)`,
   ).run(id, `Task ${id}`, now, now, now);
 }
+
+export const GIT_IDENTITY = { GIT_AUTHOR_NAME: 'agent', GIT_AUTHOR_EMAIL: 'agent@localhost', GIT_COMMITTER_NAME: 'agent', GIT_COMMITTER_EMAIL: 'agent@localhost' };
+
+/** The env a user would give claude, pointed at our scripted Messages API (no retries: a 429 must surface at once). */
+export function claudeTestEnv(url: string, home: string): Record<string, string> {
+  return {
+    HOME: home,
+    ANTHROPIC_BASE_URL: url,
+    ANTHROPIC_API_KEY: 'sk-ant-scripted',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    DISABLE_AUTOUPDATER: '1',
+    CLAUDE_CODE_MAX_RETRIES: '0',
+    ...GIT_IDENTITY,
+  };
+}
