@@ -15,13 +15,13 @@ import { hasClock } from '../../machines/time.js';
 import type { Clock } from '../clock.js';
 import type { Adapter } from '../config/schema.js';
 import type { Db } from '../store/db.js';
-import { dayStart, spendBetween } from '../store/ledger.js';
 import { listTasks } from '../store/tasks.js';
 import { readKillState, writeKillFile } from './killswitch.js';
 import { createPersister, type CommittedChange } from './persister.js';
 import { DispatchPool } from './pool.js';
 import { buildPorts, type PortOverrides } from './ports.js';
 import { episodeRecorder } from '../memory/episodes.js';
+import { dailyBudgetGate } from './budget.js';
 
 export interface StartEngineOptions extends PortOverrides {
   adapter: Adapter;
@@ -70,11 +70,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
     planTierMax: adapter.planTier.maxWorkers,
     overlapDeferMs: Math.max(1000, Math.min(adapter.engine.backoffBaseMs, 30_000)),
     openPrFiles: async () => (await ports.forge.listOpenPrs()).map((p) => ({ task: p.task, files: p.files })),
-    budget: () => {
-      const now = clock.now();
-      const start = dayStart(now);
-      return { exceeded: spendBetween(db, start, now + 1) >= adapter.budget.dailyHardUsd, until: start + 86_400_000 };
-    },
+    budget: dailyBudgetGate({ db, clock, budget: adapter.budget, notifier: ports.notifier }),
     onLeases: (host, inUse) => actor?.system.get(`host:${host}`)?.send({ type: 'host.leases', inUse }),
   });
   for (const t of listTasks(db)) {
