@@ -217,7 +217,7 @@ const claudeSchema = section(
     permissionMode: z
       .enum(['default', 'acceptEdits', 'plan', 'bypassPermissions'])
       .default('acceptEdits')
-      .describe('`--permission-mode` of worker runs (planner and critic always run in `plan` mode). `bypassPermissions` as root needs `IS_SANDBOX=1`, which oxi then sets.'),
+      .describe('`--permission-mode` of worker runs (planner and critic run in `default` mode with read-only tools). `bypassPermissions` as root needs `IS_SANDBOX=1`, which oxi then sets.'),
     allowedTools: z
       .array(z.string().min(1))
       .default(['Read', 'Write', 'Edit', 'Glob', 'Grep', 'Bash(git *)', 'Bash(npm *)', 'Bash(node *)'])
