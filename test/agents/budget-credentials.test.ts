@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { credentialState, readCredentials } from '../../actors/agents/credentials.js';
+import { credentialState, oauthNotifyGate, readCredentials } from '../../actors/agents/credentials.js';
 import { ManualClock } from '../../src/clock.js';
 import { dailyBudgetGate } from '../../src/runtime/budget.js';
 import { appendEvent, listEvents } from '../../src/store/ledger.js';
@@ -67,5 +67,17 @@ describe('oauthWatch credentials', () => {
     fx.deps.pool.setCapacity('local', 1);
     expect(await readCredentials(fx.deps)).toMatchObject({ state: 'ok', detail: expect.stringContaining('API-key auth') });
     expect(fx.deps.pool.hosts()[0].blocked).toBe(false);
+  });
+});
+
+describe('oauth notifications', () => {
+  it('go out once per change of state, not at every check', () => {
+    const gate = oauthNotifyGate();
+    const expired = { kind: 'oauth', title: 'Agent credentials expired: dispatch is blocked' };
+    gate.sawState('expired');
+    expect([gate.shouldSend(expired), gate.shouldSend(expired), gate.shouldSend(expired)]).toEqual([true, false, false]);
+    expect(gate.shouldSend({ kind: 'budget.hard_stop', title: 'x' })).toBe(true);
+    gate.sawState('ok');
+    expect(gate.shouldSend(expired)).toBe(true);
   });
 });

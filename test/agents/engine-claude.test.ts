@@ -2,6 +2,7 @@
  * The whole loop on the real Claude Code CLI: one roadmap item goes planner → worker → critic, each a real
  * `claude -p` run against a scripted Messages API on loopback, and the local forge merges it.
  */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { claudeTestEnv, REAL_CLAUDE } from '../helpers/agent-deps.js';
@@ -23,10 +24,12 @@ const DOUBLE_TEST = "import { test } from 'node:test';\nimport assert from 'node
 describe('engine on the real claude CLI', () => {
   it('plans, works, reviews and merges one item; status and tasks show the backend that served it', async () => {
     let worktree = '';
+    let plannerSawLesson = false;
     const roles: string[] = [];
     api = await startAnthropicApi((req) => {
       if (req.userText.includes('You are planning one roadmap item')) {
         roles.push('planner');
+        plannerSawLesson = req.userText.includes('pure functions get a node:test file');
         return { text: JSON.stringify({ files_touched: ['src/double.js', 'test/double.test.js'], tests: ['node --test'], dependencies: [], risk: 'low', summary: 'add double' }) };
       }
       if (req.userText.includes('Review this change against its plan')) {
@@ -61,6 +64,7 @@ describe('engine on the real claude CLI', () => {
           env: { allow: ['PATH', 'LANG'], set: claudeTestEnv(server.url, 'set-below') },
           timeouts: { wallMinutes: 3, stallMinutes: 2 },
         };
+        c.memory = { kind: 'file', dir: '.oxi/memory' };
       },
     });
     cleanup = project.cleanup;
@@ -68,8 +72,10 @@ describe('engine on the real claude CLI', () => {
     // HOME for claude's session transcripts: inside the project's ignored state dir.
     const config = JSON.parse(gitSync(project.dir, ['show', 'HEAD:oxi.config.json']));
     config.agents.env.set.HOME = join(project.dir, '.oxi', 'agent-home');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(project.configPath, JSON.stringify(config, null, 2));
+    mkdirSync(join(project.dir, '.oxi', 'memory'), { recursive: true });
+    writeFileSync(join(project.dir, '.oxi', 'memory', 'math-functions.md'), '# Math functions\nIn this library, pure functions get a node:test file next to the others in test/.\n');
+    writeFileSync(join(project.dir, '.oxi', 'memory', 'release.md'), '# Releases\nTag releases from main after the changelog is updated.\n');
 
     // Async: the scripted model answers from this process, so the CLI must not block it.
     const child = spawnOxi(['demo', '--dir', project.dir, '--json']);
@@ -80,6 +86,11 @@ describe('engine on the real claude CLI', () => {
     const summary = JSON.parse(stdout);
     expect(summary).toMatchObject({ merged: 1, abandoned: 0 });
     expect(roles).toEqual(['planner', 'worker', 'critic']);
+    // Memory: the relevant lesson reached the planner; the merged task left an episodic note.
+    expect(plannerSawLesson).toBe(true);
+    const episode = readFileSync(join(project.dir, '.oxi', 'memory', 'episodes', 'T0-101.md'), 'utf8');
+    expect(episode).toContain('- outcome: merged');
+    expect(episode).toContain('approve: double and its test, as planned');
 
     // Merged by the local forge: one squash commit on main with the worker's files.
     expect(gitSync(project.dir, ['show', 'main:src/double.js']).trim()).toBe(DOUBLE.trim());
