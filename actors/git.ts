@@ -136,6 +136,12 @@ export async function changedFiles(repo: string, base: string, head: string): Pr
   return out.split('\0').filter(Boolean);
 }
 
+/** Files tracked at HEAD of `repo` (the planner's repo context). */
+export async function trackedFiles(repo: string): Promise<string[]> {
+  const out = await git(repo, ['ls-files', '-z']);
+  return out.split('\0').filter(Boolean);
+}
+
 /** The patch of the branch since it left `base` (merge-base diff). */
 export async function diff(repo: string, base: string, head: string): Promise<string> {
   return (await gitRun(repo, ['diff', '--no-color', '--no-ext-diff', `${base}...${head}`])).stdout;

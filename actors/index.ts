@@ -1,7 +1,8 @@
 import { fromPromise } from 'xstate';
 import { effectPlaceholders, type EffectName } from '../machines/effects.js';
 import type { EffectDeps } from './deps.js';
-import { deadmanCheck, makePrScan, makeReapScan, probeHost, readCredentials, seedRoadmap, sleepUntil } from './effects/background.js';
+import { oauthNotifyGate, readCredentials } from './agents/credentials.js';
+import { deadmanCheck, makePrScan, makeReapScan, probeHost, seedRoadmap, sleepUntil } from './effects/background.js';
 import { runAgent } from './effects/run-agent.js';
 import { claimSlot, critique, merge, openPr, plan, provision, runChecks, ship } from './effects/task-effects.js';
 
@@ -15,6 +16,7 @@ type Impl = (deps: EffectDeps, input: any, signal: AbortSignal) => Promise<unkno
  * Pass the result to `machine.provide({ actors })`; tests swap any of them.
  */
 export function makeEffects(deps: EffectDeps): typeof effectPlaceholders {
+  const oauth = oauthNotifyGate();
   const impls: Record<EffectName, Impl> = {
     plan,
     claimSlot,
@@ -31,8 +33,12 @@ export function makeEffects(deps: EffectDeps): typeof effectPlaceholders {
     reapScan: makeReapScan(),
     prScan: makePrScan(),
     deadmanCheck,
-    notify: (d, input) => d.notifier.notify(input),
-    readCredentials,
+    notify: async (d, input) => (oauth.shouldSend(input) ? d.notifier.notify(input) : undefined),
+    readCredentials: async (d) => {
+      const out = await readCredentials(d);
+      oauth.sawState(out.state);
+      return out;
+    },
   };
   const out: Record<string, unknown> = {};
   for (const [name, impl] of Object.entries(impls)) {

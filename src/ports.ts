@@ -122,6 +122,8 @@ export interface AgentOutcome {
   sessionId?: string;
   backend: string;
   model?: string;
+  /** Tool calls the agent was refused (claude `permission_denials`). */
+  permissionDenials?: number;
 }
 
 export interface Notifier {

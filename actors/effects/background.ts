@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { CredentialsOutput, DeadmanOutput, LedgerNote, ProbeOutput, PrScanOutput, ReapOutput, SeedOutput, TaskBoot } from '../../machines/effects.js';
+import type { DeadmanOutput, LedgerNote, ProbeOutput, PrScanOutput, ReapOutput, SeedOutput, TaskBoot } from '../../machines/effects.js';
 import { PR_STATES } from '../../machines/task.js';
 import { HostUnreachableError, RoadmapError } from '../../src/errors.js';
 import { parseRoadmap } from '../../src/roadmap/parse.js';
@@ -145,11 +145,4 @@ export async function deadmanCheck(deps: EffectDeps): Promise<DeadmanOutput> {
     .get() as { n: number; last: number | null };
   const quietMs = row.last === null ? 0 : deps.clock.now() - row.last;
   return { silent: row.n > 0 && quietMs > deps.adapter.engine.deadmanMs, inFlight: row.n, quietMs };
-}
-
-/** The scripted agent holds no credentials: always ok. Real backends check theirs (agents issue). */
-export async function readCredentials(deps: EffectDeps): Promise<CredentialsOutput> {
-  const backends = new Set([deps.adapter.agents.planner.backend, deps.adapter.agents.worker.backend, deps.adapter.agents.critic.backend]);
-  if ([...backends].every((b) => b === 'scripted')) return { state: 'ok' };
-  return { state: 'ok', detail: `credentials of ${[...backends].join(', ')} are checked by their CLIs at dispatch` };
 }

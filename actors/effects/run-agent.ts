@@ -1,8 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WorkOutput, Plan } from '../../machines/effects.js';
-import { defaultPrompts, renderPrompt } from '../../src/agents/prompts.js';
-import { recordWorker, stampProgress } from '../../src/store/tasks.js';
+import type { LedgerNote, WorkOutput, Plan } from '../../machines/effects.js';
+import { ActivityTracker } from '../../src/agents/activity.js';
+import { renderPrompt, templateFor } from '../../src/agents/prompts.js';
+import { StreamFileReader } from '../../src/agents/stream-file.js';
+import { recordActivity, recordBackend } from '../../src/store/agent-activity.js';
+import { getTask, recordWorker, stampProgress } from '../../src/store/tasks.js';
 import { HostUnreachableError } from '../../src/errors.js';
 import type { HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
 import { clockSleep, hostOf, type EffectDeps } from '../deps.js';
@@ -26,6 +29,7 @@ interface WorkerState {
   host: string;
   startedAt: number;
   backend: string;
+  model?: string;
   terminatedByEngine?: boolean;
 }
 
@@ -61,15 +65,21 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
   let state: WorkerState | undefined = existsSync(files.state) ? (JSON.parse(readFileSync(files.state, 'utf8')) as WorkerState) : undefined;
   if (state && !state.terminatedByEngine && !(await retry(() => host.isAlive(state!.pid)))) {
     // Dead before we looked: its stream says how it ended, or it was lost.
-    return finish(deps, input, files.stream, state.backend);
+    return finish(deps, input, files.stream, state);
   }
   if (!state || state.terminatedByEngine) {
+    // The per-task cap is enforced here too: what is left of it is all the agent may spend.
+    const left = adapter.budget.perTaskUsd - (getTask(db, input.taskId)?.cost_usd ?? 0);
+    if (left <= 0) {
+      return { outcome: 'failed', error: `the task already spent its per-task budget of $${adapter.budget.perTaskUsd}`, costUsd: 0, backend: adapter.agents.worker.backend, ledger: [{ kind: 'budget.task_cap', payload: { task: input.taskId, capUsd: adapter.budget.perTaskUsd } }] };
+    }
     const request = {
       taskId: input.taskId,
       attempt: input.attempt,
       fix: input.fix,
       cwd: input.worktree,
-      prompt: renderPrompt(defaultPrompts.worker, {
+      maxBudgetUsd: left,
+      prompt: renderPrompt(templateFor(adapter.agents.prompts, 'worker'), {
         taskId: input.taskId,
         title: input.title,
         description: input.description,
@@ -83,9 +93,11 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
     if (host.fileSize) await retry(async () => (await host.writeFile(files.stream, ''), await host.writeFile(`${files.stream}.pid`, '')));
     else writeFileSync(files.stream, '');
     const pid = await retry(() => spawnOnce(host, launch.argv, { cwd: input.worktree, env: launch.env, stdoutFile: files.stream, stderrFile: files.stderr }));
-    state = { pid, host: input.host, startedAt: clock.now(), backend: launch.backend };
+    state = { pid, host: input.host, startedAt: clock.now(), backend: launch.backend, ...(launch.model ? { model: launch.model } : {}) };
     writeFileSync(files.state, JSON.stringify(state));
     recordWorker(db, input.taskId, pid, input.host, clock.now());
+    recordBackend(db, input.taskId, launch.backend, launch.model);
+    recordActivity(db, input.taskId, { kind: 'starting' }, clock.now());
   }
   return watch(deps, input, files, state, signal);
 }
@@ -97,9 +109,15 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
   const wallMs = adapter.agents.timeouts.wallMinutes * 60_000;
   const stallMs = adapter.agents.timeouts.stallMinutes * 60_000;
   const interval = deps.watchIntervalMs ?? 200;
+  // Local streams are read event by event (only progress events move the stall clock: retry notices
+  // and permission denials do not); a remote stream's growth, read over the transport, is its progress.
+  const reader = remote ? undefined : new StreamFileReader(files.stream);
+  const tracker = new ActivityTracker(state.backend);
   let offset = 0;
   let lastOutputAt = clock.now();
   let lastStamp = 0;
+  let shown = '';
+  let shownAt = 0;
 
   const onAbort = () => {
     // Soft kill: the session finishes its turn and is adopted on resume. Hard kill / drain: terminate.
@@ -114,31 +132,42 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
   try {
     for (;;) {
       if (signal.aborted) return { outcome: 'failed', error: 'stopped', costUsd: 0, backend: state.backend };
-      let grown: number;
-      try {
-        grown = remote ? Math.max(offset, (await streamSize(host, files.stream)) ?? 0) : readGrowth(files.stream, offset);
-      } catch (error) {
-        // The host is out of reach: the worker may well be running on. Wait for the host, judge nothing meanwhile.
-        if (!(error instanceof HostUnreachableError)) throw error;
-        await whileUnreachable(deps, input.host, signal, () => host.isAlive(state.pid)).catch(() => undefined);
-        continue;
-      }
-      if (grown > offset) {
-        offset = grown;
-        lastOutputAt = clock.now();
-        if (lastOutputAt - lastStamp >= 1000) {
-          stampProgress(db, input.taskId, lastOutputAt); // stream events are progress (throttled)
-          lastStamp = lastOutputAt;
+      if (reader) {
+        for (const event of reader.read()) if (tracker.see(event)?.progress) lastOutputAt = clock.now();
+      } else {
+        let grown: number;
+        try {
+          grown = Math.max(offset, (await streamSize(host, files.stream)) ?? 0);
+        } catch (error) {
+          // The host is out of reach: the worker may well be running on. Wait for the host, judge nothing meanwhile.
+          if (!(error instanceof HostUnreachableError)) throw error;
+          await whileUnreachable(deps, input.host, signal, () => host.isAlive(state.pid)).catch(() => undefined);
+          continue;
+        }
+        if (grown > offset) {
+          offset = grown;
+          lastOutputAt = clock.now();
         }
       }
-      if (!(await whileUnreachable(deps, input.host, signal, () => host.isAlive(state.pid)))) return finish(deps, input, files.stream, state.backend);
+      const now0 = clock.now();
+      if (lastOutputAt > lastStamp && now0 - lastStamp >= 1000) {
+        stampProgress(db, input.taskId, lastOutputAt); // stream events are progress (throttled)
+        lastStamp = now0;
+      }
+      const label = JSON.stringify(tracker.current ?? null);
+      if (tracker.current && label !== shown && (now0 - shownAt >= 1000 || tracker.current.kind !== JSON.parse(shown || 'null')?.kind)) {
+        recordActivity(db, input.taskId, tracker.current, now0);
+        shown = label;
+        shownAt = now0;
+      }
+      if (!(await whileUnreachable(deps, input.host, signal, () => host.isAlive(state.pid)))) return finish(deps, input, files.stream, state);
       const now = clock.now();
       const overWall = now - state.startedAt > wallMs;
       const stalled = now - lastOutputAt > stallMs;
       if (overWall || stalled) {
         await whileUnreachable(deps, input.host, signal, () => host.killGroup(state.pid));
         const error = overWall ? `wall-clock timeout (${adapter.agents.timeouts.wallMinutes} min)` : `no output for ${adapter.agents.timeouts.stallMinutes} min`;
-        const spent = (await parse(deps, input.host, files.stream))?.usage.costUsd ?? 0;
+        const spent = (await parse(deps, input.host, files.stream, state))?.usage.costUsd ?? 0;
         return { outcome: 'failed', error, costUsd: spent, backend: state.backend, ledger: spendNote(input, spent, 'worker') };
       }
       await clockSleep(clock, interval, signal);
@@ -149,10 +178,11 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
 }
 
 /** The whole stream, parsed once at the end (remote: read over the transport, waiting out an unreachable host). */
-async function parse(deps: EffectDeps, hostName: string, stream: string) {
-  if (!sshConfigOf(deps, hostName)) return deps.agents.parseWorkerLog(existsSync(stream) ? readFileSync(stream, 'utf8') : '');
+async function parse(deps: EffectDeps, hostName: string, stream: string, state: WorkerState) {
+  const launch = { backend: state.backend, ...(state.model ? { model: state.model } : {}) };
+  if (!sshConfigOf(deps, hostName)) return deps.agents.parseWorkerLog(existsSync(stream) ? readFileSync(stream, 'utf8') : '', launch);
   const host = hostOf(deps, hostName);
-  return deps.agents.parseWorkerLog((await whileUnreachable(deps, hostName, undefined, () => host.readFile(stream))) ?? '');
+  return deps.agents.parseWorkerLog((await whileUnreachable(deps, hostName, undefined, () => host.readFile(stream))) ?? '', launch);
 }
 
 /**
@@ -167,24 +197,25 @@ async function spawnOnce(host: HostTransport, argv: readonly string[], options: 
   return (await host.spawnDetached(argv, options)).pid;
 }
 
-async function finish(deps: EffectDeps, input: RunAgentInput, stream: string, backend: string): Promise<WorkOutput> {
-  const outcome = await parse(deps, input.host, stream);
+async function finish(deps: EffectDeps, input: RunAgentInput, stream: string, state: WorkerState): Promise<WorkOutput> {
+  const backend = state.backend;
+  const outcome = await parse(deps, input.host, stream, state);
+  recordActivity(deps.db, input.taskId, { kind: 'finished' }, deps.clock.now());
   if (!outcome) return { outcome: 'lost', error: 'the worker exited without a result', costUsd: 0, backend };
   const costUsd = outcome.usage.costUsd;
-  const ledger = spendNote(input, costUsd, 'worker');
+  const ledger: LedgerNote[] = [...spendNote(input, costUsd, 'worker'), ...sessionNote(input, outcome)];
   if (outcome.ok) return { outcome: 'ok', costUsd, backend: outcome.backend, ledger };
+  // A retryable failure moves the next launch to the worker's next fallback route (actors/agents/router.ts).
+  if (outcome.errorKind === 'retryable') ledger.push({ kind: 'agent.retryable', payload: { role: 'worker', task: input.taskId, backend, model: state.model ?? null, error: outcome.error ?? null } });
   return { outcome: outcome.errorKind ?? 'failed', error: outcome.error, costUsd, backend: outcome.backend, ledger };
+}
+
+/** The agent session, for `oxi tail`, resumption by hand, and the brief. */
+function sessionNote(input: { taskId: string }, outcome: { sessionId?: string; backend: string; model?: string; usage: { turns?: number }; permissionDenials?: number }) {
+  if (!outcome.sessionId) return [];
+  return [{ kind: 'agent.session', payload: { task: input.taskId, role: 'worker', backend: outcome.backend, model: outcome.model ?? null, session: outcome.sessionId, turns: outcome.usage.turns ?? null, permissionDenials: outcome.permissionDenials ?? 0 } }];
 }
 
 export function spendNote(input: { taskId: string }, usd: number, role: string) {
   return usd > 0 ? [{ kind: 'spend', payload: { usd, role, task: input.taskId } }] : [];
-}
-
-/** The stream file's size: growth alone is progress; the content is parsed once, at the end. */
-function readGrowth(file: string, offset: number): number {
-  try {
-    return Math.max(offset, statSync(file).size);
-  } catch {
-    return offset;
-  }
 }

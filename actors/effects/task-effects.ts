@@ -11,11 +11,12 @@ import type {
   ProvisionOutput,
   ShipOutput,
 } from '../../machines/effects.js';
-import { defaultPrompts, renderPrompt } from '../../src/agents/prompts.js';
+import { renderPrompt, templateFor } from '../../src/agents/prompts.js';
+import { lessonsText, relevantLessons } from '../../src/memory/file-memory.js';
 import { dayStart, spendBetween } from '../../src/store/ledger.js';
 import { getTask } from '../../src/store/tasks.js';
 import { branchName, hostOf, worktreePath, type EffectDeps } from '../deps.js';
-import { changedFiles, diff, ensureWorktree } from '../git.js';
+import { changedFiles, diff, ensureWorktree, trackedFiles } from '../git.js';
 import { ship as shipWorktree } from '../ship.js';
 import { HostUnreachableError } from '../../src/errors.js';
 import { ensureRemoteWorktree, shipRemote } from '../remote/remote-git.js';
@@ -40,25 +41,45 @@ function jsonIn(text: string): unknown {
   return JSON.parse(text.slice(start, end + 1));
 }
 
-/** Planner: roadmap item → validated plan. Invalid output is reported, never guessed. */
+/** What is left of the task's per-task budget: the cap passed to each agent run. */
+function budgetLeft(deps: EffectDeps, taskId: string, spentHere = 0): number {
+  return deps.adapter.budget.perTaskUsd - (getTask(deps.db, taskId)?.cost_usd ?? 0) - spentHere;
+}
+
+/**
+ * Planner: roadmap item + repo context + relevant memory → validated plan. An invalid answer is
+ * retried (agents.plannerRetries) with the validation error, then the plan fails: never guessed.
+ */
 export async function plan(deps: EffectDeps, input: { taskId: string; attempt: number; title: string; description: string }): Promise<PlanOutput> {
-  const facts = { taskId: input.taskId, title: input.title, description: input.description };
-  const out = await deps.agents.complete('planner', {
-    taskId: input.taskId,
-    attempt: input.attempt,
-    cwd: deps.adapter.repo.path,
-    prompt: renderPrompt(defaultPrompts.planner, facts),
-    facts,
-  });
-  const costUsd = out.usage.costUsd;
-  const ledger = spendNote(input, costUsd, 'planner');
-  if (!out.ok) return { ok: false, error: out.error ?? 'planner failed', costUsd, ledger };
-  try {
-    const parsed = planSchema.parse(jsonIn(out.text));
-    return { ok: true, plan: parsed as Plan, costUsd, ledger };
-  } catch (error) {
-    return { ok: false, error: `the plan is not valid: ${(error as Error).message.slice(0, 300)}`, costUsd, ledger };
+  const { adapter } = deps;
+  const lessons = relevantLessons(adapter.memory, `${input.title}\n${input.description}`);
+  const files = (await trackedFiles(adapter.repo.path).catch(() => [])).slice(0, 300);
+  const facts = { taskId: input.taskId, title: input.title, description: input.description, memory: lessonsText(lessons), files: files.join('\n'), lessons: lessons.map((l) => l.path) };
+  let costUsd = 0;
+  let problem = '';
+  for (let run = 0; run <= adapter.agents.plannerRetries; run++) {
+    const left = budgetLeft(deps, input.taskId, costUsd);
+    if (left <= 0) return { ok: false, error: `the per-task budget of $${adapter.budget.perTaskUsd} is spent`, costUsd, ledger: spendNote(input, costUsd, 'planner') };
+    const retryNote = problem ? `\n\nYour previous answer was not a valid plan (${problem}). Answer with the JSON object only.` : '';
+    const out = await deps.agents.complete('planner', {
+      taskId: input.taskId,
+      attempt: input.attempt,
+      cwd: adapter.repo.path,
+      prompt: renderPrompt(templateFor(adapter.agents.prompts, 'planner'), facts) + retryNote,
+      facts,
+      maxBudgetUsd: left,
+    });
+    costUsd += out.usage.costUsd;
+    const ledger = [...spendNote(input, costUsd, 'planner'), ...(lessons.length ? [{ kind: 'memory.lessons', payload: { task: input.taskId, lessons: facts.lessons } }] : [])];
+    if (!out.ok) return { ok: false, error: `planner (${out.backend}) failed: ${out.error ?? 'unknown error'}`, costUsd, ledger };
+    try {
+      const parsed = planSchema.parse(jsonIn(out.text));
+      return { ok: true, plan: parsed as Plan, costUsd, ledger };
+    } catch (error) {
+      problem = (error as Error).message.slice(0, 300);
+    }
   }
+  return { ok: false, error: `the plan is not valid after ${adapter.agents.plannerRetries + 1} run(s): ${problem}`, costUsd, ledger: spendNote(input, costUsd, 'planner') };
 }
 
 export function claimSlot(deps: EffectDeps, input: { taskId: string; filesTouched: string[] }, signal: AbortSignal): Promise<ClaimOutput> {
@@ -151,8 +172,10 @@ export async function critique(deps: EffectDeps, input: { taskId: string; attemp
   const files = await changedFiles(repo, pr.base, pr.headSha);
   const patch = await diff(repo, pr.base, pr.headSha);
   const scope = scopeOf(deps, files);
-  const facts = { taskId: input.taskId, title: input.title, plan: input.plan, diff: patch, changedFiles: files };
-  const out = await deps.agents.complete('critic', { taskId: input.taskId, attempt: input.attempt, cwd: repo, prompt: renderPrompt(defaultPrompts.critic, facts), facts });
+  const policy = deps.adapter.policy.scope;
+  const facts = { taskId: input.taskId, title: input.title, plan: input.plan, diff: patch, changedFiles: files, scope: { allowed: policy.allowed, blocked: policy.blocked, sensitive: policy.sensitive } };
+  const prompt = renderPrompt(templateFor(deps.adapter.agents.prompts, 'critic'), facts);
+  const out = await deps.agents.complete('critic', { taskId: input.taskId, attempt: input.attempt, cwd: repo, prompt, facts, maxBudgetUsd: Math.max(0.01, budgetLeft(deps, input.taskId)) });
   const costUsd = out.usage.costUsd;
   const ledger: LedgerNote[] = [...spendNote(input, costUsd, 'critic')];
   let verdict: z.infer<typeof verdictSchema>;

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentPort, AgentRequest, WorkerLaunch } from '../../src/agents/port.js';
 import { parseAgentStream } from '../../src/agents/stream.js';
-import { AgentError } from '../../src/errors.js';
 import type { AgentOutcome } from '../../src/ports.js';
 import { scriptedWorkerArgv } from './paths.js';
 import { loadScript, scriptedCritique, scriptedPlan, type Script } from './roles.js';
@@ -53,12 +52,4 @@ export function scriptedBackend(options: ScriptedBackendOptions): AgentPort {
       return { ok: t.ok, errorKind: t.errorKind, error: t.error, text: t.text, usage: { costUsd: t.costUsd, turns: t.turns }, sessionId: t.sessionId, backend: 'scripted', model: 'scripted' };
     },
   };
-}
-
-export function assertBackendSupported(backend: string): void {
-  if (backend !== 'scripted') {
-    throw new AgentError(`The agent backend "${backend}" is not available in this build: expected "scripted".`, 'failed', {
-      fix: 'Set agents.<role>.backend to "scripted" in the adapter.',
-    });
-  }
 }

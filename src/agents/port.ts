@@ -7,6 +7,10 @@ export interface AgentRequest {
   cwd: string;
   /** Structured facts the scripted backend reads instead of the prompt. */
   facts: Record<string, unknown>;
+  /** The model of the route being tried (the router sets it); backends fall back to their default. */
+  model?: string;
+  /** Spend cap of this run in USD (what is left of the task's budget); real backends pass it on. */
+  maxBudgetUsd?: number;
 }
 
 export interface WorkerLaunch {
@@ -23,6 +27,6 @@ export interface WorkerLaunch {
 export interface AgentPort {
   complete(role: 'planner' | 'critic', request: AgentRequest): Promise<AgentOutcome>;
   workerLaunch(request: AgentRequest & { fix: number }): WorkerLaunch;
-  /** Reads a finished worker's stream into an outcome (undefined: no terminal event). */
-  parseWorkerLog(text: string): AgentOutcome | undefined;
+  /** Reads a finished worker's stream into an outcome (undefined: no terminal event). `launch`: what workerLaunch chose. */
+  parseWorkerLog(text: string, launch?: { backend: string; model?: string }): AgentOutcome | undefined;
 }

@@ -7,6 +7,12 @@ export const defaultPrompts = {
 Item {{taskId}}: {{title}}
 {{description}}
 
+Files in the repository (first 300):
+{{files}}
+
+Lessons from earlier tasks (may be empty):
+{{memory}}
+
 Answer with JSON only: {"files_touched": [paths], "tests": [test names or commands], "dependencies": [task ids], "risk": "low|medium|high", "summary": "..."}`,
   worker: `Implement roadmap item {{taskId}}: {{title}}
 {{description}}
@@ -15,6 +21,7 @@ Plan: {{plan}}
 {{feedback}}
 Work only on the files of the plan. Add or update tests. Commit your change on the current branch.`,
   critic: `Review this change against its plan. Reject anything outside the plan's files, anything touching sensitive paths, empty diffs, and missing tests.
+Scope policy: {{scope}}
 Plan: {{plan}}
 Diff:
 {{diff}}
@@ -30,4 +37,9 @@ export function renderPrompt(template: string, facts: Record<string, unknown>): 
     if (value === undefined || value === null) return '';
     return typeof value === 'string' ? value : JSON.stringify(value);
   });
+}
+
+/** The adapter's template for a role when it overrides one, else the built-in. */
+export function templateFor(overrides: Partial<Record<PromptName, string | undefined>> | undefined, name: PromptName): string {
+  return overrides?.[name] ?? defaultPrompts[name];
 }

@@ -14,6 +14,8 @@ export interface StreamTerminal {
   text: string;
   costUsd: number;
   inputTokens?: number;
+  /** codex: the part of inputTokens served from cache (priced lower). */
+  cachedInputTokens?: number;
   outputTokens?: number;
   turns?: number;
   sessionId?: string;
@@ -179,6 +181,7 @@ function codexTerminal(events: readonly Record<string, unknown>[]): StreamTermin
   let lastMessage = '';
   let lastErrorNotice: string | undefined;
   let inputTokens: number | undefined;
+  let cachedInputTokens: number | undefined;
   let outputTokens: number | undefined;
   let turns = 0;
   for (const event of events) {
@@ -200,6 +203,7 @@ function codexTerminal(events: readonly Record<string, unknown>[]): StreamTermin
         const usage = isRecord(event.usage) ? event.usage : {};
         // Why: usage is per turn, so a multi-turn session adds up.
         inputTokens = addOpt(inputTokens, num(usage.input_tokens));
+        cachedInputTokens = addOpt(cachedInputTokens, num(usage.cached_input_tokens));
         outputTokens = addOpt(outputTokens, num(usage.output_tokens));
         terminal = { ok: true, text: lastMessage, costUsd: 0 };
         break;
@@ -217,6 +221,7 @@ function codexTerminal(events: readonly Record<string, unknown>[]): StreamTermin
   }
   if (terminal === undefined) return undefined;
   assign(terminal, 'inputTokens', inputTokens);
+  assign(terminal, 'cachedInputTokens', cachedInputTokens);
   assign(terminal, 'outputTokens', outputTokens);
   terminal.turns = turns;
   assign(terminal, 'sessionId', sessionId);

@@ -4,6 +4,7 @@ import { killCommand, sendCommand, unkillCommand } from './commands/control.js';
 import { roadmapCommand, statusCommand, tasksCommand } from './commands/read.js';
 import { demoCommand, runCommand, tickCommand } from './commands/run.js';
 import { registerOperatorCommands } from './operator-commands.js';
+import { tailCommand } from './commands/tail.js';
 import type { GlobalOptions } from './context.js';
 
 /** The one place that exits the process. */
@@ -20,6 +21,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--dir <dir>', 'where the sample project lives (created, or resumed when it is a demo already)', 'oxi-demo')
     .option('--tasks <n>', 'roadmap items in a new sample project', '3')
     .option('--no-dashboard', 'do not serve the dashboard')
+    .option('--agent <backend>', 'run the demo with a real agent instead of the scripted one: claude or codex (needs its credentials)', 'scripted')
     .option('--json', 'print the summary as JSON')
     .action(async (_o, cmd) => setExit(await demoCommand(g(cmd))));
   program.command('run').description('run the engine as a daemon (PID file under .oxi/; SIGTERM drains)')
@@ -43,6 +45,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--data <json>', 'event payload as a JSON object').option('--json', 'print JSON')
     .action(async (actorId: string, event: string, _o, cmd) => sendCommand(g(cmd), actorId, event));
   registerOperatorCommands(program, g, setExit);
+  program.command('tail <taskId>').description("follow the task's agent streams (planner, worker, critic) live, in human form")
+    .option('--json', 'print the raw NDJSON lines').option('--no-follow', 'print what is there and exit')
+    .action(async (taskId: string, _o, cmd) => tailCommand(g(cmd), taskId));
   return program;
 }
 

@@ -208,6 +208,44 @@ const route = (description: string) =>
     .prefault({ backend: 'scripted' })
     .describe(description);
 
+const argvPrefix = (bin: string) =>
+  z.array(z.string().min(1)).min(1).default([bin]).describe(`The program (and leading arguments) to run, as an argv array; default \`["${bin}"]\` from PATH.`);
+
+const claudeSchema = section(
+  {
+    command: argvPrefix('claude'),
+    permissionMode: z
+      .enum(['default', 'acceptEdits', 'plan', 'bypassPermissions'])
+      .default('acceptEdits')
+      .describe('`--permission-mode` of worker runs (planner and critic run in `default` mode with read-only tools). `bypassPermissions` as root needs `IS_SANDBOX=1`, which oxi then sets.'),
+    allowedTools: z
+      .array(z.string().min(1))
+      .default(['Read', 'Write', 'Edit', 'Glob', 'Grep', 'Bash(git *)', 'Bash(npm *)', 'Bash(node *)'])
+      .describe('`--allowedTools` of worker runs (Claude Code permission rules).'),
+    extraArgs: z.array(z.string()).default([]).describe('More arguments appended to every claude run.'),
+  },
+  'Settings of the `claude` backend (Claude Code, `claude -p`).',
+);
+
+const codexSchema = section(
+  {
+    command: argvPrefix('codex'),
+    sandbox: z
+      .enum(['read-only', 'workspace-write', 'danger-full-access'])
+      .default('workspace-write')
+      .describe('`--sandbox` of worker runs (planner and critic run `read-only`).'),
+    approvalPolicy: z
+      .enum(['never', 'on-request', 'on-failure', 'untrusted'])
+      .default('never')
+      .describe('Passed as `-c approval_policy=...` (codex refuses `-a` after `exec`).'),
+    rateCard: localPath()
+      .optional()
+      .describe('JSON file of USD prices per million tokens by model, `{"<model>": {"input": 1.25, "cachedInput": 0.125, "output": 10}}`; codex reports tokens only.'),
+    config: z.array(z.string().min(1)).default([]).describe('Extra `-c key=value` overrides passed to every codex run (e.g. a model provider).'),
+  },
+  'Settings of the `codex` backend (`codex exec`).',
+);
+
 const agentsSchema = section(
   {
     planner: route('Agent that turns a roadmap item into a plan.'),
@@ -238,6 +276,18 @@ const agentsSchema = section(
       'Agent run limits.',
     ),
     maxTurns: posInt().default(50).describe('Maximum turns of one agent run.'),
+    claude: claudeSchema,
+    codex: codexSchema,
+    prompts: section(
+      {
+        planner: z.string().min(1).optional().describe('Planner prompt template (`{{taskId}}`, `{{title}}`, `{{description}}`, `{{memory}}`).'),
+        worker: z.string().min(1).optional().describe('Worker prompt template (`{{plan}}`, `{{feedback}}` and the planner\'s fields).'),
+        critic: z.string().min(1).optional().describe('Critic prompt template (`{{plan}}`, `{{diff}}`, `{{scope}}`).'),
+      },
+      'Prompt templates overriding the built-in ones (src/agents/prompts.ts).',
+    ),
+    plannerRetries: z.int().min(0).default(1).describe('Extra planner runs when its answer is not a valid plan, before the task fails.'),
+    oauthExpiringHours: posNumber().default(24).describe('Claude OAuth credentials expiring within this many hours are reported as `expiring`.'),
   },
   'Which agents run, and how.',
 );

@@ -46,6 +46,7 @@ function resolvePaths(a: ParsedAdapter, dir: string): Adapter {
     agents: {
       ...a.agents,
       scripted: a.agents.scripted.script === undefined ? {} : { script: local(a.agents.scripted.script) },
+      codex: a.agents.codex.rateCard === undefined ? a.agents.codex : { ...a.agents.codex, rateCard: local(a.agents.codex.rateCard) },
     },
     memory: a.memory.kind === 'file' ? { ...a.memory, dir: local(a.memory.dir) } : a.memory,
   };

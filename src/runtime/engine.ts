@@ -13,15 +13,15 @@ import { oauthWatchMachine } from '../../machines/oauth-watch.js';
 import { restorable } from '../../machines/restorable.js';
 import { hasClock } from '../../machines/time.js';
 import type { Clock } from '../clock.js';
-import { budgetAlerter } from '../notify/budget-alert.js';
 import type { Adapter } from '../config/schema.js';
 import type { Db } from '../store/db.js';
-import { dayStart, spendBetween } from '../store/ledger.js';
 import { listTasks } from '../store/tasks.js';
 import { readKillState, writeKillFile } from './killswitch.js';
 import { createPersister, type CommittedChange } from './persister.js';
 import { DispatchPool } from './pool.js';
 import { buildPorts, type PortOverrides } from './ports.js';
+import { episodeRecorder } from '../memory/episodes.js';
+import { dailyBudgetGate } from './budget.js';
 
 export interface StartEngineOptions extends PortOverrides {
   adapter: Adapter;
@@ -60,25 +60,17 @@ export interface EngineHandle {
 export function startEngine(options: StartEngineOptions): EngineHandle {
   const { adapter, db, clock } = options;
   const ports = buildPorts(adapter, db, clock, options);
-  const listeners = new Set<(changes: CommittedChange[]) => void>();
+  const listeners = new Set<(changes: CommittedChange[]) => void>([episodeRecorder(adapter, db)]);
   const pending = new Set<Promise<unknown>>();
   let actor: AnyActorRef;
   let draining = false;
-  const budgetAlert = budgetAlerter(ports.notifier, adapter.budget);
 
   const pool = new DispatchPool({
     clock,
     planTierMax: adapter.planTier.maxWorkers,
     overlapDeferMs: Math.max(1000, Math.min(adapter.engine.backoffBaseMs, 30_000)),
     openPrFiles: async () => (await ports.forge.listOpenPrs()).map((p) => ({ task: p.task, files: p.files })),
-    budget: () => {
-      const now = clock.now();
-      const start = dayStart(now);
-      const spentUsd = spendBetween(db, start, now + 1);
-      const exceeded = spentUsd >= adapter.budget.dailyHardUsd;
-      budgetAlert({ exceeded, dayStart: start, spentUsd });
-      return { exceeded, until: start + 86_400_000 };
-    },
+    budget: dailyBudgetGate({ db, clock, budget: adapter.budget, notifier: ports.notifier }),
     onLeases: (host, inUse) => actor?.system.get(`host:${host}`)?.send({ type: 'host.leases', inUse }),
   });
   for (const t of listTasks(db)) {

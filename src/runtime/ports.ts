@@ -1,5 +1,5 @@
 import type { AgentPort } from '../agents/port.js';
-import { scriptedBackend, assertBackendSupported } from '../../actors/scripted-agent/backend.js';
+import { agentRouter } from '../../actors/agents/router.js';
 import { LocalForge } from '../../actors/local-forge.js';
 import { LocalHost } from '../../actors/local-host.js';
 import { sshHostFromConfig } from '../../actors/ssh/from-adapter.js';
@@ -43,16 +43,8 @@ export function buildPorts(adapter: Adapter, db: Db, clock: Clock, overrides: Po
       now: () => clock.now(),
     });
   }
-  let agents = overrides.agents;
-  if (!agents) {
-    for (const role of ['planner', 'worker', 'critic'] as const) assertBackendSupported(adapter.agents[role].backend);
-    if (!adapter.agents.scripted.script) {
-      throw new ConfigError('agents.scripted.script: expected the path of the scripted agent\'s script, got nothing.', {
-        fix: 'Set agents.scripted.script to a JSON script (see docs/scripted-agent.md).',
-      });
-    }
-    agents = scriptedBackend({ scriptPath: adapter.agents.scripted.script, env, sensitive: adapter.policy.scope.sensitive });
-  }
+  // Each role routes to {backend, model, fallbacks}: scripted, claude or codex (actors/agents/router.ts).
+  const agents = overrides.agents ?? agentRouter({ adapter, env, db });
   const notifier = overrides.notifier ?? makeNotifier(adapter);
   return {
     hosts,

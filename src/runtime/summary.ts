@@ -2,6 +2,7 @@ import type { Db } from '../store/db.js';
 import { readKillswitch } from '../store/engine-state.js';
 import { dayStart, spendBetween } from '../store/ledger.js';
 import { countsByStatus } from '../store/tasks.js';
+import { agentSummary, type AgentSummary } from './agent-summary.js';
 import type { EngineHandle } from './engine.js';
 
 export interface StatusSummary {
@@ -9,6 +10,7 @@ export interface StatusSummary {
   counts: Record<string, number>;
   hosts: Array<{ name: string; capacity: number; inUse: number; blocked: boolean }>;
   spend: { today: number };
+  agents: AgentSummary;
 }
 
 /** What `oxi status` prints: from the live engine when there is one, else from the database. */
@@ -20,5 +22,6 @@ export function snapshotSummary(db: Db, engine?: EngineHandle, now = Date.now())
     counts: countsByStatus(db),
     hosts: engine ? engine.pool.hosts() : [],
     spend: { today: Math.round(spendBetween(db, dayStart(now), now + 1) * 10_000) / 10_000 },
+    agents: agentSummary(db),
   };
 }

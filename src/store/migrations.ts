@@ -86,4 +86,10 @@ export const migrations: readonly string[] = [
     body    TEXT NOT NULL
   );
   `,
+  // 2: which agent backend served each task, and what its worker is doing right now
+  `
+  ALTER TABLE tasks ADD COLUMN backend TEXT;       -- e.g. claude/claude-sonnet-4-5 (the worker's route)
+  ALTER TABLE tasks ADD COLUMN activity TEXT;      -- JSON {kind, tool?}: starting | thinking | tool | permission | retrying | finished
+  ALTER TABLE tasks ADD COLUMN activity_at INTEGER;
+  `,
 ];

@@ -23,6 +23,11 @@ export interface TaskRow {
   last_deferred_at: number | null;
   created_at: number;
   updated_at: number;
+  /** The worker's route (`backend/model`), from migration 2. */
+  backend?: string | null;
+  /** JSON {kind, tool?} of the worker's current activity, from migration 2. */
+  activity?: string | null;
+  activity_at?: number | null;
 }
 
 export const TERMINAL_STATUSES = ['merged', 'abandoned'] as const;

@@ -80,6 +80,7 @@ describe('parseAgentStream — codex', () => {
       text: 'Done: Chunk ID: 5a84b6\nWall time: 0.0000 seconds\nProcess exited with code 0\nOriginal t',
       costUsd: 0,
       inputTokens: 3000,
+      cachedInputTokens: 0,
       outputTokens: 40,
       turns: 1,
       sessionId: '01a2012f-ce40-7511-848c-4eea7a8a00c2',

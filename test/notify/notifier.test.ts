@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/validate.js';
-import { budgetAlerter } from '../../src/notify/budget-alert.js';
 import { redact } from '../../src/notify/payloads.js';
 import { makeNotifier } from '../../src/runtime/notifier.js';
 
@@ -155,17 +154,4 @@ describe('redact', () => {
 });
 
 describe('budget alerts', () => {
-  it('notifies once per UTC day when the hard cap stops dispatch', async () => {
-    const sent: string[] = [];
-    const alert = budgetAlerter({ notify: async (m) => void sent.push(m.title) }, { dailyHardUsd: 50 });
-    const day = Date.UTC(2026, 0, 2);
-    alert({ exceeded: false, dayStart: day, spentUsd: 10 });
-    alert({ exceeded: true, dayStart: day, spentUsd: 50.5 });
-    alert({ exceeded: true, dayStart: day, spentUsd: 51 });
-    alert({ exceeded: true, dayStart: day + 86_400_000, spentUsd: 60 });
-    expect(sent).toEqual([
-      'Daily hard budget cap reached: $50.50 of $50; no new agent starts until 2026-01-03T00:00:00Z',
-      'Daily hard budget cap reached: $60.00 of $50; no new agent starts until 2026-01-04T00:00:00Z',
-    ]);
-  });
 });

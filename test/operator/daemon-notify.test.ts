@@ -41,12 +41,12 @@ describe('daemon notifications', () => {
       await exited;
     });
 
-    const budget = await waitFor('a budget notification', () => received.find((m) => m.kind === 'budget'), 60_000);
+    const budget = await waitFor('a budget notification', () => received.find((m) => m.kind === 'budget.hard_stop'), 60_000);
     expect(budget).toMatchObject({ schema: 'oxi.notification.v1', project: expect.any(String), severity: 'warn' });
     expect(String(budget.title)).toMatch(/^Daily hard budget cap reached: \$\d+\.\d\d of \$1; no new agent starts until \d{4}-\d\d-\d\dT00:00:00Z$/);
     await waitFor('a refused claim in the ledger', () => query(p.db, `SELECT id FROM event WHERE kind='budget.hard_cap'`).length > 0, 30_000);
     await new Promise((r) => setTimeout(r, 1000)); // more refused claims, no more notifications
-    expect(received.filter((m) => m.kind === 'budget')).toHaveLength(1);
+    expect(received.filter((m) => m.kind === 'budget.hard_stop')).toHaveLength(1);
     expect(JSON.stringify(received)).not.toContain('s3cr3t-value');
 
     daemon.kill('SIGTERM');

@@ -4,6 +4,9 @@ import { RoadmapError, UsageError } from '../../errors.js';
 import { parseRoadmap } from '../../roadmap/parse.js';
 import { callDaemon } from '../../runtime/control.js';
 import { readPid } from '../../runtime/pidfile.js';
+import { activityLabel } from '../../agents/activity.js';
+import { agentLines, agentSummary } from '../../runtime/agent-summary.js';
+import { parseActivity } from '../../store/agent-activity.js';
 import { snapshotSummary, type StatusSummary } from '../../runtime/summary.js';
 import { listTasks } from '../../store/tasks.js';
 import { resolveAdapter, color, output, withStore, type GlobalOptions } from '../context.js';
@@ -41,7 +44,8 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
         `engine   ${state}${daemon ? color.dim(` (daemon pid ${daemon.pid})`) : color.dim(' (no daemon running)')}`,
         `tasks    ${counts}`,
         `hosts    ${hosts}`,
-        `spend    $${summary.spend.today.toFixed(2)} today (soft $${adapter.budget.dailySoftUsd}, hard $${adapter.budget.dailyHardUsd})`,
+        `spend    $${summary.spend.today.toFixed(2)} today (soft $${adapter.budget.dailySoftUsd}, hard $${adapter.budget.dailyHardUsd})${summary.spend.today >= adapter.budget.dailyHardUsd ? color.red(' — hard cap reached: nothing new dispatches until tomorrow') : summary.spend.today >= adapter.budget.dailySoftUsd ? ' — soft cap passed' : ''}`,
+        ...agentLines(summary.agents ?? agentSummary(db)),
       ].join('\n');
     });
   });
@@ -63,10 +67,12 @@ export async function tasksCommand(global: GlobalOptions & { status?: string }):
       last_progress_at: new Date(t.last_progress_at).toISOString(),
       cost_usd: t.cost_usd,
       reason: t.reason,
+      backend: t.backend ?? null,
+      activity: t.status === 'working' ? (parseActivity(t.activity) ?? { kind: 'starting' }) : null,
     }));
     output(global, rows, () =>
       rows.length
-        ? rows.map((r) => `${r.id.padEnd(9)} ${r.status.padEnd(14)} ${`#${r.pr ?? '-'}`.padEnd(5)} ${r.title}${r.reason && r.status === 'abandoned' ? color.dim(` — ${r.reason}`) : ''}`).join('\n')
+        ? rows.map((r) => `${r.id.padEnd(9)} ${(r.activity ? `${r.status}:${activityLabel(r.activity)}` : r.status).padEnd(14)} ${`#${r.pr ?? '-'}`.padEnd(5)} ${(r.backend ?? '').padEnd(10)} ${r.title}${r.reason && r.status === 'abandoned' ? color.dim(` — ${r.reason}`) : ''}`).join('\n')
         : 'no tasks',
     );
   });

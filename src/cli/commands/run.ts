@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseDemoAgent, useRealAgent } from '../../demo/agent-demo.js';
 import { createSampleProject, DEMO_CONFIG, isDemoDir } from '../../demo/sample-project.js';
 import { UsageError } from '../../errors.js';
 import { runDaemon, type DaemonExit } from '../../runtime/daemon.js';
@@ -45,13 +46,14 @@ export async function tickCommand(global: GlobalOptions & { times?: string }): P
   return last.code;
 }
 
-export async function demoCommand(global: GlobalOptions & { dir?: string; tasks?: string; dashboard?: boolean }): Promise<number> {
+export async function demoCommand(global: GlobalOptions & { dir?: string; tasks?: string; dashboard?: boolean; agent?: string }): Promise<number> {
   const dir = resolve(global.dir ?? 'oxi-demo');
+  const agent = parseDemoAgent(global.agent);
   const tasks = Number(global.tasks ?? 3);
   const resuming = isDemoDir(dir);
   if (!resuming) {
     if (!Number.isInteger(tasks) || tasks < 1) throw new UsageError(`--tasks: expected a whole number ≥ 1, got ${global.tasks}.`);
-    createSampleProject({ dir, tasks });
+    useRealAgent(createSampleProject({ dir, tasks }).configPath, agent);
     if (!global.json) process.stderr.write(`oxi demo: created a sample project with ${tasks} roadmap items in ${dir}\n`);
   } else if (!global.json) {
     process.stderr.write(`oxi demo: resuming the demo in ${dir}\n`);

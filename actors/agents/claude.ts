@@ -1,0 +1,116 @@
+/**
+ * The `claude` backend: Claude Code in headless mode (`claude -p … --output-format stream-json --verbose`).
+ * Facts it is built on (observed on claude-code 2.1.197): `--max-turns` is hidden but works and must always be
+ * set (headless mode has no limit otherwise); stream-json needs `--verbose`; bypass modes are refused as root
+ * unless IS_SANDBOX=1; a reused `--session-id` is an error, so every run gets a fresh one.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AgentPort, AgentRequest, WorkerLaunch } from '../../src/agents/port.js';
+import type { Adapter } from '../../src/config/schema.js';
+import type { AgentOutcome } from '../../src/ports.js';
+import { outcomeFromRun, outcomeFromStream } from './outcome.js';
+import { roleFiles } from './role-files.js';
+import { runWaited } from './waited.js';
+
+export type ClaudeSettings = Adapter['agents']['claude'];
+
+export interface ClaudeArgvInput {
+  prompt: string;
+  sessionId: string;
+  maxTurns: number;
+  maxBudgetUsd: number;
+  model?: string;
+  permissionMode: string;
+  allowedTools: readonly string[];
+  settings: Pick<ClaudeSettings, 'command' | 'extraArgs'>;
+}
+
+/** Read-only tools for the planner and the critic: they look, they never write. */
+export const READ_ONLY_TOOLS = ['Read', 'Glob', 'Grep', 'Bash(git log *)', 'Bash(git diff *)', 'Bash(git show *)'];
+
+/** The exact argv oxi runs (docs/agents.md lists it). */
+export function claudeArgv(input: ClaudeArgvInput): string[] {
+  const argv = [
+    ...input.settings.command,
+    '-p', input.prompt,
+    '--output-format', 'stream-json',
+    '--verbose',
+    '--max-turns', String(input.maxTurns),
+    '--max-budget-usd', formatUsd(input.maxBudgetUsd),
+    '--session-id', input.sessionId,
+    '--permission-mode', input.permissionMode,
+  ];
+  if (input.model) argv.push('--model', input.model);
+  // Why: --allowedTools is variadic, so its values go last, before the adapter's own extra arguments.
+  if (input.allowedTools.length) argv.push('--allowedTools', ...input.allowedTools);
+  argv.push(...input.settings.extraArgs);
+  return argv;
+}
+
+/** The env of a claude run: the whitelist, plus IS_SANDBOX=1 when a bypass mode must work as root. */
+export function claudeEnv(env: Record<string, string>, permissionMode: string, uid = process.getuid?.() ?? -1): Record<string, string> {
+  const out = { ...env };
+  if (permissionMode === 'bypassPermissions' && uid === 0 && out.IS_SANDBOX === undefined) out.IS_SANDBOX = '1';
+  return out;
+}
+
+export interface CliBackendOptions {
+  adapter: Adapter;
+  /** The whitelisted environment (src/runtime/env.ts). */
+  env: Record<string, string>;
+}
+
+export function claudeBackend(options: CliBackendOptions): AgentPort {
+  const { adapter } = options;
+  const settings = adapter.agents.claude;
+  const ctx = (model?: string) => ({ backend: 'claude' as const, ...(model ? { model } : {}) });
+  const budget = (req: AgentRequest) => Math.max(0.01, req.maxBudgetUsd ?? adapter.budget.perTaskUsd);
+
+  return {
+    async complete(role, request): Promise<AgentOutcome> {
+      const argv = claudeArgv({
+        prompt: request.prompt,
+        sessionId: randomUUID(),
+        maxTurns: adapter.agents.maxTurns,
+        maxBudgetUsd: budget(request),
+        model: request.model,
+        permissionMode: 'default',
+        allowedTools: READ_ONLY_TOOLS,
+        settings,
+      });
+      const files = roleFiles(adapter.paths.logs, request.taskId, role, request.attempt, 'claude');
+      const run = await runWaited({
+        argv,
+        env: claudeEnv(options.env, 'default'),
+        cwd: request.cwd,
+        streamFile: files.stream,
+        stderrFile: files.stderr,
+        backend: 'claude',
+        wallMs: adapter.agents.timeouts.wallMinutes * 60_000,
+        stallMs: adapter.agents.timeouts.stallMinutes * 60_000,
+      });
+      return outcomeFromRun(run, ctx(request.model));
+    },
+    workerLaunch(request): WorkerLaunch {
+      const argv = claudeArgv({
+        prompt: request.prompt,
+        sessionId: randomUUID(),
+        maxTurns: adapter.agents.maxTurns,
+        maxBudgetUsd: budget(request),
+        model: request.model,
+        permissionMode: settings.permissionMode,
+        allowedTools: settings.allowedTools,
+        settings,
+      });
+      return { argv, env: claudeEnv(options.env, settings.permissionMode), backend: 'claude', ...(request.model ? { model: request.model } : {}) };
+    },
+    parseWorkerLog(text, launch): AgentOutcome | undefined {
+      return outcomeFromStream(text, ctx(launch?.model));
+    },
+  };
+}
+
+/** Dollars with at most 4 decimals (claude echoes the figure in its budget messages). */
+function formatUsd(usd: number): string {
+  return String(Math.round(usd * 10_000) / 10_000);
+}

@@ -1,0 +1,109 @@
+/**
+ * The `codex` backend: `codex exec --json` (codex-cli 0.169). Facts it is built on: approval is set with
+ * `-c approval_policy=…` (`-a` after `exec` is "unexpected argument"); writes need `--sandbox workspace-write`;
+ * codex reports tokens only, so cost comes from a rate card; stdin must be closed or codex waits forever.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { AgentPort, AgentRequest, WorkerLaunch } from '../../src/agents/port.js';
+import type { StreamTerminal } from '../../src/agents/stream.js';
+import type { Adapter } from '../../src/config/schema.js';
+import { ConfigError } from '../../src/errors.js';
+import type { AgentOutcome } from '../../src/ports.js';
+import type { CliBackendOptions } from './claude.js';
+import { outcomeFromRun, outcomeFromStream } from './outcome.js';
+import { roleFiles } from './role-files.js';
+import { runWaited } from './waited.js';
+
+export type CodexSettings = Adapter['agents']['codex'];
+
+export interface CodexArgvInput {
+  prompt: string;
+  model?: string;
+  sandbox: string;
+  approvalPolicy: string;
+  settings: Pick<CodexSettings, 'command' | 'config'>;
+}
+
+/** The exact argv oxi runs (docs/agents.md lists it). The prompt is last, after `--`. */
+export function codexArgv(input: CodexArgvInput): string[] {
+  const argv = [...input.settings.command, 'exec', '--json', '--sandbox', input.sandbox, '-c', `approval_policy="${input.approvalPolicy}"`];
+  if (input.model) argv.push('-m', input.model);
+  for (const override of input.settings.config) argv.push('-c', override);
+  argv.push('--', input.prompt);
+  return argv;
+}
+
+const price = z.strictObject({ input: z.number().min(0), cachedInput: z.number().min(0).optional(), output: z.number().min(0) });
+const rateCardSchema = z.record(z.string().min(1), price);
+export type RateCard = z.infer<typeof rateCardSchema>;
+
+/** USD per million tokens by model; `*` is the fallback entry. */
+export function loadRateCard(path: string | undefined): RateCard {
+  if (!path) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new ConfigError(`agents.codex.rateCard: expected a readable JSON file at ${path}, got ${(cause as Error).message}.`, {
+      fix: 'Write it as {"gpt-5-codex": {"input": 1.25, "cachedInput": 0.125, "output": 10}} (USD per million tokens).',
+      cause,
+    });
+  }
+  const parsed = rateCardSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new ConfigError(`agents.codex.rateCard ${path}: expected {"<model>": {"input": n, "cachedInput"?: n, "output": n}}, got: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}.`, {
+      fix: 'Prices are USD per million tokens; use "*" for a default entry.',
+    });
+  }
+  return parsed.data;
+}
+
+/** Cost of a codex run from its token usage; a model missing from the card (and no `*`) costs 0. */
+export function codexCost(card: RateCard, model: string | undefined, t: Pick<StreamTerminal, 'inputTokens' | 'outputTokens'> & { cachedInputTokens?: number }): number {
+  const rate = (model !== undefined ? card[model] : undefined) ?? card['*'];
+  if (!rate) return 0;
+  const cached = t.cachedInputTokens ?? 0;
+  const fresh = Math.max(0, (t.inputTokens ?? 0) - cached);
+  const usd = (fresh * rate.input + cached * (rate.cachedInput ?? rate.input) + (t.outputTokens ?? 0) * rate.output) / 1_000_000;
+  return Math.round(usd * 1_000_000) / 1_000_000;
+}
+
+export function codexBackend(options: CliBackendOptions): AgentPort {
+  const { adapter } = options;
+  const settings = adapter.agents.codex;
+  let card: RateCard | undefined;
+  const ctx = (model?: string) => ({
+    backend: 'codex' as const,
+    ...(model ? { model } : {}),
+    price: (t: StreamTerminal) => codexCost((card ??= loadRateCard(settings.rateCard)), model, t),
+  });
+
+  const argvFor = (request: AgentRequest, sandbox: string) =>
+    codexArgv({ prompt: request.prompt, model: request.model, sandbox, approvalPolicy: settings.approvalPolicy, settings });
+
+  return {
+    async complete(role, request): Promise<AgentOutcome> {
+      card ??= loadRateCard(settings.rateCard);
+      const files = roleFiles(adapter.paths.logs, request.taskId, role, request.attempt, 'codex');
+      const run = await runWaited({
+        argv: argvFor(request, 'read-only'),
+        env: options.env,
+        cwd: request.cwd,
+        streamFile: files.stream,
+        stderrFile: files.stderr,
+        backend: 'codex',
+        wallMs: adapter.agents.timeouts.wallMinutes * 60_000,
+        stallMs: adapter.agents.timeouts.stallMinutes * 60_000,
+      });
+      return outcomeFromRun(run, ctx(request.model));
+    },
+    workerLaunch(request): WorkerLaunch {
+      card ??= loadRateCard(settings.rateCard); // a bad rate card fails here, not after the work is done
+      return { argv: argvFor(request, settings.sandbox), env: options.env, backend: 'codex', ...(request.model ? { model: request.model } : {}) };
+    },
+    parseWorkerLog(text, launch): AgentOutcome | undefined {
+      return outcomeFromStream(text, ctx(launch?.model));
+    },
+  };
+}

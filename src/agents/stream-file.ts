@@ -1,0 +1,61 @@
+/**
+ * Reads a growing NDJSON stream file incrementally: each `read()` returns the complete events
+ * written since the last call. Bytes are decoded with a StringDecoder, so a UTF-8 character split
+ * across two reads is never mangled; a line still being written stays pending.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { NdjsonSplitter } from './stream.js';
+
+const CHUNK = 1 << 20;
+
+export class StreamFileReader {
+  private offset = 0;
+  private readonly decoder = new StringDecoder('utf8');
+  private readonly splitter = new NdjsonSplitter();
+
+  constructor(private readonly path: string) {}
+
+  /** Bytes consumed so far. */
+  get position(): number {
+    return this.offset;
+  }
+
+  /** New complete events since the last read (empty when the file does not exist yet). Raw lines on request. */
+  read(onLine?: (line: string) => void): unknown[] {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch {
+      return [];
+    }
+    const events: unknown[] = [];
+    try {
+      const size = fstatSync(fd).size;
+      const buffer = Buffer.allocUnsafe(CHUNK);
+      while (this.offset < size) {
+        const n = readSync(fd, buffer, 0, Math.min(CHUNK, size - this.offset), this.offset);
+        if (n <= 0) break;
+        this.offset += n;
+        const text = this.decoder.write(buffer.subarray(0, n));
+        if (onLine) this.rawLines(text, onLine);
+        events.push(...this.splitter.push(text));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return events;
+  }
+
+  /** The last, unterminated line (only complete objects count: a truncated one is dropped). */
+  end(): unknown[] {
+    return this.splitter.end();
+  }
+
+  private pendingRaw = '';
+  private rawLines(text: string, onLine: (line: string) => void): void {
+    const parts = (this.pendingRaw + text).split('\n');
+    this.pendingRaw = parts.pop() ?? '';
+    for (const line of parts) if (line.trim() !== '') onLine(line);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * `oxi tail <taskId>`: follows the task's agent streams (planner, worker, critic — the raw NDJSON kept
+ * under <logs>/<taskId>/) in human form, or raw with --json. It moves on to each newer stream as the
+ * task goes from role to role, and stops when the task is merged or abandoned (or with --no-follow,
+ * once everything written so far is printed).
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderEvent } from '../../agents/render.js';
+import { StreamFileReader } from '../../agents/stream-file.js';
+import { UsageError } from '../../errors.js';
+import { openDb } from '../../store/db.js';
+import { getTask } from '../../store/tasks.js';
+import { resolveAdapter, type GlobalOptions } from '../context.js';
+
+const POLL_MS = 250;
+
+/** The task's stream files, oldest first (by modification time, then name). */
+export function streamFiles(logsDir: string, taskId: string): string[] {
+  const dir = join(logsDir, taskId);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.ndjson'));
+  } catch {
+    return [];
+  }
+  return names
+    .map((n) => ({ path: join(dir, n), at: statSync(join(dir, n)).mtimeMs, n }))
+    .sort((a, b) => a.at - b.at || a.n.localeCompare(b.n))
+    .map((f) => f.path);
+}
+
+export async function tailCommand(global: GlobalOptions & { follow?: boolean }, taskId: string, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<void> {
+  const adapter = await resolveAdapter(global);
+  const db = openDb(adapter.paths.db, { readonly: true });
+  try {
+    if (!getTask(db, taskId)) {
+      throw new UsageError(`No task "${taskId}" in ${adapter.paths.db}.`, { fix: 'Pass a task id that `oxi tasks` lists (ids are case-sensitive, e.g. T0-101).' });
+    }
+    const readers = new Map<string, StreamFileReader>();
+    const emit = (file: string, reader: StreamFileReader, final: boolean) => {
+      const show = (event: unknown) => {
+        const line = renderEvent(event);
+        if (line) write(`${line}\n`);
+      };
+      if (global.json) {
+        reader.read((raw) => write(`${raw}\n`));
+      } else {
+        const events = reader.read();
+        if (readers.size > 1 && events.length && !announced.has(file)) {
+          announced.add(file);
+          write(`── ${file.slice(file.lastIndexOf('/') + 1)}\n`);
+        }
+        for (const e of events) show(e);
+        if (final) for (const e of reader.end()) show(e);
+      }
+    };
+    const announced = new Set<string>();
+    const stop = new AbortController();
+    const onSigint = () => stop.abort();
+    process.once('SIGINT', onSigint);
+    try {
+      for (;;) {
+        for (const file of streamFiles(adapter.paths.logs, taskId)) {
+          if (!readers.has(file)) readers.set(file, new StreamFileReader(file));
+          emit(file, readers.get(file)!, false);
+        }
+        const status = getTask(db, taskId)?.status;
+        const done = global.follow === false || status === 'merged' || status === 'abandoned' || stop.signal.aborted;
+        if (done) {
+          for (const [file, reader] of readers) emit(file, reader, true);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, POLL_MS));
+      }
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,28 @@
+import { activityLabel, type Activity } from '../agents/activity.js';
+import { parseActivity } from '../store/agent-activity.js';
+import type { Db } from '../store/db.js';
+
+export interface AgentSummary {
+  /** Tasks whose worker is running now, with what it is doing. */
+  working: Array<{ id: string; backend: string | null; activity: Activity | null; since: number | null }>;
+  /** Tasks served per worker route (`backend/model`), all time. */
+  backends: Record<string, number>;
+}
+
+/** The agents part of `oxi status`: which backend served each task, what each worker is doing. */
+export function agentSummary(db: Db): AgentSummary {
+  const working = (db.prepare(`SELECT id, backend, activity, activity_at FROM tasks WHERE status = 'working' ORDER BY tier, seq, id`).all() as Array<{ id: string; backend: string | null; activity: string | null; activity_at: number | null }>).map(
+    (r) => ({ id: r.id, backend: r.backend, activity: parseActivity(r.activity) ?? null, since: r.activity_at }),
+  );
+  const rows = db.prepare(`SELECT backend, COUNT(*) AS n FROM tasks WHERE backend IS NOT NULL GROUP BY backend`).all() as Array<{ backend: string; n: number }>;
+  return { working, backends: Object.fromEntries(rows.map((r) => [r.backend, r.n])) };
+}
+
+/** One line per working task for the human `oxi status`. */
+export function agentLines(summary: AgentSummary): string[] {
+  const served = Object.entries(summary.backends).map(([b, n]) => `${b} ${n}`).join(', ') || '—';
+  return [
+    `agents   ${served}`,
+    ...summary.working.map((w) => `  ${w.id.padEnd(9)} ${activityLabel(w.activity ?? undefined) || 'starting'}${w.backend ? ` on ${w.backend}` : ''}`),
+  ];
+}

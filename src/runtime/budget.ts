@@ -1,0 +1,43 @@
+import type { Clock } from '../clock.js';
+import type { Adapter } from '../config/schema.js';
+import type { Notifier } from '../ports.js';
+import type { Db } from '../store/db.js';
+import { appendEvent, dayStart, spendBetween } from '../store/ledger.js';
+
+const DAY_MS = 86_400_000;
+
+export interface BudgetState {
+  spentToday: number;
+  soft: boolean;
+  exceeded: boolean;
+  /** When dispatch may resume (the next UTC day). */
+  until: number;
+}
+
+/**
+ * The daily budget gate the dispatch pool asks before every claim. Spend is summed from the day's
+ * spend events. Passing the soft cap records one `budget.soft_warning`; reaching the hard cap records
+ * one `budget.hard_stop` — once per day, however many tasks ask (the ledger itself is the latch, so a
+ * restart does not repeat them) — and nothing new dispatches until the next day.
+ */
+export function dailyBudgetGate(options: { db: Db; clock: Clock; budget: Adapter['budget']; notifier?: Notifier }): () => BudgetState {
+  const { db, clock, budget } = options;
+  const once = (kind: string, from: number, payload: Record<string, unknown>, title: string, severity: 'warn' | 'error') => {
+    const seen = db.prepare(`SELECT 1 FROM event WHERE kind = ? AND at >= ? LIMIT 1`).get(kind, from);
+    if (seen) return;
+    appendEvent(db, { at: clock.now(), actor: 'engine', kind, payload });
+    options.notifier?.notify({ kind, title, severity }).catch(() => undefined);
+  };
+  return () => {
+    const now = clock.now();
+    const start = dayStart(now);
+    const spentToday = spendBetween(db, start, now + 1);
+    const soft = spentToday >= budget.dailySoftUsd;
+    const exceeded = spentToday >= budget.dailyHardUsd;
+    const payload = { spentUsd: Math.round(spentToday * 10_000) / 10_000, softUsd: budget.dailySoftUsd, hardUsd: budget.dailyHardUsd };
+    if (soft) once('budget.soft_warning', start, payload, `Daily spend $${payload.spentUsd} passed the soft cap of $${budget.dailySoftUsd}`, 'warn');
+    const resume = new Date(start + DAY_MS).toISOString().replace('.000Z', 'Z');
+    if (exceeded) once('budget.hard_stop', start, payload, `Daily hard budget cap reached: $${spentToday.toFixed(2)} of $${budget.dailyHardUsd}; no new agent starts until ${resume}`, 'warn');
+    return { spentToday, soft, exceeded, until: start + DAY_MS };
+  };
+}
