@@ -7,28 +7,46 @@ import { openDb } from '../../store/db.js';
 import { listTasks } from '../../store/tasks.js';
 import { color, output, resolveAdapter, type GlobalOptions } from '../context.js';
 import { progressPrinter } from '../progress.js';
+import { startLiveView } from './dashboard.js';
 
-async function runWith(global: GlobalOptions, until: 'forever' | 'settled' | 'quiet', quiet = false): Promise<DaemonExit> {
+/** --no-dashboard / --inspect [url] of `oxi run` and `oxi demo`. */
+interface LiveOptions {
+  dashboard?: boolean;
+  inspect?: boolean | string;
+}
+
+async function runWith(global: GlobalOptions, until: 'forever' | 'settled' | 'quiet', quiet = false, live: LiveOptions = { dashboard: false }): Promise<DaemonExit> {
   const adapter = await resolveAdapter(global);
   const db = openDb(adapter.paths.db);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
   try {
-    return await runDaemon({
-      adapter,
-      db,
-      until,
-      signals: true,
-      log: (line) => process.stderr.write(`${line}\n`),
-      onStarted: (engine) => {
-        if (!quiet) engine.onCommit(progressPrinter((line) => process.stderr.write(`${line}\n`)));
-      },
-    });
+    const view = live.dashboard === false ? undefined : await startLiveView({ adapter, db, inspect: live.inspect, log });
+    try {
+      return await runDaemon({
+        adapter,
+        db,
+        until,
+        signals: true,
+        log,
+        inspect: view?.inspect,
+        onStarted: (engine) => {
+          view?.attach(engine);
+          if (!quiet) engine.onCommit(progressPrinter(log));
+        },
+      });
+    } finally {
+      await view?.close();
+    }
   } finally {
     db.close();
   }
 }
 
-export async function runCommand(global: GlobalOptions): Promise<number> {
-  const exit = await runWith(global, 'forever');
+export async function runCommand(global: GlobalOptions & LiveOptions): Promise<number> {
+  if (global.inspect === true && global.dashboard === false) {
+    throw new UsageError('--inspect streams through the dashboard\'s relay, but --no-dashboard turns it off.', { fix: 'Drop --no-dashboard, or give --inspect a relay URL (e.g. --inspect ws://127.0.0.1:8080).' });
+  }
+  const exit = await runWith(global, 'forever', false, global);
   process.stderr.write(`oxi: stopped: ${exit.reason}\n`);
   return exit.code;
 }
@@ -45,7 +63,7 @@ export async function tickCommand(global: GlobalOptions & { times?: string }): P
   return last.code;
 }
 
-export async function demoCommand(global: GlobalOptions & { dir?: string; tasks?: string; dashboard?: boolean }): Promise<number> {
+export async function demoCommand(global: GlobalOptions & LiveOptions & { dir?: string; tasks?: string }): Promise<number> {
   const dir = resolve(global.dir ?? 'oxi-demo');
   const tasks = Number(global.tasks ?? 3);
   const resuming = isDemoDir(dir);
@@ -59,7 +77,7 @@ export async function demoCommand(global: GlobalOptions & { dir?: string; tasks?
   const config = resolve(dir, DEMO_CONFIG);
   if (!existsSync(config)) throw new UsageError(`No ${DEMO_CONFIG} in ${dir}.`);
   const demoGlobal = { ...global, config };
-  const exit = await runWith(demoGlobal, 'settled', global.json);
+  const exit = await runWith(demoGlobal, 'settled', global.json, global);
   const adapter = await resolveAdapter(demoGlobal);
   const db = openDb(adapter.paths.db);
   try {
