@@ -30,7 +30,9 @@ export function viewOf(raw: unknown): InspectionView | undefined {
   if (e.type === '@xstate.actor') {
     let machine: string | null = null;
     try {
-      machine = typeof e.definition === 'string' ? (JSON.parse(e.definition).id ?? null) : null;
+      // Statecharts carry their states; promise and callback actors only a name.
+      const definition = typeof e.definition === 'string' ? JSON.parse(e.definition) : null;
+      machine = definition?.states ? (definition.id ?? null) : null;
     } catch {
       machine = null;
     }

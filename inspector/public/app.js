@@ -184,8 +184,10 @@ function select(id) {
 }
 
 function renderInspection() {
-  $('inspection-status').textContent = state.inspecting ? `${state.sessions.size} actor sessions` : 'off (start with --inspect)';
-  const rows = [...state.sessions.values()].sort((a, b) => b.updatedAt - a.updatedAt).slice(0, 40);
+  // Statechart sessions only: the effect promises they invoke come and go by the hundred.
+  const machines = [...state.sessions.values()].filter((s) => s.machine);
+  $('inspection-status').textContent = state.inspecting ? `${machines.length} actor sessions` : 'off (start with --inspect)';
+  const rows = machines.sort((a, b) => b.updatedAt - a.updatedAt).slice(0, 40);
   $('inspection').replaceChildren(...rows.map((s) => h('li', { 'data-session': s.sessionId, 'data-name': s.name }, h('span', { class: 'a' }, s.name), h('span', { class: 'muted' }, s.machine ?? ''), h('span', {}, valueName(s.value)), h('span', { class: 'muted' }, s.lastEvent ?? ''))));
 }
 

@@ -1,7 +1,7 @@
 // Draws a statechart (the graph from /api/v1/machines/:name) as SVG: nested boxes, children of
 // each compound state laid out in rows by their distance from its initial state.
 const SVG = 'http://www.w3.org/2000/svg';
-const PAD = 12, HEAD = 20, GAP_X = 16, GAP_Y = 30, LEAF_H = 36, CHAR_W = 7;
+const PAD = 12, HEAD = 20, GAP_X = 16, GAP_Y = 34, COL_GAP = 14, LEAF_H = 36, CHAR_W = 7, MAX_LINE = 640;
 
 function el(name, attrs = {}, parent) {
   const e = document.createElementNS(SVG, name);
@@ -46,9 +46,24 @@ function measure(node, edges) {
   }
   for (const c of node.children) measure(c, edges);
   const rank = rankChildren(node, edges);
-  const rows = [];
-  for (const c of node.children) (rows[rank.get(c.id)] ??= []).push(c);
-  node.rows = rows.filter(Boolean);
+  const ranks = [];
+  for (const c of node.children) (ranks[rank.get(c.id)] ??= []).push(c);
+  const groups = ranks.filter(Boolean);
+  if (node.children.every((c) => !c.children.length)) {
+    // Leaves only: each rank is a column, columns flow left to right and wrap into lines,
+    // so a long lifecycle reads like text instead of one tall tower.
+    const cols = groups.map((g) => ({ nodes: g, w: Math.max(...g.map((c) => c.w)), h: g.reduce((s, c) => s + c.h, 0) + COL_GAP * (g.length - 1) }));
+    node.lines = [];
+    for (const col of cols) {
+      const line = node.lines[node.lines.length - 1];
+      if (line && line.w + GAP_X * 2 + col.w <= MAX_LINE) (line.cols.push(col), (line.w += GAP_X * 2 + col.w), (line.h = Math.max(line.h, col.h)));
+      else node.lines.push({ cols: [col], w: col.w, h: col.h });
+    }
+    node.w = Math.max(...node.lines.map((l) => l.w), node.key.length * CHAR_W + 20) + PAD * 2;
+    node.h = HEAD + PAD + node.lines.reduce((s, l) => s + l.h, 0) + GAP_Y * (node.lines.length - 1) + PAD;
+    return;
+  }
+  node.rows = groups;
   const widths = node.rows.map((r) => r.reduce((s, c) => s + c.w, 0) + GAP_X * (r.length - 1));
   node.w = Math.max(...widths, node.key.length * CHAR_W + 20) + PAD * 2;
   node.h = HEAD + PAD + node.rows.reduce((s, r) => s + Math.max(...r.map((c) => c.h)), 0) + GAP_Y * (node.rows.length - 1) + PAD;
@@ -57,8 +72,20 @@ function measure(node, edges) {
 function place(node, x, y, boxes) {
   node.x = x; node.y = y;
   boxes.set(node.id, node);
-  if (!node.rows) return;
   let cy = y + HEAD + PAD;
+  if (node.lines) {
+    for (const line of node.lines) {
+      let cx = x + (node.w - line.w) / 2;
+      for (const col of line.cols) {
+        let ny = cy + (line.h - col.h) / 2;
+        for (const c of col.nodes) (place(c, cx + (col.w - c.w) / 2, ny, boxes), (ny += c.h + COL_GAP));
+        cx += col.w + GAP_X * 2;
+      }
+      cy += line.h + GAP_Y;
+    }
+    return;
+  }
+  if (!node.rows) return;
   for (const row of node.rows) {
     const width = row.reduce((s, c) => s + c.w, 0) + GAP_X * (row.length - 1);
     let cx = x + (node.w - width) / 2;
@@ -160,7 +187,7 @@ export function drawChart(container, graph, active, hot) {
     el('title', {}, g).textContent = `${e.source} → ${e.target}\n${e.events.join('\n')}`;
     const p = edgePath(a, b);
     el('path', { d: p.d, 'marker-end': `url(#${isHot ? 'arrow-hot' : 'arrow'})` }, g);
-    if (plain.length || isHot) el('text', { x: p.lx + 3, y: p.ly, 'text-anchor': 'start' }, g).textContent = (plain.length ? plain : e.events).map((x) => x.split(' [')[0]).join(', ');
+    if ((plain.length && b.type !== 'final') || isHot) el('text', { x: p.lx + 3, y: p.ly, 'text-anchor': 'start' }, g).textContent = (plain.length ? plain : e.events).map((x) => x.split(' [')[0]).join(', ');
   }
   container.replaceChildren(svg);
 }
