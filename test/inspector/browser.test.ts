@@ -40,7 +40,7 @@ describe('dashboard in a real browser', () => {
     });
     const demo = spawnOxi(['demo', '--dir', p.dir, '--inspect']);
     try {
-      const [, url, token] = await waitFor('the dashboard URL', () => /dashboard on (http:\/\/127\.0\.0\.1:\d+\/)#token=([\w-]+)/.exec(demo.output()));
+      const [, url, token] = await waitFor<RegExpExecArray>('the dashboard URL', () => /dashboard on (http:\/\/127\.0\.0\.1:\d+\/)#token=([\w-]+)/.exec(demo.output()) ?? undefined);
       const first = p.ids[0];
       const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
       const errors: string[] = [];

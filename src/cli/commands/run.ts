@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { createSampleProject, DEMO_CONFIG, isDemoDir } from '../../demo/sample-project.js';
 import { UsageError } from '../../errors.js';
 import { runDaemon, type DaemonExit } from '../../runtime/daemon.js';
+import { readPid } from '../../runtime/pidfile.js';
 import { openDb } from '../../store/db.js';
 import { listTasks } from '../../store/tasks.js';
 import { color, output, resolveAdapter, type GlobalOptions } from '../context.js';
@@ -20,7 +21,8 @@ async function runWith(global: GlobalOptions, until: 'forever' | 'settled' | 'qu
   const db = openDb(adapter.paths.db);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   try {
-    const view = live.dashboard === false ? undefined : await startLiveView({ adapter, db, inspect: live.inspect, log });
+    // A daemon already running makes runDaemon refuse: no dashboard to start for nothing.
+    const view = live.dashboard === false || readPid(adapter.paths.stateDir) ? undefined : await startLiveView({ adapter, db, inspect: live.inspect, log });
     try {
       return await runDaemon({
         adapter,
