@@ -16,6 +16,7 @@ import { openDb, type Db } from '../../src/store/db.js';
 import { readKillswitch } from '../../src/store/engine-state.js';
 import { appendEvent } from '../../src/store/ledger.js';
 import { getTask, ingestItems } from '../../src/store/tasks.js';
+import { oxi, sampleProject, spawnOxi, waitFor } from '../helpers/project.js';
 import { nextMessage, openSocket, type Socket } from '../helpers/ws.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'oxi-dash-'));
@@ -218,5 +219,29 @@ describe('live feed', () => {
     expect(sessions.map((s: { name: string }) => s.name)).not.toContain('forged');
     actor.stop();
     inspector.stop();
+  });
+});
+
+describe('oxi dashboard', () => {
+  it('serves a project on its own until SIGTERM, and refuses a bad port with exit 2', async () => {
+    const p = sampleProject({ tasks: 2 });
+    try {
+      const bad = oxi(['--config', p.configPath, 'dashboard', '--port', 'http']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--port: expected a whole number from 0 to 65535/);
+      const child = spawnOxi(['--config', p.configPath, 'dashboard', '--port', '0']);
+      try {
+        const [, url] = await waitFor<RegExpExecArray>('the URL', () => /dashboard on (http:\/\/127\.0\.0\.1:\d+\/)#token=/.exec(child.output()) ?? undefined);
+        const snap = snapshotSchema.parse(await (await fetch(`${url}api/v1/snapshot`)).json());
+        expect(snap.engine).toEqual(expect.objectContaining({ state: 'stopped', attached: false }));
+        expect((await post(`${url}api/v1/unkill`, {})).status).toBe(401);
+        child.kill('SIGTERM');
+        expect(await child.exited).toBe(0);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    } finally {
+      p.cleanup();
+    }
   });
 });
