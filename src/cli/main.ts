@@ -1,7 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { OxiError } from '../errors.js';
 import { killCommand, sendCommand, unkillCommand } from './commands/control.js';
-import { dashboardCommand } from './commands/dashboard.js';
 import { roadmapCommand, statusCommand, tasksCommand } from './commands/read.js';
 import { demoCommand, runCommand, tickCommand } from './commands/run.js';
 import type { GlobalOptions } from './context.js';
@@ -31,7 +30,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--port <n>', 'port (default: the adapter\'s engine.dashboard.port, 8765; 0 picks a free one)')
     .option('--bind <address>', 'address to listen on (default 127.0.0.1; anything else requires the token for every request)')
     .option('--json', 'print the URL as JSON')
-    .action(async (_o, cmd) => setExit(await dashboardCommand(g(cmd))));
+    .action(async (_o, cmd) => setExit(await (await import('./commands/dashboard.js')).dashboardCommand(g(cmd))));
   program.command('tick').description('one pass: run until nothing is left to do now, then stop (for cron/systemd timers)')
     .option('--times <n>', 'passes to run', '1').option('--json', 'print JSON')
     .action(async (_o, cmd) => setExit(await tickCommand(g(cmd))));

@@ -1,4 +1,4 @@
-import { createWebSocketInspector } from '@statelyai/inspect';
+import type { createWebSocketInspector } from '@statelyai/inspect';
 import type { InspectionEvent } from 'xstate';
 import { resolveToken } from '../../../inspector/auth.js';
 import { sanitize } from '../../../inspector/sanitize.js';
@@ -25,7 +25,7 @@ function parsePort(value: string | undefined, fallback: number): number {
 }
 
 export interface LiveView {
-  server: DashboardServer;
+  server?: DashboardServer;
   /** The engine's extra inspection observer (the @statelyai/inspect client when --inspect). */
   inspect?: (event: InspectionEvent) => void;
   attach(engine: EngineHandle): void;
@@ -37,35 +37,39 @@ export interface LiveView {
  * stream sees the whole actor system from its first actor. `inspect` true streams into our own
  * relay; a URL streams to an external one (e.g. `npx @statelyai/inspect`'s server).
  */
-export async function startLiveView(options: { adapter: Adapter; db: Db; inspect?: boolean | string; log: (line: string) => void }): Promise<LiveView | undefined> {
+export async function startLiveView(options: { adapter: Adapter; db: Db; inspect?: boolean | string; dashboard?: boolean; log: (line: string) => void }): Promise<LiveView | undefined> {
   const { adapter, db, log } = options;
-  let server: DashboardServer;
-  try {
-    server = await startDashboard({ db, adapter, token: resolveToken(adapter.engine.dashboard.tokenEnv), inspect: options.inspect === true });
-  } catch (error) {
-    if (!(error instanceof DashboardError)) throw error;
-    log(`oxi: dashboard not started: ${error.message}${error.fix ? ` ${error.fix}` : ''} The engine runs without it.`);
-    return undefined;
+  let server: DashboardServer | undefined;
+  if (options.dashboard !== false) {
+    try {
+      server = await startDashboard({ db, adapter, token: resolveToken(adapter.engine.dashboard.tokenEnv), inspect: options.inspect === true });
+      log(announce(server));
+    } catch (error) {
+      if (!(error instanceof DashboardError)) throw error;
+      log(`oxi: dashboard not started: ${error.message}${error.fix ? ` ${error.fix}` : ''} The engine runs without it.`);
+      if (typeof options.inspect !== 'string') return undefined;
+    }
   }
-  log(announce(server));
-  const target = typeof options.inspect === 'string' ? options.inspect : server.relayUrl;
+  const target = typeof options.inspect === 'string' ? options.inspect : server?.relayUrl;
   let inspector: ReturnType<typeof createWebSocketInspector> | undefined;
   if (options.inspect && target) {
+    // Loaded only when asked for: every CLI command would otherwise pay for it at start.
+    const { createWebSocketInspector } = await import('@statelyai/inspect');
     inspector = createWebSocketInspector({
       url: target,
       maxDeferredEvents: 5000,
       sanitizeContext: (c: unknown) => sanitize(c) as never,
       sanitizeEvent: (e: unknown) => sanitize(e) as never,
     });
-    log(`oxi: actor system inspection streaming to ${server.relayUrl ? `${server.url}stately (Stately inspector bridge)` : target}`);
+    log(`oxi: actor system inspection streaming to ${server?.relayUrl ? `${server.url}stately (Stately inspector bridge)` : target}`);
   }
   return {
     server,
     inspect: inspector ? (event) => inspector.inspect.next?.(event as never) : undefined,
-    attach: (engine) => server.attach(engine),
+    attach: (engine) => server?.attach(engine),
     async close() {
       inspector?.stop();
-      await server.close();
+      await server?.close();
     },
   };
 }

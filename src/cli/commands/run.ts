@@ -8,7 +8,7 @@ import { openDb } from '../../store/db.js';
 import { listTasks } from '../../store/tasks.js';
 import { color, output, resolveAdapter, type GlobalOptions } from '../context.js';
 import { progressPrinter } from '../progress.js';
-import { startLiveView } from './dashboard.js';
+import type { LiveView } from './dashboard.js';
 
 /** --no-dashboard / --inspect [url] of `oxi run` and `oxi demo`. */
 interface LiveOptions {
@@ -22,7 +22,14 @@ async function runWith(global: GlobalOptions, until: 'forever' | 'settled' | 'qu
   const log = (line: string) => process.stderr.write(`${line}\n`);
   try {
     // A daemon already running makes runDaemon refuse: no dashboard to start for nothing.
-    const view = live.dashboard === false || readPid(adapter.paths.stateDir) ? undefined : await startLiveView({ adapter, db, inspect: live.inspect, log });
+    const free = !readPid(adapter.paths.stateDir);
+    const dashboard = live.dashboard !== false;
+    const wanted = free && (dashboard || typeof live.inspect === 'string');
+    const start = async () => (await import('./dashboard.js')).startLiveView({ adapter, db, inspect: live.inspect, dashboard, log });
+    // With --inspect the server must exist before the engine so the stream sees the first actors;
+    // otherwise it comes up beside the engine and delays nothing.
+    const early = wanted && live.inspect ? await start() : undefined;
+    let late: Promise<LiveView | undefined> | undefined;
     try {
       return await runDaemon({
         adapter,
@@ -30,14 +37,19 @@ async function runWith(global: GlobalOptions, until: 'forever' | 'settled' | 'qu
         until,
         signals: true,
         log,
-        inspect: view?.inspect,
+        inspect: early?.inspect,
         onStarted: (engine) => {
-          view?.attach(engine);
+          if (early) early.attach(engine);
+          else if (wanted) {
+            late = start()
+              .then((view) => (view?.attach(engine), view))
+              .catch((error: unknown) => (log(`oxi: dashboard not started: ${(error as Error)?.message ?? String(error)}`), undefined));
+          }
           if (!quiet) engine.onCommit(progressPrinter(log));
         },
       });
     } finally {
-      await view?.close();
+      await (early ?? (await late))?.close();
     }
   } finally {
     db.close();
