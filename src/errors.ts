@@ -17,6 +17,7 @@ export class RoadmapError extends OxiError {}
 export class StoreError extends OxiError {}
 export class DaemonError extends OxiError {}
 export class UsageError extends OxiError {}
+export class DashboardError extends OxiError {}
 export class GitError extends OxiError {}
 export class ForgeError extends OxiError {}
 export class AgentError extends OxiError {

@@ -22,10 +22,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--tasks <n>', 'roadmap items in a new sample project', '3')
     .option('--no-dashboard', 'do not serve the dashboard')
     .option('--agent <backend>', 'run the demo with a real agent instead of the scripted one: claude or codex (needs its credentials)', 'scripted')
+    .option('--inspect [url]', 'stream the actor system to the Stately inspector (our relay, or the relay at url)')
     .option('--json', 'print the summary as JSON')
     .action(async (_o, cmd) => setExit(await demoCommand(g(cmd))));
   program.command('run').description('run the engine as a daemon (PID file under .oxi/; SIGTERM drains)')
+    .option('--no-dashboard', 'do not serve the dashboard')
+    .option('--inspect [url]', 'stream the actor system to the Stately inspector (our relay, or the relay at url)')
     .action(async (_o, cmd) => setExit(await runCommand(g(cmd))));
+  program.command('dashboard').description('serve the live dashboard and its API for this project (next to a running daemon, or none)')
+    .option('--port <n>', 'port (default: the adapter\'s engine.dashboard.port, 8765; 0 picks a free one)')
+    .option('--bind <address>', 'address to listen on (default 127.0.0.1; anything else requires the token for every request)')
+    .option('--json', 'print the URL as JSON')
+    .action(async (_o, cmd) => setExit(await (await import('./commands/dashboard.js')).dashboardCommand(g(cmd))));
   program.command('tick').description('one pass: run until nothing is left to do now, then stop (for cron/systemd timers)')
     .option('--times <n>', 'passes to run', '1').option('--json', 'print JSON')
     .action(async (_o, cmd) => setExit(await tickCommand(g(cmd))));

@@ -4,32 +4,64 @@ import { parseDemoAgent, useRealAgent } from '../../demo/agent-demo.js';
 import { createSampleProject, DEMO_CONFIG, isDemoDir } from '../../demo/sample-project.js';
 import { UsageError } from '../../errors.js';
 import { runDaemon, type DaemonExit } from '../../runtime/daemon.js';
+import { readPid } from '../../runtime/pidfile.js';
 import { openDb } from '../../store/db.js';
 import { listTasks } from '../../store/tasks.js';
 import { color, output, resolveAdapter, type GlobalOptions } from '../context.js';
 import { progressPrinter } from '../progress.js';
+import type { LiveView } from './dashboard.js';
 
-async function runWith(global: GlobalOptions, until: 'forever' | 'settled' | 'quiet', quiet = false): Promise<DaemonExit> {
+/** --no-dashboard / --inspect [url] of `oxi run` and `oxi demo`. */
+interface LiveOptions {
+  dashboard?: boolean;
+  inspect?: boolean | string;
+}
+
+async function runWith(global: GlobalOptions, until: 'forever' | 'settled' | 'quiet', quiet = false, live: LiveOptions = { dashboard: false }): Promise<DaemonExit> {
   const adapter = await resolveAdapter(global);
   const db = openDb(adapter.paths.db);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
   try {
-    return await runDaemon({
-      adapter,
-      db,
-      until,
-      signals: true,
-      log: (line) => process.stderr.write(`${line}\n`),
-      onStarted: (engine) => {
-        if (!quiet) engine.onCommit(progressPrinter((line) => process.stderr.write(`${line}\n`)));
-      },
-    });
+    // A daemon already running makes runDaemon refuse: no dashboard to start for nothing.
+    const free = !readPid(adapter.paths.stateDir);
+    const dashboard = live.dashboard !== false;
+    const wanted = free && (dashboard || typeof live.inspect === 'string');
+    const start = async () => (await import('./dashboard.js')).startLiveView({ adapter, db, inspect: live.inspect, dashboard, log });
+    // With --inspect the server must exist before the engine so the stream sees the first actors;
+    // otherwise it comes up beside the engine and delays nothing.
+    const early = wanted && live.inspect ? await start() : undefined;
+    let late: Promise<LiveView | undefined> | undefined;
+    try {
+      return await runDaemon({
+        adapter,
+        db,
+        until,
+        signals: true,
+        log,
+        inspect: early?.inspect,
+        onStarted: (engine) => {
+          if (early) early.attach(engine);
+          else if (wanted) {
+            late = start()
+              .then((view) => (view?.attach(engine), view))
+              .catch((error: unknown) => (log(`oxi: dashboard not started: ${(error as Error)?.message ?? String(error)}`), undefined));
+          }
+          if (!quiet) engine.onCommit(progressPrinter(log));
+        },
+      });
+    } finally {
+      await (early ?? (await late))?.close();
+    }
   } finally {
     db.close();
   }
 }
 
-export async function runCommand(global: GlobalOptions): Promise<number> {
-  const exit = await runWith(global, 'forever');
+export async function runCommand(global: GlobalOptions & LiveOptions): Promise<number> {
+  if (global.inspect === true && global.dashboard === false) {
+    throw new UsageError('--inspect streams through the dashboard\'s relay, but --no-dashboard turns it off.', { fix: 'Drop --no-dashboard, or give --inspect a relay URL (e.g. --inspect ws://127.0.0.1:8080).' });
+  }
+  const exit = await runWith(global, 'forever', false, global);
   process.stderr.write(`oxi: stopped: ${exit.reason}\n`);
   return exit.code;
 }
@@ -46,7 +78,7 @@ export async function tickCommand(global: GlobalOptions & { times?: string }): P
   return last.code;
 }
 
-export async function demoCommand(global: GlobalOptions & { dir?: string; tasks?: string; dashboard?: boolean; agent?: string }): Promise<number> {
+export async function demoCommand(global: GlobalOptions & LiveOptions & { dir?: string; tasks?: string; agent?: string }): Promise<number> {
   const dir = resolve(global.dir ?? 'oxi-demo');
   const agent = parseDemoAgent(global.agent);
   const tasks = Number(global.tasks ?? 3);
@@ -61,7 +93,7 @@ export async function demoCommand(global: GlobalOptions & { dir?: string; tasks?
   const config = resolve(dir, DEMO_CONFIG);
   if (!existsSync(config)) throw new UsageError(`No ${DEMO_CONFIG} in ${dir}.`);
   const demoGlobal = { ...global, config };
-  const exit = await runWith(demoGlobal, 'settled', global.json);
+  const exit = await runWith(demoGlobal, 'settled', global.json, global);
   const adapter = await resolveAdapter(demoGlobal);
   const db = openDb(adapter.paths.db);
   try {

@@ -1,0 +1,70 @@
+import { getTask, listTasks } from '../src/store/tasks.js';
+import { listEvents } from '../src/store/ledger.js';
+import { killAction, retryAction, unkillAction, type ActionResult, type ActionTarget } from './actions.js';
+import { actorJournal, listActors, taskJournal, toEntry } from './journal.js';
+import { graphOf, MACHINES } from './machine-graph.js';
+import type { InspectionRelay } from './relay.js';
+import { buildSnapshot, toTaskView } from './snapshot.js';
+
+export interface ApiContext extends ActionTarget {
+  relay?: InspectionRelay;
+  inspecting: boolean;
+}
+
+const ok = (body: unknown): ActionResult => ({ status: 200, body: body as Record<string, unknown> });
+const notFound = (what: string): ActionResult => ({ status: 404, body: { error: `${what} not found.` } });
+
+/** The read side of /api/v1: every answer is built from the database (and the engine when attached). */
+export function readApi(ctx: ApiContext, path: string, query: URLSearchParams): ActionResult {
+  const { db, adapter, engine } = ctx;
+  if (path === '/api/v1/snapshot') return ok(buildSnapshot(db, adapter, engine));
+  if (path === '/api/v1/tasks') {
+    const status = query.get('status') ?? undefined;
+    const phase = query.get('phase');
+    const tasks = listTasks(db, { status }).map((t) => toTaskView(adapter, t)).filter((t) => !phase || t.phase === phase);
+    return ok({ schema: 'oxi.tasks.v1', tasks });
+  }
+  if (path === '/api/v1/actors') return ok({ actors: listActors(db) });
+  if (path === '/api/v1/machines') return ok({ machines: Object.keys(MACHINES) });
+  if (path === '/api/v1/inspection') return ok({ enabled: ctx.inspecting, sessions: ctx.relay?.sessions() ?? [] });
+  if (path === '/api/v1/ledger') {
+    const after = Number(query.get('after') ?? 0);
+    const limit = Math.min(Math.max(Number(query.get('limit') ?? 200), 1), 1000);
+    if (!Number.isFinite(after) || !Number.isFinite(limit)) return { status: 400, body: { error: 'ledger: expected numeric ?after=<id>&limit=<n>.' } };
+    const rows = after > 0 ? listEvents(db, { afterId: after }).slice(0, limit) : listEvents(db, { limit });
+    return ok({ rows: rows.map((r) => toEntry(r)) });
+  }
+  let m = /^\/api\/v1\/tasks\/([^/]+)(\/journal)?$/.exec(path);
+  if (m) {
+    const id = decodeURIComponent(m[1]);
+    const row = getTask(db, id);
+    if (!row) return notFound(`Task "${id}"`);
+    return ok(m[2] ? { task: toTaskView(adapter, row), ...taskJournal(db, id) } : toTaskView(adapter, row));
+  }
+  m = /^\/api\/v1\/actors\/([^/]+)\/journal$/.exec(path);
+  if (m) {
+    const journal = actorJournal(db, decodeURIComponent(m[1]));
+    return journal.current || journal.entries.length ? ok(journal) : notFound(`Actor "${decodeURIComponent(m[1])}"`);
+  }
+  m = /^\/api\/v1\/machines\/([^/]+)$/.exec(path);
+  if (m) {
+    const graph = graphOf(decodeURIComponent(m[1]));
+    return graph ? ok(graph) : notFound(`Machine "${decodeURIComponent(m[1])}" (known: ${Object.keys(MACHINES).join(', ')})`);
+  }
+  m = /^\/api\/v1\/prs\/(\d+)$/.exec(path);
+  if (m) {
+    // The local forge's pull requests are rows; show what a forge page would (the checks log trimmed).
+    const pr = db.prepare('SELECT number, task, branch, base, title, state, checks, head_sha, merge_sha, created_at, updated_at, substr(checks_log, -4000) AS checks_log FROM pull_request WHERE number=?').get(Number(m[1]));
+    return pr ? ok(pr) : notFound(`Pull request #${m[1]}`);
+  }
+  return notFound(`GET ${path}`);
+}
+
+/** The write side: the same events as the CLI. The caller has checked the token and the origin. */
+export async function actionApi(ctx: ApiContext, path: string, body: unknown, by: string): Promise<ActionResult> {
+  if (path === '/api/v1/kill') return killAction(ctx, body, by);
+  if (path === '/api/v1/unkill') return unkillAction(ctx, by);
+  const m = /^\/api\/v1\/tasks\/([^/]+)\/retry$/.exec(path);
+  if (m) return retryAction(ctx, decodeURIComponent(m[1]), by);
+  return notFound(`POST ${path}`);
+}

@@ -1,0 +1,105 @@
+import { listEvents, type LedgerRow } from '../src/store/ledger.js';
+import type { Db } from '../src/store/db.js';
+import { sanitize } from './sanitize.js';
+
+/** One ledger row, with the transition it records spelled out when it is one. */
+export interface JournalEntry {
+  id: number;
+  at: number;
+  actor: string;
+  kind: string;
+  task: string | null;
+  /** For a transition row: the status it left, the one it entered and the event that caused it. */
+  from: string | null;
+  to: string | null;
+  event: string | null;
+  payload: Record<string, unknown>;
+}
+
+export interface ActorState {
+  actor: string;
+  machine: string;
+  /** xstate's snapshot status: active | done | error. */
+  status: string;
+  value: unknown;
+  context: unknown;
+  seq: number;
+  updatedAt: number;
+}
+
+export interface Journal {
+  actor: string;
+  machine: string | null;
+  /** The last persisted snapshot of the actor (none for a task still queued as a row). */
+  current: ActorState | null;
+  entries: JournalEntry[];
+}
+
+export function toEntry(row: LedgerRow, machine?: string | null): JournalEntry {
+  let payload: Record<string, unknown> = {};
+  try {
+    payload = JSON.parse(row.payload) as Record<string, unknown>;
+  } catch {
+    payload = {};
+  }
+  const dot = row.kind.indexOf('.');
+  const prefix = dot > 0 ? row.kind.slice(0, dot) : '';
+  // The persister writes transitions as `<machine>.<to>` with {from, event}; everything else is a note.
+  const isTransition = typeof payload.from === 'string' && (!machine || prefix === machine);
+  return {
+    id: row.id,
+    at: row.at,
+    actor: row.actor,
+    kind: row.kind,
+    task: row.task,
+    from: isTransition ? (payload.from as string) : null,
+    to: isTransition ? row.kind.slice(dot + 1) : null,
+    event: isTransition && typeof payload.event === 'string' ? payload.event : null,
+    payload: sanitize(payload) as Record<string, unknown>,
+  };
+}
+
+export function actorState(db: Db, actor: string): ActorState | null {
+  const row = db.prepare('SELECT * FROM actor_snapshot WHERE actor=?').get(actor) as
+    | { actor: string; machine: string; status: string; value: string; snapshot: string; seq: number; updated_at: number }
+    | undefined;
+  if (!row) return null;
+  const snapshot = JSON.parse(row.snapshot) as { context?: unknown };
+  return {
+    actor: row.actor,
+    machine: row.machine,
+    status: row.status,
+    value: JSON.parse(row.value),
+    context: sanitize(snapshot.context ?? null),
+    seq: row.seq,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Every actor with a persisted snapshot: the engine, engineState, hosts, background actors, tasks. */
+export function listActors(db: Db): Array<Omit<ActorState, 'context'>> {
+  const rows = db.prepare('SELECT actor, machine, status, value, seq, updated_at FROM actor_snapshot ORDER BY actor').all() as Array<{
+    actor: string;
+    machine: string;
+    status: string;
+    value: string;
+    seq: number;
+    updated_at: number;
+  }>;
+  return rows.map((r) => ({ actor: r.actor, machine: r.machine, status: r.status, value: JSON.parse(r.value), seq: r.seq, updatedAt: r.updated_at }));
+}
+
+/** A task's journal: its transitions and notes (spend, merges, recoveries), oldest first. */
+export function taskJournal(db: Db, taskId: string): Journal {
+  const actor = `task:${taskId}`;
+  const current = actorState(db, actor);
+  return { actor, machine: 'task', current, entries: listEvents(db, { task: taskId }).map((r) => toEntry(r, 'task')) };
+}
+
+/** Any actor's journal: the ledger rows it wrote. */
+export function actorJournal(db: Db, actor: string, limit = 500): Journal {
+  const current = actorState(db, actor);
+  const rows = db.prepare('SELECT * FROM event WHERE actor=? ORDER BY id DESC LIMIT ?').all(actor, limit) as LedgerRow[];
+  const machine = current?.machine ?? null;
+  return { actor, machine, current, entries: rows.reverse().map((r) => toEntry(r, machine)) };
+}

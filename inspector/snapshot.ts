@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { SLOT_STATES } from '../machines/task.js';
+import type { Adapter } from '../src/config/schema.js';
+import type { EngineHandle } from '../src/runtime/engine.js';
+import { readPid } from '../src/runtime/pidfile.js';
+import { snapshotSummary } from '../src/runtime/summary.js';
+import type { Db } from '../src/store/db.js';
+import { listTasks, type TaskRow } from '../src/store/tasks.js';
+
+export const SNAPSHOT_SCHEMA = 'oxi.snapshot.v1';
+
+const taskView = z.object({
+  id: z.string(),
+  title: z.string(),
+  tier: z.number().int(),
+  status: z.string(),
+  /** queued: not started; in_flight: a live task; completed: merged or abandoned. */
+  phase: z.enum(['queued', 'in_flight', 'completed']),
+  host: z.string().nullable(),
+  attempts: z.number().int().min(1),
+  costUsd: z.number().min(0),
+  pr: z.object({ number: z.number().int(), url: z.string() }).nullable(),
+  reason: z.string().nullable(),
+  lastProgressAt: z.number().int(),
+  createdAt: z.number().int(),
+  updatedAt: z.number().int(),
+  onRoadmap: z.boolean(),
+});
+
+/** The versioned snapshot every display client can rely on (documented in docs/dashboard.md). */
+export const snapshotSchema = z.object({
+  schema: z.literal(SNAPSHOT_SCHEMA),
+  generatedAt: z.number().int(),
+  project: z.string(),
+  engine: z.object({
+    state: z.enum(['running', 'killed', 'halted', 'stopped']),
+    killed: z.boolean(),
+    reason: z.string().nullable(),
+    by: z.string().nullable(),
+    at: z.number().nullable(),
+    hard: z.boolean(),
+    /** Whether an engine is attached (in this process, or a daemon for this project). */
+    attached: z.boolean(),
+  }),
+  hosts: z.array(z.object({ name: z.string(), capacity: z.number().int().min(0), inUse: z.number().int().min(0), blocked: z.boolean() })),
+  tasks: z.array(taskView),
+  counts: z.record(z.string(), z.number().int()),
+  spend: z.object({ today: z.number().min(0), dailySoftUsd: z.number(), dailyHardUsd: z.number(), perTaskUsd: z.number(), currency: z.literal('USD') }),
+});
+
+export type Snapshot = z.infer<typeof snapshotSchema>;
+export type TaskView = z.infer<typeof taskView>;
+
+const SLOT = new Set<string>(SLOT_STATES);
+
+/** Where the page can show a PR: the forge's web page, or our own API for the local forge. */
+export function prUrl(adapter: Adapter, pr: number): string {
+  const forge = adapter.repo.forge;
+  if (forge.kind === 'github') {
+    const web = forge.apiUrl ? new URL(forge.apiUrl).origin : 'https://github.com';
+    return `${web}/${forge.owner}/${forge.name}/pull/${pr}`;
+  }
+  return `/api/v1/prs/${pr}`;
+}
+
+export function toTaskView(adapter: Adapter, t: TaskRow): TaskView {
+  const phase = t.status === 'queued' ? 'queued' : t.status === 'merged' || t.status === 'abandoned' ? 'completed' : 'in_flight';
+  return {
+    id: t.id,
+    title: t.title,
+    tier: t.tier,
+    status: t.status,
+    phase,
+    host: t.host,
+    attempts: t.attempt + 1,
+    costUsd: Math.round(t.cost_usd * 10_000) / 10_000,
+    pr: t.pr === null ? null : { number: t.pr, url: prUrl(adapter, t.pr) },
+    reason: t.reason,
+    lastProgressAt: t.last_progress_at,
+    createdAt: t.created_at,
+    updatedAt: t.updated_at,
+    onRoadmap: t.roadmap_state === 'present',
+  };
+}
+
+/**
+ * The whole picture in one object: from the live engine when it runs in this process, else
+ * from the database (a standalone `oxi dashboard` next to a daemon, or with none).
+ */
+export function buildSnapshot(db: Db, adapter: Adapter, engine?: EngineHandle, now = Date.now()): Snapshot {
+  const summary = snapshotSummary(db, engine, now);
+  const rows = listTasks(db);
+  const daemon = engine ? undefined : readPid(adapter.paths.stateDir);
+  let state = summary.engine.state;
+  if (!engine && daemon) state = summary.engine.killed ? 'killed' : 'running';
+  const hosts = engine
+    ? summary.hosts
+    : adapter.hosts.map((h) => ({ name: h.name, capacity: h.maxWorkers, inUse: rows.filter((t) => t.host === h.name && SLOT.has(t.status)).length, blocked: false }));
+  return {
+    schema: SNAPSHOT_SCHEMA,
+    generatedAt: now,
+    project: adapter.name,
+    engine: { ...summary.engine, state, attached: Boolean(engine || daemon) },
+    hosts,
+    tasks: rows.map((t) => toTaskView(adapter, t)),
+    counts: summary.counts,
+    spend: {
+      today: summary.spend.today,
+      dailySoftUsd: adapter.budget.dailySoftUsd,
+      dailyHardUsd: adapter.budget.dailyHardUsd,
+      perTaskUsd: adapter.budget.perTaskUsd,
+      currency: 'USD',
+    },
+  };
+}
