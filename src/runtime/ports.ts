@@ -1,6 +1,7 @@
 import type { AgentPort } from '../agents/port.js';
 import { scriptedBackend, assertBackendSupported } from '../../actors/scripted-agent/backend.js';
 import { LocalForge } from '../../actors/local-forge.js';
+import { githubForgeFor } from '../../actors/github/from-adapter.js';
 import { LocalHost } from '../../actors/local-host.js';
 import type { Clock } from '../clock.js';
 import type { Adapter } from '../config/schema.js';
@@ -32,12 +33,8 @@ export function buildPorts(adapter: Adapter, db: Db, clock: Clock, overrides: Po
     }
   }
   let forge = overrides.forge;
+  if (!forge && adapter.repo.forge.kind === 'github') forge = githubForgeFor(adapter, clock);
   if (!forge) {
-    if (adapter.repo.forge.kind !== 'local') {
-      throw new ConfigError(`repo.forge.kind: expected "local", got "${adapter.repo.forge.kind}": the GitHub forge is not part of this build.`, {
-        fix: 'Set repo.forge to { kind: "local" }.',
-      });
-    }
     forge = new LocalForge({
       db,
       repo: adapter.repo.path,
