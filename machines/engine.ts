@@ -68,7 +68,13 @@ export const engineMachine = setup({
   },
   actions: {
     spawnTasks: enqueueActions(({ enqueue, context, self }, params: { tasks: TaskBoot[] }) => {
-      const live = self.getSnapshot()?.children ?? {};
+      // xstate's development build throws on getSnapshot() during the initial microstep, when there are no children yet.
+      let live: Record<string, unknown> = {};
+      try {
+        live = self.getSnapshot()?.children ?? {};
+      } catch {
+        /* initializing: nothing spawned yet */
+      }
       const added: Record<string, Omit<TaskBoot, 'restore'>> = {};
       for (const t of params.tasks) {
         const id = `task:${t.id}`;
