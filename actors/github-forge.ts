@@ -5,9 +5,9 @@
  */
 import { RequestError } from 'octokit';
 import { clockSleep } from './deps.js';
-import { gitRun, isAncestor, refreshMainWorktree, resolveCommit } from './git.js';
 import { checksVerdict, type CheckRun, type CommitStatus } from './github/checks-verdict.js';
 import type { GitHubClient } from './github/client.js';
+import { followRemoteBase, pushBranch } from './github/remote-git.js';
 import type { Clock } from '../src/clock.js';
 import { ForgeError } from '../src/errors.js';
 import type { AutoMergeResult, ChecksResult, Forge, MergeResult, OpenPrInput, PullRequest } from '../src/ports.js';
@@ -115,21 +115,11 @@ export class GitHubForge implements Forge {
     }
   }
 
-  private async pushBranch(branch: string, sha: string): Promise<void> {
-    // Force: the branch is the engine's own, and a fix may have rewritten it.
-    const r = await gitRun(this.o.mainClone, ['push', '--quiet', this.o.remote, `+${sha}:refs/heads/${branch}`], { ok: [0, 1, 128] });
-    if (r.exitCode !== 0) {
-      throw new ForgeError(`Expected to push ${branch} (${sha.slice(0, 12)}) to the remote "${this.o.remote}" of ${this.o.mainClone}; git said: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`, {
-        fix: `Check that \`git -C ${this.o.mainClone} push ${this.o.remote}\` works non-interactively (SSH key or credential helper), and that repo.forge.remote names the GitHub remote.`,
-      });
-    }
-  }
-
   async openPr(input: OpenPrInput): Promise<PullRequest & { adopted: boolean }> {
     const existing = await this.findPrForBranch(input.branch);
     if (existing?.state === 'merged') return { ...existing, adopted: true };
     if (existing?.state === 'open' && existing.headSha === input.headSha) return { ...existing, adopted: true };
-    await this.pushBranch(input.branch, input.headSha);
+    await pushBranch(this.o.mainClone, this.o.remote, input.branch, input.headSha);
     if (existing?.state === 'open') return { ...existing, headSha: input.headSha, adopted: true };
     const body = `${input.body}\n\n<!-- oxi:task=${input.task} -->\n`;
     try {
@@ -325,24 +315,8 @@ export class GitHubForge implements Forge {
     }
   }
 
-  /**
-   * Fetches the remote's base branch and fast-forwards the main clone's to it (and its checkout,
-   * when clean), so new task branches start from what was merged. A diverged local base is left alone.
-   */
-  async syncBase(): Promise<void> {
-    const { mainClone, remote, mainBranch } = this.o;
-    const tracking = `refs/remotes/${remote}/${mainBranch}`;
-    const r = await gitRun(mainClone, ['fetch', '--quiet', remote, `+refs/heads/${mainBranch}:${tracking}`], { ok: [0, 1, 128] });
-    if (r.exitCode !== 0) {
-      throw new ForgeError(`Expected to fetch ${mainBranch} from the remote "${remote}" of ${mainClone}; git said: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`, {
-        fix: `Check that \`git -C ${mainClone} fetch ${remote}\` works non-interactively.`,
-      });
-    }
-    const theirs = await resolveCommit(mainClone, tracking);
-    const ours = await resolveCommit(mainClone, `refs/heads/${mainBranch}`);
-    if (!theirs || theirs === ours) return;
-    if (ours && !(await isAncestor(mainClone, ours, theirs))) return;
-    const moved = await gitRun(mainClone, ['update-ref', '-m', `oxi: follow ${remote}/${mainBranch}`, `refs/heads/${mainBranch}`, theirs, ours ?? ''], { ok: [0, 1, 128] });
-    if (moved.exitCode === 0 && ours) await refreshMainWorktree(mainClone, mainBranch, ours);
+  /** Brings the main clone's base branch up to GitHub's (see followRemoteBase). */
+  syncBase(): Promise<void> {
+    return followRemoteBase(this.o.mainClone, this.o.remote, this.o.mainBranch);
   }
 }
