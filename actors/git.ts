@@ -386,7 +386,7 @@ export async function squashMerge(input: SquashMergeInput): Promise<SquashMergeR
  * If the main worktree has `base` checked out and its index and files still match `from`, moves its files to
  * base's new commit (a user looking at the repo sees the merged code). Never clobbers: false when it did not.
  */
-async function refreshMainWorktree(repo: string, base: string, from: string): Promise<boolean> {
+export async function refreshMainWorktree(repo: string, base: string, from: string): Promise<boolean> {
   const [main] = await listWorktrees(repo);
   if (!main || main.bare || main.branch !== `refs/heads/${base}`) return false;
   const cwd = main.path;

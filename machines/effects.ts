@@ -107,7 +107,7 @@ export interface ReapOutput {
 }
 
 export interface PrScanOutput {
-  events: Array<{ taskId: string; type: 'pr.merged' | 'pr.closed' | 'pr.checks_failed'; detail?: string }>;
+  events: Array<{ taskId: string; type: 'pr.merged' | 'pr.closed' | 'pr.checks_failed' | 'pr.changes_requested'; detail?: string; ledger?: LedgerNote[] }>;
   ledger?: LedgerNote[];
 }
 

@@ -39,7 +39,7 @@ export const prWatcherMachine = setup({
             for (const e of event.output.events) {
               const ref = system.get(`task:${e.taskId}`) as AnyActorRef | undefined;
               if (!ref) continue;
-              const ledger = e.type === 'pr.merged' ? [{ kind: 'auto_merge.noop_already_merged', payload: { detail: e.detail ?? null } }] : undefined;
+              const ledger = e.ledger ?? (e.type === 'pr.merged' ? [{ kind: 'auto_merge.noop_already_merged', payload: { detail: e.detail ?? null } }] : undefined);
               enqueue.sendTo(ref, { type: e.type, detail: e.detail, ledger });
             }
           }),

@@ -1,4 +1,4 @@
-import { assign, setup, type DoneActorEvent } from 'xstate';
+import { and, assign, setup, type DoneActorEvent } from 'xstate';
 import type {
   ChecksOutput,
   ClaimOutput,
@@ -23,6 +23,8 @@ export interface TaskPolicy {
   backoffBaseMs: number;
   backoffMaxMs: number;
   autoMerge: boolean;
+  /** A PR closed unmerged by a human: abandon the task (default) or plan it afresh. */
+  onClosedPr?: 'abandon' | 'replan';
 }
 
 export interface TaskInput {
@@ -57,7 +59,8 @@ export type TaskEvent =
   | { type: 'task.retry'; by?: string }
   | { type: 'pr.merged'; detail?: string; ledger?: LedgerNote[] }
   | { type: 'pr.closed'; detail?: string; ledger?: LedgerNote[] }
-  | { type: 'pr.checks_failed'; detail?: string; ledger?: LedgerNote[] };
+  | { type: 'pr.checks_failed'; detail?: string; ledger?: LedgerNote[] }
+  | { type: 'pr.changes_requested'; detail?: string; ledger?: LedgerNote[] };
 
 /** The output of the effect whose completion caused this transition. */
 const out = <T>(event: unknown): T => (event as DoneActorEvent<T>).output;
@@ -85,6 +88,7 @@ export const taskMachine = setup({
   guards: {
     canRetry: ({ context }) => context.attempt + 1 < context.policy.maxAttempts,
     canFix: ({ context }) => context.fix < context.policy.maxFixAttempts,
+    replanOnClose: ({ context }) => context.policy.onClosedPr === 'replan' && context.attempt + 1 < context.policy.maxAttempts,
     planOk: ({ event }) => out<PlanOutput>(event).ok,
     granted: ({ event }) => out<ClaimOutput>(event).granted,
     agentOk: ({ event }) => out<WorkOutput>(event).outcome === 'ok',
@@ -111,6 +115,8 @@ export const taskMachine = setup({
       };
     }),
     abandon: assign((_, params: { reason: string }) => ({ reason: params.reason, until: null })),
+    /** The PR was closed unmerged and the policy says plan again: a new attempt from scratch. */
+    replan: assign(({ context }) => ({ attempt: context.attempt + 1, fix: 0, feedback: null, plan: null, pr: null, until: null, reason: 'PR closed unmerged: planning again' })),
     addCost: assign(({ context, event }) => ({
       costUsd: context.costUsd + (out<{ costUsd?: number }>(event)?.costUsd ?? 0),
     })),
@@ -249,7 +255,7 @@ export const taskMachine = setup({
           },
         },
         pr_open: {
-          on: { 'pr.merged': { target: '#task.merged' }, 'pr.closed': { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } } },
+          on: { 'pr.merged': { target: '#task.merged' }, 'pr.closed': [{ guard: 'replanOnClose', target: 'planning', actions: 'replan' }, { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } }] },
           invoke: {
             id: 'openPr',
             src: 'openPr',
@@ -265,7 +271,7 @@ export const taskMachine = setup({
           },
         },
         checks: {
-          on: { 'pr.merged': { target: '#task.merged' }, 'pr.closed': { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } } },
+          on: { 'pr.merged': { target: '#task.merged' }, 'pr.closed': [{ guard: 'replanOnClose', target: 'planning', actions: 'replan' }, { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } }] },
           invoke: {
             id: 'runChecks',
             src: 'runChecks',
@@ -281,7 +287,7 @@ export const taskMachine = setup({
           },
         },
         reviewing: {
-          on: { 'pr.merged': { target: '#task.merged' }, 'pr.closed': { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } } },
+          on: { 'pr.merged': { target: '#task.merged' }, 'pr.closed': [{ guard: 'replanOnClose', target: 'planning', actions: 'replan' }, { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } }] },
           invoke: {
             id: 'critique',
             src: 'critique',
@@ -294,7 +300,7 @@ export const taskMachine = setup({
           },
         },
         merging: {
-          on: { 'pr.closed': { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } } },
+          on: { 'pr.closed': [{ guard: 'replanOnClose', target: 'planning', actions: 'replan' }, { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } }] },
           invoke: {
             id: 'merge',
             src: 'merge',
@@ -302,6 +308,7 @@ export const taskMachine = setup({
             onDone: [
               { guard: 'mergedNow', target: '#task.merged' },
               { guard: 'headMoved', target: 'checks' },
+              { guard: and(['prClosed', 'replanOnClose']), target: 'planning', actions: 'replan' },
               { guard: 'prClosed', target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } },
               // Policy said no (human review, auto-merge off, budget): wait for a human to merge or close it.
               { guard: 'mergeRefused', target: 'awaiting_human', actions: assign({ reason: ({ event }) => event.output.detail ?? 'merge refused by policy' }) },
@@ -316,9 +323,10 @@ export const taskMachine = setup({
         awaiting_human: {
           on: {
             'pr.merged': { target: '#task.merged' },
-            'pr.closed': { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } },
+            'pr.closed': [{ guard: 'replanOnClose', target: 'planning', actions: 'replan' }, { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } }],
             'task.retry': { target: 'merging' },
             'pr.checks_failed': { target: 'rejected', actions: assign({ feedback: ({ event }) => `CI failed: ${event.detail ?? ''}` }) },
+            'pr.changes_requested': { target: 'rejected', actions: assign({ feedback: ({ event }) => `A reviewer requested changes:\n${event.detail ?? ''}` }) },
           },
         },
         // A rejection (checks, critic, empty branch, conflict) earns a bounded number of fix attempts.

@@ -61,6 +61,10 @@ export interface PullRequest {
   checksSha?: string;
   mergeSha?: string;
   url?: string;
+  /** GitHub: null while the forge is still computing it (ask again later). */
+  mergeable?: boolean | null;
+  /** GitHub: auto-merge is armed on the PR. */
+  autoMerge?: boolean;
 }
 
 export interface OpenPrInput {
@@ -74,8 +78,15 @@ export interface OpenPrInput {
 
 export interface MergeResult {
   /** merged: this call merged it; already_merged: it was merged before (by anyone). */
-  outcome: 'merged' | 'already_merged' | 'head_moved' | 'conflict' | 'closed';
+  /** blocked: the forge refuses for a reason no rebase fixes (branch protection, required review). */
+  outcome: 'merged' | 'already_merged' | 'head_moved' | 'conflict' | 'closed' | 'blocked';
   mergeSha?: string;
+  detail?: string;
+}
+
+/** armed / already_armed: the forge merges when its requirements are met; clean: nothing to wait for, merge directly. */
+export interface AutoMergeResult {
+  outcome: 'armed' | 'already_armed' | 'clean' | 'merged' | 'unavailable';
   detail?: string;
 }
 
@@ -94,11 +105,20 @@ export interface Forge {
   findPrForBranch(branch: string): Promise<PullRequest | undefined>;
   listOpenPrs(): Promise<Array<PullRequest & { files: string[] }>>;
   /** Checks for the PR's head; `worktree` is where the local forge runs the adapter's command. */
-  runChecks(pr: PullRequest, worktree: string): Promise<ChecksResult>;
+  runChecks(pr: PullRequest, worktree: string, signal?: AbortSignal): Promise<ChecksResult>;
   /** Squash merge guarded by the head sha; a PR already merged is a no-op success. */
   merge(pr: PullRequest, expectedHeadSha: string, message: string): Promise<MergeResult>;
   comment(prNumber: number, body: string): Promise<void>;
   deleteBranch(branch: string): Promise<void>;
+  // Capabilities of remote forges (GitHub); the local forge has no use for them.
+  /** Brings the main clone's base branch up to the remote's, so new task branches start from it. */
+  syncBase?(): Promise<void>;
+  /** Arms the forge's own auto-merge (squash) for the PR's current head. */
+  armAutoMerge?(pr: PullRequest): Promise<AutoMergeResult>;
+  /** The CI state of the PR's head right now, without waiting. */
+  readChecks?(pr: PullRequest): Promise<{ state: 'pending' | 'success' | 'failure'; sha: string; log: string }>;
+  /** A review requesting changes on the PR's current head, as feedback text; undefined if none. */
+  changesRequested?(pr: PullRequest): Promise<string | undefined>;
 }
 
 export type AgentRole = 'planner' | 'worker' | 'critic';

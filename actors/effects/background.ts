@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { DeadmanOutput, LedgerNote, ProbeOutput, PrScanOutput, ReapOutput, SeedOutput, TaskBoot } from '../../machines/effects.js';
-import { PR_STATES } from '../../machines/task.js';
+import type { CredentialsOutput, DeadmanOutput, LedgerNote, ProbeOutput, ReapOutput, SeedOutput, TaskBoot } from '../../machines/effects.js';
 import { HostUnreachableError, RoadmapError } from '../../src/errors.js';
 import { parseRoadmap } from '../../src/roadmap/parse.js';
 import { loadSnapshot } from '../../src/store/snapshots.js';
@@ -114,30 +113,7 @@ export function makeReapScan() {
   };
 }
 
-/**
- * Reconciles PR state from the forge: merged behind the engine's back (a human, auto-merge),
- * closed unmerged. Read-only while the engine is killed: observations are recorded, nothing is sent.
- */
-export function makePrScan() {
-  const seen = new Map<number, string>(); // pr → last state observed, so each observation is logged once
-  return async function prScan(deps: EffectDeps, input: { readOnly: boolean }): Promise<PrScanOutput> {
-    const events: PrScanOutput['events'] = [];
-    const ledger: LedgerNote[] = [];
-    const watched = new Set<string>([...PR_STATES, 'awaiting_human', 'held']);
-    for (const t of listTasks(deps.db)) {
-      if (t.pr === null || !watched.has(t.status)) continue;
-      const pr = await deps.forge.getPr(t.pr);
-      if (!pr) continue;
-      if (seen.get(pr.number) !== pr.state) {
-        seen.set(pr.number, pr.state);
-        if (pr.state !== 'open') ledger.push({ kind: 'pr_watcher.observed', payload: { task: t.id, pr: pr.number, state: pr.state, readOnly: input.readOnly } });
-      }
-      if (pr.state === 'merged') events.push({ taskId: t.id, type: 'pr.merged', detail: `PR #${pr.number} merged outside the engine` });
-      else if (pr.state === 'closed') events.push({ taskId: t.id, type: 'pr.closed', detail: `PR #${pr.number} closed` });
-    }
-    return { events, ledger };
-  };
-}
+export { makePrScan } from './pr-scan.js';
 
 export async function deadmanCheck(deps: EffectDeps): Promise<DeadmanOutput> {
   const row = deps.db

@@ -103,6 +103,8 @@ export async function provision(deps: EffectDeps, input: { taskId: string; host:
     return { branch, worktree };
   }
   const worktree = worktreePath(adapter, input.taskId);
+  // A remote forge merges on its side: new branches must start from what it has merged so far.
+  await deps.forge.syncBase?.();
   await ensureWorktree({ mainClone: adapter.repo.path, path: worktree, branch, base: adapter.repo.mainBranch });
   return { branch, worktree };
 }
@@ -143,14 +145,16 @@ export async function openPr(deps: EffectDeps, input: { taskId: string; branch: 
   return { pr: pr.number, merged: pr.state === 'merged', ledger: [{ kind: pr.adopted ? 'pr.adopted' : 'pr.opened', payload: { pr: pr.number } }] };
 }
 
-export async function runChecks(deps: EffectDeps, input: { pr: number; worktree: string }): Promise<ChecksOutput> {
+export async function runChecks(deps: EffectDeps, input: { pr: number; worktree: string }, signal?: AbortSignal): Promise<ChecksOutput> {
   const pr = await deps.forge.getPr(input.pr);
   if (!pr) throw new Error(`PR #${input.pr} does not exist on the forge`);
   const host = getTask(deps.db, pr.task)?.host;
   // The local forge checks a local checkout; a branch shipped from an SSH host gets one here.
   const where = host && sshConfigOf(deps, host) && deps.forge.kind === 'local' ? await localChecksWorktree(deps, pr.task, pr.headSha) : input.worktree;
-  const result = await deps.forge.runChecks(pr, where);
-  return { state: result.state, summary: result.log.slice(-4000), ledger: [{ kind: `checks.${result.state}`, payload: { pr: pr.number, sha: result.sha } }] };
+  const result = await deps.forge.runChecks(pr, where, signal);
+  const ledger: LedgerNote[] = [{ kind: `checks.${result.state}`, payload: { pr: pr.number, sha: result.sha } }];
+  if (result.state === 'failure') ledger.push(ciIssue(pr.number, result.sha, result.log));
+  return { state: result.state, summary: result.log.slice(-4000), ledger };
 }
 
 /** Blocked paths reject; sensitive ones force human review. Prefix '' allows everything. */
@@ -190,7 +194,38 @@ export async function critique(deps: EffectDeps, input: { taskId: string; attemp
   const final = verdict.verdict === 'approve' && !scope.blocked.length && !scope.outside.length ? 'approve' : 'reject';
   ledger.push({ kind: `critic.${final}`, payload: { pr: pr.number, reasons } });
   await deps.forge.comment(pr.number, `**oxi critic: ${final}**\n\n${reasons.map((r) => `- ${r}`).join('\n')}`);
-  return { verdict: final, reasons, costUsd, needsHuman: scope.sensitive.length > 0, ledger };
+  const needsHuman = scope.sensitive.length > 0;
+  // The approval is what arms the forge's own auto-merge, when the policy would merge it anyway.
+  if (final === 'approve' && deps.forge.armAutoMerge && !mergeRefusal(deps, input.taskId, needsHuman)) {
+    const armed = await deps.forge.armAutoMerge(pr);
+    if (armed.outcome === 'armed' || armed.outcome === 'unavailable') ledger.push({ kind: `auto_merge.${armed.outcome}`, payload: { pr: pr.number, ...(armed.detail ? { detail: armed.detail } : {}) } });
+  }
+  return { verdict: final, reasons, costUsd, needsHuman, ledger };
+}
+
+/** One line per failed CI run: what failed, on which head; the task's fix loop gets the full log. */
+function ciIssue(pr: number, sha: string, log: string): LedgerNote {
+  const failed = log.split('\n').filter((l) => /fail|error|timed out|did not finish/i.test(l)).slice(0, 20);
+  return { kind: 'ci.issue', payload: { pr, sha, failed } };
+}
+
+/** Why the policy would not merge this task's PR now (auto-merge off, sensitive paths, budget), or undefined. */
+function mergeRefusal(deps: EffectDeps, taskId: string, needsHuman: boolean): string | undefined {
+  if (!deps.adapter.policy.autoMerge) return 'auto-merge is off in the adapter: waiting for a human to merge';
+  if (needsHuman) return 'the change touches sensitive paths: waiting for human review';
+  const task = getTask(deps.db, taskId);
+  if (task && task.cost_usd > deps.adapter.budget.perTaskUsd) return `the task spent $${task.cost_usd.toFixed(2)}, over the per-task cap of $${deps.adapter.budget.perTaskUsd}`;
+  const now = deps.clock.now();
+  if (spendBetween(deps.db, dayStart(now), now + 1) > deps.adapter.budget.dailyHardUsd) return 'the daily hard budget cap is reached';
+  return undefined;
+}
+
+/** A refusal is written to the ledger once per task and reason, however often the task asks again. */
+function refusalNotes(deps: EffectDeps, taskId: string, pr: number, reason: string): LedgerNote[] {
+  const seen = deps.db
+    .prepare(`SELECT 1 FROM event WHERE task = ? AND kind = 'auto_merge.refused' AND json_extract(payload, '$.reason') = ? LIMIT 1`)
+    .get(taskId, reason);
+  return seen ? [] : [{ kind: 'auto_merge.refused', payload: { pr, reason } }];
 }
 
 /**
@@ -202,17 +237,20 @@ export async function merge(deps: EffectDeps, input: { taskId: string; pr: numbe
   if (!pr) throw new Error(`PR #${input.pr} does not exist on the forge`);
   if (pr.state === 'merged') return { outcome: 'already_merged', ledger: [{ kind: 'auto_merge.noop_already_merged', payload: { pr: pr.number } }] };
   if (pr.state === 'closed') return { outcome: 'closed' };
-  const refuse = (detail: string): MergeOutput => ({ outcome: 'refused', detail, ledger: [{ kind: 'auto_merge.refused', payload: { pr: pr.number, reason: detail } }] });
-  if (!deps.adapter.policy.autoMerge) return refuse('auto-merge is off in the adapter: waiting for a human to merge');
-  if (input.needsHuman) return refuse('the change touches sensitive paths: waiting for human review');
-  if (pr.checks !== 'success' || pr.checksSha !== input.headSha) return { outcome: 'head_moved', detail: 'checks are not green for this head' };
-  const task = getTask(deps.db, input.taskId);
-  if (task && task.cost_usd > deps.adapter.budget.perTaskUsd) return refuse(`the task spent $${task.cost_usd.toFixed(2)}, over the per-task cap of $${deps.adapter.budget.perTaskUsd}`);
-  const now = deps.clock.now();
-  if (spendBetween(deps.db, dayStart(now), now + 1) > deps.adapter.budget.dailyHardUsd) return refuse('the daily hard budget cap is reached');
+  const refuse = (detail: string): MergeOutput => ({ outcome: 'refused', detail, ledger: refusalNotes(deps, input.taskId, pr.number, detail) });
+  const refusal = mergeRefusal(deps, input.taskId, input.needsHuman);
+  if (refusal) return refuse(refusal);
+  let green = pr.checks === 'success' && pr.checksSha === input.headSha;
+  // A remote forge knows CI better than our memory of it (which a restart loses).
+  if (!green && deps.forge.readChecks && pr.headSha === input.headSha) green = (await deps.forge.readChecks(pr)).state === 'success';
+  if (!green) return { outcome: 'head_moved', detail: 'checks are not green for this head' };
+  // A human's "request changes" outranks the critic: wait, and prWatcher sends the task back with it.
+  if (deps.forge.changesRequested && (await deps.forge.changesRequested(pr))) return refuse('a reviewer requested changes');
   const result = await deps.forge.merge(pr, input.headSha, `${input.taskId}: ${input.title} (#${pr.number})`);
+  if (result.outcome === 'blocked') {
+    return refuse(pr.autoMerge ? `waiting for the forge's auto-merge: ${result.detail ?? ''}` : `the forge refused the merge: ${result.detail ?? ''}`);
+  }
   const kind = result.outcome === 'merged' ? 'auto_merge.merged' : result.outcome === 'already_merged' ? 'auto_merge.noop_already_merged' : `auto_merge.${result.outcome}`;
   if (result.outcome === 'merged' || result.outcome === 'already_merged') await deps.forge.deleteBranch(pr.branch).catch(() => undefined);
   return { outcome: result.outcome, detail: result.detail, ledger: [{ kind, payload: { pr: pr.number, sha: result.mergeSha ?? null } }] };
 }
-

@@ -63,6 +63,7 @@ const forgeSchema = z
         .url({ protocol: /^https?$/, error: 'an http(s) URL such as https://github.example.com/api/v3' })
         .optional()
         .describe('REST API base URL for GitHub Enterprise; omit for github.com.'),
+      remote: z.string().min(1).optional().describe('The git remote of the main clone that is this GitHub repository (task branches are pushed there); `origin` when omitted.'),
     }),
   ])
   .default({ kind: 'local' })

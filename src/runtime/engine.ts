@@ -149,6 +149,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
       backoffBaseMs: adapter.engine.backoffBaseMs,
       backoffMaxMs: adapter.engine.backoffMaxMs,
       autoMerge: adapter.policy.autoMerge,
+      onClosedPr: adapter.policy.onClosedPr,
     },
     tasks: restore,
     restartIntensity: adapter.engine.restartIntensity,

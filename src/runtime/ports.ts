@@ -1,6 +1,7 @@
 import type { AgentPort } from '../agents/port.js';
 import { agentRouter } from '../../actors/agents/router.js';
 import { LocalForge } from '../../actors/local-forge.js';
+import { githubForgeFor } from '../../actors/github/from-adapter.js';
 import { LocalHost } from '../../actors/local-host.js';
 import { sshHostFromConfig } from '../../actors/ssh/from-adapter.js';
 import type { Clock } from '../clock.js';
@@ -26,12 +27,8 @@ export function buildPorts(adapter: Adapter, db: Db, clock: Clock, overrides: Po
     for (const h of adapter.hosts) hosts.set(h.name, h.kind === 'ssh' ? sshHostFromConfig(h) : new LocalHost(h.name));
   }
   let forge = overrides.forge;
+  if (!forge && adapter.repo.forge.kind === 'github') forge = githubForgeFor(adapter, clock);
   if (!forge) {
-    if (adapter.repo.forge.kind !== 'local') {
-      throw new ConfigError(`repo.forge.kind: expected "local", got "${adapter.repo.forge.kind}": the GitHub forge is not part of this build.`, {
-        fix: 'Set repo.forge to { kind: "local" }.',
-      });
-    }
     forge = new LocalForge({
       db,
       repo: adapter.repo.path,

@@ -186,7 +186,7 @@ describe('validateConfig: errors', () => {
 
   it('lists the known keys of the matching union variant', () => {
     const e = errorOf({ name: 'w', repo: { forge: { kind: 'github', owner: 'a', name: 'b', tokenenv: 'X' } } });
-    expect(e.message).toContain('- repo.forge.tokenenv: expected a known key (kind, owner, name, tokenEnv, apiUrl)');
+    expect(e.message).toContain('- repo.forge.tokenenv: expected a known key (kind, owner, name, tokenEnv, apiUrl, remote)');
     expect(e.fix).toContain('did you mean "tokenEnv"?');
   });
 
