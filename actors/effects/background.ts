@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { CredentialsOutput, DeadmanOutput, LedgerNote, ProbeOutput, ReapOutput, SeedOutput, TaskBoot } from '../../machines/effects.js';
+import type { DeadmanOutput, LedgerNote, ProbeOutput, ReapOutput, SeedOutput, TaskBoot } from '../../machines/effects.js';
 import { HostUnreachableError, RoadmapError } from '../../src/errors.js';
 import { parseRoadmap } from '../../src/roadmap/parse.js';
 import { loadSnapshot } from '../../src/store/snapshots.js';
