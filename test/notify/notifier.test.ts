@@ -153,5 +153,3 @@ describe('redact', () => {
   });
 });
 
-describe('budget alerts', () => {
-});
