@@ -110,6 +110,11 @@ export const taskMachine = setup({
         until: nowOf(system) + backoffMs(attempt, context.policy.backoffBaseMs, context.policy.backoffMaxMs),
       };
     }),
+    /** Waits out a failure that spent no attempt (the slot claim), with the backoff of the next one. */
+    scheduleWait: assign(({ context, system }, params: { reason: string }) => ({
+      reason: params.reason,
+      until: nowOf(system) + backoffMs(context.attempt + 1, context.policy.backoffBaseMs, context.policy.backoffMaxMs),
+    })),
     abandon: assign((_, params: { reason: string }) => ({ reason: params.reason, until: null })),
     addCost: assign(({ context, event }) => ({
       costUsd: context.costUsd + (out<{ costUsd?: number }>(event)?.costUsd ?? 0),
@@ -175,7 +180,8 @@ export const taskMachine = setup({
                 }),
               },
             ],
-            onError: { target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `slot claim failed: ${String(event.error)}` }) } },
+            // Nothing was dispatched: wait and ask again without spending an attempt (a forge hiccup must not abandon a task).
+            onError: { target: 'backoff', actions: { type: 'scheduleWait', params: ({ event }) => ({ reason: `slot claim failed: ${String(event.error)}` }) } },
           },
         },
         deferred: {
