@@ -69,8 +69,14 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
     writeFileSync(files.stream, ''); // a fresh session starts a fresh stream
     const { pid } = await host.spawnDetached(launch.argv, { cwd: input.worktree, env: launch.env, stdoutFile: files.stream, stderrFile: files.stderr });
     state = { pid, host: input.host, startedAt: clock.now(), backend: launch.backend };
-    writeFileSync(files.state, JSON.stringify(state));
-    recordWorker(db, input.taskId, pid, input.host, clock.now());
+    try {
+      writeFileSync(files.state, JSON.stringify(state));
+      recordWorker(db, input.taskId, pid, input.host, clock.now());
+    } catch (error) {
+      // Unrecorded, the worker could never be adopted and the retry would start a second one (disk full).
+      await host.killGroup(pid).catch(() => undefined);
+      throw error;
+    }
   }
   return watch(deps, input, files, state, signal);
 }
