@@ -32,6 +32,8 @@ export interface StartEngineOptions extends PortOverrides {
   inspect?: (event: InspectionEvent) => void;
   /** Called when a write fails: the caller must stop the process (the DB is the truth). */
   onFatal?: (error: unknown) => void;
+  /** Poll period of worker watching; simulations with a simulated clock use a coarser one. */
+  watchIntervalMs?: number;
 }
 
 const SLOT = new Set<string>(SLOT_STATES);
@@ -72,7 +74,9 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
     budget: () => {
       const now = clock.now();
       const start = dayStart(now);
-      return { exceeded: spendBetween(db, start, now + 1) >= adapter.budget.dailyHardUsd, until: start + 86_400_000 };
+      // Sessions in flight (and this one) may each still spend their per-task cap: reserve it, so no day ends past the hard cap.
+      const reserved = (pool.inFlight() + 1) * adapter.budget.perTaskUsd;
+      return { exceeded: spendBetween(db, start, now + 1) + reserved > adapter.budget.dailyHardUsd, until: start + 86_400_000 };
     },
     onLeases: (host, inUse) => actor?.system.get(`host:${host}`)?.send({ type: 'host.leases', inUse }),
   });
@@ -99,6 +103,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
       pending.add(p);
       void p.finally(() => pending.delete(p));
     },
+    watchIntervalMs: options.watchIntervalMs,
   };
   const effects = { ...makeEffects(deps), ...options.effects };
 
