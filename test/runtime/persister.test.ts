@@ -85,7 +85,7 @@ describe('persister (contract 3.1)', () => {
     ];
     for (const e of steps) actor.send(e as never);
     await flush();
-    const restored = createActor(taskMachine.provide({ actors: never as never }), { snapshot: loadSnapshot(db, 'task:T1') as never, clock: new ManualClock() as never });
+    const restored = createActor(taskMachine.provide({ actors: never as never }), { snapshot: loadSnapshot(db, 'task:T1') as never, clock: new ManualClock() as never } as never);
     restored.start();
     expect(restored.getSnapshot().value).toEqual({ live: 'working' });
     expect(restored.getSnapshot().context).toEqual(actor.getSnapshot().context);
