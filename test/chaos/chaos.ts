@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import { sampleProject, spawnOxi } from '../helpers/project.js';
+import { prng } from '../helpers/prng.js';
+import { checkInvariants, parseAcks, type Ack } from './invariants.js';
+
+export interface ChaosOptions {
+  tasks: number;
+  kills: number;
+  seed: number;
+  /** Kill delays are drawn in [minDelayMs, maxDelayMs] after each start. */
+  minDelayMs?: number;
+  maxDelayMs?: number;
+  /** Progress lines for long runs. */
+  log?: (line: string) => void;
+}
+
+export interface ChaosReport {
+  seed: number;
+  tasks: number;
+  kills: number;
+  killPoints: number[];
+  runs: number;
+  acks: number;
+  problems: string[];
+  merged: number;
+}
+
+/**
+ * SIGKILLs `oxi demo --dir` at seeded random instants, restarting it each time, then lets it finish.
+ * The progress lines it printed are the external log of what it acknowledged. After every kill
+ * and at the end the invariants are checked; the first broken one stops the run with the seed and
+ * kill points, so it can be replayed.
+ */
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const rand = prng(options.seed);
+  const project = sampleProject({
+    tasks: options.tasks,
+    // Slow workers on every other task, so kills land while agents run (detached: adopted, never doubled).
+    script: (s) => {
+      for (const [i, t] of Object.values(s.tasks).entries()) if (i % 2 === 0) Object.assign(t, { behaviour: 'slow', delayMs: 700 });
+    },
+  });
+  const worktrees = join(project.dir, '.oxi', 'worktrees');
+  const acks: Ack[] = [];
+  const killPoints: number[] = [];
+  const daemonPids = new Set<number>();
+  const lo = options.minDelayMs ?? 150;
+  const hi = options.maxDelayMs ?? 1050;
+  let runs = 0;
+  const report = (problems: string[], merged = 0): ChaosReport => ({ seed: options.seed, tasks: options.tasks, kills: killPoints.length, killPoints, runs, acks: acks.length, problems, merged });
+  try {
+    for (let run = 0; ; run++) {
+      runs++;
+      const child = spawnOxi(['demo', '--dir', project.dir]);
+      if (child.pid) daemonPids.add(child.pid);
+      const killing = run < options.kills;
+      let timer: NodeJS.Timeout | undefined;
+      if (killing) {
+        const delay = lo + Math.floor(rand() * (hi - lo));
+        killPoints.push(delay);
+        timer = setTimeout(() => child.kill('SIGKILL'), delay);
+      }
+      const code = await child.exited;
+      clearTimeout(timer);
+      acks.push(...parseAcks(child.output()));
+      const final = !killing && code === 0;
+      if (!killing && code !== 0) return report([`the last run exited ${code}: ${child.output().slice(-2000)}`]);
+      const problems = checkInvariants({ db: project.db, repo: project.dir, worktrees, acks, daemonPids, final, taskCount: options.tasks });
+      if (problems.length) return report(problems.map((p) => `after run ${run} (${killing ? `killed at ${killPoints[killPoints.length - 1]} ms` : 'ran to the end'}): ${p}`));
+      if (options.log && run % 25 === 0) options.log(`chaos: run ${run}, ${killPoints.length} kills, ${acks.length} acknowledged transitions`);
+      if (final) {
+        const merged = new Set(acks.filter((a) => a.status === 'merged').map((a) => a.task)).size;
+        return report([], merged);
+      }
+      if (run > options.kills + 20) return report([`did not settle within 20 runs after the last kill`]);
+    }
+  } finally {
+    project.cleanup();
+  }
+}
