@@ -9,7 +9,7 @@ export const FUZZ_SEED = Number(process.env.OXI_FUZZ_SEED ?? Date.now() % 2 ** 3
 
 /** fc.assert options: seeded, and on failure the seed + counterexample path in the message. */
 export function fuzzParams<T>(runs = FUZZ_RUNS): fc.Parameters<T> {
-  return { numRuns: runs, seed: FUZZ_SEED, endOnFailure: true };
+  return { numRuns: runs, seed: FUZZ_SEED };
 }
 
 /** Text biased towards the characters a markdown or NDJSON parser cares about. */
