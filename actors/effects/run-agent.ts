@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkOutput, Plan } from '../../machines/effects.js';
 import { defaultPrompts, renderPrompt } from '../../src/agents/prompts.js';
@@ -30,7 +30,7 @@ interface WorkerState {
 export function workerFiles(logsDir: string, taskId: string, attempt: number, fix: number) {
   const dir = join(logsDir, taskId);
   const stem = `worker-a${attempt}-f${fix}`;
-  return { dir, state: join(dir, `${stem}.json`), stream: join(dir, `${stem}.ndjson`), stderr: join(dir, `${stem}.stderr.log`) };
+  return { dir, state: join(dir, `${stem}.json`), stream: join(dir, `${stem}.ndjson`), stderr: join(dir, `${stem}.stderr.log`), pid: join(dir, `${stem}.pid`) };
 }
 
 /**
@@ -46,6 +46,13 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
   mkdirSync(files.dir, { recursive: true });
 
   let state: WorkerState | undefined = existsSync(files.state) ? (JSON.parse(readFileSync(files.state, 'utf8')) as WorkerState) : undefined;
+  const launched = !state && existsSync(files.pid) ? Number(readFileSync(files.pid, 'utf8').trim()) : NaN;
+  if (Number.isInteger(launched) && launched > 1) {
+    // Killed between spawn and record last time: the host wrote the pid as the process started; adopt it.
+    state = { pid: launched, host: input.host, startedAt: clock.now(), backend: adapter.agents.worker.backend };
+    writeFileSync(files.state, JSON.stringify(state));
+    recordWorker(db, input.taskId, launched, input.host, clock.now());
+  }
   if (state && !state.terminatedByEngine && !(await host.isAlive(state.pid))) {
     // Dead before we looked: its stream says how it ended, or it was lost.
     return finish(deps, input, files.stream, state.backend);
@@ -67,7 +74,8 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
     };
     const launch = agents.workerLaunch(request);
     writeFileSync(files.stream, ''); // a fresh session starts a fresh stream
-    const { pid } = await host.spawnDetached(launch.argv, { cwd: input.worktree, env: launch.env, stdoutFile: files.stream, stderrFile: files.stderr });
+    rmSync(files.pid, { force: true });
+    const { pid } = await host.spawnDetached(launch.argv, { cwd: input.worktree, env: launch.env, stdoutFile: files.stream, stderrFile: files.stderr, pidFile: files.pid });
     state = { pid, host: input.host, startedAt: clock.now(), backend: launch.backend };
     try {
       writeFileSync(files.state, JSON.stringify(state));

@@ -65,7 +65,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       acks.push(...parseAcks(child.output()));
       const final = !killing && code === 0;
       if (!killing && code !== 0) return report([`the last run exited ${code}: ${child.output().slice(-2000)}`]);
-      const problems = checkInvariants({ db: project.db, repo: project.dir, worktrees, acks, daemonPids, final, taskCount: options.tasks });
+      const problems = checkInvariants({ db: project.db, repo: project.dir, worktrees, logs: join(project.dir, '.oxi', 'logs'), acks, daemonPids, final, taskCount: options.tasks });
       if (problems.length) return report(problems.map((p) => `after run ${run} (${killing ? `killed at ${killPoints[killPoints.length - 1]} ms` : 'ran to the end'}): ${p}`));
       if (options.log && run % 25 === 0) options.log(`chaos: run ${run}, ${killPoints.length} kills, ${acks.length} acknowledged transitions`);
       if (final) {

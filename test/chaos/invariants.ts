@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
 /** One transition the daemon acknowledged (printed after its transaction committed). */
@@ -16,6 +17,30 @@ export function parseAcks(output: string): Ack[] {
     if (m) acks.push({ task: m[1], status: m[2] });
   }
   return acks;
+}
+
+/** Worker pids written in the logs dir: `<task>/worker-*.pid` and the `pid` of `<task>/worker-*.json`. */
+export function recordedInLogs(logs: string): number[] {
+  if (!existsSync(logs)) return [];
+  const pids: number[] = [];
+  for (const task of readdirSync(logs)) {
+    let files: string[];
+    try {
+      files = readdirSync(join(logs, task));
+    } catch {
+      continue;
+    }
+    for (const f of files) {
+      try {
+        const text = readFileSync(join(logs, task, f), 'utf8');
+        if (f.endsWith('.pid')) pids.push(Number(text.trim()));
+        else if (f.endsWith('.json')) pids.push(Number(JSON.parse(text).pid));
+      } catch {
+        /* being written */
+      }
+    }
+  }
+  return pids.filter((p) => Number.isInteger(p));
 }
 
 /** Live processes whose working directory is under `root`, with their process group. */
@@ -41,7 +66,7 @@ export function processesUnder(root: string): Array<{ pid: number; pgid: number;
  * The invariants of the chaos suite, checked on the database, the forge and the process table.
  * Returns the list of broken ones (empty when all hold).
  */
-export function checkInvariants(options: { db: string; repo: string; worktrees: string; acks: Ack[]; daemonPids: Set<number>; final: boolean; taskCount: number }): string[] {
+export function checkInvariants(options: { db: string; repo: string; worktrees: string; logs: string; acks: Ack[]; daemonPids: Set<number>; final: boolean; taskCount: number }): string[] {
   const problems: string[] = [];
   if (!existsSync(options.db)) return options.acks.length ? ['transitions were acknowledged but the database is gone'] : [];
   const db = new Database(options.db, { readonly: true });
@@ -78,6 +103,8 @@ export function checkInvariants(options: { db: string; repo: string; worktrees: 
     }
     // No orphan worker: every detached process group working in a worktree is a worker the database records.
     const recorded = new Set((db.prepare(`SELECT worker_pid FROM tasks WHERE worker_pid IS NOT NULL`).all() as Array<{ worker_pid: number }>).map((r) => r.worker_pid));
+    // ...or in its task's log dir (the pid file the host writes at spawn, the state file after): adopted on restart.
+    for (const pid of recordedInLogs(options.logs)) recorded.add(pid);
     for (const p of processesUnder(options.worktrees)) {
       if (options.daemonPids.has(p.pgid)) continue; // a child of a killed daemon (git, checks): not a worker
       if (!recorded.has(p.pgid)) problems.push(`orphan worker: pid ${p.pid} (group ${p.pgid}) in ${p.cwd} is recorded by no task`);

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, rmSync, symlinkSync } from 'node:fs';
+import { appendFileSync, existsSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { Clock } from '../../src/clock.js';
 import type { ExecResult, HostProbe, HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
 import type { Population } from './population.js';
@@ -56,6 +56,7 @@ export class SimHost implements HostTransport {
     const proc: SimProcess = { pid, task, alive: true, timers: [] };
     this.procs.set(pid, proc);
     this.observer.spawned(task, pid, this.clock.now());
+    if (options.pidFile) writeFileSync(options.pidFile, String(pid));
     if (this.diskFull) {
       // The disk fills as the session starts: the engine's own state file write fails with ENOSPC.
       const state = options.stdoutFile.replace(/\.ndjson$/, '.json');
