@@ -19,6 +19,10 @@ export function parseAcks(output: string): Ack[] {
   return acks;
 }
 
+const selfStat = readFileSync('/proc/self/stat', 'utf8');
+/** The test runner's process group: the daemons it spawns, and their non-detached children, share it. */
+const OWN_PGID = Number(selfStat.slice(selfStat.lastIndexOf(')') + 2).split(' ')[2]);
+
 /** Worker pids written in the logs dir: `<task>/worker-*.pid` and the `pid` of `<task>/worker-*.json`. */
 export function recordedInLogs(logs: string): number[] {
   if (!existsSync(logs)) return [];
@@ -106,8 +110,17 @@ export function checkInvariants(options: { db: string; repo: string; worktrees: 
     // ...or in its task's log dir (the pid file the host writes at spawn, the state file after): adopted on restart.
     for (const pid of recordedInLogs(options.logs)) recorded.add(pid);
     for (const p of processesUnder(options.worktrees)) {
-      if (options.daemonPids.has(p.pgid)) continue; // a child of a killed daemon (git, checks): not a worker
-      if (!recorded.has(p.pgid)) problems.push(`orphan worker: pid ${p.pid} (group ${p.pgid}) in ${p.cwd} is recorded by no task`);
+      // A child of a killed daemon (git, checks) stays in the runner's group: not a detached worker.
+      if (options.daemonPids.has(p.pgid) || p.pgid === OWN_PGID) continue;
+      if (!recorded.has(p.pgid)) {
+        let cmd = '';
+        try {
+          cmd = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').join(' ').slice(0, 200);
+        } catch {
+          /* gone */
+        }
+        problems.push(`orphan worker: pid ${p.pid} (group ${p.pgid}, ${cmd}) in ${p.cwd} is recorded by no task (recorded: ${[...recorded].join(',')})`);
+      }
     }
     // At most one merge per task: squash commits on main carry the task id.
     const tasks = db.prepare('SELECT id, status, worker_pid FROM tasks').all() as Array<{ id: string; status: string; worker_pid: number | null }>;
@@ -120,7 +133,7 @@ export function checkInvariants(options: { db: string; repo: string; worktrees: 
       if (tasks.length !== options.taskCount) problems.push(`expected ${options.taskCount} tasks, found ${tasks.length}`);
       const open = tasks.filter((t) => !['merged', 'abandoned'].includes(t.status));
       if (open.length) problems.push(`tasks not terminal at the end: ${JSON.stringify(open)}`);
-      const alive = processesUnder(options.worktrees).filter((p) => !options.daemonPids.has(p.pgid));
+      const alive = processesUnder(options.worktrees).filter((p) => !options.daemonPids.has(p.pgid) && p.pgid !== OWN_PGID);
       if (alive.length) problems.push(`workers still running at the end: ${JSON.stringify(alive)}`);
     }
   } finally {
