@@ -23,6 +23,17 @@ const selfStat = readFileSync('/proc/self/stat', 'utf8');
 /** The test runner's process group: the daemons it spawns, and their non-detached children, share it. */
 const OWN_PGID = Number(selfStat.slice(selfStat.lastIndexOf(')') + 2).split(' ')[2]);
 
+/** Command lines of agent sessions: the scripted worker, claude, codex. */
+const WORKER_CMD = /scripted-agent\/worker\.js|(^|\/)(claude|codex)( |$)/;
+
+function safeCmd(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
+
 /** Worker pids written in the logs dir: `<task>/worker-*.pid` and the `pid` of `<task>/worker-*.json`. */
 export function recordedInLogs(logs: string): number[] {
   if (!existsSync(logs)) return [];
@@ -70,7 +81,7 @@ export function processesUnder(root: string): Array<{ pid: number; pgid: number;
  * The invariants of the chaos suite, checked on the database, the forge and the process table.
  * Returns the list of broken ones (empty when all hold).
  */
-export function checkInvariants(options: { db: string; repo: string; worktrees: string; logs: string; acks: Ack[]; daemonPids: Set<number>; final: boolean; taskCount: number }): string[] {
+export function checkInvariants(options: { db: string; repo: string; worktrees: string; logs: string; acks: Ack[]; daemonPids: Set<number>; final: boolean; taskCount: number; strays?: string[] }): string[] {
   const problems: string[] = [];
   if (!existsSync(options.db)) return options.acks.length ? ['transitions were acknowledged but the database is gone'] : [];
   const db = new Database(options.db, { readonly: true });
@@ -115,9 +126,15 @@ export function checkInvariants(options: { db: string; repo: string; worktrees: 
       if (!recorded.has(p.pgid)) {
         let cmd = '';
         try {
-          cmd = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').join(' ').slice(0, 200);
+          cmd = readFileSync(`/proc/${p.pgid}/cmdline`, 'utf8').split('\0').join(' ').slice(0, 200);
         } catch {
           /* gone */
+        }
+        // The local forge runs checks in their own group in the worktree too: a killed daemon's checks run
+        // finishes on its own and is re-run after restore. Only agent sessions count as workers.
+        if (!WORKER_CMD.test(cmd)) {
+          options.strays?.push(`${p.pid} ${cmd}`);
+          continue;
         }
         problems.push(`orphan worker: pid ${p.pid} (group ${p.pgid}, ${cmd}) in ${p.cwd} is recorded by no task (recorded: ${[...recorded].join(',')})`);
       }
@@ -133,7 +150,7 @@ export function checkInvariants(options: { db: string; repo: string; worktrees: 
       if (tasks.length !== options.taskCount) problems.push(`expected ${options.taskCount} tasks, found ${tasks.length}`);
       const open = tasks.filter((t) => !['merged', 'abandoned'].includes(t.status));
       if (open.length) problems.push(`tasks not terminal at the end: ${JSON.stringify(open)}`);
-      const alive = processesUnder(options.worktrees).filter((p) => !options.daemonPids.has(p.pgid) && p.pgid !== OWN_PGID);
+      const alive = processesUnder(options.worktrees).filter((p) => !options.daemonPids.has(p.pgid) && p.pgid !== OWN_PGID && WORKER_CMD.test(safeCmd(p.pgid)));
       if (alive.length) problems.push(`workers still running at the end: ${JSON.stringify(alive)}`);
     }
   } finally {
