@@ -20,7 +20,14 @@ const MB_PER_WORKER = 1536;
 export async function probeHost(deps: EffectDeps, input: { host: string }): Promise<ProbeOutput> {
   const host = hostOf(deps, input.host);
   const cfg = deps.adapter.hosts.find((h) => h.name === input.host);
-  const p = await host.probe();
+  let p: Awaited<ReturnType<typeof host.probe>>;
+  try {
+    p = await host.probe();
+  } catch (error) {
+    // Unreachable: no new dispatch there until a probe succeeds again (the host actor retries).
+    deps.pool.setCapacity(input.host, 0);
+    throw error;
+  }
   const ram = Math.floor(p.freeMemMb / MB_PER_WORKER);
   const cpu = Math.max(1, Math.floor(p.cpus - p.load5));
   const capacity = Math.max(0, Math.min(ram, cpu, deps.adapter.planTier.maxWorkers, cfg?.maxWorkers ?? 1));

@@ -17,7 +17,7 @@ export interface WeekReport {
   orphans: string[];
   violations: World['violations'];
   behaviours: Record<string, number>;
-  events: World['counters'] & { forgeFaults: number; forgeCalls: number; behindBack: number };
+  events: World['counters'] & { forgeFaults: number; forgeCalls: number; behindBack: number; spawnsOnUnreachableHost: number };
   abandonReasons: Record<string, number>;
 }
 
@@ -63,7 +63,7 @@ export function weekReport(world: World): WeekReport {
     orphans,
     violations: world.violations,
     behaviours: world.population.counts,
-    events: { ...world.counters, forgeFaults: world.forge.faults.injected, forgeCalls: world.forge.faults.served, behindBack: world.forge.faults.behindBack },
+    events: { ...world.counters, forgeFaults: world.forge.faults.injected, forgeCalls: world.forge.faults.served, behindBack: world.forge.faults.behindBack, spawnsOnUnreachableHost: [...world.hosts.values()].reduce((n, h) => n + h.refusedSpawns, 0) },
     abandonReasons,
   };
 }

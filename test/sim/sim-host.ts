@@ -46,7 +46,11 @@ export class SimHost implements HostTransport {
     return { exitCode: 0, stdout: '', stderr: '' };
   }
 
+  /** Dispatches attempted while the host was unreachable (the probe should have stopped them). */
+  refusedSpawns = 0;
+
   async spawnDetached(argv: readonly string[], options: SpawnDetachedOptions): Promise<{ pid: number }> {
+    if (this.down) this.refusedSpawns++;
     this.reach();
     const [, task, attempt] = argv;
     if (this.observer.killed()) this.observer.violation('spawn', task);
