@@ -7,7 +7,7 @@ export interface ChaosOptions {
   tasks: number;
   kills: number;
   seed: number;
-  /** Kill delays are drawn in [minDelayMs, maxDelayMs] after each start. */
+  /** Kill delays: in [minDelayMs, maxDelayMs] after spawn (boot kills), or in [0, maxDelayMs] after the first commit (recorded negative). */
   minDelayMs?: number;
   maxDelayMs?: number;
   /** Progress lines for long runs. */
@@ -59,9 +59,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const killing = run < options.kills;
       let timer: NodeJS.Timeout | undefined;
       if (killing) {
-        const delay = lo + Math.floor(rand() * (hi - lo));
-        killPoints.push(delay);
-        timer = setTimeout(() => child.kill('SIGKILL'), delay);
+        // One kill in five lands during boot (from spawn); the rest after the daemon's first commit, so a
+        // slow boot on a loaded machine cannot turn every kill into a boot kill and stall the run.
+        const duringBoot = rand() < 0.2;
+        const delay = duringBoot ? lo + Math.floor(rand() * (hi - lo)) : Math.floor(rand() * hi);
+        killPoints.push(duringBoot ? delay : -delay);
+        const arm = () => (timer = setTimeout(() => child.kill('SIGKILL'), delay));
+        if (duringBoot) arm();
+        else {
+          const onData = () => {
+            if (!/→/.test(child.output())) return;
+            child.stderr!.off('data', onData);
+            arm();
+          };
+          child.stderr!.on('data', onData);
+        }
       }
       const code = await child.exited;
       clearTimeout(timer);
@@ -69,7 +81,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const final = !killing && code === 0;
       if (!killing && code !== 0) return report([`the last run exited ${code}: ${child.output().slice(-2000)}`]);
       const problems = checkInvariants({ db: project.db, repo: project.dir, worktrees, logs: join(project.dir, '.oxi', 'logs'), acks, daemonPids, final, taskCount: options.tasks, strays });
-      if (problems.length) return report(problems.map((p) => `after run ${run} (${killing ? `killed at ${killPoints[killPoints.length - 1]} ms` : 'ran to the end'}): ${p}`));
+      if (problems.length) return report(problems.map((p) => `after run ${run} (${killing ? `killed at ${killPoints[killPoints.length - 1]} ms` : 'ran to the end'}; negative: after the first commit): ${p}`));
       if (options.log && run % 25 === 0) options.log(`chaos: run ${run}, ${killPoints.length} kills, ${acks.length} acknowledged transitions`);
       if (final) {
         const merged = new Set(acks.filter((a) => a.status === 'merged').map((a) => a.task)).size;
