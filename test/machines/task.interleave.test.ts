@@ -103,7 +103,7 @@ describe('task machine under random interleavings (fast-check)', () => {
   it('kill honoured, restore exact, attempts and dispatches bounded, terminal final: for any order of events, crashes and restores', () => {
     fc.assert(
       fc.property(fc.array(command, { minLength: 1, maxLength: 80 }), (commands) => runInterleaving(commands)),
-      fuzzParams(Math.max(100, Math.round(Number(process.env.OXI_FUZZ_RUNS ?? 300) / 3))),
+      fuzzParams(),
     );
   });
 });
