@@ -53,7 +53,7 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
     writeFileSync(files.state, JSON.stringify(state));
     recordWorker(db, input.taskId, launched, input.host, clock.now());
   }
-  if (state && !state.terminatedByEngine && !(await host.isAlive(state.pid))) {
+  if (state && !state.terminatedByEngine && (await aliveOrUnknown(host, state.pid)) === false) {
     // Dead before we looked: its stream says how it ended, or it was lost.
     return finish(deps, input, files.stream, state.backend);
   }
@@ -121,12 +121,21 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
           lastStamp = lastOutputAt;
         }
       }
-      if (!(await host.isAlive(state.pid))) return finish(deps, input, files.stream, state.backend);
+      // Unreachable host: the worker may well be running; failing here would start a second one beside it.
+      if ((await aliveOrUnknown(host, state.pid)) === false) return finish(deps, input, files.stream, state.backend);
       const now = clock.now();
       const overWall = now - state.startedAt > wallMs;
       const stalled = now - lastOutputAt > stallMs;
       if (overWall || stalled) {
-        await host.killGroup(state.pid);
+        const stopped = await host.killGroup(state.pid).then(
+          () => true,
+          () => false,
+        );
+        if (!stopped) {
+          // Cannot stop it while its host is unreachable: keep watching rather than run a retry beside it.
+          await clockSleep(clock, interval, signal);
+          continue;
+        }
         const error = overWall ? `wall-clock timeout (${adapter.agents.timeouts.wallMinutes} min)` : `no output for ${adapter.agents.timeouts.stallMinutes} min`;
         const spent = parse(deps, files.stream)?.usage.costUsd ?? 0;
         return { outcome: 'failed', error, costUsd: spent, backend: state.backend, ledger: spendNote(input, spent, 'worker') };
@@ -135,6 +144,15 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
     }
   } finally {
     signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** isAlive, with an unreachable host reported as unknown (undefined) instead of an error. */
+async function aliveOrUnknown(host: { isAlive(pid: number): Promise<boolean> }, pid: number): Promise<boolean | undefined> {
+  try {
+    return await host.isAlive(pid);
+  } catch {
+    return undefined;
   }
 }
 
