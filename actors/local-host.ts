@@ -3,7 +3,7 @@
  * agents start detached in their own process group so they survive an engine crash and can be adopted.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, constants as fsConstants, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants as fsConstants, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname } from 'node:path';
@@ -60,6 +60,8 @@ export class LocalHost implements HostTransport {
     try {
       // timeoutMs is not applied: a detached worker's lifetime is the engine's business (deadman, killGroup).
       const child = spawn(file, args, { cwd: options.cwd, env: options.env ?? process.env, detached: true, stdio: ['ignore', out, err] });
+      // Same synchronous frame as the fork: an engine killed from here on leaves the worker findable.
+      if (options.pidFile && child.pid) writeFileSync(options.pidFile, String(child.pid));
       const pid = await new Promise<number>((resolvePid, rejectPid) => {
         child.once('spawn', () => resolvePid(child.pid as number));
         child.once('error', rejectPid);

@@ -114,6 +114,11 @@ export const taskMachine = setup({
         until: nowOf(system) + backoffMs(attempt, context.policy.backoffBaseMs, context.policy.backoffMaxMs),
       };
     }),
+    /** Waits out a failure that spent no attempt (the slot claim), with the backoff of the next one. */
+    scheduleWait: assign(({ context, system }, params: { reason: string }) => ({
+      reason: params.reason,
+      until: nowOf(system) + backoffMs(context.attempt + 1, context.policy.backoffBaseMs, context.policy.backoffMaxMs),
+    })),
     abandon: assign((_, params: { reason: string }) => ({ reason: params.reason, until: null })),
     /** The PR was closed unmerged and the policy says plan again: a new attempt from scratch. */
     replan: assign(({ context }) => ({ attempt: context.attempt + 1, fix: 0, feedback: null, plan: null, pr: null, until: null, reason: 'PR closed unmerged: planning again' })),
@@ -181,7 +186,8 @@ export const taskMachine = setup({
                 }),
               },
             ],
-            onError: { target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `slot claim failed: ${String(event.error)}` }) } },
+            // Nothing was dispatched: wait and ask again without spending an attempt (a forge hiccup must not abandon a task).
+            onError: { target: 'backoff', actions: { type: 'scheduleWait', params: ({ event }) => ({ reason: `slot claim failed: ${String(event.error)}` }) } },
           },
         },
         deferred: {

@@ -23,6 +23,8 @@ export interface SpawnDetachedOptions extends ExecOptions {
   /** stdout of the process goes to this file (NDJSON stream for agents). */
   stdoutFile: string;
   stderrFile: string;
+  /** Written with the pid as soon as the process exists, before spawnDetached resolves: a crash in between leaves it adoptable. */
+  pidFile?: string;
 }
 
 export interface HostProbe {

@@ -19,11 +19,11 @@ const MB_PER_WORKER = 1536;
 export async function probeHost(deps: EffectDeps, input: { host: string }): Promise<ProbeOutput> {
   const host = hostOf(deps, input.host);
   const cfg = deps.adapter.hosts.find((h) => h.name === input.host);
-  let p;
+  let p: Awaited<ReturnType<typeof host.probe>>;
   try {
     p = await host.probe();
   } catch (error) {
-    // Unreachable (or refusing its key): no new work goes there; its running tasks are the reaper's to judge.
+    // Unreachable (or refusing its key): no new dispatch there until a probe succeeds again; its running tasks are the reaper's to judge.
     deps.pool.setCapacity(input.host, 0);
     throw error;
   }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LedgerNote, WorkOutput, Plan } from '../../machines/effects.js';
 import { ActivityTracker } from '../../src/agents/activity.js';
@@ -41,7 +41,9 @@ export function workerFiles(logsDir: string, taskId: string, attempt: number, fi
   const dir = join(logsDir, taskId);
   const stem = `worker-a${attempt}-f${fix}`;
   const where = remoteDir ?? dir;
-  return { dir, state: join(dir, `${stem}.json`), stream: `${where}/${stem}.ndjson`, stderr: `${where}/${stem}.stderr.log` };
+  const stream = `${where}/${stem}.ndjson`;
+  // The pid file is written by the host as the process starts: a worker launched but not yet recorded is still adoptable.
+  return { dir, state: join(dir, `${stem}.json`), stream, stderr: `${where}/${stem}.stderr.log`, pid: `${stream}.pid` };
 }
 
 function filesFor(deps: EffectDeps, input: RunAgentInput) {
@@ -63,6 +65,15 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
   mkdirSync(files.dir, { recursive: true });
 
   let state: WorkerState | undefined = existsSync(files.state) ? (JSON.parse(readFileSync(files.state, 'utf8')) as WorkerState) : undefined;
+  if (!state) {
+    const launched = Number((await retry(() => host.readFile(files.pid)))?.trim());
+    if (Number.isInteger(launched) && launched > 1) {
+      // Killed between spawn and record last time: adopt the worker the host started.
+      state = { pid: launched, host: input.host, startedAt: clock.now(), backend: adapter.agents.worker.backend };
+      writeFileSync(files.state, JSON.stringify(state));
+      recordWorker(db, input.taskId, launched, input.host, clock.now());
+    }
+  }
   if (state && !state.terminatedByEngine && !(await retry(() => host.isAlive(state!.pid)))) {
     // Dead before we looked: its stream says how it ended, or it was lost.
     return finish(deps, input, files.stream, state);
@@ -90,12 +101,21 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
     };
     const launch = agents.workerLaunch(request);
     // A fresh session starts a fresh stream (and, on an SSH host, an empty pid file).
-    if (host.fileSize) await retry(async () => (await host.writeFile(files.stream, ''), await host.writeFile(`${files.stream}.pid`, '')));
-    else writeFileSync(files.stream, '');
-    const pid = await retry(() => spawnOnce(host, launch.argv, { cwd: input.worktree, env: launch.env, stdoutFile: files.stream, stderrFile: files.stderr }));
+    if (host.fileSize) await retry(async () => (await host.writeFile(files.stream, ''), await host.writeFile(files.pid, '')));
+    else {
+      writeFileSync(files.stream, '');
+      rmSync(files.pid, { force: true });
+    }
+    const pid = await retry(() => spawnOnce(host, launch.argv, { cwd: input.worktree, env: launch.env, stdoutFile: files.stream, stderrFile: files.stderr, pidFile: files.pid }));
     state = { pid, host: input.host, startedAt: clock.now(), backend: launch.backend, ...(launch.model ? { model: launch.model } : {}) };
-    writeFileSync(files.state, JSON.stringify(state));
-    recordWorker(db, input.taskId, pid, input.host, clock.now());
+    try {
+      writeFileSync(files.state, JSON.stringify(state));
+      recordWorker(db, input.taskId, pid, input.host, clock.now());
+    } catch (error) {
+      // Unrecorded, the worker could never be adopted and the retry would start a second one (disk full).
+      await host.killGroup(pid).catch(() => undefined);
+      throw error;
+    }
     recordBackend(db, input.taskId, launch.backend, launch.model);
     recordActivity(db, input.taskId, { kind: 'starting' }, clock.now());
   }
@@ -191,7 +211,7 @@ async function parse(deps: EffectDeps, hostName: string, stream: string, state: 
  */
 async function spawnOnce(host: HostTransport, argv: readonly string[], options: SpawnDetachedOptions): Promise<number> {
   if (host.fileSize) {
-    const recorded = Number((await host.readFile(`${options.stdoutFile}.pid`))?.trim());
+    const recorded = Number((await host.readFile(options.pidFile ?? `${options.stdoutFile}.pid`))?.trim());
     if (Number.isInteger(recorded) && recorded > 1) return recorded;
   }
   return (await host.spawnDetached(argv, options)).pid;

@@ -187,8 +187,12 @@ function knownKeys(path: Path, raw: unknown): string[] {
 
 // ---------------------------------------------------------------- small helpers
 
+/** `budget.perTaskUsd`, `hosts.0.name`; a key that is not a plain word is quoted (`budget[" "]`) so the path stays unambiguous. */
 function dotted(path: Path): string {
-  return path.length === 0 ? '(root)' : path.map(String).join('.');
+  if (path.length === 0) return '(root)';
+  return path
+    .map((key, i) => (typeof key === 'number' || /^[A-Za-z0-9_$-]+$/.test(String(key)) ? `${i ? '.' : ''}${String(key)}` : `[${JSON.stringify(String(key))}]`))
+    .join('');
 }
 
 function alternatives(values: readonly unknown[]): string {

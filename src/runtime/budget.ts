@@ -20,7 +20,7 @@ export interface BudgetState {
  * one `budget.hard_stop` — once per day, however many tasks ask (the ledger itself is the latch, so a
  * restart does not repeat them) — and nothing new dispatches until the next day.
  */
-export function dailyBudgetGate(options: { db: Db; clock: Clock; budget: Adapter['budget']; notifier?: Notifier }): () => BudgetState {
+export function dailyBudgetGate(options: { db: Db; clock: Clock; budget: Adapter['budget']; notifier?: Notifier; reservedUsd?: () => number }): () => BudgetState {
   const { db, clock, budget } = options;
   const once = (kind: string, from: number, payload: Record<string, unknown>, title: string, severity: 'warn' | 'error') => {
     const seen = db.prepare(`SELECT 1 FROM event WHERE kind = ? AND at >= ? LIMIT 1`).get(kind, from);
@@ -33,7 +33,8 @@ export function dailyBudgetGate(options: { db: Db; clock: Clock; budget: Adapter
     const start = dayStart(now);
     const spentToday = spendBetween(db, start, now + 1);
     const soft = spentToday >= budget.dailySoftUsd;
-    const exceeded = spentToday >= budget.dailyHardUsd;
+    const reserved = options.reservedUsd?.() ?? 0;
+    const exceeded = spentToday >= budget.dailyHardUsd || (reserved > 0 && spentToday + reserved > budget.dailyHardUsd);
     const payload = { spentUsd: Math.round(spentToday * 10_000) / 10_000, softUsd: budget.dailySoftUsd, hardUsd: budget.dailyHardUsd };
     if (soft) once('budget.soft_warning', start, payload, `Daily spend $${payload.spentUsd} passed the soft cap of $${budget.dailySoftUsd}`, 'warn');
     const resume = new Date(start + DAY_MS).toISOString().replace('.000Z', 'Z');

@@ -33,6 +33,8 @@ export interface StartEngineOptions extends PortOverrides {
   inspect?: (event: InspectionEvent) => void;
   /** Called when a write fails: the caller must stop the process (the DB is the truth). */
   onFatal?: (error: unknown) => void;
+  /** Poll period of worker watching; simulations with a simulated clock use a coarser one. */
+  watchIntervalMs?: number;
 }
 
 const SLOT = new Set<string>(SLOT_STATES);
@@ -70,7 +72,8 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
     planTierMax: adapter.planTier.maxWorkers,
     overlapDeferMs: Math.max(1000, Math.min(adapter.engine.backoffBaseMs, 30_000)),
     openPrFiles: async () => (await ports.forge.listOpenPrs()).map((p) => ({ task: p.task, files: p.files })),
-    budget: dailyBudgetGate({ db, clock, budget: adapter.budget, notifier: ports.notifier }),
+    // Sessions in flight (and the one asking) may each still spend their per-task cap: reserve it, so no day ends past the hard cap.
+    budget: dailyBudgetGate({ db, clock, budget: adapter.budget, notifier: ports.notifier, reservedUsd: () => (pool.inFlight() + 1) * adapter.budget.perTaskUsd }),
     onLeases: (host, inUse) => actor?.system.get(`host:${host}`)?.send({ type: 'host.leases', inUse }),
   });
   for (const t of listTasks(db)) {
@@ -96,6 +99,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
       pending.add(p);
       void p.finally(() => pending.delete(p));
     },
+    watchIntervalMs: options.watchIntervalMs,
   };
   const effects = { ...makeEffects(deps), ...options.effects };
 

@@ -65,6 +65,11 @@ export class DispatchPool {
     return n;
   }
 
+  /** Slots held right now, on every host: sessions that may still spend. */
+  inFlight(): number {
+    return this.leases.size;
+  }
+
   leaseOf(taskId: string): string | undefined {
     return this.leases.get(taskId)?.host;
   }

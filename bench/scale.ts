@@ -1,0 +1,230 @@
+/**
+ * Scale figures of `npm run bench` (6–8): 10,000 roadmap items ingested with 1,000 live task actors
+ * (RSS), restore after a SIGKILL, and end-to-end engine overhead against the raw git work.
+ * Each runs in fresh child processes so memory and restore figures are not skewed by the others.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { fromPromise } from 'xstate';
+import { seedRoadmap } from '../actors/effects/background.js';
+import type { EffectDeps } from '../actors/deps.js';
+import { scriptedWorkerArgv } from '../actors/scripted-agent/paths.js';
+import { EFFECT_NAMES, effectPlaceholders, type PlanOutput } from '../machines/effects.js';
+import { systemClock } from '../src/clock.js';
+import type { Adapter } from '../src/config/schema.js';
+import { validateConfig } from '../src/config/validate.js';
+import { createSampleProject } from '../src/demo/sample-project.js';
+import type { Forge, HostTransport } from '../src/ports.js';
+import { startEngine, type EngineHandle } from '../src/runtime/engine.js';
+import { openDb, type Db } from '../src/store/db.js';
+
+type Effects = typeof effectPlaceholders;
+const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
+const OXI = join(ROOT, 'bin', 'oxi.js');
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const round = (n: number, d = 1) => Number(n.toFixed(d));
+const never = <T>() => new Promise<T>(() => {});
+const PLAN = { files_touched: ['src/a.js'], tests: [], dependencies: [], risk: 'low' };
+
+function bed(label: string, items: number, maxLive: number): { dir: string; adapter: Adapter; db: Db } {
+  const dir = mkdtempSync(join(os.tmpdir(), `oxi-scale-${label}-`));
+  const lines = ['# Roadmap', '', '## Tier 0', ''];
+  for (let i = 0; i < items; i++) lines.push(`**T0-${10_000 + i} · Add fn${i}**`, `_Export fn${i} from src/fn${i}.js with a test._`, '');
+  writeFileSync(join(dir, 'ROADMAP.md'), lines.join('\n'));
+  const adapter = validateConfig(
+    {
+      name: 'scale',
+      hosts: [{ name: 'local', kind: 'local', maxWorkers: 8 }],
+      checks: { command: ['true'] },
+      agents: { scripted: { script: 'script.json' } },
+      engine: { maxLiveTasks: maxLive, seedIntervalMs: 3_600_000 },
+    },
+    { configPath: join(dir, 'oxi.config.json') },
+  );
+  mkdirSync(adapter.paths.stateDir, { recursive: true });
+  return { dir, adapter, db: openDb(adapter.paths.db) };
+}
+
+/** Every effect parked except the real seeder (ingest + spawn) and, if given, a plan stub. */
+function boot(b: ReturnType<typeof bed>, planned: boolean): EngineHandle {
+  const parked = fromPromise<never, unknown>(() => never());
+  const effects = Object.fromEntries(EFFECT_NAMES.filter((n) => n !== 'seedRoadmap' && n !== 'claimSlot' && n !== 'sleep').map((n) => [n, parked])) as Partial<Effects>;
+  if (planned) effects.plan = fromPromise<PlanOutput, unknown>(async () => ({ ok: true, plan: PLAN, costUsd: 0 })) as never;
+  return startEngine({
+    adapter: b.adapter,
+    db: b.db,
+    clock: systemClock,
+    effects,
+    forge: { listOpenPrs: async () => [] } as unknown as Forge,
+    hosts: new Map<string, HostTransport>(),
+    agents: {} as never,
+    notifier: { notify: async () => {} },
+    onFatal: (e) => {
+      throw e;
+    },
+  });
+}
+
+async function until(what: string, fn: () => boolean, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!fn()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+// ---------------------------------------------------------------- 6. 10,000 ingested, 1,000 live: RSS
+
+export async function childIngest(items: number, live: number) {
+  const b = bed('ingest', items, live);
+  try {
+    const t0 = performance.now();
+    await seedRoadmap({ adapter: b.adapter, db: b.db, clock: systemClock } as EffectDeps);
+    const ingestMs = performance.now() - t0;
+    const handle = boot(b, false);
+    const t1 = performance.now();
+    await until(`${live} live tasks`, () => handle.liveTasks().length >= live);
+    const spawnMs = performance.now() - t1;
+    await sleep(300);
+    (globalThis as { gc?: () => void }).gc?.();
+    const mem = process.memoryUsage();
+    const rows = (b.db.prepare('SELECT COUNT(*) AS n FROM tasks').get() as { n: number }).n;
+    const liveNow = handle.liveTasks().length;
+    await handle.stop();
+    return { items, rows, live: liveNow, ingestMs: round(ingestMs), seedAndSpawnMs: round(spawnMs), rssMiB: round(mem.rss / 2 ** 20), heapUsedMiB: round(mem.heapUsed / 2 ** 20), targetRssMiB: 300 };
+  } finally {
+    b.db.close();
+    rmSync(b.dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- 7. restore after SIGKILL
+
+/** Child: bring `n` tasks mid-flight (planned, waiting for a slot), print "ready", wait to be killed. */
+export async function childPrepare(dir: string, n: number) {
+  const b = { dir, ...reopen(dir, n) };
+  const handle = boot(b, true);
+  await until('all waiting', () => (b.db.prepare(`SELECT COUNT(*) AS n FROM tasks WHERE status='waiting'`).get() as { n: number }).n >= n);
+  await sleep(200);
+  process.stdout.write(`ready ${handle.liveTasks().length}\n`);
+  await never();
+}
+
+/** Child: restore from the killed engine's database; report the time to every task live again. */
+export async function childRestore(dir: string, n: number) {
+  const b = { dir, ...reopen(dir, n) };
+  const t0 = performance.now();
+  const handle = boot(b, true);
+  const startReturnedMs = performance.now() - t0;
+  await until('all restored', () => handle.liveTasks().filter((t) => t.status === 'waiting').length >= n);
+  const restoredMs = performance.now() - t0;
+  const sinceProcessStartMs = performance.now(); // performance.now() counts from process start
+  await handle.stop();
+  b.db.close();
+  return { tasks: n, startEngineReturnedMs: round(startReturnedMs), restoredMs: round(restoredMs), sinceProcessStartMs: round(sinceProcessStartMs) };
+}
+
+function reopen(dir: string, n: number) {
+  const adapter = validateConfig(
+    { name: 'scale', hosts: [{ name: 'local', kind: 'local', maxWorkers: 8 }], checks: { command: ['true'] }, agents: { scripted: { script: 'script.json' } }, engine: { maxLiveTasks: n, seedIntervalMs: 3_600_000 } },
+    { configPath: join(dir, 'oxi.config.json') },
+  );
+  return { adapter, db: openDb(adapter.paths.db) };
+}
+
+export async function benchRestoreAfterKill(self: string, n: number) {
+  const b = bed('restore', n, n);
+  b.db.close();
+  try {
+    const child = spawn(process.execPath, ['--expose-gc', self, '--child=prepare', `--dir=${b.dir}`, `--tasks=${n}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d) => {
+        out += d;
+        if (out.includes('ready')) resolve();
+      });
+      child.on('exit', (code) => reject(new Error(`prepare child exited ${code} before ready`)));
+    });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    const t0 = performance.now();
+    const out = execFileSync(process.execPath, ['--expose-gc', self, '--child=restore', `--dir=${b.dir}`, `--tasks=${n}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const wallMs = performance.now() - t0;
+    return { ...JSON.parse(out), processWallMs: round(wallMs), targetMs: 2000 };
+  } finally {
+    rmSync(b.dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- 8. end to end vs the raw git work
+
+function git(cwd: string, args: string[]) {
+  execFileSync('git', ['-c', 'user.name=raw', '-c', 'user.email=raw@localhost', ...args], { cwd, stdio: 'pipe' });
+}
+
+/** The same work without the engine, one task after the other: worktree, worker, checks, squash merge, cleanup. */
+function rawGitWork(project: string, ids: string[], checks: string[]): number {
+  const script = join(project, '.oxi-script.json');
+  const t0 = performance.now();
+  for (const id of ids) {
+    const wt = join(project, '.raw-worktrees', id);
+    const branch = `oxi/${id.toLowerCase()}`;
+    git(project, ['worktree', 'add', '-q', '-b', branch, wt, 'main']);
+    const [node, ...args] = scriptedWorkerArgv({ task: id, script, cwd: wt, attempt: 1 });
+    execFileSync(node, args, { cwd: wt, stdio: 'pipe' });
+    execFileSync(checks[0], checks.slice(1), { cwd: wt, stdio: 'pipe' });
+    git(project, ['merge', '--squash', '-q', branch]);
+    git(project, ['commit', '-q', '-m', `${id}: raw`]);
+    git(project, ['worktree', 'remove', '--force', wt]);
+    git(project, ['branch', '-D', '-q', branch]);
+  }
+  return performance.now() - t0;
+}
+
+export async function benchEndToEnd(tasks: number) {
+  const dir = mkdtempSync(join(os.tmpdir(), 'oxi-scale-e2e-'));
+  try {
+    const t0 = performance.now();
+    const out = execFileSync(process.execPath, [OXI, 'demo', '--dir', join(dir, 'engine'), '--tasks', String(tasks), '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 3_600_000 });
+    const engineMs = performance.now() - t0;
+    const summary = JSON.parse(out) as { merged: number; abandoned: number };
+    const raw = join(dir, 'raw');
+    const { configPath, ids } = createSampleProject({ dir: raw, tasks });
+    const config = JSON.parse(readFileSync(configPath, 'utf8'));
+    const rawMs = rawGitWork(raw, ids, config.checks.command);
+    return {
+      tasks,
+      merged: summary.merged,
+      abandoned: summary.abandoned,
+      workers: config.hosts[0].maxWorkers,
+      engineMs: round(engineMs),
+      rawSequentialMs: round(rawMs),
+      ratio: round(engineMs / rawMs, 2),
+      perTaskEngineMs: round(engineMs / tasks),
+      perTaskRawMs: round(rawMs / tasks),
+      targetRatio: 1.25,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  }
+}
+
+/** Entry for the child processes (`--child=ingest|prepare|restore`); true when this process is one. */
+export async function runScaleChild(argv: string[]): Promise<boolean> {
+  const arg = (k: string) => argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3);
+  const child = arg('child');
+  if (child === 'ingest') process.stdout.write(JSON.stringify(await childIngest(Number(arg('items') ?? 10_000), Number(arg('live') ?? 1000))) + '\n');
+  else if (child === 'prepare') await childPrepare(arg('dir')!, Number(arg('tasks')));
+  else if (child === 'restore') process.stdout.write(JSON.stringify(await childRestore(arg('dir')!, Number(arg('tasks')))) + '\n');
+  else return false;
+  return true;
+}
+
+export function ingestInChild(self: string, items: number, live: number) {
+  const out = execFileSync(process.execPath, ['--expose-gc', self, '--child=ingest', `--items=${items}`, `--live=${live}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out) as Awaited<ReturnType<typeof childIngest>>;
+}

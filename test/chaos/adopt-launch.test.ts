@@ -1,0 +1,69 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { EffectDeps } from '../../actors/deps.js';
+import { runAgent, workerFiles } from '../../actors/effects/run-agent.js';
+import { LocalHost } from '../../actors/local-host.js';
+import { parseAgentStream } from '../../src/agents/stream.js';
+import { systemClock } from '../../src/clock.js';
+import { validateConfig } from '../../src/config/validate.js';
+import { openDb } from '../../src/store/db.js';
+import { ingestItems } from '../../src/store/tasks.js';
+import { isAlive } from '../helpers/project.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'oxi-adopt-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * Found by the chaos suite: a SIGKILL between the worker's spawn and the write of its state file
+ * left a worker no one recorded, and the restored task started a second one. The host now writes
+ * the pid in the same synchronous frame as the fork, and runAgent adopts it.
+ */
+describe('runAgent after a crash between spawn and record', () => {
+  it('adopts the worker the pid file names instead of launching a second one', async () => {
+    const adapter = validateConfig({ name: 'adopt', checks: { command: ['true'] }, agents: { scripted: { script: 's.json' } } }, { configPath: join(dir, 'oxi.config.json') });
+    mkdirSync(adapter.paths.stateDir, { recursive: true });
+    const db = openDb(adapter.paths.db);
+    ingestItems(db, [{ id: 'T0-1', repo: 'adopt', tier: 0, title: 't', description: 'd', seq: 0 }], Date.now());
+    const host = new LocalHost('local');
+    const files = workerFiles(adapter.paths.logs, 'T0-1', 0, 0);
+    mkdirSync(files.dir, { recursive: true });
+    const result = JSON.stringify({ type: 'result', subtype: 'success', is_error: false, result: 'done', total_cost_usd: 0.3, session_id: 's' });
+    // The crashed engine's launch: the process runs, its pid file exists, no state file, no DB record.
+    const { pid } = await host.spawnDetached([process.execPath, '-e', `setTimeout(() => console.log(${JSON.stringify(result)}), 400)`], {
+      cwd: dir,
+      stdoutFile: files.stream,
+      stderrFile: files.stderr,
+      pidFile: files.pid,
+    });
+    let launches = 0;
+    const deps = {
+      db,
+      clock: systemClock,
+      adapter,
+      hosts: new Map([['local', host]]),
+      agents: {
+        complete: async () => {
+          throw new Error('unused');
+        },
+        workerLaunch: () => {
+          launches++;
+          return { argv: [process.execPath, '-e', ''], env: {}, backend: 'scripted' };
+        },
+        parseWorkerLog: (text: string) => {
+          const t = parseAgentStream(text, 'claude').terminal;
+          return t && { ok: t.ok, text: t.text, usage: { costUsd: t.costUsd }, backend: 'scripted' };
+        },
+      },
+      workerStopMode: () => 'detach',
+      watchIntervalMs: 50,
+    } as unknown as EffectDeps;
+    const out = await runAgent(deps, { taskId: 'T0-1', attempt: 0, host: 'local', worktree: dir, branch: 'b', plan: { files_touched: ['a'], tests: [], dependencies: [], risk: 'low' }, feedback: null, fix: 0, title: 't', description: 'd' }, new AbortController().signal);
+    expect(launches).toBe(0);
+    expect(out).toMatchObject({ outcome: 'ok', costUsd: 0.3 });
+    expect((db.prepare('SELECT worker_pid FROM tasks').get() as { worker_pid: number }).worker_pid).toBe(pid);
+    expect(isAlive(pid)).toBe(false);
+    db.close();
+  });
+});

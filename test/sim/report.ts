@@ -1,0 +1,84 @@
+import { DAY, START, type World } from './world.js';
+
+export interface WeekReport {
+  seed: number;
+  days: number;
+  tasks: number;
+  merged: number;
+  abandoned: number;
+  inFlight: number;
+  reaped: number;
+  dispatches: { max: number; mean: number; bound: number; histogram: Record<string, number> };
+  attemptsMax: number;
+  spendPerDay: Array<{ day: number; usd: number; softUsd: number; hardUsd: number }>;
+  maxQueueWaitMin: number;
+  prsPerTaskMax: number;
+  mergesPerTaskMax: number;
+  orphans: string[];
+  violations: World['violations'];
+  behaviours: Record<string, number>;
+  events: World['counters'] & { forgeFaults: number; forgeCalls: number; behindBack: number; spawnsOnUnreachableHost: number };
+  abandonReasons: Record<string, number>;
+}
+
+/** What the week did, from the database (the truth) and the world's own counters. */
+export function weekReport(world: World): WeekReport {
+  const { db, adapter } = world;
+  const tasks = db.prepare('SELECT id, status, attempt, created_at, reason FROM tasks').all() as Array<{ id: string; status: string; attempt: number; created_at: number; reason: string | null }>;
+  const count = (s: string) => tasks.filter((t) => t.status === s).length;
+  const bound = adapter.policy.maxAttempts * (1 + adapter.policy.maxFixAttempts);
+  const perTask = tasks.map((t) => world.spawns.get(t.id)?.length ?? 0);
+  const histogram: Record<string, number> = {};
+  for (const n of perTask) histogram[n] = (histogram[n] ?? 0) + 1;
+  const spendRows = db.prepare(`SELECT at, json_extract(payload, '$.usd') AS usd FROM event WHERE kind='spend'`).all() as Array<{ at: number; usd: number }>;
+  const spendPerDay = Array.from({ length: world.options.days }, (_, day) => ({
+    day: day + 1,
+    usd: Math.round(spendRows.filter((r) => r.at >= START + day * DAY && r.at < START + (day + 1) * DAY).reduce((a, r) => a + r.usd, 0) * 100) / 100,
+    softUsd: adapter.budget.dailySoftUsd,
+    hardUsd: adapter.budget.dailyHardUsd,
+  }));
+  const now = world.clock.now();
+  const waits = tasks.map((t) => ((world.spawns.get(t.id)?.[0] ?? (['queued', 'planning', 'waiting', 'deferred', 'backoff'].includes(t.status) ? now : undefined)) ?? t.created_at) - t.created_at);
+  const live = new Map(tasks.map((t) => [t.id, t.status]));
+  const orphans = [...world.hosts.values()].flatMap((h) => h.alive().filter((p) => !['working', 'held'].includes(live.get(p.task) ?? '')).map((p) => `${p.task} pid ${p.pid} on ${h.name} (task ${live.get(p.task)})`));
+  const abandonReasons: Record<string, number> = {};
+  for (const t of tasks.filter((x) => x.status === 'abandoned')) {
+    const key = (t.reason ?? '?').replace(/\d+/g, 'N').slice(0, 60);
+    abandonReasons[key] = (abandonReasons[key] ?? 0) + 1;
+  }
+  return {
+    seed: world.options.seed,
+    days: world.options.days,
+    tasks: tasks.length,
+    merged: count('merged'),
+    abandoned: count('abandoned'),
+    inFlight: tasks.length - count('merged') - count('abandoned'),
+    reaped: (db.prepare(`SELECT COUNT(*) AS n FROM event WHERE kind='task.reaped'`).get() as { n: number }).n,
+    dispatches: { max: Math.max(0, ...perTask), mean: Math.round((perTask.reduce((a, b) => a + b, 0) / Math.max(1, tasks.length)) * 100) / 100, bound, histogram },
+    attemptsMax: Math.max(0, ...tasks.map((t) => t.attempt + 1)),
+    spendPerDay,
+    maxQueueWaitMin: Math.round(Math.max(0, ...waits) / 60_000),
+    prsPerTaskMax: Math.max(0, ...world.forge.opened.values()),
+    mergesPerTaskMax: Math.max(0, ...world.forge.merges.values()),
+    orphans,
+    violations: world.violations,
+    behaviours: world.population.counts,
+    events: { ...world.counters, forgeFaults: world.forge.faults.injected, forgeCalls: world.forge.faults.served, behindBack: world.forge.faults.behindBack, spawnsOnUnreachableHost: [...world.hosts.values()].reduce((n, h) => n + h.refusedSpawns, 0) },
+    abandonReasons,
+  };
+}
+
+export function printReport(r: WeekReport): string {
+  const lines = [
+    `simulated ${r.days} days (seed ${r.seed}; replay with OXI_SIM_SEED=${r.seed}):`,
+    `  tasks ${r.tasks}: merged ${r.merged}, abandoned ${r.abandoned}, in flight ${r.inFlight}; reaped ${r.reaped}`,
+    `  dispatches per task: max ${r.dispatches.max} (policy bound ${r.dispatches.bound}), mean ${r.dispatches.mean}, histogram ${JSON.stringify(r.dispatches.histogram)}`,
+    `  attempts max ${r.attemptsMax}; PRs per task max ${r.prsPerTaskMax}; merges per task max ${r.mergesPerTaskMax}; max queue wait ${r.maxQueueWaitMin} min`,
+    `  spend per day (soft ${r.spendPerDay[0]?.softUsd}, hard ${r.spendPerDay[0]?.hardUsd}): ${r.spendPerDay.map((d) => `$${d.usd}`).join(' ')}`,
+    `  workers: ${JSON.stringify(r.behaviours)}`,
+    `  events: ${JSON.stringify(r.events)}`,
+    `  abandoned because: ${JSON.stringify(r.abandonReasons)}`,
+    `  orphans: ${r.orphans.length ? r.orphans.join('; ') : 'none'}; violations: ${r.violations.length ? JSON.stringify(r.violations.slice(0, 10)) : 'none'}`,
+  ];
+  return lines.join('\n');
+}
