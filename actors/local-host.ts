@@ -2,8 +2,8 @@
  * The embedded default HostTransport: this machine. Programs run argv-form (never through a shell);
  * agents start detached in their own process group so they survive an engine crash and can be adopted.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, constants as fsConstants, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, constants as fsConstants, existsSync, mkdirSync, openSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname } from 'node:path';
@@ -17,6 +17,27 @@ const POLL_MS = 50;
 const AFTER_KILL_MS = 2000;
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+/** `sh -c` script: $0 is the pid file, "$@" the program; exec keeps the pid. Arguments never reach a shell parser. */
+const PID_THEN_EXEC = 'printf %s "$$" > "$0.tmp" && mv -f "$0.tmp" "$0" && exec "$@"';
+
+/**
+ * Resolves once the child has written its pid file (it then execs the program). If it cannot write it
+ * (a full disk), it exits without starting the program: no worker runs unrecorded.
+ */
+async function pidFileWritten(file: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (existsSync(file)) return;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new OxiError(`The worker exited before recording its pid in ${file} (exit ${child.exitCode ?? child.signalCode}).`, {
+        fix: 'Check that the logs directory is writable and has free space.',
+      });
+    }
+    await sleep(5);
+  }
+  throw new OxiError(`The worker did not record its pid in ${file} within 10 s.`, { fix: 'Check the logs directory and the machine load.' });
+}
 
 export class LocalHost implements HostTransport {
   readonly name: string;
@@ -59,9 +80,10 @@ export class LocalHost implements HostTransport {
     const err = openSync(options.stderrFile, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND);
     try {
       // timeoutMs is not applied: a detached worker's lifetime is the engine's business (deadman, killGroup).
-      const child = spawn(file, args, { cwd: options.cwd, env: options.env ?? process.env, detached: true, stdio: ['ignore', out, err] });
-      // Same synchronous frame as the fork: an engine killed from here on leaves the worker findable.
-      if (options.pidFile && child.pid) writeFileSync(options.pidFile, String(child.pid));
+      // With a pid file, the child records its own pid (written whole, then renamed) before it execs the
+      // program: an engine killed at any instant after the fork leaves the worker findable, never a torn file.
+      const [program, programArgs] = options.pidFile ? ['/bin/sh', ['-c', PID_THEN_EXEC, options.pidFile, file, ...args]] : [file, args];
+      const child = spawn(program, programArgs, { cwd: options.cwd, env: options.env ?? process.env, detached: true, stdio: ['ignore', out, err] });
       const pid = await new Promise<number>((resolvePid, rejectPid) => {
         child.once('spawn', () => resolvePid(child.pid as number));
         child.once('error', rejectPid);
@@ -71,6 +93,7 @@ export class LocalHost implements HostTransport {
           cause,
         });
       });
+      if (options.pidFile) await pidFileWritten(options.pidFile, child);
       // Why: the engine must be able to exit while the worker runs on; libuv still reaps it if it ends first.
       child.unref();
       return { pid };
