@@ -1,15 +1,5 @@
+import { MACHINES } from '../machines/registry.js';
 import type { AnyStateMachine } from 'xstate';
-import {
-  deadmanMachine,
-  engineMachine,
-  engineStateMachine,
-  hostMachine,
-  oauthWatchMachine,
-  prWatcherMachine,
-  reaperMachine,
-  seederMachine,
-  taskMachine,
-} from '../machines/index.js';
 
 /** One state node of a statechart, as the page draws it. */
 export interface GraphNode {
@@ -38,18 +28,7 @@ export interface MachineGraph {
   edges: GraphEdge[];
 }
 
-/** The machines of the supervision tree, by the `machine` name the persister records. */
-export const MACHINES: Record<string, AnyStateMachine> = {
-  engine: engineMachine,
-  engineState: engineStateMachine,
-  task: taskMachine,
-  host: hostMachine,
-  seeder: seederMachine,
-  reaper: reaperMachine,
-  prWatcher: prWatcherMachine,
-  deadman: deadmanMachine,
-  oauthWatch: oauthWatchMachine,
-};
+export { MACHINES };
 
 interface RawTransition {
   target?: Array<{ id: string }>;

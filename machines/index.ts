@@ -11,3 +11,4 @@ export { killListener, ENGINE_STATE_ID, type KillEvent } from './kill.js';
 export { restorable } from './restorable.js';
 export { nowOf, backoffMs, hasClock } from './time.js';
 export * from './effects.js';
+export { MACHINES } from './registry.js';

@@ -3,6 +3,7 @@
  * the same database and window always give the same brief.
  */
 import type { Adapter } from '../config/schema.js';
+import type { LedgerRow } from '../store/ledger.js';
 import type { Db } from '../store/db.js';
 import { readKillswitch } from '../store/engine-state.js';
 import { dayStart, spendBetween } from '../store/ledger.js';
@@ -25,14 +26,7 @@ export interface BriefData {
   hosts: Array<{ name: string; status: string; inUse: number | null; capacity: number | null; lastError: string | null; unreachableEvents: number }>;
 }
 
-interface EventRow {
-  id: number;
-  at: number;
-  actor: string;
-  kind: string;
-  task: string | null;
-  payload: string;
-}
+type EventRow = LedgerRow;
 
 const KINDS = ['task.merged', 'task.abandoned', 'reaper.reaped', 'engineState.killed', 'engineState.running', 'auto_merge.noop_already_merged', 'budget.hard_cap', 'host.unreachable'];
 
