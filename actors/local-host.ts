@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { OxiError } from '../src/errors.js';
 import type { ExecOptions, ExecResult, HostProbe, HostTransport, SpawnDetachedOptions } from '../src/ports.js';
+import { processExists } from '../src/process.js';
 
 const MB = 1024 * 1024;
 const POLL_MS = 50;
@@ -105,7 +106,7 @@ export class LocalHost implements HostTransport {
 
   async isAlive(pid: number): Promise<boolean> {
     assertPid(pid);
-    if (!signalOk(pid)) return false;
+    if (!processExists(pid)) return false;
     return (await procState(pid)) !== 'Z';
   }
 
@@ -154,16 +155,6 @@ export class LocalHost implements HostTransport {
 function assertPid(pid: number): void {
   if (!Number.isInteger(pid) || pid <= 1) {
     throw new OxiError(`Expected a worker pid (an integer > 1), got ${String(pid)}.`, { fix: 'Pass the pid that spawnDetached returned.' });
-  }
-}
-
-/** kill(pid, 0): ESRCH → gone, EPERM → exists but not ours. */
-function signalOk(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

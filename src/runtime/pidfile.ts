@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DaemonError } from '../errors.js';
+import { processExists } from '../process.js';
 
 export interface PidInfo {
   pid: number;
@@ -12,21 +13,12 @@ export function pidFilePath(stateDir: string): string {
   return join(stateDir, 'oxi.pid');
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export function readPid(stateDir: string): PidInfo | undefined {
   const file = pidFilePath(stateDir);
   if (!existsSync(file)) return undefined;
   try {
     const info = JSON.parse(readFileSync(file, 'utf8')) as PidInfo;
-    return alive(info.pid) ? info : undefined;
+    return processExists(info.pid) ? info : undefined;
   } catch {
     return undefined;
   }
