@@ -1,4 +1,4 @@
-import { fromPromise } from 'xstate';
+import { fromEffect } from './effect-logic.js';
 import { effectPlaceholders, type EffectName } from '../machines/effects.js';
 import type { EffectDeps } from './deps.js';
 import { oauthNotifyGate, readCredentials } from './agents/credentials.js';
@@ -43,7 +43,7 @@ export function makeEffects(deps: EffectDeps): typeof effectPlaceholders {
   const out: Record<string, unknown> = {};
   for (const [name, impl] of Object.entries(impls)) {
     const gated = !UNGATED.has(name as EffectName);
-    out[name] = fromPromise(async ({ input, signal }) => {
+    out[name] = fromEffect(async ({ input, signal }) => {
       // An actor started (or restored) while the engine is killed learns it a moment later;
       // its effect must not act in between: it parks until the held state stops it.
       if (gated && deps.killed?.()) return new Promise<never>(() => {});
