@@ -1,5 +1,6 @@
 import { listEvents, type LedgerRow } from '../src/store/ledger.js';
 import type { Db } from '../src/store/db.js';
+import { snapshotOf, type SnapshotRow } from '../src/store/snapshots.js';
 import { sanitize } from './sanitize.js';
 
 /** One ledger row, with the transition it records spelled out when it is one. */
@@ -61,10 +62,10 @@ export function toEntry(row: LedgerRow, machine?: string | null): JournalEntry {
 
 export function actorState(db: Db, actor: string): ActorState | null {
   const row = db.prepare('SELECT * FROM actor_snapshot WHERE actor=?').get(actor) as
-    | { actor: string; machine: string; status: string; value: string; snapshot: string; seq: number; updated_at: number }
+    | SnapshotRow
     | undefined;
   if (!row) return null;
-  const snapshot = JSON.parse(row.snapshot) as { context?: unknown };
+  const snapshot = snapshotOf(row) as { context?: unknown };
   return {
     actor: row.actor,
     machine: row.machine,

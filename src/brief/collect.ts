@@ -7,6 +7,7 @@ import type { LedgerRow } from '../store/ledger.js';
 import type { Db } from '../store/db.js';
 import { readKillswitch } from '../store/engine-state.js';
 import { dayStart, spendBetween } from '../store/ledger.js';
+import { snapshotOf } from '../store/snapshots.js';
 
 export interface BriefData {
   project: string;
@@ -86,10 +87,10 @@ export function collectBrief(db: Db, adapter: Adapter, opts: { now: number; hour
 }
 
 function hostHealth(db: Db, adapter: Adapter, events: EventRow[]): BriefData['hosts'] {
-  const snap = db.prepare(`SELECT value, snapshot FROM actor_snapshot WHERE actor = ?`);
+  const snap = db.prepare(`SELECT value, snapshot, context FROM actor_snapshot WHERE actor = ?`);
   return adapter.hosts.map((h) => {
-    const row = snap.get(`host:${h.name}`) as { value: string; snapshot: string } | undefined;
-    const context = row ? ((JSON.parse(row.snapshot) as { context?: Record<string, unknown> }).context ?? {}) : {};
+    const row = snap.get(`host:${h.name}`) as { value: string; snapshot: string; context: string | null } | undefined;
+    const context = row ? ((snapshotOf(row) as { context?: Record<string, unknown> }).context ?? {}) : {};
     return {
       name: h.name,
       status: row ? hostStatus(JSON.parse(row.value)) : 'never seen',

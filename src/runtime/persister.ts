@@ -1,6 +1,6 @@
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { Clock } from '../clock.js';
-import { batchInsert } from '../store/batch.js';
+import { batchInsert, batchUpdate } from '../store/batch.js';
 import type { Db } from '../store/db.js';
 import { ledgerWorthy, statusOf, type StateValue } from './status.js';
 
@@ -44,19 +44,28 @@ export function createPersister(options: PersisterOptions) {
   let seq = (db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM actor_snapshot').get() as { s: number }).s;
   const pending = new Map<string, Pending>();
   const lastStatus = new Map<string, string>();
+  // The context object each actor's row holds. xstate keeps the same object until an assign runs, so
+  // an unchanged one is not serialised or written again. Keyed by the ref: a re-spawned actor starts afresh.
+  const writtenContext = new WeakMap<AnyActorRef, unknown>();
 
   const upsertSnapshots = batchInsert(
     db,
-    'INSERT INTO actor_snapshot (actor, machine, status, value, snapshot, seq, updated_at)',
-    7,
+    'INSERT INTO actor_snapshot (actor, machine, status, value, snapshot, context, seq, updated_at)',
+    8,
+    // A NULL context means "unchanged since the last write": the stored one stays.
     `ON CONFLICT(actor) DO UPDATE SET machine=excluded.machine, status=excluded.status, value=excluded.value,
-       snapshot=excluded.snapshot, seq=excluded.seq, updated_at=excluded.updated_at`,
+       snapshot=excluded.snapshot, context=COALESCE(excluded.context, actor_snapshot.context), seq=excluded.seq,
+       updated_at=excluded.updated_at`,
   );
   // The only statement that changes a task's status: it always stamps last_progress_at.
-  const updateTask = db.prepare(
-    `UPDATE tasks SET status=?, last_progress_at=?, updated_at=?, plan=?, attempt=?, branch=?, worktree=?, host=?,
-       pr=?, cost_usd=?, reason=?, last_deferred_at=COALESCE(?, last_deferred_at)
-     WHERE id=?`,
+  const updateTasks = batchUpdate(
+    db,
+    'tasks',
+    'id',
+    12,
+    `status=v.column2, last_progress_at=v.column3, updated_at=v.column3, plan=v.column4, attempt=v.column5, branch=v.column6,
+       worktree=v.column7, host=v.column8, pr=v.column9, cost_usd=v.column10, reason=v.column11,
+       last_deferred_at=COALESCE(v.column12, tasks.last_deferred_at)`,
   );
   const insertEvents = batchInsert(db, 'INSERT INTO event (at, actor, kind, task, payload)', 5);
   const writeEngineState = db.prepare('UPDATE engine_state SET killed=?, hard=?, reason=?, by=?, at=? WHERE id=1');
@@ -121,25 +130,29 @@ export function createPersister(options: PersisterOptions) {
     }
   }
 
-  const commit = db.transaction((items: Pending[], at: number): CommittedChange[] => {
+  const commit = db.transaction((items: Pending[], at: number) => {
     const changes: CommittedChange[] = [];
     const snapshots: unknown[][] = [];
     const events: unknown[][] = [];
+    const taskRows: unknown[][] = [];
+    const contexts: Array<[AnyActorRef, unknown]> = [];
     for (const p of items) {
       const { ref, snapshot } = p;
       const machine = machineOf(ref);
       const status = statusOf(snapshot.value);
       const logic = (ref as unknown as { logic: { getPersistedSnapshot(s: unknown): unknown } }).logic;
       // Child machines persist themselves (own rows); effect actors stay inside their machine's snapshot.
-      const persisted = logic.getPersistedSnapshot({ ...snapshot, children: ownedChildren(snapshot) });
-      snapshots.push([ref.id, machine, snapshot.status, JSON.stringify(snapshot.value), JSON.stringify(persisted), ++seq, at]);
+      const { context, ...rest } = logic.getPersistedSnapshot({ ...snapshot, children: ownedChildren(snapshot) }) as { context?: unknown };
+      const contextChanged = writtenContext.get(ref) !== snapshot.context;
+      if (contextChanged) contexts.push([ref, snapshot.context]);
+      snapshots.push([ref.id, machine, snapshot.status, JSON.stringify(snapshot.value), JSON.stringify(rest), contextChanged ? JSON.stringify(context ?? null) : null, ++seq, at]);
       const taskId = machine === 'task' ? ref.id.slice('task:'.length) : null;
       if (taskId) {
         const c = snapshot.context as Record<string, any>;
-        updateTask.run(
-          status, at, at, c.plan ? JSON.stringify(c.plan) : null, c.attempt ?? 0, c.branch ?? null, c.worktree ?? null, c.host ?? null,
-          c.pr ?? null, c.costUsd ?? 0, c.reason ?? null, status === 'deferred' ? c.deferredAt ?? at : null, taskId,
-        );
+        taskRows.push([
+          taskId, status, at, c.plan ? JSON.stringify(c.plan) : null, c.attempt ?? 0, c.branch ?? null, c.worktree ?? null, c.host ?? null,
+          c.pr ?? null, c.costUsd ?? 0, c.reason ?? null, status === 'deferred' ? c.deferredAt ?? at : null,
+        ]);
       }
       if (machine === 'engineState') {
         const c = snapshot.context as Record<string, any>;
@@ -154,8 +167,9 @@ export function createPersister(options: PersisterOptions) {
       changes.push({ actor: ref.id, machine, status, value: snapshot.value, context: snapshot.context, at });
     }
     upsertSnapshots(snapshots);
+    updateTasks(taskRows);
     insertEvents(events);
-    return changes;
+    return { changes, contexts };
   });
 
   function flush(): void {
@@ -165,7 +179,10 @@ export function createPersister(options: PersisterOptions) {
     pending.clear();
     let changes: CommittedChange[];
     try {
-      changes = commit.immediate(items, clock.now());
+      const done = commit.immediate(items, clock.now());
+      changes = done.changes;
+      // Only once committed: a rolled-back write must not make the next one skip its context.
+      for (const [ref, context] of done.contexts) writtenContext.set(ref, context);
     } catch (error) {
       paused = true; // nothing more may be acknowledged once a write is lost
       options.onError?.(error);

@@ -1,17 +1,17 @@
 import type { Db } from './db.js';
 
-/**
- * Multi-row INSERTs: a kill reaching 1,000 tasks writes thousands of rows in one transaction, and
- * one statement per 64 rows costs a fraction of 64 statements. Statements are prepared once per size.
- */
-export function batchInsert(db: Db, head: string, columns: number, tail = '') {
-  const CHUNK = 64;
-  const cache = new Map<number, { run(...params: unknown[]): unknown }>();
+const CHUNK = 64;
+
+type Runnable = { run(...params: unknown[]): unknown };
+
+/** Runs `rows` through one statement per 64 rows; statements are prepared once per chunk size. */
+function chunked(db: Db, columns: number, sql: (values: string) => string) {
+  const cache = new Map<number, Runnable>();
+  const one = `(${Array(columns).fill('?').join(', ')})`;
   const statement = (rows: number) => {
     let s = cache.get(rows);
     if (!s) {
-      const one = `(${Array(columns).fill('?').join(', ')})`;
-      s = db.prepare(`${head} VALUES ${Array(rows).fill(one).join(', ')} ${tail}`) as unknown as { run(...params: unknown[]): unknown };
+      s = db.prepare(sql(Array(rows).fill(one).join(', '))) as unknown as Runnable;
       cache.set(rows, s);
     }
     return s;
@@ -22,4 +22,20 @@ export function batchInsert(db: Db, head: string, columns: number, tail = '') {
       statement(chunk.length).run(...chunk.flat());
     }
   };
+}
+
+/**
+ * Multi-row INSERTs: a kill reaching 1,000 tasks writes thousands of rows in one transaction, and
+ * one statement per 64 rows costs a fraction of 64 statements.
+ */
+export function batchInsert(db: Db, head: string, columns: number, tail = '') {
+  return chunked(db, columns, (values) => `${head} VALUES ${values} ${tail}`);
+}
+
+/**
+ * Multi-row UPDATEs by key (`UPDATE … FROM (VALUES …)`): each row is `[key, ...values]`, and `set`
+ * reads the values as `v.column2`, `v.column3`, … (SQLite names VALUES columns column1…columnN).
+ */
+export function batchUpdate(db: Db, table: string, key: string, columns: number, set: string) {
+  return chunked(db, columns, (values) => `UPDATE ${table} SET ${set} FROM (VALUES ${values}) AS v WHERE ${table}.${key} = v.column1`);
 }

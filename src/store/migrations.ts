@@ -92,4 +92,14 @@ export const migrations: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN activity TEXT;      -- JSON {kind, tool?}: starting | thinking | tool | permission | retrying | finished
   ALTER TABLE tasks ADD COLUMN activity_at INTEGER;
   `,
+  // 3: a kill rewrites every task's row; keep what it touches small.
+  //    - The status index moved every entry on every status change (two index pages per commit). Only the
+  //      seeder looks tasks up by status, for queued ones: a partial index that other statuses never touch.
+  //    - A snapshot's context is stored apart and rewritten only when it changed: a kill or resume
+  //      changes the state, not the context. NULL means the context is inside `snapshot` (older rows).
+  `
+  DROP INDEX tasks_status;
+  CREATE INDEX tasks_queued ON tasks(tier, seq, id) WHERE status = 'queued';
+  ALTER TABLE actor_snapshot ADD COLUMN context TEXT;
+  `,
 ];

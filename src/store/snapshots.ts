@@ -6,13 +6,22 @@ export interface SnapshotRow {
   status: string;
   value: string;
   snapshot: string;
+  /** The snapshot's context as JSON, stored apart (see migration 3); null: it is inside `snapshot`. */
+  context: string | null;
   seq: number;
   updated_at: number;
 }
 
+/** A row's persisted snapshot, whole again: its context is kept in a column of its own. */
+export function snapshotOf(row: Pick<SnapshotRow, 'snapshot' | 'context'>): Record<string, unknown> {
+  const snapshot = JSON.parse(row.snapshot) as Record<string, unknown>;
+  if (row.context !== null && row.context !== undefined) snapshot.context = JSON.parse(row.context);
+  return snapshot;
+}
+
 export function loadSnapshot(db: Db, actor: string): unknown | undefined {
-  const row = db.prepare('SELECT snapshot FROM actor_snapshot WHERE actor=?').get(actor) as { snapshot: string } | undefined;
-  return row ? JSON.parse(row.snapshot) : undefined;
+  const row = db.prepare('SELECT snapshot, context FROM actor_snapshot WHERE actor=?').get(actor) as Pick<SnapshotRow, 'snapshot' | 'context'> | undefined;
+  return row ? snapshotOf(row) : undefined;
 }
 
 export function listSnapshots(db: Db): SnapshotRow[] {

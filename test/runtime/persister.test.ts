@@ -56,6 +56,8 @@ describe('persister (contract 3.1)', () => {
         // The same commit stamped both: the ledger row carries the very same instant.
         expect(lastEvent(db)).toEqual({ at: r.last_progress_at, kind: `task.${status}` });
         expect(JSON.parse((db.prepare(`SELECT value FROM actor_snapshot WHERE actor='task:T1'`).get() as { value: string }).value)).toEqual(actor.getSnapshot().value);
+        // The context is written apart and only when it changed; the row still restores the whole snapshot.
+        expect(loadSnapshot(db, 'task:T1')).toEqual(JSON.parse(JSON.stringify(actor.getPersistedSnapshot())));
       }
       actor.stop();
       cleanups.splice(0).forEach((f) => f());
@@ -90,5 +92,32 @@ describe('persister (contract 3.1)', () => {
     expect(restored.getSnapshot().value).toEqual({ live: 'working' });
     expect(restored.getSnapshot().context).toEqual(actor.getSnapshot().context);
     expect(Object.keys(restored.getSnapshot().children).sort()).toEqual(['kill', 'runAgent']);
+  });
+
+  it('writes the context only when it changed: a kill and a resume leave it as it was', async () => {
+    const { db, actor } = setup();
+    await flush();
+    const context = () => (db.prepare(`SELECT context FROM actor_snapshot WHERE actor='task:T1'`).get() as { context: string }).context;
+    // Re-indent the stored context: the same value, other text. Only a rewrite would make it compact again.
+    const spaced = JSON.stringify(JSON.parse(context()), null, 2);
+    db.prepare(`UPDATE actor_snapshot SET context=? WHERE actor='task:T1'`).run(spaced);
+    actor.send({ type: 'engine.killed', reason: 'test', hard: false } as never);
+    await flush();
+    actor.send({ type: 'engine.resumed' } as never);
+    await flush();
+    expect(row(db).status).toBe('planning');
+    expect(context()).toBe(spaced);
+    actor.send({ type: 'xstate.done.actor.plan', output: { ok: true, plan: { files_touched: ['a'], tests: [], dependencies: [], risk: 'low' }, costUsd: 0.25 } } as never);
+    await flush();
+    expect(context()).toBe(JSON.stringify(JSON.parse(context())));
+    expect(JSON.parse(context()).costUsd).toBe(0.25);
+  });
+
+  it('reads a row written before the context had its own column', async () => {
+    const { db, actor } = setup();
+    await flush();
+    const whole = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()));
+    db.prepare(`UPDATE actor_snapshot SET snapshot=?, context=NULL WHERE actor='task:T1'`).run(JSON.stringify(whole));
+    expect(loadSnapshot(db, 'task:T1')).toEqual(whole);
   });
 });
