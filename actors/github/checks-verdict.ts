@@ -39,9 +39,11 @@ function outputOf(run: CheckRun): string[] {
   const parts = [run.output?.title, run.output?.summary, run.output?.text].map((p) => p?.trim()).filter((p): p is string => !!p);
   const unique = parts.filter((p, i) => parts.indexOf(p) === i);
   if (unique.length === 0) return [];
-  let text = unique.join('\n');
-  if (text.length > OUTPUT_CHARS) text = `… ${text.slice(-OUTPUT_CHARS)}`;
-  return text.split('\n').map((line) => `  ${line}`);
+  const text = unique.join('\n').split('\n').map((line) => `  ${line}`).join('\n');
+  if (text.length <= OUTPUT_CHARS) return text.split('\n');
+  // Whole lines only: a line cut in half reads as a different error.
+  const tail = text.slice(-OUTPUT_CHARS);
+  return [`  … (${text.length - OUTPUT_CHARS} characters above cut)`, ...tail.slice(tail.indexOf('\n') + 1).split('\n')];
 }
 
 export function checksVerdict(statuses: CommitStatus[], runs: CheckRun[]): ChecksVerdict {
