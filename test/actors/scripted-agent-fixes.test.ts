@@ -7,6 +7,7 @@ import { scriptedBackend } from '../../actors/scripted-agent/backend.js';
 import { workerScriptPath } from '../../actors/scripted-agent/paths.js';
 import { scriptedPlan } from '../../actors/scripted-agent/roles.js';
 import { loadScript, resolveTask, validateScript } from '../../actors/scripted-agent/script.js';
+import { renderEvent } from '../../src/agents/render.js';
 import { parseAgentStream } from '../../src/agents/stream.js';
 import { ConfigError } from '../../src/errors.js';
 
@@ -118,6 +119,8 @@ describe('scripted worker on a fix (real subprocess)', () => {
     expect(fix.terminal).toMatchObject({ ok: true, costUsd: 0.05 });
     expect(fix.events[0]).toMatchObject({ type: 'system', subtype: 'init' });
     expect(fix.events[1]).toMatchObject({ type: 'user', message: { role: 'user', content: prompt } });
+    // `oxi tail` shows it as one line.
+    expect(renderEvent(fix.events[1])).toBe('👤 Implement red. Feedback on the previous attempt: Checks failed: 9 !== 6');
     expect(readFileSync(join(repo, 'src/double.js'), 'utf8')).toBe('export const double = (x) => x * 2;\n');
     expect(git(repo, 'rev-parse', 'HEAD~1')).toBe(first);
     expect(git(repo, 'log', '-1', '--format=%s')).toBe('feat: double (fix 1)');
