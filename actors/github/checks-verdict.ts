@@ -15,6 +15,8 @@ export interface CheckRun {
   status: string; // queued | in_progress | completed | waiting | requested | pending
   conclusion: string | null; // success | failure | neutral | cancelled | skipped | timed_out | action_required | stale | null
   html_url?: string | null;
+  /** What the CI app reported: Actions puts the failing step's summary here; a test app often its log. */
+  output?: { title?: string | null; summary?: string | null; text?: string | null } | null;
 }
 
 export interface ChecksVerdict {
@@ -29,6 +31,20 @@ export interface ChecksVerdict {
 }
 
 const RUN_OK = new Set(['success', 'neutral', 'skipped']);
+/** Per failed run, this much of its reported output (the tail: failures print last). */
+const OUTPUT_CHARS = 3000;
+
+/** A failed run's own report, indented under its line: without it the worker would learn only "test: failure". */
+function outputOf(run: CheckRun): string[] {
+  const parts = [run.output?.title, run.output?.summary, run.output?.text].map((p) => p?.trim()).filter((p): p is string => !!p);
+  const unique = parts.filter((p, i) => parts.indexOf(p) === i);
+  if (unique.length === 0) return [];
+  const text = unique.join('\n').split('\n').map((line) => `  ${line}`).join('\n');
+  if (text.length <= OUTPUT_CHARS) return text.split('\n');
+  // Whole lines only: a line cut in half reads as a different error.
+  const tail = text.slice(-OUTPUT_CHARS);
+  return [`  … (${text.length - OUTPUT_CHARS} characters above cut)`, ...tail.slice(tail.indexOf('\n') + 1).split('\n')];
+}
 
 export function checksVerdict(statuses: CommitStatus[], runs: CheckRun[]): ChecksVerdict {
   // A context may be reported several times; GitHub's combined status keeps the latest, first in the list.
@@ -46,7 +62,10 @@ export function checksVerdict(statuses: CommitStatus[], runs: CheckRun[]): Check
     const done = r.status === 'completed';
     lines.push(`check ${r.name}: ${done ? r.conclusion ?? 'completed' : r.status}${r.html_url ? ` (${r.html_url})` : ''}`);
     if (!done) running.push(r.name);
-    else if (!RUN_OK.has(r.conclusion ?? '')) failed.push(r.name);
+    else if (!RUN_OK.has(r.conclusion ?? '')) {
+      failed.push(r.name);
+      lines.push(...outputOf(r));
+    }
   }
   const none = latest.size === 0 && runs.length === 0;
   const state = failed.length ? 'failure' : running.length || none ? 'pending' : 'success';

@@ -3,7 +3,8 @@ import type { AgentPort, AgentRequest, WorkerLaunch } from '../../src/agents/por
 import { parseAgentStream } from '../../src/agents/stream.js';
 import type { AgentOutcome } from '../../src/ports.js';
 import { scriptedWorkerArgv } from './paths.js';
-import { loadScript, scriptedCritique, scriptedPlan, type Script } from './roles.js';
+import { scriptedCritique, scriptedPlan } from './roles.js';
+import { loadScript, type Script } from './script.js';
 
 export interface ScriptedBackendOptions {
   /** Path of the script JSON (adapter.agents.scripted.script). */
@@ -40,7 +41,7 @@ export function scriptedBackend(options: ScriptedBackendOptions): AgentPort {
     workerLaunch(request: AgentRequest & { fix: number }): WorkerLaunch {
       script(); // fail here, with the script's own message, rather than inside a detached process
       return {
-        argv: scriptedWorkerArgv({ task: request.taskId, script: options.scriptPath, cwd: request.cwd, attempt: request.attempt + 1 }),
+        argv: scriptedWorkerArgv({ task: request.taskId, script: options.scriptPath, cwd: request.cwd, attempt: request.attempt + 1, fix: request.fix, prompt: request.prompt }),
         env: options.env,
         backend: 'scripted',
         model: 'scripted',

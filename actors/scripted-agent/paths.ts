@@ -19,13 +19,20 @@ export interface WorkerArgvOptions {
   script: string;
   cwd: string;
   attempt?: number;
+  /** The fix number (0 or absent: a first attempt). */
+  fix?: number;
+  /** The worker's prompt, passed like `claude -p`: a fix step can check the feedback reached it. */
+  prompt?: string;
   /** The node binary; defaults to the one running oxi. */
   node?: string;
 }
 
-/** argv for HostTransport.spawnDetached: `node <worker.js> --task … --script … --cwd … [--attempt N]`. */
+/** argv for HostTransport.spawnDetached: `node <worker.js> --task … --script … --cwd … [--attempt N] [--fix N] [--prompt TEXT]`. */
 export function scriptedWorkerArgv(options: WorkerArgvOptions): string[] {
   const argv = [options.node ?? process.execPath, workerScriptPath(), '--task', options.task, '--script', options.script, '--cwd', options.cwd];
   if (options.attempt !== undefined) argv.push('--attempt', String(options.attempt));
+  if (options.fix) argv.push('--fix', String(options.fix));
+  // `--prompt=…` keeps a prompt that starts with "-" from reading as an option.
+  if (options.prompt !== undefined) argv.push(`--prompt=${options.prompt}`);
   return argv;
 }

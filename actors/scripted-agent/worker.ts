@@ -3,9 +3,10 @@
  * in tests and in the demo. It does what a script file says — write these files, commit, or misbehave —
  * and prints claude-style stream-json on stdout so the engine handles it exactly like `claude -p`.
  *
- *   node dist/actors/scripted-agent/worker.js --task <id> --script <json file> --cwd <worktree> [--attempt N]
+ *   node dist/actors/scripted-agent/worker.js --task <id> --script <json file> --cwd <worktree> [--attempt N] [--fix N] [--prompt TEXT]
  *
  * Behaviours: ok, slow, hang, crash, uncommitted, garbage, fail_first (crash when --attempt is 1, ok after).
+ * On --fix N ≥ 1 it runs the task's fix step N (its own files), as an agent fixes what the feedback in its prompt says.
  * See docs/scripted-agent.md.
  */
 import { execFileSync } from 'node:child_process';
@@ -13,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadScript, resolveTask, type ResolvedTask, type Script } from './roles.js';
+import { loadScript, resolveTask, type ResolvedTask, type Script } from './script.js';
 
 const TICK_MS = 200;
 const GIT_IDENTITY = ['-c', 'user.name=oxi-agent', '-c', 'user.email=agent@localhost', '-c', 'commit.gpgsign=false'];
@@ -23,18 +24,25 @@ interface Args {
   script: string;
   cwd: string;
   attempt: number;
+  /** 0: a first attempt; N: the Nth fix after feedback. */
+  fix: number;
+  /** The prompt, as `claude -p` gets it; absent when the worker is run by hand. */
+  prompt?: string;
 }
 
 function parseCli(): Args {
-  const usage = 'usage: worker.js --task <id> --script <json file> --cwd <worktree> [--attempt N]';
+  const usage = 'usage: worker.js --task <id> --script <json file> --cwd <worktree> [--attempt N] [--fix N] [--prompt TEXT]';
   try {
     const { values } = parseArgs({
-      options: { task: { type: 'string' }, script: { type: 'string' }, cwd: { type: 'string' }, attempt: { type: 'string' } },
+      options: { task: { type: 'string' }, script: { type: 'string' }, cwd: { type: 'string' }, attempt: { type: 'string' }, fix: { type: 'string' }, prompt: { type: 'string' } },
       strict: true,
     });
     const attempt = values.attempt === undefined ? 1 : Number(values.attempt);
-    if (!values.task || !values.script || !values.cwd || !Number.isInteger(attempt) || attempt < 1) throw new Error('--task, --script and --cwd are required; --attempt must be an integer ≥ 1');
-    return { task: values.task, script: values.script, cwd: resolve(values.cwd), attempt };
+    const fix = values.fix === undefined ? 0 : Number(values.fix);
+    if (!values.task || !values.script || !values.cwd || !Number.isInteger(attempt) || attempt < 1 || !Number.isInteger(fix) || fix < 0) {
+      throw new Error('--task, --script and --cwd are required; --attempt must be an integer ≥ 1 and --fix an integer ≥ 0');
+    }
+    return { task: values.task, script: values.script, cwd: resolve(values.cwd), attempt, fix, ...(values.prompt !== undefined ? { prompt: values.prompt } : {}) };
   } catch (error) {
     process.stderr.write(`scripted-agent: ${(error as Error).message}\n${usage}\n`);
     process.exit(2);
@@ -53,6 +61,11 @@ class Emitter {
 
   init(cwd: string): void {
     this.emit({ type: 'system', subtype: 'init', cwd, model: 'scripted', tools: ['Write', 'Bash'], mcp_servers: [], permissionMode: 'default', apiKeySource: 'none' });
+  }
+
+  /** The prompt the session was started with, replayed as a user turn (as claude's --replay-user-messages does). */
+  prompt(text: string): void {
+    this.emit({ type: 'user', message: { role: 'user', content: text }, parent_tool_use_id: null });
   }
 
   /** One assistant turn: a line of text and optionally a tool call. */
@@ -118,7 +131,8 @@ function hasStagedChanges(cwd: string): boolean {
 /** ok / slow / uncommitted: progress, write, maybe commit, success result. */
 async function work(out: Emitter, args: Args, task: ResolvedTask, commit: boolean): Promise<void> {
   const paths = Object.keys(task.files);
-  out.assistant(`Task ${args.task}: I will write ${paths.length} file(s): ${paths.join(', ') || '(none)'}.`);
+  const what = args.fix > 0 ? `fix ${args.fix} of ${args.task}` : `Task ${args.task}`;
+  out.assistant(`${what}: I will write ${paths.length} file(s): ${paths.join(', ') || '(none)'}.`);
   // Why: a steady trickle of events lets the engine's deadman see a live, progressing worker.
   const ticks = Math.ceil(task.delayMs / TICK_MS);
   for (let i = 1; i <= ticks; i++) {
@@ -173,12 +187,19 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const task = resolveTask(script, args.task);
+  const task = resolveTask(script, args.task, args.fix);
   if (task?.behaviour === 'garbage') return printGarbage();
 
   out.init(args.cwd);
+  if (args.prompt !== undefined) out.prompt(args.prompt);
   if (task === undefined) {
     out.failure(`task ${args.task} is not in the script ${args.script} (it has: ${Object.keys(script.tasks).join(', ') || 'no tasks'})`);
+    process.exitCode = 1;
+    return;
+  }
+  // A fix step may demand proof that the feedback reached the agent: without it there is nothing to fix from.
+  if (task.feedbackIncludes !== undefined && !(args.prompt ?? '').includes(task.feedbackIncludes)) {
+    out.failure(`fix ${args.fix} of ${args.task} expected its prompt to contain ${JSON.stringify(task.feedbackIncludes)} (the feedback it fixes); ${args.prompt === undefined ? 'no --prompt was given' : 'the prompt does not contain it'}`);
     process.exitCode = 1;
     return;
   }

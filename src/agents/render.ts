@@ -39,8 +39,11 @@ export function renderEvent(event: unknown): string | undefined {
       return lines.length ? lines.join('\n') : undefined;
     }
     case 'user': {
+      const content = record(e.message).content;
+      // A prompt replayed as a user turn (the scripted worker, claude's --replay-user-messages): plain text.
+      if (typeof content === 'string') return content.trim() ? `👤 ${short(content)}` : undefined;
       const lines: string[] = [];
-      for (const b of (record(e.message).content as unknown[]) ?? []) {
+      for (const b of Array.isArray(content) ? content : []) {
         const block = record(b);
         if (block.type === 'tool_result') lines.push(`  ${block.is_error ? '✘' : '↳'} ${short(block.content)}`);
       }

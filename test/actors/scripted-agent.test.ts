@@ -9,7 +9,7 @@ import { classifyExit, parseAgentStream } from '../../src/agents/stream.js';
 import { ConfigError } from '../../src/errors.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const sources = ['actors/scripted-agent/worker.ts', 'actors/scripted-agent/roles.ts', 'src/errors.ts'].map((f) => join(root, f));
+const sources = ['actors/scripted-agent/worker.ts', 'actors/scripted-agent/roles.ts', 'actors/scripted-agent/script.ts', 'src/errors.ts'].map((f) => join(root, f));
 const tmp = mkdtempSync(join(tmpdir(), 'oxi-scripted-'));
 
 const SCRIPT = {

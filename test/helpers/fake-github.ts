@@ -3,7 +3,9 @@
  * (the main clone's remote). It speaks GitHub's shapes and status codes: `mergeable: null` on the
  * first look, 409 on a stale merge sha, 405 on re-merge, 422 on a duplicate PR and on deleting a
  * missing ref, Link-header pagination, the auto-merge "clean status" error, secondary rate limits
- * (403 + retry-after) and 5xx bursts on demand. Its CI is a per-sha verdict that is pending at first.
+ * (403 + retry-after) and 5xx bursts on demand. Its CI is a per-sha verdict that is pending at first; the
+ * verdict may be computed asynchronously (e.g. by running the project's checks on the pushed commit) and may
+ * carry the `output` (title, summary, text) GitHub shows on the `test` check run.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +13,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { squashMerge } from '../../actors/git.js';
 
 export type CiOutcome = 'success' | 'failure' | 'status_failure' | 'pending';
+/** A verdict with the check run's `output`, as a CI app reports it. */
+export interface CiReport {
+  outcome: CiOutcome;
+  title?: string;
+  summary?: string;
+  text?: string;
+}
+export type CiVerdict = (pr: { branch: string; sha: string }) => CiOutcome | CiReport | Promise<CiOutcome | CiReport>;
 
 export interface FakePull {
   number: number;
@@ -46,8 +56,8 @@ export interface FakeGitHubOptions {
   repo: string;
   bare: string;
   token: string;
-  /** CI verdict of a head; default success. */
-  ci?: (pr: { branch: string; sha: string }) => CiOutcome;
+  /** CI verdict of a head; default success. A promise keeps the head pending until it settles. */
+  ci?: CiVerdict;
 }
 
 const BOT = { login: 'oxi-bot' };
@@ -55,13 +65,13 @@ const BOT = { login: 'oxi-bot' };
 export class FakeGitHub {
   readonly pulls = new Map<number, FakePull>();
   readonly requests: Array<{ method: string; path: string; status: number }> = [];
-  ci: (pr: { branch: string; sha: string }) => CiOutcome;
+  ci: CiVerdict;
   autoMergeAllowed = true;
   /** GitHub caps per_page at 100; tests lower it to force Link-header pagination. */
   maxPerPage = 100;
   /** Called after a PR is created and before the answer is sent (crash tests kill the client here). */
   onPullCreated?: (pr: FakePull) => void;
-  private readonly ciReads = new Map<string, { reads: number; outcome?: CiOutcome }>();
+  private readonly ciReads = new Map<string, { reads: number; outcome?: CiOutcome; report?: CiReport; running?: boolean }>();
   private readonly faults: Fault[] = [];
   private nextNumber = 1;
   private nextId = 100;
@@ -113,9 +123,21 @@ export class FakeGitHub {
     this.ciReads.set(sha, entry);
     if (count) entry.reads++;
     if (entry.outcome && entry.outcome !== 'pending') return entry.outcome;
-    if (entry.reads < 2) return 'pending';
-    entry.outcome = this.ci({ branch: p.head, sha });
-    return entry.outcome;
+    if (entry.reads < 2 || entry.running) return 'pending';
+    const settle = (verdict: CiOutcome | CiReport) => {
+      entry.report = typeof verdict === 'string' ? { outcome: verdict } : verdict;
+      entry.outcome = entry.report.outcome;
+      entry.running = false;
+    };
+    const verdict = this.ci({ branch: p.head, sha });
+    if (!(verdict instanceof Promise)) {
+      settle(verdict);
+      return entry.outcome!;
+    }
+    // CI is running: the head stays pending until it finishes; a CI that breaks is a red run saying why.
+    entry.running = true;
+    verdict.then(settle, (error: Error) => settle({ outcome: 'failure', title: 'CI crashed', text: String(error?.stack ?? error) }));
+    return 'pending';
   }
 
   private conflicts(p: FakePull): boolean {
@@ -297,9 +319,11 @@ export class FakeGitHub {
         return { status: 200, body: { state, sha, total_count: 1, statuses } };
       }
       const done = outcome !== 'pending';
+      const report = done ? this.ciReads.get(sha)?.report : undefined;
+      const output = (r?: CiReport) => ({ title: r?.title ?? null, summary: r?.summary ?? null, text: r?.text ?? null, annotations_count: 0, annotations_url: '' });
       const runs = [
-        { id: 1, name: 'lint', head_sha: sha, status: 'completed', conclusion: 'success', html_url: null },
-        { id: 2, name: 'test', head_sha: sha, status: done ? 'completed' : 'in_progress', conclusion: done ? (outcome === 'failure' ? 'failure' : 'success') : null, html_url: null },
+        { id: 1, name: 'lint', head_sha: sha, status: 'completed', conclusion: 'success', html_url: null, output: output() },
+        { id: 2, name: 'test', head_sha: sha, status: done ? 'completed' : 'in_progress', conclusion: done ? (outcome === 'failure' ? 'failure' : 'success') : null, html_url: null, output: output(report) },
       ];
       return this.page(url, runs, (slice) => ({ total_count: runs.length, check_runs: slice }));
     }
