@@ -155,6 +155,8 @@ export interface WorktreeEntry {
   /** Full ref, e.g. refs/heads/oxi/T1; undefined when detached or bare. */
   branch?: string;
   bare: boolean;
+  /** Its directory is gone: `git worktree prune` would forget it. */
+  prunable?: boolean;
 }
 
 /** Every worktree of the repository; the first is the main one. */
@@ -171,6 +173,7 @@ export function parseWorktreeList(out: string): WorktreeEntry[] {
     else if (current && line.startsWith('HEAD ')) current.head = line.slice(5);
     else if (current && line.startsWith('branch ')) current.branch = line.slice(7);
     else if (current && line === 'bare') current.bare = true;
+    else if (current && (line === 'prunable' || line.startsWith('prunable '))) current.prunable = true;
   }
   return entries;
 }
@@ -200,10 +203,19 @@ export interface EnsuredWorktree {
 export async function ensureWorktree(input: EnsureWorktreeInput): Promise<EnsuredWorktree> {
   const { mainClone, branch } = input;
   const path = resolve(input.path);
-  await assertBranchName(mainClone, branch);
+  // Independent reads run side by side: dispatch waits on provisioning, and each git is a process.
+  const [, listed, existingSha, baseSha] = await Promise.all([
+    assertBranchName(mainClone, branch),
+    listWorktrees(mainClone),
+    branchSha(mainClone, branch),
+    resolveCommit(mainClone, input.base),
+  ]);
+  let worktrees = listed;
   // Forget worktrees whose directories vanished (a crash, a manual rm), so their branches can be checked out again.
-  await git(mainClone, ['worktree', 'prune']);
-  const worktrees = await listWorktrees(mainClone);
+  if (worktrees.some((w) => w.prunable)) {
+    await git(mainClone, ['worktree', 'prune']);
+    worktrees = await listWorktrees(mainClone);
+  }
   const ref = `refs/heads/${branch}`;
   const here = worktrees.find((w) => samePath(w.path, path));
   if (here) {
@@ -224,11 +236,11 @@ export async function ensureWorktree(input: EnsureWorktreeInput): Promise<Ensure
       fix: 'Move or delete that directory, then retry.',
     });
   }
-  if (await branchSha(mainClone, branch)) {
+  if (existingSha) {
     await git(mainClone, ['worktree', 'add', path, branch]);
-    return { path, branch, headSha: await headSha(path), action: 'checked_out' };
+    return { path, branch, headSha: existingSha, action: 'checked_out' };
   }
-  const start = await headSha(mainClone, input.base);
+  const start = baseSha ?? (await headSha(mainClone, input.base)); // headSha throws the clear error
   await git(mainClone, ['worktree', 'add', '-b', branch, path, start]);
   return { path, branch, headSha: start, action: 'created' };
 }
