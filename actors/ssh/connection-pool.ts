@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
-import { HostKeyError, HostUnreachableError } from '../../src/errors.js';
-import { checkHostKey, fingerprint, hostPattern, keyTypeOf, readKnownHosts, type KeyCheck } from './known-hosts.js';
+import { HostUnreachableError } from '../../src/errors.js';
+import { checkHostKey, readKnownHosts, type KeyCheck } from './known-hosts.js';
+import { channelRefused, commandTimedOut, connectFailure, connectionLost, noExitStatus, type ErrorContext } from './ssh-errors.js';
 
 export interface SshTarget {
   name: string;
@@ -45,6 +46,15 @@ export interface ChannelRun {
   stderr: string;
 }
 
+export interface RunOptions {
+  /** Written to the command's stdin, which is then closed. */
+  input?: string;
+  /** Bound on the whole channel (open, run, close); without it only keepalive bounds a run. */
+  timeoutMs?: number;
+  /** What the command is, for messages (never the command line itself: it carries environment values). */
+  what?: string;
+}
+
 export class ConnectionPool {
   private readonly connections: Connection[] = [];
   private readonly waiting: Array<() => void> = [];
@@ -74,10 +84,10 @@ export class ConnectionPool {
   }
 
   /** Runs one command on a channel; stdin gets `input` (if any) and is closed at once. */
-  async run(command: string, input?: string): Promise<ChannelRun> {
+  async run(command: string, options: RunOptions = {}): Promise<ChannelRun> {
     const conn = await this.acquire();
     try {
-      return await this.onChannel(conn, command, input);
+      return await this.onChannel(conn, command, options);
     } finally {
       this.release(conn);
     }
@@ -89,37 +99,54 @@ export class ConnectionPool {
     this.connections.length = 0;
   }
 
-  private onChannel(conn: Connection, command: string, input?: string): Promise<ChannelRun> {
+  private onChannel(conn: Connection, command: string, options: RunOptions): Promise<ChannelRun> {
+    const what = options.what ?? 'a command';
     return new Promise<ChannelRun>((resolve, reject) => {
       let settled = false;
+      let channel: ClientChannel | undefined;
+      let timer: NodeJS.Timeout | undefined;
       const drop = (error: Error) => finish(() => reject(error));
       const finish = (fn: () => void) => {
         if (settled) return;
         settled = true;
+        clearTimeout(timer);
         conn.onDrop.delete(drop);
         fn();
       };
       conn.onDrop.add(drop);
+      if (options.timeoutMs !== undefined) {
+        // Why: a server that opens a channel and then says nothing would otherwise hold the caller (and the channel) forever.
+        timer = setTimeout(() => finish(() => {
+          channel?.close();
+          reject(commandTimedOut(this.context(), what, options.timeoutMs!));
+        }), options.timeoutMs);
+      }
       const opened = (error: Error | undefined, stream: ClientChannel) => {
-        if (error) {
-          return finish(() => reject(new HostUnreachableError(`Expected ${this.where()} to open a session channel; it refused: ${error.message}.`, {
-            fix: 'Check MaxSessions in the host\'s sshd_config and the load on the host.',
-            cause: error,
-          })));
+        if (settled) {
+          stream?.close(); // answered after its bound: nobody waits for it any more
+          return;
         }
+        if (error) return finish(() => reject(channelRefused(this.context(), what, error)));
+        channel = stream;
         const out: Buffer[] = [];
         const err: Buffer[] = [];
+        let exited = false;
         let exitCode: number | null = null;
         let signal: string | undefined;
         stream.on('data', (d: Buffer) => out.push(d));
         stream.stderr.on('data', (d: Buffer) => err.push(d));
         stream.on('exit', (code: number | null, sig?: string) => {
+          exited = true;
           exitCode = code;
           if (sig) signal = sig.startsWith('SIG') ? sig : `SIG${sig}`;
         });
-        stream.on('close', () => finish(() => resolve({ exitCode, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') })));
+        stream.on('close', () => finish(() => {
+          // Why: without an exit status the outcome is unknown; inventing one would let a caller take a live worker for a dead one.
+          if (!exited) return reject(noExitStatus(this.context(), what, out.reduce((n, b) => n + b.length, 0)));
+          resolve({ exitCode, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+        }));
         // Why: agent CLIs wait for stdin EOF; an exec channel's stdin stays open until ended.
-        stream.end(input);
+        stream.end(options.input);
       };
       try {
         conn.client.exec(command, opened);
@@ -217,11 +244,11 @@ export class ConnectionPool {
         resolve(conn);
       });
       client.on('error', (error: Error & { level?: string }) => {
-        if (!ready) return reject(this.explain(error, check, presented));
+        if (!ready) return reject(connectFailure(this.context(), error, check, presented));
         this.dropped(conn, error);
       });
       client.on('close', () => {
-        if (!ready) return reject(this.explain(new Error('connection closed during the handshake'), check, presented));
+        if (!ready) return reject(connectFailure(this.context(), new Error('connection closed during the handshake'), check, presented));
         this.dropped(conn, new Error('the connection closed'));
       });
       client.connect(config);
@@ -233,42 +260,15 @@ export class ConnectionPool {
     conn.closed = true;
     const i = this.connections.indexOf(conn);
     if (i >= 0) this.connections.splice(i, 1);
-    const error = new HostUnreachableError(`Lost the connection to ${this.where()}: ${cause.message}.`, {
-      fix: 'The work on that host is left as it is; the engine reconnects and looks again. Check the network and sshd there.',
-      cause,
-    });
+    const error = connectionLost(this.context(), cause);
     for (const drop of [...conn.onDrop]) drop(error);
     conn.client.end();
     this.waiting.shift()?.();
   }
 
-  private explain(error: Error & { level?: string }, check: KeyCheck | undefined, presented: Buffer | undefined): Error {
-    const { target } = this;
-    const name = hostPattern(target.address, target.port);
-    if (check && check.status !== 'match' && presented) {
-      const fp = fingerprint(presented);
-      const type = keyTypeOf(presented);
-      if (check.status === 'unknown') {
-        return new HostKeyError(`Expected the host key of ${name} (host "${target.name}") in ${target.knownHosts}; it is not there (the host presented ${type} ${fp}).`, {
-          fix: `Verify the fingerprint out of band, then add it: ssh-keyscan -p ${target.port} -t ${type.replace(/^ssh-/, '')} ${target.address} >> ${target.knownHosts}`,
-        });
-      }
-      if (check.status === 'revoked') {
-        return new HostKeyError(`The host key of ${name} (host "${target.name}") is marked @revoked in ${target.knownHosts} (line ${check.entry.line}); refusing to connect.`, {
-          fix: 'Replace the key on the host, then record the new one.',
-        });
-      }
-      return new HostKeyError(`Expected ${name} (host "${target.name}") to present the key recorded in ${target.knownHosts} (line ${check.expected.map((e) => e.line).join(', ')}); it presented a different one: ${type} ${fp}. Someone may be intercepting the connection, or the host was reinstalled.`, {
-        fix: `If the host was really re-keyed, remove the old entry (ssh-keygen -R '${name}' -f ${target.knownHosts}) and add the new one after verifying it.`,
-      });
-    }
-    const auth = /authentication/i.test(error.message) || error.level === 'client-authentication';
-    return new HostUnreachableError(`Expected to connect to ${this.where()}; ${auth ? 'authentication failed' : 'it failed'}: ${error.message}.`, {
-      fix: auth
-        ? `Check hosts[].user and that the key (${target.identityFile ?? 'from the ssh agent'}) is in the user's authorized_keys on the host.`
-        : `Check that the host is up and sshd listens on port ${target.port} (ssh -p ${target.port} ${target.user}@${target.address} true).`,
-      cause: error,
-    });
+  private context(): ErrorContext {
+    const { target, tuning } = this;
+    return { ...target, where: this.where(), keepaliveIntervalMs: tuning.keepaliveIntervalMs, keepaliveCountMax: tuning.keepaliveCountMax, readyTimeoutMs: tuning.readyTimeoutMs };
   }
 
   private where(): string {
