@@ -35,6 +35,8 @@ interface Connection {
   client: Client;
   channels: number;
   closed: boolean;
+  /** Takes no new channel; ended once its running channels are done. */
+  retiring: boolean;
   /** Called with the reason when the connection drops under running channels. */
   onDrop: Set<(error: Error) => void>;
 }
@@ -53,6 +55,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** What the command is, for messages (never the command line itself: it carries environment values). */
   what?: string;
+  /** The adapter setting that raises timeoutMs, named in the error's fix. */
+  timeoutSetting?: 'commandTimeoutMs' | 'execTimeoutMs';
 }
 
 export class ConnectionPool {
@@ -118,7 +122,8 @@ export class ConnectionPool {
         // Why: a server that opens a channel and then says nothing would otherwise hold the caller (and the channel) forever.
         timer = setTimeout(() => finish(() => {
           channel?.close();
-          reject(commandTimedOut(this.context(), what, options.timeoutMs!));
+          conn.retiring = true; // a server that stalls one channel gets no more: the next command opens a fresh connection
+          reject(commandTimedOut(this.context(), what, options.timeoutMs!, options.timeoutSetting ?? 'commandTimeoutMs'));
         }), options.timeoutMs);
       }
       const opened = (error: Error | undefined, stream: ClientChannel) => {
@@ -126,7 +131,11 @@ export class ConnectionPool {
           stream?.close(); // answered after its bound: nobody waits for it any more
           return;
         }
-        if (error) return finish(() => reject(channelRefused(this.context(), what, error)));
+        if (error) {
+          // Why: ssh2 leaves a session channel whose exec was refused open on the server (counted against MaxSessions) and gives us no handle to close it; only ending the connection frees it.
+          conn.retiring = true;
+          return finish(() => reject(channelRefused(this.context(), what, error)));
+        }
         channel = stream;
         const out: Buffer[] = [];
         const err: Buffer[] = [];
@@ -160,14 +169,14 @@ export class ConnectionPool {
   private async acquire(): Promise<Connection> {
     for (;;) {
       if (this.shut) throw new HostUnreachableError(`The connection pool of ${this.where()} is closed.`, { fix: 'The engine is stopping; retry after it restarts.' });
-      const free = this.connections.find((c) => !c.closed && c.channels < this.tuning.channelsPerConnection);
+      const free = this.connections.find((c) => !c.closed && !c.retiring && c.channels < this.tuning.channelsPerConnection);
       if (free) {
         free.channels++;
         return free;
       }
       if (this.connections.length < this.tuning.maxConnections) {
         const conn = await this.connectOnce();
-        if (conn.channels < this.tuning.channelsPerConnection) {
+        if (!conn.retiring && conn.channels < this.tuning.channelsPerConnection) {
           conn.channels++;
           return conn;
         }
@@ -179,6 +188,12 @@ export class ConnectionPool {
 
   private release(conn: Connection): void {
     conn.channels--;
+    if (conn.retiring && conn.channels === 0 && !conn.closed) {
+      conn.closed = true;
+      const i = this.connections.indexOf(conn);
+      if (i >= 0) this.connections.splice(i, 1);
+      conn.client.end();
+    }
     this.waiting.shift()?.();
   }
 
@@ -236,7 +251,7 @@ export class ConnectionPool {
     }
     return new Promise<Connection>((resolve, reject) => {
       const client = new Client();
-      const conn: Connection = { client, channels: 0, closed: false, onDrop: new Set() };
+      const conn: Connection = { client, channels: 0, closed: false, retiring: false, onDrop: new Set() };
       let ready = false;
       client.once('ready', () => {
         ready = true;

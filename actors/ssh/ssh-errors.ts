@@ -93,8 +93,8 @@ export function noExitStatus(ctx: ErrorContext, what: string, stdoutBytes: numbe
 }
 
 /** The command did not finish (no exit status, no close) within its bound. */
-export function commandTimedOut(ctx: ErrorContext, what: string, timeoutMs: number): RemoteChannelError {
+export function commandTimedOut(ctx: ErrorContext, what: string, timeoutMs: number, setting: string): RemoteChannelError {
   return new RemoteChannelError(`Expected ${ctx.where} to finish ${what} within ${timeoutMs} ms; no exit status came, so the channel was closed and the outcome is unknown.`, {
-    fix: `Check the load on the host (a full disk or a hung mount can stall even small commands); if the host is just slow, raise ${tuning(ctx, 'commandTimeoutMs')}.`,
+    fix: `Check the load on the host (a full disk or a hung mount can stall even small commands); if the host is just slow, raise ${tuning(ctx, setting)}.`,
   });
 }

@@ -49,25 +49,29 @@ export type SshHostOptions = SshTarget & PoolTuning & {
    * grace after an exec's own timeoutMs: past it the outcome is unknown and the host treated as out of reach.
    */
   commandTimeoutMs?: number;
+  /** Bound on an exec that sets no timeoutMs of its own (a git fetch or push over a slow link). */
+  execTimeoutMs?: number;
 };
 
 export class SshHost implements HostTransport {
   readonly name: string;
   readonly pool: ConnectionPool;
   private readonly commandTimeoutMs: number;
+  private readonly execTimeoutMs: number;
 
   constructor(private readonly options: SshHostOptions) {
     this.name = options.name;
     this.pool = new ConnectionPool(options, options);
     this.commandTimeoutMs = options.commandTimeoutMs ?? 60_000;
+    this.execTimeoutMs = options.execTimeoutMs ?? 30 * 60_000;
   }
 
-  /** An exec without timeoutMs (a long git fetch, a push) is bounded by keepalive only: a live connection may take its time. */
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const run = await this.pool.run(remoteCommand({ argv, cwd: options.cwd, env: options.env, timeoutMs: options.timeoutMs }), {
       what: `\`${argv[0]}\``,
       // Why: the host's own `timeout` kills the program at timeoutMs; the extra bound catches a host that never reports it.
-      timeoutMs: options.timeoutMs === undefined ? undefined : options.timeoutMs + this.commandTimeoutMs,
+      timeoutMs: options.timeoutMs === undefined ? this.execTimeoutMs : options.timeoutMs + this.commandTimeoutMs,
+      timeoutSetting: options.timeoutMs === undefined ? 'execTimeoutMs' : 'commandTimeoutMs',
     });
     let stderr = run.stderr;
     if (options.timeoutMs !== undefined && run.exitCode === 124) stderr += `[oxi] ${argv[0]} timed out after ${options.timeoutMs} ms and was killed\n`;
