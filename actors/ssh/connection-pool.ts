@@ -206,7 +206,8 @@ export class ConnectionPool {
   private async connect(): Promise<Connection> {
     const now = Date.now();
     if (now < this.retryAt && this.lastError) {
-      throw new HostUnreachableError(`${this.lastError.message} (next try in ${Math.ceil((this.retryAt - now) / 1000)} s)`, {
+      const wait = this.retryAt - now;
+      throw new HostUnreachableError(`${this.lastError.message} (next try in ${wait < 1000 ? `${wait} ms` : `${Math.ceil(wait / 1000)} s`})`, {
         fix: (this.lastError as { fix?: string }).fix,
         cause: this.lastError,
       });
