@@ -32,5 +32,10 @@ export class AgentError extends OxiError {
 export class WorkerLostError extends OxiError {}
 /** An SSH host could not be reached, or the connection broke: the work there is in an unknown state, not failed. */
 export class HostUnreachableError extends OxiError {}
-/** An SSH host presented a key that is unknown or differs from known_hosts: never accepted silently. */
-export class HostKeyError extends OxiError {}
+/** The SSH connection is up but a channel misbehaved (refused, closed without an exit status, no answer in time): outcome unknown, like an unreachable host. */
+export class RemoteChannelError extends HostUnreachableError {}
+/**
+ * An SSH host presented a key that is unknown or differs from known_hosts: never accepted silently.
+ * Until the key is sorted out the host is out of reach, so its work is in an unknown state (never reaped).
+ */
+export class HostKeyError extends HostUnreachableError {}

@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
-import { HostKeyError, HostUnreachableError } from '../../src/errors.js';
-import { checkHostKey, fingerprint, hostPattern, keyTypeOf, readKnownHosts, type KeyCheck } from './known-hosts.js';
+import { HostUnreachableError } from '../../src/errors.js';
+import { checkHostKey, readKnownHosts, type KeyCheck } from './known-hosts.js';
+import { channelRefused, commandTimedOut, connectFailure, connectionLost, noExitStatus, type ErrorContext } from './ssh-errors.js';
 
 export interface SshTarget {
   name: string;
@@ -34,6 +35,8 @@ interface Connection {
   client: Client;
   channels: number;
   closed: boolean;
+  /** Takes no new channel; ended once its running channels are done. */
+  retiring: boolean;
   /** Called with the reason when the connection drops under running channels. */
   onDrop: Set<(error: Error) => void>;
 }
@@ -43,6 +46,17 @@ export interface ChannelRun {
   signal?: string;
   stdout: string;
   stderr: string;
+}
+
+export interface RunOptions {
+  /** Written to the command's stdin, which is then closed. */
+  input?: string;
+  /** Bound on the whole channel (open, run, close); without it only keepalive bounds a run. */
+  timeoutMs?: number;
+  /** What the command is, for messages (never the command line itself: it carries environment values). */
+  what?: string;
+  /** The adapter setting that raises timeoutMs, named in the error's fix. */
+  timeoutSetting?: 'commandTimeoutMs' | 'execTimeoutMs';
 }
 
 export class ConnectionPool {
@@ -74,10 +88,10 @@ export class ConnectionPool {
   }
 
   /** Runs one command on a channel; stdin gets `input` (if any) and is closed at once. */
-  async run(command: string, input?: string): Promise<ChannelRun> {
+  async run(command: string, options: RunOptions = {}): Promise<ChannelRun> {
     const conn = await this.acquire();
     try {
-      return await this.onChannel(conn, command, input);
+      return await this.onChannel(conn, command, options);
     } finally {
       this.release(conn);
     }
@@ -89,37 +103,59 @@ export class ConnectionPool {
     this.connections.length = 0;
   }
 
-  private onChannel(conn: Connection, command: string, input?: string): Promise<ChannelRun> {
+  private onChannel(conn: Connection, command: string, options: RunOptions): Promise<ChannelRun> {
+    const what = options.what ?? 'a command';
     return new Promise<ChannelRun>((resolve, reject) => {
       let settled = false;
+      let channel: ClientChannel | undefined;
+      let timer: NodeJS.Timeout | undefined;
       const drop = (error: Error) => finish(() => reject(error));
       const finish = (fn: () => void) => {
         if (settled) return;
         settled = true;
+        clearTimeout(timer);
         conn.onDrop.delete(drop);
         fn();
       };
       conn.onDrop.add(drop);
+      if (options.timeoutMs !== undefined) {
+        // Why: a server that opens a channel and then says nothing would otherwise hold the caller (and the channel) forever.
+        timer = setTimeout(() => finish(() => {
+          channel?.close();
+          conn.retiring = true; // a server that stalls one channel gets no more: the next command opens a fresh connection
+          reject(commandTimedOut(this.context(), what, options.timeoutMs!, options.timeoutSetting ?? 'commandTimeoutMs'));
+        }), options.timeoutMs);
+      }
       const opened = (error: Error | undefined, stream: ClientChannel) => {
-        if (error) {
-          return finish(() => reject(new HostUnreachableError(`Expected ${this.where()} to open a session channel; it refused: ${error.message}.`, {
-            fix: 'Check MaxSessions in the host\'s sshd_config and the load on the host.',
-            cause: error,
-          })));
+        if (settled) {
+          stream?.close(); // answered after its bound: nobody waits for it any more
+          return;
         }
+        if (error) {
+          // Why: ssh2 leaves a session channel whose exec was refused open on the server (counted against MaxSessions) and gives us no handle to close it; only ending the connection frees it.
+          conn.retiring = true;
+          return finish(() => reject(channelRefused(this.context(), what, error)));
+        }
+        channel = stream;
         const out: Buffer[] = [];
         const err: Buffer[] = [];
+        let exited = false;
         let exitCode: number | null = null;
         let signal: string | undefined;
         stream.on('data', (d: Buffer) => out.push(d));
         stream.stderr.on('data', (d: Buffer) => err.push(d));
         stream.on('exit', (code: number | null, sig?: string) => {
+          exited = true;
           exitCode = code;
           if (sig) signal = sig.startsWith('SIG') ? sig : `SIG${sig}`;
         });
-        stream.on('close', () => finish(() => resolve({ exitCode, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') })));
+        stream.on('close', () => finish(() => {
+          // Why: without an exit status the outcome is unknown; inventing one would let a caller take a live worker for a dead one.
+          if (!exited) return reject(noExitStatus(this.context(), what, out.reduce((n, b) => n + b.length, 0)));
+          resolve({ exitCode, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+        }));
         // Why: agent CLIs wait for stdin EOF; an exec channel's stdin stays open until ended.
-        stream.end(input);
+        stream.end(options.input);
       };
       try {
         conn.client.exec(command, opened);
@@ -133,14 +169,14 @@ export class ConnectionPool {
   private async acquire(): Promise<Connection> {
     for (;;) {
       if (this.shut) throw new HostUnreachableError(`The connection pool of ${this.where()} is closed.`, { fix: 'The engine is stopping; retry after it restarts.' });
-      const free = this.connections.find((c) => !c.closed && c.channels < this.tuning.channelsPerConnection);
+      const free = this.connections.find((c) => !c.closed && !c.retiring && c.channels < this.tuning.channelsPerConnection);
       if (free) {
         free.channels++;
         return free;
       }
       if (this.connections.length < this.tuning.maxConnections) {
         const conn = await this.connectOnce();
-        if (conn.channels < this.tuning.channelsPerConnection) {
+        if (!conn.retiring && conn.channels < this.tuning.channelsPerConnection) {
           conn.channels++;
           return conn;
         }
@@ -152,6 +188,12 @@ export class ConnectionPool {
 
   private release(conn: Connection): void {
     conn.channels--;
+    if (conn.retiring && conn.channels === 0 && !conn.closed) {
+      conn.closed = true;
+      const i = this.connections.indexOf(conn);
+      if (i >= 0) this.connections.splice(i, 1);
+      conn.client.end();
+    }
     this.waiting.shift()?.();
   }
 
@@ -164,7 +206,8 @@ export class ConnectionPool {
   private async connect(): Promise<Connection> {
     const now = Date.now();
     if (now < this.retryAt && this.lastError) {
-      throw new HostUnreachableError(`${this.lastError.message} (next try in ${Math.ceil((this.retryAt - now) / 1000)} s)`, {
+      const wait = this.retryAt - now;
+      throw new HostUnreachableError(`${this.lastError.message} (next try in ${wait < 1000 ? `${wait} ms` : `${Math.ceil(wait / 1000)} s`})`, {
         fix: (this.lastError as { fix?: string }).fix,
         cause: this.lastError,
       });
@@ -209,7 +252,7 @@ export class ConnectionPool {
     }
     return new Promise<Connection>((resolve, reject) => {
       const client = new Client();
-      const conn: Connection = { client, channels: 0, closed: false, onDrop: new Set() };
+      const conn: Connection = { client, channels: 0, closed: false, retiring: false, onDrop: new Set() };
       let ready = false;
       client.once('ready', () => {
         ready = true;
@@ -217,11 +260,11 @@ export class ConnectionPool {
         resolve(conn);
       });
       client.on('error', (error: Error & { level?: string }) => {
-        if (!ready) return reject(this.explain(error, check, presented));
+        if (!ready) return reject(connectFailure(this.context(), error, check, presented));
         this.dropped(conn, error);
       });
       client.on('close', () => {
-        if (!ready) return reject(this.explain(new Error('connection closed during the handshake'), check, presented));
+        if (!ready) return reject(connectFailure(this.context(), new Error('connection closed during the handshake'), check, presented));
         this.dropped(conn, new Error('the connection closed'));
       });
       client.connect(config);
@@ -233,42 +276,15 @@ export class ConnectionPool {
     conn.closed = true;
     const i = this.connections.indexOf(conn);
     if (i >= 0) this.connections.splice(i, 1);
-    const error = new HostUnreachableError(`Lost the connection to ${this.where()}: ${cause.message}.`, {
-      fix: 'The work on that host is left as it is; the engine reconnects and looks again. Check the network and sshd there.',
-      cause,
-    });
+    const error = connectionLost(this.context(), cause);
     for (const drop of [...conn.onDrop]) drop(error);
     conn.client.end();
     this.waiting.shift()?.();
   }
 
-  private explain(error: Error & { level?: string }, check: KeyCheck | undefined, presented: Buffer | undefined): Error {
-    const { target } = this;
-    const name = hostPattern(target.address, target.port);
-    if (check && check.status !== 'match' && presented) {
-      const fp = fingerprint(presented);
-      const type = keyTypeOf(presented);
-      if (check.status === 'unknown') {
-        return new HostKeyError(`Expected the host key of ${name} (host "${target.name}") in ${target.knownHosts}; it is not there (the host presented ${type} ${fp}).`, {
-          fix: `Verify the fingerprint out of band, then add it: ssh-keyscan -p ${target.port} -t ${type.replace(/^ssh-/, '')} ${target.address} >> ${target.knownHosts}`,
-        });
-      }
-      if (check.status === 'revoked') {
-        return new HostKeyError(`The host key of ${name} (host "${target.name}") is marked @revoked in ${target.knownHosts} (line ${check.entry.line}); refusing to connect.`, {
-          fix: 'Replace the key on the host, then record the new one.',
-        });
-      }
-      return new HostKeyError(`Expected ${name} (host "${target.name}") to present the key recorded in ${target.knownHosts} (line ${check.expected.map((e) => e.line).join(', ')}); it presented a different one: ${type} ${fp}. Someone may be intercepting the connection, or the host was reinstalled.`, {
-        fix: `If the host was really re-keyed, remove the old entry (ssh-keygen -R '${name}' -f ${target.knownHosts}) and add the new one after verifying it.`,
-      });
-    }
-    const auth = /authentication/i.test(error.message) || error.level === 'client-authentication';
-    return new HostUnreachableError(`Expected to connect to ${this.where()}; ${auth ? 'authentication failed' : 'it failed'}: ${error.message}.`, {
-      fix: auth
-        ? `Check hosts[].user and that the key (${target.identityFile ?? 'from the ssh agent'}) is in the user's authorized_keys on the host.`
-        : `Check that the host is up and sshd listens on port ${target.port} (ssh -p ${target.port} ${target.user}@${target.address} true).`,
-      cause: error,
-    });
+  private context(): ErrorContext {
+    const { target, tuning } = this;
+    return { ...target, where: this.where(), keepaliveIntervalMs: tuning.keepaliveIntervalMs, keepaliveCountMax: tuning.keepaliveCountMax, readyTimeoutMs: tuning.readyTimeoutMs };
   }
 
   private where(): string {

@@ -17,6 +17,11 @@ export function sshHostFromConfig(cfg: SshHostConfig, tuning: Partial<SshHostOpt
     user: cfg.user,
     identityFile: cfg.identityFile,
     knownHosts: cfg.knownHosts ?? defaultKnownHosts(),
+    keepaliveIntervalMs: cfg.connection?.keepaliveIntervalMs,
+    keepaliveCountMax: cfg.connection?.keepaliveCountMax,
+    readyTimeoutMs: cfg.connection?.connectTimeoutMs,
+    commandTimeoutMs: cfg.connection?.commandTimeoutMs,
+    execTimeoutMs: cfg.connection?.execTimeoutMs,
     ...tuning,
   });
 }

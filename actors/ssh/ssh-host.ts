@@ -6,7 +6,7 @@
  */
 import { posix } from 'node:path';
 import os from 'node:os';
-import { OxiError } from '../../src/errors.js';
+import { OxiError, RemoteChannelError } from '../../src/errors.js';
 import type { ExecOptions, ExecResult, HostProbe, HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
 import { ConnectionPool, type PoolTuning, type SshTarget } from './connection-pool.js';
 import { envPrefix, remoteCommand, shJoin, shQuote } from './shell.js';
@@ -22,8 +22,8 @@ else
 fi
 echo "$c $l $f $t"`;
 
-/** Exit 0 while the pid runs (a zombie counts as gone). */
-const ALIVE_SCRIPT = `s=$(ps -o stat= -p "$1" 2>/dev/null) || exit 1; case "$s" in *Z*) exit 1;; esac; exit 0`;
+/** Exit 0 while the pid runs, 1 when it is gone (a zombie counts as gone); without ps, 2: unknown, not gone. */
+const ALIVE_SCRIPT = `command -v ps >/dev/null 2>&1 || { echo 'ps not found on PATH' >&2; exit 2; }; s=$(ps -o stat= -p "$1" 2>/dev/null) || exit 1; case "$s" in *Z*) exit 1;; esac; exit 0`;
 
 /** Whether any non-zombie process is left in group $1. */
 const GROUP_ALIVE = `group_alive() { ps -A -o pgid=,stat= | awk -v g="$1" '$1==g && $2 !~ /Z/ {f=1} END{exit !f}'; }`;
@@ -43,27 +43,44 @@ done`;
  */
 const SPAWN_SCRIPT = `p=$1 o=$2 e=$3; shift 3; echo $$ > "$p"; echo $$; exec "$@" </dev/null >>"$o" 2>>"$e"`;
 
-export type SshHostOptions = SshTarget & PoolTuning;
+export type SshHostOptions = SshTarget & PoolTuning & {
+  /**
+   * Bound on the small commands of the transport (probe, liveness, files, starting a worker) and the
+   * grace after an exec's own timeoutMs: past it the outcome is unknown and the host treated as out of reach.
+   */
+  commandTimeoutMs?: number;
+  /** Bound on an exec that sets no timeoutMs of its own (a git fetch or push over a slow link). */
+  execTimeoutMs?: number;
+};
 
 export class SshHost implements HostTransport {
   readonly name: string;
   readonly pool: ConnectionPool;
+  private readonly commandTimeoutMs: number;
+  private readonly execTimeoutMs: number;
 
   constructor(private readonly options: SshHostOptions) {
     this.name = options.name;
     this.pool = new ConnectionPool(options, options);
+    this.commandTimeoutMs = options.commandTimeoutMs ?? 60_000;
+    this.execTimeoutMs = options.execTimeoutMs ?? 30 * 60_000;
   }
 
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const run = await this.pool.run(remoteCommand({ argv, cwd: options.cwd, env: options.env, timeoutMs: options.timeoutMs }));
+    const run = await this.pool.run(remoteCommand({ argv, cwd: options.cwd, env: options.env, timeoutMs: options.timeoutMs }), {
+      what: `\`${argv[0]}\``,
+      // Why: the host's own `timeout` kills the program at timeoutMs; the extra bound catches a host that never reports it.
+      timeoutMs: options.timeoutMs === undefined ? this.execTimeoutMs : options.timeoutMs + this.commandTimeoutMs,
+      timeoutSetting: options.timeoutMs === undefined ? 'execTimeoutMs' : 'commandTimeoutMs',
+    });
     let stderr = run.stderr;
     if (options.timeoutMs !== undefined && run.exitCode === 124) stderr += `[oxi] ${argv[0]} timed out after ${options.timeoutMs} ms and was killed\n`;
     return { ...toExit(run.exitCode, run.signal), stdout: run.stdout, stderr };
   }
 
   /** Runs a small POSIX sh script with positional arguments (never interpolated into the script). */
-  async sh(script: string, args: readonly (string | number)[] = [], input?: string): Promise<ExecResult> {
-    const run = await this.pool.run(`sh -c ${shQuote(script)} oxi ${shJoin(args.map(String))}`, input);
+  async sh(what: string, script: string, args: readonly (string | number)[] = [], options: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+    const run = await this.pool.run(`sh -c ${shQuote(script)} oxi ${shJoin(args.map(String))}`, { input: options.input, what, timeoutMs: options.timeoutMs ?? this.commandTimeoutMs });
     return { ...toExit(run.exitCode, run.signal), stdout: run.stdout, stderr: run.stderr };
   }
 
@@ -77,7 +94,7 @@ export class SshHost implements HostTransport {
       options.cwd === undefined ? '' : `cd -- ${shQuote(options.cwd)} &&`,
       `exec setsid sh -c ${shQuote(SPAWN_SCRIPT)} oxi-worker ${shJoin([pidFile, options.stdoutFile, options.stderrFile])} ${program} </dev/null`,
     ].join(' ');
-    const run = await this.pool.run(command);
+    const run = await this.pool.run(command, { what: `the start of \`${argv[0]}\``, timeoutMs: this.commandTimeoutMs });
     const pid = Number(run.stdout.trim().split('\n')[0]);
     if (!Number.isInteger(pid) || pid <= 1) {
       throw new OxiError(`Could not start ${argv[0]} on host "${this.name}" in ${options.cwd ?? '(login dir)'}: ${run.stderr.trim() || `no pid came back (exit ${run.exitCode})`}.`, {
@@ -89,17 +106,22 @@ export class SshHost implements HostTransport {
 
   async isAlive(pid: number): Promise<boolean> {
     assertPid(pid);
-    return (await this.sh(ALIVE_SCRIPT, [pid])).exitCode === 0;
+    const r = await this.sh(`the liveness check of pid ${pid}`, ALIVE_SCRIPT, [pid]);
+    if (r.exitCode === 0 || r.exitCode === 1) return r.exitCode === 0;
+    // Why: only a clean "not running" may be read as gone; anything else leaves the worker's state unknown.
+    throw new RemoteChannelError(`Expected the liveness check of pid ${pid} on host "${this.name}" to exit 0 (running) or 1 (gone); it exited ${r.exitCode}${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''}.`, {
+      fix: `Check that sh and ps work for the ssh user on "${this.name}" (ssh to it and run: ps -o stat= -p ${pid}).`,
+    });
   }
 
   async killGroup(pid: number, graceMs = 5000): Promise<void> {
     assertPid(pid);
-    const r = await this.sh(KILL_SCRIPT, [pid, Math.ceil(graceMs / 100)]);
+    const r = await this.sh(`the kill of process group ${pid}`, KILL_SCRIPT, [pid, Math.ceil(graceMs / 100)], { timeoutMs: graceMs + this.commandTimeoutMs });
     if (r.exitCode !== 0) throw new OxiError(`Could not stop process group ${pid} on host "${this.name}": ${r.stderr.trim() || `exit ${r.exitCode}`}.`, { fix: `Log in to "${this.name}" and stop it: kill -KILL -- -${pid}` });
   }
 
   async probe(): Promise<HostProbe> {
-    const r = await this.sh(PROBE_SCRIPT);
+    const r = await this.sh('the probe', PROBE_SCRIPT);
     const [cpus, load5, freeMemMb, totalMemMb] = r.stdout.trim().split(/\s+/).map(Number);
     if (r.exitCode !== 0 || ![cpus, load5, freeMemMb, totalMemMb].every(Number.isFinite)) {
       throw new OxiError(`Expected "cpus load5 freeMb totalMb" from the probe of host "${this.name}"; got ${JSON.stringify(r.stdout.trim())} (exit ${r.exitCode}: ${r.stderr.trim()}).`, {
@@ -110,7 +132,7 @@ export class SshHost implements HostTransport {
   }
 
   async readFile(path: string): Promise<string | undefined> {
-    const r = await this.sh('[ -e "$1" ] || exit 3; exec cat -- "$1"', [path]);
+    const r = await this.sh(`the read of ${path}`, '[ -e "$1" ] || exit 3; exec cat -- "$1"', [path]);
     if (r.exitCode === 3) return undefined;
     if (r.exitCode !== 0) throw new OxiError(`Could not read ${path} on host "${this.name}": ${r.stderr.trim()}.`, { fix: 'Check the file\'s permissions on the host.' });
     return r.stdout;
@@ -118,13 +140,13 @@ export class SshHost implements HostTransport {
 
   /** Size in bytes, or undefined when the file does not exist: growth of a worker's stream is its progress. */
   async fileSize(path: string): Promise<number | undefined> {
-    const r = await this.sh('[ -e "$1" ] || exit 3; wc -c < "$1"', [path]);
+    const r = await this.sh(`the size of ${path}`, '[ -e "$1" ] || exit 3; wc -c < "$1"', [path]);
     return r.exitCode === 0 ? Number(r.stdout.trim()) : undefined;
   }
 
   /** Atomic replace on the host (temp file + mv), content over stdin. */
   async writeFile(path: string, content: string): Promise<void> {
-    const r = await this.sh('mkdir -p -- "$(dirname -- "$1")" && t="$1.tmp-$$" && cat > "$t" && mv -f -- "$t" "$1"', [path], content);
+    const r = await this.sh(`the write of ${path}`, 'mkdir -p -- "$(dirname -- "$1")" && t="$1.tmp-$$" && cat > "$t" && mv -f -- "$t" "$1"', [path], { input: content });
     if (r.exitCode !== 0) throw new OxiError(`Could not write ${path} on host "${this.name}": ${r.stderr.trim()}.`, { fix: 'Check that the directory is writable by the ssh user.' });
   }
 

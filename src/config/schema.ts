@@ -87,6 +87,21 @@ const hostName = () =>
     .describe('Unique host name (`[a-z0-9-]+`).');
 const maxWorkers = () => posInt().default(2).describe('Agents running at once on this host.');
 
+/**
+ * The bounds on each SSH failure (docs/remote-hosts.md explains which failure each one ends).
+ * Optional: an adapter without it reads exactly as before, and the transport applies the same defaults.
+ */
+const sshConnectionSchema = z
+  .strictObject({
+    keepaliveIntervalMs: ms(5000, 'How often an SSH keepalive is sent on each connection.'),
+    keepaliveCountMax: z.int().min(1).default(3).describe('Unanswered keepalives after which a connection is declared dead (a silent partition is detected within (keepaliveCountMax + 1) × keepaliveIntervalMs).'),
+    connectTimeoutMs: ms(15_000, 'Bound on connecting and the SSH handshake (banner, key exchange, authentication).'),
+    commandTimeoutMs: ms(60_000, 'Bound on the small commands oxi runs on the host (probe, liveness, file reads and writes, starting and stopping a worker), and the grace after a timed command\'s own limit.'),
+    execTimeoutMs: ms(30 * 60_000, 'Bound on a command that sets no time limit of its own (git fetch, push, worktree setup).'),
+  })
+  .optional()
+  .describe('How the SSH connection to this host detects a partition and bounds each failure (all optional).');
+
 const hostSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     name: hostName(),
@@ -104,6 +119,7 @@ const hostSchema = z.discriminatedUnion('kind', [
     maxWorkers: maxWorkers(),
     mainClone: remotePath().describe('Absolute path of the repository clone on the remote host.'),
     worktreesRoot: remotePath().describe('Absolute remote directory under which worktrees are created.'),
+    connection: sshConnectionSchema,
   }),
 ]);
 
