@@ -34,3 +34,18 @@ export class WorkerLostError extends OxiError {}
 export class HostUnreachableError extends OxiError {}
 /** An SSH host presented a key that is unknown or differs from known_hosts: never accepted silently. */
 export class HostKeyError extends OxiError {}
+/**
+ * The machine is out of something (disk space, quota, a writable file system, file descriptors) while a
+ * task was being dispatched. Not the task's fault: it waits for a slot again without spending an attempt.
+ */
+export class EnvironmentError extends OxiError {
+  /** What the task machine looks at (machines stay free of this import). */
+  readonly environment = true;
+  constructor(
+    message: string,
+    readonly code: string,
+    options: { fix?: string; cause?: unknown } = {},
+  ) {
+    super(message, options);
+  }
+}
