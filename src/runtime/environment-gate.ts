@@ -45,6 +45,16 @@ export interface EnvironmentGateOptions {
 const BLOCKED = 'dispatch.env_blocked';
 const CLEARED = 'dispatch.env_cleared';
 
+/** Why dispatch is paused by the environment right now, from the ledger (the gate's latch), or null. */
+export function dispatchPausedReason(db: Db): string | null {
+  return pausedSince(db)?.reason ?? null;
+}
+
+function pausedSince(db: Db): { reason: string; at: number } | undefined {
+  const last = db.prepare(`SELECT kind, at, payload FROM event WHERE kind IN (?, ?) ORDER BY id DESC LIMIT 1`).get(BLOCKED, CLEARED) as { kind: string; at: number; payload: string } | undefined;
+  return last?.kind === BLOCKED ? { reason: String(JSON.parse(last.payload).error ?? 'an environment error'), at: last.at } : undefined;
+}
+
 /**
  * Closes dispatch while the machine is out of something a launch needs (a full logs disk, no file
  * descriptors): launches would only fail, and each failure would spend an attempt. One ledger row
@@ -58,12 +68,10 @@ export class EnvironmentGate {
   private stopped = false;
 
   constructor(private readonly options: EnvironmentGateOptions) {
-    const last = options.db.prepare(`SELECT kind, at, payload FROM event WHERE kind IN (?, ?) ORDER BY id DESC LIMIT 1`).get(BLOCKED, CLEARED) as
-      | { kind: string; at: number; payload: string }
-      | undefined;
-    if (last?.kind === BLOCKED) {
-      this.closedBecause = String(JSON.parse(last.payload).error ?? 'an environment error');
-      this.closedAt = last.at;
+    const paused = pausedSince(options.db);
+    if (paused) {
+      this.closedBecause = paused.reason;
+      this.closedAt = paused.at;
       options.onChange(this.closedBecause);
       this.schedule(0);
     }

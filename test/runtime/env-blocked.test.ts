@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildSnapshot } from '../../inspector/snapshot.js';
 import { LocalHost } from '../../actors/local-host.js';
 import { workerFiles } from '../../actors/effects/run-agent.js';
 import { loadAdapter } from '../../src/config/load.js';
@@ -74,6 +75,7 @@ describe('a full logs disk', () => {
     expect(count('dispatch.env_blocked')).toBe(1);
     expect(count('dispatch.env_cleared')).toBe(0);
     expect(notes.filter((k) => k === 'dispatch.env_blocked')).toHaveLength(1);
+    expect(buildSnapshot(db, adapter).engine.dispatchPaused).toMatch(/^ENOSPC: /);
     // The worker whose launch could not be recorded was terminated, and left nothing to adopt.
     await waitFor('the unrecorded worker gone', () => !isAlive(host.spawned[0]));
     expect(existsSync(workerFiles(adapter.paths.logs, task, 0, 0).pid)).toBe(false);
@@ -87,5 +89,6 @@ describe('a full logs disk', () => {
     expect(count('dispatch.env_blocked')).toBe(1);
     expect(count('dispatch.env_cleared')).toBe(1);
     expect(notes.filter((k) => k === 'dispatch.env_blocked')).toHaveLength(1);
+    expect(buildSnapshot(db, adapter).engine.dispatchPaused).toBeNull();
   });
 });

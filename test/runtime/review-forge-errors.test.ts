@@ -22,10 +22,10 @@ afterEach(async () => {
 /** The local forge, answering 502 to the critic's comment twice, as GitHub does on a bad day. */
 class FlakyReviewForge extends LocalForge {
   commentFailures = 2;
-  comments = 0;
+  commentCalls = 0;
 
   override async comment(pr: number, body: string): Promise<void> {
-    this.comments++;
+    this.commentCalls++;
     if (this.commentFailures-- > 0) throw new ForgeError('GitHub API 502 Bad Gateway: expected a JSON answer, got an HTML error page.', { fix: 'Retried with backoff.' });
     return super.comment(pr, body);
   }
@@ -62,7 +62,7 @@ describe('forge errors during the review', () => {
     expect(steps.filter((k) => k === 'task.reviewing')).toHaveLength(3);
     expect(steps).not.toContain('task.rejected');
     expect(steps.filter((k) => k === 'task.working')).toHaveLength(1);
-    expect(forge.comments).toBe(3);
+    expect(forge.commentCalls).toBe(3);
     expect(db.prepare(`SELECT COUNT(*) AS n FROM event WHERE task = ? AND kind = 'critic.approve'`).get(task)).toEqual({ n: 1 });
   });
 });

@@ -4,6 +4,7 @@
  * The next UTC day reopens. The real engine, the scripted agent, the local forge and host.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildSnapshot } from '../../inspector/snapshot.js';
 import { loadAdapter } from '../../src/config/load.js';
 import { startEngine } from '../../src/runtime/engine.js';
 import { openDb } from '../../src/store/db.js';
@@ -55,6 +56,8 @@ describe('the daily soft cap', () => {
     expect(rows('budget.soft_cap').map((r) => r.task)).toContain(second);
     expect(rows('budget.soft_warning')).toHaveLength(1);
     expect(JSON.parse(rows('budget.soft_warning')[0].payload)).toMatchObject({ softUsd: 1, hardUsd: 10 });
+    // The dashboard says so.
+    expect(buildSnapshot(db, adapter, engine, clock.now()).spend).toMatchObject({ gate: 'soft', dailySoftUsd: 1, dailyHardUsd: 10 });
     // The third was never even seeded: its planner did not run.
     await new Promise((r) => setTimeout(r, 600)); // a few seeder passes (every 200 ms)
     expect(status(third).status).toBe('queued');
