@@ -56,6 +56,8 @@ export interface ShipOutput {
 export interface OpenPrOutput {
   pr: number;
   merged: boolean;
+  /** The task's PR was closed unmerged while it worked on a fix: no new PR was opened. */
+  closed?: boolean;
   ledger?: LedgerNote[];
 }
 

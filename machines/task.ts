@@ -107,6 +107,7 @@ export const taskMachine = setup({
     agentLost: ({ event }) => out<WorkOutput>(event).outcome === 'lost',
     shipEmpty: ({ event }) => out<ShipOutput>(event).empty,
     prAlreadyMerged: ({ event }) => out<OpenPrOutput>(event).merged,
+    prClosedMeanwhile: ({ event }) => out<OpenPrOutput>(event).closed === true,
     checksGreen: ({ event }) => out<ChecksOutput>(event).state === 'success',
     approved: ({ event }) => out<CritiqueOutput>(event).verdict === 'approve',
     mergedNow: ({ event }) => ['merged', 'already_merged'].includes(out<MergeOutput>(event).outcome),
@@ -288,6 +289,9 @@ export const taskMachine = setup({
             input: ({ context }) => ({ ...base(context), branch: context.branch!, title: context.title, plan: context.plan!, headSha: context.headSha! }),
             onDone: [
               { guard: 'prAlreadyMerged', target: '#task.merged', actions: assign({ pr: ({ event }) => event.output.pr }) },
+              // Closed by a human while the task was away from its PR (a fix loop, a backoff): as if seen closed.
+              { guard: and(['prClosedMeanwhile', 'replanOnClose']), target: 'planning', actions: 'replan' },
+              { guard: 'prClosedMeanwhile', target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } },
               { target: 'checks', actions: assign({ pr: ({ event }) => event.output.pr }) },
             ],
             onError: [

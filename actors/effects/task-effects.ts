@@ -137,6 +137,12 @@ export async function ship(deps: EffectDeps, input: { taskId: string; attempt: n
 }
 
 export async function openPr(deps: EffectDeps, input: { taskId: string; branch: string; title: string; plan: Plan; headSha: string }): Promise<OpenPrOutput> {
+  // prWatcher only watches tasks at their PR: one closed by a human during a fix loop is noticed here, never replaced by a second PR.
+  const previous = getTask(deps.db, input.taskId)?.pr;
+  if (previous !== null && previous !== undefined) {
+    const before = await deps.forge.getPr(previous);
+    if (before?.state === 'closed') return { pr: previous, merged: false, closed: true, ledger: [{ kind: 'pr_watcher.observed', payload: { task: input.taskId, pr: previous, state: 'closed', readOnly: false } }] };
+  }
   const pr = await deps.forge.openPr({
     task: input.taskId,
     branch: input.branch,

@@ -30,6 +30,7 @@ export const taskEvents = [
   done('ship', { headSha: 'abc', empty: true }),
   done('openPr', { pr: 1, merged: false }),
   done('openPr', { pr: 1, merged: true }),
+  done('openPr', { pr: 1, merged: false, closed: true }),
   done('runChecks', { state: 'success', summary: '' }),
   done('runChecks', { state: 'failure', summary: 'red' }),
   done('critique', { verdict: 'approve', reasons: [], costUsd: 0 }),

@@ -104,3 +104,18 @@ describe('task machine: an environment error while dispatching spends nothing', 
     expect(r.actor.getSnapshot().context.attempt).toBe(1);
   });
 });
+
+describe('task machine: a PR closed by a human while the task worked on a fix', () => {
+  const toFix = [...toReviewing, done('critique', { verdict: 'reject', reasons: ['no'], costUsd: 0 }), done('claimSlot', { granted: true, host: 'local' }), done('provision', { branch: 'oxi/t1', worktree: '/w/t1' }), done('runAgent', { outcome: 'ok', costUsd: 0, backend: 'scripted' }), done('ship', { headSha: 'def', empty: false })];
+  it('is abandoned as "PR closed unmerged" when openPr finds it closed, or planned afresh with onClosedPr "replan"', () => {
+    const r = start(toFix);
+    expect(r.actor.getSnapshot().value).toEqual({ live: 'pr_open' });
+    r.send(done('openPr', { pr: 7, merged: false, closed: true }));
+    expect(r.actor.getSnapshot().value).toBe('abandoned');
+    expect(r.actor.getSnapshot().context.reason).toBe('PR closed unmerged');
+    const replan = start(toFix, { onClosedPr: 'replan' } as never);
+    replan.send(done('openPr', { pr: 7, merged: false, closed: true }));
+    expect(replan.actor.getSnapshot().value).toEqual({ live: 'planning' });
+    expect(replan.actor.getSnapshot().context).toMatchObject({ attempt: 1, pr: null });
+  });
+});
