@@ -23,6 +23,8 @@ export interface EffectDeps {
   track?: (p: Promise<unknown>) => void;
   /** Poll period of worker watching (ms). */
   watchIntervalMs?: number;
+  /** Closes dispatch after an environment error (full disk) until the logs dir takes a write again. */
+  dispatchGate?: { block(error: unknown): void };
 }
 
 export function hostOf(deps: EffectDeps, name: string): HostTransport {

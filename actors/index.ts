@@ -3,6 +3,7 @@ import { effectPlaceholders, type EffectName } from '../machines/effects.js';
 import type { EffectDeps } from './deps.js';
 import { oauthNotifyGate, readCredentials } from './agents/credentials.js';
 import { deadmanCheck, makePrScan, makeReapScan, probeHost, seedRoadmap, sleepUntil } from './effects/background.js';
+import { guardLaunch } from './effects/launch-guard.js';
 import { runAgent } from './effects/run-agent.js';
 import { claimSlot, critique, merge, openPr, plan, provision, runChecks, ship } from './effects/task-effects.js';
 
@@ -20,8 +21,8 @@ export function makeEffects(deps: EffectDeps): typeof effectPlaceholders {
   const impls: Record<EffectName, Impl> = {
     plan,
     claimSlot,
-    provision,
-    runAgent,
+    provision: guardLaunch(provision),
+    runAgent: guardLaunch(runAgent),
     ship,
     openPr,
     runChecks,

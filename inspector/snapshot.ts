@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SLOT_STATES } from '../machines/task.js';
 import type { Adapter } from '../src/config/schema.js';
 import type { EngineHandle } from '../src/runtime/engine.js';
+import { dispatchPausedReason } from '../src/runtime/environment-gate.js';
 import { readPid } from '../src/runtime/pidfile.js';
 import { snapshotSummary } from '../src/runtime/summary.js';
 import type { Db } from '../src/store/db.js';
@@ -39,13 +40,23 @@ export const snapshotSchema = z.object({
     by: z.string().nullable(),
     at: z.number().nullable(),
     hard: z.boolean(),
+    /** Why dispatch is paused by the machine (a full logs disk…) until a probe succeeds, or null. */
+    dispatchPaused: z.string().nullable(),
     /** Whether an engine is attached (in this process, or a daemon for this project). */
     attached: z.boolean(),
   }),
   hosts: z.array(z.object({ name: z.string(), capacity: z.number().int().min(0), inUse: z.number().int().min(0), blocked: z.boolean() })),
   tasks: z.array(taskView),
   counts: z.record(z.string(), z.number().int()),
-  spend: z.object({ today: z.number().min(0), dailySoftUsd: z.number(), dailyHardUsd: z.number(), perTaskUsd: z.number(), currency: z.literal('USD') }),
+  spend: z.object({
+    today: z.number().min(0),
+    dailySoftUsd: z.number(),
+    dailyHardUsd: z.number(),
+    perTaskUsd: z.number(),
+    currency: z.literal('USD'),
+    /** open: new tasks start; soft: past the soft cap, no new task starts today; hard: nothing that spends starts today. */
+    gate: z.enum(['open', 'soft', 'hard']),
+  }),
 });
 
 export type Snapshot = z.infer<typeof snapshotSchema>;
@@ -100,7 +111,7 @@ export function buildSnapshot(db: Db, adapter: Adapter, engine?: EngineHandle, n
     schema: SNAPSHOT_SCHEMA,
     generatedAt: now,
     project: adapter.name,
-    engine: { ...summary.engine, state, attached: Boolean(engine || daemon) },
+    engine: { ...summary.engine, state, dispatchPaused: dispatchPausedReason(db), attached: Boolean(engine || daemon) },
     hosts,
     tasks: rows.map((t) => toTaskView(adapter, t)),
     counts: summary.counts,
@@ -110,6 +121,7 @@ export function buildSnapshot(db: Db, adapter: Adapter, engine?: EngineHandle, n
       dailyHardUsd: adapter.budget.dailyHardUsd,
       perTaskUsd: adapter.budget.perTaskUsd,
       currency: 'USD',
+      gate: summary.spend.today >= adapter.budget.dailyHardUsd ? 'hard' : summary.spend.today >= adapter.budget.dailySoftUsd ? 'soft' : 'open',
     },
   };
 }

@@ -29,7 +29,7 @@ export type PlanOutput = { ok: true; plan: Plan; costUsd: number; ledger?: Ledge
 
 export type ClaimOutput =
   | { granted: true; host: string; ledger?: LedgerNote[] }
-  | { granted: false; reason: 'overlap' | 'budget' | 'oauth' | 'draining'; until: number; ledger?: LedgerNote[] };
+  | { granted: false; reason: 'overlap' | 'budget' | 'soft_budget' | 'oauth' | 'draining'; until: number; ledger?: LedgerNote[] };
 
 export interface ProvisionOutput {
   branch: string;
@@ -56,6 +56,8 @@ export interface ShipOutput {
 export interface OpenPrOutput {
   pr: number;
   merged: boolean;
+  /** The task's PR was closed unmerged while it worked on a fix: no new PR was opened. */
+  closed?: boolean;
   ledger?: LedgerNote[];
 }
 

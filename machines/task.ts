@@ -25,7 +25,12 @@ export interface TaskPolicy {
   autoMerge: boolean;
   /** A PR closed unmerged by a human: abandon the task (default) or plan it afresh. */
   onClosedPr?: 'abandon' | 'replan';
+  /** Consecutive failures of the review machinery (forge, network) retried before a human is asked. */
+  maxReviewFailures?: number;
 }
+
+/** Default bound on consecutive review failures: with the backoff doubling, about an hour of retries at a 2-minute base. */
+export const MAX_REVIEW_FAILURES = 5;
 
 export interface TaskInput {
   id: string;
@@ -47,6 +52,8 @@ export interface TaskContext extends TaskInput {
   fix: number;
   feedback: string | null;
   needsHuman: boolean;
+  /** Consecutive failures of the review itself (not rejections); reset by any verdict. */
+  reviewFailures: number;
   reason: string | null;
   /** Absolute deadline of the current wait (backoff / deferral): survives a restore. */
   until: number | null;
@@ -68,7 +75,7 @@ const out = <T>(event: unknown): T => (event as DoneActorEvent<T>).output;
 /** States that hold a host slot: the dispatch pool releases the lease when a task leaves them. */
 export const SLOT_STATES = ['provisioning', 'working', 'shipping'] as const;
 /** States in which the task owns an open PR: never reaped. */
-export const PR_STATES = ['pr_open', 'checks', 'reviewing', 'merging'] as const;
+export const PR_STATES = ['pr_open', 'checks', 'reviewing', 'review_backoff', 'merging'] as const;
 export const TERMINAL_STATES = ['merged', 'abandoned'] as const;
 
 const base = (context: TaskContext) => ({ taskId: context.id, attempt: context.attempt });
@@ -88,6 +95,11 @@ export const taskMachine = setup({
   guards: {
     canRetry: ({ context }) => context.attempt + 1 < context.policy.maxAttempts,
     canFix: ({ context }) => context.fix < context.policy.maxFixAttempts,
+    // The effects mark an environment error (full disk, no descriptors) as such: it is not the task's doing.
+    envError: ({ event }) => (event as { error?: { environment?: unknown } }).error?.environment === true,
+    canRetryReview: ({ context }) => (context.reviewFailures ?? 0) + 1 < (context.policy.maxReviewFailures ?? MAX_REVIEW_FAILURES),
+    // Sent to a human by failing reviews: a retry reviews again, it must not merge unreviewed.
+    reviewPending: ({ context }) => (context.reviewFailures ?? 0) > 0,
     replanOnClose: ({ context }) => context.policy.onClosedPr === 'replan' && context.attempt + 1 < context.policy.maxAttempts,
     planOk: ({ event }) => out<PlanOutput>(event).ok,
     granted: ({ event }) => out<ClaimOutput>(event).granted,
@@ -95,6 +107,7 @@ export const taskMachine = setup({
     agentLost: ({ event }) => out<WorkOutput>(event).outcome === 'lost',
     shipEmpty: ({ event }) => out<ShipOutput>(event).empty,
     prAlreadyMerged: ({ event }) => out<OpenPrOutput>(event).merged,
+    prClosedMeanwhile: ({ event }) => out<OpenPrOutput>(event).closed === true,
     checksGreen: ({ event }) => out<ChecksOutput>(event).state === 'success',
     approved: ({ event }) => out<CritiqueOutput>(event).verdict === 'approve',
     mergedNow: ({ event }) => ['merged', 'already_merged'].includes(out<MergeOutput>(event).outcome),
@@ -119,6 +132,11 @@ export const taskMachine = setup({
       reason: params.reason,
       until: nowOf(system) + backoffMs(context.attempt + 1, context.policy.backoffBaseMs, context.policy.backoffMaxMs),
     })),
+    /** The review machinery failed (forge 5xx, network): review again after a backoff; no fix attempt is spent. */
+    scheduleReview: assign(({ context, system }, params: { reason: string }) => {
+      const reviewFailures = (context.reviewFailures ?? 0) + 1;
+      return { reviewFailures, reason: params.reason, until: nowOf(system) + backoffMs(reviewFailures, context.policy.backoffBaseMs, context.policy.backoffMaxMs) };
+    }),
     abandon: assign((_, params: { reason: string }) => ({ reason: params.reason, until: null })),
     /** The PR was closed unmerged and the policy says plan again: a new attempt from scratch. */
     replan: assign(({ context }) => ({ attempt: context.attempt + 1, fix: 0, feedback: null, plan: null, pr: null, until: null, reason: 'PR closed unmerged: planning again' })),
@@ -140,6 +158,7 @@ export const taskMachine = setup({
     fix: 0,
     feedback: null,
     needsHuman: false,
+    reviewFailures: 0,
     reason: null,
     until: null,
     deferredAt: null,
@@ -201,6 +220,7 @@ export const taskMachine = setup({
             input: ({ context }) => ({ ...base(context), host: context.host! }),
             onDone: { target: 'working', actions: assign(({ event }) => ({ branch: event.output.branch, worktree: event.output.worktree })) },
             onError: [
+              { guard: 'envError', target: 'backoff', actions: { type: 'scheduleWait', params: ({ event }) => ({ reason: `dispatch paused by the environment: ${String(event.error)}` }) } },
               { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `provisioning failed: ${String(event.error)}` }) } },
               { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `provisioning failed: ${String(event.error)}` }) } },
             ],
@@ -229,6 +249,7 @@ export const taskMachine = setup({
               { target: '#task.abandoned', actions: ['addCost', { type: 'abandon', params: ({ event }) => ({ reason: `agent ${event.output.outcome}: ${event.output.error ?? ''}` }) }] },
             ],
             onError: [
+              { guard: 'envError', target: 'backoff', actions: { type: 'scheduleWait', params: ({ event }) => ({ reason: `dispatch paused by the environment: ${String(event.error)}` }) } },
               { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `agent error: ${String(event.error)}` }) } },
               { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `agent error: ${String(event.error)}` }) } },
             ],
@@ -268,6 +289,9 @@ export const taskMachine = setup({
             input: ({ context }) => ({ ...base(context), branch: context.branch!, title: context.title, plan: context.plan!, headSha: context.headSha! }),
             onDone: [
               { guard: 'prAlreadyMerged', target: '#task.merged', actions: assign({ pr: ({ event }) => event.output.pr }) },
+              // Closed by a human while the task was away from its PR (a fix loop, a backoff): as if seen closed.
+              { guard: and(['prClosedMeanwhile', 'replanOnClose']), target: 'planning', actions: 'replan' },
+              { guard: 'prClosedMeanwhile', target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } },
               { target: 'checks', actions: assign({ pr: ({ event }) => event.output.pr }) },
             ],
             onError: [
@@ -298,12 +322,33 @@ export const taskMachine = setup({
             id: 'critique',
             src: 'critique',
             input: ({ context }) => ({ ...base(context), pr: context.pr!, plan: context.plan!, title: context.title }),
+            // A verdict (even one made of garbage: actors/effects/task-effects.ts critique) is an answer: approve or reject.
             onDone: [
-              { guard: 'approved', target: 'merging', actions: ['addCost', assign({ needsHuman: ({ event }) => !!event.output.needsHuman })] },
-              { target: 'rejected', actions: ['addCost', assign({ feedback: ({ event }) => `The critic rejected the change:\n- ${event.output.reasons.join('\n- ')}` })] },
+              { guard: 'approved', target: 'merging', actions: ['addCost', assign({ reviewFailures: 0, needsHuman: ({ event }) => !!event.output.needsHuman })] },
+              { target: 'rejected', actions: ['addCost', assign({ reviewFailures: 0, feedback: ({ event }) => `The critic rejected the change:\n- ${event.output.reasons.join('\n- ')}` })] },
             ],
-            onError: { target: 'rejected', actions: assign({ feedback: ({ event }) => `The critic failed (${String(event.error)}); treated as a rejection.` }) },
+            // No verdict: the review machinery failed (forge 5xx, network). Not the change's fault: review again, bounded.
+            onError: [
+              { guard: 'canRetryReview', target: 'review_backoff', actions: { type: 'scheduleReview', params: ({ event }) => ({ reason: `review failed, retrying: ${String(event.error)}` }) } },
+              {
+                target: 'awaiting_human',
+                actions: assign(({ context, event }) => ({
+                  reviewFailures: (context.reviewFailures ?? 0) + 1,
+                  until: null,
+                  reason: `the review failed ${(context.reviewFailures ?? 0) + 1} times in a row (last: ${String(event.error).slice(0, 300)}): merge or close the PR by hand, or send task.retry to review it again`,
+                })),
+              },
+            ],
           },
+        },
+        // Waiting out a failed review (forge or network trouble); the PR stays open and watched.
+        review_backoff: {
+          on: {
+            'pr.merged': { target: '#task.merged' },
+            'pr.closed': [{ guard: 'replanOnClose', target: 'planning', actions: 'replan' }, { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } }],
+            'task.retry': { target: 'reviewing', actions: assign({ until: null }) },
+          },
+          invoke: { id: 'sleep', src: 'sleep', input: ({ context }) => ({ until: context.until ?? 0 }), onDone: { target: 'reviewing', actions: assign({ until: null }) } },
         },
         merging: {
           on: { 'pr.closed': [{ guard: 'replanOnClose', target: 'planning', actions: 'replan' }, { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } }] },
@@ -330,7 +375,7 @@ export const taskMachine = setup({
           on: {
             'pr.merged': { target: '#task.merged' },
             'pr.closed': [{ guard: 'replanOnClose', target: 'planning', actions: 'replan' }, { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } }],
-            'task.retry': { target: 'merging' },
+            'task.retry': [{ guard: 'reviewPending', target: 'reviewing', actions: assign({ reviewFailures: 0 }) }, { target: 'merging' }],
             'pr.checks_failed': { target: 'rejected', actions: assign({ feedback: ({ event }) => `CI failed: ${event.detail ?? ''}` }) },
             'pr.changes_requested': { target: 'rejected', actions: assign({ feedback: ({ event }) => `A reviewer requested changes:\n${event.detail ?? ''}` }) },
           },
@@ -338,7 +383,7 @@ export const taskMachine = setup({
         // A rejection (checks, critic, empty branch, conflict) earns a bounded number of fix attempts.
         rejected: {
           always: [
-            { guard: 'canFix', target: 'waiting', actions: assign({ fix: ({ context }) => context.fix + 1 }) },
+            { guard: 'canFix', target: 'waiting', actions: assign({ fix: ({ context }) => context.fix + 1, reviewFailures: 0 }) },
             { target: '#task.abandoned', actions: { type: 'abandon', params: ({ context }) => ({ reason: `rejected after ${context.fix} fix attempts: ${(context.feedback ?? '').slice(0, 500)}` }) } },
           ],
         },

@@ -39,3 +39,18 @@ export class RemoteChannelError extends HostUnreachableError {}
  * Until the key is sorted out the host is out of reach, so its work is in an unknown state (never reaped).
  */
 export class HostKeyError extends HostUnreachableError {}
+/**
+ * The machine is out of something (disk space, quota, a writable file system, file descriptors) while a
+ * task was being dispatched. Not the task's fault: it waits for a slot again without spending an attempt.
+ */
+export class EnvironmentError extends OxiError {
+  /** What the task machine looks at (machines stay free of this import). */
+  readonly environment = true;
+  constructor(
+    message: string,
+    readonly code: string,
+    options: { fix?: string; cause?: unknown } = {},
+  ) {
+    super(message, options);
+  }
+}

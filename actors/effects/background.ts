@@ -4,6 +4,7 @@ import { HostUnreachableError, RoadmapError } from '../../src/errors.js';
 import { parseRoadmap } from '../../src/roadmap/parse.js';
 import { loadSnapshot } from '../../src/store/snapshots.js';
 import { countLive, ingestItems, listTasks, markMissing, nextQueued } from '../../src/store/tasks.js';
+import { newTasksHeld } from '../../src/runtime/budget.js';
 import { clockSleep, hostOf, type EffectDeps } from '../deps.js';
 
 /** Waits until an absolute deadline on the injected clock (restored waits keep their deadline). */
@@ -59,6 +60,9 @@ export async function seedRoadmap(deps: EffectDeps): Promise<SeedOutput> {
   const ledger: LedgerNote[] = [];
   if (added.length) ledger.push({ kind: 'seeder.ingested', payload: { added } });
   if (missing.length) ledger.push({ kind: 'seeder.missing', payload: { missing } });
+  // Past the daily soft cap no new task starts: not even its planner runs (that would be spend for
+  // a task that could not get a slot before tomorrow anyway). Items stay queued until the next UTC day.
+  if (newTasksHeld(db, now, adapter.budget)) return { spawn: [], ledger };
   const room = adapter.engine.maxLiveTasks - countLive(db);
   const spawn: TaskBoot[] = nextQueued(db, room).map((t) => ({ id: t.id, title: t.title, description: t.description, tier: t.tier, attempt: t.attempt }));
   return { spawn, ledger };

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LedgerNote, WorkOutput, Plan } from '../../machines/effects.js';
 import { ActivityTracker } from '../../src/agents/activity.js';
@@ -64,7 +64,7 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
   const retry = <T>(fn: () => Promise<T>) => whileUnreachable(deps, input.host, signal, fn);
   mkdirSync(files.dir, { recursive: true });
 
-  let state: WorkerState | undefined = existsSync(files.state) ? (JSON.parse(readFileSync(files.state, 'utf8')) as WorkerState) : undefined;
+  let state = readState(files.state);
   if (!state) {
     const launched = Number((await retry(() => host.readFile(files.pid)))?.trim());
     if (Number.isInteger(launched) && launched > 1) {
@@ -114,6 +114,10 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
     } catch (error) {
       // Unrecorded, the worker could never be adopted and the retry would start a second one (disk full).
       await host.killGroup(pid).catch(() => undefined);
+      // A full disk does not spend an attempt, so the next launch reuses these paths: leave it nothing to adopt.
+      rmSync(files.state, { force: true });
+      if (host.fileSize) await host.writeFile(files.pid, '').catch(() => undefined);
+      else rmSync(files.pid, { force: true });
       throw error;
     }
     recordBackend(db, input.taskId, launch.backend, launch.model);
@@ -194,6 +198,20 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
     }
   } finally {
     signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * The recorded worker, if any. A state file cut short (the disk filled as it was written) or not a
+ * regular file records nothing: the pid file, written by the host at spawn, is the fallback.
+ */
+function readState(path: string): WorkerState | undefined {
+  try {
+    if (!lstatSync(path).isFile()) return undefined;
+    const state = JSON.parse(readFileSync(path, 'utf8')) as WorkerState;
+    return Number.isInteger(state?.pid) ? state : undefined;
+  } catch {
+    return undefined;
   }
 }
 

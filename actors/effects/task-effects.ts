@@ -14,6 +14,7 @@ import type {
 import { renderPrompt, templateFor } from '../../src/agents/prompts.js';
 import { lessonsText, relevantLessons } from '../../src/memory/file-memory.js';
 import { dayStart, spendBetween } from '../../src/store/ledger.js';
+import { everDispatched } from '../../src/runtime/budget.js';
 import { getTask } from '../../src/store/tasks.js';
 import { branchName, hostOf, worktreePath, type EffectDeps } from '../deps.js';
 import { changedFiles, diff, ensureWorktree, trackedFiles } from '../git.js';
@@ -83,7 +84,9 @@ export async function plan(deps: EffectDeps, input: { taskId: string; attempt: n
 }
 
 export function claimSlot(deps: EffectDeps, input: { taskId: string; filesTouched: string[] }, signal: AbortSignal): Promise<ClaimOutput> {
-  return deps.pool.claim(input.taskId, input.filesTouched, signal);
+  // The first slot is where the soft cap bites: a worker session is most of a task's spend (planning
+  // is a fraction of it), and a task never dispatched has nothing under way that stopping would waste.
+  return deps.pool.claim(input.taskId, input.filesTouched, signal, !everDispatched(deps.db, input.taskId));
 }
 
 /** Worktree on the host the slot was granted on (provisioning and the agent always share a host). */
@@ -134,6 +137,12 @@ export async function ship(deps: EffectDeps, input: { taskId: string; attempt: n
 }
 
 export async function openPr(deps: EffectDeps, input: { taskId: string; branch: string; title: string; plan: Plan; headSha: string }): Promise<OpenPrOutput> {
+  // prWatcher only watches tasks at their PR: one closed by a human during a fix loop is noticed here, never replaced by a second PR.
+  const previous = getTask(deps.db, input.taskId)?.pr;
+  if (previous !== null && previous !== undefined) {
+    const before = await deps.forge.getPr(previous);
+    if (before?.state === 'closed') return { pr: previous, merged: false, closed: true, ledger: [{ kind: 'pr_watcher.observed', payload: { task: input.taskId, pr: previous, state: 'closed', readOnly: false } }] };
+  }
   const pr = await deps.forge.openPr({
     task: input.taskId,
     branch: input.branch,

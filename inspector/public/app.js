@@ -52,7 +52,9 @@ function renderHeader() {
   const fill = h('i', { class: sp.today >= sp.dailyHardUsd ? 'over' : sp.today >= sp.dailySoftUsd ? 'warn' : '' });
   fill.style.width = `${pct}%`; // through the CSSOM: the page's CSP forbids style attributes
   const bar = h('span', { class: 'bar', title: `soft ${money(sp.dailySoftUsd)} · hard ${money(sp.dailyHardUsd)}` }, fill);
-  $('spend').replaceChildren(h('span', {}, `${money(sp.today)} today`), bar, h('span', { class: 'muted' }, `soft ${money(sp.dailySoftUsd)} · hard ${money(sp.dailyHardUsd)}`));
+  const gate = sp.gate === 'hard' ? ' · hard cap: nothing new starts today' : sp.gate === 'soft' ? ' · soft cap: no new task starts today' : '';
+  const paused = e.dispatchPaused ? ` · dispatch paused: ${e.dispatchPaused}` : '';
+  $('spend').replaceChildren(h('span', {}, `${money(sp.today)} today`), bar, h('span', { class: 'muted' }, `soft ${money(sp.dailySoftUsd)} · hard ${money(sp.dailyHardUsd)}${gate}${paused}`));
   $('hosts').replaceChildren(...s.hosts.map((x) => h('span', { class: `host${x.blocked ? ' blocked' : ''}`, 'data-host': x.name }, `${x.name} ${x.inUse}/${x.capacity}`)));
 }
 

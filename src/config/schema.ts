@@ -175,8 +175,8 @@ const policySchema = section(
       .enum(['files_touched_only', 'strict', 'permissive'])
       .default('files_touched_only')
       .describe('What uncommitted changes in the main clone block: only files the task touches, any, or none.'),
-    maxAttempts: posInt().default(3).describe('Dispatch attempts (failures, reaps) before a task is abandoned.'),
-    maxFixAttempts: z.int().min(0).default(2).describe('Critic/check rejections answered by a fix attempt.'),
+    maxAttempts: posInt().default(3).describe('Dispatch attempts (failures, reaps) before a task is abandoned. Environment errors (a full disk) do not count.'),
+    maxFixAttempts: z.int().min(0).default(2).describe('Critic/check rejections answered by a fix attempt. A review that fails (forge or network error) is retried instead.'),
     scope: section(
       {
         allowed: scopePrefixes([''], 'Path prefixes agents may change (`""` = everything).'),
@@ -341,7 +341,7 @@ const engineSchema = z
     seedIntervalMs: ms(30_000, 'How often the roadmap is re-read for new tasks.'),
     reaperIntervalMs: ms(30_000, 'How often the reaper looks for stalled or dead workers.'),
     prWatchIntervalMs: ms(30_000, 'How often open PRs are polled.'),
-    hostProbeIntervalMs: ms(60_000, 'How often hosts are probed for health.'),
+    hostProbeIntervalMs: ms(60_000, 'How often hosts are probed for health, and the logs dir while a full disk pauses dispatch.'),
     stallMs: ms(600_000, 'Reaper: no progress for this long → probe the worker.'),
     deadmanMs: ms(1_800_000, 'Reaper: no progress for this long → the worker is declared lost.'),
     backoffBaseMs: ms(30_000, 'First retry delay; doubles per attempt.'),

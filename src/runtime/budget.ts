@@ -16,7 +16,8 @@ export interface BudgetState {
 
 /**
  * The daily budget gate the dispatch pool asks before every claim. Spend is summed from the day's
- * spend events. Passing the soft cap records one `budget.soft_warning`; reaching the hard cap records
+ * spend events. Passing the soft cap records one `budget.soft_warning` (from then on no new task
+ * starts: see `DispatchPool.claim` and `newTasksHeld`); reaching the hard cap records
  * one `budget.hard_stop` — once per day, however many tasks ask (the ledger itself is the latch, so a
  * restart does not repeat them) — and nothing new dispatches until the next day.
  */
@@ -36,9 +37,19 @@ export function dailyBudgetGate(options: { db: Db; clock: Clock; budget: Adapter
     const reserved = options.reservedUsd?.() ?? 0;
     const exceeded = spentToday >= budget.dailyHardUsd || (reserved > 0 && spentToday + reserved > budget.dailyHardUsd);
     const payload = { spentUsd: Math.round(spentToday * 10_000) / 10_000, softUsd: budget.dailySoftUsd, hardUsd: budget.dailyHardUsd };
-    if (soft) once('budget.soft_warning', start, payload, `Daily spend $${payload.spentUsd} passed the soft cap of $${budget.dailySoftUsd}`, 'warn');
     const resume = new Date(start + DAY_MS).toISOString().replace('.000Z', 'Z');
+    if (soft) once('budget.soft_warning', start, payload, `Daily spend $${payload.spentUsd} passed the soft cap of $${budget.dailySoftUsd}; no new task starts until ${resume} (tasks already started go on)`, 'warn');
     if (exceeded) once('budget.hard_stop', start, payload, `Daily hard budget cap reached: $${spentToday.toFixed(2)} of $${budget.dailyHardUsd}; no new agent starts until ${resume}`, 'warn');
     return { spentToday, soft, exceeded, until: start + DAY_MS };
   };
+}
+
+/** Past today's soft cap: no new task starts (the seeder brings none alive, the pool gives none its first slot). */
+export function newTasksHeld(db: Db, now: number, budget: Adapter['budget']): boolean {
+  return spendBetween(db, dayStart(now), now + 1) >= budget.dailySoftUsd;
+}
+
+/** A task has been dispatched once it has ever been provisioned (the ledger keeps every transition). */
+export function everDispatched(db: Db, taskId: string): boolean {
+  return db.prepare(`SELECT 1 FROM event WHERE task = ? AND kind = 'task.provisioning' LIMIT 1`).get(taskId) !== undefined;
 }

@@ -22,6 +22,7 @@ import { DispatchPool } from './pool.js';
 import { buildPorts, type PortOverrides } from './ports.js';
 import { episodeRecorder } from '../memory/episodes.js';
 import { dailyBudgetGate } from './budget.js';
+import { EnvironmentGate } from './environment-gate.js';
 
 export interface StartEngineOptions extends PortOverrides {
   adapter: Adapter;
@@ -76,6 +77,8 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
     budget: dailyBudgetGate({ db, clock, budget: adapter.budget, notifier: ports.notifier, reservedUsd: () => (pool.inFlight() + 1) * adapter.budget.perTaskUsd }),
     onLeases: (host, inUse) => actor?.system.get(`host:${host}`)?.send({ type: 'host.leases', inUse }),
   });
+  // A full logs disk (or no file descriptors) closes dispatch until a probe of the logs dir succeeds.
+  const envGate = new EnvironmentGate({ db, clock, logsDir: adapter.paths.logs, probeIntervalMs: adapter.engine.hostProbeIntervalMs, notifier: ports.notifier, onChange: (why) => pool.setEnvironmentClosed(why) });
   for (const t of listTasks(db)) {
     const files: string[] = t.plan ? (JSON.parse(t.plan).files_touched ?? []) : [];
     if (SLOT.has(t.status) && t.host) pool.restoreLease(t.id, t.host, files);
@@ -100,6 +103,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
       void p.finally(() => pending.delete(p));
     },
     watchIntervalMs: options.watchIntervalMs,
+    dispatchGate: envGate,
   };
   const effects = { ...makeEffects(deps), ...options.effects };
 
@@ -212,6 +216,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
       await this.stop();
     },
     async stop(): Promise<void> {
+      envGate.stop();
       persister.pause();
       actor.stop();
       await Promise.allSettled([...pending]);

@@ -9,8 +9,8 @@ export interface PoolOptions {
   overlapDeferMs: number;
   /** Files of the engine's open PRs (overlap gate). */
   openPrFiles: () => Promise<Array<{ task: string; files: string[] }>>;
-  /** Today's spend vs the hard cap; `until` is when dispatch may resume. */
-  budget: () => { exceeded: boolean; until: number };
+  /** Today's spend vs the caps: `exceeded` (hard) stops every claim, `soft` those of new tasks; `until` is when they may resume. */
+  budget: () => { exceeded: boolean; soft?: boolean; until: number };
   onLeases?: (host: string, inUse: number) => void;
 }
 
@@ -22,6 +22,7 @@ interface Lease {
 interface Waiter {
   taskId: string;
   files: string[];
+  fresh: boolean;
   resolve: (out: ClaimOutput) => void;
 }
 
@@ -38,6 +39,7 @@ export class DispatchPool {
   private readonly reserved = new Map<string, string[]>();
   private readonly waiters: Waiter[] = [];
   private draining = false;
+  private envClosed: string | null = null;
 
   constructor(private readonly options: PoolOptions) {}
 
@@ -51,6 +53,17 @@ export class DispatchPool {
     if (blocked) this.blocked.add(host);
     else this.blocked.delete(host);
     this.pump();
+  }
+
+  /** The machine is out of something launches need (full logs disk): no slot is handed out until cleared. */
+  setEnvironmentClosed(reason: string | null): void {
+    this.envClosed = reason;
+    this.pump();
+  }
+
+  /** Why dispatch is closed by the environment, or null. */
+  environmentClosed(): string | null {
+    return this.envClosed;
   }
 
   /** At start: `host` for a task holding a slot, null for one past it that still owns its files. */
@@ -83,12 +96,16 @@ export class DispatchPool {
     this.draining = true;
   }
 
-  async claim(taskId: string, files: string[], signal?: AbortSignal): Promise<ClaimOutput> {
+  /**
+   * A slot for `taskId`, or a deferral. `fresh`: the task has never been dispatched, so past the daily
+   * soft cap it does not start today (work already started goes on, until the hard cap).
+   */
+  async claim(taskId: string, files: string[], signal?: AbortSignal, fresh = false): Promise<ClaimOutput> {
     const existing = this.leases.get(taskId);
     if (existing) return { granted: true, host: existing.host }; // a re-run after restore keeps its host
     const now = this.options.clock.now();
-    const budget = this.options.budget();
-    if (budget.exceeded) return { granted: false, reason: 'budget', until: budget.until, ledger: [{ kind: 'budget.hard_cap', payload: { task: taskId } }] };
+    const refused = this.budgetRefusal(this.options.budget(), taskId, fresh);
+    if (refused) return refused;
     const overlap = await this.overlaps(taskId, files);
     if (overlap.length) {
       return {
@@ -99,7 +116,7 @@ export class DispatchPool {
       };
     }
     return new Promise<ClaimOutput>((resolve) => {
-      const waiter: Waiter = { taskId, files, resolve };
+      const waiter: Waiter = { taskId, files, fresh, resolve };
       this.waiters.push(waiter);
       signal?.addEventListener('abort', () => {
         const i = this.waiters.indexOf(waiter);
@@ -143,15 +160,23 @@ export class DispatchPool {
     return best;
   }
 
+  /** The hard cap refuses every claim; the soft cap only a fresh task's (one never dispatched). */
+  private budgetRefusal(budget: ReturnType<PoolOptions['budget']>, taskId: string, fresh: boolean): ClaimOutput | undefined {
+    if (budget.exceeded) return { granted: false, reason: 'budget', until: budget.until, ledger: [{ kind: 'budget.hard_cap', payload: { task: taskId } }] };
+    if (fresh && budget.soft) return { granted: false, reason: 'soft_budget', until: budget.until, ledger: [{ kind: 'budget.soft_cap', payload: { task: taskId } }] };
+    return undefined;
+  }
+
   private pump(): void {
-    while (!this.draining && this.waiters.length && this.totalInUse() < this.options.planTierMax) {
+    while (!this.draining && this.envClosed === null && this.waiters.length && this.totalInUse() < this.options.planTierMax) {
       const host = this.freeHost();
       if (!host) return;
-      // Spend may have reached the hard cap while this task waited: the cap holds for waiters too.
+      // Spend may have passed a cap while these tasks waited: the caps hold for waiters too.
       const budget = this.options.budget();
-      if (budget.exceeded) {
-        const w = this.waiters.shift()!;
-        w.resolve({ granted: false, reason: 'budget', until: budget.until, ledger: [{ kind: 'budget.hard_cap', payload: { task: w.taskId } }] });
+      const refusedAt = this.waiters.findIndex((w) => this.budgetRefusal(budget, w.taskId, w.fresh));
+      if (refusedAt >= 0) {
+        const [w] = this.waiters.splice(refusedAt, 1);
+        w.resolve(this.budgetRefusal(budget, w.taskId, w.fresh)!);
         continue;
       }
       // Overlap with a task that took a slot while this one waited: skip it, it is re-checked later.

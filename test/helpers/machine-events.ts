@@ -5,6 +5,9 @@ import { EFFECT_NAMES } from '../../machines/effects.js';
 /** A done event as xstate delivers it when the invoked effect `id` resolves. */
 export const done = (id: string, output: unknown) => ({ type: `xstate.done.actor.${id}`, output, actorId: id }) as never;
 export const fail = (id: string, error = 'boom') => ({ type: `xstate.error.actor.${id}`, error, actorId: id }) as never;
+/** The failure an effect reports for an environment error (full disk): the shape EnvironmentError has. */
+export const envFail = (id: string) => ({ type: `xstate.error.actor.${id}`, error: { environment: true, code: 'ENOSPC', message: 'ENOSPC: no space left on device' }, actorId: id }) as never;
+export const isEnvFail = (e: { type: string; error?: unknown }) => (e.error as { environment?: unknown } | undefined)?.environment === true;
 
 const plan = { files_touched: ['src/a.js'], tests: [], dependencies: [], risk: 'low' };
 
@@ -18,18 +21,22 @@ export const taskEvents = [
   done('sleep', { at: 5 }),
   done('provision', { branch: 'oxi/t1', worktree: '/w/t1' }),
   fail('provision'),
+  envFail('provision'),
   done('runAgent', { outcome: 'ok', costUsd: 0, backend: 'scripted' }),
   done('runAgent', { outcome: 'failed', error: 'x', costUsd: 0, backend: 'scripted' }),
   done('runAgent', { outcome: 'lost', costUsd: 0, backend: 'scripted' }),
+  envFail('runAgent'),
   done('ship', { headSha: 'abc', empty: false }),
   done('ship', { headSha: 'abc', empty: true }),
   done('openPr', { pr: 1, merged: false }),
   done('openPr', { pr: 1, merged: true }),
+  done('openPr', { pr: 1, merged: false, closed: true }),
   done('runChecks', { state: 'success', summary: '' }),
   done('runChecks', { state: 'failure', summary: 'red' }),
   done('critique', { verdict: 'approve', reasons: [], costUsd: 0 }),
   done('critique', { verdict: 'approve', reasons: [], costUsd: 0, needsHuman: true }),
   done('critique', { verdict: 'reject', reasons: ['no'], costUsd: 0 }),
+  fail('critique'),
   done('merge', { outcome: 'merged' }),
   done('merge', { outcome: 'head_moved' }),
   done('merge', { outcome: 'conflict' }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getShortestPaths } from 'xstate/graph';
 import { taskMachine } from '../../machines/task.js';
-import { recordingActor, serializeTask, taskEvents, taskInput } from '../helpers/machine-events.js';
+import { isEnvFail, recordingActor, serializeTask, taskEvents, taskInput } from '../helpers/machine-events.js';
 
 const paths = getShortestPaths(taskMachine, { input: taskInput, events: taskEvents as never, serializeState: serializeTask as never });
 const killed = (e: { type: string }) => e.type === 'engine.killed';
@@ -10,7 +10,7 @@ const resumed = (e: { type: string }) => e.type === 'engine.resumed';
 describe('task machine, model-based (xstate/graph)', () => {
   it('reaches every lifecycle state', () => {
     const seen = new Set(paths.map((p) => (typeof p.state.value === 'string' ? p.state.value : Object.values(p.state.value)[0])));
-    for (const s of ['planning', 'waiting', 'deferred', 'provisioning', 'working', 'shipping', 'pr_open', 'checks', 'reviewing', 'merging', 'awaiting_human', 'backoff', 'held', 'merged', 'abandoned']) {
+    for (const s of ['planning', 'waiting', 'deferred', 'provisioning', 'working', 'shipping', 'pr_open', 'checks', 'reviewing', 'review_backoff', 'merging', 'awaiting_human', 'backoff', 'held', 'merged', 'abandoned']) {
       expect(seen, `state ${s} unreachable`).toContain(s);
     }
   });
@@ -59,12 +59,22 @@ describe('task machine, model-based (xstate/graph)', () => {
     const { maxAttempts, maxFixAttempts } = taskInput.policy;
     for (let walk = 0; walk < 1500; walk++) {
       const run = recordingActor(taskMachine, taskInput);
+      let envFailures = 0;
       for (let i = 0; i < 80 && run.actor.getSnapshot().status === 'active'; i++) {
         const enabled = events.filter((e) => run.actor.getSnapshot().can(e as never));
         if (!enabled.length) break;
-        run.send(enabled[Math.floor(rand() * enabled.length)]);
+        const event = enabled[Math.floor(rand() * enabled.length)];
+        const before = run.actor.getSnapshot().context;
+        run.send(event);
+        if (isEnvFail(event as never)) {
+          envFailures++;
+          // An environment error is not the task's: it spends neither an attempt nor a fix attempt.
+          expect(run.actor.getSnapshot().context.attempt, `walk ${walk}`).toBe(before.attempt);
+          expect(run.actor.getSnapshot().context.fix, `walk ${walk}`).toBe(before.fix);
+        }
       }
-      const dispatches = run.starts.filter((s) => s.effect === 'provision').length;
+      // Relaunches after environment errors are bounded by the engine's dispatch gate, not by the task's policy.
+      const dispatches = run.starts.filter((s) => s.effect === 'provision').length - envFailures;
       expect(run.actor.getSnapshot().context.attempt, `walk ${walk} (seed 0x5eed)`).toBeLessThan(maxAttempts);
       expect(dispatches, `walk ${walk} (seed 0x5eed)`).toBeLessThanOrEqual(maxAttempts * (maxFixAttempts + 1));
       run.actor.stop();

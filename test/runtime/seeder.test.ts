@@ -21,7 +21,7 @@ describe('seeder', () => {
     cleanups.push(() => (db.close(), rmSync(dir, { recursive: true, force: true })));
     const file = join(dir, 'ROADMAP.md');
     writeFileSync(file, roadmap(['T1-5', 'T0-7', 'T0-B2']));
-    const deps = { db, clock: new ManualClock(), adapter: { name: 'p', roadmap: file, engine: { maxLiveTasks: 2 } } } as unknown as EffectDeps;
+    const deps = { db, clock: new ManualClock(), adapter: { name: 'p', roadmap: file, engine: { maxLiveTasks: 2 }, budget: { perTaskUsd: 2, dailySoftUsd: 20, dailyHardUsd: 50 } } } as unknown as EffectDeps;
 
     const first = await seedRoadmap(deps);
     expect(first.ledger).toEqual([{ kind: 'seeder.ingested', payload: { added: ['T1-5', 'T0-7', 'T0-B2'] } }]);

@@ -10,7 +10,11 @@ export interface WeekReport {
   reaped: number;
   dispatches: { max: number; mean: number; bound: number; histogram: Record<string, number> };
   attemptsMax: number;
-  spendPerDay: Array<{ day: number; usd: number; softUsd: number; hardUsd: number }>;
+  spendPerDay: Array<{ day: number; usd: number; softUsd: number; hardUsd: number; softPassedAt: string | null; newTasksHeld: number; afterSoftUsd: number }>;
+  /** Abandoned because the logs disk was full (an environment error counted against the task). */
+  abandonedByDisk: number;
+  /** Forge faults during a review, and how many of them the task took for a rejection. */
+  review: { forgeFaults: number; rejectedByForgeFault: number; retried: number; next: Record<string, number> };
   maxQueueWaitMin: number;
   prsPerTaskMax: number;
   mergesPerTaskMax: number;
@@ -36,6 +40,7 @@ export function weekReport(world: World): WeekReport {
     usd: Math.round(spendRows.filter((r) => r.at >= START + day * DAY && r.at < START + (day + 1) * DAY).reduce((a, r) => a + r.usd, 0) * 100) / 100,
     softUsd: adapter.budget.dailySoftUsd,
     hardUsd: adapter.budget.dailyHardUsd,
+    ...softCapOn(world, START + day * DAY),
   }));
   const now = world.clock.now();
   const waits = tasks.map((t) => ((world.spawns.get(t.id)?.[0] ?? (['queued', 'planning', 'waiting', 'deferred', 'backoff'].includes(t.status) ? now : undefined)) ?? t.created_at) - t.created_at);
@@ -46,6 +51,11 @@ export function weekReport(world: World): WeekReport {
     const key = (t.reason ?? '?').replace(/\d+/g, 'N').slice(0, 60);
     abandonReasons[key] = (abandonReasons[key] ?? 0) + 1;
   }
+  // What the task did next, after the review the fault hit (everything may happen at one simulated instant).
+  const nextTaskRow = db.prepare(
+    `SELECT kind FROM event WHERE task = ? AND kind LIKE 'task.%' AND id > (SELECT MAX(id) FROM event WHERE task = ? AND kind = 'task.reviewing' AND at <= ?) ORDER BY id LIMIT 1`,
+  );
+  const afterFault = world.reviewFaults.map((f) => (nextTaskRow.get(f.task, f.task, f.at) as { kind: string } | undefined)?.kind);
   return {
     seed: world.options.seed,
     days: world.options.days,
@@ -65,7 +75,25 @@ export function weekReport(world: World): WeekReport {
     behaviours: world.population.counts,
     events: { ...world.counters, forgeFaults: world.forge.faults.injected, forgeCalls: world.forge.faults.served, behindBack: world.forge.faults.behindBack, spawnsOnUnreachableHost: [...world.hosts.values()].reduce((n, h) => n + h.refusedSpawns, 0) },
     abandonReasons,
+    abandonedByDisk: tasks.filter((t) => t.status === 'abandoned' && /ENOSPC|no space left/i.test(t.reason ?? '')).length,
+    review: { forgeFaults: world.reviewFaults.length, rejectedByForgeFault: afterFault.filter((k) => k === 'task.rejected').length, retried: afterFault.filter((k) => k === 'task.review_backoff').length, next: tally(afterFault.map(String)) },
   };
+}
+
+function tally(keys: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of keys) out[k] = (out[k] ?? 0) + 1;
+  return out;
+}
+
+/** When the day's spend passed the soft cap, and how many claims of never-dispatched tasks were held back after it. */
+function softCapOn(world: World, from: number): { softPassedAt: string | null; newTasksHeld: number; afterSoftUsd: number } {
+  const to = from + DAY;
+  const warned = world.db.prepare(`SELECT at FROM event WHERE kind = 'budget.soft_warning' AND at >= ? AND at < ? ORDER BY id LIMIT 1`).get(from, to) as { at: number } | undefined;
+  const held = world.db.prepare(`SELECT COUNT(*) AS n FROM event WHERE kind = 'budget.soft_cap' AND at >= ? AND at < ?`).get(from, to) as { n: number };
+  // What work already started spent after the cap was passed (nothing new started then).
+  const after = warned ? (world.db.prepare(`SELECT COALESCE(SUM(json_extract(payload, '$.usd')), 0) AS usd FROM event WHERE kind = 'spend' AND at > ? AND at < ?`).get(warned.at, to) as { usd: number }).usd : 0;
+  return { softPassedAt: warned ? new Date(warned.at).toISOString().slice(11, 16) : null, newTasksHeld: held.n, afterSoftUsd: Math.round(after * 100) / 100 };
 }
 
 export function printReport(r: WeekReport): string {
@@ -75,6 +103,8 @@ export function printReport(r: WeekReport): string {
     `  dispatches per task: max ${r.dispatches.max} (policy bound ${r.dispatches.bound}), mean ${r.dispatches.mean}, histogram ${JSON.stringify(r.dispatches.histogram)}`,
     `  attempts max ${r.attemptsMax}; PRs per task max ${r.prsPerTaskMax}; merges per task max ${r.mergesPerTaskMax}; max queue wait ${r.maxQueueWaitMin} min`,
     `  spend per day (soft ${r.spendPerDay[0]?.softUsd}, hard ${r.spendPerDay[0]?.hardUsd}): ${r.spendPerDay.map((d) => `$${d.usd}`).join(' ')}`,
+    `  soft cap: ${r.spendPerDay.map((d) => `day ${d.day} ${d.softPassedAt ? `passed ${d.softPassedAt} UTC, then $${d.afterSoftUsd} by work already started, ${d.newTasksHeld} first-slot claims refused` : 'not reached'}`).join('; ')}`,
+    `  abandoned by a full disk: ${r.abandonedByDisk}; review forge faults ${r.review.forgeFaults}: ${r.review.retried} retried, ${r.review.rejectedByForgeFault} taken for a rejection (next step: ${JSON.stringify(r.review.next)})`,
     `  workers: ${JSON.stringify(r.behaviours)}`,
     `  events: ${JSON.stringify(r.events)}`,
     `  abandoned because: ${JSON.stringify(r.abandonReasons)}`,

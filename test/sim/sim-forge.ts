@@ -112,8 +112,14 @@ export class SimForge implements Forge {
       this.doMerge(pr);
       return 'merged';
     }
-    pr.state = 'closed';
+    this.close(prNumber);
     return 'closed';
+  }
+
+  /** A human closes the PR unmerged. */
+  close(prNumber: number): void {
+    const pr = this.prs.get(prNumber);
+    if (pr?.state === 'open') pr.state = 'closed';
   }
 
   openPrs(): Pr[] {

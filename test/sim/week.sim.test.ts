@@ -26,6 +26,9 @@ describe(`a simulated week (seed ${seed}, ${days} days, ${tasksPerDay} tasks a d
     expect(r.prsPerTaskMax, replay).toBeLessThanOrEqual(1);
     expect(r.mergesPerTaskMax, replay).toBeLessThanOrEqual(1);
     expect(r.orphans, replay).toEqual([]);
+    // A full logs disk pauses dispatch instead of spending attempts; a forge fault during a review is retried, not a rejection.
+    expect(r.abandonedByDisk, `abandoned by a full disk, ${replay}`).toBe(0);
+    expect(r.review.rejectedByForgeFault, `rejections caused by a forge fault, ${replay}`).toBe(0);
     // The week did real work: most tasks merged, the faults happened.
     expect(r.merged, replay).toBeGreaterThan(r.tasks / 2);
     expect(r.events.kills + r.events.restarts + r.events.outages, replay).toBeGreaterThan(0);

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromPromise } from 'xstate';
@@ -6,6 +6,7 @@ import type { CritiqueOutput, ProvisionOutput, ShipOutput } from '../../machines
 import { validateConfig } from '../../src/config/validate.js';
 import type { Adapter } from '../../src/config/schema.js';
 import { startEngine, type EngineHandle } from '../../src/runtime/engine.js';
+import { probePath } from '../../src/runtime/environment-gate.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { between, prng } from '../helpers/prng.js';
 import { Population } from './population.js';
@@ -57,6 +58,8 @@ export class World {
   readonly spawns = new Map<string, number[]>();
   readonly log: string[] = [];
   readonly counters = { kills: 0, hardKills: 0, restarts: 0, outages: 0, diskFull: 0, steps: 0 };
+  /** Forge faults that hit a review (the critic's comment): each must lead to a retried review, never a rejection. */
+  readonly reviewFaults: Array<{ task: string; at: number }> = [];
   killed = false;
   engine!: EngineHandle;
   private restartWanted = false;
@@ -125,7 +128,12 @@ export class World {
       provision: gate((input: { taskId: string }): ProvisionOutput => ({ branch: `oxi/${input.taskId.toLowerCase()}`, worktree: join(this.adapter.paths.worktreesRoot, input.taskId) })),
       ship: gate((input: { taskId: string; attempt: number }): ShipOutput => ({ headSha: `${input.taskId}-a${input.attempt}-${++this.shipSeq}`, empty: false })),
       critique: gate(async (input: { taskId: string; pr: number }): Promise<CritiqueOutput> => {
-        await this.forge.comment();
+        try {
+          await this.forge.comment();
+        } catch (error) {
+          this.reviewFaults.push({ task: input.taskId, at: this.clock.now() });
+          throw error;
+        }
         const approve = this.population.approves();
         return {
           verdict: approve ? 'approve' : 'reject',
@@ -225,9 +233,16 @@ export class World {
         this.counters.diskFull++;
         this.note('logs disk full');
         for (const h of this.hosts.values()) h.diskFull = true;
+        // The engine's probe of the logs dir hits the same full disk: a real ENOSPC from /dev/full.
+        const probe = probePath(this.adapter.paths.logs);
+        mkdirSync(this.adapter.paths.logs, { recursive: true });
+        rmSync(probe, { force: true });
+        symlinkSync('/dev/full', probe);
       },
       () => {
+        this.note('logs disk has space again');
         for (const h of this.hosts.values()) h.diskFull = false;
+        rmSync(probePath(this.adapter.paths.logs), { force: true });
       },
     );
     // A human reviews PRs the engine left for them, and now and then acts on one behind its back.

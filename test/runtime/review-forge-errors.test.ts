@@ -1,0 +1,68 @@
+/**
+ * Found by the simulated week: a forge error during the review (a 502 on getPr or on the critic's
+ * comment) was taken for the critic's rejection and spent a fix attempt. Now the review is retried
+ * after a backoff, and the change merges once the forge answers again. The real engine, the real
+ * critique effect, the scripted agent and the local forge, whose review calls fail for a while.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { LocalForge } from '../../actors/local-forge.js';
+import { systemClock } from '../../src/clock.js';
+import { loadAdapter } from '../../src/config/load.js';
+import { ForgeError } from '../../src/errors.js';
+import { runDaemon } from '../../src/runtime/daemon.js';
+import { agentEnv } from '../../src/runtime/env.js';
+import { openDb } from '../../src/store/db.js';
+import { sampleProject } from '../helpers/project.js';
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const f of cleanups.splice(0).reverse()) await f();
+});
+
+/** The local forge, answering 502 to the critic's comment twice, as GitHub does on a bad day. */
+class FlakyReviewForge extends LocalForge {
+  commentFailures = 2;
+  commentCalls = 0;
+
+  override async comment(pr: number, body: string): Promise<void> {
+    this.commentCalls++;
+    if (this.commentFailures-- > 0) throw new ForgeError('GitHub API 502 Bad Gateway: expected a JSON answer, got an HTML error page.', { fix: 'Retried with backoff.' });
+    return super.comment(pr, body);
+  }
+
+}
+
+describe('forge errors during the review', () => {
+  it('are retried without spending a fix attempt, and the change merges once the forge recovers', async () => {
+    const p = sampleProject({
+      tasks: 1,
+      config: (c) => {
+        c.policy = { ...(c.policy ?? {}), maxFixAttempts: 1 };
+        c.engine = { ...c.engine, prWatchIntervalMs: 150, seedIntervalMs: 300, reaperIntervalMs: 1000, backoffBaseMs: 100, backoffMaxMs: 400 };
+      },
+    });
+    cleanups.push(p.cleanup);
+    const adapter = await loadAdapter({ configPath: p.configPath });
+    const db = openDb(adapter.paths.db);
+    cleanups.push(() => db.close());
+    const forge = new FlakyReviewForge({
+      db, repo: adapter.repo.path, mainBranch: adapter.repo.mainBranch, checksCommand: adapter.checks.command, checksTimeoutMs: adapter.checks.timeoutMs,
+      branchPrefix: adapter.branches.prefix, env: agentEnv(adapter), now: () => systemClock.now(),
+    });
+    const task = p.ids[0];
+    const kinds = () => (db.prepare(`SELECT kind FROM event WHERE task = ? AND kind LIKE 'task.%' ORDER BY id`).all(task) as Array<{ kind: string }>).map((r) => r.kind);
+
+    const exit = await runDaemon({ adapter, db, forge, until: 'settled', signals: false, log: () => {} });
+
+    expect(exit.code).toBe(0);
+    expect(db.prepare('SELECT status, attempt FROM tasks WHERE id = ?').get(task)).toEqual({ status: 'merged', attempt: 0 });
+    const steps = kinds();
+    // Two failed reviews, each waited out and retried; never a rejection, never a second worker run.
+    expect(steps.filter((k) => k === 'task.review_backoff')).toHaveLength(2);
+    expect(steps.filter((k) => k === 'task.reviewing')).toHaveLength(3);
+    expect(steps).not.toContain('task.rejected');
+    expect(steps.filter((k) => k === 'task.working')).toHaveLength(1);
+    expect(forge.commentCalls).toBe(3);
+    expect(db.prepare(`SELECT COUNT(*) AS n FROM event WHERE task = ? AND kind = 'critic.approve'`).get(task)).toEqual({ n: 1 });
+  });
+});
