@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startBlackholeProxy, type BlackholeProxy } from '../helpers/blackhole-proxy.js';
 import { isAlive, query, spawnOxi, waitFor } from '../helpers/project.js';
 import { twoHostProject, type TwoHosts } from '../helpers/two-hosts.js';
+import { snapshotOf } from '../../src/store/snapshots.js';
 
 let setup: TwoHosts | undefined;
 let proxy: BlackholeProxy | undefined;
@@ -19,8 +20,8 @@ const taskRows = (db: string) => query<Row>(db, 'SELECT id, status, host, attemp
 
 /** The host actor as persisted: its state and the capacity dispatch gives it. */
 function hostState(db: string, name: string): { value: string; capacity: number } | undefined {
-  const row = query<{ value: string; snapshot: string }>(db, 'SELECT value, snapshot FROM actor_snapshot WHERE actor = ?', `host:${name}`)[0];
-  return row ? { value: row.value, capacity: JSON.parse(row.snapshot).context.capacity } : undefined;
+  const row = query<{ value: string; snapshot: string; context: string | null }>(db, 'SELECT value, snapshot, context FROM actor_snapshot WHERE actor = ?', `host:${name}`)[0];
+  return row ? { value: row.value, capacity: (snapshotOf(row).context as { capacity: number }).capacity } : undefined;
 }
 
 describe('a silent partition of one SSH host during a run (real sshd behind a blackhole relay)', () => {
