@@ -149,7 +149,7 @@ const budgetSchema = z
   .strictObject({
     perTaskUsd: posNumber().default(2).describe('Spend cap for one task, in USD.'),
     dailySoftUsd: posNumber().default(20).describe('Daily spend after which no new task is started.'),
-    dailyHardUsd: posNumber().default(50).describe('Daily spend at which running agents are stopped.'),
+    dailyHardUsd: posNumber().default(50).describe('Daily spend cap: a session starts only if it fits under it with every running session\'s per-task cap reserved; nothing new starts until the next UTC day.'),
   })
   .superRefine((b, ctx) => {
     atMost(ctx, 'dailySoftUsd', b.dailySoftUsd, 'budget.dailyHardUsd', b.dailyHardUsd);

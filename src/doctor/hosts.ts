@@ -40,8 +40,9 @@ function agentFacts(adapter: Adapter): { cli: string; credentials?: string[] } {
   }
 }
 
+// A check answers within 10 s unless the adapter set its own connect timeout for the host.
 export async function checkHost(adapter: Adapter, cfg: HostConfig, transport?: HostTransport): Promise<HostReport> {
-  const host: HostTransport = transport ?? (cfg.kind === 'ssh' ? sshHostFromConfig(cfg, { backoffBaseMs: 0, readyTimeoutMs: 10_000 }) : new LocalHost(cfg.name));
+  const host: HostTransport = transport ?? (cfg.kind === 'ssh' ? sshHostFromConfig(cfg, { backoffBaseMs: 0, readyTimeoutMs: cfg.connection?.connectTimeoutMs ?? 10_000 }) : new LocalHost(cfg.name));
   const checks: HostCheck[] = [];
   const skipRest = (why: string) => {
     for (const name of ['git', 'agent_cli', 'credentials', ...(cfg.kind === 'ssh' ? ['main_clone'] : [])] as CheckName[]) checks.push({ name, status: 'skip', detail: why });
