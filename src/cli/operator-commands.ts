@@ -19,7 +19,7 @@ export function registerOperatorCommands(program: Command, g: Opts, setExit: (co
     .option('--roadmap <file>', 'roadmap file, created if missing', 'ROADMAP.md')
     .option('--per-task-usd <usd>', 'budget cap per task', '2')
     .option('--daily-soft-usd <usd>', 'daily spend after which no new task starts', '20')
-    .option('--daily-hard-usd <usd>', 'daily spend at which running agents stop', '50')
+    .option('--daily-hard-usd <usd>', 'daily spend past which no session starts', '50')
     .option('--plan-tier <name>', 'agent plan tier name (pro, max, api…)', 'default')
     .option('--max-workers <n>', 'agents at once across all hosts', '4')
     .option('--hosts <specs>', 'local[:workers],name=user@address[:port]/clone/path[:workers]', 'local:2')

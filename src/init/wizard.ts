@@ -63,7 +63,7 @@ export async function runWizard(initial: InitAnswers, io: { log: (line: string) 
     io.log('5/8 Budget caps, in USD');
     const perTaskUsd = value(parseUsd, await input({ message: '    per task', default: String(initial.budget.perTaskUsd), validate: check(parseUsd) }));
     const dailyHardUsd = value(parseUsd, await input({
-      message: '    per day, hard (running agents are stopped)',
+      message: '    per day, hard (no session starts past it)',
       default: String(Math.max(initial.budget.dailyHardUsd, perTaskUsd)),
       validate: check(parseUsd, (v) => (v < perTaskUsd ? `expected at least the per-task cap ($${perTaskUsd})` : undefined)),
     }));

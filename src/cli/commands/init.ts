@@ -76,7 +76,7 @@ export function answersFromFlags(dir: string, f: InitFlags): InitAnswers {
   for (const role of ROLES) out.agents[role] = flag(role, f[role], parseBackend) ?? all ?? a.agents[role];
   const { perTaskUsd, dailySoftUsd, dailyHardUsd } = out.budget;
   if (dailySoftUsd > dailyHardUsd)
-    throw new UsageError(`--daily-soft-usd: expected at most the hard cap ($${dailyHardUsd}), got $${dailySoftUsd}; nothing was written.`, { fix: 'The soft cap stops new tasks, the hard cap stops running agents: soft ≤ hard.' });
+    throw new UsageError(`--daily-soft-usd: expected at most the hard cap ($${dailyHardUsd}), got $${dailySoftUsd}; nothing was written.`, { fix: 'The soft cap stops new tasks, the hard cap stops every new session: soft ≤ hard.' });
   if (perTaskUsd > dailyHardUsd)
     throw new UsageError(`--per-task-usd: expected at most the daily hard cap ($${dailyHardUsd}), got $${perTaskUsd}; nothing was written.`);
   return out;
