@@ -88,6 +88,7 @@ export function claudeBackend(options: CliBackendOptions): AgentPort {
         backend: 'claude',
         wallMs: adapter.agents.timeouts.wallMinutes * 60_000,
         stallMs: adapter.agents.timeouts.stallMinutes * 60_000,
+        signal: request.signal,
       });
       return outcomeFromRun(run, ctx(request.model));
     },

@@ -95,6 +95,7 @@ export function codexBackend(options: CliBackendOptions): AgentPort {
         backend: 'codex',
         wallMs: adapter.agents.timeouts.wallMinutes * 60_000,
         stallMs: adapter.agents.timeouts.stallMinutes * 60_000,
+        signal: request.signal,
       });
       return outcomeFromRun(run, ctx(request.model));
     },

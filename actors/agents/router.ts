@@ -54,6 +54,7 @@ export function agentRouter(options: RouterOptions): AgentPort {
       let spent = 0;
       const failures: string[] = [];
       for (const [i, route] of routes.entries()) {
+        request.signal?.throwIfAborted(); // no fallback run for an answer nobody waits for
         const out = await port(route.backend).complete(role, withModel(request, route.model));
         spent += out.usage.costUsd;
         const last = i === routes.length - 1;

@@ -20,6 +20,8 @@ export interface WaitedRun {
   wallMs: number;
   stallMs: number;
   graceMs?: number;
+  /** Aborted: the run is not started, or its group is terminated and the run rejects with the reason. */
+  signal?: AbortSignal;
 }
 
 export interface WaitedResult {
@@ -32,6 +34,7 @@ export interface WaitedResult {
 }
 
 export async function runWaited(run: WaitedRun): Promise<WaitedResult> {
+  run.signal?.throwIfAborted();
   mkdirSync(dirname(run.streamFile), { recursive: true });
   const out = createWriteStream(run.streamFile);
   const err = createWriteStream(run.stderrFile);
@@ -65,6 +68,8 @@ export async function runWaited(run: WaitedRun): Promise<WaitedResult> {
 
   const started = Date.now();
   let timedOut: WaitedResult['timedOut'];
+  const onAbort = () => killGroup(child.pid, run.graceMs ?? 5000);
+  run.signal?.addEventListener('abort', onAbort, { once: true });
   const timer = setInterval(() => {
     const now = Date.now();
     const reason = now - started > run.wallMs ? 'wall' : now - lastProgress > run.stallMs ? 'stall' : undefined;
@@ -75,6 +80,7 @@ export async function runWaited(run: WaitedRun): Promise<WaitedResult> {
   }, Math.max(20, Math.min(1000, Math.floor(Math.min(run.wallMs, run.stallMs) / 4))));
   try {
     const result = await child;
+    run.signal?.throwIfAborted(); // terminated because nobody waits for the answer any more
     return {
       exitCode: result.exitCode ?? undefined,
       signal: result.signal ?? undefined,
@@ -84,6 +90,7 @@ export async function runWaited(run: WaitedRun): Promise<WaitedResult> {
     };
   } finally {
     clearInterval(timer);
+    run.signal?.removeEventListener('abort', onAbort);
     // The group may hold tool subprocesses that outlive the agent: terminate them too.
     killGroup(child.pid, run.graceMs ?? 5000);
     await Promise.all([new Promise((r) => out.end(r)), new Promise((r) => err.end(r))]);

@@ -106,6 +106,8 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
       writeFileSync(files.stream, '');
       rmSync(files.pid, { force: true });
     }
+    // Killed (or left working) during the awaits above: a worker started now would run unwatched.
+    signal.throwIfAborted();
     const pid = await retry(() => spawnOnce(host, launch.argv, { cwd: input.worktree, env: launch.env, stdoutFile: files.stream, stderrFile: files.stderr, pidFile: files.pid }));
     state = { pid, host: input.host, startedAt: clock.now(), backend: launch.backend, ...(launch.model ? { model: launch.model } : {}) };
     try {

@@ -51,7 +51,7 @@ function budgetLeft(deps: EffectDeps, taskId: string, spentHere = 0): number {
  * Planner: roadmap item + repo context + relevant memory → validated plan. An invalid answer is
  * retried (agents.plannerRetries) with the validation error, then the plan fails: never guessed.
  */
-export async function plan(deps: EffectDeps, input: { taskId: string; attempt: number; title: string; description: string }): Promise<PlanOutput> {
+export async function plan(deps: EffectDeps, input: { taskId: string; attempt: number; title: string; description: string }, signal?: AbortSignal): Promise<PlanOutput> {
   const { adapter } = deps;
   const lessons = relevantLessons(adapter.memory, `${input.title}\n${input.description}`);
   const files = (await trackedFiles(adapter.repo.path).catch(() => [])).slice(0, 300);
@@ -62,6 +62,8 @@ export async function plan(deps: EffectDeps, input: { taskId: string; attempt: n
     const left = budgetLeft(deps, input.taskId, costUsd);
     if (left <= 0) return { ok: false, error: `the per-task budget of $${adapter.budget.perTaskUsd} is spent`, costUsd, ledger: spendNote(input, costUsd, 'planner') };
     const retryNote = problem ? `\n\nYour previous answer was not a valid plan (${problem}). Answer with the JSON object only.` : '';
+    // Killed (or left planning) while this effect awaited git: no planner starts for a discarded answer.
+    signal?.throwIfAborted();
     const out = await deps.agents.complete('planner', {
       taskId: input.taskId,
       attempt: input.attempt,
@@ -69,6 +71,7 @@ export async function plan(deps: EffectDeps, input: { taskId: string; attempt: n
       prompt: renderPrompt(templateFor(adapter.agents.prompts, 'planner'), facts) + retryNote,
       facts,
       maxBudgetUsd: left,
+      signal,
     });
     costUsd += out.usage.costUsd;
     const ledger = [...spendNote(input, costUsd, 'planner'), ...(lessons.length ? [{ kind: 'memory.lessons', payload: { task: input.taskId, lessons: facts.lessons } }] : [])];
@@ -178,7 +181,7 @@ function scopeOf(deps: EffectDeps, files: string[]) {
 }
 
 /** Critic: sees the PR's actual diff and the plan. Garbage or empty output is a rejection, never an approval. */
-export async function critique(deps: EffectDeps, input: { taskId: string; attempt: number; pr: number; plan: Plan; title: string }): Promise<CritiqueOutput> {
+export async function critique(deps: EffectDeps, input: { taskId: string; attempt: number; pr: number; plan: Plan; title: string }, signal?: AbortSignal): Promise<CritiqueOutput> {
   const pr = await deps.forge.getPr(input.pr);
   if (!pr) throw new Error(`PR #${input.pr} does not exist on the forge`);
   const repo = deps.adapter.repo.path;
@@ -188,7 +191,8 @@ export async function critique(deps: EffectDeps, input: { taskId: string; attemp
   const policy = deps.adapter.policy.scope;
   const facts = { taskId: input.taskId, title: input.title, plan: input.plan, diff: patch, changedFiles: files, scope: { allowed: policy.allowed, blocked: policy.blocked, sensitive: policy.sensitive } };
   const prompt = renderPrompt(templateFor(deps.adapter.agents.prompts, 'critic'), facts);
-  const out = await deps.agents.complete('critic', { taskId: input.taskId, attempt: input.attempt, cwd: repo, prompt, facts, maxBudgetUsd: Math.max(0.01, budgetLeft(deps, input.taskId)) });
+  signal?.throwIfAborted(); // the forge and git reads above took time: no critic for a discarded verdict
+  const out = await deps.agents.complete('critic', { taskId: input.taskId, attempt: input.attempt, cwd: repo, prompt, facts, maxBudgetUsd: Math.max(0.01, budgetLeft(deps, input.taskId)), signal });
   const costUsd = out.usage.costUsd;
   const ledger: LedgerNote[] = [...spendNote(input, costUsd, 'critic')];
   let verdict: z.infer<typeof verdictSchema>;

@@ -27,6 +27,7 @@ export function scriptedBackend(options: ScriptedBackendOptions): AgentPort {
 
   return {
     async complete(role: 'planner' | 'critic', request: AgentRequest): Promise<AgentOutcome> {
+      request.signal?.throwIfAborted();
       const f = request.facts;
       if (role === 'planner') return outcome(scriptedPlan({ taskId: request.taskId, title: String(f.title ?? ''), description: String(f.description ?? ''), script: script() }));
       return outcome(

@@ -11,6 +11,11 @@ export interface AgentRequest {
   model?: string;
   /** Spend cap of this run in USD (what is left of the task's budget); real backends pass it on. */
   maxBudgetUsd?: number;
+  /**
+   * The effect's signal (planner, critic): once aborted (a kill, or the task left the state) no run
+   * starts, and a running one is terminated, since its answer would be discarded.
+   */
+  signal?: AbortSignal;
 }
 
 export interface WorkerLaunch {

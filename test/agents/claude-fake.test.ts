@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { claudeArgv } from '../../actors/agents/claude.js';
 import { runAgent } from '../../actors/effects/run-agent.js';
-import { critique } from '../../actors/effects/task-effects.js';
+import { critique, plan } from '../../actors/effects/task-effects.js';
 import { getTask } from '../../src/store/tasks.js';
 import { listEvents } from '../../src/store/ledger.js';
 import { agentFixture, FAKE_CLAUDE, seedTask, type AgentFixture } from '../helpers/agent-deps.js';
@@ -121,6 +121,29 @@ describe('claude planner and critic (waited runs)', () => {
     expect(pids).toHaveLength(2);
     await new Promise((r) => setTimeout(r, 300));
     for (const pid of pids) expect(alive(pid)).toBe(false);
+  });
+
+  it('an aborted planner (the task was killed or left planning) is terminated with its group, and none starts after the abort', async () => {
+    setup({ timeouts: { wallMinutes: 1, stallMinutes: 1 } }); // only the abort can end the hang in time
+    const controller = new AbortController();
+    const run = fx.deps.agents.complete('planner', { ...request('SCENARIO=hang'), signal: controller.signal });
+    const pidsFile = join(repo.scratch, 'pids');
+    const deadline = Date.now() + 20_000;
+    while (!(existsSync(pidsFile) && readFileSync(pidsFile, 'utf8').trim().split('\n').length >= 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const pids = readFileSync(pidsFile, 'utf8').trim().split('\n').map(Number);
+    controller.abort(new DOMException('stopped', 'AbortError'));
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    await new Promise((r) => setTimeout(r, 300));
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+
+    // The plan effect aborted while it still awaited git: it never asks for a planner.
+    let asked = 0;
+    const deps = { ...fx.deps, agents: { ...fx.deps.agents, complete: (...args: Parameters<typeof fx.deps.agents.complete>) => (asked++, fx.deps.agents.complete(...args)) } };
+    const early = new AbortController();
+    const planned = plan(deps, { taskId: 'T1', attempt: 0, title: 'Task T1', description: 'SCENARIO=happy' }, early.signal);
+    early.abort(new DOMException('stopped', 'AbortError'));
+    await expect(planned).rejects.toMatchObject({ name: 'AbortError' });
+    expect(asked).toBe(0);
   });
 
   it('only retry notices are not progress: the stall clock keeps running', async () => {
