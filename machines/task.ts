@@ -140,8 +140,9 @@ export const taskMachine = setup({
     abandon: assign((_, params: { reason: string }) => ({ reason: params.reason, until: null })),
     /** The PR was closed unmerged and the policy says plan again: a new attempt from scratch. */
     replan: assign(({ context }) => ({ attempt: context.attempt + 1, fix: 0, feedback: null, plan: null, pr: null, until: null, reason: 'PR closed unmerged: planning again' })),
+    // A done effect reports its cost in its output; one that failed after spending, on its error.
     addCost: assign(({ context, event }) => ({
-      costUsd: context.costUsd + (out<{ costUsd?: number }>(event)?.costUsd ?? 0),
+      costUsd: context.costUsd + (out<{ costUsd?: number }>(event)?.costUsd ?? (event as { error?: { costUsd?: unknown } }).error?.costUsd as number ?? 0),
     })),
   },
 }).createMachine({
@@ -329,14 +330,14 @@ export const taskMachine = setup({
             ],
             // No verdict: the review machinery failed (forge 5xx, network). Not the change's fault: review again, bounded.
             onError: [
-              { guard: 'canRetryReview', target: 'review_backoff', actions: { type: 'scheduleReview', params: ({ event }) => ({ reason: `review failed, retrying: ${String(event.error)}` }) } },
+              { guard: 'canRetryReview', target: 'review_backoff', actions: ['addCost', { type: 'scheduleReview', params: ({ event }) => ({ reason: `review failed, retrying: ${String(event.error)}` }) }] },
               {
                 target: 'awaiting_human',
-                actions: assign(({ context, event }) => ({
+                actions: ['addCost', assign(({ context, event }) => ({
                   reviewFailures: (context.reviewFailures ?? 0) + 1,
                   until: null,
                   reason: `the review failed ${(context.reviewFailures ?? 0) + 1} times in a row (last: ${String(event.error).slice(0, 300)}): merge or close the PR by hand, or send task.retry to review it again`,
-                })),
+                }))],
               },
             ],
           },

@@ -54,3 +54,17 @@ export class EnvironmentError extends OxiError {
     super(message, options);
   }
 }
+
+/**
+ * An effect that failed after an agent had already run and spent: it carries that spend so the task's
+ * cost and the day's ledger still count it (the persister records `ledger` from error events too).
+ */
+export class SpentThenFailedError extends OxiError {
+  constructor(
+    readonly original: unknown,
+    readonly costUsd: number,
+    readonly ledger: Array<{ kind: string; payload?: Record<string, unknown> }>,
+  ) {
+    super(`${original instanceof Error ? original.message : String(original)} (after spending $${costUsd.toFixed(4)}, which is recorded)`, { cause: original });
+  }
+}

@@ -19,7 +19,7 @@ import { getTask } from '../../src/store/tasks.js';
 import { branchName, hostOf, worktreePath, type EffectDeps } from '../deps.js';
 import { changedFiles, diff, ensureWorktree, trackedFiles } from '../git.js';
 import { ship as shipWorktree } from '../ship.js';
-import { HostUnreachableError } from '../../src/errors.js';
+import { HostUnreachableError, SpentThenFailedError } from '../../src/errors.js';
 import { ensureRemoteWorktree, shipRemote } from '../remote/remote-git.js';
 import { localChecksWorktree, remoteWorktreePath, sshConfigOf, whileUnreachable } from './host-aware.js';
 import { spendNote } from './run-agent.js';
@@ -194,6 +194,23 @@ export async function critique(deps: EffectDeps, input: { taskId: string; attemp
   signal?.throwIfAborted(); // the forge and git reads above took time: no critic for a discarded verdict
   const out = await deps.agents.complete('critic', { taskId: input.taskId, attempt: input.attempt, cwd: repo, prompt, facts, maxBudgetUsd: Math.max(0.01, budgetLeft(deps, input.taskId)), signal });
   const costUsd = out.usage.costUsd;
+  try {
+    return await afterVerdict(deps, input, pr, scope, out, costUsd);
+  } catch (error) {
+    // The critic ran and spent: a forge failure after it must not lose that spend from the caps.
+    throw new SpentThenFailedError(error, costUsd, spendNote(input, costUsd, 'critic'));
+  }
+}
+
+/** The critic's answer read as a verdict, posted on the PR, and auto-merge armed on approval. */
+async function afterVerdict(
+  deps: EffectDeps,
+  input: { taskId: string; attempt: number; pr: number },
+  pr: NonNullable<Awaited<ReturnType<EffectDeps['forge']['getPr']>>>,
+  scope: ReturnType<typeof scopeOf>,
+  out: Awaited<ReturnType<EffectDeps['agents']['complete']>>,
+  costUsd: number,
+): Promise<CritiqueOutput> {
   const ledger: LedgerNote[] = [...spendNote(input, costUsd, 'critic')];
   let verdict: z.infer<typeof verdictSchema>;
   try {

@@ -121,11 +121,12 @@ export function createPersister(options: PersisterOptions) {
     if (!isPersisted(ref)) return;
     const snapshot = (ev as unknown as { snapshot: Pending['snapshot'] }).snapshot;
     if (!snapshot || snapshot.status === 'stopped') return; // never overwrite good state with 'stopped'
-    const event = (ev as { event: { type: string; output?: { ledger?: unknown }; ledger?: unknown } }).event;
+    const event = (ev as { event: { type: string; output?: { ledger?: unknown }; ledger?: unknown; error?: { ledger?: unknown } } }).event;
     // Microsteps carry the intermediate states (a reap passing through `reaped`), so the ledger sees them.
     track(ref, snapshot, event.type, true);
     if (ev.type === '@xstate.snapshot') {
-      const notes = (event.output?.ledger ?? event.ledger) as Pending['notes'] | undefined;
+      // An effect that failed after spending carries its notes on the error (SpentThenFailedError).
+      const notes = (event.output?.ledger ?? event.ledger ?? event.error?.ledger) as Pending['notes'] | undefined;
       if (Array.isArray(notes) && notes.length) pending.get(ref.id)!.notes.push(...notes);
     }
   }

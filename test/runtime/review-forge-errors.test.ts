@@ -64,5 +64,12 @@ describe('forge errors during the review', () => {
     expect(steps.filter((k) => k === 'task.working')).toHaveLength(1);
     expect(forge.commentCalls).toBe(3);
     expect(db.prepare(`SELECT COUNT(*) AS n FROM event WHERE task = ? AND kind = 'critic.approve'`).get(task)).toEqual({ n: 1 });
+    // Each of the three critic runs spent, the two whose comment failed included: all count against the caps.
+    const criticSpend = (db.prepare(`SELECT payload FROM event WHERE task = ? AND kind = 'spend'`).all(task) as Array<{ payload: string }>)
+      .map((r) => JSON.parse(r.payload) as { role: string; usd: number })
+      .filter((p) => p.role === 'critic');
+    expect(criticSpend).toHaveLength(3);
+    const spent = (db.prepare(`SELECT COALESCE(SUM(json_extract(payload, '$.usd')), 0) AS usd FROM event WHERE task = ? AND kind = 'spend'`).get(task) as { usd: number }).usd;
+    expect((db.prepare('SELECT cost_usd FROM tasks WHERE id = ?').get(task) as { cost_usd: number }).cost_usd).toBeCloseTo(spent, 6);
   });
 });
