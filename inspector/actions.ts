@@ -20,7 +20,7 @@ export interface ActionResult {
 }
 
 /** Live task states in which `task.retry` means something (the task machine handles it there). */
-export const RETRYABLE_LIVE = ['deferred', 'backoff', 'review_backoff', 'awaiting_human'] as const;
+export const RETRYABLE_LIVE = ['deferred', 'backoff', 'pr_backoff', 'awaiting_human'] as const;
 
 /** Delivers an event to the engine: in this process, else through the daemon's socket. */
 async function deliver(t: ActionTarget, actor: string, event: { type: string; [k: string]: unknown }): Promise<'engine' | 'daemon' | 'none'> {

@@ -25,12 +25,15 @@ export interface TaskPolicy {
   autoMerge: boolean;
   /** A PR closed unmerged by a human: abandon the task (default) or plan it afresh. */
   onClosedPr?: 'abandon' | 'replan';
-  /** Consecutive failures of the review machinery (forge, network) retried before a human is asked. */
-  maxReviewFailures?: number;
+  /** Consecutive failures of the PR machinery (forge, network: open, checks, review, merge) retried before a human is asked. */
+  maxPrFailures?: number;
 }
 
-/** Default bound on consecutive review failures: with the backoff doubling, about an hour of retries at a 2-minute base. */
-export const MAX_REVIEW_FAILURES = 5;
+/** Default bound on consecutive PR-machinery failures: with the backoff doubling, about an hour of retries at a 2-minute base. */
+export const MAX_PR_FAILURES = 5;
+
+/** The PR steps a forge or network failure is retried at, after `pr_backoff`. */
+export type PrStep = 'pr_open' | 'checks' | 'reviewing' | 'merging';
 
 export interface TaskInput {
   id: string;
@@ -52,8 +55,10 @@ export interface TaskContext extends TaskInput {
   fix: number;
   feedback: string | null;
   needsHuman: boolean;
-  /** Consecutive failures of the review itself (not rejections); reset by any verdict. */
-  reviewFailures: number;
+  /** Consecutive failures of the PR machinery (not rejections); reset when a PR step succeeds. */
+  prFailures: number;
+  /** The PR step that failed last: where `pr_backoff` (and a human's task.retry) resumes. */
+  prStep: PrStep | null;
   reason: string | null;
   /** Absolute deadline of the current wait (backoff / deferral): survives a restore. */
   until: number | null;
@@ -75,7 +80,10 @@ const out = <T>(event: unknown): T => (event as DoneActorEvent<T>).output;
 /** States that hold a host slot: the dispatch pool releases the lease when a task leaves them. */
 export const SLOT_STATES = ['provisioning', 'working', 'shipping'] as const;
 /** States in which the task owns an open PR: never reaped. */
-export const PR_STATES = ['pr_open', 'checks', 'reviewing', 'review_backoff', 'merging'] as const;
+export const PR_STATES = ['pr_open', 'checks', 'reviewing', 'pr_backoff', 'merging'] as const;
+
+const PR_STEP_NAMES: Record<PrStep, string> = { pr_open: 'opening the PR', checks: 'the checks', reviewing: 'the review', merging: 'the merge' };
+
 export const TERMINAL_STATES = ['merged', 'abandoned'] as const;
 
 const base = (context: TaskContext) => ({ taskId: context.id, attempt: context.attempt });
@@ -97,9 +105,9 @@ export const taskMachine = setup({
     canFix: ({ context }) => context.fix < context.policy.maxFixAttempts,
     // The effects mark an environment error (full disk, no descriptors) as such: it is not the task's doing.
     envError: ({ event }) => (event as { error?: { environment?: unknown } }).error?.environment === true,
-    canRetryReview: ({ context }) => (context.reviewFailures ?? 0) + 1 < (context.policy.maxReviewFailures ?? MAX_REVIEW_FAILURES),
-    // Sent to a human by failing reviews: a retry reviews again, it must not merge unreviewed.
-    reviewPending: ({ context }) => (context.reviewFailures ?? 0) > 0,
+    canRetryPr: ({ context }) => (context.prFailures ?? 0) + 1 < (context.policy.maxPrFailures ?? MAX_PR_FAILURES),
+    // Where a failed PR step resumes; a human's retry after failed reviews must not merge unreviewed.
+    resumeAt: ({ context }, step: PrStep) => (context.prFailures ?? 0) > 0 && context.prStep === step,
     replanOnClose: ({ context }) => context.policy.onClosedPr === 'replan' && context.attempt + 1 < context.policy.maxAttempts,
     planOk: ({ event }) => out<PlanOutput>(event).ok,
     granted: ({ event }) => out<ClaimOutput>(event).granted,
@@ -133,10 +141,18 @@ export const taskMachine = setup({
       until: nowOf(system) + backoffMs(context.attempt + 1, context.policy.backoffBaseMs, context.policy.backoffMaxMs),
     })),
     /** The review machinery failed (forge 5xx, network): review again after a backoff; no fix attempt is spent. */
-    scheduleReview: assign(({ context, system }, params: { reason: string }) => {
-      const reviewFailures = (context.reviewFailures ?? 0) + 1;
-      return { reviewFailures, reason: params.reason, until: nowOf(system) + backoffMs(reviewFailures, context.policy.backoffBaseMs, context.policy.backoffMaxMs) };
+    // A forge or network failure at a PR step: not the change's fault, so no attempt is spent; the step runs again.
+    schedulePrRetry: assign(({ context, system }, params: { step: PrStep; error: unknown }) => {
+      const prFailures = (context.prFailures ?? 0) + 1;
+      const reason = `${PR_STEP_NAMES[params.step]} failed, retrying: ${String(params.error).slice(0, 300)}`;
+      return { prFailures, prStep: params.step, reason, until: nowOf(system) + backoffMs(prFailures, context.policy.backoffBaseMs, context.policy.backoffMaxMs) };
     }),
+    askHumanAfterPrFailures: assign(({ context }, params: { step: PrStep; error: unknown }) => {
+      const prFailures = (context.prFailures ?? 0) + 1;
+      const reason = `${PR_STEP_NAMES[params.step]} failed ${prFailures} times in a row (last: ${String(params.error).slice(0, 300)}): fix the cause, then send task.retry to run it again, or merge or close the PR by hand`;
+      return { prFailures, prStep: params.step, until: null, reason };
+    }),
+    prStepDone: assign({ prFailures: 0, prStep: null }),
     abandon: assign((_, params: { reason: string }) => ({ reason: params.reason, until: null })),
     /** The PR was closed unmerged and the policy says plan again: a new attempt from scratch. */
     replan: assign(({ context }) => ({ attempt: context.attempt + 1, fix: 0, feedback: null, plan: null, pr: null, until: null, reason: 'PR closed unmerged: planning again' })),
@@ -159,7 +175,8 @@ export const taskMachine = setup({
     fix: 0,
     feedback: null,
     needsHuman: false,
-    reviewFailures: 0,
+    prFailures: 0,
+    prStep: null,
     reason: null,
     until: null,
     deferredAt: null,
@@ -293,11 +310,12 @@ export const taskMachine = setup({
               // Closed by a human while the task was away from its PR (a fix loop, a backoff): as if seen closed.
               { guard: and(['prClosedMeanwhile', 'replanOnClose']), target: 'planning', actions: 'replan' },
               { guard: 'prClosedMeanwhile', target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } },
-              { target: 'checks', actions: assign({ pr: ({ event }) => event.output.pr }) },
+              { target: 'checks', actions: ['prStepDone', assign({ pr: ({ event }) => event.output.pr })] },
             ],
             onError: [
-              { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `open PR failed: ${String(event.error)}` }) } },
-              { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `open PR failed: ${String(event.error)}` }) } },
+              // A forge or network failure: no attempt spent; the step runs again after a backoff, then a human is asked.
+              { guard: 'canRetryPr', target: 'pr_backoff', actions: [{ type: 'schedulePrRetry', params: ({ event }) => ({ step: 'pr_open', error: event.error }) }] },
+              { target: 'awaiting_human', actions: [{ type: 'askHumanAfterPrFailures', params: ({ event }) => ({ step: 'pr_open', error: event.error }) }] },
             ],
           },
         },
@@ -308,12 +326,13 @@ export const taskMachine = setup({
             src: 'runChecks',
             input: ({ context }) => ({ ...base(context), pr: context.pr!, worktree: context.worktree! }),
             onDone: [
-              { guard: 'checksGreen', target: 'reviewing' },
-              { target: 'rejected', actions: assign({ feedback: ({ event }) => `Checks failed:\n${event.output.summary}` }) },
+              { guard: 'checksGreen', target: 'reviewing', actions: 'prStepDone' },
+              { target: 'rejected', actions: ['prStepDone', assign({ feedback: ({ event }) => `Checks failed:\n${event.output.summary}` })] },
             ],
             onError: [
-              { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `checks errored: ${String(event.error)}` }) } },
-              { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `checks errored: ${String(event.error)}` }) } },
+              // A forge or network failure: no attempt spent; the step runs again after a backoff, then a human is asked.
+              { guard: 'canRetryPr', target: 'pr_backoff', actions: [{ type: 'schedulePrRetry', params: ({ event }) => ({ step: 'checks', error: event.error }) }] },
+              { target: 'awaiting_human', actions: [{ type: 'askHumanAfterPrFailures', params: ({ event }) => ({ step: 'checks', error: event.error }) }] },
             ],
           },
         },
@@ -325,31 +344,40 @@ export const taskMachine = setup({
             input: ({ context }) => ({ ...base(context), pr: context.pr!, plan: context.plan!, title: context.title }),
             // A verdict (even one made of garbage: actors/effects/task-effects.ts critique) is an answer: approve or reject.
             onDone: [
-              { guard: 'approved', target: 'merging', actions: ['addCost', assign({ reviewFailures: 0, needsHuman: ({ event }) => !!event.output.needsHuman })] },
-              { target: 'rejected', actions: ['addCost', assign({ reviewFailures: 0, feedback: ({ event }) => `The critic rejected the change:\n- ${event.output.reasons.join('\n- ')}` })] },
+              { guard: 'approved', target: 'merging', actions: ['addCost', 'prStepDone', assign({ needsHuman: ({ event }) => !!event.output.needsHuman })] },
+              { target: 'rejected', actions: ['addCost', 'prStepDone', assign({ feedback: ({ event }) => `The critic rejected the change:\n- ${event.output.reasons.join('\n- ')}` })] },
             ],
             // No verdict: the review machinery failed (forge 5xx, network). Not the change's fault: review again, bounded.
             onError: [
-              { guard: 'canRetryReview', target: 'review_backoff', actions: ['addCost', { type: 'scheduleReview', params: ({ event }) => ({ reason: `review failed, retrying: ${String(event.error)}` }) }] },
-              {
-                target: 'awaiting_human',
-                actions: ['addCost', assign(({ context, event }) => ({
-                  reviewFailures: (context.reviewFailures ?? 0) + 1,
-                  until: null,
-                  reason: `the review failed ${(context.reviewFailures ?? 0) + 1} times in a row (last: ${String(event.error).slice(0, 300)}): merge or close the PR by hand, or send task.retry to review it again`,
-                }))],
-              },
+              // A forge or network failure: no attempt spent; the step runs again after a backoff, then a human is asked.
+              { guard: 'canRetryPr', target: 'pr_backoff', actions: ['addCost', { type: 'schedulePrRetry', params: ({ event }) => ({ step: 'reviewing', error: event.error }) }] },
+              { target: 'awaiting_human', actions: ['addCost', { type: 'askHumanAfterPrFailures', params: ({ event }) => ({ step: 'reviewing', error: event.error }) }] },
             ],
           },
         },
-        // Waiting out a failed review (forge or network trouble); the PR stays open and watched.
-        review_backoff: {
+        // Waiting out a failed PR step (forge or network trouble); the PR stays open and watched. Resumes that step.
+        pr_backoff: {
           on: {
             'pr.merged': { target: '#task.merged' },
             'pr.closed': [{ guard: 'replanOnClose', target: 'planning', actions: 'replan' }, { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } }],
-            'task.retry': { target: 'reviewing', actions: assign({ until: null }) },
+            'task.retry': [
+              { guard: { type: 'resumeAt', params: 'pr_open' }, target: 'pr_open', actions: assign({ until: null }) },
+              { guard: { type: 'resumeAt', params: 'checks' }, target: 'checks', actions: assign({ until: null }) },
+              { guard: { type: 'resumeAt', params: 'merging' }, target: 'merging', actions: assign({ until: null }) },
+              { target: 'reviewing', actions: assign({ until: null }) },
+            ],
           },
-          invoke: { id: 'sleep', src: 'sleep', input: ({ context }) => ({ until: context.until ?? 0 }), onDone: { target: 'reviewing', actions: assign({ until: null }) } },
+          invoke: {
+            id: 'sleep',
+            src: 'sleep',
+            input: ({ context }) => ({ until: context.until ?? 0 }),
+            onDone: [
+              { guard: { type: 'resumeAt', params: 'pr_open' }, target: 'pr_open', actions: assign({ until: null }) },
+              { guard: { type: 'resumeAt', params: 'checks' }, target: 'checks', actions: assign({ until: null }) },
+              { guard: { type: 'resumeAt', params: 'merging' }, target: 'merging', actions: assign({ until: null }) },
+              { target: 'reviewing', actions: assign({ until: null }) },
+            ],
+          },
         },
         merging: {
           on: { 'pr.closed': [{ guard: 'replanOnClose', target: 'planning', actions: 'replan' }, { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } }] },
@@ -358,7 +386,7 @@ export const taskMachine = setup({
             src: 'merge',
             input: ({ context }) => ({ ...base(context), pr: context.pr!, headSha: context.headSha!, title: context.title, needsHuman: context.needsHuman }),
             onDone: [
-              { guard: 'mergedNow', target: '#task.merged' },
+              { guard: 'mergedNow', target: '#task.merged', actions: 'prStepDone' },
               { guard: 'headMoved', target: 'checks' },
               { guard: and(['prClosed', 'replanOnClose']), target: 'planning', actions: 'replan' },
               { guard: 'prClosed', target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } },
@@ -367,8 +395,9 @@ export const taskMachine = setup({
               { target: 'rejected', actions: assign({ feedback: ({ event }) => `The merge failed (${event.output.outcome}): ${event.output.detail ?? ''}. Rebase onto the main branch and resolve the conflict.` }) },
             ],
             onError: [
-              { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `merge errored: ${String(event.error)}` }) } },
-              { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `merge errored: ${String(event.error)}` }) } },
+              // A forge or network failure: no attempt spent; the step runs again after a backoff, then a human is asked.
+              { guard: 'canRetryPr', target: 'pr_backoff', actions: [{ type: 'schedulePrRetry', params: ({ event }) => ({ step: 'merging', error: event.error }) }] },
+              { target: 'awaiting_human', actions: [{ type: 'askHumanAfterPrFailures', params: ({ event }) => ({ step: 'merging', error: event.error }) }] },
             ],
           },
         },
@@ -376,7 +405,13 @@ export const taskMachine = setup({
           on: {
             'pr.merged': { target: '#task.merged' },
             'pr.closed': [{ guard: 'replanOnClose', target: 'planning', actions: 'replan' }, { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } }],
-            'task.retry': [{ guard: 'reviewPending', target: 'reviewing', actions: assign({ reviewFailures: 0 }) }, { target: 'merging' }],
+            // After failed PR steps a retry runs the failed step again (a review is never skipped); else it merges.
+            'task.retry': [
+              { guard: { type: 'resumeAt', params: 'pr_open' }, target: 'pr_open', actions: 'prStepDone' },
+              { guard: { type: 'resumeAt', params: 'checks' }, target: 'checks', actions: 'prStepDone' },
+              { guard: { type: 'resumeAt', params: 'reviewing' }, target: 'reviewing', actions: 'prStepDone' },
+              { target: 'merging', actions: 'prStepDone' },
+            ],
             'pr.checks_failed': { target: 'rejected', actions: assign({ feedback: ({ event }) => `CI failed: ${event.detail ?? ''}` }) },
             'pr.changes_requested': { target: 'rejected', actions: assign({ feedback: ({ event }) => `A reviewer requested changes:\n${event.detail ?? ''}` }) },
           },
@@ -384,7 +419,7 @@ export const taskMachine = setup({
         // A rejection (checks, critic, empty branch, conflict) earns a bounded number of fix attempts.
         rejected: {
           always: [
-            { guard: 'canFix', target: 'waiting', actions: assign({ fix: ({ context }) => context.fix + 1, reviewFailures: 0 }) },
+            { guard: 'canFix', target: 'waiting', actions: ['prStepDone', assign({ fix: ({ context }) => context.fix + 1 })] },
             { target: '#task.abandoned', actions: { type: 'abandon', params: ({ context }) => ({ reason: `rejected after ${context.fix} fix attempts: ${(context.feedback ?? '').slice(0, 500)}` }) } },
           ],
         },

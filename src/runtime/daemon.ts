@@ -23,7 +23,7 @@ export interface DaemonOptions extends Partial<Omit<StartEngineOptions, 'adapter
 
 export type DaemonExit = { code: 0 | 1 | 3; reason: string };
 
-const PARKED = new Set(['deferred', 'backoff', 'review_backoff', 'awaiting_human', 'held']);
+const PARKED = new Set(['deferred', 'backoff', 'pr_backoff', 'awaiting_human', 'held']);
 
 /**
  * The long-running loop: PID file, control socket, killswitch watch, signals, and the stop

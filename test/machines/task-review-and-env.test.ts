@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_REVIEW_FAILURES, taskMachine } from '../../machines/task.js';
+import { MAX_PR_FAILURES, taskMachine } from '../../machines/task.js';
 import { done, envFail, fail, recordingActor, taskInput } from '../helpers/machine-events.js';
 
 const plan = { files_touched: ['src/a.js'], tests: [], dependencies: [], risk: 'low' };
@@ -17,7 +17,7 @@ const toReviewing = [
 ];
 const forge502 = 'ForgeError: GitHub API 502 Bad Gateway';
 
-function start(events: unknown[], policy: Partial<typeof taskInput.policy> & { maxReviewFailures?: number } = {}) {
+function start(events: unknown[], policy: Partial<typeof taskInput.policy> & { maxPrFailures?: number } = {}) {
   const r = recordingActor(taskMachine, { ...taskInput, policy: { ...taskInput.policy, ...policy } });
   for (const e of events) r.send(e);
   return r;
@@ -29,8 +29,8 @@ describe('task machine: a failed review is the machinery failing, not a rejectio
     expect(r.actor.getSnapshot().value).toEqual({ live: 'reviewing' });
     r.send(fail('critique', forge502));
     let s = r.actor.getSnapshot();
-    expect(s.value).toEqual({ live: 'review_backoff' });
-    expect(s.context).toMatchObject({ fix: 0, attempt: 0, reviewFailures: 1, feedback: null });
+    expect(s.value).toEqual({ live: 'pr_backoff' });
+    expect(s.context).toMatchObject({ fix: 0, attempt: 0, prFailures: 1, prStep: 'reviewing', feedback: null });
     expect(s.context.until).toBe(r.clock.now() + taskInput.policy.backoffBaseMs);
     // The recorded effects never settle on their own: deliver the end of the sleep by hand.
     r.send(done('sleep', { at: s.context.until }));
@@ -39,7 +39,7 @@ describe('task machine: a failed review is the machinery failing, not a rejectio
     r.send(done('critique', { verdict: 'approve', reasons: [], costUsd: 0 }));
     s = r.actor.getSnapshot();
     expect(s.value).toEqual({ live: 'merging' });
-    expect(s.context).toMatchObject({ fix: 0, reviewFailures: 0 });
+    expect(s.context).toMatchObject({ fix: 0, prFailures: 0, prStep: null });
     expect(r.starts.filter((x) => x.effect === 'runAgent')).toHaveLength(1);
   });
 
@@ -50,11 +50,11 @@ describe('task machine: a failed review is the machinery failing, not a rejectio
     expect(r.actor.getSnapshot().context.fix).toBe(1);
   });
 
-  it(`after ${MAX_REVIEW_FAILURES} failures in a row it asks a human; a retry then reviews again instead of merging unreviewed`, () => {
+  it(`after ${MAX_PR_FAILURES} failures in a row it asks a human; a retry then reviews again instead of merging unreviewed`, () => {
     const r = start(toReviewing);
-    for (let i = 1; i < MAX_REVIEW_FAILURES; i++) {
+    for (let i = 1; i < MAX_PR_FAILURES; i++) {
       r.send(fail('critique', forge502));
-      expect(r.actor.getSnapshot().value).toEqual({ live: 'review_backoff' });
+      expect(r.actor.getSnapshot().value).toEqual({ live: 'pr_backoff' });
       r.send({ type: 'task.retry' });
       expect(r.actor.getSnapshot().value).toEqual({ live: 'reviewing' });
     }
@@ -62,14 +62,14 @@ describe('task machine: a failed review is the machinery failing, not a rejectio
     const s = r.actor.getSnapshot();
     expect(s.value).toEqual({ live: 'awaiting_human' });
     expect(s.context.fix).toBe(0);
-    expect(s.context.reason).toBe(`the review failed ${MAX_REVIEW_FAILURES} times in a row (last: ${forge502}): merge or close the PR by hand, or send task.retry to review it again`);
+    expect(s.context.reason).toBe(`the review failed ${MAX_PR_FAILURES} times in a row (last: ${forge502}): fix the cause, then send task.retry to run it again, or merge or close the PR by hand`);
     r.send({ type: 'task.retry' });
     expect(r.actor.getSnapshot().value).toEqual({ live: 'reviewing' });
     expect(r.starts.some((x) => x.effect === 'merge')).toBe(false);
   });
 
   it('the bound is the policy\'s when it sets one, and a human merging the PR meanwhile ends the task', () => {
-    const r = start(toReviewing, { maxReviewFailures: 1 });
+    const r = start(toReviewing, { maxPrFailures: 1 });
     r.send(fail('critique', forge502));
     expect(r.actor.getSnapshot().value).toEqual({ live: 'awaiting_human' });
     r.send({ type: 'pr.merged' });
@@ -84,6 +84,41 @@ describe('task machine: a failed review is the machinery failing, not a rejectio
     closed.send({ type: 'pr.closed' });
     expect(closed.actor.getSnapshot().value).toBe('abandoned');
   });
+});
+
+describe('task machine: a forge failure at any PR step is retried at that step, spending no attempt', () => {
+  const toChecks = toReviewing.slice(0, -1);
+  const toPrOpen = toChecks.slice(0, -1);
+  const toMerging = [...toReviewing, done('critique', { verdict: 'approve', reasons: [], costUsd: 0 })];
+  const cases = [
+    { step: 'pr_open', effect: 'openPr', events: toPrOpen },
+    { step: 'checks', effect: 'runChecks', events: toChecks },
+    { step: 'merging', effect: 'merge', events: toMerging },
+  ] as const;
+  for (const { step, effect, events } of cases) {
+    it(`${effect}: a 502 waits in pr_backoff, then runs ${effect} again; no worker reruns; bounded, then a human retries the same step`, () => {
+      const r = start(events);
+      expect(r.actor.getSnapshot().value).toEqual({ live: step });
+      r.send(fail(effect, forge502));
+      let s = r.actor.getSnapshot();
+      expect(s.value).toEqual({ live: 'pr_backoff' });
+      expect(s.context).toMatchObject({ attempt: 0, fix: 0, prFailures: 1, prStep: step });
+      r.send(done('sleep', { at: s.context.until }));
+      expect(r.actor.getSnapshot().value).toEqual({ live: step });
+      expect(r.starts.filter((x) => x.effect === effect)).toHaveLength(2);
+      for (let i = 2; i <= MAX_PR_FAILURES; i++) {
+        r.send(fail(effect, forge502));
+        if (i < MAX_PR_FAILURES) r.send(done('sleep', { at: r.actor.getSnapshot().context.until }));
+      }
+      s = r.actor.getSnapshot();
+      expect(s.value).toEqual({ live: 'awaiting_human' });
+      expect(s.context).toMatchObject({ attempt: 0, fix: 0, prFailures: MAX_PR_FAILURES, prStep: step });
+      r.send({ type: 'task.retry' });
+      expect(r.actor.getSnapshot().value).toEqual({ live: step });
+      expect(r.actor.getSnapshot().context).toMatchObject({ prFailures: 0, prStep: null });
+      expect(r.starts.filter((x) => x.effect === 'runAgent')).toHaveLength(1);
+    });
+  }
 });
 
 describe('task machine: an environment error while dispatching spends nothing', () => {

@@ -10,7 +10,7 @@ const resumed = (e: { type: string }) => e.type === 'engine.resumed';
 describe('task machine, model-based (xstate/graph)', () => {
   it('reaches every lifecycle state', () => {
     const seen = new Set(paths.map((p) => (typeof p.state.value === 'string' ? p.state.value : Object.values(p.state.value)[0])));
-    for (const s of ['planning', 'waiting', 'deferred', 'provisioning', 'working', 'shipping', 'pr_open', 'checks', 'reviewing', 'review_backoff', 'merging', 'awaiting_human', 'backoff', 'held', 'merged', 'abandoned']) {
+    for (const s of ['planning', 'waiting', 'deferred', 'provisioning', 'working', 'shipping', 'pr_open', 'checks', 'reviewing', 'pr_backoff', 'merging', 'awaiting_human', 'backoff', 'held', 'merged', 'abandoned']) {
       expect(seen, `state ${s} unreachable`).toContain(s);
     }
   });

@@ -58,7 +58,7 @@ describe('forge errors during the review', () => {
     expect(db.prepare('SELECT status, attempt FROM tasks WHERE id = ?').get(task)).toEqual({ status: 'merged', attempt: 0 });
     const steps = kinds();
     // Two failed reviews, each waited out and retried; never a rejection, never a second worker run.
-    expect(steps.filter((k) => k === 'task.review_backoff')).toHaveLength(2);
+    expect(steps.filter((k) => k === 'task.pr_backoff')).toHaveLength(2);
     expect(steps.filter((k) => k === 'task.reviewing')).toHaveLength(3);
     expect(steps).not.toContain('task.rejected');
     expect(steps.filter((k) => k === 'task.working')).toHaveLength(1);

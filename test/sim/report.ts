@@ -76,7 +76,7 @@ export function weekReport(world: World): WeekReport {
     events: { ...world.counters, forgeFaults: world.forge.faults.injected, forgeCalls: world.forge.faults.served, behindBack: world.forge.faults.behindBack, spawnsOnUnreachableHost: [...world.hosts.values()].reduce((n, h) => n + h.refusedSpawns, 0) },
     abandonReasons,
     abandonedByDisk: tasks.filter((t) => t.status === 'abandoned' && /ENOSPC|no space left/i.test(t.reason ?? '')).length,
-    review: { forgeFaults: world.reviewFaults.length, rejectedByForgeFault: afterFault.filter((k) => k === 'task.rejected').length, retried: afterFault.filter((k) => k === 'task.review_backoff').length, next: tally(afterFault.map(String)) },
+    review: { forgeFaults: world.reviewFaults.length, rejectedByForgeFault: afterFault.filter((k) => k === 'task.rejected').length, retried: afterFault.filter((k) => k === 'task.pr_backoff').length, next: tally(afterFault.map(String)) },
   };
 }
 

@@ -12,7 +12,7 @@ import { listTasks } from '../../store/tasks.js';
 import { resolveAdapter, color, output, withStore, type GlobalOptions } from '../context.js';
 
 export const TASK_STATUSES = [
-  'queued', 'planning', 'waiting', 'deferred', 'provisioning', 'working', 'reaped', 'shipping', 'pr_open', 'checks', 'reviewing', 'review_backoff',
+  'queued', 'planning', 'waiting', 'deferred', 'provisioning', 'working', 'reaped', 'shipping', 'pr_open', 'checks', 'reviewing', 'pr_backoff',
   'merging', 'awaiting_human', 'rejected', 'backoff', 'held', 'merged', 'abandoned',
 ] as const;
 
