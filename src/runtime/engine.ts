@@ -154,6 +154,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
     taskPolicy: {
       maxAttempts: adapter.policy.maxAttempts,
       maxFixAttempts: adapter.policy.maxFixAttempts,
+      maxPrFailures: adapter.policy.maxPrFailures,
       backoffBaseMs: adapter.engine.backoffBaseMs,
       backoffMaxMs: adapter.engine.backoffMaxMs,
       autoMerge: adapter.policy.autoMerge,
