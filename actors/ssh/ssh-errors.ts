@@ -4,17 +4,12 @@
  * RemoteChannelError kind), which callers treat as "cannot see", never as "the worker is gone".
  */
 import { HostKeyError, HostUnreachableError, RemoteChannelError } from '../../src/errors.js';
+import type { SshTarget } from './connection-pool.js';
 import { fingerprint, hostPattern, keyTypeOf, type KeyCheck } from './known-hosts.js';
 
-export interface ErrorContext {
+export interface ErrorContext extends SshTarget {
   /** `user@address:port (host "name")` */
   where: string;
-  name: string;
-  address: string;
-  port: number;
-  user: string;
-  identityFile?: string;
-  knownHosts: string;
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
   readyTimeoutMs: number;

@@ -1,8 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { git, scriptedWorkerBed } from '../helpers/scripted-worker.js';
 import { scriptedBackend } from '../../actors/scripted-agent/backend.js';
 import { workerScriptPath } from '../../actors/scripted-agent/paths.js';
 import { scriptedPlan } from '../../actors/scripted-agent/roles.js';
@@ -11,9 +11,6 @@ import { renderEvent } from '../../src/agents/render.js';
 import { parseAgentStream } from '../../src/agents/stream.js';
 import { ConfigError } from '../../src/errors.js';
 
-const root = join(import.meta.dirname, '..', '..');
-const sources = ['actors/scripted-agent/worker.ts', 'actors/scripted-agent/script.ts', 'src/errors.ts'].map((f) => join(root, f));
-const tmp = mkdtempSync(join(tmpdir(), 'oxi-scripted-fix-'));
 
 const SCRIPT = {
   defaults: { costUsd: 0.05 },
@@ -29,31 +26,11 @@ const SCRIPT = {
     plain: { files: { 'a.txt': 'a\n' } },
   },
 };
-const scriptPath = join(tmp, 'script.json');
-
-// Why: the worker runs as a real `node` subprocess from dist/ (Node 20 cannot run .ts); `npm test` builds via pretest.
-beforeAll(() => {
-  writeFileSync(scriptPath, JSON.stringify(SCRIPT));
-  const worker = workerScriptPath();
-  const stale = !existsSync(worker) || sources.some((s) => statSync(s).mtimeMs > statSync(worker).mtimeMs);
-  if (stale) spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'ignore' });
-  expect(existsSync(worker), `${worker} missing: run npm run build`).toBe(true);
-}, 120_000);
-
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-let repos = 0;
-function makeRepo(): string {
-  const dir = join(tmp, `repo-${++repos}`);
-  execFileSync('git', ['init', '-q', '-b', 'main', dir]);
-  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'init'], { cwd: dir });
-  return dir;
-}
-
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
+const bed = scriptedWorkerBed('scripted-fix', SCRIPT);
+const { tmp, scriptPath, makeRepo } = bed;
 
 function runWorker(task: string, cwd: string, extra: string[] = []) {
-  const r = spawnSync(process.execPath, [workerScriptPath(), '--task', task, '--script', scriptPath, '--cwd', cwd, ...extra], { encoding: 'utf8', timeout: 30_000 });
+  const r = bed.run(task, cwd, extra);
   const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; message?: { content?: unknown } });
   return { status: r.status, stderr: r.stderr, events, terminal: parseAgentStream(r.stdout, 'scripted').terminal };
 }

@@ -1,16 +1,13 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { git, scriptedWorkerBed } from '../helpers/scripted-worker.js';
 import { workerScriptPath } from '../../actors/scripted-agent/paths.js';
 import { loadScript, resolveTask, scriptedCritique, scriptedPlan } from '../../actors/scripted-agent/roles.js';
 import { classifyExit, parseAgentStream } from '../../src/agents/stream.js';
 import { ConfigError } from '../../src/errors.js';
 
-const root = join(import.meta.dirname, '..', '..');
-const sources = ['actors/scripted-agent/worker.ts', 'actors/scripted-agent/roles.ts', 'actors/scripted-agent/script.ts', 'src/errors.ts'].map((f) => join(root, f));
-const tmp = mkdtempSync(join(tmpdir(), 'oxi-scripted-'));
 
 const SCRIPT = {
   defaults: { costUsd: 0.05 },
@@ -25,35 +22,11 @@ const SCRIPT = {
     flaky: { behaviour: 'fail_first', files: { 'flaky.txt': 'second time lucky\n' } },
   },
 };
-const scriptPath = join(tmp, 'script.json');
-
-// Why: tests run TS sources, but the worker runs as a real `node` subprocess and Node 20 cannot run .ts; `npm test` builds via pretest.
-beforeAll(() => {
-  writeFileSync(scriptPath, JSON.stringify(SCRIPT));
-  const worker = workerScriptPath();
-  const stale = !existsSync(worker) || sources.some((s) => statSync(s).mtimeMs > statSync(worker).mtimeMs);
-  // Other in-progress files may not compile; tsc still emits ours, so the exit status is ignored.
-  if (stale) spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'ignore' });
-  expect(existsSync(worker), `${worker} missing: run npm run build`).toBe(true);
-}, 120_000);
-
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-let repoCount = 0;
-function makeRepo(): string {
-  const dir = join(tmp, `repo-${++repoCount}`);
-  execFileSync('git', ['init', '-q', '-b', 'main', dir]);
-  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'init'], { cwd: dir });
-  return dir;
-}
-
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
+const bed = scriptedWorkerBed('scripted', SCRIPT);
+const { tmp, scriptPath, makeRepo } = bed;
 
 function runWorker(task: string, cwd: string, extra: string[] = [], script = scriptPath) {
-  const result = spawnSync(process.execPath, [workerScriptPath(), '--task', task, '--script', script, '--cwd', cwd, ...extra], {
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
+  const result = bed.run(task, cwd, extra, script);
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, summary: parseAgentStream(result.stdout, 'scripted') };
 }
 
