@@ -62,7 +62,8 @@ export async function seedRoadmap(deps: EffectDeps): Promise<SeedOutput> {
   if (missing.length) ledger.push({ kind: 'seeder.missing', payload: { missing } });
   // Past the daily soft cap no new task starts: not even its planner runs (that would be spend for
   // a task that could not get a slot before tomorrow anyway). Items stay queued until the next UTC day.
-  if (newTasksHeld(db, now, adapter.budget)) return { spawn: [], ledger };
+  // Asked through the pool's budget gate: a day the soft cap stops only the seeder still gets its warning row.
+  if ((deps.pool?.budgetState().soft ?? newTasksHeld(db, now, adapter.budget)) && nextQueued(db, 1).length) return { spawn: [], ledger };
   const room = adapter.engine.maxLiveTasks - countLive(db);
   const spawn: TaskBoot[] = nextQueued(db, room).map((t) => ({ id: t.id, title: t.title, description: t.description, tier: t.tier, attempt: t.attempt }));
   return { spawn, ledger };

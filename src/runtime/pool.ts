@@ -96,6 +96,11 @@ export class DispatchPool {
     this.draining = true;
   }
 
+  /** Today's budget state, through the same gate as a claim (so passing a cap is recorded and notified once). */
+  budgetState(): ReturnType<PoolOptions['budget']> {
+    return this.options.budget();
+  }
+
   /**
    * A slot for `taskId`, or a deferral. `fresh`: the task has never been dispatched, so past the daily
    * soft cap it does not start today (work already started goes on, until the hard cap).

@@ -7,6 +7,9 @@ import type { EffectDeps } from '../../actors/deps.js';
 import { ManualClock } from '../../src/clock.js';
 import { openDb } from '../../src/store/db.js';
 import { listTasks } from '../../src/store/tasks.js';
+import { appendEvent } from '../../src/store/ledger.js';
+import { dailyBudgetGate } from '../../src/runtime/budget.js';
+import { DispatchPool } from '../../src/runtime/pool.js';
 import { oxi, query, sampleProject } from '../helpers/project.js';
 
 const cleanups: Array<() => void> = [];
@@ -39,6 +42,25 @@ describe('seeder', () => {
     ]);
     expect(third.spawn.map((t) => t.id)).toEqual(['T0-7', 'T1-5']);
     expect(listTasks(db).find((t) => t.id === 'T0-B2')?.roadmap_state).toBe('missing');
+  });
+
+  it('past the daily soft cap it brings no new task alive, and the day gets its soft_warning row (once) even if no slot is asked for', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oxi-seed-soft-'));
+    const db = openDb(join(dir, 'oxi.db'));
+    cleanups.push(() => (db.close(), rmSync(dir, { recursive: true, force: true })));
+    const file = join(dir, 'ROADMAP.md');
+    writeFileSync(file, roadmap(['T0-7', 'T0-8']));
+    const clock = new ManualClock(Date.UTC(2026, 10, 22, 12));
+    const budget = { perTaskUsd: 2, dailySoftUsd: 5, dailyHardUsd: 50 };
+    appendEvent(db, { at: clock.now() - 1000, actor: 'task:T0-1', kind: 'spend', payload: { usd: 6, role: 'worker', task: 'T0-1' } });
+    const pool = new DispatchPool({ clock, planTierMax: 1, overlapDeferMs: 1000, openPrFiles: async () => [], budget: dailyBudgetGate({ db, clock, budget }) });
+    const deps = { db, clock, pool, adapter: { name: 'p', roadmap: file, engine: { maxLiveTasks: 5 }, budget } } as unknown as EffectDeps;
+
+    expect((await seedRoadmap(deps)).spawn).toEqual([]);
+    expect((await seedRoadmap(deps)).spawn).toEqual([]);
+    expect(db.prepare(`SELECT kind FROM event WHERE kind LIKE 'budget.%'`).all()).toEqual([{ kind: 'budget.soft_warning' }]);
+    clock.advance(24 * 3_600_000); // the next UTC day reopens
+    expect((await seedRoadmap(deps)).spawn.map((t) => t.id)).toEqual(['T0-7', 'T0-8']);
   });
 
   it('a missing roadmap is a clear error naming the path and the fix', async () => {
