@@ -23,6 +23,8 @@ export interface PersisterOptions {
   onError?: (error: unknown) => void;
 }
 
+const UNCHANGED = Object.freeze({});
+
 interface Pending {
   ref: AnyActorRef;
   snapshot: { status: string; value: StateValue; context: Record<string, unknown> };
@@ -143,8 +145,9 @@ export function createPersister(options: PersisterOptions) {
       const status = statusOf(snapshot.value);
       const logic = (ref as unknown as { logic: { getPersistedSnapshot(s: unknown): unknown } }).logic;
       // Child machines persist themselves (own rows); effect actors stay inside their machine's snapshot.
-      const { context, ...rest } = logic.getPersistedSnapshot({ ...snapshot, children: ownedChildren(snapshot) }) as { context?: unknown };
       const contextChanged = writtenContext.get(ref) !== snapshot.context;
+      // An unchanged context is not written, so xstate need not walk it either.
+      const { context, ...rest } = logic.getPersistedSnapshot({ ...snapshot, context: contextChanged ? snapshot.context : UNCHANGED, children: ownedChildren(snapshot) }) as { context?: unknown };
       if (contextChanged) contexts.push([ref, snapshot.context]);
       snapshots.push([ref.id, machine, snapshot.status, JSON.stringify(snapshot.value), JSON.stringify(rest), contextChanged ? JSON.stringify(context ?? null) : null, ++seq, at]);
       const taskId = machine === 'task' ? ref.id.slice('task:'.length) : null;
