@@ -34,7 +34,11 @@ export interface HostProbe {
   totalMemMb: number;
 }
 
-/** Host transport: where worktrees live and agents run. */
+/**
+ * Host transport: where worktrees live and agents run. Every method that cannot reach its host (or cannot
+ * tell what happened there) throws a `HostUnreachableError`: the engine reads it as "unknown" and waits,
+ * where any other error fails the step, and a failed worker step is retried with a new worker.
+ */
 export interface HostTransport {
   readonly name: string;
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;

@@ -1,5 +1,6 @@
 import { appendFileSync, existsSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { Clock } from '../../src/clock.js';
+import { HostUnreachableError } from '../../src/errors.js';
 import type { ExecResult, HostProbe, HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
 import type { Population } from './population.js';
 
@@ -38,7 +39,8 @@ export class SimHost implements HostTransport {
   ) {}
 
   private reach(): void {
-    if (this.down) throw new Error(`host ${this.name} unreachable: connect ETIMEDOUT (simulated)`);
+    // What the SSH transport throws when it cannot reach its host: the engine reads "unknown", never "gone".
+    if (this.down) throw new HostUnreachableError(`Expected to connect to host "${this.name}"; it failed: connect ETIMEDOUT (simulated).`, { fix: 'Wait for the host to come back.' });
   }
 
   async exec(): Promise<ExecResult> {

@@ -105,7 +105,7 @@ export class World {
       violation: (what: string, task: string) => {
         const full = what === 'second live worker' ? what : `${what} while killed`;
         this.violations.push({ what: full, task, at: this.clock.now() });
-        this.note(`VIOLATION ${full}: ${task}`);
+        this.note(`VIOLATION ${full}: ${task}; ${this.history(task)}`);
       },
       spawned: (task: string, _pid: number, at: number) => this.spawns.set(task, [...(this.spawns.get(task) ?? []), at]),
       aliveFor: (task: string) => [...this.hosts.values()].reduce((n, h) => n + h.alive().filter((p) => p.task === task).length, 0),
@@ -277,6 +277,13 @@ export class World {
       if (this.engine.failure) throw new Error(`the engine failed on day ${((this.clock.now() - START) / DAY).toFixed(2)}: ${String(this.engine.failure)}`);
     }
     await settle();
+  }
+
+  /** A task's recent ledger and its reason, for a violation's line: enough to see how it got there. */
+  private history(task: string): string {
+    const rows = this.db.prepare('SELECT at, kind FROM event WHERE task = ? ORDER BY id DESC LIMIT 12').all(task) as Array<{ at: number; kind: string }>;
+    const reason = (this.db.prepare('SELECT reason FROM tasks WHERE id = ?').get(task) as { reason: string | null } | undefined)?.reason;
+    return `ledger (day): ${rows.reverse().map((r) => `${((r.at - START) / DAY).toFixed(3)} ${r.kind}`).join(', ')}; reason: ${reason ?? '-'}`;
   }
 
   async close(): Promise<void> {
