@@ -26,7 +26,3 @@ export function environmentErrorCode(error: unknown): string | undefined {
   }
   return undefined;
 }
-
-export function isEnvironmentError(error: unknown): boolean {
-  return environmentErrorCode(error) !== undefined;
-}

@@ -77,10 +77,6 @@ export class EnvironmentGate {
     }
   }
 
-  get closed(): string | null {
-    return this.closedBecause;
-  }
-
   /** A launch failed with an environment error: close dispatch (once) and start probing. */
   block(error: unknown): void {
     if (this.closedBecause !== null || this.stopped) return;
@@ -88,8 +84,10 @@ export class EnvironmentGate {
     const message = error instanceof Error ? error.message : String(error);
     this.closedBecause = `${code}: ${message}`.slice(0, 300);
     this.closedAt = this.options.clock.now();
-    appendEvent(this.options.db, { at: this.closedAt, actor: 'engine', kind: BLOCKED, payload: { code, error: this.closedBecause, logsDir: this.options.logsDir } });
     this.options.onChange(this.closedBecause);
+    this.schedule(this.options.probeIntervalMs);
+    // The database may sit on the full disk too: the gate closes and probes even when this row cannot be written.
+    tryAppend(this.options.db, { at: this.closedAt, actor: 'engine', kind: BLOCKED, payload: { code, error: this.closedBecause, logsDir: this.options.logsDir } });
     this.options.notifier
       ?.notify({
         kind: BLOCKED,
@@ -97,7 +95,6 @@ export class EnvironmentGate {
         severity: 'error',
       })
       .catch(() => undefined);
-    this.schedule(this.options.probeIntervalMs);
   }
 
   stop(): void {
@@ -122,8 +119,17 @@ export class EnvironmentGate {
       return;
     }
     const now = this.options.clock.now();
-    appendEvent(this.options.db, { at: now, actor: 'engine', kind: CLEARED, payload: { closedMs: now - this.closedAt, logsDir: this.options.logsDir } });
+    tryAppend(this.options.db, { at: now, actor: 'engine', kind: CLEARED, payload: { closedMs: now - this.closedAt, logsDir: this.options.logsDir } });
     this.closedBecause = null;
     this.options.onChange(null);
+  }
+}
+
+/** The gate's rows are a record, not its state: a failed write (SQLITE_FULL) must not leave it half-closed. */
+function tryAppend(db: Db, entry: Parameters<typeof appendEvent>[1]): void {
+  try {
+    appendEvent(db, entry);
+  } catch {
+    // The persister fails on the same disk and stops the daemon; nothing more to do here.
   }
 }

@@ -61,11 +61,6 @@ export class DispatchPool {
     this.pump();
   }
 
-  /** Why dispatch is closed by the environment, or null. */
-  environmentClosed(): string | null {
-    return this.envClosed;
-  }
-
   /** At start: `host` for a task holding a slot, null for one past it that still owns its files. */
   restoreLease(taskId: string, host: string | null, files: string[]): void {
     if (host) this.leases.set(taskId, { host, files });
