@@ -29,8 +29,16 @@ export interface TaskPolicy {
   maxPrFailures?: number;
 }
 
-/** Default bound on consecutive PR-machinery failures: with the backoff doubling, about an hour of retries at a 2-minute base. */
-export const MAX_PR_FAILURES = 5;
+/** Default bound on consecutive PR-machinery failures: 7 waits doubling from the 30 s default base, about an hour of retries. */
+export const MAX_PR_FAILURES = 8;
+
+/**
+ * Environment errors (a full disk, no descriptors, a host lost while dispatching) a task waits out without
+ * spending an attempt, over its life. The engine's gates (the logs-dir probe, a host's probe) normally keep
+ * a task from meeting more than one or two. Past this bound (a probe succeeds but the launch keeps failing,
+ * e.g. a remote host's disk is full) they count as ordinary failures, so a task never relaunches forever.
+ */
+export const MAX_ENV_WAITS = 5;
 
 /** The PR steps a forge or network failure is retried at, after `pr_backoff`. */
 export type PrStep = 'pr_open' | 'checks' | 'reviewing' | 'merging';
@@ -59,6 +67,8 @@ export interface TaskContext extends TaskInput {
   prFailures: number;
   /** The PR step that failed last: where `pr_backoff` (and a human's task.retry) resumes. */
   prStep: PrStep | null;
+  /** Environment errors waited out so far, without spending an attempt (bounded by MAX_ENV_WAITS). */
+  envWaits: number;
   reason: string | null;
   /** Absolute deadline of the current wait (backoff / deferral): survives a restore. */
   until: number | null;
@@ -88,6 +98,14 @@ export const TERMINAL_STATES = ['merged', 'abandoned'] as const;
 
 const base = (context: TaskContext) => ({ taskId: context.id, attempt: context.attempt });
 
+/** Out of `pr_backoff` (its wait over, or a human's retry): back to the PR step that failed. */
+const RESUME_FAILED_STEP = [
+  { guard: { type: 'resumeAt', params: 'pr_open' }, target: 'pr_open', actions: 'clearWait' },
+  { guard: { type: 'resumeAt', params: 'checks' }, target: 'checks', actions: 'clearWait' },
+  { guard: { type: 'resumeAt', params: 'merging' }, target: 'merging', actions: 'clearWait' },
+  { target: 'reviewing', actions: 'clearWait' },
+] as const;
+
 /**
  * One roadmap item from plan to merge. Every wait is an invoked `sleep` with an absolute
  * deadline in context, so a restored task still wakes up; `held` + deep history lets a
@@ -103,8 +121,8 @@ export const taskMachine = setup({
   guards: {
     canRetry: ({ context }) => context.attempt + 1 < context.policy.maxAttempts,
     canFix: ({ context }) => context.fix < context.policy.maxFixAttempts,
-    // The effects mark an environment error (full disk, no descriptors) as such: it is not the task's doing.
-    envError: ({ event }) => (event as { error?: { environment?: unknown } }).error?.environment === true,
+    // The effects mark an environment error (full disk, no descriptors, host unreachable) as such: not the task's doing, within a bound.
+    envError: ({ context, event }) => (event as { error?: { environment?: unknown } }).error?.environment === true && (context.envWaits ?? 0) < MAX_ENV_WAITS,
     canRetryPr: ({ context }) => (context.prFailures ?? 0) + 1 < (context.policy.maxPrFailures ?? MAX_PR_FAILURES),
     // Where a failed PR step resumes; a human's retry after failed reviews must not merge unreviewed.
     resumeAt: ({ context }, step: PrStep) => (context.prFailures ?? 0) > 0 && context.prStep === step,
@@ -140,7 +158,6 @@ export const taskMachine = setup({
       reason: params.reason,
       until: nowOf(system) + backoffMs(context.attempt + 1, context.policy.backoffBaseMs, context.policy.backoffMaxMs),
     })),
-    /** The review machinery failed (forge 5xx, network): review again after a backoff; no fix attempt is spent. */
     // A forge or network failure at a PR step: not the change's fault, so no attempt is spent; the step runs again.
     schedulePrRetry: assign(({ context, system }, params: { step: PrStep; error: unknown }) => {
       const prFailures = (context.prFailures ?? 0) + 1;
@@ -153,9 +170,16 @@ export const taskMachine = setup({
       return { prFailures, prStep: params.step, until: null, reason };
     }),
     prStepDone: assign({ prFailures: 0, prStep: null }),
+    clearWait: assign({ until: null }),
     abandon: assign((_, params: { reason: string }) => ({ reason: params.reason, until: null })),
     /** The PR was closed unmerged and the policy says plan again: a new attempt from scratch. */
-    replan: assign(({ context }) => ({ attempt: context.attempt + 1, fix: 0, feedback: null, plan: null, pr: null, until: null, reason: 'PR closed unmerged: planning again' })),
+    replan: assign(({ context }) => ({ attempt: context.attempt + 1, fix: 0, feedback: null, plan: null, pr: null, prFailures: 0, prStep: null, until: null, reason: 'PR closed unmerged: planning again' })),
+    /** An environment error while dispatching: wait for a slot again, counted but no attempt spent. */
+    waitOutEnvironment: assign(({ context, event, system }) => ({
+      envWaits: (context.envWaits ?? 0) + 1,
+      reason: `dispatch paused by the environment: ${String((event as { error?: unknown }).error)}`,
+      until: nowOf(system) + backoffMs(context.attempt + 1, context.policy.backoffBaseMs, context.policy.backoffMaxMs),
+    })),
     // A done effect reports its cost in its output; one that failed after spending, on its error.
     addCost: assign(({ context, event }) => ({
       costUsd: context.costUsd + (out<{ costUsd?: number }>(event)?.costUsd ?? (event as { error?: { costUsd?: unknown } }).error?.costUsd as number ?? 0),
@@ -177,6 +201,7 @@ export const taskMachine = setup({
     needsHuman: false,
     prFailures: 0,
     prStep: null,
+    envWaits: 0,
     reason: null,
     until: null,
     deferredAt: null,
@@ -238,7 +263,7 @@ export const taskMachine = setup({
             input: ({ context }) => ({ ...base(context), host: context.host! }),
             onDone: { target: 'working', actions: assign(({ event }) => ({ branch: event.output.branch, worktree: event.output.worktree })) },
             onError: [
-              { guard: 'envError', target: 'backoff', actions: { type: 'scheduleWait', params: ({ event }) => ({ reason: `dispatch paused by the environment: ${String(event.error)}` }) } },
+              { guard: 'envError', target: 'backoff', actions: 'waitOutEnvironment' },
               { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `provisioning failed: ${String(event.error)}` }) } },
               { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `provisioning failed: ${String(event.error)}` }) } },
             ],
@@ -267,7 +292,7 @@ export const taskMachine = setup({
               { target: '#task.abandoned', actions: ['addCost', { type: 'abandon', params: ({ event }) => ({ reason: `agent ${event.output.outcome}: ${event.output.error ?? ''}` }) }] },
             ],
             onError: [
-              { guard: 'envError', target: 'backoff', actions: { type: 'scheduleWait', params: ({ event }) => ({ reason: `dispatch paused by the environment: ${String(event.error)}` }) } },
+              { guard: 'envError', target: 'backoff', actions: 'waitOutEnvironment' },
               { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `agent error: ${String(event.error)}` }) } },
               { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `agent error: ${String(event.error)}` }) } },
             ],
@@ -360,23 +385,13 @@ export const taskMachine = setup({
           on: {
             'pr.merged': { target: '#task.merged' },
             'pr.closed': [{ guard: 'replanOnClose', target: 'planning', actions: 'replan' }, { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } }],
-            'task.retry': [
-              { guard: { type: 'resumeAt', params: 'pr_open' }, target: 'pr_open', actions: assign({ until: null }) },
-              { guard: { type: 'resumeAt', params: 'checks' }, target: 'checks', actions: assign({ until: null }) },
-              { guard: { type: 'resumeAt', params: 'merging' }, target: 'merging', actions: assign({ until: null }) },
-              { target: 'reviewing', actions: assign({ until: null }) },
-            ],
+            'task.retry': RESUME_FAILED_STEP,
           },
           invoke: {
             id: 'sleep',
             src: 'sleep',
             input: ({ context }) => ({ until: context.until ?? 0 }),
-            onDone: [
-              { guard: { type: 'resumeAt', params: 'pr_open' }, target: 'pr_open', actions: assign({ until: null }) },
-              { guard: { type: 'resumeAt', params: 'checks' }, target: 'checks', actions: assign({ until: null }) },
-              { guard: { type: 'resumeAt', params: 'merging' }, target: 'merging', actions: assign({ until: null }) },
-              { target: 'reviewing', actions: assign({ until: null }) },
-            ],
+            onDone: RESUME_FAILED_STEP,
           },
         },
         merging: {
@@ -387,12 +402,12 @@ export const taskMachine = setup({
             input: ({ context }) => ({ ...base(context), pr: context.pr!, headSha: context.headSha!, title: context.title, needsHuman: context.needsHuman }),
             onDone: [
               { guard: 'mergedNow', target: '#task.merged', actions: 'prStepDone' },
-              { guard: 'headMoved', target: 'checks' },
+              { guard: 'headMoved', target: 'checks', actions: 'prStepDone' },
               { guard: and(['prClosed', 'replanOnClose']), target: 'planning', actions: 'replan' },
               { guard: 'prClosed', target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } },
               // Policy said no (human review, auto-merge off, budget): wait for a human to merge or close it.
-              { guard: 'mergeRefused', target: 'awaiting_human', actions: assign({ reason: ({ event }) => event.output.detail ?? 'merge refused by policy' }) },
-              { target: 'rejected', actions: assign({ feedback: ({ event }) => `The merge failed (${event.output.outcome}): ${event.output.detail ?? ''}. Rebase onto the main branch and resolve the conflict.` }) },
+              { guard: 'mergeRefused', target: 'awaiting_human', actions: ['prStepDone', assign({ reason: ({ event }) => event.output.detail ?? 'merge refused by policy' })] },
+              { target: 'rejected', actions: ['prStepDone', assign({ feedback: ({ event }) => `The merge failed (${event.output.outcome}): ${event.output.detail ?? ''}. Rebase onto the main branch and resolve the conflict.` })] },
             ],
             onError: [
               // A forge or network failure: no attempt spent; the step runs again after a backoff, then a human is asked.

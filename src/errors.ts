@@ -31,7 +31,10 @@ export class AgentError extends OxiError {
 /** A worker process vanished without leaving a result: the reaper's business. */
 export class WorkerLostError extends OxiError {}
 /** An SSH host could not be reached, or the connection broke: the work there is in an unknown state, not failed. */
-export class HostUnreachableError extends OxiError {}
+export class HostUnreachableError extends OxiError {
+  /** The host's trouble, not the task's: a dispatch that meets it spends no attempt (the task machine bounds how often). */
+  readonly environment = true;
+}
 /** The SSH connection is up but a channel misbehaved (refused, closed without an exit status, no answer in time): outcome unknown, like an unreachable host. */
 export class RemoteChannelError extends HostUnreachableError {}
 /**

@@ -177,7 +177,7 @@ const policySchema = section(
       .describe('What uncommitted changes in the main clone block: only files the task touches, any, or none.'),
     maxAttempts: posInt().default(3).describe('Dispatch attempts (failures, reaps) before a task is abandoned. Environment errors (a full disk) do not count.'),
     maxFixAttempts: z.int().min(0).default(2).describe('Critic/check rejections answered by a fix attempt. A PR step that fails (forge or network error) is retried instead.'),
-    maxPrFailures: posInt().default(5).describe('Failures in a row of one PR step (open, checks, review, merge: a forge or network error) retried after a backoff before a human is asked. They spend no attempt.'),
+    maxPrFailures: posInt().default(8).describe('Failures in a row of one PR step (open, checks, review, merge: a forge or network error) retried after a backoff before a human is asked. They spend no attempt.'),
     scope: section(
       {
         allowed: scopePrefixes([''], 'Path prefixes agents may change (`""` = everything).'),

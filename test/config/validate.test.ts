@@ -43,7 +43,7 @@ describe('validateConfig: defaults', () => {
         dirtyTree: 'files_touched_only',
         maxAttempts: 3,
         maxFixAttempts: 2,
-        maxPrFailures: 5,
+        maxPrFailures: 8,
         scope: { allowed: [''], blocked: ['.env', 'secrets/'], sensitive: ['.github/'] },
         onClosedPr: 'abandon',
       },

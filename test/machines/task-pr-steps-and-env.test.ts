@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_PR_FAILURES, taskMachine } from '../../machines/task.js';
+import { MAX_ENV_WAITS, MAX_PR_FAILURES, taskMachine } from '../../machines/task.js';
 import { done, envFail, fail, recordingActor, taskInput } from '../helpers/machine-events.js';
 
 const plan = { files_touched: ['src/a.js'], tests: [], dependencies: [], risk: 'low' };
@@ -133,6 +133,21 @@ describe('task machine: an environment error while dispatching spends nothing', 
     });
   }
 
+  it(`waits out at most ${MAX_ENV_WAITS} over its life; the next counts as an ordinary failure (a launch that keeps failing cannot relaunch forever)`, () => {
+    const r = start(toWorking.slice(0, 2));
+    for (let i = 0; i < MAX_ENV_WAITS; i++) {
+      r.send(envFail('provision'));
+      expect(r.actor.getSnapshot().context).toMatchObject({ attempt: 0, envWaits: i + 1 });
+      r.send({ type: 'task.retry' });
+      r.send(done('claimSlot', { granted: true, host: 'local' }));
+      expect(r.actor.getSnapshot().value).toEqual({ live: 'provisioning' });
+    }
+    r.send(envFail('provision'));
+    expect(r.actor.getSnapshot().value).toEqual({ live: 'backoff' });
+    expect(r.actor.getSnapshot().context).toMatchObject({ attempt: 1, envWaits: MAX_ENV_WAITS });
+    expect(r.actor.getSnapshot().context.reason).toMatch(/^provisioning failed: /);
+  });
+
   it('any other failure of the same effects still spends an attempt', () => {
     const r = start(toWorking);
     r.send(fail('runAgent', 'Error: spawn ENOENT'));
@@ -152,5 +167,36 @@ describe('task machine: a PR closed by a human while the task worked on a fix', 
     replan.send(done('openPr', { pr: 7, merged: false, closed: true }));
     expect(replan.actor.getSnapshot().value).toEqual({ live: 'planning' });
     expect(replan.actor.getSnapshot().context).toMatchObject({ attempt: 1, pr: null });
+  });
+});
+
+describe('task machine: the count of PR failures belongs to one PR step run', () => {
+  it('is cleared when a closed PR sends the task to plan afresh: the next PR gets the full allowance', () => {
+    const r = start(toReviewing, { onClosedPr: 'replan' } as never);
+    for (let i = 1; i < MAX_PR_FAILURES; i++) {
+      r.send(fail('critique', forge502));
+      r.send({ type: 'task.retry' });
+    }
+    expect(r.actor.getSnapshot().context.prFailures).toBe(MAX_PR_FAILURES - 1);
+    r.send({ type: 'pr.closed' });
+    expect(r.actor.getSnapshot().value).toEqual({ live: 'planning' });
+    expect(r.actor.getSnapshot().context).toMatchObject({ prFailures: 0, prStep: null, pr: null });
+    for (const e of toReviewing.slice(0, 5)) r.send(e);
+    expect(r.actor.getSnapshot().value).toEqual({ live: 'pr_open' });
+    r.send(fail('openPr', forge502));
+    expect(r.actor.getSnapshot().value).toEqual({ live: 'pr_backoff' });
+  });
+
+  it('is cleared by any answer of the merge (the head moved, policy refused): a later failure starts counting anew', () => {
+    for (const outcome of [{ outcome: 'head_moved' }, { outcome: 'refused', detail: 'auto-merge is off' }]) {
+      const r = start([...toReviewing, done('critique', { verdict: 'approve', reasons: [], costUsd: 0 })]);
+      expect(r.actor.getSnapshot().value).toEqual({ live: 'merging' });
+      for (let i = 1; i < MAX_PR_FAILURES; i++) {
+        r.send(fail('merge', forge502));
+        r.send({ type: 'task.retry' });
+      }
+      r.send(done('merge', outcome));
+      expect(r.actor.getSnapshot().context, outcome.outcome).toMatchObject({ prFailures: 0, prStep: null });
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { MAX_ENV_WAITS } from '../../machines/task.js';
 import { DAY, START, type World } from './world.js';
 
 export interface WeekReport {
@@ -30,7 +31,8 @@ export function weekReport(world: World): WeekReport {
   const { db, adapter } = world;
   const tasks = db.prepare('SELECT id, status, attempt, created_at, reason FROM tasks').all() as Array<{ id: string; status: string; attempt: number; created_at: number; reason: string | null }>;
   const count = (s: string) => tasks.filter((t) => t.status === s).length;
-  const bound = adapter.policy.maxAttempts * (1 + adapter.policy.maxFixAttempts);
+  // A spawn whose launch then fails on the machine (a full disk) spends no attempt: the task machine allows MAX_ENV_WAITS of those.
+  const bound = adapter.policy.maxAttempts * (1 + adapter.policy.maxFixAttempts) + MAX_ENV_WAITS;
   const perTask = tasks.map((t) => world.spawns.get(t.id)?.length ?? 0);
   const histogram: Record<string, number> = {};
   for (const n of perTask) histogram[n] = (histogram[n] ?? 0) + 1;
@@ -100,7 +102,7 @@ export function printReport(r: WeekReport): string {
   const lines = [
     `simulated ${r.days} days (seed ${r.seed}; replay with OXI_SIM_SEED=${r.seed}):`,
     `  tasks ${r.tasks}: merged ${r.merged}, abandoned ${r.abandoned}, in flight ${r.inFlight}; reaped ${r.reaped}`,
-    `  dispatches per task: max ${r.dispatches.max} (policy bound ${r.dispatches.bound}), mean ${r.dispatches.mean}, histogram ${JSON.stringify(r.dispatches.histogram)}`,
+    `  dispatches per task: max ${r.dispatches.max} (bound ${r.dispatches.bound}: the policy's + ${MAX_ENV_WAITS} environment waits), mean ${r.dispatches.mean}, histogram ${JSON.stringify(r.dispatches.histogram)}`,
     `  attempts max ${r.attemptsMax}; PRs per task max ${r.prsPerTaskMax}; merges per task max ${r.mergesPerTaskMax}; max queue wait ${r.maxQueueWaitMin} min`,
     `  spend per day (soft ${r.spendPerDay[0]?.softUsd}, hard ${r.spendPerDay[0]?.hardUsd}): ${r.spendPerDay.map((d) => `$${d.usd}`).join(' ')}`,
     `  soft cap: ${r.spendPerDay.map((d) => `day ${d.day} ${d.softPassedAt ? `passed ${d.softPassedAt} UTC, then $${d.afterSoftUsd} by work already started, ${d.newTasksHeld} first-slot claims refused` : 'not reached'}`).join('; ')}`,
