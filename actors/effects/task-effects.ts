@@ -102,7 +102,7 @@ export async function provision(deps: EffectDeps, input: { taskId: string; host:
     try {
       await ensureRemoteWorktree(hostOf(deps, input.host), { mainClone: ssh.mainClone, path: worktree, branch, base: adapter.repo.mainBranch });
     } catch (error) {
-      // Nothing runs there yet: give the slot back to the pool and let the task be dispatched anew.
+      // Nothing runs there yet: give the slot back to the pool; the task waits for a slot again, its attempt unspent.
       if (error instanceof HostUnreachableError) deps.pool.setCapacity(input.host, 0);
       throw error;
     }
@@ -184,6 +184,9 @@ function scopeOf(deps: EffectDeps, files: string[]) {
 export async function critique(deps: EffectDeps, input: { taskId: string; attempt: number; pr: number; plan: Plan; title: string }, signal?: AbortSignal): Promise<CritiqueOutput> {
   const pr = await deps.forge.getPr(input.pr);
   if (!pr) throw new Error(`PR #${input.pr} does not exist on the forge`);
+  // Reconcile first: a verdict on this very head was bought already (the forge failed after it): post it, do not buy another.
+  const earlier = verdictOnRecord(deps, input.taskId, pr.number, pr.headSha);
+  if (earlier) return afterVerdict(deps, input.taskId, pr, earlier, { costUsd: 0, ledger: [], reused: true });
   const repo = deps.adapter.repo.path;
   const files = await changedFiles(repo, pr.base, pr.headSha);
   const patch = await diff(repo, pr.base, pr.headSha);
@@ -193,25 +196,25 @@ export async function critique(deps: EffectDeps, input: { taskId: string; attemp
   const prompt = renderPrompt(templateFor(deps.adapter.agents.prompts, 'critic'), facts);
   signal?.throwIfAborted(); // the forge and git reads above took time: no critic for a discarded verdict
   const out = await deps.agents.complete('critic', { taskId: input.taskId, attempt: input.attempt, cwd: repo, prompt, facts, maxBudgetUsd: Math.max(0.01, budgetLeft(deps, input.taskId)), signal });
-  const costUsd = out.usage.costUsd;
-  try {
-    return await afterVerdict(deps, input, pr, scope, out, costUsd);
-  } catch (error) {
-    // The critic ran and spent: a forge failure after it must not lose that spend from the caps.
-    throw new SpentThenFailedError(error, costUsd, spendNote(input, costUsd, 'critic'));
-  }
+  const verdict = verdictOf(out, scope, pr);
+  // The verdict's row goes with the spend, on success and on a forge failure after it alike: a retry finds it.
+  const ledger: LedgerNote[] = [...spendNote(input, out.usage.costUsd, 'critic'), { kind: `critic.${verdict.verdict}`, payload: verdict as unknown as Record<string, unknown> }];
+  return afterVerdict(deps, input.taskId, pr, verdict, { costUsd: out.usage.costUsd, ledger, reused: false });
 }
 
-/** The critic's answer read as a verdict, posted on the PR, and auto-merge armed on approval. */
-async function afterVerdict(
-  deps: EffectDeps,
-  input: { taskId: string; attempt: number; pr: number },
-  pr: NonNullable<Awaited<ReturnType<EffectDeps['forge']['getPr']>>>,
-  scope: ReturnType<typeof scopeOf>,
-  out: Awaited<ReturnType<EffectDeps['agents']['complete']>>,
-  costUsd: number,
-): Promise<CritiqueOutput> {
-  const ledger: LedgerNote[] = [...spendNote(input, costUsd, 'critic')];
+/** What the ledger keeps of a verdict: enough to post it again without asking the critic again. */
+interface VerdictRecord {
+  verdict: 'approve' | 'reject';
+  reasons: string[];
+  needsHuman: boolean;
+  pr: number;
+  headSha: string;
+  /** Whether the verdict's comment reached the PR. */
+  commented: boolean;
+}
+
+/** The critic's answer read as a verdict (garbage is a rejection), with the scope's own reasons added. */
+function verdictOf(out: Awaited<ReturnType<EffectDeps['agents']['complete']>>, scope: ReturnType<typeof scopeOf>, pr: { number: number; headSha: string }): VerdictRecord {
   let verdict: z.infer<typeof verdictSchema>;
   try {
     verdict = out.ok ? verdictSchema.parse(jsonIn(out.text)) : { verdict: 'reject', reasons: [`the critic failed: ${out.error ?? 'unknown error'}`] };
@@ -222,15 +225,48 @@ async function afterVerdict(
   if (scope.blocked.length) reasons.push(`blocked paths touched: ${scope.blocked.join(', ')}`);
   if (scope.outside.length) reasons.push(`paths outside the allowed scope: ${scope.outside.join(', ')}`);
   const final = verdict.verdict === 'approve' && !scope.blocked.length && !scope.outside.length ? 'approve' : 'reject';
-  ledger.push({ kind: `critic.${final}`, payload: { pr: pr.number, reasons } });
-  await deps.forge.comment(pr.number, `**oxi critic: ${final}**\n\n${reasons.map((r) => `- ${r}`).join('\n')}`);
-  const needsHuman = scope.sensitive.length > 0;
-  // The approval is what arms the forge's own auto-merge, when the policy would merge it anyway.
-  if (final === 'approve' && deps.forge.armAutoMerge && !mergeRefusal(deps, input.taskId, needsHuman)) {
-    const armed = await deps.forge.armAutoMerge(pr);
-    if (armed.outcome === 'armed' || armed.outcome === 'unavailable') ledger.push({ kind: `auto_merge.${armed.outcome}`, payload: { pr: pr.number, ...(armed.detail ? { detail: armed.detail } : {}) } });
+  return { verdict: final, reasons, needsHuman: scope.sensitive.length > 0, pr: pr.number, headSha: pr.headSha, commented: false };
+}
+
+/** The last verdict recorded for this task, if it was given on this PR at this head. */
+function verdictOnRecord(deps: EffectDeps, taskId: string, pr: number, headSha: string): VerdictRecord | undefined {
+  const row = deps.db
+    .prepare(`SELECT payload FROM event WHERE task = ? AND kind IN ('critic.approve', 'critic.reject') ORDER BY id DESC LIMIT 1`)
+    .get(taskId) as { payload: string } | undefined;
+  const last = row ? (JSON.parse(row.payload) as Partial<VerdictRecord>) : undefined;
+  if (!last || last.pr !== pr || last.headSha !== headSha || (last.verdict !== 'approve' && last.verdict !== 'reject')) return undefined;
+  const commented = last.commented === true || !!deps.db.prepare(`SELECT 1 FROM event WHERE task = ? AND kind = 'critic.commented' AND json_extract(payload, '$.headSha') = ? LIMIT 1`).get(taskId, headSha);
+  return { verdict: last.verdict, reasons: last.reasons ?? [], needsHuman: last.needsHuman === true, pr, headSha, commented };
+}
+
+/**
+ * The verdict posted on the PR (once) and auto-merge armed on approval. A forge failure here keeps what was
+ * spent and the verdict's row (SpentThenFailedError): the retry after pr_backoff posts the same verdict.
+ */
+async function afterVerdict(
+  deps: EffectDeps,
+  taskId: string,
+  pr: NonNullable<Awaited<ReturnType<EffectDeps['forge']['getPr']>>>,
+  verdict: VerdictRecord,
+  { costUsd, ledger, reused }: { costUsd: number; ledger: LedgerNote[]; reused: boolean },
+): Promise<CritiqueOutput> {
+  try {
+    if (!verdict.commented) {
+      await deps.forge.comment(pr.number, `**oxi critic: ${verdict.verdict}**\n\n${verdict.reasons.map((r) => `- ${r}`).join('\n')}`);
+      // A fresh verdict's row is this object, so it now says so; a reused one gets a row of its own.
+      verdict.commented = true;
+      if (reused) ledger.push({ kind: 'critic.commented', payload: { pr: pr.number, headSha: verdict.headSha } });
+    }
+    // The approval is what arms the forge's own auto-merge, when the policy would merge it anyway.
+    if (verdict.verdict === 'approve' && deps.forge.armAutoMerge && !mergeRefusal(deps, taskId, verdict.needsHuman)) {
+      const armed = await deps.forge.armAutoMerge(pr);
+      if (armed.outcome === 'armed' || armed.outcome === 'unavailable') ledger.push({ kind: `auto_merge.${armed.outcome}`, payload: { pr: pr.number, ...(armed.detail ? { detail: armed.detail } : {}) } });
+    }
+  } catch (error) {
+    if (!ledger.length) throw error;
+    throw new SpentThenFailedError(error, costUsd, ledger);
   }
-  return { verdict: final, reasons, costUsd, needsHuman, ledger };
+  return { verdict: verdict.verdict, reasons: verdict.reasons, costUsd, needsHuman: verdict.needsHuman, ledger };
 }
 
 /** One line per failed CI run: what failed, on which head; the task's fix loop gets the full log. */
