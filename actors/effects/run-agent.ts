@@ -108,7 +108,7 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
     }
     // Killed (or left working) during the awaits above: a worker started now would run unwatched.
     signal.throwIfAborted();
-    const pid = await retry(() => spawnOnce(host, launch.argv, { cwd: input.worktree, env: launch.env, stdoutFile: files.stream, stderrFile: files.stderr, pidFile: files.pid }));
+    const pid = await retry(() => spawnOnce(host, launch.argv, { cwd: input.worktree, env: launch.env, stdoutFile: files.stream, stderrFile: files.stderr, pidFile: files.pid }, signal));
     state = { pid, host: input.host, startedAt: clock.now(), backend: launch.backend, ...(launch.model ? { model: launch.model } : {}) };
     try {
       writeFileSync(files.state, JSON.stringify(state));
@@ -229,11 +229,13 @@ async function parse(deps: EffectDeps, hostName: string, stream: string, state: 
  * Starts the worker once. If the host dropped mid-spawn we cannot know whether it started: the pid
  * file it writes first on the host settles it, so a retry adopts the started worker instead of a second one.
  */
-async function spawnOnce(host: HostTransport, argv: readonly string[], options: SpawnDetachedOptions): Promise<number> {
+async function spawnOnce(host: HostTransport, argv: readonly string[], options: SpawnDetachedOptions, signal: AbortSignal): Promise<number> {
   if (host.fileSize) {
     const recorded = Number((await host.readFile(options.pidFile ?? `${options.stdoutFile}.pid`))?.trim());
     if (Number.isInteger(recorded) && recorded > 1) return recorded;
   }
+  // That read can take as long as the host's command timeout: a kill meanwhile means no worker.
+  signal.throwIfAborted();
   return (await host.spawnDetached(argv, options)).pid;
 }
 

@@ -67,3 +67,51 @@ describe('runAgent after a crash between spawn and record', () => {
     db.close();
   });
 });
+
+/** A local host that behaves as a remote one does: files read through the host, each read a round trip. */
+class RoundTripHost extends LocalHost {
+  spawned = 0;
+  onPidRead: () => void = () => undefined;
+  async fileSize(path: string): Promise<number | undefined> {
+    return (await this.readFile(path))?.length;
+  }
+  override async readFile(path: string): Promise<string | undefined> {
+    if (path.endsWith('.pid')) this.onPidRead();
+    return super.readFile(path);
+  }
+  override async spawnDetached(...args: Parameters<LocalHost['spawnDetached']>) {
+    this.spawned++;
+    return super.spawnDetached(...args);
+  }
+}
+
+describe('runAgent on a host read over the network, killed during the last read before the spawn', () => {
+  it('starts no worker: the kill is checked after the pid-file read, right before the spawn', async () => {
+    const adapter = validateConfig({ name: 'abort', checks: { command: ['true'] }, agents: { scripted: { script: 's.json' } } }, { configPath: join(dir, 'abort', 'oxi.config.json') });
+    mkdirSync(adapter.paths.stateDir, { recursive: true });
+    const db = openDb(adapter.paths.db);
+    ingestItems(db, [{ id: 'T0-2', repo: 'abort', tier: 0, title: 't', description: 'd', seq: 0 }], Date.now());
+    const host = new RoundTripHost('local');
+    const kill = new AbortController();
+    let pidReads = 0;
+    // The first read of the pid file looks for a crashed launch; the second is spawnOnce's, the last before the spawn.
+    host.onPidRead = () => {
+      if (++pidReads === 2) kill.abort();
+    };
+    const deps = {
+      db,
+      clock: systemClock,
+      adapter,
+      hosts: new Map([['local', host]]),
+      agents: { workerLaunch: () => ({ argv: [process.execPath, '-e', ''], env: {}, backend: 'scripted' }) },
+      workerStopMode: () => 'detach',
+      watchIntervalMs: 50,
+    } as unknown as EffectDeps;
+    const run = runAgent(deps, { taskId: 'T0-2', attempt: 0, host: 'local', worktree: dir, branch: 'b', plan: { files_touched: ['a'], tests: [], dependencies: [], risk: 'low' }, feedback: null, fix: 0, title: 't', description: 'd' }, kill.signal);
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect(pidReads).toBe(2);
+    expect(host.spawned).toBe(0);
+    expect((db.prepare('SELECT worker_pid FROM tasks').get() as { worker_pid: number | null }).worker_pid).toBeNull();
+    db.close();
+  });
+});
