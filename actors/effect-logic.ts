@@ -56,7 +56,10 @@ export function fromEffect<TOutput, TInput = NonReducibleUnknown>(run: (args: Ef
       const settle = (type: typeof RESOLVE | typeof REJECT, data: unknown) => {
         if (self.getSnapshot().status !== 'active') return;
         controllers.delete(self);
-        (system as unknown as Relaying)._relay(self, self, { type, data });
+        const relaying = system as unknown as Partial<Relaying>;
+        // `_relay` is xstate's, not public: should a release drop it, a plain send delivers the same event.
+        if (typeof relaying._relay === 'function') relaying._relay(self, self, { type, data });
+        else self.send({ type, data } as never);
       };
       Promise.resolve(run({ input: state.input as TInput, system, self, signal: controller.signal })).then(
         (output) => settle(RESOLVE, output),
