@@ -12,6 +12,7 @@ import { getTask } from '../../src/store/tasks.js';
 import { listEvents } from '../../src/store/ledger.js';
 import { agentFixture, FAKE_CLAUDE, seedTask, type AgentFixture } from '../helpers/agent-deps.js';
 import { gitSync, makeRepo, type TestRepo } from '../helpers/git-repo.js';
+import { waitFor } from '../helpers/project.js';
 
 let repo: TestRepo;
 let fx: AgentFixture;
@@ -119,8 +120,7 @@ describe('claude planner and critic (waited runs)', () => {
     expect(out.error).toContain('stall');
     const pids = readFileSync(join(repo.scratch, 'pids'), 'utf8').trim().split('\n').map(Number);
     expect(pids).toHaveLength(2);
-    await new Promise((r) => setTimeout(r, 300));
-    for (const pid of pids) expect(alive(pid)).toBe(false);
+    await waitFor('the hung agent\'s whole group gone', () => pids.every((pid) => !alive(pid)), 10_000, 50);
   });
 
   it('an aborted planner (the task was killed or left planning) is terminated with its group, and none starts after the abort', async () => {
@@ -128,13 +128,11 @@ describe('claude planner and critic (waited runs)', () => {
     const controller = new AbortController();
     const run = fx.deps.agents.complete('planner', { ...request('SCENARIO=hang'), signal: controller.signal });
     const pidsFile = join(repo.scratch, 'pids');
-    const deadline = Date.now() + 20_000;
-    while (!(existsSync(pidsFile) && readFileSync(pidsFile, 'utf8').trim().split('\n').length >= 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the planner and its child started', () => existsSync(pidsFile) && readFileSync(pidsFile, 'utf8').trim().split('\n').length >= 2, 20_000, 50);
     const pids = readFileSync(pidsFile, 'utf8').trim().split('\n').map(Number);
     controller.abort(new DOMException('stopped', 'AbortError'));
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
-    await new Promise((r) => setTimeout(r, 300));
-    for (const pid of pids) expect(alive(pid)).toBe(false);
+    await waitFor('the aborted planner\'s whole group gone', () => pids.every((pid) => !alive(pid)), 10_000, 50);
 
     // The plan effect aborted while it still awaited git: it never asks for a planner.
     let asked = 0;
@@ -215,8 +213,8 @@ describe('claude worker (detached, adopted, read back from its stream)', () => {
     const hung = await runAgent(fx.deps, workInput(cwd, 'SCENARIO=hang'), new AbortController().signal);
     expect(hung).toMatchObject({ outcome: 'failed' });
     expect(hung.error).toContain('no output for');
-    await new Promise((r) => setTimeout(r, 300));
-    for (const pid of readFileSync(join(repo.scratch, 'pids'), 'utf8').trim().split('\n').map(Number)) expect(alive(pid)).toBe(false);
+    const hungPids = readFileSync(join(repo.scratch, 'pids'), 'utf8').trim().split('\n').map(Number);
+    await waitFor('the hung worker\'s whole group gone', () => hungPids.every((pid) => !alive(pid)), 10_000, 50);
 
     const rateLimited = await runAgent(fx.deps, { ...workInput(cwd, 'SCENARIO=rate-limited'), attempt: 1 }, new AbortController().signal);
     expect(rateLimited.outcome).toBe('retryable');

@@ -68,12 +68,12 @@ export function query<T = Record<string, unknown>>(dbPath: string, sql: string, 
   }
 }
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let value: T | undefined | false;
     try {
-      value = fn();
+      value = await fn();
     } catch {
       value = undefined;
     }

@@ -3,11 +3,12 @@
  * script, fresh git repos, and a build of the worker when its sources are newer (`npm test` builds via pretest).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { workerScriptPath } from '../../actors/scripted-agent/paths.js';
+import { gitSync } from './git-repo.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const SOURCES = ['actors/scripted-agent/worker.ts', 'actors/scripted-agent/roles.ts', 'actors/scripted-agent/script.ts', 'src/errors.ts'].map((f) => join(root, f));
@@ -38,8 +39,10 @@ export function scriptedWorkerBed(label: string, script: unknown): ScriptedWorke
     scriptPath,
     makeRepo() {
       const dir = join(tmp, `repo-${++repos}`);
-      execFileSync('git', ['init', '-q', '-b', 'main', dir]);
-      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'init'], { cwd: dir });
+      mkdirSync(dir);
+      gitSync(dir, ['init', '-q', '-b', 'main']);
+      gitSync(dir, ['config', 'commit.gpgsign', 'false']);
+      gitSync(dir, ['commit', '-q', '--allow-empty', '-m', 'init']);
       return dir;
     },
     run(task, cwd, extra = [], scriptFile = scriptPath) {

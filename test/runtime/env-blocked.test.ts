@@ -12,6 +12,7 @@ import { workerFiles } from '../../actors/effects/run-agent.js';
 import { loadAdapter } from '../../src/config/load.js';
 import type { SpawnDetachedOptions } from '../../src/ports.js';
 import { runDaemon } from '../../src/runtime/daemon.js';
+import type { EngineHandle } from '../../src/runtime/engine.js';
 import { probePath } from '../../src/runtime/environment-gate.js';
 import { openDb } from '../../src/store/db.js';
 import { isAlive, sampleProject, waitFor } from '../helpers/project.js';
@@ -59,11 +60,17 @@ describe('a full logs disk', () => {
     const task = p.ids[0];
     const row = () => db.prepare('SELECT status, attempt, reason FROM tasks WHERE id = ?').get(task) as { status: string; attempt: number; reason: string | null };
     const count = (kind: string) => (db.prepare('SELECT COUNT(*) AS n FROM event WHERE kind = ?').get(kind) as { n: number }).n;
+    let engine: EngineHandle | undefined;
     const run = runDaemon({
       adapter, db, hosts: new Map([['local', host]]), notifier: { notify: async (m) => void notes.push(m.kind) },
-      until: 'settled', signals: false, log: () => {},
+      until: 'settled', signals: false, log: () => {}, onStarted: (e) => (engine = e),
     });
-    cleanups.push(() => run);
+    let settled = false;
+    void run.finally(() => (settled = true)).catch(() => undefined);
+    // A failed assertion leaves the disk full and the daemon waiting: stop it rather than wait for it.
+    cleanups.push(async () => {
+      if (!settled) await engine?.stop();
+    });
 
     await waitFor('dispatch closed by the full disk', () => count('dispatch.env_blocked') > 0);
     // The task is back to waiting for a slot, its attempt unspent; the pool hands out none.

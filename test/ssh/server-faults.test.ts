@@ -12,6 +12,7 @@ import { DispatchPool } from '../../src/runtime/pool.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { ingestItems, recordWorker } from '../../src/store/tasks.js';
 import { PARTIAL_STDOUT, startFaultySshServer, type Fault, type FaultySshServer } from '../helpers/faulty-ssh-server.js';
+import { waitFor } from '../helpers/project.js';
 
 let server: FaultySshServer;
 let db: Db;
@@ -31,11 +32,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Short bounds, so that every fault ends in well under a second instead of the production defaults. */
-function hostFor(extra: Partial<ConstructorParameters<typeof SshHost>[0]> = {}): SshHost {
+type HostOptions = Partial<ConstructorParameters<typeof SshHost>[0]>;
+
+/** Bounds a loaded machine keeps within; a fault that is only ended by a bound gets a short one of its own (Case.bounds). */
+function hostFor(extra: HostOptions = {}): SshHost {
   const h = new SshHost({
     name: 'odd', address: '127.0.0.1', port: server.port, user: server.user, identityFile: server.identityFile, knownHosts: server.knownHosts,
-    readyTimeoutMs: 400, commandTimeoutMs: 400, execTimeoutMs: 400, keepaliveIntervalMs: 1000, keepaliveCountMax: 3, backoffBaseMs: 0, backoffMaxMs: 0,
+    readyTimeoutMs: 10_000, commandTimeoutMs: 10_000, execTimeoutMs: 10_000, keepaliveIntervalMs: 1000, keepaliveCountMax: 3, backoffBaseMs: 0, backoffMaxMs: 0,
     ...extra,
   });
   opened.push(h);
@@ -43,14 +46,6 @@ function hostFor(extra: Partial<ConstructorParameters<typeof SshHost>[0]> = {}):
 }
 
 const channelsOpen = (h: SshHost) => h.pool.stats().channels.reduce((n, c) => n + c, 0);
-
-async function until(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 /** The reaper's view of a stalled task whose worker runs on the faulty host. */
 function reaperDeps(host: SshHost): EffectDeps {
@@ -76,16 +71,18 @@ interface Case {
   error: typeof HostUnreachableError;
   message: RegExp;
   fix: RegExp;
+  /** Short bounds for a fault that only a bound ends (a server that never answers). */
+  bounds?: HostOptions;
 }
 
 const cases: Case[] = [
   { name: 'refuse-channel', fault: 'refuse-channel', error: RemoteChannelError, message: /Expected oxi@127\.0\.0\.1:\d+ \(host "odd"\) to open a session channel; it refused/, fix: /MaxSessions/ },
   { name: 'refuse-exec', fault: 'refuse-exec', error: RemoteChannelError, message: /to run a command on an open session channel; it refused the exec request \(Unable to exec\) for `echo`/, fix: /ForceCommand/ },
   { name: 'no-exit-status', fault: 'no-exit-status', error: RemoteChannelError, message: new RegExp(`Expected an exit status from .* for \`echo\`; the channel closed without one \\(after ${PARTIAL_STDOUT.length} bytes of output\\)`), fix: /sshd logs/ },
-  { name: 'silent-channel', fault: 'silent-channel', error: RemoteChannelError, message: /to finish `echo` within 400 ms; no exit status came/, fix: /execTimeoutMs/ },
+  { name: 'silent-channel', fault: 'silent-channel', error: RemoteChannelError, message: /to finish `echo` within 1500 ms; no exit status came/, fix: /execTimeoutMs/, bounds: { execTimeoutMs: 1500, commandTimeoutMs: 1500 } },
   { name: 'drop-mid-stdout', fault: 'drop-mid-stdout', error: HostUnreachableError, message: /Lost the connection to oxi@127\.0\.0\.1:\d+ \(host "odd"\)/, fix: /reconnects/ },
   { name: 'wrong host key', fault: 'none', knownHosts: 'wrong', error: HostKeyError, message: /to present the key recorded in .*known_hosts\.wrong .*it presented a different one: ssh-ed25519 SHA256:/, fix: /ssh-keygen -R/ },
-  { name: 'slow-banner', fault: 'slow-banner', error: HostUnreachableError, message: /Expected oxi@127\.0\.0\.1:\d+ \(host "odd"\) to complete the SSH handshake within 400 ms; it did not answer in time/, fix: /connectTimeoutMs/ },
+  { name: 'slow-banner', fault: 'slow-banner', error: HostUnreachableError, message: /Expected oxi@127\.0\.0\.1:\d+ \(host "odd"\) to complete the SSH handshake within 1500 ms; it did not answer in time/, fix: /connectTimeoutMs/, bounds: { readyTimeoutMs: 1500 } },
 ];
 
 describe('an SSH server that misbehaves (ssh2 Server fixture)', () => {
@@ -100,7 +97,7 @@ describe('an SSH server that misbehaves (ssh2 Server fixture)', () => {
   describe.each(cases)('$name', (c) => {
     it('becomes the named error with what was expected, what came and the fix; no channel is left counted', async () => {
       server.fault = c.fault;
-      const h = hostFor(c.knownHosts ? { knownHosts: server.wrongKnownHosts } : {});
+      const h = hostFor({ ...c.bounds, ...(c.knownHosts ? { knownHosts: server.wrongKnownHosts } : {}) });
       const error = await h.exec(['echo', 'hi']).then(
         (r) => new Error(`expected a failure, got ${JSON.stringify(r)}`),
         (e: Error) => e,
@@ -110,12 +107,12 @@ describe('an SSH server that misbehaves (ssh2 Server fixture)', () => {
       expect((error as HostUnreachableError).fix).toMatch(c.fix);
       expect(channelsOpen(h)).toBe(0);
       // Whatever happened to the command, the server is not left holding the session either.
-      await until('the server to drop the session', () => server.openSessions() === 0);
+      await waitFor('the server to drop the session', () => server.openSessions() === 0, 10_000, 25);
     });
 
     it('never reports a worker it cannot see as dead: isAlive throws, the reaper reaps nothing', async () => {
       server.fault = c.fault;
-      const h = hostFor(c.knownHosts ? { knownHosts: server.wrongKnownHosts } : {});
+      const h = hostFor({ ...c.bounds, ...(c.knownHosts ? { knownHosts: server.wrongKnownHosts } : {}) });
       await expect(h.isAlive(process.pid)).rejects.toBeInstanceOf(HostUnreachableError);
       expect(channelsOpen(h)).toBe(0);
       const task = `T-${c.name.replace(/ /g, '-')}`;
@@ -130,11 +127,17 @@ describe('an SSH server that misbehaves (ssh2 Server fixture)', () => {
       db.prepare(`UPDATE tasks SET status = 'merged' WHERE id = ?`).run(task);
     });
 
-    it('recovers once the server behaves again: the next command runs', async () => {
+    it('recovers once the server behaves again: the next command runs (a changed host key never becomes accepted)', async () => {
       server.fault = c.fault;
-      const h = hostFor();
-      if (!c.knownHosts) await expect(h.exec(['true'])).rejects.toBeInstanceOf(HostUnreachableError);
+      const h = hostFor({ ...c.bounds, ...(c.knownHosts ? { knownHosts: server.wrongKnownHosts } : {}) });
+      await expect(h.exec(['true'])).rejects.toBeInstanceOf(HostUnreachableError);
       server.fault = 'none';
+      if (c.knownHosts) {
+        // Nothing about the server changed: the key still differs from the one on record, so it stays refused.
+        await expect(h.exec(['echo', 'back'])).rejects.toBeInstanceOf(HostKeyError);
+        expect(channelsOpen(h)).toBe(0);
+        return;
+      }
       const r = await h.exec(['echo', 'back']);
       expect(r).toEqual({ exitCode: 0, stdout: 'back\n', stderr: '' });
       expect(channelsOpen(h)).toBe(0);

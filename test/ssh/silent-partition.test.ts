@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SshHost } from '../../actors/ssh/ssh-host.js';
 import { HostUnreachableError } from '../../src/errors.js';
 import { startBlackholeProxy, type BlackholeProxy } from '../helpers/blackhole-proxy.js';
+import { waitFor } from '../helpers/project.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
 
 let sshd: TestSshd;
@@ -26,17 +26,8 @@ function hostThroughProxy(): SshHost {
   writeFileSync(knownHosts, `[127.0.0.1]:${proxy.port} ${type} ${key}\n`);
   return new SshHost({
     name: 'far', address: '127.0.0.1', port: proxy.port, user: sshd.user, identityFile: sshd.identityFile, knownHosts,
-    keepaliveIntervalMs: 150, keepaliveCountMax: 2, readyTimeoutMs: 1000, backoffBaseMs: 50, backoffMaxMs: 200,
+    keepaliveIntervalMs: 400, keepaliveCountMax: 3, readyTimeoutMs: 3000, backoffBaseMs: 50, backoffMaxMs: 200,
   });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, tries = 200): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gave up waiting for ${what}`);
 }
 
 describe('the blackhole relay itself', () => {
@@ -58,7 +49,7 @@ describe('the blackhole relay itself', () => {
     client.on('close', () => (clientClosed = true));
     try {
       client.write('a');
-      await until('the echo', () => (got.join('') === 'echo:a' ? true : undefined));
+      await waitFor('the echo', () => got.join('') === 'echo:a', 10_000, 50);
       relay.partition();
       client.write('b');
       upstreamSockets[0].write('from-upstream');
@@ -68,7 +59,7 @@ describe('the blackhole relay itself', () => {
       expect(got.join('')).toBe('echo:a');
       expect([clientClosed, upstreamClosed, relay.connections()]).toEqual([false, false, 1]);
       relay.heal();
-      await until('the held bytes', () => (got.join('').includes('from-upstream') && got.join('').includes('echo:b') ? true : undefined));
+      await waitFor('the held bytes', () => got.join('').includes('from-upstream') && got.join('').includes('echo:b'), 10_000, 50);
       expect(upstreamSeen.join('')).toBe('ab');
     } finally {
       client.destroy();
@@ -81,26 +72,26 @@ describe('the blackhole relay itself', () => {
 describe('a silent partition (no RST, no FIN) between the engine and a real sshd', () => {
   it('is detected by keepalive under a running exec; the pool drops the connection and reconnects after the heal', async () => {
     const host = hostThroughProxy();
+    // A duration no other process uses, to find this very sleep on the host.
+    const marker = `sleep 30.${process.pid}${Date.now() % 1000}`;
     try {
       expect((await host.exec(['true'])).exitCode).toBe(0);
-      // A duration no other process uses, to find this very sleep on the host.
-      const marker = `sleep 30.${process.pid}${Date.now() % 1000}`;
       const running = host.exec(marker.split(' ')).then(
         (r) => r,
         (e: unknown) => e,
       );
       // The command runs on the host before the link goes silent.
-      await until('the remote sleep', () => (findProcess(marker) ? true : undefined));
+      await waitFor('the remote sleep', () => remotePids(marker).length > 0, 10_000, 50);
       expect(host.pool.stats().channels).toEqual([1]);
       proxy.partition();
 
       const error = (await running) as HostUnreachableError;
       expect(error).toBeInstanceOf(HostUnreachableError);
-      expect(error.message).toMatch(/Lost the connection to .*127\.0\.0\.1.*no answer to 2 keepalives sent every 150 ms/);
+      expect(error.message).toMatch(/Lost the connection to .*127\.0\.0\.1.*no answer to 3 keepalives sent every 400 ms/);
       expect(error.fix).toMatch(/keepaliveIntervalMs/);
       // Neither side saw a close: the relay still holds the connection, the remote command runs on.
       expect(proxy.connections()).toBeGreaterThanOrEqual(1);
-      expect(findProcess(marker)).toBe(true);
+      expect(remotePids(marker).length).toBeGreaterThan(0);
       // The pool marked the connection dead: nothing open, no channel counted.
       expect(host.pool.stats()).toEqual({ connections: 0, channels: [] });
 
@@ -111,13 +102,13 @@ describe('a silent partition (no RST, no FIN) between the engine and a real sshd
       expect(host.pool.stats().connections).toBe(0);
 
       proxy.heal();
-      const back = await until('a reconnect after the heal', () => host.exec(['echo', 'back']).then((r) => r.stdout, () => undefined));
+      const back = await waitFor('a reconnect after the heal', () => host.exec(['echo', 'back']).then((r) => r.stdout, () => undefined), 20_000, 50);
       expect(back).toBe('back\n');
       expect(host.pool.stats()).toEqual({ connections: 1, channels: [0] });
-      await host.exec(['pkill', '-f', marker]);
     } finally {
       proxy.heal();
       await host.close();
+      for (const pid of remotePids(marker)) process.kill(pid, 'SIGKILL');
     }
   });
 
@@ -131,7 +122,7 @@ describe('a silent partition (no RST, no FIN) between the engine and a real sshd
       // isAlive cannot see the worker: it throws (unknown), it never answers "dead".
       await expect(host.isAlive(process.pid)).rejects.toBeInstanceOf(HostUnreachableError);
       proxy.heal();
-      const p = await until('a probe after the heal', () => host.probe().catch(() => undefined));
+      const p = await waitFor('a probe after the heal', () => host.probe().catch(() => undefined), 20_000, 50);
       expect(p.cpus).toBeGreaterThanOrEqual(1);
     } finally {
       proxy.heal();
@@ -140,11 +131,16 @@ describe('a silent partition (no RST, no FIN) between the engine and a real sshd
   });
 });
 
-function findProcess(marker: string): boolean {
-  try {
-    execFileSync('pgrep', ['-f', marker], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
+/** The pids whose command line is `marker` (the host is this machine, reached over loopback); /proc, so no procps needed. */
+function remotePids(marker: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim() === marker) pids.push(Number(entry));
+    } catch {
+      // gone between the listing and the read
+    }
   }
+  return pids;
 }
