@@ -49,8 +49,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const lo = options.minDelayMs ?? 150;
   const hi = options.maxDelayMs ?? 1050;
   let runs = 0;
-  const strays: string[] = [];
-  const report = (problems: string[], merged = 0): ChaosReport => ({ seed: options.seed, tasks: options.tasks, kills: killPoints.length, killPoints, runs, acks: acks.length, problems, merged, strays: strays.length });
+  const strays = new Set<number>();
+  const report = (problems: string[], merged = 0): ChaosReport => ({ seed: options.seed, tasks: options.tasks, kills: killPoints.length, killPoints, runs, acks: acks.length, problems, merged, strays: strays.size });
   try {
     for (let run = 0; ; run++) {
       runs++;

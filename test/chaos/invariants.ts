@@ -81,7 +81,7 @@ export function processesUnder(root: string): Array<{ pid: number; pgid: number;
  * The invariants of the chaos suite, checked on the database, the forge and the process table.
  * Returns the list of broken ones (empty when all hold).
  */
-export function checkInvariants(options: { db: string; repo: string; worktrees: string; logs: string; acks: Ack[]; daemonPids: Set<number>; final: boolean; taskCount: number; strays?: string[] }): string[] {
+export function checkInvariants(options: { db: string; repo: string; worktrees: string; logs: string; acks: Ack[]; daemonPids: Set<number>; final: boolean; taskCount: number; strays?: Set<number> }): string[] {
   const problems: string[] = [];
   if (!existsSync(options.db)) return options.acks.length ? ['transitions were acknowledged but the database is gone'] : [];
   const db = new Database(options.db, { readonly: true });
@@ -133,7 +133,7 @@ export function checkInvariants(options: { db: string; repo: string; worktrees: 
         // The local forge runs checks in their own group in the worktree too: a killed daemon's checks run
         // finishes on its own and is re-run after restore. Only agent sessions count as workers.
         if (!WORKER_CMD.test(cmd)) {
-          options.strays?.push(`${p.pid} ${cmd}`);
+          options.strays?.add(p.pgid); // a run is its group: counted once, however many processes and checks see it
           continue;
         }
         problems.push(`orphan worker: pid ${p.pid} (group ${p.pgid}, ${cmd}) in ${p.cwd} is recorded by no task (recorded: ${[...recorded].join(',')})`);
