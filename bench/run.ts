@@ -572,7 +572,7 @@ async function benchRestore(n: number, runs: number) {
 
 // ---------------------------------------------------------------- main
 
-/** `--only=1,2` runs a subset (profiling); the default runs all five. */
+/** `--only=1,2` runs a subset (profiling); the default runs all eight. */
 const ONLY = new Set(
   (process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? '1,2,3,4,5,6,7,8')
     .split(',')

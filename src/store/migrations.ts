@@ -93,8 +93,9 @@ export const migrations: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN activity_at INTEGER;
   `,
   // 3: a kill rewrites every task's row; keep what it touches small.
-  //    - The status index moved every entry on every status change (two index pages per commit). Only the
-  //      seeder looks tasks up by status, for queued ones: a partial index that other statuses never touch.
+  //    - The status index moved every entry on every status change (two index pages per commit). The seeder's
+  //      lookup of queued tasks is the hot one: a partial index that other statuses never touch. The other
+  //      status queries (live counts, the deadman, summaries) scan the table, which is cheap at its size.
   //    - A snapshot's context is stored apart and rewritten only when it changed: a kill or resume
   //      changes the state, not the context. NULL means the context is inside `snapshot` (older rows).
   `
