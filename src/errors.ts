@@ -59,8 +59,9 @@ export class EnvironmentError extends OxiError {
 }
 
 /**
- * An effect that failed after an agent had already run and spent: it carries that spend so the task's
- * cost and the day's ledger still count it (the persister records `ledger` from error events too).
+ * An effect that failed after it had done something worth keeping (an agent ran and spent, a verdict was
+ * given or posted): it carries that spend and those ledger rows, so the task's cost and the day's ledger
+ * still count them and a retry can reconcile (the persister records `ledger` from error events too).
  */
 export class SpentThenFailedError extends OxiError {
   constructor(
@@ -68,6 +69,7 @@ export class SpentThenFailedError extends OxiError {
     readonly costUsd: number,
     readonly ledger: Array<{ kind: string; payload?: Record<string, unknown> }>,
   ) {
-    super(`${original instanceof Error ? original.message : String(original)} (after spending $${costUsd.toFixed(4)}, which is recorded)`, { cause: original });
+    const message = original instanceof Error ? original.message : String(original);
+    super(costUsd > 0 ? `${message} (after spending $${costUsd.toFixed(4)}, which is recorded)` : message, { cause: original });
   }
 }
