@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { sampleProject, spawnOxi } from '../helpers/project.js';
+import { query, sampleProject, spawnOxi } from '../helpers/project.js';
 import { prng } from '../helpers/prng.js';
 import { checkInvariants, parseAcks, type Ack } from './invariants.js';
 
@@ -84,8 +84,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if (problems.length) return report(problems.map((p) => `after run ${run} (${killing ? `killed at ${killPoints[killPoints.length - 1]} ms` : 'ran to the end'}; negative: after the first commit): ${p}`));
       if (options.log && run % 25 === 0) options.log(`chaos: run ${run}, ${killPoints.length} kills, ${acks.length} acknowledged transitions`);
       if (final) {
-        const merged = new Set(acks.filter((a) => a.status === 'merged').map((a) => a.task)).size;
-        return report([], merged);
+        // From the database, not the acks: a kill between a commit and its progress line loses the line, not the merge.
+        const rows = query<{ id: string; status: string; attempt: number; reason: string | null }>(project.db, 'SELECT id, status, attempt, reason FROM tasks ORDER BY id');
+        const unmerged = rows.filter((r) => r.status !== 'merged').map((r) => `${r.id} ${r.status} (attempt ${r.attempt}): ${r.reason ?? '-'}`);
+        return report(unmerged.map((u) => `not merged: ${u}`), rows.length - unmerged.length);
       }
       if (run > options.kills + 20) return report([`did not settle within 20 runs after the last kill`]);
     }
