@@ -98,6 +98,9 @@ export const TERMINAL_STATES = ['merged', 'abandoned'] as const;
 
 const base = (context: TaskContext) => ({ taskId: context.id, attempt: context.attempt });
 
+/** The end of a wait that spends no attempt: as long as the next attempt's backoff would be. */
+const unspentWaitUntil = (context: TaskContext, now: number) => now + backoffMs(context.attempt + 1, context.policy.backoffBaseMs, context.policy.backoffMaxMs);
+
 /** Out of `pr_backoff` (its wait over, or a human's retry): back to the PR step that failed. */
 const RESUME_FAILED_STEP = [
   { guard: { type: 'resumeAt', params: 'pr_open' }, target: 'pr_open', actions: 'clearWait' },
@@ -154,10 +157,7 @@ export const taskMachine = setup({
       };
     }),
     /** Waits out a failure that spent no attempt (the slot claim), with the backoff of the next one. */
-    scheduleWait: assign(({ context, system }, params: { reason: string }) => ({
-      reason: params.reason,
-      until: nowOf(system) + backoffMs(context.attempt + 1, context.policy.backoffBaseMs, context.policy.backoffMaxMs),
-    })),
+    scheduleWait: assign(({ context, system }, params: { reason: string }) => ({ reason: params.reason, until: unspentWaitUntil(context, nowOf(system)) })),
     // A forge or network failure at a PR step: not the change's fault, so no attempt is spent; the step runs again.
     schedulePrRetry: assign(({ context, system }, params: { step: PrStep; error: unknown }) => {
       const prFailures = (context.prFailures ?? 0) + 1;
@@ -178,7 +178,7 @@ export const taskMachine = setup({
     waitOutEnvironment: assign(({ context, event, system }) => ({
       envWaits: (context.envWaits ?? 0) + 1,
       reason: `dispatch paused by the environment: ${String((event as { error?: unknown }).error)}`,
-      until: nowOf(system) + backoffMs(context.attempt + 1, context.policy.backoffBaseMs, context.policy.backoffMaxMs),
+      until: unspentWaitUntil(context, nowOf(system)),
     })),
     // A done effect reports its cost in its output; one that failed after spending, on its error.
     addCost: assign(({ context, event }) => ({

@@ -186,7 +186,7 @@ export async function critique(deps: EffectDeps, input: { taskId: string; attemp
   if (!pr) throw new Error(`PR #${input.pr} does not exist on the forge`);
   // Reconcile first: a verdict on this very head was bought already (the forge failed after it): post it, do not buy another.
   const earlier = verdictOnRecord(deps, input.taskId, pr.number, pr.headSha);
-  if (earlier) return afterVerdict(deps, input.taskId, pr, earlier, { costUsd: 0, ledger: [], reused: true });
+  if (earlier) return afterVerdict(deps, input.taskId, pr, earlier, { costUsd: 0, spend: [], fresh: false });
   const repo = deps.adapter.repo.path;
   const files = await changedFiles(repo, pr.base, pr.headSha);
   const patch = await diff(repo, pr.base, pr.headSha);
@@ -196,10 +196,7 @@ export async function critique(deps: EffectDeps, input: { taskId: string; attemp
   const prompt = renderPrompt(templateFor(deps.adapter.agents.prompts, 'critic'), facts);
   signal?.throwIfAborted(); // the forge and git reads above took time: no critic for a discarded verdict
   const out = await deps.agents.complete('critic', { taskId: input.taskId, attempt: input.attempt, cwd: repo, prompt, facts, maxBudgetUsd: Math.max(0.01, budgetLeft(deps, input.taskId)), signal });
-  const verdict = verdictOf(out, scope, pr);
-  // The verdict's row goes with the spend, on success and on a forge failure after it alike: a retry finds it.
-  const ledger: LedgerNote[] = [...spendNote(input, out.usage.costUsd, 'critic'), { kind: `critic.${verdict.verdict}`, payload: verdict as unknown as Record<string, unknown> }];
-  return afterVerdict(deps, input.taskId, pr, verdict, { costUsd: out.usage.costUsd, ledger, reused: false });
+  return afterVerdict(deps, input.taskId, pr, verdictOf(out, scope, pr), { costUsd: out.usage.costUsd, spend: spendNote(input, out.usage.costUsd, 'critic'), fresh: true });
 }
 
 /** What the ledger keeps of a verdict: enough to post it again without asking the critic again. */
@@ -240,33 +237,41 @@ function verdictOnRecord(deps: EffectDeps, taskId: string, pr: number, headSha: 
 }
 
 /**
- * The verdict posted on the PR (once) and auto-merge armed on approval. A forge failure here keeps what was
- * spent and the verdict's row (SpentThenFailedError): the retry after pr_backoff posts the same verdict.
+ * The verdict posted on the PR (once) and auto-merge armed on approval. Whether it succeeds or the forge
+ * fails part way, the ledger gets the spend and the verdict as it stands (a fresh one: its row; a reused
+ * one: a `critic.commented` row once posted), so a retry after pr_backoff posts this verdict, not a new one.
  */
 async function afterVerdict(
   deps: EffectDeps,
   taskId: string,
   pr: NonNullable<Awaited<ReturnType<EffectDeps['forge']['getPr']>>>,
   verdict: VerdictRecord,
-  { costUsd, ledger, reused }: { costUsd: number; ledger: LedgerNote[]; reused: boolean },
+  { costUsd, spend, fresh }: { costUsd: number; spend: LedgerNote[]; fresh: boolean },
 ): Promise<CritiqueOutput> {
+  let postedNow = false;
+  const armNotes: LedgerNote[] = [];
+  const notes = (): LedgerNote[] => {
+    const verdictNotes: LedgerNote[] = fresh
+      ? [{ kind: `critic.${verdict.verdict}`, payload: { ...verdict, commented: verdict.commented || postedNow } }]
+      : postedNow ? [{ kind: 'critic.commented', payload: { pr: pr.number, headSha: verdict.headSha } }] : [];
+    return [...spend, ...verdictNotes, ...armNotes];
+  };
   try {
     if (!verdict.commented) {
       await deps.forge.comment(pr.number, `**oxi critic: ${verdict.verdict}**\n\n${verdict.reasons.map((r) => `- ${r}`).join('\n')}`);
-      // A fresh verdict's row is this object, so it now says so; a reused one gets a row of its own.
-      verdict.commented = true;
-      if (reused) ledger.push({ kind: 'critic.commented', payload: { pr: pr.number, headSha: verdict.headSha } });
+      postedNow = true;
     }
     // The approval is what arms the forge's own auto-merge, when the policy would merge it anyway.
     if (verdict.verdict === 'approve' && deps.forge.armAutoMerge && !mergeRefusal(deps, taskId, verdict.needsHuman)) {
       const armed = await deps.forge.armAutoMerge(pr);
-      if (armed.outcome === 'armed' || armed.outcome === 'unavailable') ledger.push({ kind: `auto_merge.${armed.outcome}`, payload: { pr: pr.number, ...(armed.detail ? { detail: armed.detail } : {}) } });
+      if (armed.outcome === 'armed' || armed.outcome === 'unavailable') armNotes.push({ kind: `auto_merge.${armed.outcome}`, payload: { pr: pr.number, ...(armed.detail ? { detail: armed.detail } : {}) } });
     }
   } catch (error) {
-    if (!ledger.length) throw error;
-    throw new SpentThenFailedError(error, costUsd, ledger);
+    const kept = notes();
+    if (!kept.length) throw error;
+    throw new SpentThenFailedError(error, costUsd, kept);
   }
-  return { verdict: verdict.verdict, reasons: verdict.reasons, costUsd, needsHuman: verdict.needsHuman, ledger };
+  return { verdict: verdict.verdict, reasons: verdict.reasons, costUsd, needsHuman: verdict.needsHuman, ledger: notes() };
 }
 
 /** One line per failed CI run: what failed, on which head; the task's fix loop gets the full log. */

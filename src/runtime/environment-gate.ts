@@ -125,7 +125,7 @@ export class EnvironmentGate {
   }
 }
 
-/** The gate's rows are a record, not its state: a failed write (SQLITE_FULL) must not leave it half-closed. */
+/** The gate's rows are its latch across restarts; in this process its state is in memory, so a failed write (SQLITE_FULL) must not leave it half-closed. */
 function tryAppend(db: Db, entry: Parameters<typeof appendEvent>[1]): void {
   try {
     appendEvent(db, entry);
