@@ -23,6 +23,7 @@ import { ship as shipWorktree } from '../ship.js';
 import { GitError, HostUnreachableError, SpentThenFailedError } from '../../src/errors.js';
 import { ensureRemoteWorktree, shipRemote } from '../remote/remote-git.js';
 import { localChecksWorktree, remoteWorktreePath, sshConfigOf, whileUnreachable } from './host-aware.js';
+import { checkMainIntegrity, recordMain } from './main-integrity.js';
 import { spendNote } from './run-agent.js';
 
 const planSchema = z.object({
@@ -354,11 +355,14 @@ export async function merge(deps: EffectDeps, input: { taskId: string; pr: numbe
   if (deps.forge.changesRequested && (await deps.forge.changesRequested(pr))) return refuse('a reviewer requested changes');
   // Only the reviewed range reaches main: the head still descends from the recorded base and brings no other commit.
   await reviewedRange(deps, input, pr.headSha);
+  const integrity = await checkMainIntegrity(deps);
+  if (!integrity.ok) throw new GitError(`Expected ${deps.adapter.repo.mainBranch} to have moved only by fast-forwards before merging; it did not, and the engine is killed.`, { fix: 'Check what rewrote main, then oxi unkill: the merge runs again.' });
   const result = await deps.forge.merge(pr, input.headSha, `${input.taskId}: ${input.title} (#${pr.number})`);
   if (result.outcome === 'blocked') {
     return refuse(pr.autoMerge ? `waiting for the forge's auto-merge: ${result.detail ?? ''}` : `the forge refused the merge: ${result.detail ?? ''}`);
   }
   const kind = result.outcome === 'merged' ? 'auto_merge.merged' : result.outcome === 'already_merged' ? 'auto_merge.noop_already_merged' : `auto_merge.${result.outcome}`;
+  if (result.outcome === 'merged') await recordMain(deps);
   if (result.outcome === 'merged' || result.outcome === 'already_merged') await deps.forge.deleteBranch(pr.branch).catch(() => undefined);
   return { outcome: result.outcome, detail: result.detail, ledger: [{ kind, payload: { pr: pr.number, sha: result.mergeSha ?? null } }] };
 }
