@@ -45,6 +45,11 @@ export async function sanitizeWorkspaceGit(path: string, mainClone: string): Pro
   writeFileSync(join(dotGit, 'objects', 'info', 'alternates'), `${await objectsDirOf(mainClone)}\n`);
 }
 
+/** main as it is now, as a branch of the workspace's own: a worker resolving a conflict merges it (its copy, not the engine's). */
+async function offerMain(path: string, mainBranch: string, mainClone: string): Promise<void> {
+  await git(path, ['update-ref', `refs/heads/${mainBranch}`, await headSha(mainClone, `refs/heads/${mainBranch}`)]);
+}
+
 export interface EnsureWorkspaceInput {
   mainClone: string;
   path: string;
@@ -95,6 +100,7 @@ export async function ensureWorkspace(input: EnsureWorkspaceInput): Promise<Ensu
       await git(path, ['reset', '--quiet', '--mixed', recorded]);
     }
     await git(path, ['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
+    await offerMain(path, input.mainBranch, mainClone);
     return { path, branch, headSha: await headSha(path), baseSha, action: 'reused' };
   }
   if (holdsFiles(path)) {
@@ -110,6 +116,7 @@ export async function ensureWorkspace(input: EnsureWorkspaceInput): Promise<Ensu
   await git(path, ['update-ref', `refs/heads/${branch}`, start]);
   await git(path, ['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
   await git(path, ['reset', '--quiet', '--hard', start]);
+  await offerMain(path, input.mainBranch, mainClone);
   return { path, branch, headSha: start, baseSha, action: 'created' };
 }
 
@@ -129,21 +136,35 @@ export async function fetchTaskHead(mainClone: string, workspace: string, branch
 }
 
 /**
- * What the engine reviews and merges is the range base..head, by full sha (contract 3.7): head must descend
- * from the recorded base, and no commit of the range may already be on main (a merge of main's newer commits
- * into the branch would make the three-way merge's base something other than the one reviewed).
+ * The base a shipped head is reviewed against: where it meets main (`merge-base`), which must descend from the
+ * base recorded at provisioning. A worker may bring newer main commits into its branch (to resolve a conflict);
+ * the base then moves with them, so the reviewed diff is still exactly what a merge into main applies.
  */
-export async function assertReviewedRange(repo: string, baseSha: string, head: string, mainRef: string): Promise<void> {
-  if (!(await isAncestor(repo, baseSha, head))) {
-    throw new GitError(`Expected the task's head ${head} to descend from the base ${baseSha} recorded at provisioning; it does not.`, {
-      fix: 'The worker rewrote history below its base: the change is not merged. Retry the task (oxi retry) to start afresh.',
+export async function reviewBase(repo: string, recordedBase: string, head: string, mainRef: string): Promise<string> {
+  if (!(await isAncestor(repo, recordedBase, head))) {
+    throw new GitError(`Expected the task's head ${head} to descend from the base ${recordedBase} recorded at provisioning; it does not.`, {
+      fix: 'The worker rewrote history below its base: the change is not shipped. Retry the task (task.retry) to start afresh.',
     });
   }
-  const foreign = (await gitRun(repo, ['rev-list', '--count', head, `^${baseSha}`, `^${mainRef}`])).stdout.trim();
-  const all = (await gitRun(repo, ['rev-list', '--count', head, `^${baseSha}`])).stdout.trim();
-  if (foreign !== all) {
-    throw new GitError(`Expected every commit in ${baseSha.slice(0, 12)}..${head.slice(0, 12)} to be the task's own; ${Number(all) - Number(foreign)} of them are already on ${mainRef}.`, {
-      fix: 'The branch merged commits it was not given: the change is not merged. Retry the task to start afresh.',
+  const bases = (await git(repo, ['merge-base', '--all', mainRef, head])).split('\n').filter(Boolean);
+  if (bases.length !== 1) {
+    throw new GitError(`Expected the task's head ${head} to meet ${mainRef} at one commit; it meets it at ${bases.length}.`, {
+      fix: 'The branch merged main more than once in crossing ways: ask the worker for a branch with a single merge base.',
+    });
+  }
+  return bases[0];
+}
+
+/**
+ * What the engine reviews and merges is the range base..head, by full sha (contract 3.7): the head descends from
+ * the reviewed base, and main meets the head at that very base, so a three-way merge into main applies exactly
+ * the reviewed diff (no newer main commit smuggled in, no older history rewritten).
+ */
+export async function assertReviewedRange(repo: string, baseSha: string, head: string, mainRef: string): Promise<void> {
+  const meets = await reviewBase(repo, baseSha, head, mainRef);
+  if (meets !== baseSha) {
+    throw new GitError(`Expected ${mainRef} to meet the head ${head} at the reviewed base ${baseSha}; it meets it at ${meets}.`, {
+      fix: 'The branch or main changed since the review: the change is reviewed again before any merge.',
     });
   }
 }

@@ -50,6 +50,8 @@ export interface WorkOutput {
 
 export interface ShipOutput {
   headSha: string;
+  /** Where the head meets main: the base its change is reviewed and merged against (moves when the worker merged main). */
+  baseSha?: string;
   empty: boolean;
   refused?: string;
   ledger?: LedgerNote[];

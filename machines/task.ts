@@ -319,7 +319,7 @@ export const taskMachine = setup({
                 target: 'rejected',
                 actions: assign(({ event }) => ({ feedback: event.output.refused ?? 'The branch has no commits: make the change and commit it.' })),
               },
-              { target: 'pr_open', actions: assign({ headSha: ({ event }) => event.output.headSha }) },
+              { target: 'pr_open', actions: assign({ headSha: ({ event }) => event.output.headSha, baseSha: ({ context, event }) => event.output.baseSha ?? context.baseSha }) },
             ],
             onError: [
               { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `ship failed: ${String(event.error)}` }) } },

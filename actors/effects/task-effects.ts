@@ -18,7 +18,7 @@ import { everDispatched } from '../../src/runtime/budget.js';
 import { getTask } from '../../src/store/tasks.js';
 import { branchName, hostOf, worktreePath, type EffectDeps } from '../deps.js';
 import { changedFiles, diff, git, headSha, trackedFiles } from '../git.js';
-import { assertReviewedRange, checksCheckout, ensureWorkspace, fetchTaskHead, sanitizeWorkspaceGit } from '../workspace.js';
+import { assertReviewedRange, ensureWorkspace, fetchTaskHead, reviewBase, sanitizeWorkspaceGit } from '../workspace.js';
 import { ship as shipWorktree } from '../ship.js';
 import { GitError, HostUnreachableError, SpentThenFailedError } from '../../src/errors.js';
 import { ensureRemoteWorktree, shipRemote } from '../remote/remote-git.js';
@@ -141,6 +141,7 @@ export async function ship(deps: EffectDeps, input: { taskId: string; attempt: n
   const refused = result.ledger.find((l) => l.kind.startsWith('ship_recovery.skipped') || l.kind.startsWith('ship_recovery.refused'));
   return {
     headSha: result.headSha,
+    baseSha: result.baseSha,
     empty: result.empty,
     refused: result.empty && refused ? `Ship recovery committed nothing (${refused.kind}): ${JSON.stringify(refused.payload)}. Remove stray files or commit your change.` : undefined,
     ledger: result.ledger as LedgerNote[],
@@ -153,8 +154,8 @@ async function shipLocal(input: Parameters<typeof shipWorktree>[0] & { mainClone
   const result = await shipWorktree(input);
   const fetched = await fetchTaskHead(input.mainClone, input.worktree, input.branch, input.taskId);
   if (fetched !== result.headSha) throw new GitError(`Expected the fetched head of ${input.branch} to be ${result.headSha}; got ${fetched}.`, { fix: 'Something moved the workspace branch while it was shipped; ship again.' });
-  if (!result.empty) await assertReviewedRange(input.mainClone, input.base, fetched, `refs/heads/${input.mainBranch}`);
-  return result;
+  const baseSha = result.empty ? input.base : await reviewBase(input.mainClone, input.base, fetched, `refs/heads/${input.mainBranch}`);
+  return { ...result, baseSha };
 }
 
 export async function openPr(deps: EffectDeps, input: { taskId: string; branch: string; title: string; plan: Plan; headSha: string }): Promise<OpenPrOutput> {

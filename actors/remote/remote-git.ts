@@ -102,7 +102,7 @@ export async function ensureRemoteWorktree(
  * then the host clone fetches the branch into `refs/oxi/tasks/<id>` and pushes that sha to origin. The push runs
  * from the host clone, whose config the agent never saw, never from the workspace.
  */
-export async function shipRemote(host: HostTransport, input: ShipInput & { mainClone: string }): Promise<ShipResult & { pushed: boolean }> {
+export async function shipRemote(host: HostTransport, input: ShipInput & { mainClone: string; mainBranch?: string }): Promise<ShipResult & { pushed: boolean; baseSha: string }> {
   const { worktree, branch, taskId, attempt, mainClone } = input;
   await sanitizeRemote(host, worktree, mainClone);
   const current = await out(host, worktree, ['symbolic-ref', '--quiet', 'HEAD'], { ok: [0, 1] });
@@ -130,10 +130,16 @@ export async function shipRemote(host: HostTransport, input: ShipInput & { mainC
   await remoteGit(host, mainClone, ['fetch', '--quiet', '--no-tags', '--no-recurse-submodules', '--no-write-fetch-head', worktree, `+refs/heads/${branch}:${ref}`]);
   const headSha = (await commitOf(host, mainClone, ref))!;
   const ahead = Number(await out(host, mainClone, ['rev-list', '--count', `${input.base}..${headSha}`]));
-  if (ahead > 0 && (await remoteGit(host, mainClone, ['merge-base', '--is-ancestor', input.base, headSha], { ok: [0, 1] })).exitCode !== 0) {
-    throw new GitError(`Expected the task's head ${headSha} on "${host.name}" to descend from the base ${input.base} recorded at provisioning; it does not.`, {
-      fix: 'The worker rewrote history below its base: nothing is pushed. Retry the task to start afresh.',
-    });
+  let baseSha = input.base;
+  if (ahead > 0) {
+    if ((await remoteGit(host, mainClone, ['merge-base', '--is-ancestor', input.base, headSha], { ok: [0, 1] })).exitCode !== 0) {
+      throw new GitError(`Expected the task's head ${headSha} on "${host.name}" to descend from the base ${input.base} recorded at provisioning; it does not.`, {
+        fix: 'The worker rewrote history below its base: nothing is pushed. Retry the task to start afresh.',
+      });
+    }
+    // Where the head meets main is the base it is reviewed against (reviewBase, on the engine's side, checks it again).
+    const bases = (await out(host, mainClone, ['merge-base', '--all', await fetchBase(host, mainClone, input.mainBranch ?? 'main'), headSha])).split('\n').filter(Boolean);
+    if (bases.length === 1) baseSha = bases[0];
   }
   let pushed = false;
   if (ahead > 0) {
@@ -144,5 +150,5 @@ export async function shipRemote(host: HostTransport, input: ShipInput & { mainC
     pushed = true;
     ledger.push({ kind: 'ship.pushed', payload: { host: host.name, branch, sha: headSha } });
   }
-  return { headSha, committed, ledger, empty: ahead === 0, pushed };
+  return { headSha, baseSha, committed, ledger, empty: ahead === 0, pushed };
 }

@@ -9,7 +9,7 @@ import { execaSync } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gitEnv, headSha, squashMerge } from '../../actors/git.js';
 import { ship } from '../../actors/ship.js';
-import { assertReviewedRange, ensureWorkspace, fetchTaskHead, sanitizeWorkspaceGit, taskRef } from '../../actors/workspace.js';
+import { assertReviewedRange, ensureWorkspace, fetchTaskHead, reviewBase, sanitizeWorkspaceGit, taskRef } from '../../actors/workspace.js';
 import { makeRepo, gitSync, writeFiles, type TestRepo } from '../helpers/git-repo.js';
 
 let repos: TestRepo[] = [];
@@ -40,7 +40,8 @@ describe('ensureWorkspace', () => {
     expect(made.baseSha).toBe(main());
     expect(lstatSync(join(ws, '.git')).isDirectory()).toBe(true);
     expect(gitSync(ws, ['symbolic-ref', 'HEAD']).trim()).toBe('refs/heads/oxi/t1');
-    expect(gitSync(ws, ['for-each-ref', '--format=%(refname)']).trim()).toBe('refs/heads/oxi/t1');
+    // Its only refs: its branch, and its own copy of main as it is now (to merge when resolving a conflict).
+    expect(gitSync(ws, ['for-each-ref', '--format=%(refname) %(objectname)']).trim().split('\n')).toEqual([`refs/heads/main ${main()}`, `refs/heads/oxi/t1 ${main()}`]);
     expect(gitSync(r.dir, ['worktree', 'list', '--porcelain']).match(/^worktree /gm)).toHaveLength(1);
     expect(readFileSync(join(ws, 'src/value.js'), 'utf8')).toContain('value: 1');
     const again = await ensureWorkspace({ mainClone: r.dir, path: ws, branch: 'oxi/t1', taskId: 'T1', baseSha: made.baseSha, mainBranch: 'main' });
@@ -118,7 +119,7 @@ describe('a worker’s git tricks in its workspace', () => {
 });
 
 describe('assertReviewedRange', () => {
-  it('accepts base..head of the task’s own commits; refuses a head off the base or a range holding main’s commits', async () => {
+  it('accepts base..head of the task’s own commits; moves the base when the head merged main; refuses a head off the base', async () => {
     const { r, ws, made, shipIt } = await bed();
     writeFiles(ws, { 'src/value.js': 'module.exports = { value: 4 };\n' });
     const { fetched } = await shipIt(['src/value.js']);
@@ -129,7 +130,10 @@ describe('assertReviewedRange', () => {
     const newer = gitSync(r.dir, ['rev-parse', 'HEAD']).trim();
     gitSync(ws, ['merge', '-q', '--no-edit', newer]);
     const merged = (await shipIt()).fetched;
-    await expect(assertReviewedRange(r.dir, made.baseSha, merged, 'refs/heads/main')).rejects.toThrow(/already on refs\/heads\/main/);
+    // Its review base moves to where it meets main; the old base no longer describes what a merge would apply.
+    expect(await reviewBase(r.dir, made.baseSha, merged, 'refs/heads/main')).toBe(newer);
+    await expect(assertReviewedRange(r.dir, made.baseSha, merged, 'refs/heads/main')).rejects.toThrow(/meets it at/);
+    await expect(assertReviewedRange(r.dir, newer, merged, 'refs/heads/main')).resolves.toBeUndefined();
     // A head rewritten below its base (an orphan history) does not descend from it.
     gitSync(ws, ['checkout', '-q', '--orphan', 'tmp']);
     gitSync(ws, ['commit', '-qm', 'orphan']);
