@@ -43,12 +43,28 @@ export async function fetchBase(host: HostTransport, mainClone: string, base: st
   return ref;
 }
 
-/** sh script: $1 workspace, $2 the host clone's objects dir, $3 the canonical config (the remote twin of sanitizeWorkspaceGit). */
-const SANITIZE = [
-  'g="$1/.git"',
-  'if [ -L "$g" ] || [ ! -d "$g" ]; then echo "$g is not the workspace\'s own git directory" >&2; exit 3; fi',
-  'rm -rf "$g/config" "$g/commondir" "$g/gitdir" "$g/info/attributes" "$g/info/grafts" "$g/shallow" "$g/objects/info/alternates" "$g/objects/info/http-alternates" "$g/hooks"',
-  'mkdir -p "$g/objects/info" && printf %s "$3" > "$g/config" && printf "%s\\n" "$2" > "$g/objects/info/alternates"',
+/** sh lines restoring a workspace's git state ($ws, $objects, $config): the remote twin of sanitizeWorkspaceGit. */
+const SANITIZE_BODY = [
+  'gd="$ws/.git"',
+  'if [ -L "$gd" ] || [ ! -d "$gd" ]; then echo "$gd is not the workspace\'s own git directory" >&2; exit 3; fi',
+  'rm -rf "$gd/config" "$gd/commondir" "$gd/gitdir" "$gd/info/attributes" "$gd/info/grafts" "$gd/shallow" "$gd/objects/info/alternates" "$gd/objects/info/http-alternates" "$gd/hooks"',
+  'mkdir -p "$gd/objects/info" && printf %s "$config" > "$gd/config" && printf "%s\\n" "$objects" > "$gd/objects/info/alternates"',
+];
+
+/** sh script: $1 workspace, $2 the host clone's objects dir, $3 the canonical config. */
+const SANITIZE = ['ws="$1"; objects="$2"; config="$3"', ...SANITIZE_BODY].join('\n');
+
+/** sh script: a new workspace $1 (objects $2, config $3) on branch $5 at $4, in one round trip; "$@" after them: the hardened git options. */
+const CREATE = [
+  'set -e',
+  'ws="$1"; objects="$2"; config="$3"; start="$4"; branch="$5"; shift 5',
+  'mkdir -p -- "$ws"',
+  'export LC_ALL=C GIT_TERMINAL_PROMPT=0 GIT_NO_REPLACE_OBJECTS=1',
+  'git "$@" -C "$ws" init --quiet',
+  ...SANITIZE_BODY,
+  'git "$@" -C "$ws" update-ref "refs/heads/$branch" "$start"',
+  'git "$@" -C "$ws" symbolic-ref HEAD "refs/heads/$branch"',
+  'git "$@" -C "$ws" reset --quiet --hard "$start"',
 ].join('\n');
 
 async function sanitizeRemote(host: HostTransport, path: string, mainClone: string): Promise<void> {
@@ -88,12 +104,12 @@ export async function ensureRemoteWorktree(
   const upstream = `refs/remotes/${UPSTREAM}/${branch}`;
   const fetched = await remoteGit(host, mainClone, ['fetch', '--quiet', '--no-tags', UPSTREAM, `+refs/heads/${branch}:${upstream}`], { ok: [0, 1, 128] });
   const start = (fetched.exitCode === 0 ? await commitOf(host, mainClone, upstream) : undefined) ?? (await commitOf(host, mainClone, taskRef(input.taskId))) ?? baseSha;
-  await host.exec(['mkdir', '-p', '--', path]);
-  await remoteGit(host, path, ['init', '--quiet']);
-  await sanitizeRemote(host, path, mainClone);
-  await remoteGit(host, path, ['update-ref', `refs/heads/${branch}`, start]);
-  await remoteGit(host, path, ['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
-  await remoteGit(host, path, ['reset', '--quiet', '--hard', start]);
+  // One round trip: on a busy host each SSH command costs seconds.
+  const objects = await out(host, mainClone, ['rev-parse', '--path-format=absolute', '--git-path', 'objects']);
+  const made = await host.exec(['sh', '-c', CREATE, 'oxi', path, objects, CANONICAL_CONFIG, start, branch, ...HARDENED_CONFIG]);
+  if (made.exitCode !== 0) {
+    throw new GitError(`Expected to create the workspace ${path} on "${host.name}" at ${start}; it exited ${made.exitCode}: ${made.stderr.trim().split('\n').slice(0, 8).join('\n')}`, { fix: DEFAULT_FIX });
+  }
   return { path, branch, headSha: start, baseSha, action: 'created' };
 }
 
