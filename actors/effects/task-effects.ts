@@ -23,6 +23,7 @@ import { HostUnreachableError, SpentThenFailedError } from '../../src/errors.js'
 import { ensureRemoteWorktree, shipRemote } from '../remote/remote-git.js';
 import { localChecksWorktree, remoteWorktreePath, sshConfigOf, whileUnreachable } from './host-aware.js';
 import { spendNote } from './run-agent.js';
+import { protectedPathsTouched, protectedReason } from '../../src/config/protected-paths.js';
 
 const planSchema = z.object({
   files_touched: z.array(z.string().min(1)).min(1, 'a plan must name at least one file'),
@@ -169,7 +170,7 @@ export async function runChecks(deps: EffectDeps, input: { pr: number; worktree:
   return { state: result.state, summary: result.log.slice(-4000), ledger };
 }
 
-/** Blocked paths reject; sensitive ones force human review. Prefix '' allows everything. */
+/** Blocked paths reject; sensitive and protected ones force human review. Prefix '' allows everything. */
 function scopeOf(deps: EffectDeps, files: string[]) {
   const { scope } = deps.adapter.policy;
   const within = (f: string, prefixes: string[]) => prefixes.some((p) => p !== '' && f.startsWith(p));
@@ -177,6 +178,7 @@ function scopeOf(deps: EffectDeps, files: string[]) {
     blocked: files.filter((f) => within(f, scope.blocked)),
     outside: files.filter((f) => !scope.allowed.some((p) => f.startsWith(p))),
     sensitive: files.filter((f) => within(f, scope.sensitive)),
+    protected: protectedPathsTouched(files, deps.adapter),
   };
 }
 
@@ -204,6 +206,8 @@ interface VerdictRecord {
   verdict: 'approve' | 'reject';
   reasons: string[];
   needsHuman: boolean;
+  /** Protected paths the change touches: never auto-merged, whatever the policy (src/config/protected-paths.ts). */
+  protected: string[];
   pr: number;
   headSha: string;
   /** Whether the verdict's comment reached the PR. */
@@ -219,10 +223,11 @@ function verdictOf(out: Awaited<ReturnType<EffectDeps['agents']['complete']>>, s
     verdict = { verdict: 'reject', reasons: [`the critic's answer is not a valid verdict (${(error as Error).message.slice(0, 200)}): treated as a rejection`] };
   }
   const reasons = [...verdict.reasons];
+  if (scope.protected.length) reasons.push(`${protectedReason(scope.protected)}: a human must review and merge it`);
   if (scope.blocked.length) reasons.push(`blocked paths touched: ${scope.blocked.join(', ')}`);
   if (scope.outside.length) reasons.push(`paths outside the allowed scope: ${scope.outside.join(', ')}`);
   const final = verdict.verdict === 'approve' && !scope.blocked.length && !scope.outside.length ? 'approve' : 'reject';
-  return { verdict: final, reasons, needsHuman: scope.sensitive.length > 0, pr: pr.number, headSha: pr.headSha, commented: false };
+  return { verdict: final, reasons, needsHuman: scope.sensitive.length > 0 || scope.protected.length > 0, protected: scope.protected, pr: pr.number, headSha: pr.headSha, commented: false };
 }
 
 /** The last verdict recorded for this task, if it was given on this PR at this head. */
@@ -233,7 +238,7 @@ function verdictOnRecord(deps: EffectDeps, taskId: string, pr: number, headSha: 
   const last = row ? (JSON.parse(row.payload) as Partial<VerdictRecord>) : undefined;
   if (!last || last.pr !== pr || last.headSha !== headSha || (last.verdict !== 'approve' && last.verdict !== 'reject')) return undefined;
   const commented = last.commented === true || !!deps.db.prepare(`SELECT 1 FROM event WHERE task = ? AND kind = 'critic.commented' AND json_extract(payload, '$.headSha') = ? LIMIT 1`).get(taskId, headSha);
-  return { verdict: last.verdict, reasons: last.reasons ?? [], needsHuman: last.needsHuman === true, pr, headSha, commented };
+  return { verdict: last.verdict, reasons: last.reasons ?? [], needsHuman: last.needsHuman === true, protected: last.protected ?? [], pr, headSha, commented };
 }
 
 /**
@@ -262,7 +267,7 @@ async function afterVerdict(
       postedNow = true;
     }
     // The approval is what arms the forge's own auto-merge, when the policy would merge it anyway.
-    if (verdict.verdict === 'approve' && deps.forge.armAutoMerge && !mergeRefusal(deps, taskId, verdict.needsHuman)) {
+    if (verdict.verdict === 'approve' && deps.forge.armAutoMerge && !mergeRefusal(deps, taskId, verdict.needsHuman, verdict.protected)) {
       const armed = await deps.forge.armAutoMerge(pr);
       if (armed.outcome === 'armed' || armed.outcome === 'unavailable') armNotes.push({ kind: `auto_merge.${armed.outcome}`, payload: { pr: pr.number, ...(armed.detail ? { detail: armed.detail } : {}) } });
     }
@@ -280,8 +285,10 @@ function ciIssue(pr: number, sha: string, log: string): LedgerNote {
   return { kind: 'ci.issue', payload: { pr, sha, failed } };
 }
 
-/** Why the policy would not merge this task's PR now (auto-merge off, sensitive paths, budget), or undefined. */
-function mergeRefusal(deps: EffectDeps, taskId: string, needsHuman: boolean): string | undefined {
+/** Why the policy would not merge this task's PR now (protected paths, auto-merge off, sensitive paths, budget), or undefined. */
+function mergeRefusal(deps: EffectDeps, taskId: string, needsHuman: boolean, touchedProtected: readonly string[]): string | undefined {
+  // First, whatever else holds: the reason a human sees names the path, and no setting of the adapter lifts it.
+  if (touchedProtected.length) return protectedReason(touchedProtected);
   if (!deps.adapter.policy.autoMerge) return 'auto-merge is off in the adapter: waiting for a human to merge';
   if (needsHuman) return 'the change touches sensitive paths: waiting for human review';
   const task = getTask(deps.db, taskId);
@@ -309,7 +316,9 @@ export async function merge(deps: EffectDeps, input: { taskId: string; pr: numbe
   if (pr.state === 'merged') return { outcome: 'already_merged', ledger: [{ kind: 'auto_merge.noop_already_merged', payload: { pr: pr.number } }] };
   if (pr.state === 'closed') return { outcome: 'closed' };
   const refuse = (detail: string): MergeOutput => ({ outcome: 'refused', detail, ledger: refusalNotes(deps, input.taskId, pr.number, detail) });
-  const refusal = mergeRefusal(deps, input.taskId, input.needsHuman);
+  // Read again from the head about to be merged, not taken from the review's verdict: a restored or resumed task cannot skip it.
+  const touched = protectedPathsTouched(await changedFiles(deps.adapter.repo.path, pr.base, input.headSha), deps.adapter);
+  const refusal = mergeRefusal(deps, input.taskId, input.needsHuman, touched);
   if (refusal) return refuse(refusal);
   let green = pr.checks === 'success' && pr.checksSha === input.headSha;
   // A remote forge knows CI better than our memory of it (which a restart loses).
