@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostUnreachableError } from '../../src/errors.js';
+import { mkdirPrivate } from '../../src/fs-private.js';
 import type { SshHostConfig } from '../../src/config/schema.js';
 import type { HostTransport } from '../../src/ports.js';
 import { clockSleep, hostOf, type EffectDeps } from '../deps.js';
@@ -67,6 +68,7 @@ export async function localChecksWorktree(deps: EffectDeps, taskId: string, sha:
   const repo = deps.adapter.repo.path;
   const path = join(deps.adapter.paths.worktreesRoot, namespace(deps), `checks-${taskId}`);
   await git(repo, ['worktree', 'prune']);
+  mkdirPrivate(join(deps.adapter.paths.worktreesRoot, namespace(deps)), { own: true });
   const known = (await listWorktrees(repo)).some((w) => w.path === path);
   if (!known || !existsSync(path)) await git(repo, ['worktree', 'add', '--detach', '--force', path, sha]);
   else if ((await headSha(path)) !== sha) await git(path, ['checkout', '--quiet', '--detach', '--force', sha]);

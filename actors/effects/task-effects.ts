@@ -23,6 +23,9 @@ import { HostUnreachableError, SpentThenFailedError } from '../../src/errors.js'
 import { ensureRemoteWorktree, shipRemote } from '../remote/remote-git.js';
 import { localChecksWorktree, remoteWorktreePath, sshConfigOf, whileUnreachable } from './host-aware.js';
 import { spendNote } from './run-agent.js';
+import { chmodSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DIR_MODE, mkdirPrivate } from '../../src/fs-private.js';
 import { protectedPathsTouched, protectedReason } from '../../src/config/protected-paths.js';
 
 const planSchema = z.object({
@@ -112,8 +115,16 @@ export async function provision(deps: EffectDeps, input: { taskId: string; host:
   const worktree = worktreePath(adapter, input.taskId);
   // A remote forge merges on its side: new branches must start from what it has merged so far.
   await deps.forge.syncBase?.();
+  privateWorkspaceParents(adapter.paths.worktreesRoot, worktree);
   await ensureWorktree({ mainClone: adapter.repo.path, path: worktree, branch, base: adapter.repo.mainBranch });
+  chmodSync(worktree, DIR_MODE);
   return { branch, worktree };
+}
+
+/** The worktrees root and a workspace's parent are 700 before git creates the workspace (git follows the umask). */
+function privateWorkspaceParents(root: string, workspace: string): void {
+  mkdirPrivate(root);
+  mkdirPrivate(dirname(workspace), { own: true });
 }
 
 export async function ship(deps: EffectDeps, input: { taskId: string; attempt: number; host?: string; worktree: string; branch: string; filesTouched: string[] }, signal?: AbortSignal): Promise<ShipOutput> {
