@@ -277,6 +277,12 @@ async function afterVerdict(
       await deps.forge.comment(pr.number, `**oxi critic: ${verdict.verdict}**\n\n${verdict.reasons.map((r) => `- ${r}`).join('\n')}`);
       postedNow = true;
     }
+    // Armed for an earlier head, the forge would merge this one by itself: a rejected head, or one that needs a human, turns it off.
+    if ((verdict.verdict === 'reject' || verdict.needsHuman) && pr.autoMerge && deps.forge.disarmAutoMerge) {
+      await deps.forge.disarmAutoMerge(pr);
+      const reason = verdict.protected.length ? protectedReason(verdict.protected) : verdict.needsHuman ? 'the change touches sensitive paths' : 'the critic rejected this head';
+      armNotes.push({ kind: 'auto_merge.disarmed', payload: { pr: pr.number, headSha: verdict.headSha, reason } });
+    }
     // The approval is what arms the forge's own auto-merge, when the policy would merge it anyway.
     if (verdict.verdict === 'approve' && deps.forge.armAutoMerge && !mergeRefusal(deps, taskId, verdict.needsHuman, verdict.protected)) {
       const armed = await deps.forge.armAutoMerge(pr);

