@@ -275,6 +275,17 @@ export class GitHubForge implements Forge {
     }
   }
 
+  /** Turns GitHub's auto-merge off; a PR without it (or merged, or closed) is left alone. */
+  async disarmAutoMerge(pr: PullRequest): Promise<void> {
+    const p = await this.pull(pr.number);
+    if (!p || !p.auto_merge || this.toPr(p).state !== 'open') return;
+    try {
+      await this.o.client.graphql(`mutation($id: ID!) { disablePullRequestAutoMerge(input: { pullRequestId: $id }) { pullRequest { number } } }`, { id: p.node_id });
+    } catch (e) {
+      return this.fail(`turn auto-merge off on pull request #${pr.number}`, e);
+    }
+  }
+
   /** Adds a comment; a retry repeating the latest comment verbatim adds nothing. */
   async comment(prNumber: number, body: string): Promise<void> {
     const { client } = this.o;

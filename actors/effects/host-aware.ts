@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { HostUnreachableError } from '../../src/errors.js';
+import { mkdirPrivate } from '../../src/fs-private.js';
 import type { SshHostConfig } from '../../src/config/schema.js';
 import type { HostTransport } from '../../src/ports.js';
 import { clockSleep, hostOf, type EffectDeps } from '../deps.js';
@@ -64,6 +65,7 @@ export async function streamSize(host: HostTransport, path: string): Promise<num
  */
 export async function localChecksWorktree(deps: EffectDeps, taskId: string, sha: string): Promise<string> {
   const path = join(deps.adapter.paths.worktreesRoot, namespace(deps), `checks-${taskId}`);
+  mkdirPrivate(join(deps.adapter.paths.worktreesRoot, namespace(deps)), { own: true });
   return checksCheckout(deps.adapter.repo.path, path, sha);
 }
 

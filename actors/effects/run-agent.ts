@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LedgerNote, WorkOutput, Plan } from '../../machines/effects.js';
 import { ActivityTracker } from '../../src/agents/activity.js';
@@ -7,6 +7,7 @@ import { StreamFileReader } from '../../src/agents/stream-file.js';
 import { recordActivity, recordBackend } from '../../src/store/agent-activity.js';
 import { getTask, recordWorker, stampProgress } from '../../src/store/tasks.js';
 import { HostUnreachableError } from '../../src/errors.js';
+import { mkdirPrivate, writePrivate } from '../../src/fs-private.js';
 import type { HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
 import { clockSleep, hostOf, type EffectDeps } from '../deps.js';
 import { remoteLogsDir, sshConfigOf, streamSize, whileUnreachable } from './host-aware.js';
@@ -62,7 +63,7 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
   const host = hostOf(deps, input.host);
   const files = filesFor(deps, input);
   const retry = <T>(fn: () => Promise<T>) => whileUnreachable(deps, input.host, signal, fn);
-  mkdirSync(files.dir, { recursive: true });
+  mkdirPrivate(files.dir);
 
   let state = readState(files.state);
   if (!state) {
@@ -70,7 +71,7 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
     if (Number.isInteger(launched) && launched > 1) {
       // Killed between spawn and record last time: adopt the worker the host started.
       state = { pid: launched, host: input.host, startedAt: clock.now(), backend: adapter.agents.worker.backend };
-      writeFileSync(files.state, JSON.stringify(state));
+      writePrivate(files.state, JSON.stringify(state));
       recordWorker(db, input.taskId, launched, input.host, clock.now());
     }
   }
@@ -103,7 +104,7 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
     // A fresh session starts a fresh stream (and, on an SSH host, an empty pid file).
     if (host.fileSize) await retry(async () => (await host.writeFile(files.stream, ''), await host.writeFile(files.pid, '')));
     else {
-      writeFileSync(files.stream, '');
+      writePrivate(files.stream, '');
       rmSync(files.pid, { force: true });
     }
     // Killed (or left working) during the awaits above: a worker started now would run unwatched.
@@ -111,7 +112,7 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
     const pid = await retry(() => spawnOnce(host, launch.argv, { cwd: input.worktree, env: launch.env, stdoutFile: files.stream, stderrFile: files.stderr, pidFile: files.pid }, signal));
     state = { pid, host: input.host, startedAt: clock.now(), backend: launch.backend, ...(launch.model ? { model: launch.model } : {}) };
     try {
-      writeFileSync(files.state, JSON.stringify(state));
+      writePrivate(files.state, JSON.stringify(state));
       recordWorker(db, input.taskId, pid, input.host, clock.now());
     } catch (error) {
       // Unrecorded, the worker could never be adopted and the retry would start a second one (disk full).
@@ -148,7 +149,7 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
   const onAbort = () => {
     // Soft kill: the session finishes its turn and is adopted on resume. Hard kill / drain: terminate.
     if (deps.workerStopMode() === 'terminate') {
-      writeFileSync(files.state, JSON.stringify({ ...state, terminatedByEngine: true }));
+      writePrivate(files.state, JSON.stringify({ ...state, terminatedByEngine: true }));
       const killing = host.killGroup(state.pid);
       deps.track?.(killing);
       void killing;

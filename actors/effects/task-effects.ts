@@ -25,6 +25,10 @@ import { ensureRemoteWorktree, shipRemote } from '../remote/remote-git.js';
 import { localChecksWorktree, remoteWorktreePath, sshConfigOf, whileUnreachable } from './host-aware.js';
 import { checkMainIntegrity, recordMain } from './main-integrity.js';
 import { spendNote } from './run-agent.js';
+import { chmodSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DIR_MODE, mkdirPrivate } from '../../src/fs-private.js';
+import { protectedPathsTouched, protectedReason } from '../../src/config/protected-paths.js';
 
 const planSchema = z.object({
   files_touched: z.array(z.string().min(1)).min(1, 'a plan must name at least one file'),
@@ -114,8 +118,16 @@ export async function provision(deps: EffectDeps, input: { taskId: string; host:
   const worktree = worktreePath(adapter, input.taskId);
   // A remote forge merges on its side: new branches must start from what it has merged so far.
   await deps.forge.syncBase?.();
+  privateWorkspaceParents(adapter.paths.worktreesRoot, worktree);
   const made = await ensureWorkspace({ mainClone: adapter.repo.path, path: worktree, branch, taskId: input.taskId, baseSha: input.baseSha ?? null, mainBranch: adapter.repo.mainBranch });
+  chmodSync(worktree, DIR_MODE);
   return { branch, worktree, baseSha: made.baseSha };
+}
+
+/** The worktrees root and a workspace's parent are 700 before git creates the workspace (git follows the umask). */
+function privateWorkspaceParents(root: string, workspace: string): void {
+  mkdirPrivate(root);
+  mkdirPrivate(dirname(workspace), { own: true });
 }
 
 export async function ship(deps: EffectDeps, input: { taskId: string; attempt: number; host?: string; worktree: string; branch: string; baseSha?: string | null; filesTouched: string[] }, signal?: AbortSignal): Promise<ShipOutput> {
@@ -187,7 +199,7 @@ export async function runChecks(deps: EffectDeps, input: { pr: number; worktree:
   return { state: result.state, summary: result.log.slice(-4000), ledger };
 }
 
-/** Blocked paths reject; sensitive ones force human review. Prefix '' allows everything. */
+/** Blocked paths reject; sensitive and protected ones force human review. Prefix '' allows everything. */
 function scopeOf(deps: EffectDeps, files: string[]) {
   const { scope } = deps.adapter.policy;
   const within = (f: string, prefixes: string[]) => prefixes.some((p) => p !== '' && f.startsWith(p));
@@ -195,6 +207,7 @@ function scopeOf(deps: EffectDeps, files: string[]) {
     blocked: files.filter((f) => within(f, scope.blocked)),
     outside: files.filter((f) => !scope.allowed.some((p) => f.startsWith(p))),
     sensitive: files.filter((f) => within(f, scope.sensitive)),
+    protected: protectedPathsTouched(files, deps.adapter),
   };
 }
 
@@ -241,6 +254,8 @@ interface VerdictRecord {
   verdict: 'approve' | 'reject';
   reasons: string[];
   needsHuman: boolean;
+  /** Protected paths the change touches: never auto-merged, whatever the policy (src/config/protected-paths.ts). */
+  protected: string[];
   pr: number;
   headSha: string;
   /** Whether the verdict's comment reached the PR. */
@@ -256,10 +271,11 @@ function verdictOf(out: Awaited<ReturnType<EffectDeps['agents']['complete']>>, s
     verdict = { verdict: 'reject', reasons: [`the critic's answer is not a valid verdict (${(error as Error).message.slice(0, 200)}): treated as a rejection`] };
   }
   const reasons = [...verdict.reasons];
+  if (scope.protected.length) reasons.push(`${protectedReason(scope.protected)}: a human must review and merge it`);
   if (scope.blocked.length) reasons.push(`blocked paths touched: ${scope.blocked.join(', ')}`);
   if (scope.outside.length) reasons.push(`paths outside the allowed scope: ${scope.outside.join(', ')}`);
   const final = verdict.verdict === 'approve' && !scope.blocked.length && !scope.outside.length ? 'approve' : 'reject';
-  return { verdict: final, reasons, needsHuman: scope.sensitive.length > 0, pr: pr.number, headSha: pr.headSha, commented: false };
+  return { verdict: final, reasons, needsHuman: scope.sensitive.length > 0 || scope.protected.length > 0, protected: scope.protected, pr: pr.number, headSha: pr.headSha, commented: false };
 }
 
 /** The last verdict recorded for this task, if it was given on this PR at this head. */
@@ -270,7 +286,7 @@ function verdictOnRecord(deps: EffectDeps, taskId: string, pr: number, headSha: 
   const last = row ? (JSON.parse(row.payload) as Partial<VerdictRecord>) : undefined;
   if (!last || last.pr !== pr || last.headSha !== headSha || (last.verdict !== 'approve' && last.verdict !== 'reject')) return undefined;
   const commented = last.commented === true || !!deps.db.prepare(`SELECT 1 FROM event WHERE task = ? AND kind = 'critic.commented' AND json_extract(payload, '$.headSha') = ? LIMIT 1`).get(taskId, headSha);
-  return { verdict: last.verdict, reasons: last.reasons ?? [], needsHuman: last.needsHuman === true, pr, headSha, commented };
+  return { verdict: last.verdict, reasons: last.reasons ?? [], needsHuman: last.needsHuman === true, protected: last.protected ?? [], pr, headSha, commented };
 }
 
 /**
@@ -298,8 +314,14 @@ async function afterVerdict(
       await deps.forge.comment(pr.number, `**oxi critic: ${verdict.verdict}**\n\n${verdict.reasons.map((r) => `- ${r}`).join('\n')}`);
       postedNow = true;
     }
+    // Armed for an earlier head, the forge would merge this one by itself: a rejected head, or one that needs a human, turns it off.
+    if ((verdict.verdict === 'reject' || verdict.needsHuman) && pr.autoMerge && deps.forge.disarmAutoMerge) {
+      await deps.forge.disarmAutoMerge(pr);
+      const reason = verdict.protected.length ? protectedReason(verdict.protected) : verdict.needsHuman ? 'the change touches sensitive paths' : 'the critic rejected this head';
+      armNotes.push({ kind: 'auto_merge.disarmed', payload: { pr: pr.number, headSha: verdict.headSha, reason } });
+    }
     // The approval is what arms the forge's own auto-merge, when the policy would merge it anyway.
-    if (verdict.verdict === 'approve' && deps.forge.armAutoMerge && !mergeRefusal(deps, taskId, verdict.needsHuman)) {
+    if (verdict.verdict === 'approve' && deps.forge.armAutoMerge && !mergeRefusal(deps, taskId, verdict.needsHuman, verdict.protected)) {
       const armed = await deps.forge.armAutoMerge(pr);
       if (armed.outcome === 'armed' || armed.outcome === 'unavailable') armNotes.push({ kind: `auto_merge.${armed.outcome}`, payload: { pr: pr.number, ...(armed.detail ? { detail: armed.detail } : {}) } });
     }
@@ -317,8 +339,10 @@ function ciIssue(pr: number, sha: string, log: string): LedgerNote {
   return { kind: 'ci.issue', payload: { pr, sha, failed } };
 }
 
-/** Why the policy would not merge this task's PR now (auto-merge off, sensitive paths, budget), or undefined. */
-function mergeRefusal(deps: EffectDeps, taskId: string, needsHuman: boolean): string | undefined {
+/** Why the policy would not merge this task's PR now (protected paths, auto-merge off, sensitive paths, budget), or undefined. */
+function mergeRefusal(deps: EffectDeps, taskId: string, needsHuman: boolean, touchedProtected: readonly string[]): string | undefined {
+  // First, whatever else holds: the reason a human sees names the path, and no setting of the adapter lifts it.
+  if (touchedProtected.length) return protectedReason(touchedProtected);
   if (!deps.adapter.policy.autoMerge) return 'auto-merge is off in the adapter: waiting for a human to merge';
   if (needsHuman) return 'the change touches sensitive paths: waiting for human review';
   const task = getTask(deps.db, taskId);
@@ -346,7 +370,9 @@ export async function merge(deps: EffectDeps, input: { taskId: string; pr: numbe
   if (pr.state === 'merged') return { outcome: 'already_merged', ledger: [{ kind: 'auto_merge.noop_already_merged', payload: { pr: pr.number } }] };
   if (pr.state === 'closed') return { outcome: 'closed' };
   const refuse = (detail: string): MergeOutput => ({ outcome: 'refused', detail, ledger: refusalNotes(deps, input.taskId, pr.number, detail) });
-  const refusal = mergeRefusal(deps, input.taskId, input.needsHuman);
+  // Read again from the head about to be merged, not taken from the review's verdict: a restored or resumed task cannot skip it.
+  const touched = protectedPathsTouched(await changedFiles(deps.adapter.repo.path, pr.base, input.headSha), deps.adapter);
+  const refusal = mergeRefusal(deps, input.taskId, input.needsHuman, touched);
   if (refusal) return refuse(refusal);
   let green = pr.checks === 'success' && pr.checksSha === input.headSha;
   // A remote forge knows CI better than our memory of it (which a restart loses).

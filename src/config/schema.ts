@@ -183,6 +183,10 @@ const policySchema = section(
         allowed: scopePrefixes([''], 'Path prefixes agents may change (`""` = everything).'),
         blocked: scopePrefixes(['.env', 'secrets/'], 'Path prefixes agents must never change; such a diff is rejected.'),
         sensitive: scopePrefixes(['.github/'], 'Path prefixes whose changes are never auto-merged.'),
+        protected: scopePrefixes(
+          [],
+          'More path prefixes whose changes always wait for a human (`awaiting_human`, reason `touches protected path X`), added to the built-in list (the adapter file, the state dir, `.git*`, the roadmap, CI config, the checks\' own files: docs/security.md). The built-in list cannot be shortened.',
+        ),
       },
       'Which paths agents may change (repo-relative prefixes).',
     ),
@@ -446,8 +450,22 @@ export interface AdapterPaths {
   worktreesRoot: string;
 }
 
+/** Where the adapter came from: set by loadAdapter, absent for an adapter built in memory. */
+export interface ConfigSource {
+  /** Absolute path of the config file that was loaded. */
+  path: string;
+  /** sha256 (hex) of its bytes as loaded. */
+  sha256: string;
+  /** Local files a code config imports (absolute), found by reading its import specifiers. */
+  imports: string[];
+  /** A code config imports a package (e.g. `oxi`): the package manifests decide what code it runs. */
+  importsPackages: boolean;
+  /** git's blob ids of the loaded bytes: whether they are what a commit holds (src/config/source.ts). */
+  gitBlob: { sha1: string; sha256: string };
+}
+
 /** The fully resolved adapter: defaults applied, every local path absolute. */
-export type Adapter = Omit<ParsedAdapter, 'paths'> & { paths: AdapterPaths };
+export type Adapter = Omit<ParsedAdapter, 'paths'> & { paths: AdapterPaths; source?: ConfigSource };
 
 export type HostConfig = Adapter['hosts'][number];
 export type SshHostConfig = Extract<HostConfig, { kind: 'ssh' }>;

@@ -7,6 +7,7 @@ import { countsByStatus } from '../store/tasks.js';
 import { readKillswitch } from '../store/engine-state.js';
 import { serveControl, socketPath, type ControlRequest, type ControlResponse } from './control.js';
 import { startEngine, type EngineHandle, type StartEngineOptions } from './engine.js';
+import { recordLiveConfig } from './live-config.js';
 import { claimPidFile } from './pidfile.js';
 import { snapshotSummary } from './summary.js';
 
@@ -37,6 +38,12 @@ export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
   const stateDir = adapter.paths.stateDir;
   const socket = socketPath(stateDir);
   const releasePid = claimPidFile(stateDir, socket);
+  // Read once, here: nothing reloads the adapter while the daemon runs (docs/security.md, "Live config").
+  const config = await recordLiveConfig(db, adapter.source, clock.now()).catch((error: unknown) => {
+    releasePid();
+    throw error;
+  });
+  if (config && !config.commit) log(`oxi: the adapter ${config.path} is not the content of a commit (uncommitted edits, or untracked): a config change should come from a commit a human merged or approved`);
   let finish!: (exit: DaemonExit) => void;
   const done = new Promise<DaemonExit>((resolve) => (finish = resolve));
   let stopping = false;
@@ -55,7 +62,7 @@ export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
   let server: Server | undefined;
   const handle = (req: ControlRequest): ControlResponse => {
     if (req.op === 'ping') return { ok: true, pid: process.pid };
-    if (req.op === 'status') return { ok: true, ...snapshotSummary(db, engine) };
+    if (req.op === 'status') return { ok: true, ...snapshotSummary(db, engine), config: config ?? null };
     if (req.op === 'send') {
       const delivered = engine.send(req.actor, req.event);
       return delivered ? { ok: true, delivered: true } : { ok: false, error: `No live actor "${req.actor}". Live actors: ${liveActors(engine).join(', ')}` };

@@ -44,7 +44,7 @@ describe('validateConfig: defaults', () => {
         maxAttempts: 3,
         maxFixAttempts: 2,
         maxPrFailures: 8,
-        scope: { allowed: [''], blocked: ['.env', 'secrets/'], sensitive: ['.github/'] },
+        scope: { allowed: [''], blocked: ['.env', 'secrets/'], sensitive: ['.github/'], protected: [] },
         onClosedPr: 'abandon',
       },
       checks: { command: ['npm', 'test'], timeoutMs: 600_000 },
