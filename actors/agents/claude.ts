@@ -11,6 +11,8 @@ import type { AgentOutcome } from '../../src/ports.js';
 import { outcomeFromRun, outcomeFromStream } from './outcome.js';
 import { roleFiles } from './role-files.js';
 import { runWaited } from './waited.js';
+import type { AgentSandbox } from '../../src/sandbox/port.js';
+import { engineMachine, sandboxOf } from '../sandbox/sandbox.js';
 
 export type ClaudeSettings = Adapter['agents']['claude'];
 
@@ -58,6 +60,14 @@ export interface CliBackendOptions {
   adapter: Adapter;
   /** The whitelisted environment (src/runtime/env.ts). */
   env: Record<string, string>;
+  /** Where planner and critic runs are confined (default: this machine's sandbox from agents.sandbox). */
+  sandbox?: AgentSandbox;
+}
+
+/** A planner or critic run, confined read-only to its cwd (the main clone); dies with the engine. */
+export async function confineWaited(options: CliBackendOptions, role: 'planner' | 'critic', backend: string, argv: string[], env: Record<string, string>, cwd: string): Promise<string[]> {
+  const sandbox = options.sandbox ?? sandboxOf(options.adapter, engineMachine);
+  return (await sandbox.wrap({ role, backend, argv, env, workspace: cwd, writable: false, waited: true })).argv;
 }
 
 export function claudeBackend(options: CliBackendOptions): AgentPort {
@@ -79,9 +89,10 @@ export function claudeBackend(options: CliBackendOptions): AgentPort {
         settings,
       });
       const files = roleFiles(adapter.paths.logs, request.taskId, role, request.attempt, 'claude');
+      const env = claudeEnv(options.env, 'default');
       const run = await runWaited({
-        argv,
-        env: claudeEnv(options.env, 'default'),
+        argv: await confineWaited(options, role, 'claude', argv, env, request.cwd),
+        env,
         cwd: request.cwd,
         streamFile: files.stream,
         stderrFile: files.stderr,

@@ -10,7 +10,7 @@ import type { StreamTerminal } from '../../src/agents/stream.js';
 import type { Adapter } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import type { AgentOutcome } from '../../src/ports.js';
-import type { CliBackendOptions } from './claude.js';
+import { confineWaited, type CliBackendOptions } from './claude.js';
 import { outcomeFromRun, outcomeFromStream } from './outcome.js';
 import { roleFiles } from './role-files.js';
 import { runWaited } from './waited.js';
@@ -87,7 +87,7 @@ export function codexBackend(options: CliBackendOptions): AgentPort {
       card ??= loadRateCard(settings.rateCard);
       const files = roleFiles(adapter.paths.logs, request.taskId, role, request.attempt, 'codex');
       const run = await runWaited({
-        argv: argvFor(request, 'read-only'),
+        argv: await confineWaited(options, role, 'codex', argvFor(request, 'read-only'), options.env, request.cwd),
         env: options.env,
         cwd: request.cwd,
         streamFile: files.stream,
