@@ -5,6 +5,7 @@
  * unless IS_SANDBOX=1; a reused `--session-id` is an error, so every run gets a fresh one.
  */
 import { randomUUID } from 'node:crypto';
+import { dirname } from 'node:path';
 import type { AgentPort, AgentRequest, WorkerLaunch } from '../../src/agents/port.js';
 import type { Adapter } from '../../src/config/schema.js';
 import type { AgentOutcome } from '../../src/ports.js';
@@ -65,9 +66,15 @@ export interface CliBackendOptions {
 }
 
 /** A planner or critic run, confined read-only to its cwd (the main clone); dies with the engine. */
-export async function confineWaited(options: CliBackendOptions, role: 'planner' | 'critic', backend: string, argv: string[], env: Record<string, string>, cwd: string): Promise<string[]> {
+export async function confineWaited(options: CliBackendOptions, role: 'planner' | 'critic', backend: 'claude' | 'codex', argv: string[], env: Record<string, string>, cwd: string): Promise<string[]> {
   const sandbox = options.sandbox ?? sandboxOf(options.adapter, engineMachine);
-  return (await sandbox.wrap({ role, backend, argv, env, workspace: cwd, writable: false, waited: true })).argv;
+  const readOnly = commandDirs(options.adapter.agents[backend].command);
+  return (await sandbox.wrap({ role, backend, argv, env, workspace: cwd, writable: false, readOnly, waited: true })).argv;
+}
+
+/** `command: ["node", "/opt/x/cli.js"]`: the dirs of the script words, which the sandbox must let the agent read. */
+export function commandDirs(command: readonly string[]): string[] {
+  return command.slice(1).filter((word) => word.startsWith('/')).map((word) => dirname(word));
 }
 
 export function claudeBackend(options: CliBackendOptions): AgentPort {
@@ -114,7 +121,7 @@ export function claudeBackend(options: CliBackendOptions): AgentPort {
         allowedTools: settings.allowedTools,
         settings,
       });
-      return { argv, env: claudeEnv(options.env, settings.permissionMode), backend: 'claude', ...(request.model ? { model: request.model } : {}) };
+      return { argv, env: claudeEnv(options.env, settings.permissionMode), backend: 'claude', readOnly: commandDirs(settings.command), ...(request.model ? { model: request.model } : {}) };
     },
     parseWorkerLog(text, launch): AgentOutcome | undefined {
       return outcomeFromStream(text, ctx(launch?.model));

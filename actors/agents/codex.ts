@@ -10,7 +10,7 @@ import type { StreamTerminal } from '../../src/agents/stream.js';
 import type { Adapter } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import type { AgentOutcome } from '../../src/ports.js';
-import { confineWaited, type CliBackendOptions } from './claude.js';
+import { commandDirs, confineWaited, type CliBackendOptions } from './claude.js';
 import { outcomeFromRun, outcomeFromStream } from './outcome.js';
 import { roleFiles } from './role-files.js';
 import { runWaited } from './waited.js';
@@ -101,7 +101,7 @@ export function codexBackend(options: CliBackendOptions): AgentPort {
     },
     workerLaunch(request): WorkerLaunch {
       card ??= loadRateCard(settings.rateCard); // a bad rate card fails here, not after the work is done
-      return { argv: argvFor(request, settings.sandbox), env: options.env, backend: 'codex', ...(request.model ? { model: request.model } : {}) };
+      return { argv: argvFor(request, settings.sandbox), env: options.env, backend: 'codex', readOnly: commandDirs(settings.command), ...(request.model ? { model: request.model } : {}) };
     },
     parseWorkerLog(text, launch): AgentOutcome | undefined {
       return outcomeFromStream(text, ctx(launch?.model));

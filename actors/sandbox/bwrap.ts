@@ -30,6 +30,6 @@ export function bwrapArgv(plan: MountPlan, bwrap = 'bwrap'): string[] {
         break;
     }
   }
-  argv.push('--remount-ro', '/', '--chdir', plan.chdir, '--', ...plan.argv);
+  argv.push('--remount-ro', '/', '--chdir', plan.chdir, '--', ...(plan.clearPwd ? ['/usr/bin/env', '-u', 'PWD'] : []), ...plan.argv);
   return argv;
 }

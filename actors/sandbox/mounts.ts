@@ -29,6 +29,8 @@ export interface MountPlan {
   chdir: string;
   network: 'open' | 'none';
   dieWithParent: boolean;
+  /** The agent's env has no PWD: bwrap sets one after --chdir, so it is unset again (the env stays the whitelist). */
+  clearPwd: boolean;
 }
 
 export const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc', '/opt', '/run/systemd/resolve'];
@@ -49,9 +51,9 @@ export function backendHome(backend: string, env: Record<string, string>): { rw:
 }
 
 /** Every path whose kind the planner needs to know, for the facts script (`~/` expanded there). */
-export function factPaths(request: SandboxRequest, hidden: readonly string[]): string[] {
+export function factPaths(request: SandboxRequest, hidden: readonly string[], writable: readonly string[] = []): string[] {
   const home = backendHome(request.backend, request.env);
-  return [...SYSTEM_DIRS, ...ETC_SECRETS, ...hidden, ...home.rw, ...home.protect, ...(request.readOnly ?? []), ...(request.env.TMPDIR ? [request.env.TMPDIR] : []), request.workspace];
+  return [...SYSTEM_DIRS, ...ETC_SECRETS, ...hidden, ...writable, ...home.rw, ...home.protect, ...(request.readOnly ?? []), ...(request.env.TMPDIR ? [request.env.TMPDIR] : []), request.workspace];
 }
 
 export const isUnder = (path: string, dir: string): boolean => path === dir || path.startsWith(dir === '/' ? '/' : `${dir}/`);
@@ -71,7 +73,7 @@ export function installRoot(program: string, packageRoot: string | undefined): s
   return at >= 0 ? packageRoot.slice(0, at + '/node_modules'.length) : packageRoot;
 }
 
-export function planMounts(input: { request: SandboxRequest; facts: LaunchFacts; hidden: readonly string[]; network: 'open' | 'none' }): MountPlan {
+export function planMounts(input: { request: SandboxRequest; facts: LaunchFacts; hidden: readonly string[]; network: 'open' | 'none'; writable?: readonly string[] }): MountPlan {
   const { request, facts } = input;
   const kind = (p: string): PathKind | undefined => facts.paths.get(p);
   const home = backendHome(request.backend, request.env);
@@ -115,6 +117,8 @@ export function planMounts(input: { request: SandboxRequest; facts: LaunchFacts;
   if (facts.commondir) own.push({ op: request.writable ? 'rw' : 'ro', src: facts.commondir, dest: facts.commondir });
   if (facts.gitdir && facts.gitdir !== facts.commondir) own.push({ op: request.writable ? 'rw' : 'ro', src: facts.gitdir, dest: facts.gitdir });
   for (const p of home.rw.map(here)) if (kind(p)) own.push({ op: 'rw', src: p, dest: p });
+  // The operator's extra writable paths (agents.sandbox.writable), for every role.
+  for (const p of (input.writable ?? []).map(here)) if (kind(p)) own.push({ op: 'rw', src: p, dest: p });
   const tmpdir = request.env.TMPDIR;
   if (tmpdir && tmpdir.startsWith('/') && !isUnder(tmpdir, '/tmp')) own.push({ op: 'tmpfs', dest: tmpdir, scratch: true });
   own.push({ op: request.writable ? 'rw' : 'ro', src: request.workspace, dest: request.workspace });
@@ -135,5 +139,6 @@ export function planMounts(input: { request: SandboxRequest; facts: LaunchFacts;
     chdir: request.workspace,
     network: input.network,
     dieWithParent: request.waited,
+    clearPwd: request.env.PWD === undefined,
   };
 }

@@ -63,9 +63,9 @@ export class HostSandbox implements AgentSandbox {
       return { argv: [...request.argv], status };
     }
     const home = backendHome(request.backend, request.env);
-    const facts = await gatherFacts(this.host, { program: request.argv[0], workspace: request.workspace, env: request.env, mkdir: home.mkdir, paths: factPaths(request, this.hidden) });
+    const facts = await gatherFacts(this.host, { program: request.argv[0], workspace: request.workspace, env: request.env, mkdir: home.mkdir, paths: factPaths(request, this.hidden, this.settings.writable) });
     const hidden = this.hidden.map((h) => expandHome(h, facts.home));
-    const plan = planMounts({ request, facts, hidden, network: this.settings.network });
+    const plan = planMounts({ request, facts, hidden, network: this.settings.network, writable: this.settings.writable });
     const argv = status.kind === 'bubblewrap' ? bwrapArgv(plan, program) : sandboxExecArgv({ plan, denied: [...hidden, ...(facts.home ? [facts.home] : [])] }, program);
     return { argv, status };
   }

@@ -64,7 +64,7 @@ describe('validateConfig: defaults', () => {
         },
         codex: { command: ['codex'], sandbox: 'workspace-write', approvalPolicy: 'never', config: [] },
         prompts: {},
-        sandbox: { mode: 'auto', required: false, network: 'open' },
+        sandbox: { mode: 'auto', required: false, network: 'open', writable: [] },
         plannerRetries: 1,
         oauthExpiringHours: 24,
       },
