@@ -9,6 +9,8 @@ import { agentLines, agentSummary } from '../../runtime/agent-summary.js';
 import { parseActivity } from '../../store/agent-activity.js';
 import { snapshotSummary, type StatusSummary } from '../../runtime/summary.js';
 import { listTasks } from '../../store/tasks.js';
+import { localSandboxStatus } from '../../../actors/sandbox/sandbox.js';
+import { sandboxLine } from '../../sandbox/port.js';
 import { resolveAdapter, color, output, withStore, type GlobalOptions } from '../context.js';
 
 export const TASK_STATUSES = [
@@ -34,7 +36,9 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
       const res = await callDaemon(adapter.paths.stateDir, { op: 'status' }).catch(() => undefined);
       if (res?.ok) summary = res as unknown as StatusSummary;
     }
-    const data = { ...summary, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget };
+    // Whether agents run confined here (agents.sandbox: {kind, available, reason}), probed once per process.
+    const sandbox = localSandboxStatus(adapter.agents.sandbox);
+    const data = { ...summary, agents: { ...(summary.agents ?? agentSummary(db)), sandbox }, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget };
     output(global, data, () => {
       const e = summary.engine;
       const state = e.killed ? color.red(`killed (${e.reason ?? 'no reason'}${e.hard ? ', hard' : ''})`) : color.green(e.state);
@@ -46,6 +50,7 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
         `hosts    ${hosts}`,
         `spend    $${summary.spend.today.toFixed(2)} today (soft $${adapter.budget.dailySoftUsd}, hard $${adapter.budget.dailyHardUsd})${summary.spend.today >= adapter.budget.dailyHardUsd ? color.red(' — hard cap reached: nothing new dispatches until tomorrow') : summary.spend.today >= adapter.budget.dailySoftUsd ? ' — soft cap passed' : ''}`,
         ...agentLines(summary.agents ?? agentSummary(db)),
+        `sandbox  ${sandbox.available ? color.green(sandboxLine(sandbox)) : color.red(sandboxLine(sandbox))}`,
       ].join('\n');
     });
   });
