@@ -5,8 +5,15 @@
  */
 import type { MountPlan } from './mounts.js';
 
+/**
+ * PID 1 of the sandbox: runs the agent as its child and exits with it. When PID 1 exits the kernel kills
+ * everything left in the namespace, so nothing the agent started outlives its session. (bwrap's own init
+ * would wait for every last process; and the agent itself as PID 1 would ignore an engine's SIGTERM.)
+ */
+export const SANDBOX_INIT = '"$@" & wait $!';
+
 export function bwrapArgv(plan: MountPlan, bwrap = 'bwrap'): string[] {
-  const argv = [bwrap, '--unshare-pid', '--unshare-ipc', '--unshare-uts'];
+  const argv = [bwrap, '--unshare-pid', '--as-pid-1', '--unshare-ipc', '--unshare-uts'];
   if (plan.network === 'none') argv.push('--unshare-net');
   // Why: a waited run must not outlive the engine that waits for it; a detached worker is adopted after a restart instead.
   if (plan.dieWithParent) argv.push('--die-with-parent');
@@ -30,6 +37,6 @@ export function bwrapArgv(plan: MountPlan, bwrap = 'bwrap'): string[] {
         break;
     }
   }
-  argv.push('--remount-ro', '/', '--chdir', plan.chdir, '--', ...(plan.clearPwd ? ['/usr/bin/env', '-u', 'PWD'] : []), ...plan.argv);
+  argv.push('--remount-ro', '/', '--chdir', plan.chdir, '--', '/bin/sh', '-c', SANDBOX_INIT, 'oxi-sandbox-init', ...(plan.clearPwd ? ['/usr/bin/env', '-u', 'PWD'] : []), ...plan.argv);
   return argv;
 }
