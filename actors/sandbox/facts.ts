@@ -53,23 +53,23 @@ rp() { readlink -f -- "$1" 2>/dev/null || realpath -- "$1" 2>/dev/null; }
 case "$prog" in */*) p=$prog;; *) p=$(command -v -- "$prog" 2>/dev/null);; esac
 if [ -n "$p" ] && r=$(rp "$p") && [ -n "$r" ]; then
   printf 'program\\t%s\\n' "$r"
-  d=$(dirname -- "$r")
-  while [ "$d" != / ] && [ -n "$d" ]; do
+  d=\${r%/*}
+  while [ -n "$d" ]; do
     if [ -f "$d/package.json" ]; then printf 'pkgroot\\t%s\\n' "$d"; break; fi
-    d=$(dirname -- "$d")
+    d=\${d%/*}
   done
 fi
 n=$(command -v node 2>/dev/null) && r=$(rp "$n") && printf 'node\\t%s\\n' "$r"
 [ -n "$HOME" ] && printf 'home\\t%s\\n' "$HOME"
-ex() { case "$1" in '~/'*) printf '%s/%s' "$HOME" "\${1#??}";; *) printf '%s' "$1";; esac; }
-[ "$mk" = mkdir ] && [ -n "$mkdir_path" ] && mkdir -p -- "$(ex "$mkdir_path")" 2>/dev/null
+case "$mkdir_path" in '~/'*) mkdir_path="$HOME/\${mkdir_path#??}";; esac
+[ "$mk" = mkdir ] && [ -n "$mkdir_path" ] && mkdir -p -- "$mkdir_path" 2>/dev/null
 o="$ws/.git/objects"
 if [ -f "$ws/.git" ]; then
   g=$(sed -n 's/^gitdir: //p' "$ws/.git")
   case "$g" in /*) ;; *) g="$ws/$g";; esac
   printf 'gitdir\\t%s\\n' "$(rp "$g")"
   c=$g
-  if [ -f "$g/commondir" ]; then c=$(cat "$g/commondir"); case "$c" in /*) ;; *) c="$g/$c";; esac; fi
+  if [ -f "$g/commondir" ]; then read -r c < "$g/commondir"; case "$c" in /*) ;; *) c="$g/$c";; esac; fi
   c=$(rp "$c"); printf 'commondir\\t%s\\n' "$c"; o="$c/objects"
 fi
 if [ -f "$o/info/alternates" ]; then
@@ -79,7 +79,7 @@ if [ -f "$o/info/alternates" ]; then
   done < "$o/info/alternates"
 fi
 for f; do
-  f=$(ex "$f")
+  case "$f" in '~/'*) f="$HOME/\${f#??}";; esac
   if [ -L "$f" ]; then printf 'link\\t%s\\t%s\\n' "$f" "$(readlink -- "$f")"
   elif [ -d "$f" ]; then printf 'dir\\t%s\\n' "$f"
   elif [ -e "$f" ]; then printf 'file\\t%s\\n' "$f"; fi
