@@ -321,7 +321,7 @@ const agentsSchema = section(
         writable: z
           .array(z.string().min(1).refine((s) => s.startsWith('/') || s.startsWith('~/'), { error: 'an absolute path, or one starting with ~/ (the agent\'s HOME on its host)' }))
           .default([])
-          .describe('More paths a sandboxed worker may write besides its workspace, e.g. `~/.npm` for npm\'s cache (`~/` is the agent\'s HOME on its host; paths that do not exist are skipped). Each one widens what an agent can reach.'),
+          .describe('More paths a sandboxed agent (any role: worker, planner, critic) may write besides its workspace, e.g. `~/.npm` for npm\'s cache (`~/` is the agent\'s HOME on its host; paths that do not exist are skipped). Each one widens what an agent can reach.'),
       })
       .superRefine((s, ctx) => {
         if (s.mode === 'none' && s.required)
