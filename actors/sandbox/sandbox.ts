@@ -4,7 +4,8 @@
  * are small sh scripts run through the host's transport, so the remote side gets the same bwrap argv.
  */
 import { spawnSync } from 'node:child_process';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { CONFIG_FILE_NAMES } from '../../src/config/load.js';
 import type { Adapter, SandboxSettings } from '../../src/config/schema.js';
 import { SandboxUnavailableError } from '../../src/errors.js';
 import type { HostTransport } from '../../src/ports.js';
@@ -76,6 +77,8 @@ export function hiddenPaths(adapter: Adapter, hostName: string): string[] {
   const cfg = adapter.hosts.find((h) => h.name === hostName);
   if (cfg?.kind === 'ssh') return [cfg.mainClone, cfg.worktreesRoot, `${cfg.worktreesRoot}/.oxi-logs`];
   const paths = [adapter.paths.stateDir, adapter.repo.path, adapter.paths.worktreesRoot, adapter.paths.logs, dirname(adapter.paths.db)];
+  // The adapter file where it usually lives (the main clone's root): hidden even from a planner reading the clone.
+  paths.push(...CONFIG_FILE_NAMES.map((name) => join(adapter.repo.path, name)));
   if (adapter.memory.kind === 'file') paths.push(adapter.memory.dir);
   for (const h of adapter.hosts) if (h.kind === 'ssh') paths.push(...[h.identityFile, h.knownHosts].filter((p): p is string => !!p));
   return [...new Set(paths)];
