@@ -20,6 +20,8 @@ export interface EffectDeps {
   workerStopMode: () => 'detach' | 'terminate';
   /** Whether the killswitch is set right now (effects park instead of acting). */
   killed?: () => boolean;
+  /** Sets the killswitch from inside the engine (main moved unexpectedly): durable, broadcast like \`oxi kill\`. */
+  selfKill?: (reason: string) => void;
   /** Work that must finish before the engine stops (process-group kills). */
   track?: (p: Promise<unknown>) => void;
   /** Poll period of worker watching (ms). */
