@@ -21,6 +21,11 @@ export interface LocalForgeOptions {
   now: () => number;
   /** deleteBranch touches only branches starting with this. Default 'oxi/'. */
   branchPrefix?: string;
+  /**
+   * Confines the checks like an agent (contract 3.7): they run the change's own code, so they get the agent's
+   * sandbox with the checkout as the only writable path. Returns the argv to run; absent, the checks run as given.
+   */
+  sandbox?: (argv: readonly string[], cwd: string, env: Record<string, string>) => Promise<string[]>;
 }
 
 interface PrRow {
@@ -163,7 +168,8 @@ export class LocalForge implements Forge {
   }
 
   private async execChecks(worktree: string): Promise<{ state: ChecksResult['state']; log: string }> {
-    const [file, ...args] = this.options.checksCommand;
+    const argv = this.options.sandbox ? await this.options.sandbox(this.options.checksCommand, worktree, this.options.env ?? {}) : this.options.checksCommand;
+    const [file, ...args] = argv;
     const timeoutMs = this.options.checksTimeoutMs;
     // Own process group, so a timeout (and cleanup) reaches the test runner's children too.
     const child = execa(file, args, {

@@ -1,6 +1,7 @@
 import type { AgentPort } from '../agents/port.js';
 import { agentRouter } from '../../actors/agents/router.js';
 import { LocalForge } from '../../actors/local-forge.js';
+import { engineMachine, sandboxOf } from '../../actors/sandbox/sandbox.js';
 import { githubForgeFor } from '../../actors/github/from-adapter.js';
 import { LocalHost } from '../../actors/local-host.js';
 import { sshHostFromConfig } from '../../actors/ssh/from-adapter.js';
@@ -37,6 +38,7 @@ export function buildPorts(adapter: Adapter, db: Db, clock: Clock, overrides: Po
       checksTimeoutMs: adapter.checks.timeoutMs,
       branchPrefix: adapter.branches.prefix,
       env,
+      sandbox: async (argv, cwd, checksEnv) => (await sandboxOf(adapter, engineMachine).wrap({ role: 'checks', backend: 'checks', argv, env: checksEnv, workspace: cwd, writable: true, waited: true })).argv,
       now: () => clock.now(),
     });
   }

@@ -17,7 +17,8 @@ export interface SandboxStatus {
 }
 
 export interface SandboxRequest {
-  role: 'worker' | 'planner' | 'critic';
+  /** `checks`: the checks command of the local forge, which runs the change's own code (agent code, too). */
+  role: 'worker' | 'planner' | 'critic' | 'checks';
   /** The agent backend (claude, codex, scripted): decides which part of the home it may see. */
   backend: string;
   argv: readonly string[];
