@@ -33,8 +33,9 @@ export function resolveToken(tokenEnv: string, env: NodeJS.ProcessEnv = process.
 const unpaced = { key: () => ({ schedule: (_opts: unknown, fn: (...a: unknown[]) => unknown, ...args: unknown[]) => Promise.resolve(fn(...args)) }) };
 
 /**
- * Octokit with its bundled throttling (primary and secondary rate limits, honouring `retry-after`)
- * and retry (5xx with quadratic backoff) plugins, bounded so nothing ever loops tight or forever.
+ * Octokit with its bundled throttling (primary and secondary rate limits, 403 or 429, honouring `retry-after`
+ * and `x-ratelimit-reset`) and retry (5xx with quadratic backoff) plugins, bounded so nothing ever loops tight
+ * or forever. Rate limits are throttling's alone: the retry plugin never touches a 403 or 429.
  */
 export function makeOctokit(options: GitHubClientOptions): InstanceType<typeof Octokit> {
   const maxRetries = options.maxRetries ?? 3;
@@ -49,7 +50,9 @@ export function makeOctokit(options: GitHubClientOptions): InstanceType<typeof O
     ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/+$/, '') } : {}),
     log: { debug: () => {}, info: () => {}, warn: (m: string) => warn(m), error: (m: string) => warn(m) },
     // 405 (not mergeable) and 409 (head moved) are answers, not glitches: retrying them only delays the caller.
-    retry: { retries: maxRetries, doNotRetry: [400, 401, 403, 404, 405, 409, 410, 422, 451], ...(options.retryBaseMs !== undefined ? { retryAfterBaseValue: options.retryBaseMs } : {}) },
+    // 429 belongs to throttling (it honours retry-after / x-ratelimit-reset); the retry plugin runs first and
+    // would otherwise retry a rate limit after its own ~1 s backoff.
+    retry: { retries: maxRetries, doNotRetry: [400, 401, 403, 404, 405, 409, 410, 422, 429, 451], ...(options.retryBaseMs !== undefined ? { retryAfterBaseValue: options.retryBaseMs } : {}) },
     throttle: {
       onRateLimit: onLimit('rate limit'),
       onSecondaryRateLimit: onLimit('secondary rate limit'),
