@@ -18,12 +18,24 @@ export interface GitHubClientOptions {
   retryBaseMs?: number;
 }
 
+/** The variables a token is read from, in order: the adapter's `tokenEnv`, then GH_TOKEN, then GITHUB_TOKEN. */
+export function tokenVariables(tokenEnv: string): string[] {
+  return [...new Set([tokenEnv, 'GH_TOKEN', 'GITHUB_TOKEN'])];
+}
+
+/** The token the engine would use and the variable it came from (`oxi doctor` checks exactly this one). */
+export function findToken(tokenEnv: string, env: Record<string, string | undefined> = process.env): { name: string; value: string } | undefined {
+  for (const name of tokenVariables(tokenEnv)) {
+    const value = env[name];
+    if (value && value.trim()) return { name, value: value.trim() };
+  }
+  return undefined;
+}
+
 /** Resolves the token from the adapter's variable, then GH_TOKEN, then GITHUB_TOKEN. The value is never stored in config or logs. */
 export function resolveToken(tokenEnv: string, env: NodeJS.ProcessEnv = process.env): string {
-  for (const name of [tokenEnv, 'GH_TOKEN', 'GITHUB_TOKEN']) {
-    const value = env[name];
-    if (value && value.trim()) return value.trim();
-  }
+  const found = findToken(tokenEnv, env);
+  if (found) return found.value;
   throw new ConfigError(`repo.forge: expected a GitHub token in $${tokenEnv} (or $GH_TOKEN / $GITHUB_TOKEN); none of them is set.`, {
     fix: `Export a token with "pull requests: write", "contents: write", "checks: read" and "statuses: read" permissions, e.g. export ${tokenEnv}=… before starting oxi.`,
   });

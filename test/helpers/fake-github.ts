@@ -274,6 +274,8 @@ export class FakeGitHub {
     const rest = path.slice(prefix.length);
     const notFound = { status: 404, body: { message: 'Not Found' } };
     let m: RegExpMatchArray | null;
+    // The repository itself, as a token with write access sees it (what `oxi doctor` reads).
+    if (rest === '' && method === 'GET') return { status: 200, body: { full_name: `${this.o.owner}/${this.o.repo}`, default_branch: 'main', permissions: { admin: false, push: true, pull: true } } };
     if (rest === '/pulls' && method === 'POST') return this.createPull(body);
     if (rest === '/pulls' && method === 'GET') {
       const state = url.searchParams.get('state') ?? 'open';
