@@ -18,6 +18,7 @@ import type { Db } from '../store/db.js';
 import { listTasks } from '../store/tasks.js';
 import { readKillState, writeKillFile } from './killswitch.js';
 import { createPersister, type CommittedChange } from './persister.js';
+import { dispatchOrder } from './dispatch-order.js';
 import { DispatchPool } from './pool.js';
 import { buildPorts, type PortOverrides } from './ports.js';
 import { episodeRecorder } from '../memory/episodes.js';
@@ -76,6 +77,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
     // Sessions in flight (and the one asking) may each still spend their per-task cap: reserve it, so no day ends past the hard cap.
     budget: dailyBudgetGate({ db, clock, budget: adapter.budget, notifier: ports.notifier, reservedUsd: () => (pool.inFlight() + 1) * adapter.budget.perTaskUsd }),
     onLeases: (host, inUse) => actor?.system.get(`host:${host}`)?.send({ type: 'host.leases', inUse }),
+    ...dispatchOrder(db),
   });
   // A full logs disk (or no file descriptors) closes dispatch until a probe of the logs dir succeeds.
   const envGate = new EnvironmentGate({ db, clock, logsDir: adapter.paths.logs, probeIntervalMs: adapter.engine.hostProbeIntervalMs, notifier: ports.notifier, onChange: (why) => pool.setEnvironmentClosed(why) });
@@ -112,8 +114,10 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
     clock,
     onError: (error) => options.onFatal?.(error),
     onCommit: (changes) => {
+      let taskChanged = false;
       for (const c of changes) {
         if (c.machine === 'task') {
+          taskChanged = true;
           const id = c.actor.slice('task:'.length);
           if (PAST_SLOT.has(c.status)) pool.releaseSlot(id);
           else if (!SLOT.has(c.status) && c.status !== 'held') pool.release(id);
@@ -121,6 +125,8 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
           writeKillFile(adapter.paths.stateDir, c.status === 'killed' ? (c.context as never) : null);
         }
       }
+      // A task that left planning may free a waiter held back for it.
+      if (taskChanged) pool.poke();
       for (const l of listeners) l(changes);
     },
   });
