@@ -35,7 +35,9 @@ export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const stateDir = adapter.paths.stateDir;
   const socket = socketPath(stateDir);
-  const releasePid = claimPidFile(stateDir, socket);
+  const claim = claimPidFile(stateDir, socket);
+  const releasePid = claim.release;
+  if (claim.stale) log(`oxi: stale pid file replaced: pid ${claim.stale.pid} (started ${new Date(claim.stale.startedAt).toISOString()}) no longer holds the daemon lock`);
   let finish!: (exit: DaemonExit) => void;
   const done = new Promise<DaemonExit>((resolve) => (finish = resolve));
   let stopping = false;
