@@ -121,6 +121,7 @@ export class SshHost implements HostTransport {
   }
 
   async probe(): Promise<HostProbe> {
+    this.pool.retryNow();
     const r = await this.sh('the probe', PROBE_SCRIPT);
     const [cpus, load5, freeMemMb, totalMemMb] = r.stdout.trim().split(/\s+/).map(Number);
     if (r.exitCode !== 0 || ![cpus, load5, freeMemMb, totalMemMb].every(Number.isFinite)) {

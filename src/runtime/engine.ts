@@ -149,7 +149,8 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
   const kill = readKillState(db, adapter.paths.stateDir);
   const input: EngineInput = {
     engineState: kill,
-    hosts: adapter.hosts.map((h) => ({ name: h.name, probeIntervalMs: adapter.engine.hostProbeIntervalMs, backoffBaseMs: 1000, backoffMaxMs: 60_000 })),
+    // An unreachable host is probed again within one probe interval at most: slots come back that fast after a partition heals.
+    hosts: adapter.hosts.map((h) => ({ name: h.name, probeIntervalMs: adapter.engine.hostProbeIntervalMs, backoffBaseMs: Math.min(1000, adapter.engine.hostProbeIntervalMs), backoffMaxMs: adapter.engine.hostProbeIntervalMs })),
     intervals: {
       seedMs: adapter.engine.seedIntervalMs,
       reaperMs: adapter.engine.reaperIntervalMs,
