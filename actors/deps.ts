@@ -21,6 +21,11 @@ export interface EffectDeps {
   killed?: () => boolean;
   /** Work that must finish before the engine stops (process-group kills). */
   track?: (p: Promise<unknown>) => void;
+  /**
+   * Terminates a worker's process group durably: recorded first, terminated at once on a reachable host,
+   * else when its host answers again or at the next start. Never rejects.
+   */
+  terminateGroup?: (host: string, pid: number, task: string | null) => Promise<void>;
   /** Poll period of worker watching (ms). */
   watchIntervalMs?: number;
   /** Closes dispatch after an environment error (full disk) until the logs dir takes a write again. */

@@ -4,6 +4,7 @@ import type { Adapter } from '../config/schema.js';
 import type { Db } from '../store/db.js';
 import { countsByStatus } from '../store/tasks.js';
 import { readKillswitch } from '../store/engine-state.js';
+import { appendEvent } from '../store/ledger.js';
 import { serveControl, socketPath, type ControlRequest, type ControlResponse } from './control.js';
 import { startEngine, type EngineHandle, type StartEngineOptions } from './engine.js';
 import { claimPidFile } from './pidfile.js';
@@ -19,6 +20,8 @@ export interface DaemonOptions extends Partial<Omit<StartEngineOptions, 'adapter
   /** Handle SIGTERM/SIGINT (the CLI daemon does; tests driving it in-process do not). */
   signals?: boolean;
   onStarted?: (engine: EngineHandle) => void;
+  /** Log and record an unhandled promise rejection instead of exiting (default: on for the CLI daemon, i.e. with signals). */
+  surviveUnhandled?: boolean;
 }
 
 export type DaemonExit = { code: 0 | 1 | 3; reason: string };
@@ -42,8 +45,23 @@ export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
   const done = new Promise<DaemonExit>((resolve) => (finish = resolve));
   let stopping = false;
 
+  // A promise rejection nobody handled is a bug, not a reason to stop: log it, record it, keep running
+  // (Node's default would exit and leave every agent unwatched). Tests assert that none is ever recorded.
+  const onUnhandled = (reason: unknown) => {
+    const message = reason instanceof Error ? (reason.stack ?? reason.message) : String(reason);
+    log(`oxi: unhandled promise rejection (the daemon keeps running; please report it): ${message}`);
+    try {
+      appendEvent(db, { at: clock.now(), actor: 'engine', kind: 'engine.unhandled_rejection', payload: { error: reason instanceof Error ? reason.message : String(reason) } });
+    } catch {
+      // The database is what failed: the log line above is the record.
+    }
+  };
+  const survive = options.surviveUnhandled ?? options.signals === true;
+  if (survive) process.on('unhandledRejection', onUnhandled);
+
   const engine = startEngine({
     ...options,
+    log,
     adapter,
     db,
     clock,
@@ -123,6 +141,7 @@ export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
       }
+      if (survive) process.off('unhandledRejection', onUnhandled);
       finish(exit);
     }
   }

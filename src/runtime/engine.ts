@@ -19,6 +19,7 @@ import { listTasks } from '../store/tasks.js';
 import { readKillState, writeKillFile } from './killswitch.js';
 import { createPersister, type CommittedChange } from './persister.js';
 import { dispatchOrder } from './dispatch-order.js';
+import { GroupTerminator } from './kill-groups.js';
 import { DispatchPool } from './pool.js';
 import { buildPorts, type PortOverrides } from './ports.js';
 import { episodeRecorder } from '../memory/episodes.js';
@@ -37,6 +38,8 @@ export interface StartEngineOptions extends PortOverrides {
   onFatal?: (error: unknown) => void;
   /** Poll period of worker watching; simulations with a simulated clock use a coarser one. */
   watchIntervalMs?: number;
+  /** Operator-facing lines (the daemon's stderr). */
+  log?: (line: string) => void;
 }
 
 const SLOT = new Set<string>(SLOT_STATES);
@@ -88,6 +91,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
     else if (PAST_SLOT.has(t.status) || t.status === 'held') pool.restoreLease(t.id, null, files);
   }
 
+  const terminator = new GroupTerminator({ db, clock, hosts: ports.hosts, retryMs: adapter.engine.hostProbeIntervalMs, log: options.log });
   const hardKilled = () => Boolean(actor?.system.get('engineState')?.getSnapshot()?.context?.hard);
   const deps: EffectDeps = {
     db,
@@ -102,8 +106,13 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
     workerStopMode: () => (draining || hardKilled() ? 'terminate' : 'detach'),
     track: (p) => {
       pending.add(p);
-      void p.finally(() => pending.delete(p));
+      // Both outcomes handled: a tracked promise that rejects must never become an unhandled rejection.
+      p.then(
+        () => pending.delete(p),
+        () => pending.delete(p),
+      );
     },
+    terminateGroup: (host, pid, task) => terminator.terminate(host, pid, task, draining || !hardKilled() ? 'drain' : 'hard kill'),
     watchIntervalMs: options.watchIntervalMs,
     dispatchGate: envGate,
   };
@@ -185,6 +194,10 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
   let failure: unknown;
   actor.subscribe({ error: (error) => ((failure = error), options.onFatal?.(error)) });
   actor.start();
+  // Groups a previous run decided to terminate (a hard kill or a drain with a host out of reach) go now, or when their host answers.
+  const leftover = terminator.start();
+  pending.add(leftover);
+  void leftover.then(() => pending.delete(leftover));
 
   return {
     actor,
@@ -228,6 +241,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
       persister.pause();
       actor.stop();
       await Promise.allSettled([...pending]);
+      await terminator.stop();
       await ports.close();
     },
   };
