@@ -101,6 +101,8 @@ export class GroupTerminator {
     const transport = this.o.hosts.get(host);
     try {
       if (!transport) throw new Error(`host "${host}" is no longer configured`);
+      // Tries are paced (one per group per retry interval): each may dial, so a healed host is seen at once.
+      transport.redial?.();
       await transport.killGroup(pid, this.o.graceMs);
       this.o.db.prepare('DELETE FROM kill_group WHERE host = ? AND pid = ?').run(host, pid);
     } catch (error) {
