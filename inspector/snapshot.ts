@@ -45,7 +45,11 @@ export const snapshotSchema = z.object({
     /** Whether an engine is attached (in this process, or a daemon for this project). */
     attached: z.boolean(),
   }),
-  hosts: z.array(z.object({ name: z.string(), capacity: z.number().int().min(0), inUse: z.number().int().min(0), blocked: z.boolean() })),
+  hosts: z.array(z.object({
+    name: z.string(), capacity: z.number().int().min(0), inUse: z.number().int().min(0), blocked: z.boolean(),
+    /** With a live engine: the host actor's state (ready, saturated, unreachable…) and its last probe error. */
+    state: z.string().optional(), lastError: z.string().nullable().optional(), failures: z.number().int().min(0).optional(),
+  })),
   tasks: z.array(taskView),
   counts: z.record(z.string(), z.number().int()),
   spend: z.object({
