@@ -45,22 +45,34 @@ export class GroupTerminator {
 
   /** Records the group, then terminates it; resolves (never rejects) once tried. */
   terminate(host: string, pid: number, task: string | null, reason: string): Promise<void> {
-    this.o.db
-      .prepare('INSERT INTO kill_group (host, pid, task, reason, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(host, pid) DO NOTHING')
-      .run(host, pid, task, reason, this.o.clock.now());
+    try {
+      this.o.db
+        .prepare('INSERT INTO kill_group (host, pid, task, reason, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(host, pid) DO NOTHING')
+        .run(host, pid, task, reason, this.o.clock.now());
+    } catch (error) {
+      // Not recorded (the database failed): still try to terminate it now.
+      this.o.log?.(`oxi: could not record process group ${pid} on host "${host}" before terminating it: ${(error as Error).message}`);
+    }
     this.arm();
     return this.attempt(host, pid);
   }
 
-  /** Tries every recorded group again (at start, and on the timer while some remain). */
+  /** Tries every recorded group again (at start, and on the timer while some remain). Never rejects, never throws. */
   retryAll(): Promise<void> {
-    return Promise.all(pendingKillGroups(this.o.db).map((g) => this.attempt(g.host, g.pid))).then(() => undefined);
+    let rows: KillGroupRow[];
+    try {
+      rows = pendingKillGroups(this.o.db);
+    } catch {
+      return Promise.resolve(); // the database is closing: the rows wait for the next start
+    }
+    return Promise.all(rows.map((g) => this.attempt(g.host, g.pid))).then(() => undefined);
   }
 
   /** Starts the retry timer if groups are recorded (called at start). */
   start(): Promise<void> {
-    if (pendingKillGroups(this.o.db).length) {
-      this.o.log?.(`oxi: ${pendingKillGroups(this.o.db).length} recorded process group(s) still to terminate: trying now`);
+    const left = pendingKillGroups(this.o.db).length;
+    if (left) {
+      this.o.log?.(`oxi: ${left} recorded process group(s) still to terminate: trying now`);
       this.arm();
     }
     return this.retryAll();
@@ -77,7 +89,13 @@ export class GroupTerminator {
   private arm(): void {
     if (this.timer || this.stopped) return;
     this.timer = setInterval(() => {
-      if (!pendingKillGroups(this.o.db).length) {
+      let left = 0;
+      try {
+        left = pendingKillGroups(this.o.db).length;
+      } catch {
+        left = 0; // the database is closing
+      }
+      if (!left) {
         clearInterval(this.timer);
         this.timer = undefined;
         return;
