@@ -24,6 +24,11 @@ export interface EffectDeps {
   selfKill?: (reason: string) => void;
   /** Work that must finish before the engine stops (process-group kills). */
   track?: (p: Promise<unknown>) => void;
+  /**
+   * Terminates a worker's process group durably: recorded first, terminated at once on a reachable host,
+   * else when its host answers again or at the next start. Never rejects.
+   */
+  terminateGroup?: (host: string, pid: number, task: string | null) => Promise<void>;
   /** Poll period of worker watching (ms). */
   watchIntervalMs?: number;
   /** The sandbox of each host (default: one per host from agents.sandbox, actors/sandbox/sandbox.ts). */

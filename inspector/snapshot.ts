@@ -49,7 +49,11 @@ export const snapshotSchema = z.object({
   }),
   /** Whether agents on this machine run sandboxed (`available: false`: the page says "agents are NOT sandboxed"). */
   sandbox: z.object({ kind: z.enum(['bubblewrap', 'sandbox-exec', 'none']), available: z.boolean(), reason: z.string() }),
-  hosts: z.array(z.object({ name: z.string(), capacity: z.number().int().min(0), inUse: z.number().int().min(0), blocked: z.boolean() })),
+  hosts: z.array(z.object({
+    name: z.string(), capacity: z.number().int().min(0), inUse: z.number().int().min(0), blocked: z.boolean(),
+    /** With a live engine: the host actor's state (ready, saturated, unreachable…) and its last probe error. */
+    state: z.string().optional(), lastError: z.string().nullable().optional(), failures: z.number().int().min(0).optional(),
+  })),
   tasks: z.array(taskView),
   counts: z.record(z.string(), z.number().int()),
   spend: z.object({

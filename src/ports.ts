@@ -52,6 +52,8 @@ export interface HostTransport {
   writeFile(path: string, content: string): Promise<void>;
   /** Size of a file in bytes (undefined: no such file); hosts without it are read with a local stat. */
   fileSize?(path: string): Promise<number | undefined>;
+  /** The next command dials for real instead of answering from a cached connect error (paced callers only: the probe, recorded kills). */
+  redial?(): void;
   close?(): Promise<void>;
 }
 

@@ -80,6 +80,8 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
     // Dead before we looked: its stream says how it ended, or it was lost.
     return finish(deps, input, files.stream, state);
   }
+  // A worker the engine terminated (hard kill, drain) may still run on a host that was out of reach: it goes before a new one starts.
+  if (state?.terminatedByEngine && deps.terminateGroup) await deps.terminateGroup(input.host, state.pid, input.taskId);
   if (!state || state.terminatedByEngine) {
     // The per-task cap is enforced here too: what is left of it is all the agent may spend.
     const left = adapter.budget.perTaskUsd - (getTask(db, input.taskId)?.cost_usd ?? 0);
@@ -154,9 +156,9 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
     // Soft kill: the session finishes its turn and is adopted on resume. Hard kill / drain: terminate.
     if (deps.workerStopMode() === 'terminate') {
       writePrivate(files.state, JSON.stringify({ ...state, terminatedByEngine: true }));
-      const killing = host.killGroup(state.pid);
+      // Recorded before it is tried: a host out of reach now has the group terminated when it answers again.
+      const killing = deps.terminateGroup ? deps.terminateGroup(input.host, state.pid, input.taskId) : host.killGroup(state.pid).catch(() => undefined);
       deps.track?.(killing);
-      void killing;
     }
   };
   signal.addEventListener('abort', onAbort, { once: true });

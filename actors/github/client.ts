@@ -18,12 +18,24 @@ export interface GitHubClientOptions {
   retryBaseMs?: number;
 }
 
+/** The variables a token is read from, in order: the adapter's `tokenEnv`, then GH_TOKEN, then GITHUB_TOKEN. */
+export function tokenVariables(tokenEnv: string): string[] {
+  return [...new Set([tokenEnv, 'GH_TOKEN', 'GITHUB_TOKEN'])];
+}
+
+/** The token the engine would use and the variable it came from (`oxi doctor` checks exactly this one). */
+export function findToken(tokenEnv: string, env: Record<string, string | undefined> = process.env): { name: string; value: string } | undefined {
+  for (const name of tokenVariables(tokenEnv)) {
+    const value = env[name];
+    if (value && value.trim()) return { name, value: value.trim() };
+  }
+  return undefined;
+}
+
 /** Resolves the token from the adapter's variable, then GH_TOKEN, then GITHUB_TOKEN. The value is never stored in config or logs. */
 export function resolveToken(tokenEnv: string, env: NodeJS.ProcessEnv = process.env): string {
-  for (const name of [tokenEnv, 'GH_TOKEN', 'GITHUB_TOKEN']) {
-    const value = env[name];
-    if (value && value.trim()) return value.trim();
-  }
+  const found = findToken(tokenEnv, env);
+  if (found) return found.value;
   throw new ConfigError(`repo.forge: expected a GitHub token in $${tokenEnv} (or $GH_TOKEN / $GITHUB_TOKEN); none of them is set.`, {
     fix: `Export a token with "pull requests: write", "contents: write", "checks: read" and "statuses: read" permissions, e.g. export ${tokenEnv}=… before starting oxi.`,
   });
@@ -33,8 +45,9 @@ export function resolveToken(tokenEnv: string, env: NodeJS.ProcessEnv = process.
 const unpaced = { key: () => ({ schedule: (_opts: unknown, fn: (...a: unknown[]) => unknown, ...args: unknown[]) => Promise.resolve(fn(...args)) }) };
 
 /**
- * Octokit with its bundled throttling (primary and secondary rate limits, honouring `retry-after`)
- * and retry (5xx with quadratic backoff) plugins, bounded so nothing ever loops tight or forever.
+ * Octokit with its bundled throttling (primary and secondary rate limits, 403 or 429, honouring `retry-after`
+ * and `x-ratelimit-reset`) and retry (5xx with quadratic backoff) plugins, bounded so nothing ever loops tight
+ * or forever. Rate limits are throttling's alone: the retry plugin never touches a 403 or 429.
  */
 export function makeOctokit(options: GitHubClientOptions): InstanceType<typeof Octokit> {
   const maxRetries = options.maxRetries ?? 3;
@@ -49,7 +62,9 @@ export function makeOctokit(options: GitHubClientOptions): InstanceType<typeof O
     ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/+$/, '') } : {}),
     log: { debug: () => {}, info: () => {}, warn: (m: string) => warn(m), error: (m: string) => warn(m) },
     // 405 (not mergeable) and 409 (head moved) are answers, not glitches: retrying them only delays the caller.
-    retry: { retries: maxRetries, doNotRetry: [400, 401, 403, 404, 405, 409, 410, 422, 451], ...(options.retryBaseMs !== undefined ? { retryAfterBaseValue: options.retryBaseMs } : {}) },
+    // 429 belongs to throttling (it honours retry-after / x-ratelimit-reset); the retry plugin runs first and
+    // would otherwise retry a rate limit after its own ~1 s backoff.
+    retry: { retries: maxRetries, doNotRetry: [400, 401, 403, 404, 405, 409, 410, 422, 429, 451], ...(options.retryBaseMs !== undefined ? { retryAfterBaseValue: options.retryBaseMs } : {}) },
     throttle: {
       onRateLimit: onLimit('rate limit'),
       onSecondaryRateLimit: onLimit('secondary rate limit'),

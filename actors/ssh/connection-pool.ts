@@ -197,6 +197,15 @@ export class ConnectionPool {
     this.waiting.shift()?.();
   }
 
+  /**
+   * The next connect really dials instead of answering from the cached error of the last failure. The
+   * host's probe calls this: it is already paced by the host actor, and after a partition heals it must
+   * see the host come back at once, not after the pool's own backoff.
+   */
+  retryNow(): void {
+    this.retryAt = 0;
+  }
+
   /** One connect at a time; callers that arrive meanwhile share it. */
   private connectOnce(): Promise<Connection> {
     this.connecting ??= this.connect().finally(() => (this.connecting = undefined));

@@ -121,7 +121,12 @@ export class SshHost implements HostTransport {
     if (r.exitCode !== 0) throw new OxiError(`Could not stop process group ${pid} on host "${this.name}": ${r.stderr.trim() || `exit ${r.exitCode}`}.`, { fix: `Log in to "${this.name}" and stop it: kill -KILL -- -${pid}` });
   }
 
+  redial(): void {
+    this.pool.retryNow();
+  }
+
   async probe(): Promise<HostProbe> {
+    this.redial();
     const r = await this.sh('the probe', PROBE_SCRIPT);
     const [cpus, load5, freeMemMb, totalMemMb] = r.stdout.trim().split(/\s+/).map(Number);
     if (r.exitCode !== 0 || ![cpus, load5, freeMemMb, totalMemMb].every(Number.isFinite)) {

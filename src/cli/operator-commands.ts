@@ -33,6 +33,7 @@ export function registerOperatorCommands(program: Command, g: Opts, setExit: (co
     .option('--post', 'also send it through the adapter\'s notifications (exit 1 if a delivery fails)').option('--json', 'print JSON')
     .action(async (_o, cmd) => setExit(await briefCommand(g(cmd))));
   program.command('doctor').description('check node, git, the config, the roadmap, the DB, hosts, agent CLIs and credentials, the forge token; each problem with its fix')
+    .option('--live', 'prove the agent credentials with one real, minimal call per backend (costs a few tokens; docs/cli.md)')
     .option('--json', 'print JSON')
     .action(async (_o, cmd) => setExit(await doctorCommand(g(cmd))));
   program.command('service <kind>').description('print (or --write) a systemd or launchd unit that runs `oxi run` with this adapter\'s config and DB paths')

@@ -371,7 +371,7 @@ const engineSchema = z
     seedIntervalMs: ms(30_000, 'How often the roadmap is re-read for new tasks.'),
     reaperIntervalMs: ms(30_000, 'How often the reaper looks for stalled or dead workers.'),
     prWatchIntervalMs: ms(30_000, 'How often open PRs are polled.'),
-    hostProbeIntervalMs: ms(60_000, 'How often hosts are probed for health, and the logs dir while a full disk pauses dispatch.'),
+    hostProbeIntervalMs: ms(15_000, 'How often hosts are probed for health (an unreachable host at most this long after its last try), and the logs dir while a full disk pauses dispatch.'),
     stallMs: ms(600_000, 'Reaper: no progress for this long → probe the worker.'),
     deadmanMs: ms(1_800_000, 'Reaper: no progress for this long → the worker is declared lost.'),
     backoffBaseMs: ms(30_000, 'First retry delay; doubles per attempt.'),

@@ -3,6 +3,7 @@
  * Classic tokens list their scopes in `X-OAuth-Scopes`; fine-grained tokens do not, so the
  * repository's `permissions` (what this token may do there) decide.
  */
+import { findToken, tokenVariables } from '../../actors/github/client.js';
 import type { CheckProvider, CheckResult } from './types.js';
 
 export const forgeChecks: CheckProvider = {
@@ -12,9 +13,12 @@ export const forgeChecks: CheckProvider = {
     const forge = ctx.adapter!.repo.forge;
     if (forge.kind === 'local') return [{ id: 'forge', status: 'ok', detail: 'local forge: PRs are rows in the database, merged with git' }];
     const id = 'forge:github';
-    const token = ctx.env[forge.tokenEnv];
-    if (!token)
-      return [{ id, status: 'fail', detail: `$${forge.tokenEnv} is not set`, fix: `Create a token with the "repo" scope (classic) or Contents + Pull requests read/write (fine-grained) and export ${forge.tokenEnv}=… in oxi's environment.` }];
+    // The same lookup the engine makes (tokenEnv, then GH_TOKEN, then GITHUB_TOKEN): doctor judges the token oxi would send.
+    const found = findToken(forge.tokenEnv, ctx.env);
+    if (!found)
+      return [{ id, status: 'fail', detail: `no token: none of ${tokenVariables(forge.tokenEnv).map((n) => `$${n}`).join(', ')} is set`, fix: `Create a token with the "repo" scope (classic) or Contents + Pull requests read/write (fine-grained) and export ${forge.tokenEnv}=… in oxi's environment.` }];
+    const token = found.value;
+    const source = `$${found.name}`;
     const api = (forge.apiUrl ?? 'https://api.github.com').replace(/\/+$/, '');
     let res: Response;
     try {
@@ -28,9 +32,10 @@ export const forgeChecks: CheckProvider = {
     }
     const body = (await res.json().catch(() => ({}))) as { permissions?: { push?: boolean; admin?: boolean }; full_name?: string };
     const repo = `${forge.owner}/${forge.name}`;
-    if (res.status === 401) return [{ id, status: 'fail', detail: `$${forge.tokenEnv} is rejected (401: invalid or expired)`, fix: 'Create a new token and update the environment.' }];
+    if (res.status === 401)
+      return [{ id, status: 'fail', detail: `the token in ${source} is rejected (401: invalid or expired)`, fix: `Create a new token and update ${source} in oxi's environment${found.name !== forge.tokenEnv ? ` (or set $${forge.tokenEnv}, which is read first)` : ''}.` }];
     if (res.status === 404 || res.status === 403)
-      return [{ id, status: 'fail', detail: `the token cannot see ${repo} (${res.status})`, fix: `Check repo.forge.owner/name, and grant the token access to ${repo}.` }];
+      return [{ id, status: 'fail', detail: `the token in ${source} cannot see ${repo} (${res.status})`, fix: `Check repo.forge.owner/name, and grant the token access to ${repo}.` }];
     if (!res.ok) return [{ id, status: 'warn', detail: `GitHub answered ${res.status} for ${repo}`, fix: 'Retry later; see https://www.githubstatus.com.' }];
 
     const results: CheckResult[] = [];
@@ -42,8 +47,8 @@ export const forgeChecks: CheckProvider = {
       else results.push({ id: 'forge:scopes', status: 'ok', detail: `token scopes: ${list.join(', ')}` });
     }
     if (body.permissions && !body.permissions.push)
-      results.push({ id, status: 'fail', detail: `the token may read ${repo} but not push to it`, fix: 'Grant Contents: read/write and Pull requests: read/write (fine-grained), or use a token of a collaborator with write access.' });
-    else results.push({ id, status: 'ok', detail: `${body.full_name ?? repo}: token may push and open PRs` });
+      results.push({ id, status: 'fail', detail: `the token in ${source} may read ${repo} but not push to it`, fix: 'Grant Contents: read/write and Pull requests: read/write (fine-grained), or use a token of a collaborator with write access.' });
+    else results.push({ id, status: 'ok', detail: `${body.full_name ?? repo}: the token in ${source} may push and open PRs (proven by one API read)` });
     return results;
   },
 };

@@ -4,6 +4,7 @@
  */
 import { agentChecks } from './agents.js';
 import { forgeChecks } from './forge.js';
+import { liveAgentChecks } from './live.js';
 import { localHostChecks } from './local-hosts.js';
 import { notificationChecks } from './notifications.js';
 import { configCheck, projectChecks } from './project.js';
@@ -19,6 +20,7 @@ export const DOCTOR_PROVIDERS: readonly CheckProvider[] = [
   localHostChecks,
   sshHostChecks,
   agentChecks,
+  liveAgentChecks,
   sandboxChecks,
   forgeChecks,
   notificationChecks,

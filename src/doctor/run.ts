@@ -9,9 +9,10 @@ export interface DoctorReport {
   checks: Array<CheckResult & { provider: string }>;
 }
 
-export function doctorContext(opts: { cwd: string; configPath?: string; dbOverride?: string; env?: Record<string, string | undefined> }): DoctorContext {
+export function doctorContext(opts: { cwd: string; configPath?: string; dbOverride?: string; env?: Record<string, string | undefined>; live?: boolean }): DoctorContext {
   return {
     cwd: opts.cwd,
+    live: opts.live ?? false,
     configPath: opts.configPath,
     dbOverride: opts.dbOverride,
     env: opts.env ?? process.env,

@@ -35,6 +35,8 @@ export interface DoctorContext {
   adapter?: Adapter;
   env: Record<string, string | undefined>;
   home: string;
+  /** `--live`: make one real call per agent backend to prove its credentials (costs a few tokens). */
+  live?: boolean;
   /** Runs a program (argv form) with the given environment; never throws. */
   run(argv: readonly string[], options?: { env?: Record<string, string>; cwd?: string; timeoutMs?: number }): Promise<CommandResult>;
   fetch: typeof fetch;

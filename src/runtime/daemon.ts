@@ -5,6 +5,7 @@ import type { Adapter } from '../config/schema.js';
 import type { Db } from '../store/db.js';
 import { countsByStatus } from '../store/tasks.js';
 import { readKillswitch } from '../store/engine-state.js';
+import { appendEvent } from '../store/ledger.js';
 import { serveControl, socketPath, type ControlRequest, type ControlResponse } from './control.js';
 import { startEngine, type EngineHandle, type StartEngineOptions } from './engine.js';
 import { recordLiveConfig } from './live-config.js';
@@ -21,6 +22,8 @@ export interface DaemonOptions extends Partial<Omit<StartEngineOptions, 'adapter
   /** Handle SIGTERM/SIGINT (the CLI daemon does; tests driving it in-process do not). */
   signals?: boolean;
   onStarted?: (engine: EngineHandle) => void;
+  /** Log and record an unhandled promise rejection instead of exiting (default: on for the CLI daemon, i.e. with signals). */
+  surviveUnhandled?: boolean;
 }
 
 export type DaemonExit = { code: 0 | 1 | 3; reason: string };
@@ -37,7 +40,9 @@ export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const stateDir = adapter.paths.stateDir;
   const socket = socketPath(stateDir);
-  const releasePid = claimPidFile(stateDir, socket);
+  const claim = claimPidFile(stateDir, socket);
+  const releasePid = claim.release;
+  if (claim.stale) log(`oxi: stale pid file replaced: pid ${claim.stale.pid} (started ${new Date(claim.stale.startedAt).toISOString()}) no longer holds the daemon lock`);
   // Read once, here: nothing reloads the adapter while the daemon runs (docs/security.md, "Live config").
   const config = await recordLiveConfig(db, adapter.source, clock.now()).catch((error: unknown) => {
     releasePid();
@@ -48,8 +53,23 @@ export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
   const done = new Promise<DaemonExit>((resolve) => (finish = resolve));
   let stopping = false;
 
+  // A promise rejection nobody handled is a bug, not a reason to stop: log it, record it, keep running
+  // (Node's default would exit and leave every agent unwatched). Tests assert that none is ever recorded.
+  const onUnhandled = (reason: unknown) => {
+    const message = reason instanceof Error ? (reason.stack ?? reason.message) : String(reason);
+    log(`oxi: unhandled promise rejection (the daemon keeps running; please report it): ${message}`);
+    try {
+      appendEvent(db, { at: clock.now(), actor: 'engine', kind: 'engine.unhandled_rejection', payload: { error: reason instanceof Error ? reason.message : String(reason) } });
+    } catch {
+      // The database is what failed: the log line above is the record.
+    }
+  };
+  const survive = options.surviveUnhandled ?? options.signals === true;
+  if (survive) process.on('unhandledRejection', onUnhandled);
+
   const engine = startEngine({
     ...options,
+    log,
     adapter,
     db,
     clock,
@@ -131,6 +151,7 @@ export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
       }
+      if (survive) process.off('unhandledRejection', onUnhandled);
       finish(exit);
     }
   }

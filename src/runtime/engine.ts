@@ -18,6 +18,8 @@ import type { Db } from '../store/db.js';
 import { listTasks } from '../store/tasks.js';
 import { readKillState, writeKillFile } from './killswitch.js';
 import { createPersister, type CommittedChange } from './persister.js';
+import { dispatchOrder } from './dispatch-order.js';
+import { GroupTerminator } from './kill-groups.js';
 import { DispatchPool } from './pool.js';
 import { buildPorts, type PortOverrides } from './ports.js';
 import { episodeRecorder } from '../memory/episodes.js';
@@ -36,6 +38,8 @@ export interface StartEngineOptions extends PortOverrides {
   onFatal?: (error: unknown) => void;
   /** Poll period of worker watching; simulations with a simulated clock use a coarser one. */
   watchIntervalMs?: number;
+  /** Operator-facing lines (the daemon's stderr). */
+  log?: (line: string) => void;
 }
 
 const SLOT = new Set<string>(SLOT_STATES);
@@ -76,6 +80,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
     // Sessions in flight (and the one asking) may each still spend their per-task cap: reserve it, so no day ends past the hard cap.
     budget: dailyBudgetGate({ db, clock, budget: adapter.budget, notifier: ports.notifier, reservedUsd: () => (pool.inFlight() + 1) * adapter.budget.perTaskUsd }),
     onLeases: (host, inUse) => actor?.system.get(`host:${host}`)?.send({ type: 'host.leases', inUse }),
+    ...dispatchOrder(db),
   });
   // A full logs disk (or no file descriptors) closes dispatch until a probe of the logs dir succeeds.
   const envGate = new EnvironmentGate({ db, clock, logsDir: adapter.paths.logs, probeIntervalMs: adapter.engine.hostProbeIntervalMs, notifier: ports.notifier, onChange: (why) => pool.setEnvironmentClosed(why) });
@@ -86,6 +91,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
     else if (PAST_SLOT.has(t.status) || t.status === 'held') pool.restoreLease(t.id, null, files);
   }
 
+  const terminator = new GroupTerminator({ db, clock, hosts: ports.hosts, retryMs: adapter.engine.hostProbeIntervalMs, log: options.log });
   const hardKilled = () => Boolean(actor?.system.get('engineState')?.getSnapshot()?.context?.hard);
   const deps: EffectDeps = {
     db,
@@ -101,8 +107,13 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
     workerStopMode: () => (draining || hardKilled() ? 'terminate' : 'detach'),
     track: (p) => {
       pending.add(p);
-      void p.finally(() => pending.delete(p));
+      // Both outcomes handled: a tracked promise that rejects must never become an unhandled rejection.
+      p.then(
+        () => pending.delete(p),
+        () => pending.delete(p),
+      );
     },
+    terminateGroup: (host, pid, task) => terminator.terminate(host, pid, task, draining || !hardKilled() ? 'drain' : 'hard kill'),
     watchIntervalMs: options.watchIntervalMs,
     dispatchGate: envGate,
   };
@@ -113,8 +124,10 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
     clock,
     onError: (error) => options.onFatal?.(error),
     onCommit: (changes) => {
+      let taskChanged = false;
       for (const c of changes) {
         if (c.machine === 'task') {
+          taskChanged = true;
           const id = c.actor.slice('task:'.length);
           if (PAST_SLOT.has(c.status)) pool.releaseSlot(id);
           else if (!SLOT.has(c.status) && c.status !== 'held') pool.release(id);
@@ -122,6 +135,8 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
           writeKillFile(adapter.paths.stateDir, c.status === 'killed' ? (c.context as never) : null);
         }
       }
+      // A task that left planning may free a waiter held back for it.
+      if (taskChanged) pool.poke();
       for (const l of listeners) l(changes);
     },
   });
@@ -144,7 +159,8 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
   const kill = readKillState(db, adapter.paths.stateDir);
   const input: EngineInput = {
     engineState: kill,
-    hosts: adapter.hosts.map((h) => ({ name: h.name, probeIntervalMs: adapter.engine.hostProbeIntervalMs, backoffBaseMs: 1000, backoffMaxMs: 60_000 })),
+    // An unreachable host is probed again within one probe interval at most: slots come back that fast after a partition heals.
+    hosts: adapter.hosts.map((h) => ({ name: h.name, probeIntervalMs: adapter.engine.hostProbeIntervalMs, backoffBaseMs: Math.min(1000, adapter.engine.hostProbeIntervalMs), backoffMaxMs: adapter.engine.hostProbeIntervalMs })),
     intervals: {
       seedMs: adapter.engine.seedIntervalMs,
       reaperMs: adapter.engine.reaperIntervalMs,
@@ -179,6 +195,10 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
   let failure: unknown;
   actor.subscribe({ error: (error) => ((failure = error), options.onFatal?.(error)) });
   actor.start();
+  // Groups a previous run decided to terminate (a hard kill or a drain with a host out of reach) go now, or when their host answers.
+  const leftover = terminator.start();
+  pending.add(leftover);
+  void leftover.then(() => pending.delete(leftover));
 
   return {
     actor,
@@ -222,6 +242,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
       persister.pause();
       actor.stop();
       await Promise.allSettled([...pending]);
+      await terminator.stop();
       await ports.close();
     },
   };

@@ -12,6 +12,10 @@ export interface PoolOptions {
   /** Today's spend vs the caps: `exceeded` (hard) stops every claim, `soft` those of new tasks; `until` is when they may resume. */
   budget: () => { exceeded: boolean; soft?: boolean; until: number };
   onLeases?: (host: string, inUse: number) => void;
+  /** Dispatch order: lower tier first, then roadmap order. Unknown tasks go last. */
+  rank?: (taskId: string) => { tier: number; seq: number } | undefined;
+  /** Tasks ranked before `taskId` that are planning or on their way to a claim (they will want a slot soon). */
+  pendingAhead?: (taskId: string) => string[];
 }
 
 interface Lease {
@@ -29,7 +33,9 @@ interface Waiter {
 /**
  * The dispatch pool: hands host slots to tasks. Leases are derived state — rebuilt at start
  * from the task rows that hold a slot — so a crash can never leak or double one. A task that
- * finds no free slot waits here (FIFO) and is woken the instant a slot frees.
+ * finds no free slot waits here and is woken the instant a slot frees. When slots are scarce they go
+ * strictly by tier, then roadmap order: a waiter never takes the last free slots while a task ranked
+ * before it is still being planned.
  */
 export class DispatchPool {
   private readonly capacity = new Map<string, number>();
@@ -84,6 +90,11 @@ export class DispatchPool {
 
   hosts(): Array<{ name: string; capacity: number; inUse: number; blocked: boolean }> {
     return [...this.capacity.keys()].map((name) => ({ name, capacity: this.capacity.get(name) ?? 0, inUse: this.inUse(name), blocked: this.blocked.has(name) }));
+  }
+
+  /** Another task changed state (e.g. left planning): a held waiter may now take its slot. */
+  poke(): void {
+    this.pump();
   }
 
   /** SIGTERM: stop handing out slots; waiters stay parked until they are stopped. */
@@ -146,6 +157,31 @@ export class DispatchPool {
     return this.leases.size;
   }
 
+  /** Waiters by tier, then roadmap order (stable: equal ranks keep their arrival order). */
+  private sortWaiters(): void {
+    const rank = this.options.rank;
+    if (!rank) return;
+    const key = (id: string) => rank(id) ?? { tier: Number.MAX_SAFE_INTEGER, seq: Number.MAX_SAFE_INTEGER };
+    this.waiters.sort((a, b) => {
+      const ra = key(a.taskId);
+      const rb = key(b.taskId);
+      return ra.tier - rb.tier || ra.seq - rb.seq;
+    });
+  }
+
+  /** Better-ranked tasks that will ask for a slot but are neither parked here nor holding one. */
+  private comingAhead(taskId: string): number {
+    const ahead = this.options.pendingAhead?.(taskId) ?? [];
+    return ahead.filter((id) => !this.leases.has(id) && !this.waiters.some((w) => w.taskId === id)).length;
+  }
+
+  /** Slots a claim could get right now: under the plan-tier ceiling and free on an unblocked host. */
+  private freeSlots(): number {
+    let free = 0;
+    for (const [host, cap] of this.capacity) if (!this.blocked.has(host)) free += Math.max(0, cap - this.inUse(host));
+    return Math.min(free, this.options.planTierMax - this.totalInUse());
+  }
+
   private freeHost(): string | undefined {
     let best: string | undefined;
     let bestFree = 0;
@@ -179,6 +215,7 @@ export class DispatchPool {
         w.resolve(this.budgetRefusal(budget, w.taskId, w.fresh)!);
         continue;
       }
+      this.sortWaiters();
       // Overlap with a task that took a slot while this one waited: skip it, it is re-checked later.
       const index = this.waiters.findIndex((w) => !this.overlapsLeases(w.taskId, w.files).length);
       if (index < 0) {
@@ -186,6 +223,8 @@ export class DispatchPool {
         w.resolve({ granted: false, reason: 'overlap', until: this.options.clock.now() + this.options.overlapDeferMs, ledger: [{ kind: 'overlap.deferred', payload: { files: this.overlapsLeases(w.taskId, w.files) } }] });
         continue;
       }
+      // Slots that better-ranked tasks still in planning will ask for are theirs: the waiter stays parked (poke() re-checks).
+      if (this.freeSlots() <= this.comingAhead(this.waiters[index]!.taskId)) return;
       const [w] = this.waiters.splice(index, 1);
       this.leases.set(w.taskId, { host, files: w.files });
       this.reserved.set(w.taskId, w.files);

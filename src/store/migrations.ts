@@ -107,4 +107,18 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE engine_state ADD COLUMN main_sha TEXT;
   `,
+  // 5: process groups a hard kill (or a drain) decided to terminate, kept until each is gone, so a group
+  //    on a host unreachable at that moment is terminated when it comes back or at the next start.
+  `
+  CREATE TABLE kill_group (
+    host      TEXT NOT NULL,
+    pid       INTEGER NOT NULL,
+    task      TEXT,
+    reason    TEXT NOT NULL,          -- 'hard kill' | 'drain'
+    at        INTEGER NOT NULL,       -- when the engine decided to terminate it
+    tries     INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    PRIMARY KEY (host, pid)
+  );
+  `,
 ];

@@ -224,6 +224,29 @@ describe('GitHub client robustness', () => {
     expect(f.warnings.join('\n')).not.toContain(TOKEN);
   });
 
+  it('waits out a secondary-limit 429 for its retry-after (throttling owns it, the retry plugin does not pre-empt)', async () => {
+    const f = await fixture();
+    f.gh.fail({ method: 'GET', path: /\/pulls$/, status: 429, headers: { 'retry-after': '2' }, message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' });
+    expect(await f.forge.listOpenPrs()).toEqual([]);
+    const [limited, ok] = f.gh.requests;
+    expect([limited!.status, ok!.status]).toEqual([429, 200]);
+    // The server asked for 2 s; the retry plugin's own backoff would have come back after ~1 s.
+    expect(ok!.at - limited!.at).toBeGreaterThanOrEqual(2000);
+    expect(f.warnings.join('\n')).toMatch(/secondary rate limit on GET .*retrying after 2 s/);
+  });
+
+  it('waits out a primary-limit 429 until x-ratelimit-reset', async () => {
+    const f = await fixture();
+    const reset = Math.ceil(Date.now() / 1000) + 2;
+    f.gh.fail({ method: 'GET', path: /\/pulls$/, status: 429, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) }, message: 'API rate limit exceeded' });
+    expect(await f.forge.listOpenPrs()).toEqual([]);
+    const [limited, ok] = f.gh.requests;
+    expect([limited!.status, ok!.status]).toEqual([429, 200]);
+    // Not before the reset second has passed.
+    expect(ok!.at).toBeGreaterThanOrEqual(reset * 1000);
+    expect(f.warnings.join('\n')).toMatch(/GitHub rate limit on GET/);
+  });
+
   it('gives up after a bounded number of retries with a ForgeError that says how to fix it', async () => {
     const f = await fixture();
     f.gh.fail({ path: /\/pulls$/, status: 503, times: 10 });

@@ -64,7 +64,8 @@ const BOT = { login: 'oxi-bot' };
 
 export class FakeGitHub {
   readonly pulls = new Map<number, FakePull>();
-  readonly requests: Array<{ method: string; path: string; status: number }> = [];
+  /** Every request answered, with when it arrived (ms since the epoch), so tests can measure waits. */
+  readonly requests: Array<{ method: string; path: string; status: number; at: number }> = [];
   ci: CiVerdict;
   autoMergeAllowed = true;
   /** GitHub caps per_page at 100; tests lower it to force Link-header pagination. */
@@ -227,8 +228,9 @@ export class FakeGitHub {
     const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', this.url);
     const method = req.method ?? 'GET';
+    const at = Date.now();
     const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
-      this.requests.push({ method, path: url.pathname, status });
+      this.requests.push({ method, path: url.pathname, status, at });
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
       res.end(body === undefined ? undefined : JSON.stringify(body));
     };
@@ -272,6 +274,8 @@ export class FakeGitHub {
     const rest = path.slice(prefix.length);
     const notFound = { status: 404, body: { message: 'Not Found' } };
     let m: RegExpMatchArray | null;
+    // The repository itself, as a token with write access sees it (what `oxi doctor` reads).
+    if (rest === '' && method === 'GET') return { status: 200, body: { full_name: `${this.o.owner}/${this.o.repo}`, default_branch: 'main', permissions: { admin: false, push: true, pull: true } } };
     if (rest === '/pulls' && method === 'POST') return this.createPull(body);
     if (rest === '/pulls' && method === 'GET') {
       const state = url.searchParams.get('state') ?? 'open';

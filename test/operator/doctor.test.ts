@@ -69,9 +69,11 @@ describe('oxi doctor', () => {
     });
     const report = await runDoctor(doctorContext({ cwd: root, configPath, env: env() }));
     const checks = byId(report);
-    expect(report.checks.filter((c) => c.status !== 'ok' && c.status !== 'warn')).toEqual([]);
+    expect(report.checks.filter((c) => c.status !== 'ok' && c.status !== 'warn').map((c) => c.id)).toEqual(['live:claude']);
     expect(report.ok).toBe(true);
-    expect(Object.keys(checks)).toEqual(['node', 'git', 'config', 'roadmap', 'repo', 'db', 'host:local', 'agent:claude', 'credentials:claude', 'sandbox:local', 'forge:scopes', 'forge:github', 'notify:log', 'notify:slack']);
+    expect(Object.keys(checks)).toEqual(['node', 'git', 'config', 'roadmap', 'repo', 'db', 'host:local', 'agent:claude', 'credentials:claude', 'live:claude', 'sandbox:local', 'forge:scopes', 'forge:github', 'notify:log', 'notify:slack']);
+    // Without --live, doctor says plainly that the agent credentials were only seen, not used.
+    expect(checks['live:claude']).toMatchObject({ status: 'skip', detail: expect.stringMatching(/credentials were not exercised.*oxi doctor --live/) });
     expect(checks['agent:claude'].detail).toBe('claude 2.1.0 (Claude Code)');
     expect(checks['credentials:claude'].detail).toBe('claude: logged in (refreshable)');
     expect(checks['forge:scopes'].detail).toBe('token scopes: repo, workflow');
@@ -95,7 +97,7 @@ describe('oxi doctor', () => {
     expect(c['agent:codex']).toMatchObject({ status: 'fail' });
     expect(c['agent:codex'].fix).toContain('npm install -g @openai/codex');
     expect(c['credentials:codex']).toMatchObject({ status: 'fail', fix: 'Run `codex login`, or set OPENAI_API_KEY and allow it in agents.env.allow.' });
-    expect(c['forge:github']).toMatchObject({ status: 'fail', detail: 'the token may read acme/readonly but not push to it' });
+    expect(c['forge:github']).toMatchObject({ status: 'fail', detail: 'the token in $GITHUB_TOKEN may read acme/readonly but not push to it' });
     expect(c['notify:webhook']).toMatchObject({ status: 'fail', detail: 'webhook: $HOOK_URL is not an http(s) URL' });
     expect(report.checks.filter((x) => x.status === 'fail').every((x) => x.fix)).toBe(true);
   });
@@ -105,7 +107,23 @@ describe('oxi doctor', () => {
     const c = byId(await runDoctor(doctorContext({ cwd: root, configPath: narrow, env: env() })));
     expect(c['forge:scopes']).toMatchObject({ status: 'fail', detail: 'token scopes: read:org; expected "repo"' });
     const c2 = byId(await runDoctor(doctorContext({ cwd: root, configPath: narrow, env: env({ GITHUB_TOKEN: 'ghp_wrongwrongwrongwrongwrongwrong1234' }) })));
-    expect(c2['forge:github']).toMatchObject({ status: 'fail', detail: '$GITHUB_TOKEN is rejected (401: invalid or expired)' });
+    expect(c2['forge:github']).toMatchObject({ status: 'fail', detail: 'the token in $GITHUB_TOKEN is rejected (401: invalid or expired)' });
+  });
+
+  it('checks the token the engine would send: tokenEnv, then GH_TOKEN, then GITHUB_TOKEN', async () => {
+    const own = project('own-var', { repo: { path: repo, forge: { kind: 'github', owner: 'acme', name: 'widgets', apiUrl: api, tokenEnv: 'WIDGETS_TOKEN' } } });
+    const wrong = 'ghp_wrongwrongwrongwrongwrongwrong1234';
+    // GH_TOKEN comes before GITHUB_TOKEN: a bad GH_TOKEN is what the engine would use, whatever GITHUB_TOKEN holds.
+    const viaGh = byId(await runDoctor(doctorContext({ cwd: root, configPath: own, env: env({ GH_TOKEN: wrong }) })));
+    expect(viaGh['forge:github']).toMatchObject({ status: 'fail', detail: 'the token in $GH_TOKEN is rejected (401: invalid or expired)', fix: expect.stringContaining('$WIDGETS_TOKEN, which is read first') });
+    // The adapter's own variable wins over both.
+    const viaOwn = byId(await runDoctor(doctorContext({ cwd: root, configPath: own, env: env({ GH_TOKEN: wrong, WIDGETS_TOKEN: TOKEN, GITHUB_TOKEN: wrong }) })));
+    expect(viaOwn['forge:github']).toMatchObject({ status: 'ok', detail: 'acme/widgets: the token in $WIDGETS_TOKEN may push and open PRs (proven by one API read)' });
+    // Only GITHUB_TOKEN set: it is used (as the engine would).
+    const viaGithub = byId(await runDoctor(doctorContext({ cwd: root, configPath: own, env: env() })));
+    expect(viaGithub['forge:github']).toMatchObject({ status: 'ok', detail: expect.stringContaining('$GITHUB_TOKEN') });
+    const none = byId(await runDoctor(doctorContext({ cwd: root, configPath: own, env: { ...env(), GITHUB_TOKEN: undefined } })));
+    expect(none['forge:github']).toMatchObject({ status: 'fail', detail: 'no token: none of $WIDGETS_TOKEN, $GH_TOKEN, $GITHUB_TOKEN is set' });
   });
 
   it('the CLI: a missing config fails with its fix, the rest is skipped; --json; exit 1', () => {
@@ -117,7 +135,7 @@ describe('oxi doctor', () => {
     const config = report.checks.find((c: { id: string }) => c.id === 'config');
     expect(config.status).toBe('fail');
     expect(config.fix).toContain('oxi init');
-    expect(report.checks.filter((c: { status: string }) => c.status === 'skip').map((c: { id: string }) => c.id)).toEqual(['project', 'hosts', 'ssh-hosts', 'agents', 'sandbox', 'forge', 'notifications']);
+    expect(report.checks.filter((c: { status: string }) => c.status === 'skip').map((c: { id: string }) => c.id)).toEqual(['project', 'hosts', 'ssh-hosts', 'agents', 'live', 'sandbox', 'forge', 'notifications']);
     const human = oxi(['doctor'], { cwd: empty });
     expect(human.stdout).toMatch(/^fail +config +No adapter config found/m);
     expect(human.stdout).toContain('fix: Run `oxi init`');

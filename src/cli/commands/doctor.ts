@@ -12,8 +12,8 @@ const MARK: Record<CheckResult['status'], (s: string) => string> = {
 };
 
 /** Exit 0 when nothing failed (warnings allowed), 1 otherwise. */
-export async function doctorCommand(global: GlobalOptions): Promise<number> {
-  const ctx = doctorContext({ cwd: process.cwd(), configPath: global.config ? resolve(global.config) : undefined, dbOverride: global.db });
+export async function doctorCommand(global: GlobalOptions & { live?: boolean }): Promise<number> {
+  const ctx = doctorContext({ cwd: process.cwd(), configPath: global.config ? resolve(global.config) : undefined, dbOverride: global.db, live: global.live === true });
   const line = (r: CheckResult) => `${MARK[r.status](r.status.padEnd(4))}  ${r.id.padEnd(20)} ${r.detail}${r.fix && r.status !== 'ok' ? `\n      ${color.dim('fix:')} ${r.fix}` : ''}`;
   // Human mode prints each check as it completes: agent CLIs and the forge can take seconds.
   const report = await runDoctor(ctx, (r) => {

@@ -50,7 +50,7 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
       const e = summary.engine;
       const state = e.killed ? color.red(`killed (${e.reason ?? 'no reason'}${e.hard ? ', hard' : ''})`) : color.green(e.state);
       const counts = Object.entries(summary.counts).map(([k, v]) => `${k} ${v}`).join(', ') || 'no tasks yet';
-      const hosts = summary.hosts.map((h) => `${h.name} ${h.inUse}/${h.capacity}${h.blocked ? ' blocked' : ''}`).join(', ') || '—';
+      const hosts = summary.hosts.map((h) => `${h.name} ${h.inUse}/${h.capacity}${h.state ? ` ${h.state === 'unreachable' ? color.red(h.state) : h.state}` : ''}${h.blocked ? ' blocked' : ''}${h.lastError ? color.dim(` — ${h.lastError}`) : ''}`).join('\n         ') || '—';
       return [
         `engine   ${state}${daemon ? color.dim(` (daemon pid ${daemon.pid})`) : color.dim(' (no daemon running)')}`,
         `tasks    ${counts}`,
