@@ -75,7 +75,7 @@ describe('real claude CLI against a scripted Anthropic Messages API', () => {
     expect(server.requests.every((r) => r.model === 'claude-sonnet-4-5')).toBe(true);
   });
 
-  it('planner: the plan comes back as the result text; an API 429 is classed retryable', async () => {
+  it('planner: the plan comes back as the result text; an API 429 is classed rate_limited', async () => {
     repo = makeRepo();
     let status = 0;
     const server = await startAnthropicApi(() =>
@@ -96,7 +96,7 @@ describe('real claude CLI against a scripted Anthropic Messages API', () => {
     expect(JSON.parse(ok.text).files_touched).toEqual(['src/greeting.js']);
     status = 429;
     const limited = await fx.deps.agents.complete('planner', request);
-    expect(limited).toMatchObject({ ok: false, errorKind: 'retryable' });
+    expect(limited).toMatchObject({ ok: false, kind: 'rate_limited' });
     expect(limited.error).toContain('429');
   });
 });

@@ -23,7 +23,7 @@ export function simAgents(population: Population, observer: { killed(): boolean;
     parseWorkerLog(text: string): AgentOutcome | undefined {
       const t = parseAgentStream(text, 'claude').terminal;
       if (!t) return undefined;
-      return { ok: t.ok, errorKind: t.errorKind, error: t.error, text: t.text, usage: { costUsd: t.costUsd, turns: t.turns }, sessionId: t.sessionId, backend: 'sim' };
+      return { ok: t.ok, kind: t.kind, error: t.error, resetAt: t.resetAt, retryAfterMs: t.retryAfterMs, text: t.text, usage: { costUsd: t.costUsd, turns: t.turns }, sessionId: t.sessionId, backend: 'sim' };
     },
   };
 }
