@@ -6,7 +6,9 @@ import { renderPrompt, templateFor } from '../../src/agents/prompts.js';
 import { StreamFileReader } from '../../src/agents/stream-file.js';
 import { recordActivity, recordBackend } from '../../src/store/agent-activity.js';
 import { getTask, recordWorker, stampProgress } from '../../src/store/tasks.js';
-import { HostUnreachableError } from '../../src/errors.js';
+import { AgentGateClosedError, HostUnreachableError } from '../../src/errors.js';
+import { isOutage, OUTCOME_POLICY, resetTimeOf, type OutageKind } from '../../machines/outcome.js';
+import { routesOf, workerOutages } from '../agents/router.js';
 import type { HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
 import { clockSleep, hostOf, type EffectDeps } from '../deps.js';
 import { remoteLogsDir, sshConfigOf, streamSize, whileUnreachable } from './host-aware.js';
@@ -99,7 +101,14 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
       }),
       facts: { ...input },
     };
-    const launch = agents.workerLaunch(request);
+    let launch: ReturnType<typeof agents.workerLaunch>;
+    try {
+      launch = agents.workerLaunch(request);
+    } catch (error) {
+      // Every worker route is behind a closed agent gate: no session starts; the task waits for its probe.
+      if (!(error instanceof AgentGateClosedError)) throw error;
+      return { outcome: error.outage, outage: error.outage, resetAt: error.resetAt, error: error.message, costUsd: 0, backend: adapter.agents.worker.backend };
+    }
     // A fresh session starts a fresh stream (and, on an SSH host, an empty pid file).
     if (host.fileSize) await retry(async () => (await host.writeFile(files.stream, ''), await host.writeFile(files.pid, '')));
     else {
@@ -194,7 +203,9 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
         await whileUnreachable(deps, input.host, signal, () => host.killGroup(state.pid));
         const error = overWall ? `wall-clock timeout (${adapter.agents.timeouts.wallMinutes} min)` : `no output for ${adapter.agents.timeouts.stallMinutes} min`;
         const spent = (await parse(deps, input.host, files.stream, state))?.usage.costUsd ?? 0;
-        return { outcome: 'failed', error, costUsd: spent, backend: state.backend, ledger: spendNote(input, spent, 'worker') };
+        // A hang is an outage of the route (the fallback route runs next), not a failed attempt; the machine bounds how often.
+        const kind: OutageKind = overWall ? 'timed_out' : 'stalled';
+        return { outcome: kind, outage: kind, error, costUsd: spent, backend: state.backend, fallback: fallsBack(deps, input.taskId, 1), ledger: [...spendNote(input, spent, 'worker'), outageNote(input, kind, state, error)] };
       }
       await clockSleep(clock, interval, signal);
     }
@@ -246,10 +257,25 @@ async function finish(deps: EffectDeps, input: RunAgentInput, stream: string, st
   if (!outcome) return { outcome: 'lost', error: 'the worker exited without a result', costUsd: 0, backend };
   const costUsd = outcome.usage.costUsd;
   const ledger: LedgerNote[] = [...spendNote(input, costUsd, 'worker'), ...sessionNote(input, outcome)];
+  deps.agentGates?.record(backend, outcome.ok ? 'ok' : outcome.kind ?? 'failed', outcome, outcome.error);
   if (outcome.ok) return { outcome: 'ok', costUsd, backend: outcome.backend, ledger };
-  // A retryable failure moves the next launch to the worker's next fallback route (actors/agents/router.ts).
-  if (outcome.errorKind === 'retryable') ledger.push({ kind: 'agent.retryable', payload: { role: 'worker', task: input.taskId, backend, model: state.model ?? null, error: outcome.error ?? null } });
-  return { outcome: outcome.errorKind ?? 'failed', error: outcome.error, costUsd, backend: outcome.backend, ledger };
+  const kind = outcome.kind ?? 'failed';
+  if (!isOutage(kind)) return { outcome: 'failed', error: outcome.error, costUsd, backend: outcome.backend, ledger };
+  // An outage moves the next launch to the worker's next fallback route (actors/agents/router.ts), and spends no attempt.
+  ledger.push(outageNote(input, kind, state, outcome.error ?? null));
+  const resetAt = resetTimeOf(outcome, deps.clock.now());
+  return { outcome: kind, outage: kind, error: outcome.error, costUsd, backend: outcome.backend, fallback: fallsBack(deps, input.taskId, 1), ...(resetAt === undefined ? {} : { resetAt }), ledger };
+}
+
+/** The ledger row that moves the next launch to the next route (counted by the router). */
+function outageNote(input: { taskId: string }, kind: OutageKind, state: WorkerState, error: string | null): LedgerNote {
+  return { kind: 'agent.outage', payload: { role: 'worker', task: input.taskId, backend: state.backend, model: state.model ?? null, outage: kind, fallback: OUTCOME_POLICY[kind].fallback, error } };
+}
+
+/** Whether the next launch (after `pending` more outage rows) takes a different route than this one: then it need not wait. */
+function fallsBack(deps: EffectDeps, taskId: string, pending: number): boolean {
+  const routes = routesOf(deps.adapter, 'worker').length;
+  return routes > 1 && (workerOutages(deps.db, taskId) + pending) % routes !== 0;
 }
 
 /** The agent session, for `oxi tail`, resumption by hand, and the brief. */
