@@ -46,6 +46,8 @@ export const snapshotSchema = z.object({
     attached: z.boolean(),
   }),
   hosts: z.array(z.object({ name: z.string(), capacity: z.number().int().min(0), inUse: z.number().int().min(0), blocked: z.boolean() })),
+  /** Closed outage gates (an agent backend rate-limited or refusing its key, the forge refusing its token): the banner. */
+  gates: z.array(z.object({ name: z.string(), reason: z.string().nullable(), since: z.number().nullable(), resetAt: z.number().nullable() })).default([]),
   tasks: z.array(taskView),
   counts: z.record(z.string(), z.number().int()),
   spend: z.object({
@@ -113,6 +115,10 @@ export function buildSnapshot(db: Db, adapter: Adapter, engine?: EngineHandle, n
     project: adapter.name,
     engine: { ...summary.engine, state, dispatchPaused: dispatchPausedReason(db), attached: Boolean(engine || daemon) },
     hosts,
+    gates: [
+      ...summary.agents.gates.filter((g) => g.closed).map((g) => ({ name: `agent:${g.backend}`, reason: g.reason, since: g.since, resetAt: g.resetAt })),
+      ...(summary.forge.gate.closed ? [{ name: 'forge', reason: summary.forge.gate.reason, since: summary.forge.gate.since, resetAt: null }] : []),
+    ],
     tasks: rows.map((t) => toTaskView(adapter, t)),
     counts: summary.counts,
     spend: {

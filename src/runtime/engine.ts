@@ -104,6 +104,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
     },
     watchIntervalMs: options.watchIntervalMs,
     dispatchGate: envGate,
+    agentGates: ports.agentGates,
   };
   const effects = { ...makeEffects(deps), ...options.effects };
 

@@ -126,7 +126,8 @@ export class Gate {
 
   /** The probe (active or passive) met the cause again: next probe after a doubled delay, never before a reset time. */
   probeFailed(resetAt?: number): void {
-    if (!this.closed) return;
+    // Passive: only the admitted probe's answer counts (sessions already in flight when it closed say nothing new).
+    if (!this.closed || (!this.options.probe && this.probingUntil === 0)) return;
     const now = this.options.clock.now();
     this.probes++;
     if (resetAt !== undefined) this.resetAt = resetAt;

@@ -3,6 +3,7 @@ import { readKillswitch } from '../store/engine-state.js';
 import { dayStart, spendBetween } from '../store/ledger.js';
 import { countsByStatus } from '../store/tasks.js';
 import { agentSummary, type AgentSummary } from './agent-summary.js';
+import { forgeGateFromLedger } from './forge-gate.js';
 import type { EngineHandle } from './engine.js';
 
 export interface StatusSummary {
@@ -11,6 +12,8 @@ export interface StatusSummary {
   hosts: Array<{ name: string; capacity: number; inUse: number; blocked: boolean }>;
   spend: { today: number };
   agents: AgentSummary;
+  /** The forge's gate: closed after a 401/403 until a probe succeeds. */
+  forge: { gate: { closed: boolean; reason: string | null; since: number | null } };
 }
 
 /** What `oxi status` prints: from the live engine when there is one, else from the database. */
@@ -23,5 +26,6 @@ export function snapshotSummary(db: Db, engine?: EngineHandle, now = Date.now())
     hosts: engine ? engine.pool.hosts() : [],
     spend: { today: Math.round(spendBetween(db, dayStart(now), now + 1) * 10_000) / 10_000 },
     agents: agentSummary(db),
+    forge: { gate: forgeGateFromLedger(db) },
   };
 }

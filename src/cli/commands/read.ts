@@ -46,6 +46,7 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
         `hosts    ${hosts}`,
         `spend    $${summary.spend.today.toFixed(2)} today (soft $${adapter.budget.dailySoftUsd}, hard $${adapter.budget.dailyHardUsd})${summary.spend.today >= adapter.budget.dailyHardUsd ? color.red(' — hard cap reached: nothing new dispatches until tomorrow') : summary.spend.today >= adapter.budget.dailySoftUsd ? ' — soft cap passed' : ''}`,
         ...agentLines(summary.agents ?? agentSummary(db)),
+        ...(summary.forge?.gate.closed ? [color.red(`forge    gate closed: ${summary.forge.gate.reason ?? 'credentials rejected'} — PR steps wait, probing`)] : []),
       ].join('\n');
     });
   });
