@@ -27,6 +27,8 @@ export interface RouterOptions {
   backends?: Partial<Record<Backend, AgentPort>>;
   /** Per-backend gates: a closed backend starts no session (its routes are skipped) until its probe. */
   gates?: AgentGatesPort;
+  /** The engine's clock (a session's start, for the gates). */
+  now?: () => number;
 }
 
 /** A role's routes in order: the primary, then its fallbacks. */
@@ -82,8 +84,9 @@ export function agentRouter(options: RouterOptions): AgentPort {
       const failures: string[] = [];
       for (const [i, route] of routes.entries()) {
         request.signal?.throwIfAborted(); // no fallback run for an answer nobody waits for
+        const startedAt = options.now?.() ?? Date.now();
         const out = await port(route.backend).complete(role, withModel(request, route.model));
-        gates?.record(route.backend, out.ok ? 'ok' : out.kind ?? 'failed', out, out.error);
+        gates?.record(route.backend, out.ok ? 'ok' : out.kind ?? 'failed', out, out.error, startedAt);
         spent += out.usage.costUsd;
         const last = i === routes.length - 1;
         if (out.ok || !OUTCOME_POLICY[out.kind ?? 'failed'].fallback || last) {

@@ -33,6 +33,8 @@ interface WorkerState {
   backend: string;
   model?: string;
   terminatedByEngine?: boolean;
+  /** Ended in an outage (or killed by a stall / wall-clock timeout): spent, never adopted again; the next run launches afresh. */
+  spent?: boolean;
 }
 
 /**
@@ -76,11 +78,11 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
       recordWorker(db, input.taskId, launched, input.host, clock.now());
     }
   }
-  if (state && !state.terminatedByEngine && !(await retry(() => host.isAlive(state!.pid)))) {
+  if (state && !state.terminatedByEngine && !state.spent && !(await retry(() => host.isAlive(state!.pid)))) {
     // Dead before we looked: its stream says how it ended, or it was lost.
     return finish(deps, input, files.stream, state);
   }
-  if (!state || state.terminatedByEngine) {
+  if (!state || state.terminatedByEngine || state.spent) {
     // The per-task cap is enforced here too: what is left of it is all the agent may spend.
     const left = adapter.budget.perTaskUsd - (getTask(db, input.taskId)?.cost_usd ?? 0);
     if (left <= 0) {
@@ -205,6 +207,7 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
         const spent = (await parse(deps, input.host, files.stream, state))?.usage.costUsd ?? 0;
         // A hang is an outage of the route (the fallback route runs next), not a failed attempt; the machine bounds how often.
         const kind: OutageKind = overWall ? 'timed_out' : 'stalled';
+        markSpent(files.state, state);
         return { outcome: kind, outage: kind, error, costUsd: spent, backend: state.backend, fallback: fallsBack(deps, input.taskId, 1), ledger: [...spendNote(input, spent, 'worker'), outageNote(input, kind, state, error)] };
       }
       await clockSleep(clock, interval, signal);
@@ -257,14 +260,20 @@ async function finish(deps: EffectDeps, input: RunAgentInput, stream: string, st
   if (!outcome) return { outcome: 'lost', error: 'the worker exited without a result', costUsd: 0, backend };
   const costUsd = outcome.usage.costUsd;
   const ledger: LedgerNote[] = [...spendNote(input, costUsd, 'worker'), ...sessionNote(input, outcome)];
-  deps.agentGates?.record(backend, outcome.ok ? 'ok' : outcome.kind ?? 'failed', outcome, outcome.error);
+  deps.agentGates?.record(backend, outcome.ok ? 'ok' : outcome.kind ?? 'failed', outcome, outcome.error, state.startedAt);
   if (outcome.ok) return { outcome: 'ok', costUsd, backend: outcome.backend, ledger };
   const kind = outcome.kind ?? 'failed';
   if (!isOutage(kind)) return { outcome: 'failed', error: outcome.error, costUsd, backend: outcome.backend, ledger };
-  // An outage moves the next launch to the worker's next fallback route (actors/agents/router.ts), and spends no attempt.
+  // An outage moves the next launch to the worker's next fallback route (actors/agents/router.ts), and spends no attempt:
+  // the relaunch reuses this attempt's paths, so this session is marked spent (never adopted again).
+  markSpent(filesFor(deps, input).state, state);
   ledger.push(outageNote(input, kind, state, outcome.error ?? null));
   const resetAt = resetTimeOf(outcome, deps.clock.now());
   return { outcome: kind, outage: kind, error: outcome.error, costUsd, backend: outcome.backend, fallback: fallsBack(deps, input.taskId, 1), ...(resetAt === undefined ? {} : { resetAt }), ledger };
+}
+
+function markSpent(path: string, state: WorkerState): void {
+  writeFileSync(path, JSON.stringify({ ...state, spent: true }));
 }
 
 /** The ledger row that moves the next launch to the next route (counted by the router). */

@@ -29,7 +29,7 @@ export interface AgentGatesPort {
   /** May a session start on this backend now (open, or this one is the probe)? */
   admit(backend: string): boolean;
   /** How a session on this backend ended (its classification, the reset time or requested wait if any). */
-  record(backend: string, kind: OutcomeKind, reset?: { resetAt?: number; retryAfterMs?: number }, error?: string): void;
+  record(backend: string, kind: OutcomeKind, reset?: { resetAt?: number; retryAfterMs?: number }, error?: string, startedAt?: number): void;
   /** A closed backend's outage kind and when it is probed next (epoch ms); undefined when open. */
   closedFor(backend: string): { outage: OutageKind; nextProbeAt: number; reason: string } | undefined;
 }
@@ -60,8 +60,11 @@ export class AgentGates implements AgentGatesPort {
     return { outage: this.kinds.get(backend) ?? (/credentials/.test(s.reason ?? '') ? 'auth' : 'rate_limited'), nextProbeAt: s.nextProbeAt ?? this.options.clock.now(), reason: s.reason ?? '' };
   }
 
-  record(backend: string, kind: OutcomeKind, reset: { resetAt?: number; retryAfterMs?: number } = {}, error?: string): void {
+  record(backend: string, kind: OutcomeKind, reset: { resetAt?: number; retryAfterMs?: number } = {}, error?: string, startedAt?: number): void {
     const gate = this.gate(backend);
+    // A session started before the gate closed says nothing about now (its API calls may predate the outage).
+    const since = gate.state().since;
+    if (gate.closed && startedAt !== undefined && since !== null && startedAt < since) return;
     const resetAt = resetTimeOf(reset, this.options.clock.now());
     if (!OUTCOME_POLICY[kind].gates) {
       // The API answered (ok, or the agent's own failure): the credentials and the limit are fine. Overload / network say nothing.

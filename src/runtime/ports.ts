@@ -50,7 +50,7 @@ export function buildPorts(adapter: Adapter, db: Db, clock: Clock, overrides: Po
   const agentGates = new AgentGates({ db, clock, notifier, ...probe });
   const forgeGate = new ForgeGate({ db, clock, notifier, ...probe });
   // Each role routes to {backend, model, fallbacks}: scripted, claude or codex (actors/agents/router.ts).
-  const agents = overrides.agents ?? agentRouter({ adapter, env, db, gates: agentGates, ...(overrides.backends ? { backends: overrides.backends } : {}) });
+  const agents = overrides.agents ?? agentRouter({ adapter, env, db, gates: agentGates, now: () => clock.now(), ...(overrides.backends ? { backends: overrides.backends } : {}) });
   return {
     hosts,
     forge: forgeGate.wrap(forge),

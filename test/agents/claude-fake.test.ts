@@ -231,7 +231,8 @@ describe('claude worker (detached, adopted, read back from its stream)', () => {
     expect(first).toMatchObject({ outcome: 'rate_limited', fallback: true });
     // The engine writes the effect's ledger notes with the transition; do the same here.
     for (const note of first.ledger ?? []) fx.db.prepare(`INSERT INTO event (at, actor, kind, task, payload) VALUES (?, 'task:T1', ?, 'T1', ?)`).run(Date.now(), note.kind, JSON.stringify(note.payload ?? {}));
-    const second = await runAgent(fx.deps, { ...workInput(cwd, 'do it'), attempt: 1 }, new AbortController().signal);
+    // The same attempt (an outage spends none): the spent session is not adopted again, a new one is launched.
+    const second = await runAgent(fx.deps, workInput(cwd, 'do it'), new AbortController().signal);
     expect(second).toMatchObject({ outcome: 'ok' });
     expect(getTask(fx.db, 'T1')!.backend).toBe('claude/scenario-happy');
     expect(listEvents(fx.db, { task: 'T1', kindPrefix: 'agent.outage' })).toHaveLength(1);
