@@ -131,8 +131,8 @@ const AFTER_BACKOFF = [
   { target: 'planning', actions: 'clearWait' },
 ] as const;
 
-/** An agent step met an outage (rate limit, overload, bad credentials, network): wait it out in `backoff`, spending nothing. */
-const AGENT_OUTAGE = (step: string) => ({ guard: 'outage', target: 'backoff', actions: ['addCost', { type: 'waitOutOutage', params: { step } }] }) as const;
+/** A step before the PR met an outage (an agent's rate limit, overload, bad key, stall; the forge's refused token): wait it out in `backoff`, spending nothing. */
+const STEP_OUTAGE = (step: string) => ({ guard: 'outage', target: 'backoff', actions: ['addCost', { type: 'waitOutOutage', params: { step } }] }) as const;
 
 /**
  * A PR step met an outage (the critic's model API, or the forge's credentials behind its gate): wait in
@@ -169,6 +169,8 @@ export const taskMachine = setup({
     outage: ({ context, event }) => {
       const o = outageOf(event);
       if (!o) return false;
+      // A launch that failed on the machine or its host (environment, network) is envError's, bounded by MAX_ENV_WAITS.
+      if ((event as { error?: unknown }).error !== undefined && (o.kind === 'environment' || o.kind === 'network')) return false;
       return (o.kind !== 'stalled' && o.kind !== 'timed_out') || (context.stallWaits ?? 0) < MAX_STALL_WAITS;
     },
     // A plan is validated by the plan effect (a schema) before it is put in context: no plan, no worker.
@@ -293,12 +295,12 @@ export const taskMachine = setup({
                 target: 'waiting',
                 actions: ['addCost', assign({ outageWaits: 0, plan: ({ event }) => (event.output as Extract<PlanOutput, { ok: true }>).plan })],
               },
-              AGENT_OUTAGE('the planner'),
+              STEP_OUTAGE('the planner'),
               { guard: 'canRetry', target: 'backoff', actions: ['addCost', { type: 'scheduleRetry', params: ({ event }) => ({ reason: `plan invalid: ${(event.output as { error: string }).error}` }) }] },
               { target: '#task.abandoned', actions: ['addCost', { type: 'abandon', params: ({ event }) => ({ reason: `plan invalid: ${(event.output as { error: string }).error}` }) }] },
             ],
             onError: [
-              AGENT_OUTAGE('the planner'),
+              STEP_OUTAGE('the planner'),
               { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `planner failed: ${String(event.error)}` }) } },
               { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `planner failed: ${String(event.error)}` }) } },
             ],
@@ -335,6 +337,7 @@ export const taskMachine = setup({
             onDone: { target: 'working', actions: assign(({ event }) => ({ branch: event.output.branch, worktree: event.output.worktree })) },
             onError: [
               { guard: 'envError', target: 'backoff', actions: 'waitOutEnvironment' },
+              STEP_OUTAGE('provisioning'),
               { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `provisioning failed: ${String(event.error)}` }) } },
               { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `provisioning failed: ${String(event.error)}` }) } },
             ],
@@ -359,13 +362,13 @@ export const taskMachine = setup({
             onDone: [
               { guard: 'agentOk', target: 'shipping', actions: ['addCost', assign({ outageWaits: 0 })] },
               { guard: 'agentLost', target: 'reaped', actions: ['addCost', assign({ reason: ({ event }) => `reaped: ${event.output.error ?? 'worker lost'}` })] },
-              AGENT_OUTAGE('the worker'),
+              STEP_OUTAGE('the worker'),
               { guard: 'canRetry', target: 'backoff', actions: ['addCost', { type: 'scheduleRetry', params: ({ event }) => ({ reason: `agent ${event.output.outcome}: ${event.output.error ?? ''}` }) }] },
               { target: '#task.abandoned', actions: ['addCost', { type: 'abandon', params: ({ event }) => ({ reason: `agent ${event.output.outcome}: ${event.output.error ?? ''}` }) }] },
             ],
             onError: [
               { guard: 'envError', target: 'backoff', actions: 'waitOutEnvironment' },
-              AGENT_OUTAGE('the worker'),
+              STEP_OUTAGE('the worker'),
               { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `agent error: ${String(event.error)}` }) } },
               { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `agent error: ${String(event.error)}` }) } },
             ],

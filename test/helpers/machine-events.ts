@@ -33,6 +33,7 @@ export const taskEvents = [
   done('provision', { branch: 'oxi/t1', worktree: '/w/t1' }),
   fail('provision'),
   envFail('provision'),
+  authFail('provision'),
   done('runAgent', { outcome: 'ok', costUsd: 0, backend: 'scripted' }),
   done('runAgent', { outcome: 'failed', error: 'x', costUsd: 0, backend: 'scripted' }),
   done('runAgent', { outcome: 'lost', costUsd: 0, backend: 'scripted' }),
