@@ -4,6 +4,7 @@ import type { AgentPort } from '../src/agents/port.js';
 import type { Forge, HostTransport, Notifier } from '../src/ports.js';
 import type { AgentSandbox } from '../src/sandbox/port.js';
 import type { DispatchPool } from '../src/runtime/pool.js';
+import type { AgentGatesPort } from '../src/runtime/agent-gates.js';
 import type { Db } from '../src/store/db.js';
 
 /** Everything the effects touch. Built once by the runtime; tests build their own. */
@@ -35,6 +36,8 @@ export interface EffectDeps {
   sandboxes?: Map<string, AgentSandbox>;
   /** Closes dispatch after an environment error (full disk) until the logs dir takes a write again. */
   dispatchGate?: { block(error: unknown): void };
+  /** The agent backends' gates (src/runtime/agent-gates.ts): told how each worker session ended. */
+  agentGates?: AgentGatesPort;
 }
 
 export function hostOf(deps: EffectDeps, name: string): HostTransport {

@@ -54,6 +54,8 @@ export const snapshotSchema = z.object({
     /** With a live engine: the host actor's state (ready, saturated, unreachable…) and its last probe error. */
     state: z.string().optional(), lastError: z.string().nullable().optional(), failures: z.number().int().min(0).optional(),
   })),
+  /** Closed outage gates (an agent backend rate-limited or refusing its key, the forge refusing its token): the banner. */
+  gates: z.array(z.object({ name: z.string(), reason: z.string().nullable(), since: z.number().nullable(), resetAt: z.number().nullable() })).default([]),
   tasks: z.array(taskView),
   counts: z.record(z.string(), z.number().int()),
   spend: z.object({
@@ -124,6 +126,10 @@ export function buildSnapshot(db: Db, adapter: Adapter, engine?: EngineHandle, n
     engine: { ...summary.engine, state, dispatchPaused: dispatchPausedReason(db), attached: Boolean(engine || daemon) },
     sandbox: localSandboxStatus(adapter.agents.sandbox),
     hosts,
+    gates: [
+      ...summary.agents.gates.filter((g) => g.closed).map((g) => ({ name: `agent:${g.backend}`, reason: g.reason, since: g.since, resetAt: g.resetAt })),
+      ...(summary.forge.gate.closed ? [{ name: 'forge', reason: summary.forge.gate.reason, since: summary.forge.gate.since, resetAt: null }] : []),
+    ],
     tasks: rows.map((t) => toTaskView(adapter, t)),
     counts: summary.counts,
     spend: {

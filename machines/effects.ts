@@ -1,4 +1,5 @@
 import { fromPromise } from 'xstate';
+import type { OutageKind, OutcomeKind } from './outcome.js';
 
 /**
  * The named effects the machines invoke, with their input and output shapes.
@@ -25,7 +26,18 @@ export interface TaskRef {
   attempt: number;
 }
 
-export type PlanOutput = { ok: true; plan: Plan; costUsd: number; ledger?: LedgerNote[] } | { ok: false; error: string; costUsd: number; ledger?: LedgerNote[] };
+/** What an agent step met that is nobody's fault in the task: waited out, never spending an attempt. */
+export interface OutageFacts {
+  outage?: OutageKind;
+  /** When to try again at the earliest (epoch ms): the provider's reset time, or a closed gate's next probe. */
+  resetAt?: number;
+  /** The next run takes another route (backend / model): no need to wait. */
+  fallback?: boolean;
+}
+
+export type PlanOutput =
+  | { ok: true; plan: Plan; costUsd: number; ledger?: LedgerNote[] }
+  | ({ ok: false; error: string; costUsd: number; ledger?: LedgerNote[] } & OutageFacts);
 
 export type ClaimOutput =
   | { granted: true; host: string; ledger?: LedgerNote[] }
@@ -39,9 +51,9 @@ export interface ProvisionOutput {
   ledger?: LedgerNote[];
 }
 
-export interface WorkOutput {
-  /** ok: the agent finished its turn; lost: the worker vanished without a result (reaped). */
-  outcome: 'ok' | 'retryable' | 'failed' | 'lost';
+export interface WorkOutput extends OutageFacts {
+  /** ok: the agent finished its turn; lost: the worker vanished without a result (reaped); else its classification. */
+  outcome: Exclude<OutcomeKind, 'rejected'> | 'lost';
   error?: string;
   costUsd: number;
   backend: string;
@@ -71,14 +83,17 @@ export interface ChecksOutput {
   ledger?: LedgerNote[];
 }
 
-export interface CritiqueOutput {
-  verdict: 'approve' | 'reject';
-  reasons: string[];
-  costUsd: number;
-  /** A sensitive path forces human review: never auto-merged. */
-  needsHuman?: boolean;
-  ledger?: LedgerNote[];
-}
+export type CritiqueOutput =
+  | {
+      verdict: 'approve' | 'reject';
+      reasons: string[];
+      costUsd: number;
+      /** A sensitive path forces human review: never auto-merged. */
+      needsHuman?: boolean;
+      ledger?: LedgerNote[];
+    }
+  /** No verdict: the critic met an outage. Never a rejection: the critic runs again on the same head. */
+  | ({ verdict: 'none'; error: string; costUsd: number; ledger?: LedgerNote[] } & OutageFacts);
 
 export interface MergeOutput {
   outcome: 'merged' | 'already_merged' | 'head_moved' | 'conflict' | 'closed' | 'refused';

@@ -14,6 +14,7 @@ import type {
 } from './effects.js';
 import { effectPlaceholders } from './effects.js';
 import { killListener, type KillEvent } from './kill.js';
+import { isOutage, type OutageKind } from './outcome.js';
 import { backoffMs, nowOf } from './time.js';
 
 /** Limits the task lives by; from the adapter's policy and engine sections. */
@@ -39,6 +40,13 @@ export const MAX_PR_FAILURES = 8;
  * e.g. a remote host's disk is full) they count as ordinary failures, so a task never relaunches forever.
  */
 export const MAX_ENV_WAITS = 5;
+
+/**
+ * Stalls and wall-clock timeouts of the worker relaunched without spending an attempt, over the task's
+ * life. Unlike a rate limit, a hang can be the task's own doing (a test that never ends): past this
+ * bound it counts as an ordinary failure, so a task never burns money relaunching forever.
+ */
+export const MAX_STALL_WAITS = 3;
 
 /** The PR steps a forge or network failure is retried at, after `pr_backoff`. */
 export type PrStep = 'pr_open' | 'checks' | 'reviewing' | 'merging';
@@ -71,6 +79,10 @@ export interface TaskContext extends TaskInput {
   prStep: PrStep | null;
   /** Environment errors waited out so far, without spending an attempt (bounded by MAX_ENV_WAITS). */
   envWaits: number;
+  /** Consecutive agent or forge outages waited out (the backoff grows with it); reset when a step succeeds. */
+  outageWaits: number;
+  /** Worker stalls and timeouts relaunched without spending an attempt (bounded by MAX_STALL_WAITS). */
+  stallWaits: number;
   reason: string | null;
   /** Absolute deadline of the current wait (backoff / deferral): survives a restore. */
   until: number | null;
@@ -85,6 +97,8 @@ export type TaskEvent =
   | { type: 'pr.closed'; detail?: string; ledger?: LedgerNote[] }
   | { type: 'pr.checks_failed'; detail?: string; ledger?: LedgerNote[] }
   | { type: 'pr.changes_requested'; detail?: string; ledger?: LedgerNote[] };
+
+type Verdict = Exclude<CritiqueOutput, { verdict: 'none' }>;
 
 /** The output of the effect whose completion caused this transition. */
 const out = <T>(event: unknown): T => (event as DoneActorEvent<T>).output;
@@ -102,6 +116,31 @@ const base = (context: TaskContext) => ({ taskId: context.id, attempt: context.a
 
 /** The end of a wait that spends no attempt: as long as the next attempt's backoff would be. */
 const unspentWaitUntil = (context: TaskContext, now: number) => now + backoffMs(context.attempt + 1, context.policy.backoffBaseMs, context.policy.backoffMaxMs);
+
+/** What an outage event says: its kind, its reset time, whether another route runs next, and the error text. */
+function outageOf(event: unknown): { kind: OutageKind; resetAt?: number; fallback?: boolean; error: string } | undefined {
+  const e = event as { output?: { outage?: unknown; outcome?: unknown; resetAt?: number; fallback?: boolean; error?: unknown }; error?: { outage?: unknown; resetAt?: number } };
+  const o = e.output;
+  const kind = o ? (o.outage ?? o.outcome) : e.error?.outage;
+  if (!isOutage(kind)) return undefined;
+  const resetAt = o ? o.resetAt : e.error?.resetAt;
+  return { kind, ...(typeof resetAt === 'number' ? { resetAt } : {}), ...(o?.fallback ? { fallback: true } : {}), error: String(o ? o.error ?? '' : e.error) };
+}
+
+/** Out of `backoff`: a task with a validated plan waits for a slot again; one without plans again (never a worker without a plan). */
+const AFTER_BACKOFF = [
+  { guard: 'hasPlan', target: 'waiting', actions: 'clearWait' },
+  { target: 'planning', actions: 'clearWait' },
+] as const;
+
+/** A step before the PR met an outage (an agent's rate limit, overload, bad key, stall; the forge's refused token): wait it out in `backoff`, spending nothing. */
+const STEP_OUTAGE = (step: string) => ({ guard: 'outage', target: 'backoff', actions: ['addCost', { type: 'waitOutOutage', params: { step } }] }) as const;
+
+/**
+ * A PR step met an outage (the critic's model API, or the forge's credentials behind its gate): wait in
+ * `pr_backoff` and run the same step again, not counted towards maxPrFailures.
+ */
+const PR_OUTAGE = (step: PrStep) => ({ guard: 'outage', target: 'pr_backoff', actions: ['addCost', { type: 'waitOutOutage', params: { step: PR_STEP_NAMES[step], prStep: step } }] }) as const;
 
 /** Out of `pr_backoff` (its wait over, or a human's retry): back to the PR step that failed. */
 const RESUME_FAILED_STEP = [
@@ -126,8 +165,18 @@ export const taskMachine = setup({
   guards: {
     canRetry: ({ context }) => context.attempt + 1 < context.policy.maxAttempts,
     canFix: ({ context }) => context.fix < context.policy.maxFixAttempts,
-    // The effects mark an environment error (full disk, no descriptors, host unreachable) as such: not the task's doing, within a bound.
-    envError: ({ context, event }) => (event as { error?: { environment?: unknown } }).error?.environment === true && (context.envWaits ?? 0) < MAX_ENV_WAITS,
+    // The effects classify a launch error (full disk, no descriptors: environment; host unreachable: network): not the task's doing, within a bound.
+    envError: ({ context, event }) => ['environment', 'network'].includes(String((event as { error?: { outage?: unknown } }).error?.outage)) && (context.envWaits ?? 0) < MAX_ENV_WAITS,
+    // An outage of an agent step or of the forge's credentials (machines/outcome.ts); a stall or timeout only within its bound.
+    outage: ({ context, event }) => {
+      const o = outageOf(event);
+      if (!o) return false;
+      // A launch that failed on the machine or its host (environment, network) is envError's, bounded by MAX_ENV_WAITS.
+      if ((event as { error?: unknown }).error !== undefined && (o.kind === 'environment' || o.kind === 'network')) return false;
+      return (o.kind !== 'stalled' && o.kind !== 'timed_out') || (context.stallWaits ?? 0) < MAX_STALL_WAITS;
+    },
+    // A plan is validated by the plan effect (a schema) before it is put in context: no plan, no worker.
+    hasPlan: ({ context }) => context.plan !== null && context.plan.files_touched.length > 0,
     canRetryPr: ({ context }) => (context.prFailures ?? 0) + 1 < (context.policy.maxPrFailures ?? MAX_PR_FAILURES),
     // Where a failed PR step resumes; a human's retry after failed reviews must not merge unreviewed.
     resumeAt: ({ context }, step: PrStep) => (context.prFailures ?? 0) > 0 && context.prStep === step,
@@ -141,6 +190,7 @@ export const taskMachine = setup({
     prClosedMeanwhile: ({ event }) => out<OpenPrOutput>(event).closed === true,
     checksGreen: ({ event }) => out<ChecksOutput>(event).state === 'success',
     approved: ({ event }) => out<CritiqueOutput>(event).verdict === 'approve',
+    noVerdict: ({ event }) => out<CritiqueOutput>(event).verdict === 'none',
     mergedNow: ({ event }) => ['merged', 'already_merged'].includes(out<MergeOutput>(event).outcome),
     headMoved: ({ event }) => out<MergeOutput>(event).outcome === 'head_moved',
     mergeRefused: ({ event }) => out<MergeOutput>(event).outcome === 'refused',
@@ -171,7 +221,26 @@ export const taskMachine = setup({
       const reason = `${PR_STEP_NAMES[params.step]} failed ${prFailures} times in a row (last: ${String(params.error).slice(0, 300)}): fix the cause, then send task.retry to run it again, or merge or close the PR by hand`;
       return { prFailures, prStep: params.step, until: null, reason };
     }),
-    prStepDone: assign({ prFailures: 0, prStep: null }),
+    prStepDone: assign({ prFailures: 0, prStep: null, outageWaits: 0 }),
+    /**
+     * Waits out an outage without spending an attempt: at once when another route runs next, else after a
+     * backoff growing with consecutive outages and never before the provider's reset time (or the gate's probe).
+     */
+    waitOutOutage: assign(({ context, event, system }, params: { step: string; prStep?: PrStep }) => {
+      const o = outageOf(event)!;
+      const outageWaits = (context.outageWaits ?? 0) + 1;
+      const now = nowOf(system);
+      const until = o.fallback ? now : Math.max(o.resetAt ?? 0, now + backoffMs(outageWaits, context.policy.backoffBaseMs, context.policy.backoffMaxMs));
+      const stall = o.kind === 'stalled' || o.kind === 'timed_out';
+      const reset = o.resetAt !== undefined ? ` (resets ${new Date(o.resetAt).toISOString()})` : '';
+      return {
+        outageWaits,
+        ...(stall ? { stallWaits: (context.stallWaits ?? 0) + 1 } : {}),
+        ...(params.prStep ? { prStep: params.prStep } : {}),
+        until,
+        reason: `${params.step} met an outage (${o.kind})${reset}, retrying without spending an attempt: ${o.error.slice(0, 300)}`,
+      };
+    }),
     clearWait: assign({ until: null }),
     abandon: assign((_, params: { reason: string }) => ({ reason: params.reason, until: null })),
     /** The PR was closed unmerged and the policy says plan again: a new attempt from scratch. */
@@ -205,6 +274,8 @@ export const taskMachine = setup({
     prFailures: 0,
     prStep: null,
     envWaits: 0,
+    outageWaits: 0,
+    stallWaits: 0,
     reason: null,
     until: null,
     deferredAt: null,
@@ -225,12 +296,14 @@ export const taskMachine = setup({
               {
                 guard: 'planOk',
                 target: 'waiting',
-                actions: ['addCost', assign({ plan: ({ event }) => (event.output as Extract<PlanOutput, { ok: true }>).plan })],
+                actions: ['addCost', assign({ outageWaits: 0, plan: ({ event }) => (event.output as Extract<PlanOutput, { ok: true }>).plan })],
               },
+              STEP_OUTAGE('the planner'),
               { guard: 'canRetry', target: 'backoff', actions: ['addCost', { type: 'scheduleRetry', params: ({ event }) => ({ reason: `plan invalid: ${(event.output as { error: string }).error}` }) }] },
               { target: '#task.abandoned', actions: ['addCost', { type: 'abandon', params: ({ event }) => ({ reason: `plan invalid: ${(event.output as { error: string }).error}` }) }] },
             ],
             onError: [
+              STEP_OUTAGE('the planner'),
               { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `planner failed: ${String(event.error)}` }) } },
               { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `planner failed: ${String(event.error)}` }) } },
             ],
@@ -267,6 +340,7 @@ export const taskMachine = setup({
             onDone: { target: 'working', actions: assign(({ event }) => ({ branch: event.output.branch, worktree: event.output.worktree, baseSha: event.output.baseSha })) },
             onError: [
               { guard: 'envError', target: 'backoff', actions: 'waitOutEnvironment' },
+              STEP_OUTAGE('provisioning'),
               { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `provisioning failed: ${String(event.error)}` }) } },
               { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `provisioning failed: ${String(event.error)}` }) } },
             ],
@@ -289,13 +363,15 @@ export const taskMachine = setup({
               description: context.description,
             }),
             onDone: [
-              { guard: 'agentOk', target: 'shipping', actions: 'addCost' },
+              { guard: 'agentOk', target: 'shipping', actions: ['addCost', assign({ outageWaits: 0 })] },
               { guard: 'agentLost', target: 'reaped', actions: ['addCost', assign({ reason: ({ event }) => `reaped: ${event.output.error ?? 'worker lost'}` })] },
+              STEP_OUTAGE('the worker'),
               { guard: 'canRetry', target: 'backoff', actions: ['addCost', { type: 'scheduleRetry', params: ({ event }) => ({ reason: `agent ${event.output.outcome}: ${event.output.error ?? ''}` }) }] },
               { target: '#task.abandoned', actions: ['addCost', { type: 'abandon', params: ({ event }) => ({ reason: `agent ${event.output.outcome}: ${event.output.error ?? ''}` }) }] },
             ],
             onError: [
               { guard: 'envError', target: 'backoff', actions: 'waitOutEnvironment' },
+              STEP_OUTAGE('the worker'),
               { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `agent error: ${String(event.error)}` }) } },
               { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `agent error: ${String(event.error)}` }) } },
             ],
@@ -342,6 +418,7 @@ export const taskMachine = setup({
             ],
             onError: [
               // A forge or network failure: no attempt spent; the step runs again after a backoff, then a human is asked.
+              PR_OUTAGE('pr_open'),
               { guard: 'canRetryPr', target: 'pr_backoff', actions: [{ type: 'schedulePrRetry', params: ({ event }) => ({ step: 'pr_open', error: event.error }) }] },
               { target: 'awaiting_human', actions: [{ type: 'askHumanAfterPrFailures', params: ({ event }) => ({ step: 'pr_open', error: event.error }) }] },
             ],
@@ -359,6 +436,7 @@ export const taskMachine = setup({
             ],
             onError: [
               // A forge or network failure: no attempt spent; the step runs again after a backoff, then a human is asked.
+              PR_OUTAGE('checks'),
               { guard: 'canRetryPr', target: 'pr_backoff', actions: [{ type: 'schedulePrRetry', params: ({ event }) => ({ step: 'checks', error: event.error }) }] },
               { target: 'awaiting_human', actions: [{ type: 'askHumanAfterPrFailures', params: ({ event }) => ({ step: 'checks', error: event.error }) }] },
             ],
@@ -372,12 +450,17 @@ export const taskMachine = setup({
             input: ({ context }) => ({ ...base(context), pr: context.pr!, plan: context.plan!, title: context.title, baseSha: context.baseSha, headSha: context.headSha }),
             // A verdict (even one made of garbage: actors/effects/task-effects.ts critique) is an answer: approve or reject.
             onDone: [
-              { guard: 'approved', target: 'merging', actions: ['addCost', 'prStepDone', assign({ needsHuman: ({ event }) => !!event.output.needsHuman })] },
-              { target: 'rejected', actions: ['addCost', 'prStepDone', assign({ feedback: ({ event }) => `The critic rejected the change:\n- ${event.output.reasons.join('\n- ')}` })] },
+              PR_OUTAGE('reviewing'),
+              // No verdict past the outage bound (a critic that keeps stalling): a PR-step failure, bounded, then a human; never a rejection.
+              { guard: and(['noVerdict', 'canRetryPr']), target: 'pr_backoff', actions: ['addCost', { type: 'schedulePrRetry', params: ({ event }) => ({ step: 'reviewing', error: (event.output as { error?: string }).error }) }] },
+              { guard: 'noVerdict', target: 'awaiting_human', actions: ['addCost', { type: 'askHumanAfterPrFailures', params: ({ event }) => ({ step: 'reviewing', error: (event.output as { error?: string }).error }) }] },
+              { guard: 'approved', target: 'merging', actions: ['addCost', 'prStepDone', assign({ needsHuman: ({ event }) => !!(event.output as Verdict).needsHuman })] },
+              { target: 'rejected', actions: ['addCost', 'prStepDone', assign({ feedback: ({ event }) => `The critic rejected the change:\n- ${(event.output as Verdict).reasons.join('\n- ')}` })] },
             ],
             // No verdict: the review machinery failed (forge 5xx, network). Not the change's fault: review again, bounded.
             onError: [
               // A forge or network failure: no attempt spent; the step runs again after a backoff, then a human is asked.
+              PR_OUTAGE('reviewing'),
               { guard: 'canRetryPr', target: 'pr_backoff', actions: ['addCost', { type: 'schedulePrRetry', params: ({ event }) => ({ step: 'reviewing', error: event.error }) }] },
               { target: 'awaiting_human', actions: ['addCost', { type: 'askHumanAfterPrFailures', params: ({ event }) => ({ step: 'reviewing', error: event.error }) }] },
             ],
@@ -414,6 +497,7 @@ export const taskMachine = setup({
             ],
             onError: [
               // A forge or network failure: no attempt spent; the step runs again after a backoff, then a human is asked.
+              PR_OUTAGE('merging'),
               { guard: 'canRetryPr', target: 'pr_backoff', actions: [{ type: 'schedulePrRetry', params: ({ event }) => ({ step: 'merging', error: event.error }) }] },
               { target: 'awaiting_human', actions: [{ type: 'askHumanAfterPrFailures', params: ({ event }) => ({ step: 'merging', error: event.error }) }] },
             ],
@@ -442,8 +526,8 @@ export const taskMachine = setup({
           ],
         },
         backoff: {
-          on: { 'task.retry': { target: 'waiting', actions: assign({ until: null }) } },
-          invoke: { id: 'sleep', src: 'sleep', input: ({ context }) => ({ until: context.until ?? 0 }), onDone: { target: 'waiting', actions: assign({ until: null }) } },
+          on: { 'task.retry': AFTER_BACKOFF },
+          invoke: { id: 'sleep', src: 'sleep', input: ({ context }) => ({ until: context.until ?? 0 }), onDone: AFTER_BACKOFF },
         },
         hist: { type: 'history', history: 'deep' },
       },

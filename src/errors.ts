@@ -2,6 +2,8 @@
  * Named errors. Every message says what was expected, what came, and how to fix it.
  * Only the CLI entry point turns these into exit codes.
  */
+import type { OutageKind, OutcomeKind } from '../machines/outcome.js';
+
 export class OxiError extends Error {
   /** A short hint on how to fix the problem, printed under the message by the CLI. */
   readonly fix?: string;
@@ -21,11 +23,29 @@ export class DashboardError extends OxiError {}
 export class GitError extends OxiError {}
 export class ForgeError extends OxiError {}
 export class AgentError extends OxiError {
-  /** retryable: rate limits, overload, termination by signal; failed: anything else. */
-  readonly kind: 'retryable' | 'failed';
-  constructor(message: string, kind: 'retryable' | 'failed', options: { fix?: string; cause?: unknown } = {}) {
+  /** How the failure is classified (machines/outcome.ts). */
+  readonly kind: OutcomeKind;
+  constructor(message: string, kind: OutcomeKind, options: { fix?: string; cause?: unknown } = {}) {
     super(message, options);
     this.kind = kind;
+  }
+}
+/**
+ * Every route of an agent role is behind a closed gate (a persistent rate limit or bad credentials):
+ * no session was started. The step waits until the gate's next probe, spending nothing.
+ */
+export class AgentGateClosedError extends OxiError {
+  readonly outage: OutageKind;
+  constructor(message: string, outage: OutageKind, readonly resetAt: number, options: { fix?: string } = {}) {
+    super(message, options);
+    this.outage = outage;
+  }
+}
+/** The forge refused our credentials (401/403), or its gate is closed because it did: PR steps wait, uncounted. */
+export class ForgeAuthError extends ForgeError {
+  readonly outage = 'auth' as const;
+  constructor(message: string, readonly resetAt?: number, options: { fix?: string; cause?: unknown } = {}) {
+    super(message, options);
   }
 }
 /** A worker process vanished without leaving a result: the reaper's business. */
@@ -33,7 +53,7 @@ export class WorkerLostError extends OxiError {}
 /** An SSH host could not be reached, or the connection broke: the work there is in an unknown state, not failed. */
 export class HostUnreachableError extends OxiError {
   /** The host's trouble, not the task's: a dispatch that meets it spends no attempt (the task machine bounds how often). */
-  readonly environment = true;
+  readonly outage: OutageKind = 'network';
 }
 /** The SSH connection is up but a channel misbehaved (refused, closed without an exit status, no answer in time): outcome unknown, like an unreachable host. */
 export class RemoteChannelError extends HostUnreachableError {}
@@ -47,8 +67,8 @@ export class HostKeyError extends HostUnreachableError {}
  * task was being dispatched. Not the task's fault: it waits for a slot again without spending an attempt.
  */
 export class EnvironmentError extends OxiError {
-  /** What the task machine looks at (machines stay free of this import). */
-  readonly environment = true;
+  /** What the task machine looks at (machines/outcome.ts; machines stay free of this import). */
+  readonly outage: OutageKind = 'environment';
   constructor(
     message: string,
     readonly code: string,

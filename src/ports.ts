@@ -4,6 +4,8 @@
  * and may have real implementations (SSH, GitHub, claude/codex).
  */
 
+import type { OutcomeKind } from '../machines/outcome.js';
+
 /** Result of running a program: argv-form only, never a shell string. */
 export interface ExecResult {
   exitCode: number;
@@ -143,9 +145,12 @@ export interface AgentUsage {
 /** What an agent session ended with. */
 export interface AgentOutcome {
   ok: boolean;
-  /** retryable (rate limit, overload, SIGTERM) or failed. */
-  errorKind?: 'retryable' | 'failed';
+  /** How a failed session is classified (machines/outcome.ts: failed, or an outage kind); absent when ok. */
+  kind?: OutcomeKind;
   error?: string;
+  /** A rate limit's reset time (epoch ms) or requested wait, when the provider gave one. */
+  resetAt?: number;
+  retryAfterMs?: number;
   /** The final text (planner: plan JSON; critic: verdict JSON; worker: summary). */
   text: string;
   usage: AgentUsage;

@@ -23,8 +23,10 @@ export function outcomeFromTerminal(t: StreamTerminal, ctx: OutcomeContext): Age
   if (ctx.model !== undefined) outcome.model = ctx.model;
   if (t.sessionId !== undefined) outcome.sessionId = t.sessionId;
   if (!t.ok) {
-    outcome.errorKind = t.errorKind ?? 'failed';
+    outcome.kind = t.kind ?? 'failed';
     outcome.error = t.error ?? 'the agent reported an error';
+    if (t.resetAt !== undefined) outcome.resetAt = t.resetAt;
+    if (t.retryAfterMs !== undefined) outcome.retryAfterMs = t.retryAfterMs;
   }
   if (t.permissionDenials) outcome.permissionDenials = t.permissionDenials;
   return outcome;
@@ -36,7 +38,7 @@ export function outcomeFromStream(text: string, ctx: OutcomeContext): AgentOutco
   return t ? outcomeFromTerminal(t, ctx) : undefined;
 }
 
-/** A waited run: its terminal event, else its exit (SIGTERM / 143 and our own timeouts are retryable). */
+/** A waited run: its terminal event, else its exit (our stall / wall-clock kill, a SIGTERM: outages; else failed). */
 export function outcomeFromRun(run: WaitedResult, ctx: OutcomeContext): AgentOutcome {
   const fromStream = outcomeFromStream(run.stdout, ctx);
   if (fromStream && !run.timedOut) return fromStream;
@@ -44,10 +46,10 @@ export function outcomeFromRun(run: WaitedResult, ctx: OutcomeContext): AgentOut
   const how = run.timedOut
     ? run.timedOut === 'wall' ? 'hit the wall-clock timeout and was terminated' : 'made no progress within the stall timeout and was terminated'
     : `exited with ${run.signal ?? `code ${run.exitCode ?? 'unknown'}`} without a result event`;
-  const kind = run.timedOut ? 'retryable' : classifyExit({ exitCode: run.exitCode, signal: run.signal });
+  const kind = classifyExit({ exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut || null });
   return {
     ok: false,
-    errorKind: kind,
+    kind,
     error: `${ctx.backend} ${how}${stderr ? `: ${stderr}` : ''}`,
     text: fromStream?.text ?? '',
     usage: fromStream?.usage ?? { costUsd: 0 },

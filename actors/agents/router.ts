@@ -7,7 +7,9 @@
  */
 import type { AgentPort, AgentRequest, WorkerLaunch } from '../../src/agents/port.js';
 import type { Adapter, AgentRoute } from '../../src/config/schema.js';
-import { ConfigError } from '../../src/errors.js';
+import { AgentGateClosedError, ConfigError } from '../../src/errors.js';
+import type { AgentGatesPort } from '../../src/runtime/agent-gates.js';
+import { OUTCOME_POLICY } from '../../machines/outcome.js';
 import type { AgentOutcome } from '../../src/ports.js';
 import type { Db } from '../../src/store/db.js';
 import type { AgentSandbox } from '../../src/sandbox/port.js';
@@ -26,6 +28,10 @@ export interface RouterOptions {
   sandbox?: AgentSandbox;
   /** Replace a backend (tests). */
   backends?: Partial<Record<Backend, AgentPort>>;
+  /** Per-backend gates: a closed backend starts no session (its routes are skipped) until its probe. */
+  gates?: AgentGatesPort;
+  /** The engine's clock (a session's start, for the gates). */
+  now?: () => number;
 }
 
 /** A role's routes in order: the primary, then its fallbacks. */
@@ -34,10 +40,27 @@ export function routesOf(adapter: Adapter, role: Role): Array<{ backend: Backend
   return [{ backend: r.backend, ...(r.model ? { model: r.model } : {}) }, ...r.fallbacks];
 }
 
-/** Retryable worker failures recorded for this task so far. */
-export function workerRetryables(db: Db, taskId: string): number {
-  const row = db.prepare(`SELECT COUNT(*) AS n FROM event WHERE task = ? AND kind = 'agent.retryable' AND json_extract(payload, '$.role') = 'worker'`).get(taskId) as { n: number };
+/** Worker outages that move to the next route, recorded for this task so far (`agent.retryable`: rows of earlier versions). */
+export function workerOutages(db: Db, taskId: string): number {
+  const row = db
+    .prepare(
+      `SELECT COUNT(*) AS n FROM event WHERE task = ? AND json_extract(payload, '$.role') = 'worker'
+       AND (kind = 'agent.retryable' OR (kind = 'agent.outage' AND json_extract(payload, '$.fallback') = 1))`,
+    )
+    .get(taskId) as { n: number };
   return row.n;
+}
+
+/** Every route's backend is gated: the error a step waits on, until the soonest probe. */
+function allGated(role: Role, routes: Array<{ backend: Backend }>, gates: AgentGatesPort): AgentGateClosedError {
+  const closed = routes.map((r) => ({ backend: r.backend, ...gates.closedFor(r.backend)! }));
+  const soonest = closed.reduce((a, b) => (b.nextProbeAt < a.nextProbeAt ? b : a));
+  return new AgentGateClosedError(
+    `No ${role} session started: every route's backend is gated (${closed.map((c) => `${c.backend}: ${c.reason}`).join('; ')}); next probe at ${new Date(soonest.nextProbeAt).toISOString()}.`,
+    soonest.outage,
+    soonest.nextProbeAt,
+    { fix: 'Wait for the reset time, or fix the credentials (oxi doctor --live); the gate reopens by itself at its next probe.' },
+  );
 }
 
 export function agentRouter(options: RouterOptions): AgentPort {
@@ -53,15 +76,23 @@ export function agentRouter(options: RouterOptions): AgentPort {
 
   return {
     async complete(role, request): Promise<AgentOutcome> {
-      const routes = routesOf(adapter, role);
+      const all = routesOf(adapter, role);
+      const gates = options.gates;
+      const routes = gates ? all.filter((r) => gates.admit(r.backend)) : all;
+      if (!routes.length) {
+        const closed = allGated(role, all, gates!);
+        return { ok: false, kind: closed.outage, resetAt: closed.resetAt, error: closed.message, text: '', usage: { costUsd: 0 }, backend: all[0].backend };
+      }
       let spent = 0;
       const failures: string[] = [];
       for (const [i, route] of routes.entries()) {
         request.signal?.throwIfAborted(); // no fallback run for an answer nobody waits for
+        const startedAt = options.now?.() ?? Date.now();
         const out = await port(route.backend).complete(role, withModel(request, route.model));
+        gates?.record(route.backend, out.ok ? 'ok' : out.kind ?? 'failed', out, out.error, startedAt);
         spent += out.usage.costUsd;
         const last = i === routes.length - 1;
-        if (out.ok || out.errorKind !== 'retryable' || last) {
+        if (out.ok || !OUTCOME_POLICY[out.kind ?? 'failed'].fallback || last) {
           const result = { ...out, usage: { ...out.usage, costUsd: spent } };
           if (!out.ok && failures.length) result.error = `${out.error ?? 'failed'} (after fallbacks: ${failures.join('; ')})`;
           return result;
@@ -72,7 +103,11 @@ export function agentRouter(options: RouterOptions): AgentPort {
     },
     workerLaunch(request): WorkerLaunch {
       const routes = routesOf(adapter, 'worker');
-      const route = routes[workerRetryables(options.db, request.taskId) % routes.length];
+      const first = workerOutages(options.db, request.taskId);
+      // From the route after the ones that failed, the first whose backend's gate admits a session.
+      const rotated = routes.map((_, i) => routes[(first + i) % routes.length]);
+      const route = options.gates ? rotated.find((r) => options.gates!.admit(r.backend)) : rotated[0];
+      if (!route) throw allGated('worker', routes, options.gates!);
       const launch = port(route.backend).workerLaunch(withModel(request, route.model));
       return { ...launch, backend: route.backend, ...(route.model ? { model: route.model } : {}) };
     },

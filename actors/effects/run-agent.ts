@@ -6,8 +6,10 @@ import { renderPrompt, templateFor } from '../../src/agents/prompts.js';
 import { StreamFileReader } from '../../src/agents/stream-file.js';
 import { recordActivity, recordBackend } from '../../src/store/agent-activity.js';
 import { getTask, recordWorker, stampProgress } from '../../src/store/tasks.js';
-import { HostUnreachableError } from '../../src/errors.js';
+import { AgentGateClosedError, HostUnreachableError } from '../../src/errors.js';
 import { mkdirPrivate, writePrivate } from '../../src/fs-private.js';
+import { isOutage, OUTCOME_POLICY, resetTimeOf, type OutageKind } from '../../machines/outcome.js';
+import { routesOf, workerOutages } from '../agents/router.js';
 import type { HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
 import { clockSleep, hostOf, type EffectDeps } from '../deps.js';
 import { sandboxOf } from '../sandbox/sandbox.js';
@@ -33,6 +35,8 @@ interface WorkerState {
   backend: string;
   model?: string;
   terminatedByEngine?: boolean;
+  /** Ended in an outage (or killed by a stall / wall-clock timeout): spent, never adopted again; the next run launches afresh. */
+  spent?: boolean;
 }
 
 /**
@@ -76,13 +80,13 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
       recordWorker(db, input.taskId, launched, input.host, clock.now());
     }
   }
-  if (state && !state.terminatedByEngine && !(await retry(() => host.isAlive(state!.pid)))) {
+  if (state && !state.terminatedByEngine && !state.spent && !(await retry(() => host.isAlive(state!.pid)))) {
     // Dead before we looked: its stream says how it ended, or it was lost.
     return finish(deps, input, files.stream, state);
   }
   // A worker the engine terminated (hard kill, drain) may still run on a host that was out of reach: it goes before a new one starts.
   if (state?.terminatedByEngine && deps.terminateGroup) await deps.terminateGroup(input.host, state.pid, input.taskId);
-  if (!state || state.terminatedByEngine) {
+  if (!state || state.terminatedByEngine || state.spent) {
     // The per-task cap is enforced here too: what is left of it is all the agent may spend.
     const left = adapter.budget.perTaskUsd - (getTask(db, input.taskId)?.cost_usd ?? 0);
     if (left <= 0) {
@@ -103,7 +107,14 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
       }),
       facts: { ...input },
     };
-    const launch = agents.workerLaunch(request);
+    let launch: ReturnType<typeof agents.workerLaunch>;
+    try {
+      launch = agents.workerLaunch(request);
+    } catch (error) {
+      // Every worker route is behind a closed agent gate: no session starts; the task waits for its probe.
+      if (!(error instanceof AgentGateClosedError)) throw error;
+      return { outcome: error.outage, outage: error.outage, resetAt: error.resetAt, error: error.message, costUsd: 0, backend: adapter.agents.worker.backend };
+    }
     // Confined before anything is reset: without a required sandbox nothing starts (SandboxUnavailableError: no attempt spent).
     const sandbox = deps.sandboxes?.get(input.host) ?? sandboxOf(adapter, host);
     const confined = await retry(() => sandbox.wrap({ role: 'worker', backend: launch.backend, argv: launch.argv, env: launch.env, workspace: input.worktree, writable: true, readOnly: launch.readOnly, waited: false }));
@@ -201,7 +212,10 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
         await whileUnreachable(deps, input.host, signal, () => host.killGroup(state.pid));
         const error = overWall ? `wall-clock timeout (${adapter.agents.timeouts.wallMinutes} min)` : `no output for ${adapter.agents.timeouts.stallMinutes} min`;
         const spent = (await parse(deps, input.host, files.stream, state))?.usage.costUsd ?? 0;
-        return { outcome: 'failed', error, costUsd: spent, backend: state.backend, ledger: spendNote(input, spent, 'worker') };
+        // A hang is an outage of the route (the fallback route runs next), not a failed attempt; the machine bounds how often.
+        const kind: OutageKind = overWall ? 'timed_out' : 'stalled';
+        markSpent(files.state, state);
+        return { outcome: kind, outage: kind, error, costUsd: spent, backend: state.backend, fallback: fallsBack(deps, input.taskId, 1), ledger: [...spendNote(input, spent, 'worker'), outageNote(input, kind, state, error)] };
       }
       await clockSleep(clock, interval, signal);
     }
@@ -253,10 +267,31 @@ async function finish(deps: EffectDeps, input: RunAgentInput, stream: string, st
   if (!outcome) return { outcome: 'lost', error: 'the worker exited without a result', costUsd: 0, backend };
   const costUsd = outcome.usage.costUsd;
   const ledger: LedgerNote[] = [...spendNote(input, costUsd, 'worker'), ...sessionNote(input, outcome)];
+  deps.agentGates?.record(backend, outcome.ok ? 'ok' : outcome.kind ?? 'failed', outcome, outcome.error, state.startedAt);
   if (outcome.ok) return { outcome: 'ok', costUsd, backend: outcome.backend, ledger };
-  // A retryable failure moves the next launch to the worker's next fallback route (actors/agents/router.ts).
-  if (outcome.errorKind === 'retryable') ledger.push({ kind: 'agent.retryable', payload: { role: 'worker', task: input.taskId, backend, model: state.model ?? null, error: outcome.error ?? null } });
-  return { outcome: outcome.errorKind ?? 'failed', error: outcome.error, costUsd, backend: outcome.backend, ledger };
+  const kind = outcome.kind ?? 'failed';
+  if (!isOutage(kind)) return { outcome: 'failed', error: outcome.error, costUsd, backend: outcome.backend, ledger };
+  // An outage moves the next launch to the worker's next fallback route (actors/agents/router.ts), and spends no attempt:
+  // the relaunch reuses this attempt's paths, so this session is marked spent (never adopted again).
+  markSpent(filesFor(deps, input).state, state);
+  ledger.push(outageNote(input, kind, state, outcome.error ?? null));
+  const resetAt = resetTimeOf(outcome, deps.clock.now());
+  return { outcome: kind, outage: kind, error: outcome.error, costUsd, backend: outcome.backend, fallback: fallsBack(deps, input.taskId, 1), ...(resetAt === undefined ? {} : { resetAt }), ledger };
+}
+
+function markSpent(path: string, state: WorkerState): void {
+  writePrivate(path, JSON.stringify({ ...state, spent: true }));
+}
+
+/** The ledger row that moves the next launch to the next route (counted by the router). */
+function outageNote(input: { taskId: string }, kind: OutageKind, state: WorkerState, error: string | null): LedgerNote {
+  return { kind: 'agent.outage', payload: { role: 'worker', task: input.taskId, backend: state.backend, model: state.model ?? null, outage: kind, fallback: OUTCOME_POLICY[kind].fallback, error } };
+}
+
+/** Whether the next launch (after `pending` more outage rows) takes a different route than this one: then it need not wait. */
+function fallsBack(deps: EffectDeps, taskId: string, pending: number): boolean {
+  const routes = routesOf(deps.adapter, 'worker').length;
+  return routes > 1 && (workerOutages(deps.db, taskId) + pending) % routes !== 0;
 }
 
 /** The agent session, for `oxi tail`, resumption by hand, and the brief. */

@@ -29,6 +29,8 @@ import { chmodSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DIR_MODE, mkdirPrivate } from '../../src/fs-private.js';
 import { protectedPathsTouched, protectedReason } from '../../src/config/protected-paths.js';
+import { isOutage, resetTimeOf, type OutageKind } from '../../machines/outcome.js';
+import type { AgentOutcome } from '../../src/ports.js';
 
 const planSchema = z.object({
   files_touched: z.array(z.string().min(1)).min(1, 'a plan must name at least one file'),
@@ -81,7 +83,12 @@ export async function plan(deps: EffectDeps, input: { taskId: string; attempt: n
     });
     costUsd += out.usage.costUsd;
     const ledger = [...spendNote(input, costUsd, 'planner'), ...(lessons.length ? [{ kind: 'memory.lessons', payload: { task: input.taskId, lessons: facts.lessons } }] : [])];
-    if (!out.ok) return { ok: false, error: `planner (${out.backend}) failed: ${out.error ?? 'unknown error'}`, costUsd, ledger };
+    if (!out.ok) {
+      const error = `planner (${out.backend}) failed: ${out.error ?? 'unknown error'}`;
+      // An outage is no verdict on the item: the machine runs the planner again, spending nothing.
+      const outage = outageFacts(deps, out);
+      return { ok: false, error, costUsd, ledger: outage ? [...ledger, outageNote('planner', input.taskId, out)] : ledger, ...outage };
+    }
     try {
       const parsed = planSchema.parse(jsonIn(out.text));
       return { ok: true, plan: parsed as Plan, costUsd, ledger };
@@ -228,6 +235,11 @@ export async function critique(deps: EffectDeps, input: { taskId: string; attemp
   const prompt = renderPrompt(templateFor(deps.adapter.agents.prompts, 'critic'), facts);
   signal?.throwIfAborted(); // the forge and git reads above took time: no critic for a discarded verdict
   const out = await deps.agents.complete('critic', { taskId: input.taskId, attempt: input.attempt, cwd: repo, prompt, facts, maxBudgetUsd: Math.max(0.01, budgetLeft(deps, input.taskId)), signal });
+  // An outage (rate limit, overload, bad key, stall) is no verdict: nothing is posted, the critic runs again on this head.
+  const outage = outageFacts(deps, out);
+  if (!out.ok && outage) {
+    return { verdict: 'none', error: `critic (${out.backend}) met an outage: ${out.error ?? out.kind}`, costUsd: out.usage.costUsd, ...outage, ledger: [...spendNote(input, out.usage.costUsd, 'critic'), outageNote('critic', input.taskId, out)] };
+  }
   return afterVerdict(deps, input.taskId, pr, verdictOf(out, scope, pr), { costUsd: out.usage.costUsd, spend: spendNote(input, out.usage.costUsd, 'critic'), fresh: true });
 }
 
@@ -248,6 +260,17 @@ async function reviewedRange(deps: EffectDeps, input: { baseSha?: string | null;
 }
 
 const gitMergeBase = (repo: string, a: string, b: string) => git(repo, ['merge-base', a, b]);
+
+/** An agent run's outage as the task machine reads it (machines/outcome.ts), or undefined for anything else. */
+function outageFacts(deps: EffectDeps, out: AgentOutcome): { outage: OutageKind; resetAt?: number } | undefined {
+  if (out.ok || !isOutage(out.kind)) return undefined;
+  const resetAt = resetTimeOf(out, deps.clock.now());
+  return { outage: out.kind, ...(resetAt === undefined ? {} : { resetAt }) };
+}
+
+function outageNote(role: 'planner' | 'critic', taskId: string, out: AgentOutcome): LedgerNote {
+  return { kind: 'agent.outage', payload: { role, task: taskId, backend: out.backend, model: out.model ?? null, outage: out.kind ?? null, error: out.error ?? null } };
+}
 
 /** What the ledger keeps of a verdict: enough to post it again without asking the critic again. */
 interface VerdictRecord {

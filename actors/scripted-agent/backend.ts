@@ -52,7 +52,7 @@ export function scriptedBackend(options: ScriptedBackendOptions): AgentPort {
     parseWorkerLog(text: string): AgentOutcome | undefined {
       const t = parseAgentStream(text, 'scripted').terminal;
       if (!t) return undefined;
-      return { ok: t.ok, errorKind: t.errorKind, error: t.error, text: t.text, usage: { costUsd: t.costUsd, turns: t.turns }, sessionId: t.sessionId, backend: 'scripted', model: 'scripted' };
+      return { ok: t.ok, kind: t.kind, error: t.error, resetAt: t.resetAt, retryAfterMs: t.retryAfterMs, text: t.text, usage: { costUsd: t.costUsd, turns: t.turns }, sessionId: t.sessionId, backend: 'scripted', model: 'scripted' };
     },
   };
 }

@@ -55,6 +55,10 @@ function renderHeader() {
   const gate = sp.gate === 'hard' ? ' · hard cap: nothing new starts today' : sp.gate === 'soft' ? ' · soft cap: no new task starts today' : '';
   const paused = e.dispatchPaused ? ` · dispatch paused: ${e.dispatchPaused}` : '';
   $('spend').replaceChildren(h('span', {}, `${money(sp.today)} today`), bar, h('span', { class: 'muted' }, `soft ${money(sp.dailySoftUsd)} · hard ${money(sp.dailyHardUsd)}${gate}${paused}`));
+  // One banner line per closed outage gate: what is closed, why, and until when.
+  const gates = s.gates ?? [];
+  $('gates').hidden = gates.length === 0;
+  $('gates').replaceChildren(...gates.map((g) => h('div', { 'data-gate': g.name }, `${g.name} closed: ${g.reason ?? ''}${g.resetAt ? ` — resets ${new Date(g.resetAt).toLocaleString()}` : ' — probing'}. No task or attempt is lost; it reopens by itself.`)));
   $('hosts').replaceChildren(...s.hosts.map((x) => h('span', { class: `host${x.blocked ? ' blocked' : ''}`, 'data-host': x.name }, `${x.name} ${x.inUse}/${x.capacity}`)));
   const sb = s.sandbox;
   if (sb) $('hosts').append(h('span', { class: `host${sb.available ? '' : ' blocked'}`, 'data-testid': 'sandbox', title: sb.reason }, sb.available ? `agents sandboxed (${sb.kind})` : `agents are NOT sandboxed: ${sb.reason}`));

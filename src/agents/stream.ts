@@ -5,12 +5,18 @@
  * event types are skipped; a truncated last line (worker killed mid-write) is ignored.
  */
 
+import { classifyApiError, type OutcomeKind } from '../../machines/outcome.js';
+
 export type AgentBackend = 'claude' | 'codex' | 'scripted';
 
 export interface StreamTerminal {
   ok: boolean;
-  errorKind?: 'retryable' | 'failed';
+  /** How a failed run is classified (machines/outcome.ts); absent when ok. */
+  kind?: OutcomeKind;
   error?: string;
+  /** When the provider said a limit resets (epoch ms), or how long it asked to wait. */
+  resetAt?: number;
+  retryAfterMs?: number;
   text: string;
   costUsd: number;
   inputTokens?: number;
@@ -126,18 +132,15 @@ export function summarizeEvents(events: readonly unknown[], backend: AgentBacken
   return terminal === undefined ? { events: records.length } : { events: records.length, terminal };
 }
 
-/** How a process that ended without a terminal event should be treated: killed by us (TERM) → retryable. */
-export function classifyExit(exit: { exitCode?: number | null; signal?: string | null }): 'retryable' | 'failed' {
-  if (exit.signal === 'SIGTERM' || exit.exitCode === 143) return 'retryable';
-  return 'failed';
-}
+export { classifyExit } from '../../machines/outcome.js';
 
-const RETRYABLE_TEXT = /rate[\s_-]?limit|overloaded|too many requests|\b429\b|\b529\b/i;
-const RETRYABLE_STATUS = new Set([429, 529]);
-
-function classifyError(status: number | undefined, text: string): 'retryable' | 'failed' {
-  if (status !== undefined && RETRYABLE_STATUS.has(status)) return 'retryable';
-  return RETRYABLE_TEXT.test(text) ? 'retryable' : 'failed';
+/** The classification of a failed run, copied onto the terminal (the reset time only when there is one). */
+function classified(terminal: StreamTerminal, status: number | undefined, text: string, resetAt?: number): void {
+  const c = classifyApiError({ status, text });
+  terminal.kind = c.kind;
+  const at = c.resetAt ?? (c.kind === 'rate_limited' ? resetAt : undefined);
+  if (at !== undefined) terminal.resetAt = at;
+  if (c.retryAfterMs !== undefined) terminal.retryAfterMs = c.retryAfterMs;
 }
 
 function claudeTerminal(events: readonly Record<string, unknown>[]): StreamTerminal | undefined {
@@ -145,8 +148,14 @@ function claudeTerminal(events: readonly Record<string, unknown>[]): StreamTermi
   let initSession: string | undefined;
   // Why: a failed API call is preceded by a synthetic assistant message whose `error` names the cause (rate_limit, overloaded…).
   let assistantError: string | undefined;
+  // Why: claude reports a plan's usage limit as a rate_limit_event whose info carries the reset time (epoch s).
+  let limitResetAt: number | undefined;
   for (const event of events) {
     if (event.type === 'result') result = event;
+    else if (event.type === 'rate_limit_event' && isRecord(event.rate_limit_info) && event.rate_limit_info.status === 'rejected') {
+      const at = num(event.rate_limit_info.resetsAt);
+      if (at !== undefined) limitResetAt = at < 1e12 ? at * 1000 : at;
+    }
     else if (event.type === 'system' && event.subtype === 'init') initSession = str(event.session_id) ?? initSession;
     else if (event.type === 'assistant' && typeof event.error === 'string') assistantError = event.error;
   }
@@ -170,7 +179,7 @@ function claudeTerminal(events: readonly Record<string, unknown>[]): StreamTermi
     let message = errors.length > 0 ? errors.join('; ') : terminal.text || `claude ended with ${str(result.subtype) ?? 'an error'}`;
     if (status !== undefined && !message.includes(String(status))) message += ` (api_error_status ${status})`;
     terminal.error = message;
-    terminal.errorKind = classifyError(status, `${message} ${assistantError ?? ''}`);
+    classified(terminal, status, `${message} ${assistantError ?? ''}`, limitResetAt);
   }
   return terminal;
 }
@@ -212,7 +221,8 @@ function codexTerminal(events: readonly Record<string, unknown>[]): StreamTermin
         turns += 1;
         const error = isRecord(event.error) ? str(event.error.message) : undefined;
         const message = error ?? lastErrorNotice ?? 'codex turn failed without a message';
-        terminal = { ok: false, text: lastMessage, costUsd: 0, error: message, errorKind: classifyError(undefined, message) };
+        terminal = { ok: false, text: lastMessage, costUsd: 0, error: message };
+        classified(terminal, undefined, message);
         break;
       }
       default:

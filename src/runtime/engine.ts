@@ -116,6 +116,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
     terminateGroup: (host, pid, task) => terminator.terminate(host, pid, task, draining || !hardKilled() ? 'drain' : 'hard kill'),
     watchIntervalMs: options.watchIntervalMs,
     dispatchGate: envGate,
+    agentGates: ports.agentGates,
   };
   const effects = { ...makeEffects(deps), ...options.effects };
 

@@ -1,5 +1,5 @@
 import type { AgentPort } from '../agents/port.js';
-import { agentRouter } from '../../actors/agents/router.js';
+import { agentRouter, type RouterOptions } from '../../actors/agents/router.js';
 import { LocalForge } from '../../actors/local-forge.js';
 import { engineMachine, sandboxOf } from '../../actors/sandbox/sandbox.js';
 import { githubForgeFor } from '../../actors/github/from-adapter.js';
@@ -12,11 +12,15 @@ import type { Forge, HostTransport, Notifier } from '../ports.js';
 import type { Db } from '../store/db.js';
 import { agentEnv } from './env.js';
 import { makeNotifier, type DeliveringNotifier } from './notifier.js';
+import { AgentGates } from './agent-gates.js';
+import { ForgeGate } from './forge-gate.js';
 
 export interface PortOverrides {
   forge?: Forge;
   hosts?: Map<string, HostTransport>;
   agents?: AgentPort;
+  /** Replace agent backends behind the router (its routes, fallbacks and gates still apply). */
+  backends?: RouterOptions['backends'];
   notifier?: Notifier;
 }
 
@@ -42,16 +46,24 @@ export function buildPorts(adapter: Adapter, db: Db, clock: Clock, overrides: Po
       now: () => clock.now(),
     });
   }
-  // Each role routes to {backend, model, fallbacks}: scripted, claude or codex (actors/agents/router.ts).
-  const agents = overrides.agents ?? agentRouter({ adapter, env, db });
   const notifier = overrides.notifier ?? makeNotifier(adapter);
+  // Outages close gates (src/runtime/gate.ts): per agent backend, and the forge; probed from the engine's backoff base.
+  const probe = { probeBaseMs: adapter.engine.backoffBaseMs, probeMaxMs: adapter.engine.backoffMaxMs };
+  const agentGates = new AgentGates({ db, clock, notifier, ...probe });
+  const forgeGate = new ForgeGate({ db, clock, notifier, ...probe });
+  // Each role routes to {backend, model, fallbacks}: scripted, claude or codex (actors/agents/router.ts).
+  const agents = overrides.agents ?? agentRouter({ adapter, env, db, gates: agentGates, now: () => clock.now(), ...(overrides.backends ? { backends: overrides.backends } : {}) });
   return {
     hosts,
-    forge,
+    forge: forgeGate.wrap(forge),
     agents,
     notifier,
+    agentGates,
+    forgeGate,
     async close() {
       // Pending notifications (an escalation just before exit) get a bounded chance to be delivered.
+      agentGates.stop();
+      forgeGate.stop();
       const flush = (notifier as Partial<DeliveringNotifier>).flush?.(10_000);
       await Promise.allSettled([...[...hosts.values()].map((h) => h.close?.()), flush]);
     },

@@ -3,6 +3,7 @@ import { readKillswitch } from '../store/engine-state.js';
 import { dayStart, spendBetween } from '../store/ledger.js';
 import { countsByStatus } from '../store/tasks.js';
 import { agentSummary, type AgentSummary } from './agent-summary.js';
+import { forgeGateFromLedger } from './forge-gate.js';
 import type { EngineHandle } from './engine.js';
 import type { LiveConfig } from './live-config.js';
 import { statusOf, type StateValue } from './status.js';
@@ -15,6 +16,8 @@ export interface StatusSummary {
   agents: AgentSummary;
   /** The config the daemon runs with (its answer only; null when it was built without a config file). */
   config?: LiveConfig | null;
+  /** The forge's gate: closed after a 401/403 until a probe succeeds. */
+  forge: { gate: { closed: boolean; reason: string | null; since: number | null } };
 }
 
 export interface HostSummary {
@@ -49,5 +52,6 @@ export function snapshotSummary(db: Db, engine?: EngineHandle, now = Date.now())
     hosts: engine ? hostSummaries(engine) : [],
     spend: { today: Math.round(spendBetween(db, dayStart(now), now + 1) * 10_000) / 10_000 },
     agents: agentSummary(db),
+    forge: { gate: forgeGateFromLedger(db) },
   };
 }

@@ -77,7 +77,7 @@ describe('scripted worker (real subprocess)', () => {
     child.kill('SIGTERM');
     const exit = await exited;
     expect(exit.signal).toBe('SIGTERM');
-    expect(classifyExit({ exitCode: exit.code, signal: exit.signal })).toBe('retryable');
+    expect(classifyExit({ exitCode: exit.code, signal: exit.signal })).toBe('timed_out');
     expect(parseAgentStream(stdout, 'scripted')).toEqual({ events: 1 });
   });
 
@@ -122,7 +122,7 @@ describe('scripted worker (real subprocess)', () => {
   it('an unknown task gives an is_error result and exit 1', () => {
     const run = runWorker('nope', makeRepo());
     expect(run.status).toBe(1);
-    expect(run.summary.terminal).toMatchObject({ ok: false, errorKind: 'failed' });
+    expect(run.summary.terminal).toMatchObject({ ok: false, kind: 'failed' });
     expect(run.summary.terminal?.error).toContain('task nope is not in the script');
   });
 

@@ -91,22 +91,22 @@ describe('claude planner and critic (waited runs)', () => {
     expect(logs.some((f) => f.startsWith('planner-a1-claude') && f.endsWith('.ndjson'))).toBe(true);
   });
 
-  it('rate limit exhausted is retryable; rate-limited then ok moves to the fallback route and succeeds', async () => {
+  it('rate limit exhausted is a rate_limited outage; rate-limited then ok moves to the fallback route and succeeds', async () => {
     setup({ planner: { backend: 'claude', model: 'scenario-rate-limited', fallbacks: [{ backend: 'claude', model: 'scenario-plan' }] } });
     const only = await fx.deps.agents.complete('critic', request('SCENARIO=rate-limited'));
-    expect(only).toMatchObject({ ok: false, errorKind: 'retryable' });
+    expect(only).toMatchObject({ ok: false, kind: 'rate_limited' });
     expect(only.error).toContain('429');
     const routed = await fx.deps.agents.complete('planner', request('plan it'));
     expect(routed).toMatchObject({ ok: true, model: 'scenario-plan' });
   });
 
-  it('exit 143 without a result is retryable; a truncated last line is a failure, never parsed', async () => {
+  it('exit 143 without a result is an interruption (timed_out); a truncated last line is a failure, never parsed', async () => {
     setup();
     const killed = await fx.deps.agents.complete('critic', request('SCENARIO=exit-143'));
-    expect(killed).toMatchObject({ ok: false, errorKind: 'retryable' });
+    expect(killed).toMatchObject({ ok: false, kind: 'timed_out' });
     expect(killed.error).toContain('code 143');
     const truncated = await fx.deps.agents.complete('critic', request('SCENARIO=truncated'));
-    expect(truncated).toMatchObject({ ok: false, errorKind: 'failed' });
+    expect(truncated).toMatchObject({ ok: false, kind: 'failed' });
   });
 
   it('survives a >1 MB event and stderr/stdout garbage', async () => {
@@ -120,7 +120,7 @@ describe('claude planner and critic (waited runs)', () => {
   it('a hung agent is stopped by the stall timeout, with its whole process group', async () => {
     setup({ sandbox: { mode: 'none' } });
     const out = await fx.deps.agents.complete('planner', request('SCENARIO=hang'));
-    expect(out).toMatchObject({ ok: false, errorKind: 'retryable' });
+    expect(out).toMatchObject({ ok: false, kind: 'stalled' });
     expect(out.error).toContain('stall');
     const pids = readFileSync(join(repo.scratch, 'pids'), 'utf8').trim().split('\n').map(Number);
     expect(pids).toHaveLength(2);
@@ -211,33 +211,34 @@ describe('claude worker (detached, adopted, read back from its stream)', () => {
     expect(JSON.parse(task.activity!)).toEqual({ kind: 'finished' });
   });
 
-  it('a hung worker is killed by the stall timeout (group and all); exit 143 is retryable; a truncated stream is lost', async () => {
+  it('a hung worker is killed by the stall timeout (group and all), a stalled outage; a rate limit is an outage; a truncated stream is lost', async () => {
     setup({ sandbox: { mode: 'none' } }); // pids read from outside
     const cwd = worktree();
     const hung = await runAgent(fx.deps, workInput(cwd, 'SCENARIO=hang'), new AbortController().signal);
-    expect(hung).toMatchObject({ outcome: 'failed' });
+    expect(hung).toMatchObject({ outcome: 'stalled', outage: 'stalled' });
     expect(hung.error).toContain('no output for');
     const hungPids = readFileSync(join(repo.scratch, 'pids'), 'utf8').trim().split('\n').map(Number);
     await waitFor('the hung worker\'s whole group gone', () => hungPids.every((pid) => !alive(pid)), 10_000, 50);
 
     const rateLimited = await runAgent(fx.deps, { ...workInput(cwd, 'SCENARIO=rate-limited'), attempt: 1 }, new AbortController().signal);
-    expect(rateLimited.outcome).toBe('retryable');
-    expect(rateLimited.ledger?.some((l) => l.kind === 'agent.retryable')).toBe(true);
+    expect(rateLimited.outcome).toBe('rate_limited');
+    expect(rateLimited.ledger?.some((l) => l.kind === 'agent.outage')).toBe(true);
 
     const truncated = await runAgent(fx.deps, { ...workInput(cwd, 'SCENARIO=truncated'), attempt: 2 }, new AbortController().signal);
     expect(truncated.outcome).toBe('lost');
   });
 
-  it('a retryable worker failure moves the next launch to the fallback route', async () => {
+  it('a worker outage moves the next launch to the fallback route', async () => {
     setup({ worker: { backend: 'claude', model: 'scenario-rate-limited', fallbacks: [{ backend: 'claude', model: 'scenario-happy' }] } });
     const cwd = worktree();
     const first = await runAgent(fx.deps, workInput(cwd, 'do it'), new AbortController().signal);
-    expect(first.outcome).toBe('retryable');
+    expect(first).toMatchObject({ outcome: 'rate_limited', fallback: true });
     // The engine writes the effect's ledger notes with the transition; do the same here.
     for (const note of first.ledger ?? []) fx.db.prepare(`INSERT INTO event (at, actor, kind, task, payload) VALUES (?, 'task:T1', ?, 'T1', ?)`).run(Date.now(), note.kind, JSON.stringify(note.payload ?? {}));
-    const second = await runAgent(fx.deps, { ...workInput(cwd, 'do it'), attempt: 1 }, new AbortController().signal);
+    // The same attempt (an outage spends none): the spent session is not adopted again, a new one is launched.
+    const second = await runAgent(fx.deps, workInput(cwd, 'do it'), new AbortController().signal);
     expect(second).toMatchObject({ outcome: 'ok' });
     expect(getTask(fx.db, 'T1')!.backend).toBe('claude/scenario-happy');
-    expect(listEvents(fx.db, { task: 'T1', kindPrefix: 'agent.retryable' })).toHaveLength(1);
+    expect(listEvents(fx.db, { task: 'T1', kindPrefix: 'agent.outage' })).toHaveLength(1);
   });
 });

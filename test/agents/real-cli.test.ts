@@ -75,7 +75,7 @@ describe('real claude CLI against a scripted Anthropic Messages API', () => {
     expect(server.requests.every((r) => r.model === 'claude-sonnet-4-5')).toBe(true);
   });
 
-  it('planner: the plan comes back as the result text; an API 429 is classed retryable', async () => {
+  it('planner: the plan comes back as the result text; an API 429 is classed rate_limited', async () => {
     repo = makeRepo();
     let status = 0;
     const server = await startAnthropicApi(() =>
@@ -96,7 +96,7 @@ describe('real claude CLI against a scripted Anthropic Messages API', () => {
     expect(JSON.parse(ok.text).files_touched).toEqual(['src/greeting.js']);
     status = 429;
     const limited = await fx.deps.agents.complete('planner', request);
-    expect(limited).toMatchObject({ ok: false, errorKind: 'retryable' });
+    expect(limited).toMatchObject({ ok: false, kind: 'rate_limited' });
     expect(limited.error).toContain('429');
   });
 });
@@ -139,5 +139,39 @@ describe('real codex CLI against a scripted OpenAI Responses API', () => {
     expect(shipped.empty).toBe(false);
     expect(gitSync(repo.dir, ['show', 'oxi/t1:src/greeting.js']).trim()).toBe("module.exports = 'hi from codex';");
     expect(getTask(fx.db, 'T1')).toMatchObject({ backend: 'codex/gpt-5-codex' });
+  });
+
+  it('worker outages on the real codex: a 429 is rate_limited and a 401 is auth (no attempt spent), and the relaunch of the same attempt starts a new session that succeeds', async () => {
+    repo = makeRepo();
+    const cwd = worktree();
+    let fault: { status: number; message: string } | undefined = { status: 429, message: 'Rate limit reached for requests' };
+    const server = await startResponsesApi((req) =>
+      fault ? fault : req.toolOutputs.length === 0 ? { exec: "mkdir -p src && printf \"module.exports = 'after the outage';\\n\" > src/greeting.js && echo written" } : { text: 'Wrote src/greeting.js.' },
+    );
+    api = server;
+    const codexHome = mkdtempSync('/var/tmp/oxi-codex-');
+    cleanups.push(() => rmSync(codexHome, { recursive: true, force: true }));
+    fx = agentFixture(repo.dir, join(repo.scratch, 'state'), {
+      agents: {
+        worker: { backend: 'codex', model: 'gpt-5-codex' },
+        codex: {
+          command: [REAL_CODEX],
+          config: ['model_provider="oxi-test"', `model_providers.oxi-test={name="oxi-test",base_url="${server.url}",wire_api="responses",env_key="OXI_TEST_KEY",supports_websockets=false,request_max_retries=0,stream_max_retries=0}`],
+        },
+        env: { allow: ['PATH'], set: { HOME: join(repo.scratch, 'home'), CODEX_HOME: codexHome, OXI_TEST_KEY: 'sk-scripted', ...GIT_IDENTITY } },
+        timeouts: { wallMinutes: 2, stallMinutes: 1 },
+      },
+    });
+    seedTask(fx.db, 'T1');
+    const limited = await runAgent(fx.deps, workInput(cwd), new AbortController().signal);
+    expect(limited, JSON.stringify(limited)).toMatchObject({ outcome: 'rate_limited', outage: 'rate_limited', backend: 'codex' });
+    fault = { status: 401, message: 'invalid api key' };
+    const refused = await runAgent(fx.deps, workInput(cwd), new AbortController().signal);
+    expect(refused, JSON.stringify(refused)).toMatchObject({ outcome: 'auth', outage: 'auth' });
+    fault = undefined;
+    // Same attempt, same paths: the spent sessions are not adopted again; a new codex session does the work.
+    const ok = await runAgent(fx.deps, workInput(cwd), new AbortController().signal);
+    expect(ok, JSON.stringify(ok)).toMatchObject({ outcome: 'ok', backend: 'codex' });
+    expect(readFileSync(join(cwd, 'src/greeting.js'), 'utf8')).toBe("module.exports = 'after the outage';\n");
   });
 });

@@ -22,37 +22,37 @@ describe('parseAgentStream — claude', () => {
     });
   });
 
-  it('treats subtype success with is_error true (HTTP 401) as a failed, non-retryable run', () => {
+  it('classifies subtype success with is_error true (HTTP 401) as an auth outage', () => {
     const { terminal } = parseAgentStream(fixture('claude-api-error.ndjson'), 'claude');
     expect(terminal?.ok).toBe(false);
-    expect(terminal?.errorKind).toBe('failed');
+    expect(terminal?.kind).toBe('auth');
     expect(terminal?.error).toContain('Failed to authenticate. API Error: 401');
     expect(terminal?.costUsd).toBe(0);
     expect(terminal?.sessionId).toBe('44081273-47ca-4955-b02f-18cddd5105ff');
   });
 
-  it('classifies 529/overloaded and 429/rate-limit API failures as retryable', () => {
+  it('classifies 529/overloaded and 429/rate-limit API failures as outages', () => {
     const base = JSON.parse(fixture('claude-api-error.ndjson').trim().split('\n')[1]) as Record<string, unknown>;
     const overloaded = { ...base, api_error_status: 529, result: 'API Error: 529 overloaded' };
     const rateLimited = { ...base, api_error_status: 429, result: 'API Error: Too many requests' };
     const textOnly = { ...base, api_error_status: null, result: 'Rate limit reached for requests' };
-    for (const result of [overloaded, rateLimited, textOnly]) {
+    for (const [result, kind] of [[overloaded, 'overloaded'], [rateLimited, 'rate_limited'], [textOnly, 'rate_limited']] as const) {
       const { terminal } = parseAgentStream(`${JSON.stringify(result)}\n`, 'claude');
       expect(terminal?.ok).toBe(false);
-      expect(terminal?.errorKind).toBe('retryable');
+      expect(terminal?.kind).toBe(kind);
     }
     // The synthetic assistant message's `error` field alone is enough.
     const assistant = JSON.stringify({ type: 'assistant', error: 'rate_limit', message: { content: [] } });
     const opaque = JSON.stringify({ ...base, api_error_status: null, result: 'API Error' });
-    expect(parseAgentStream(`${assistant}\n${opaque}\n`, 'claude').terminal?.errorKind).toBe('retryable');
+    expect(parseAgentStream(`${assistant}\n${opaque}\n`, 'claude').terminal?.kind).toBe('rate_limited');
   });
 
   it('reports max-turns and max-budget limits as failed with the errors text', () => {
     const turns = parseAgentStream(fixture('claude-max-turns.ndjson'), 'claude').terminal;
-    expect(turns).toMatchObject({ ok: false, errorKind: 'failed', error: 'Reached maximum number of turns (1)', turns: 2, text: '' });
+    expect(turns).toMatchObject({ ok: false, kind: 'failed', error: 'Reached maximum number of turns (1)', turns: 2, text: '' });
     expect(turns?.costUsd).toBeCloseTo(0.00078);
     const budget = parseAgentStream(fixture('claude-max-budget.ndjson'), 'claude').terminal;
-    expect(budget).toMatchObject({ ok: false, errorKind: 'failed', error: 'Reached maximum budget ($0.0001)', costUsd: 0.00228 });
+    expect(budget).toMatchObject({ ok: false, kind: 'failed', error: 'Reached maximum budget ($0.0001)', costUsd: 0.00228 });
   });
 
   it('counts permission denials on a run that still succeeds', () => {
@@ -89,13 +89,13 @@ describe('parseAgentStream — codex', () => {
 
   it('reports turn.failed with error.message', () => {
     const { terminal } = parseAgentStream(fixture('codex-failure.ndjson'), 'codex');
-    expect(terminal).toMatchObject({ ok: false, errorKind: 'failed', costUsd: 0, sessionId: '01a20130-0614-7823-912f-ae1ebc1b85e0' });
+    expect(terminal).toMatchObject({ ok: false, kind: 'auth', costUsd: 0, sessionId: '01a20130-0614-7823-912f-ae1ebc1b85e0' });
     expect(terminal?.error).toBe('unexpected status 401 Unauthorized: mock 401, url: http://127.0.0.1:8788/v1/responses');
   });
 
-  it('classifies a 429 turn failure as retryable', () => {
+  it('classifies a 429 turn failure as a rate limit', () => {
     const text = '{"type":"turn.started"}\n{"type":"turn.failed","error":{"message":"exceeded retry limit, last status: 429 Too Many Requests"}}\n';
-    expect(parseAgentStream(text, 'codex').terminal?.errorKind).toBe('retryable');
+    expect(parseAgentStream(text, 'codex').terminal?.kind).toBe('rate_limited');
   });
 
   it('parses a resumed thread', () => {
@@ -174,9 +174,9 @@ describe('NdjsonSplitter', () => {
 });
 
 describe('classifyExit', () => {
-  it('treats SIGTERM / 143 as retryable and anything else as failed', () => {
-    expect(classifyExit({ signal: 'SIGTERM' })).toBe('retryable');
-    expect(classifyExit({ exitCode: 143 })).toBe('retryable');
+  it('treats SIGTERM / 143 as an interruption (timed_out) and anything else as failed', () => {
+    expect(classifyExit({ signal: 'SIGTERM' })).toBe('timed_out');
+    expect(classifyExit({ exitCode: 143 })).toBe('timed_out');
     expect(classifyExit({ exitCode: 1 })).toBe('failed');
     expect(classifyExit({ exitCode: 137, signal: 'SIGKILL' })).toBe('failed');
     expect(classifyExit({ exitCode: 0 })).toBe('failed');

@@ -1,3 +1,4 @@
+import { OUTCOME_KINDS } from '../../machines/outcome.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NdjsonSplitter, parseAgentStream, type AgentBackend } from '../../src/agents/stream.js';
@@ -53,7 +54,7 @@ describe('agent stream parser under fuzzing', () => {
           expect(typeof t.text).toBe('string');
           expect(Number.isFinite(t.costUsd)).toBe(true);
           if (!t.ok) {
-            expect(['retryable', 'failed']).toContain(t.errorKind);
+            expect(OUTCOME_KINDS).toContain(t.kind);
             expect(t.error?.length ?? 0).toBeGreaterThan(0);
           }
         }

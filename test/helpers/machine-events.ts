@@ -6,8 +6,17 @@ import { EFFECT_NAMES } from '../../machines/effects.js';
 export const done = (id: string, output: unknown) => ({ type: `xstate.done.actor.${id}`, output, actorId: id }) as never;
 export const fail = (id: string, error = 'boom') => ({ type: `xstate.error.actor.${id}`, error, actorId: id }) as never;
 /** The failure an effect reports for an environment error (full disk): the shape EnvironmentError has. */
-export const envFail = (id: string) => ({ type: `xstate.error.actor.${id}`, error: { environment: true, code: 'ENOSPC', message: 'ENOSPC: no space left on device' }, actorId: id }) as never;
-export const isEnvFail = (e: { type: string; error?: unknown }) => (e.error as { environment?: unknown } | undefined)?.environment === true;
+export const envFail = (id: string) => ({ type: `xstate.error.actor.${id}`, error: { outage: 'environment', code: 'ENOSPC', message: 'ENOSPC: no space left on device' }, actorId: id }) as never;
+export const isEnvFail = (e: { type: string; error?: unknown }) => (e.error as { outage?: unknown } | undefined)?.outage === 'environment';
+/** The failure a forge step reports while its credentials are refused (ForgeAuthError: the forge gate). */
+export const authFail = (id: string) => ({ type: `xstate.error.actor.${id}`, error: { outage: 'auth', resetAt: 40, message: 'GitHub rejected the token (401)' }, actorId: id }) as never;
+/** An event that carries an outage (machines/outcome.ts): it must never spend an attempt or a fix attempt. */
+export const outageOfEvent = (e: { type: string; error?: unknown; output?: unknown }): string | undefined => {
+  const o = e.output as { outage?: string } | undefined;
+  return o?.outage ?? (e.error as { outage?: string } | undefined)?.outage;
+};
+/** A validated plan: what the plan effect's schema lets into context. */
+export const isValidatedPlan = (plan: unknown) => Array.isArray((plan as { files_touched?: unknown } | null)?.files_touched) && (plan as { files_touched: unknown[] }).files_touched.length > 0;
 
 const plan = { files_touched: ['src/a.js'], tests: [], dependencies: [], risk: 'low' };
 
@@ -15,6 +24,8 @@ const plan = { files_touched: ['src/a.js'], tests: [], dependencies: [], risk: '
 export const taskEvents = [
   done('plan', { ok: true, plan, costUsd: 0 }),
   done('plan', { ok: false, error: 'bad json', costUsd: 0 }),
+  done('plan', { ok: false, error: 'API Error: 500', costUsd: 0, outage: 'overloaded' }),
+  done('plan', { ok: false, error: 'usage limit reached', costUsd: 0, outage: 'rate_limited', resetAt: 60 }),
   fail('plan'),
   done('claimSlot', { granted: true, host: 'local' }),
   done('claimSlot', { granted: false, reason: 'overlap', until: 5 }),
@@ -22,9 +33,13 @@ export const taskEvents = [
   done('provision', { branch: 'oxi/t1', worktree: '/w/t1' }),
   fail('provision'),
   envFail('provision'),
+  authFail('provision'),
   done('runAgent', { outcome: 'ok', costUsd: 0, backend: 'scripted' }),
   done('runAgent', { outcome: 'failed', error: 'x', costUsd: 0, backend: 'scripted' }),
   done('runAgent', { outcome: 'lost', costUsd: 0, backend: 'scripted' }),
+  done('runAgent', { outcome: 'rate_limited', outage: 'rate_limited', resetAt: 60, error: '429', costUsd: 0, backend: 'scripted' }),
+  done('runAgent', { outcome: 'stalled', outage: 'stalled', fallback: true, error: 'no output', costUsd: 0, backend: 'scripted' }),
+  done('runAgent', { outcome: 'auth', outage: 'auth', error: '401', costUsd: 0, backend: 'scripted' }),
   envFail('runAgent'),
   done('ship', { headSha: 'abc', empty: false }),
   done('ship', { headSha: 'abc', empty: true }),
@@ -37,6 +52,9 @@ export const taskEvents = [
   done('critique', { verdict: 'approve', reasons: [], costUsd: 0, needsHuman: true }),
   done('critique', { verdict: 'reject', reasons: ['no'], costUsd: 0 }),
   fail('critique'),
+  done('critique', { verdict: 'none', outage: 'overloaded', error: 'API Error: 529', costUsd: 0 }),
+  authFail('openPr'),
+  authFail('merge'),
   done('merge', { outcome: 'merged' }),
   done('merge', { outcome: 'head_moved' }),
   done('merge', { outcome: 'conflict' }),

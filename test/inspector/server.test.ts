@@ -103,7 +103,8 @@ describe('snapshot API', () => {
     const walk = (n: { id: string; children: unknown[] }) => (ids.push(n.id), n.children.forEach((c) => walk(c as never)));
     walk(graph.root);
     expect(ids).toEqual(expect.arrayContaining(['task.live.planning', 'task.live.working', 'task.held', 'task.merged']));
-    expect(graph.edges).toContainEqual({ source: 'task.live.backoff', target: 'task.live.waiting', event: 'task.retry', guards: [] });
+    expect(graph.edges).toContainEqual({ source: 'task.live.backoff', target: 'task.live.waiting', event: 'task.retry', guards: ['hasPlan'] });
+    expect(graph.edges).toContainEqual({ source: 'task.live.backoff', target: 'task.live.planning', event: 'task.retry', guards: [] });
     expect((await fetch(`${base}/api/v1/tasks/NOPE/journal`)).status).toBe(404);
     expect((await fetch(`${base}/api/v1/machines/nope`)).status).toBe(404);
     const page = await fetch(`${base}/`);

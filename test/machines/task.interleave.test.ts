@@ -2,10 +2,10 @@ import fc from 'fast-check';
 import { createActor, fromPromise, type AnyActorRef } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { EFFECT_NAMES } from '../../machines/effects.js';
-import { taskMachine } from '../../machines/task.js';
+import { MAX_ENV_WAITS, MAX_STALL_WAITS, taskMachine } from '../../machines/task.js';
 import { ManualClock } from '../../src/clock.js';
 import { announceSeed, fuzzParams } from '../fuzz/settings.js';
-import { fail, taskEvents as modelEvents, taskInput } from '../helpers/machine-events.js';
+import { fail, isValidatedPlan, outageOfEvent, taskEvents as modelEvents, taskInput } from '../helpers/machine-events.js';
 
 /** The model's events plus a failure of every effect (forge 5xx, host gone, disk full...). */
 const taskEvents = [...modelEvents, ...['claimSlot', 'runAgent', 'ship', 'openPr', 'runChecks', 'critique', 'merge'].map((id) => fail(id))];
@@ -32,13 +32,13 @@ const status = (a: AnyActorRef): string => {
  */
 function runInterleaving(commands: Command[]) {
   const clock = new ManualClock();
-  const starts: Array<{ effect: string; restore: boolean }> = [];
+  const starts: Array<{ effect: string; restore: boolean; input: unknown }> = [];
   let restoring = false;
   const stubs = Object.fromEntries(
     EFFECT_NAMES.map((name) => [
       name,
-      fromPromise(async () => {
-        starts.push({ effect: name, restore: restoring });
+      fromPromise(async ({ input }) => {
+        starts.push({ effect: name, restore: restoring, input });
         return new Promise(() => {});
       }),
     ]),
@@ -50,6 +50,7 @@ function runInterleaving(commands: Command[]) {
   actor.start();
   let killed = false;
   let terminal: string | null = null;
+  let relaunches = 0;
   const { maxAttempts, maxFixAttempts } = taskInput.policy;
 
   for (const c of commands) {
@@ -78,7 +79,18 @@ function runInterleaving(commands: Command[]) {
       const event = possible[c.index % possible.length] as { type: string };
       if (event.type === 'engine.killed') killed = true;
       if (event.type === 'engine.resumed') killed = false;
+      const before = actor.getSnapshot().context;
       actor.send(event as never);
+      const outage = outageOfEvent(event as never);
+      if (outage && outage !== 'environment' && before !== undefined) {
+        // An outage spends no attempt, no fix attempt, and no PR-failure count (a stall past its bound aside).
+        if (/runAgent|provision/.test(event.type)) relaunches++;
+        if (!(outage === 'stalled' && before.stallWaits >= MAX_STALL_WAITS)) {
+          expect(actor.getSnapshot().context.attempt).toBe(before.attempt);
+          expect(actor.getSnapshot().context.fix).toBe(before.fix);
+          expect(actor.getSnapshot().context.prFailures).toBe(before.prFailures);
+        }
+      }
     }
     const snap = actor.getSnapshot();
     expect(errors).toEqual([]);
@@ -91,11 +103,13 @@ function runInterleaving(commands: Command[]) {
       expect(starts.slice(before)).toEqual([]);
     } else if (snap.status === 'done') terminal = status(actor);
     expect(snap.context.attempt).toBeLessThan(maxAttempts);
+    // No worker without a validated plan, ever (a planner outage plans again).
+    for (const s of starts.slice(before)) if (s.effect === 'runAgent') expect(isValidatedPlan((s.input as { plan: unknown }).plan)).toBe(true);
     expect(snap.context.fix).toBeLessThanOrEqual(maxFixAttempts);
   }
   // No thrash: dispatches (not counting re-runs on restore, which the real effect adopts) within policy.
   const dispatches = starts.filter((s) => s.effect === 'runAgent' && !s.restore).length;
-  expect(dispatches).toBeLessThanOrEqual(maxAttempts * (1 + maxFixAttempts));
+  expect(dispatches).toBeLessThanOrEqual(maxAttempts * (1 + maxFixAttempts) + relaunches + MAX_ENV_WAITS);
   actor.stop();
 }
 

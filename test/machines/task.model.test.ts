@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getShortestPaths } from 'xstate/graph';
-import { MAX_ENV_WAITS, taskMachine } from '../../machines/task.js';
-import { isEnvFail, recordingActor, serializeTask, taskEvents, taskInput } from '../helpers/machine-events.js';
+import { MAX_ENV_WAITS, MAX_STALL_WAITS, taskMachine } from '../../machines/task.js';
+import { isEnvFail, isValidatedPlan, outageOfEvent, recordingActor, serializeTask, taskEvents, taskInput } from '../helpers/machine-events.js';
 
 const paths = getShortestPaths(taskMachine, { input: taskInput, events: taskEvents as never, serializeState: serializeTask as never });
 const killed = (e: { type: string }) => e.type === 'engine.killed';
@@ -51,6 +51,57 @@ describe('task machine, model-based (xstate/graph)', () => {
     }
   });
 
+  it('never invokes runAgent without a validated plan, and an outage spends no attempt, on every shortest path', () => {
+    let outages = 0;
+    for (const path of paths) {
+      const run = recordingActor(taskMachine, taskInput);
+      for (const { event } of path.steps.slice(1)) {
+        const before = run.actor.getSnapshot().context;
+        run.send(event);
+        const outage = outageOfEvent(event as never);
+        if (outage && outage !== 'environment') {
+          outages++;
+          expect(run.actor.getSnapshot().context.attempt).toBe(before.attempt);
+          expect(run.actor.getSnapshot().context.fix).toBe(before.fix);
+        }
+      }
+      for (const s of run.starts.filter((x) => x.effect === 'runAgent')) expect(isValidatedPlan((s.input as { plan: unknown }).plan)).toBe(true);
+      run.actor.stop();
+    }
+    expect(outages).toBeGreaterThan(0);
+  });
+
+  it('a planner outage plans again (never waits for a slot without a plan); a critic outage reviews the same head again', () => {
+    const run = recordingActor(taskMachine, taskInput);
+    const events = taskEvents as Array<{ type: string; output?: Record<string, unknown> }>;
+    const find = (type: string, pred: (o: Record<string, unknown>) => boolean) => events.find((e) => e.type === type && pred(e.output ?? {}))!;
+    run.send(find('xstate.done.actor.plan', (o) => o.outage === 'overloaded'));
+    expect(run.actor.getSnapshot().value).toEqual({ live: 'backoff' });
+    run.send(find('xstate.done.actor.sleep', () => true));
+    expect(run.actor.getSnapshot().value).toEqual({ live: 'planning' });
+    expect(run.starts.filter((s) => s.effect === 'plan')).toHaveLength(2);
+    expect(run.starts.some((s) => s.effect === 'claimSlot')).toBe(false);
+    expect(run.actor.getSnapshot().context.attempt).toBe(0);
+    // On to a PR under review: a critic outage waits in pr_backoff (uncounted) and reviews again, never a rejection.
+    for (const e of [
+      find('xstate.done.actor.plan', (o) => o.ok === true),
+      find('xstate.done.actor.claimSlot', (o) => o.granted === true),
+      find('xstate.done.actor.provision', () => true),
+      find('xstate.done.actor.runAgent', (o) => o.outcome === 'ok'),
+      find('xstate.done.actor.ship', (o) => o.empty === false),
+      find('xstate.done.actor.openPr', (o) => o.merged === false && !o.closed),
+      find('xstate.done.actor.runChecks', (o) => o.state === 'success'),
+    ])
+      run.send(e);
+    expect(run.actor.getSnapshot().value).toEqual({ live: 'reviewing' });
+    run.send(find('xstate.done.actor.critique', (o) => o.verdict === 'none'));
+    expect(run.actor.getSnapshot().value).toEqual({ live: 'pr_backoff' });
+    expect(run.actor.getSnapshot().context).toMatchObject({ fix: 0, prFailures: 0, feedback: null, prStep: 'reviewing' });
+    run.send(find('xstate.done.actor.sleep', () => true));
+    expect(run.actor.getSnapshot().value).toEqual({ live: 'reviewing' });
+    expect(run.starts.filter((s) => s.effect === 'runAgent')).toHaveLength(1);
+  });
+
   it('never dispatches more than the retry policy allows (no thrash), over random walks of failures', () => {
     // Simple paths explode combinatorially; seeded random walks cover the failure interleavings instead.
     let seed = 0x5eed;
@@ -59,6 +110,7 @@ describe('task machine, model-based (xstate/graph)', () => {
     const { maxAttempts, maxFixAttempts } = taskInput.policy;
     for (let walk = 0; walk < 1500; walk++) {
       const run = recordingActor(taskMachine, taskInput);
+      let relaunches = 0;
       for (let i = 0; i < 80 && run.actor.getSnapshot().status === 'active'; i++) {
         const enabled = events.filter((e) => run.actor.getSnapshot().can(e as never));
         if (!enabled.length) break;
@@ -70,12 +122,24 @@ describe('task machine, model-based (xstate/graph)', () => {
           expect(run.actor.getSnapshot().context.attempt, `walk ${walk}`).toBe(before.attempt);
           expect(run.actor.getSnapshot().context.fix, `walk ${walk}`).toBe(before.fix);
         }
+        const outage = outageOfEvent(event as never);
+        if (outage && outage !== 'environment' && /runAgent|provision/.test((event as { type: string }).type)) relaunches++;
+        if (outage && outage !== 'environment' && !((outage === 'stalled' || outage === 'timed_out') && before.stallWaits >= MAX_STALL_WAITS)) {
+          // An outage (rate limit, overload, bad key, forge auth) spends nothing, and is never a rejection.
+          const after = run.actor.getSnapshot();
+          expect(after.context.attempt, `walk ${walk}: ${(event as { type: string }).type}`).toBe(before.attempt);
+          expect(after.context.fix, `walk ${walk}: ${(event as { type: string }).type}`).toBe(before.fix);
+          expect(after.context.prFailures, `walk ${walk}: ${(event as { type: string }).type}`).toBe(before.prFailures);
+          expect(after.status, `walk ${walk}`).toBe('active');
+        }
       }
-      // The policy's bound, plus the environment errors a task may wait out over its life.
+      // No worker ever ran without a validated plan in context.
+      for (const s of run.starts.filter((x) => x.effect === 'runAgent')) expect(isValidatedPlan((s.input as { plan: unknown }).plan), `walk ${walk}`).toBe(true);
+      // The policy's bound, plus the environment errors a task may wait out over its life, plus one relaunch per worker outage waited out.
       const dispatches = run.starts.filter((s) => s.effect === 'provision').length;
       expect(run.actor.getSnapshot().context.attempt, `walk ${walk} (seed 0x5eed)`).toBeLessThan(maxAttempts);
       expect(run.actor.getSnapshot().context.envWaits, `walk ${walk} (seed 0x5eed)`).toBeLessThanOrEqual(MAX_ENV_WAITS);
-      expect(dispatches, `walk ${walk} (seed 0x5eed)`).toBeLessThanOrEqual(maxAttempts * (maxFixAttempts + 1) + MAX_ENV_WAITS);
+      expect(dispatches, `walk ${walk} (seed 0x5eed)`).toBeLessThanOrEqual(maxAttempts * (maxFixAttempts + 1) + MAX_ENV_WAITS + relaunches);
       run.actor.stop();
     }
   });

@@ -27,8 +27,23 @@ const json = (o: unknown) => JSON.stringify(o);
  * claude's stream-json (what the real parser reads). Flaky, hanging, garbage and rate-limited
  * workers misbehave on some attempts only, as real ones do; over-budget ones always hit the cap.
  */
+/** Outage weather over the model API: a usage limit until `until`, or an expired key. */
+export interface Weather {
+  kind: 'rate_limited' | 'auth';
+  until: number;
+}
+
+/** What the CLI says in each weather: claude's own texts (a usage limit names its reset as epoch seconds). */
+export function weatherError(w: Weather): { status: number; text: string } {
+  return w.kind === 'rate_limited'
+    ? { status: 429, text: `Claude AI usage limit reached|${Math.floor(w.until / 1000)}` }
+    : { status: 401, text: 'Failed to authenticate. API Error: 401 {"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}' };
+}
+
 export class Population {
   private readonly behaviourOf = new Map<string, Behaviour>();
+  /** The weather now (set by the world); a session started in bad weather fails at its first API call. */
+  weather: () => Weather | null = () => null;
   readonly counts: Record<Behaviour, number> = Object.fromEntries(BEHAVIOURS.map((b) => [b, 0])) as Record<Behaviour, number>;
 
   constructor(
@@ -63,6 +78,11 @@ export class Population {
       return { steps: [init, ...chatter(minutes), result(costUsd)], end: 'exit', costUsd };
     };
     const misbehaves = this.rand() < 0.6 && attempt === 0;
+    const w = this.weather();
+    if (w) {
+      const e = weatherError(w);
+      return { steps: [init, { afterMs: 2_000, line: json({ type: 'result', subtype: 'success', is_error: true, result: e.text, api_error_status: e.status, total_cost_usd: 0, session_id: sid }) }], end: 'exit', costUsd: 0 };
+    }
     switch (b) {
       case 'fast':
         return ok(between(this.rand, 4, 16));

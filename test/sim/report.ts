@@ -14,6 +14,10 @@ export interface WeekReport {
   spendPerDay: Array<{ day: number; usd: number; softUsd: number; hardUsd: number; softPassedAt: string | null; newTasksHeld: number; afterSoftUsd: number }>;
   /** Abandoned because the logs disk was full (an environment error counted against the task). */
   abandonedByDisk: number;
+  /** Abandoned because of outage weather (a usage limit, an expired key): must be none. */
+  abandonedByOutage: number;
+  /** The agent gates: how often they closed and reopened. */
+  gates: { closed: number; opened: number };
   /** Forge faults during a review, and how many of them the task took for a rejection. */
   review: { forgeFaults: number; rejectedByForgeFault: number; retried: number; next: Record<string, number> };
   maxQueueWaitMin: number;
@@ -33,7 +37,9 @@ export function weekReport(world: World): WeekReport {
   const count = (s: string) => tasks.filter((t) => t.status === s).length;
   // A spawn whose launch then fails on the machine (a full disk) spends no attempt: the task machine allows MAX_ENV_WAITS of those.
   const bound = adapter.policy.maxAttempts * (1 + adapter.policy.maxFixAttempts) + MAX_ENV_WAITS;
-  const perTask = tasks.map((t) => world.spawns.get(t.id)?.length ?? 0);
+  // A relaunch after a worker outage (rate limit, bad key, stall) spends no attempt: it is paced by a wait, not counted.
+  const outageRelaunches = db.prepare(`SELECT COUNT(*) AS n FROM event WHERE task = ? AND kind = 'agent.outage' AND json_extract(payload, '$.role') = 'worker'`);
+  const perTask = tasks.map((t) => (world.spawns.get(t.id)?.length ?? 0) - (outageRelaunches.get(t.id) as { n: number }).n);
   const histogram: Record<string, number> = {};
   for (const n of perTask) histogram[n] = (histogram[n] ?? 0) + 1;
   const spendRows = db.prepare(`SELECT at, json_extract(payload, '$.usd') AS usd FROM event WHERE kind='spend'`).all() as Array<{ at: number; usd: number }>;
@@ -77,6 +83,8 @@ export function weekReport(world: World): WeekReport {
     behaviours: world.population.counts,
     events: { ...world.counters, forgeFaults: world.forge.faults.injected, forgeCalls: world.forge.faults.served, behindBack: world.forge.faults.behindBack, spawnsOnUnreachableHost: [...world.hosts.values()].reduce((n, h) => n + h.refusedSpawns, 0) },
     abandonReasons,
+    abandonedByOutage: tasks.filter((t) => t.status === 'abandoned' && /usage limit|rate.?limit|429|401|authenticat|outage/i.test(t.reason ?? '')).length,
+    gates: { closed: (db.prepare(`SELECT COUNT(*) AS n FROM event WHERE kind = 'agent.gate_closed'`).get() as { n: number }).n, opened: (db.prepare(`SELECT COUNT(*) AS n FROM event WHERE kind = 'agent.gate_opened'`).get() as { n: number }).n },
     abandonedByDisk: tasks.filter((t) => t.status === 'abandoned' && /ENOSPC|no space left/i.test(t.reason ?? '')).length,
     review: { forgeFaults: world.reviewFaults.length, rejectedByForgeFault: afterFault.filter((k) => k === 'task.rejected').length, retried: afterFault.filter((k) => k === 'task.pr_backoff').length, next: tally(afterFault.map(String)) },
   };
@@ -106,6 +114,7 @@ export function printReport(r: WeekReport): string {
     `  attempts max ${r.attemptsMax}; PRs per task max ${r.prsPerTaskMax}; merges per task max ${r.mergesPerTaskMax}; max queue wait ${r.maxQueueWaitMin} min`,
     `  spend per day (soft ${r.spendPerDay[0]?.softUsd}, hard ${r.spendPerDay[0]?.hardUsd}): ${r.spendPerDay.map((d) => `$${d.usd}`).join(' ')}`,
     `  soft cap: ${r.spendPerDay.map((d) => `day ${d.day} ${d.softPassedAt ? `passed ${d.softPassedAt} UTC, then $${d.afterSoftUsd} by work already started, ${d.newTasksHeld} first-slot claims refused` : 'not reached'}`).join('; ')}`,
+    `  outage weather: ${r.events.rateLimitWindows ?? 0} usage-limit windows, ${r.events.expiredKeyDays ?? 0} expired-key days; abandoned by an outage: ${r.abandonedByOutage}; agent gates closed ${r.gates.closed}, reopened ${r.gates.opened}`,
     `  abandoned by a full disk: ${r.abandonedByDisk}; review forge faults ${r.review.forgeFaults}: ${r.review.retried} retried, ${r.review.rejectedByForgeFault} taken for a rejection (next step: ${JSON.stringify(r.review.next)})`,
     `  workers: ${JSON.stringify(r.behaviours)}`,
     `  events: ${JSON.stringify(r.events)}`,

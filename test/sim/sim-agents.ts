@@ -1,7 +1,7 @@
 import type { AgentPort, AgentRequest, WorkerLaunch } from '../../src/agents/port.js';
 import { parseAgentStream } from '../../src/agents/stream.js';
 import type { AgentOutcome } from '../../src/ports.js';
-import type { Population } from './population.js';
+import { weatherError, type Population } from './population.js';
 
 /**
  * The agent port of the simulated week: planner answers in-process (sometimes with garbage),
@@ -11,6 +11,13 @@ export function simAgents(population: Population, observer: { killed(): boolean;
   return {
     async complete(role: 'planner' | 'critic', request: AgentRequest): Promise<AgentOutcome> {
       if (observer.killed()) observer.violation(role, request.taskId);
+      const w = population.weather();
+      if (w) {
+        // The planner's API call fails as the real CLI reports it (errorKind: what earlier versions read).
+        const e = weatherError(w);
+        const kind = w.kind;
+        return { ok: false, kind, errorKind: w.kind === 'rate_limited' ? 'retryable' : 'failed', error: `${e.text} (api_error_status ${e.status})`, ...(kind === 'rate_limited' ? { resetAt: w.until } : {}), text: '', usage: { costUsd: 0 }, backend: 'sim' } as AgentOutcome;
+      }
       const text =
         role === 'planner' && population.planIsGarbage()
           ? 'I could not decide on a plan.'
@@ -23,7 +30,7 @@ export function simAgents(population: Population, observer: { killed(): boolean;
     parseWorkerLog(text: string): AgentOutcome | undefined {
       const t = parseAgentStream(text, 'claude').terminal;
       if (!t) return undefined;
-      return { ok: t.ok, errorKind: t.errorKind, error: t.error, text: t.text, usage: { costUsd: t.costUsd, turns: t.turns }, sessionId: t.sessionId, backend: 'sim' };
+      return { ok: t.ok, kind: t.kind, error: t.error, resetAt: t.resetAt, retryAfterMs: t.retryAfterMs, text: t.text, usage: { costUsd: t.costUsd, turns: t.turns }, sessionId: t.sessionId, backend: 'sim' };
     },
   };
 }

@@ -10,7 +10,7 @@ const seed = Number(process.env.OXI_SIM_SEED ?? Date.now() % 100_000);
 const days = Number(process.env.OXI_SIM_DAYS ?? 7);
 const tasksPerDay = Number(process.env.OXI_SIM_TASKS_PER_DAY ?? 12);
 
-const world = new World({ seed, days, tasksPerDay, killsPerDay: 1, restartsPerDay: 2, outagesPerDay: 1, diskFullPerDay: 0.5, forgeFaultRate: 0.03 });
+const world = new World({ seed, days, tasksPerDay, killsPerDay: 1, restartsPerDay: 2, outagesPerDay: 1, diskFullPerDay: 0.5, forgeFaultRate: 0.03, rateLimitWindows: 3, expiredKeyDays: 1 });
 afterAll(() => world.close());
 
 describe(`a simulated week (seed ${seed}, ${days} days, ${tasksPerDay} tasks a day)`, () => {
@@ -28,6 +28,9 @@ describe(`a simulated week (seed ${seed}, ${days} days, ${tasksPerDay} tasks a d
     expect(r.orphans, replay).toEqual([]);
     // A full logs disk pauses dispatch instead of spending attempts; a forge fault during a review is retried, not a rejection.
     expect(r.abandonedByDisk, `abandoned by a full disk, ${replay}`).toBe(0);
+    // Outage weather (usage limits for hours, an expired key for a day) costs no task.
+    expect(r.abandonedByOutage, `abandoned by an outage, ${replay}`).toBe(0);
+    expect(r.events.rateLimitWindows + r.events.expiredKeyDays, replay).toBeGreaterThan(0);
     expect(r.review.rejectedByForgeFault, `rejections caused by a forge fault, ${replay}`).toBe(0);
     // The week did real work: most tasks merged, the faults happened.
     expect(r.merged, replay).toBeGreaterThan(r.tasks / 2);

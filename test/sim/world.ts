@@ -9,7 +9,7 @@ import { startEngine, type EngineHandle } from '../../src/runtime/engine.js';
 import { probePath } from '../../src/runtime/environment-gate.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { between, prng } from '../helpers/prng.js';
-import { Population } from './population.js';
+import { Population, weatherError, type Weather } from './population.js';
 import { SimClock } from './sim-clock.js';
 import { SimForge } from './sim-forge.js';
 import { SimHost } from './sim-host.js';
@@ -25,6 +25,9 @@ export interface WorldOptions {
   outagesPerDay?: number;
   diskFullPerDay?: number;
   forgeFaultRate?: number;
+  /** Outage weather: usage-limit windows of hours (count over the run), and days with an expired API key. */
+  rateLimitWindows?: number;
+  expiredKeyDays?: number;
 }
 
 const MIN = 60_000;
@@ -57,7 +60,9 @@ export class World {
   readonly violations: Violation[] = [];
   readonly spawns = new Map<string, number[]>();
   readonly log: string[] = [];
-  readonly counters = { kills: 0, hardKills: 0, restarts: 0, outages: 0, diskFull: 0, steps: 0 };
+  readonly counters = { kills: 0, hardKills: 0, restarts: 0, outages: 0, diskFull: 0, steps: 0, rateLimitWindows: 0, expiredKeyDays: 0 };
+  /** The model API's weather now: clear (null), a usage limit, or an expired key. */
+  weather: Weather | null = null;
   /** Forge faults that hit a review (the critic's comment): each must lead to a retried review, never a rejection. */
   readonly reviewFaults: Array<{ task: string; at: number }> = [];
   killed = false;
@@ -100,6 +105,7 @@ export class World {
     // Durability is the chaos suite's business (real SIGKILLs); here fsyncs would only slow the week down.
     this.db.pragma('synchronous = OFF');
     this.population = new Population(this.rand, this.adapter.budget.perTaskUsd);
+    this.population.weather = () => this.weather;
     const observer = {
       killed: () => this.killed,
       violation: (what: string, task: string) => {
@@ -134,6 +140,12 @@ export class World {
           this.reviewFaults.push({ task: input.taskId, at: this.clock.now() });
           throw error;
         }
+        const w = this.weather;
+        if (w) {
+          // The critic's API call fails: no verdict (`reasons`: how earlier versions took it, as a rejection).
+          const error = weatherError(w).text;
+          return { verdict: 'none', outage: w.kind, error, ...(w.kind === 'rate_limited' ? { resetAt: w.until } : {}), reasons: [`the critic failed: ${error}`], costUsd: 0 } as CritiqueOutput;
+        }
         const approve = this.population.approves();
         return {
           verdict: approve ? 'approve' : 'reject',
@@ -153,7 +165,8 @@ export class World {
       effects: this.effects() as never,
       forge: this.forge,
       hosts: this.hosts as never,
-      agents: simAgents(this.population, { killed: () => this.killed, violation: (w, t) => this.violations.push({ what: `${w} while killed`, task: t, at: this.clock.now() }) }),
+      // Behind the real router, so its routes and the agent gates apply to the simulated backend too.
+      backends: { scripted: simAgents(this.population, { killed: () => this.killed, violation: (w, t) => this.violations.push({ what: `${w} while killed`, task: t, at: this.clock.now() }) }) },
       notifier: { notify: async () => {} },
       watchIntervalMs: 30_000,
       onFatal: (error) => this.violations.push({ what: `engine fatal: ${String(error)}`, task: '-', at: this.clock.now() }),
@@ -228,6 +241,23 @@ export class World {
       () => ((spare.down = true), this.counters.outages++, this.note('host spare unreachable')),
       () => ((spare.down = false), this.note('host spare back')),
     );
+    // Outage weather: a plan's usage limit for hours (it names its reset time), and an API key expired for a day.
+    this.windows(o.rateLimitWindows ?? 0, START + HOUR, end - DAY, 2 * HOUR, 5 * HOUR,
+      () => {
+        if (this.weather) return;
+        this.counters.rateLimitWindows++;
+        const until = this.clock.now() + between(this.rand, 2 * HOUR, 5 * HOUR);
+        this.weather = { kind: 'rate_limited', until };
+        this.clock.setTimeout(() => this.weather?.kind === 'rate_limited' && (this.weather = null, this.note('usage limit reset')), until - this.clock.now());
+        this.note('usage limit reached');
+      },
+      () => undefined,
+    );
+    for (let d = 0; d < (o.expiredKeyDays ?? 0); d++) {
+      const at = START + DAY + Math.floor(this.rand() * (end - START - 3 * DAY));
+      this.clock.setTimeout(() => ((this.weather = { kind: 'auth', until: at + DAY }), this.counters.expiredKeyDays++, this.note('API key expired')), at - this.clock.now());
+      this.clock.setTimeout(() => ((this.weather = null), this.note('API key renewed')), at + DAY - this.clock.now());
+    }
     this.windows(per(o.diskFullPerDay ?? 0.5), START, end, 10 * MIN, 40 * MIN,
       () => {
         this.counters.diskFull++;

@@ -9,7 +9,9 @@ import type { AddressInfo } from 'node:net';
 export type ModelReply =
   | { text: string }
   | { tool: { name: string; input: Record<string, unknown> } }
-  | { status: number; message?: string };
+  | { status: number; message?: string }
+  /** Never answer (a hung connection): the CLI goes silent, as on a stalled API. */
+  | { hang: true };
 
 export interface AnthropicRequest {
   model: string;
@@ -38,6 +40,7 @@ export async function startAnthropicApi(script: (req: AnthropicRequest) => Model
     const parsed = parseRequest(body);
     requests.push(parsed);
     const reply = script(parsed);
+    if ('hang' in reply) return;
     if ('status' in reply) {
       return void json(res, reply.status, { type: 'error', error: { type: reply.status === 429 ? 'rate_limit_error' : reply.status === 529 ? 'overloaded_error' : 'api_error', message: reply.message ?? `scripted ${reply.status}` } });
     }
@@ -69,7 +72,7 @@ export async function startAnthropicApi(script: (req: AnthropicRequest) => Model
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
   };
 }
 
