@@ -163,6 +163,7 @@ export function hostileBed(options: { items: Item[]; maxWorkers?: number; config
     tasks: (): TaskRow[] => query<TaskRow>(db, 'SELECT id, status, reason, pr FROM tasks ORDER BY id'),
     task: (id: string): TaskRow | undefined => query<TaskRow>(db, 'SELECT id, status, reason, pr FROM tasks WHERE id = ?', id)[0],
     prHead: (id: string): string | undefined => query<{ head_sha: string }>(db, 'SELECT head_sha FROM pull_request WHERE task = ? ORDER BY number DESC LIMIT 1', id)[0]?.head_sha,
+    prMerge: (id: string): string | undefined => query<{ merge_sha: string | null }>(db, `SELECT merge_sha FROM pull_request WHERE task = ? AND state = 'merged' ORDER BY number DESC LIMIT 1`, id)[0]?.merge_sha ?? undefined,
     main: (): string => tgit(dir, ['rev-parse', 'refs/heads/main']),
     mainFiles: (): string[] => tgit(dir, ['ls-tree', '-r', '--name-only', 'refs/heads/main']).split('\n').filter(Boolean),
     fileOnMain: (path: string): string | undefined => {
@@ -219,6 +220,19 @@ export function hostileBed(options: { items: Item[]; maxWorkers?: number; config
       };
       walk(join(stateDir, 'logs'));
       return parts.join('\n');
+    },
+
+    /** Where each of `values` was found: main's tree, any ref's objects, the database, the logs (the evidence line). */
+    whereLeaked(values: string[]): Record<string, string[]> {
+      const mainText = bed.mainFiles().map((f) => bed.fileOnMain(f) ?? '').join('\n');
+      const objects = bed.haystack();
+      const dbText = ['pull_request', 'pull_request_comment', 'event'].map((t) => JSON.stringify(query(db, `SELECT * FROM ${t}`))).join('\n');
+      const out: Record<string, string[]> = {};
+      for (const v of values) {
+        const at = [mainText.includes(v) && 'main', dbText.includes(v) && 'database', objects.includes(v) && 'repository or logs'].filter(Boolean) as string[];
+        if (at.length) out[v] = at;
+      }
+      return out;
     },
 
     /** Pids of processes an attack left behind (found by the run token on their command line). */

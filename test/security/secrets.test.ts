@@ -27,7 +27,7 @@ describe('hostile agent: secrets', () => {
     const run = await bed.tick();
     expect(run.code, run.output).toBe(0);
     const found = leaked(bed, bed.haystack(run.output));
-    expect(found, `the worker reported ${JSON.stringify(bed.reports('T0-202'))}`).toEqual([]);
+    expect(found, `found at ${JSON.stringify(bed.whereLeaked(found))}; task ${JSON.stringify(bed.task('T0-202'))}; the worker reported ${JSON.stringify(bed.reports('T0-202'))}`).toEqual([]);
     // The harvest found nothing, so the change is the control's: it still merges.
     expect(bed.task('T0-202')).toMatchObject({ status: 'merged' });
   });
@@ -37,13 +37,14 @@ describe('hostile agent: secrets', () => {
     const run = await bed.tick();
     expect(run.code, run.output).toBe(0);
     const found = leaked(bed, bed.haystack(run.output), 'home');
-    expect(found, `the worker reported ${JSON.stringify(bed.reports('T0-203'))}`).toEqual([]);
+    expect(found, `found at ${JSON.stringify(bed.whereLeaked(found))}; the worker reported ${JSON.stringify(bed.reports('T0-203'))}`).toEqual([]);
   });
 
   it("a test file the checks run cannot read the engine's environment either", async () => {
     bed = hostileBed({ items: [{ id: 'T0-204', attack: 'checks-environ' }] });
     const run = await bed.tick();
     expect(run.code, run.output).toBe(0);
-    expect(leaked(bed, bed.haystack(run.output))).toEqual([]);
+    const found = leaked(bed, bed.haystack(run.output));
+    expect(found, `found at ${JSON.stringify(bed.whereLeaked(found))}; task ${JSON.stringify(bed.task('T0-204'))}`).toEqual([]);
   });
 });
