@@ -54,7 +54,13 @@ export type HostileBed = Awaited<ReturnType<typeof hostileBed>>;
  * Makes the project with `items` on its roadmap. `config` may patch the adapter (e.g. SSH hosts); `hostConfig`
  * runs after the project exists and before the adapter is committed.
  */
-export function hostileBed(options: { items: Item[]; maxWorkers?: number; config?: (c: Record<string, any>, bed: { dir: string; outside: string }) => void }) {
+export function hostileBed(options: {
+  items: Item[];
+  maxWorkers?: number;
+  config?: (c: Record<string, any>, bed: { dir: string; outside: string }) => void;
+  /** Runs once the project is committed (e.g. clone it onto an SSH host). */
+  afterCommit?: (dir: string) => void;
+}) {
   const parent = mkdtempSync(join(tmpdir(), 'oxi-hostile-'));
   const dir = join(parent, 'project');
   const outside = join(parent, 'outside');
@@ -112,6 +118,7 @@ export function hostileBed(options: { items: Item[]; maxWorkers?: number; config
   rmSync(join(dir, '.oxi-script.json'), { force: true });
   tgit(dir, ['add', '-A']);
   tgit(dir, ['commit', '-qm', 'hostile suite: roadmap and adapter']);
+  options.afterCommit?.(dir);
   const initialConfig = readFileSync(configPath, 'utf8');
   const db = join(stateDir, 'oxi.db');
   const children = new Set<number>();
@@ -126,6 +133,8 @@ export function hostileBed(options: { items: Item[]; maxWorkers?: number; config
   const bed = {
     dir, configPath, outside, home, run, secrets, homeSecrets, outsideSecret, stateDir, db, initialConfig,
     logs: join(stateDir, 'logs'),
+    /** Where workers' streams are searched for their reports (an SSH test adds the host's worktree root). */
+    reportRoots: [join(stateDir, 'logs')],
 
     /** One `oxi tick`: the real daemon until every task is merged, abandoned or parked. Returns its output. */
     async tick(timeoutMs = 120_000): Promise<{ code: number | null; output: string }> {
@@ -187,11 +196,19 @@ export function hostileBed(options: { items: Item[]; maxWorkers?: number; config
     /** What each attack step of a task's worker reported (the evidence for the "before" table). */
     reports(id: string): Array<Record<string, string>> {
       const out: Array<Record<string, string>> = [];
-      const taskLogs = join(stateDir, 'logs', id);
-      if (!existsSync(taskLogs)) return out;
-      for (const f of readdirSync(taskLogs).filter((n) => n.startsWith('worker') && n.endsWith('.ndjson'))) {
-        for (const m of readFileSync(join(taskLogs, f), 'utf8').matchAll(/HOSTILE-REPORT (\{.*?\})"/g)) out.push(JSON.parse(JSON.parse(`"${m[1]}"`)));
-      }
+      // Local workers stream into the engine's logs; an SSH host's stream stays under its worktree root.
+      const walk = (d: string, inTask: boolean) => {
+        if (!existsSync(d)) return;
+        for (const e of readdirSync(d)) {
+          const p = join(d, e);
+          const st = statSync(p, { throwIfNoEntry: false });
+          if (st?.isDirectory()) walk(p, e === id);
+          else if (inTask && e.startsWith('worker') && e.endsWith('.ndjson')) {
+            for (const m of readFileSync(p, 'utf8').matchAll(/HOSTILE-REPORT (\{.*?\})"/g)) out.push(JSON.parse(JSON.parse(`"${m[1]}"`)));
+          }
+        }
+      };
+      for (const root of bed.reportRoots) walk(root, false);
       return out;
     },
 
