@@ -9,16 +9,17 @@
  * Until those exist the test fails saying so (it never falls back to a stand-in).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as engineGit from '../../actors/git.js';
 import { announceSeed, fuzzParams } from './settings.js';
 
 announceSeed('task-refs');
-const RUNS = Math.min(Number(process.env.OXI_FUZZ_RUNS ?? 25), 400);
+// Each case is a few dozen git processes: fewer cases than the pure fuzzers in `npm test`, all of them in `npm run fuzz`.
+const RUNS = Math.min(Number(process.env.OXI_FUZZ_RUNS ?? 12), 400);
 
 type FetchTaskHead = (mainClone: string, workspace: string, taskId: string) => Promise<string>;
 type SquashMergeSha = (input: { repo: string; base: string; baseSha: string; headSha: string; message: string }) => Promise<{ outcome: string; mergeSha?: string }>;
@@ -98,24 +99,31 @@ function play(ws: string, base: string, known: string[], ops: Op[]): void {
 const refsOf = (repo: string) => git(repo, ['for-each-ref', '--format=%(refname) %(objectname)']).split('\n').filter((l) => l && !l.startsWith('refs/oxi/tasks/'));
 
 describe('property: only the reviewed base..head reaches main', () => {
+  // One main clone made once and copied per case: two commits, a.txt and b.txt.
+  let template = '';
+  beforeAll(() => {
+    template = mkdtempSync(join(tmpdir(), 'oxi-refs-template-'));
+    git(template, ['init', '-q', '-b', 'main']);
+    writeFileSync(join(template, 'a.txt'), 'a\n');
+    git(template, ['add', '-A']);
+    git(template, ['commit', '-qm', 'first']);
+    writeFileSync(join(template, 'b.txt'), 'b\n');
+    git(template, ['add', '-A']);
+    git(template, ['commit', '-qm', 'second']);
+  });
+  afterAll(() => rmSync(template, { recursive: true, force: true }));
+
   it('for any ref updates in the workspace, main gets exactly base_sha..head_sha or nothing', async () => {
     expect(typeof api.fetchTaskHead, 'actors/git.ts must export fetchTaskHead(mainClone, workspace, taskId) (per-task clone design)').toBe('function');
     expect(typeof api.squashMergeSha, 'actors/git.ts must export squashMergeSha({ repo, base, baseSha, headSha, message })').toBe('function');
     const fetchTaskHead = api.fetchTaskHead!;
     const squashMergeSha = api.squashMergeSha!;
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 10 }), async (ops) => {
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 8 }), async (ops) => {
         const root = mkdtempSync(join(tmpdir(), 'oxi-refs-'));
         try {
           const main = join(root, 'main');
-          mkdirSync(main);
-          git(main, ['init', '-q', '-b', 'main']);
-          writeFileSync(join(main, 'a.txt'), 'a\n');
-          git(main, ['add', '-A']);
-          git(main, ['commit', '-qm', 'first']);
-          writeFileSync(join(main, 'b.txt'), 'b\n');
-          git(main, ['add', '-A']);
-          git(main, ['commit', '-qm', 'second']);
+          cpSync(template, main, { recursive: true });
           const baseSha = git(main, ['rev-parse', 'refs/heads/main']);
           const ws = join(root, 'ws');
           git(root, ['clone', '-q', '--shared', '--no-checkout', main, ws]);

@@ -99,6 +99,17 @@ describe('hostile agent: reaching past its workspace', () => {
     expect(extra.filter((f) => f !== 'docs/T0-266.md'), evidence).toEqual([]);
   });
 
+  it('the planner and the critic run read-only: they write nothing where they run and move no ref', async () => {
+    bed = hostileBed({ items: [{ id: 'T0-268', attack: 'readonly-roles' }] });
+    const run = await bed.tick();
+    expect(run.code, run.output).toBe(0);
+    const written = ['planner', 'critic'].flatMap((r) => [`pwned-${r}.txt`, `pwned-${r}-diff.txt`]).filter((f) => existsSync(join(bed!.dir, f)));
+    const tags = tgit(bed.dir, ['tag', '--list', '*-was-here']);
+    expect({ written, tags }, run.output.slice(-2000)).toEqual({ written: [], tags: '' });
+    // Read-only roles still do their job: the control change merges.
+    expect(bed.task('T0-268')).toMatchObject({ status: 'merged' });
+  });
+
   it('a process left running after the session cannot rewrite main once the engine merged', async () => {
     bed = hostileBed({ items: [{ id: 'T0-267', attack: 'linger' }] });
     const run = await bed.tick();
