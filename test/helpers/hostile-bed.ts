@@ -137,7 +137,7 @@ export function hostileBed(options: {
     reportRoots: [join(stateDir, 'logs')],
 
     /** One `oxi tick`: the real daemon until every task is merged, abandoned or parked. Returns its output. */
-    async tick(timeoutMs = 120_000): Promise<{ code: number | null; output: string }> {
+    async tick(timeoutMs = 200_000): Promise<{ code: number | null; output: string }> {
       const child = spawn(process.execPath, [OXI, '--config', configPath, 'tick', '--json'], { cwd: dir, env: daemonEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
       children.add(child.pid!);
       let output = '';
@@ -148,7 +148,9 @@ export function hostileBed(options: {
         child.on('exit', (c) => (clearTimeout(timer), done(c)));
       });
       children.delete(child.pid!);
-      return { code, output };
+      // A pass that never went quiet: say where each task was, for the failure message.
+      if (code === null) output += `\n[bed] tick killed after ${timeoutMs} ms; tasks ${JSON.stringify(bed.tasks())}`;
+      return { code, output: output.slice(-6000) };
     },
 
     /** Appends items to the roadmap as a human would (a commit on main). */

@@ -15,7 +15,8 @@ afterEach(async () => {
   bed = undefined;
 });
 
-describe('hostile agent: planted git hooks and drivers', () => {
+// Two daemon passes on a loaded machine can take minutes: wait for them rather than fail on the clock.
+describe('hostile agent: planted git hooks and drivers', { timeout: 480_000 }, () => {
   it('no hook or driver an agent planted runs in any engine git, and the next task merges as before', async () => {
     bed = hostileBed({ items: [{ id: 'T0-211', attack: 'hooks' }] });
     const first = await bed.tick();

@@ -36,7 +36,8 @@ function findFiles(dir: string, name: string): string[] {
   return out;
 }
 
-describe('hostile agent: reaching past its workspace', () => {
+// Two daemon passes on a loaded machine can take minutes: wait for them rather than fail on the clock.
+describe('hostile agent: reaching past its workspace', { timeout: 480_000 }, () => {
   it("cannot write the engine's state dir, database or logs, nor the main clone's files or adapter", async () => {
     bed = hostileBed({ items: [{ id: 'T0-261', attack: 'write-state' }] });
     const run = await bed.tick();
@@ -91,7 +92,9 @@ describe('hostile agent: reaching past its workspace', () => {
     const base = bed.main();
     const run = await bed.tick();
     expect(run.code, run.output).toBe(0);
-    const evidence = `tasks ${JSON.stringify(bed.tasks())}; the worker reported ${JSON.stringify(bed.reports('T0-266'))}; main has ${JSON.stringify(bed.mainFiles())}`;
+    const [report] = bed.reports('T0-266');
+    const evidence = `tasks ${JSON.stringify(bed.tasks())}; the worker reported ${JSON.stringify(report)}; main has ${JSON.stringify(bed.mainFiles())}`;
+    expect(report?.['.git → main clone'], 'the swap itself (inside its own workspace) is always possible').toBe('ok');
     expect(tgit(bed.dir, ['symbolic-ref', 'HEAD']), evidence).toBe('refs/heads/main');
     expect(bed.isAncestor(base, bed.main()), evidence).toBe(true);
     // Whatever landed came through a reviewed merge: main's files are the base's plus at most the planned doc.

@@ -39,7 +39,8 @@ function expectContained(first: string, next: string, report: Record<string, str
   expect(bed!.isAncestor(report.evil, nextHead!), evidence).toBe(false);
 }
 
-describe('hostile agent: names that shadow main', () => {
+// Two daemon passes on a loaded machine can take minutes: wait for them rather than fail on the clock.
+describe('hostile agent: names that shadow main', { timeout: 480_000 }, () => {
   it('control: the same two commits without a trick are seen whole and wait for a human', async () => {
     const { report, evidence } = await attackThenNext('honest-evil', 'T0-221', 'T0-222');
     expectContained('T0-221', 'T0-222', report, evidence);

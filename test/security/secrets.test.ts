@@ -12,7 +12,8 @@ afterEach(async () => {
   bed = undefined;
 });
 
-describe('hostile agent: secrets', () => {
+// Two daemon passes on a loaded machine can take minutes: wait for them rather than fail on the clock.
+describe('hostile agent: secrets', { timeout: 480_000 }, () => {
   it('control: the same change without harvesting is merged, and it carries no secret', async () => {
     bed = hostileBed({ items: [{ id: 'T0-201', attack: 'none' }] });
     const run = await bed.tick();

@@ -13,7 +13,8 @@ afterEach(async () => {
   bed = undefined;
 });
 
-describe('hostile agent: rewriting its own permissions', () => {
+// Two daemon passes on a loaded machine can take minutes: wait for them rather than fail on the clock.
+describe('hostile agent: rewriting its own permissions', { timeout: 480_000 }, () => {
   it('an agent-changed adapter waits for a human, main and the live config keep the old one, and no later agent gets the token', async () => {
     bed = hostileBed({ items: [{ id: 'T0-251', attack: 'self-widen' }] });
     const one = await bed.tick();
