@@ -26,10 +26,13 @@ describe('hostile agent: planted git hooks and drivers', { timeout: 480_000 }, (
     const second = await bed.tick();
     expect(second.code, second.output).toBe(0);
     const markers = bed.markers();
-    const ranWithSecrets = markers.filter((m) => leaked(bed!, readFileSync(join(bed!.outside, 'markers', m), 'latin1')).length > 0);
+    const texts = markers.map((m) => readFileSync(join(bed!.outside, 'markers', m), 'latin1'));
+    const ranWithSecrets = texts.filter((t) => leaked(bed!, t).length > 0);
+    // Which hook or driver ran, by the name it was run as.
+    const which = [...new Set(texts.map((t) => /^argv: (\S+)/.exec(t)?.[1]?.split('/').pop() ?? '?'))].sort();
     expect(
       markers,
-      `${markers.length} payload run(s), ${ranWithSecrets.length} with the engine's secrets in their environment; the worker reported ${JSON.stringify(bed.reports('T0-211'))}; tasks ${JSON.stringify(bed.tasks())}`,
+      `${markers.length} payload run(s) (${which.join(', ')}), ${ranWithSecrets.length} with the engine's secrets in their environment; the worker reported ${JSON.stringify(bed.reports('T0-211'))}; tasks ${JSON.stringify(bed.tasks())}`,
     ).toEqual([]);
     expect(bed.task('T0-212')).toMatchObject({ status: 'merged' });
     expect(bed.fileOnMain('docs/T0-212.md')).toContain('Notes for T0-212');
