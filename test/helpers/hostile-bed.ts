@@ -268,8 +268,22 @@ export function hostileBed(options: {
       return pids;
     },
 
+    /** Every process this bed started that is still there: daemons, agents and checks (they carry HOSTILE_RUN), stragglers. */
+    processes(): number[] {
+      const pids = new Set([...children, ...bed.lingering()]);
+      for (const p of readdirSync('/proc')) {
+        if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+        try {
+          if (readFileSync(`/proc/${p}/environ`, 'latin1').includes(`HOSTILE_RUN=${run}\0`)) pids.add(Number(p));
+        } catch {
+          /* gone, or not ours to read */
+        }
+      }
+      return [...pids];
+    },
+
     async cleanup(): Promise<void> {
-      for (const pid of [...children, ...bed.lingering()]) {
+      for (const pid of bed.processes()) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
