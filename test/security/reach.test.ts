@@ -122,7 +122,7 @@ describe('hostile agent: reaching past its workspace', { timeout: 480_000 }, () 
     expect(merged).toMatch(/^[0-9a-f]{40}$/);
     const [report] = bed.reports('T0-267');
     // The straggler ends by itself (or never existed): wait for that, then look at main.
-    await waitFor('the lingering process to be gone', () => bed!.lingering().length === 0, 45_000);
+    await waitFor('the lingering process to be gone', () => bed!.lingering().length === 0, 90_000);
     const evidence = `main ${bed.main()} (merged at ${merged}) has ${JSON.stringify(bed.mainFiles())}; the worker reported ${JSON.stringify(report)}`;
     expect(bed.isAncestor(merged!, bed.main()), evidence).toBe(true);
     expect(bed.isAncestor(report.hostile, bed.main()), evidence).toBe(false);

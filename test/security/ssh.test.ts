@@ -90,7 +90,7 @@ describe('hostile agent on an SSH host', () => {
     const merged = b.prMerge('T0-286');
     expect(merged).toMatch(/^[0-9a-f]{40}$/);
     const [report] = b.reports('T0-286');
-    await waitFor('the lingering process to be gone', () => b.lingering().length === 0, 45_000);
+    await waitFor('the lingering process to be gone', () => b.lingering().length === 0, 90_000);
     const evidence = `main has ${JSON.stringify(b.mainFiles())}; the worker reported ${JSON.stringify(report)}`;
     expect(b.isAncestor(merged!, b.main()), evidence).toBe(true);
     expect(b.fileOnMain('pwned-T0-286.txt'), evidence).toBeUndefined();
