@@ -3,10 +3,10 @@
  * agents start detached in their own process group so they survive an engine crash and can be adopted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, constants as fsConstants, existsSync, mkdirSync, openSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, existsSync } from 'node:fs';
+import { readFile, readdir, rename } from 'node:fs/promises';
 import os from 'node:os';
-import { dirname } from 'node:path';
+import { openPrivate, writePrivate } from '../src/fs-private.js';
 import { execa } from 'execa';
 import { OxiError } from '../src/errors.js';
 import type { ExecOptions, ExecResult, HostProbe, HostTransport, SpawnDetachedOptions } from '../src/ports.js';
@@ -20,7 +20,8 @@ const AFTER_KILL_MS = 2000;
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
 /** `sh -c` script: $0 is the pid file, "$@" the program; exec keeps the pid. Arguments never reach a shell parser. */
-const PID_THEN_EXEC = 'printf %s "$$" > "$0.tmp" && mv -f "$0.tmp" "$0" && exec "$@"';
+// The umask in a subshell: the pid file is 600, and the program keeps the engine's umask.
+const PID_THEN_EXEC = '(umask 077 && printf %s "$$" > "$0.tmp") && mv -f "$0.tmp" "$0" && exec "$@"';
 
 /**
  * Resolves once the child has written its pid file (it then execs the program). If it cannot write it
@@ -75,10 +76,8 @@ export class LocalHost implements HostTransport {
   async spawnDetached(argv: readonly string[], options: SpawnDetachedOptions): Promise<{ pid: number }> {
     const [file, ...args] = argv;
     if (file === undefined) throw new OxiError('LocalHost.spawnDetached needs a program to run, got an empty argv.');
-    mkdirSync(dirname(options.stdoutFile), { recursive: true });
-    mkdirSync(dirname(options.stderrFile), { recursive: true });
-    const out = openSync(options.stdoutFile, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND);
-    const err = openSync(options.stderrFile, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND);
+    const out = openPrivate(options.stdoutFile, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND);
+    const err = openPrivate(options.stderrFile, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND);
     try {
       // timeoutMs is not applied: a detached worker's lifetime is the engine's business (deadman, killGroup).
       // With a pid file, the child records its own pid (written whole, then renamed) before it execs the
@@ -144,9 +143,8 @@ export class LocalHost implements HostTransport {
 
   /** Atomic replace (temp file + rename) so a reader never sees half a file. */
   async writeFile(path: string, content: string): Promise<void> {
-    await mkdir(dirname(path), { recursive: true });
     const temp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    await writeFile(temp, content);
+    writePrivate(temp, content);
     await rename(temp, path);
   }
 }

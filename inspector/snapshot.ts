@@ -3,10 +3,12 @@ import { SLOT_STATES } from '../machines/task.js';
 import type { Adapter } from '../src/config/schema.js';
 import type { EngineHandle } from '../src/runtime/engine.js';
 import { dispatchPausedReason } from '../src/runtime/environment-gate.js';
+import { lastLiveConfig } from '../src/runtime/live-config.js';
 import { readPid } from '../src/runtime/pidfile.js';
 import { snapshotSummary } from '../src/runtime/summary.js';
 import type { Db } from '../src/store/db.js';
 import { listTasks, type TaskRow } from '../src/store/tasks.js';
+import { localSandboxStatus } from '../actors/sandbox/sandbox.js';
 
 export const SNAPSHOT_SCHEMA = 'oxi.snapshot.v1';
 
@@ -45,6 +47,8 @@ export const snapshotSchema = z.object({
     /** Whether an engine is attached (in this process, or a daemon for this project). */
     attached: z.boolean(),
   }),
+  /** Whether agents on this machine run sandboxed (`available: false`: the page says "agents are NOT sandboxed"). */
+  sandbox: z.object({ kind: z.enum(['bubblewrap', 'sandbox-exec', 'none']), available: z.boolean(), reason: z.string() }),
   hosts: z.array(z.object({ name: z.string(), capacity: z.number().int().min(0), inUse: z.number().int().min(0), blocked: z.boolean() })),
   tasks: z.array(taskView),
   counts: z.record(z.string(), z.number().int()),
@@ -57,6 +61,8 @@ export const snapshotSchema = z.object({
     /** open: new tasks start; soft: past the soft cap, no new task starts today; hard: nothing that spends starts today. */
     gate: z.enum(['open', 'soft', 'hard']),
   }),
+  /** The config the attached daemon started with (its `config.loaded` row): file, sha256, the commit it came from. Optional: older snapshots lack it. */
+  config: z.object({ path: z.string(), sha256: z.string(), commit: z.string().optional() }).nullable().optional(),
 });
 
 export type Snapshot = z.infer<typeof snapshotSchema>;
@@ -112,6 +118,7 @@ export function buildSnapshot(db: Db, adapter: Adapter, engine?: EngineHandle, n
     generatedAt: now,
     project: adapter.name,
     engine: { ...summary.engine, state, dispatchPaused: dispatchPausedReason(db), attached: Boolean(engine || daemon) },
+    sandbox: localSandboxStatus(adapter.agents.sandbox),
     hosts,
     tasks: rows.map((t) => toTaskView(adapter, t)),
     counts: summary.counts,
@@ -123,5 +130,11 @@ export function buildSnapshot(db: Db, adapter: Adapter, engine?: EngineHandle, n
       currency: 'USD',
       gate: summary.spend.today >= adapter.budget.dailyHardUsd ? 'hard' : summary.spend.today >= adapter.budget.dailySoftUsd ? 'soft' : 'open',
     },
+    config: engine || daemon ? liveOf(lastLiveConfig(db)) : null,
   };
+}
+
+/** The snapshot's view of a `config.loaded` row (without the daemon's pid). */
+function liveOf(row: ReturnType<typeof lastLiveConfig>): Snapshot['config'] {
+  return row ? { path: row.path, sha256: row.sha256, ...(row.commit ? { commit: row.commit } : {}) } : null;
 }

@@ -121,6 +121,8 @@ export interface Forge {
   syncBase?(): Promise<void>;
   /** Arms the forge's own auto-merge (squash) for the PR's current head. */
   armAutoMerge?(pr: PullRequest): Promise<AutoMergeResult>;
+  /** Turns the forge's auto-merge off (armed for an earlier head, it would merge a later one unreviewed). Not armed is a no-op. */
+  disarmAutoMerge?(pr: PullRequest): Promise<void>;
   /** The CI state of the PR's head right now, without waiting. */
   readChecks?(pr: PullRequest): Promise<{ state: 'pending' | 'success' | 'failure'; sha: string; log: string }>;
   /** A review requesting changes on the PR's current head, as feedback text; undefined if none. */

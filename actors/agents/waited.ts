@@ -3,8 +3,8 @@
  * its own process group, stdout streamed to a per-task NDJSON file. A wall-clock timeout and a stall
  * timeout (no *progress* event for N ms) terminate the whole group: SIGTERM, then SIGKILL after a grace.
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { openPrivate } from '../../src/fs-private.js';
 import { execa } from 'execa';
 import { ActivityTracker } from '../../src/agents/activity.js';
 import { NdjsonSplitter } from '../../src/agents/stream.js';
@@ -35,9 +35,8 @@ export interface WaitedResult {
 
 export async function runWaited(run: WaitedRun): Promise<WaitedResult> {
   run.signal?.throwIfAborted();
-  mkdirSync(dirname(run.streamFile), { recursive: true });
-  const out = createWriteStream(run.streamFile);
-  const err = createWriteStream(run.stderrFile);
+  const out = createWriteStream('', { fd: openPrivate(run.streamFile, 'w') });
+  const err = createWriteStream('', { fd: openPrivate(run.stderrFile, 'w') });
   const child = execa(run.argv[0], run.argv.slice(1), {
     cwd: run.cwd,
     env: run.env,

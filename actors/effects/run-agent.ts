@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LedgerNote, WorkOutput, Plan } from '../../machines/effects.js';
 import { ActivityTracker } from '../../src/agents/activity.js';
@@ -7,8 +7,10 @@ import { StreamFileReader } from '../../src/agents/stream-file.js';
 import { recordActivity, recordBackend } from '../../src/store/agent-activity.js';
 import { getTask, recordWorker, stampProgress } from '../../src/store/tasks.js';
 import { HostUnreachableError } from '../../src/errors.js';
+import { mkdirPrivate, writePrivate } from '../../src/fs-private.js';
 import type { HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
 import { clockSleep, hostOf, type EffectDeps } from '../deps.js';
+import { sandboxOf } from '../sandbox/sandbox.js';
 import { remoteLogsDir, sshConfigOf, streamSize, whileUnreachable } from './host-aware.js';
 
 export interface RunAgentInput {
@@ -62,7 +64,7 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
   const host = hostOf(deps, input.host);
   const files = filesFor(deps, input);
   const retry = <T>(fn: () => Promise<T>) => whileUnreachable(deps, input.host, signal, fn);
-  mkdirSync(files.dir, { recursive: true });
+  mkdirPrivate(files.dir);
 
   let state = readState(files.state);
   if (!state) {
@@ -70,7 +72,7 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
     if (Number.isInteger(launched) && launched > 1) {
       // Killed between spawn and record last time: adopt the worker the host started.
       state = { pid: launched, host: input.host, startedAt: clock.now(), backend: adapter.agents.worker.backend };
-      writeFileSync(files.state, JSON.stringify(state));
+      writePrivate(files.state, JSON.stringify(state));
       recordWorker(db, input.taskId, launched, input.host, clock.now());
     }
   }
@@ -100,18 +102,21 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
       facts: { ...input },
     };
     const launch = agents.workerLaunch(request);
+    // Confined before anything is reset: without a required sandbox nothing starts (SandboxUnavailableError: no attempt spent).
+    const sandbox = deps.sandboxes?.get(input.host) ?? sandboxOf(adapter, host);
+    const confined = await retry(() => sandbox.wrap({ role: 'worker', backend: launch.backend, argv: launch.argv, env: launch.env, workspace: input.worktree, writable: true, readOnly: launch.readOnly, waited: false }));
     // A fresh session starts a fresh stream (and, on an SSH host, an empty pid file).
     if (host.fileSize) await retry(async () => (await host.writeFile(files.stream, ''), await host.writeFile(files.pid, '')));
     else {
-      writeFileSync(files.stream, '');
+      writePrivate(files.stream, '');
       rmSync(files.pid, { force: true });
     }
     // Killed (or left working) during the awaits above: a worker started now would run unwatched.
     signal.throwIfAborted();
-    const pid = await retry(() => spawnOnce(host, launch.argv, { cwd: input.worktree, env: launch.env, stdoutFile: files.stream, stderrFile: files.stderr, pidFile: files.pid }, signal));
+    const pid = await retry(() => spawnOnce(host, confined.argv, { cwd: input.worktree, env: launch.env, stdoutFile: files.stream, stderrFile: files.stderr, pidFile: files.pid }, signal));
     state = { pid, host: input.host, startedAt: clock.now(), backend: launch.backend, ...(launch.model ? { model: launch.model } : {}) };
     try {
-      writeFileSync(files.state, JSON.stringify(state));
+      writePrivate(files.state, JSON.stringify(state));
       recordWorker(db, input.taskId, pid, input.host, clock.now());
     } catch (error) {
       // Unrecorded, the worker could never be adopted and the retry would start a second one (disk full).
@@ -148,7 +153,7 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
   const onAbort = () => {
     // Soft kill: the session finishes its turn and is adopted on resume. Hard kill / drain: terminate.
     if (deps.workerStopMode() === 'terminate') {
-      writeFileSync(files.state, JSON.stringify({ ...state, terminatedByEngine: true }));
+      writePrivate(files.state, JSON.stringify({ ...state, terminatedByEngine: true }));
       const killing = host.killGroup(state.pid);
       deps.track?.(killing);
       void killing;

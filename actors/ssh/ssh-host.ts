@@ -41,7 +41,8 @@ done`;
  * Starts "$@" in a new session (setsid → pid = pgid), writes its pid to $1 and to stdout, then
  * becomes the program with stdout/stderr appended to $2/$3 and stdin from /dev/null.
  */
-const SPAWN_SCRIPT = `p=$1 o=$2 e=$3; shift 3; echo $$ > "$p"; echo $$; exec "$@" </dev/null >>"$o" 2>>"$e"`;
+// The pid, stream and stderr files are created 600 in a subshell: the program keeps the login umask.
+const SPAWN_SCRIPT = `p=$1 o=$2 e=$3; shift 3; (umask 077 && : >>"$o" && : >>"$e" && echo $$ > "$p"); echo $$; exec "$@" </dev/null >>"$o" 2>>"$e"`;
 
 export type SshHostOptions = SshTarget & PoolTuning & {
   /**
@@ -90,7 +91,7 @@ export class SshHost implements HostTransport {
     const dirs = [...new Set([posix.dirname(options.stdoutFile), posix.dirname(options.stderrFile)])];
     const program = options.env === undefined ? shJoin(argv) : `${envPrefix(options.env)} ${shJoin(argv)}`;
     const command = [
-      `mkdir -p -- ${shJoin(dirs)} &&`,
+      `(umask 077 && mkdir -p -- ${shJoin(dirs)}) &&`,
       options.cwd === undefined ? '' : `cd -- ${shQuote(options.cwd)} &&`,
       `exec setsid sh -c ${shQuote(SPAWN_SCRIPT)} oxi-worker ${shJoin([pidFile, options.stdoutFile, options.stderrFile])} ${program} </dev/null`,
     ].join(' ');
@@ -146,7 +147,7 @@ export class SshHost implements HostTransport {
 
   /** Atomic replace on the host (temp file + mv), content over stdin. */
   async writeFile(path: string, content: string): Promise<void> {
-    const r = await this.sh(`the write of ${path}`, 'mkdir -p -- "$(dirname -- "$1")" && t="$1.tmp-$$" && cat > "$t" && mv -f -- "$t" "$1"', [path], { input: content });
+    const r = await this.sh(`the write of ${path}`, 'umask 077 && mkdir -p -- "$(dirname -- "$1")" && t="$1.tmp-$$" && cat > "$t" && mv -f -- "$t" "$1"', [path], { input: content });
     if (r.exitCode !== 0) throw new OxiError(`Could not write ${path} on host "${this.name}": ${r.stderr.trim()}.`, { fix: 'Check that the directory is writable by the ssh user.' });
   }
 

@@ -7,6 +7,7 @@ import { extname, join, resolve } from 'node:path';
 import { createJiti } from 'jiti';
 import { ConfigError } from '../errors.js';
 import type { Adapter } from './schema.js';
+import { configSource } from './source.js';
 import { validateConfig } from './validate.js';
 
 /** Searched in this order, in the given directory only (never its parents). */
@@ -35,14 +36,18 @@ export async function loadAdapter(opts: { configPath?: string; cwd?: string } = 
     throw new ConfigError(`Adapter config ${configPath} does not exist`, {
       fix: 'Check the --config path, or run `oxi init` to create a config.',
     });
-  const raw = await readConfigFile(configPath);
-  return validateConfig(raw, { configPath });
+  const bytes = readBytes(configPath);
+  const raw = await readConfigFile(configPath, bytes);
+  const adapter = validateConfig(raw, { configPath });
+  // Why record it: a running daemon keeps the config it started with, and `oxi status` says which one that is.
+  adapter.source = configSource(configPath, bytes);
+  return adapter;
 }
 
 /** The raw default export (or parsed JSON) of a config file, not validated. */
-export async function readConfigFile(configPath: string): Promise<unknown> {
+export async function readConfigFile(configPath: string, bytes = readBytes(configPath)): Promise<unknown> {
   const ext = extname(configPath);
-  if (ext === '.json') return parseJson(readText(configPath), configPath);
+  if (ext === '.json') return parseJson(bytes.toString('utf8'), configPath);
   if (!CODE_EXTENSIONS.has(ext))
     throw new ConfigError(`Unsupported adapter config ${configPath}: expected a .ts, .mjs, .js or .json file`, {
       fix: `Rename it to one of ${CONFIG_FILE_NAMES.join(', ')}.`,
@@ -60,6 +65,11 @@ export async function readConfigFile(configPath: string): Promise<unknown> {
       cause: error,
     });
   }
+  // jiti read the file itself: the bytes hashed must be the bytes that ran.
+  if (!readBytes(configPath).equals(bytes))
+    throw new ConfigError(`Adapter config ${configPath} changed while it was being loaded`, {
+      fix: 'Start oxi again once the file is no longer being written.',
+    });
   if (typeof mod !== 'object' || mod === null || !('default' in mod))
     throw new ConfigError(`Adapter config ${configPath} has no default export`, {
       fix: 'End the file with `export default defineAdapter({ ... })`.',
@@ -130,9 +140,9 @@ function failsBeforeEnd(prefix: string): boolean {
 
 // ---------------------------------------------------------------- helpers
 
-function readText(path: string): string {
+function readBytes(path: string): Buffer {
   try {
-    return readFileSync(path, 'utf8');
+    return readFileSync(path);
   } catch (error) {
     throw new ConfigError(`Cannot read adapter config ${path}: ${messageOf(error)}`, {
       fix: 'Check that the file exists and is readable.',

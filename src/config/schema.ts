@@ -183,6 +183,10 @@ const policySchema = section(
         allowed: scopePrefixes([''], 'Path prefixes agents may change (`""` = everything).'),
         blocked: scopePrefixes(['.env', 'secrets/'], 'Path prefixes agents must never change; such a diff is rejected.'),
         sensitive: scopePrefixes(['.github/'], 'Path prefixes whose changes are never auto-merged.'),
+        protected: scopePrefixes(
+          [],
+          'More path prefixes whose changes always wait for a human (`awaiting_human`, reason `touches protected path X`), added to the built-in list (the adapter file, the state dir, `.git*`, the roadmap, CI config, the checks\' own files: docs/security.md). The built-in list cannot be shortened.',
+        ),
       },
       'Which paths agents may change (repo-relative prefixes).',
     ),
@@ -304,6 +308,31 @@ const agentsSchema = section(
       },
       'Prompt templates overriding the built-in ones (src/agents/prompts.ts).',
     ),
+    sandbox: z
+      .strictObject({
+        mode: z
+          .enum(['auto', 'bubblewrap', 'none'])
+          .default('auto')
+          .describe('How agent sessions are confined: `auto` uses bubblewrap (Linux) or sandbox-exec (macOS) where the host has it, `bubblewrap` insists on bubblewrap, `none` runs agents unconfined (oxi doctor and the dashboard then say "agents are NOT sandboxed").'),
+        required: z
+          .boolean()
+          .default(false)
+          .describe('Refuse to start any agent on a host where no sandbox is available (the task waits, no attempt is spent) instead of running it unconfined.'),
+        network: z
+          .enum(['open', 'none'])
+          .default('open')
+          .describe('`open`: agents reach the network (their model API needs it); `none`: a sandboxed agent gets no network at all, not even loopback to the host.'),
+        writable: z
+          .array(z.string().min(1).refine((s) => s.startsWith('/') || s.startsWith('~/'), { error: 'an absolute path, or one starting with ~/ (the agent\'s HOME on its host)' }))
+          .default([])
+          .describe('More paths a sandboxed agent (any role: worker, planner, critic) may write besides its workspace, e.g. `~/.npm` for npm\'s cache (`~/` is the agent\'s HOME on its host; paths that do not exist are skipped). Each one widens what an agent can reach.'),
+      })
+      .superRefine((s, ctx) => {
+        if (s.mode === 'none' && s.required)
+          ctx.addIssue({ code: 'custom', path: ['required'], input: s.required, message: 'false while agents.sandbox.mode is "none" (a required sandbox that is switched off would refuse every dispatch): set mode to "auto" or "bubblewrap", or required to false' });
+      })
+      .prefault({})
+      .describe('The sandbox every agent session (worker, planner, critic) runs in: its workspace is its only writable path (docs/security.md).'),
     plannerRetries: z.int().min(0).default(1).describe('Extra planner runs when its answer is not a valid plan, before the task fails.'),
     oauthExpiringHours: posNumber().default(24).describe('Claude OAuth credentials expiring within this many hours are reported as `expiring`.'),
   },
@@ -446,8 +475,22 @@ export interface AdapterPaths {
   worktreesRoot: string;
 }
 
+/** Where the adapter came from: set by loadAdapter, absent for an adapter built in memory. */
+export interface ConfigSource {
+  /** Absolute path of the config file that was loaded. */
+  path: string;
+  /** sha256 (hex) of its bytes as loaded. */
+  sha256: string;
+  /** Local files a code config imports (absolute), found by reading its import specifiers. */
+  imports: string[];
+  /** A code config imports a package (e.g. `oxi`): the package manifests decide what code it runs. */
+  importsPackages: boolean;
+  /** git's blob ids of the loaded bytes: whether they are what a commit holds (src/config/source.ts). */
+  gitBlob: { sha1: string; sha256: string };
+}
+
 /** The fully resolved adapter: defaults applied, every local path absolute. */
-export type Adapter = Omit<ParsedAdapter, 'paths'> & { paths: AdapterPaths };
+export type Adapter = Omit<ParsedAdapter, 'paths'> & { paths: AdapterPaths; source?: ConfigSource };
 
 export type HostConfig = Adapter['hosts'][number];
 export type SshHostConfig = Extract<HostConfig, { kind: 'ssh' }>;
@@ -455,3 +498,4 @@ export type ForgeConfig = Adapter['repo']['forge'];
 export type AgentRoute = Adapter['agents']['planner'];
 export type NotificationConfig = Adapter['notifications'][number];
 export type MemoryConfig = Adapter['memory'];
+export type SandboxSettings = Adapter['agents']['sandbox'];

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaemonError } from '../errors.js';
+import { FILE_MODE } from '../fs-private.js';
 
 export type ControlRequest =
   | { op: 'ping' }
@@ -46,7 +47,8 @@ export function serveControl(path: string, handle: (req: ControlRequest) => Cont
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => resolve(server));
+    // Connecting needs write permission on the socket: the engine user's alone.
+    server.listen(path, () => (chmodSync(path, FILE_MODE), resolve(server)));
   });
 }
 

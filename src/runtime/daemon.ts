@@ -1,3 +1,4 @@
+import { forgetForgeToken } from './env.js';
 import type { Server } from 'node:net';
 import { systemClock, type Clock } from '../clock.js';
 import type { Adapter } from '../config/schema.js';
@@ -6,6 +7,7 @@ import { countsByStatus } from '../store/tasks.js';
 import { readKillswitch } from '../store/engine-state.js';
 import { serveControl, socketPath, type ControlRequest, type ControlResponse } from './control.js';
 import { startEngine, type EngineHandle, type StartEngineOptions } from './engine.js';
+import { recordLiveConfig } from './live-config.js';
 import { claimPidFile } from './pidfile.js';
 import { snapshotSummary } from './summary.js';
 
@@ -36,6 +38,12 @@ export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
   const stateDir = adapter.paths.stateDir;
   const socket = socketPath(stateDir);
   const releasePid = claimPidFile(stateDir, socket);
+  // Read once, here: nothing reloads the adapter while the daemon runs (docs/security.md, "Live config").
+  const config = await recordLiveConfig(db, adapter.source, clock.now()).catch((error: unknown) => {
+    releasePid();
+    throw error;
+  });
+  if (config && !config.commit) log(`oxi: the adapter ${config.path} is not the content of a commit (uncommitted edits, or untracked): a config change should come from a commit a human merged or approved`);
   let finish!: (exit: DaemonExit) => void;
   const done = new Promise<DaemonExit>((resolve) => (finish = resolve));
   let stopping = false;
@@ -48,11 +56,13 @@ export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
     onFatal: (error) => void stop({ code: 1, reason: `fatal: ${(error as Error)?.message ?? String(error)}` }, false),
   });
   options.onStarted?.(engine);
+  // The forge holds its token now: no child of the daemon may inherit it (contract 3.7).
+  forgetForgeToken(adapter);
 
   let server: Server | undefined;
   const handle = (req: ControlRequest): ControlResponse => {
     if (req.op === 'ping') return { ok: true, pid: process.pid };
-    if (req.op === 'status') return { ok: true, ...snapshotSummary(db, engine) };
+    if (req.op === 'status') return { ok: true, ...snapshotSummary(db, engine), config: config ?? null };
     if (req.op === 'send') {
       const delivered = engine.send(req.actor, req.event);
       return delivered ? { ok: true, delivered: true } : { ok: false, error: `No live actor "${req.actor}". Live actors: ${liveActors(engine).join(', ')}` };

@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { mkdirPrivate, openPrivate } from '../fs-private.js';
 import type { Clock } from '../clock.js';
 import type { Notifier } from '../ports.js';
 import type { Db } from '../store/db.js';
@@ -17,9 +18,9 @@ export function probePath(logsDir: string): string {
  * and the next successful probe removes it.
  */
 export function probeLogsDir(logsDir: string): void {
-  mkdirSync(logsDir, { recursive: true });
+  mkdirPrivate(logsDir, { own: true });
   const file = probePath(logsDir);
-  const fd = openSync(file, 'w');
+  const fd = openPrivate(file, 'w');
   try {
     writeSync(fd, Buffer.alloc(4096, 0x2e));
     fsyncSync(fd);

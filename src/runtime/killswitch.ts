@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { mkdirPrivate, writePrivate } from '../fs-private.js';
 import type { Db } from '../store/db.js';
 import { readKillswitch, writeKillswitch, type KillswitchRow } from '../store/engine-state.js';
 
@@ -32,8 +33,8 @@ export function writeKillFile(stateDir: string, state: { reason: string | null; 
     rmSync(file, { force: true });
     return;
   }
-  mkdirSync(stateDir, { recursive: true });
-  writeFileSync(file, JSON.stringify({ killed: true, ...state }, null, 2) + '\n');
+  mkdirPrivate(stateDir);
+  writePrivate(file, JSON.stringify({ killed: true, ...state }, null, 2) + '\n');
 }
 
 /** What `oxi kill` does without (and before telling) a daemon. */

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DaemonError } from '../errors.js';
+import { mkdirPrivate, writePrivate } from '../fs-private.js';
 import { processExists } from '../process.js';
 
 export interface PidInfo {
@@ -32,9 +33,9 @@ export function claimPidFile(stateDir: string, socket: string): () => void {
       fix: `Stop it first (kill -TERM ${live.pid}), or talk to it with \`oxi status\` / \`oxi send\`.`,
     });
   }
-  mkdirSync(stateDir, { recursive: true });
+  mkdirPrivate(stateDir, { own: true });
   const file = pidFilePath(stateDir);
-  writeFileSync(file, JSON.stringify({ pid: process.pid, socket, startedAt: Date.now() }) + '\n');
+  writePrivate(file, JSON.stringify({ pid: process.pid, socket, startedAt: Date.now() }) + '\n');
   return () => {
     const current = readPid(stateDir);
     if (!current || current.pid === process.pid) rmSync(file, { force: true });

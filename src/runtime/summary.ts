@@ -4,6 +4,7 @@ import { dayStart, spendBetween } from '../store/ledger.js';
 import { countsByStatus } from '../store/tasks.js';
 import { agentSummary, type AgentSummary } from './agent-summary.js';
 import type { EngineHandle } from './engine.js';
+import type { LiveConfig } from './live-config.js';
 
 export interface StatusSummary {
   engine: { state: 'running' | 'killed' | 'halted' | 'stopped'; killed: boolean; reason: string | null; by: string | null; at: number | null; hard: boolean };
@@ -11,6 +12,8 @@ export interface StatusSummary {
   hosts: Array<{ name: string; capacity: number; inUse: number; blocked: boolean }>;
   spend: { today: number };
   agents: AgentSummary;
+  /** The config the daemon runs with (its answer only; null when it was built without a config file). */
+  config?: LiveConfig | null;
 }
 
 /** What `oxi status` prints: from the live engine when there is one, else from the database. */

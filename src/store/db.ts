@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodPrivateIfExists, touchPrivate } from '../fs-private.js';
 import { StoreError } from '../errors.js';
 import { migrations } from './migrations.js';
 
@@ -15,7 +14,9 @@ export interface OpenDbOptions {
 
 /** Opens (and migrates) the oxi database: WAL, synchronous=FULL, busy timeout ≥ 5 s. */
 export function openDb(file: string, options: OpenDbOptions = {}): Db {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const onDisk = file !== ':memory:' && !options.readonly;
+  // SQLite gives the -wal and -shm files the database file's mode: a 600 database makes all three 600.
+  if (onDisk) touchPrivate(file);
   let db: Db;
   try {
     db = new Database(file, { readonly: options.readonly ?? false });
@@ -30,6 +31,8 @@ export function openDb(file: string, options: OpenDbOptions = {}): Db {
     db.pragma('journal_mode = WAL');
     migrate(db);
   }
+  // Files left by an earlier version (or another umask) are tightened too.
+  if (onDisk) for (const suffix of ['-wal', '-shm']) chmodPrivateIfExists(`${file}${suffix}`);
   db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
   db.pragma('foreign_keys = ON');
   return db;

@@ -366,6 +366,12 @@ export class FakeGitHub {
 
   private graphql(body: { query: string; variables?: Record<string, unknown> }) {
     const err = (message: string, type = 'UNPROCESSABLE') => ({ status: 200, body: { data: { enablePullRequestAutoMerge: null }, errors: [{ type, path: ['enablePullRequestAutoMerge'], message }] } });
+    if (/disablePullRequestAutoMerge/.test(body.query)) {
+      const armed = [...this.pulls.values()].find((x) => x.node_id === body.variables?.id);
+      if (!armed) return { status: 200, body: { data: { disablePullRequestAutoMerge: null }, errors: [{ type: 'NOT_FOUND', message: `Could not resolve to a node with the global id of '${String(body.variables?.id)}'` }] } };
+      armed.auto_merge = null;
+      return { status: 200, body: { data: { disablePullRequestAutoMerge: { pullRequest: { number: armed.number } } } } };
+    }
     if (!/enablePullRequestAutoMerge/.test(body.query)) return { status: 200, body: { errors: [{ message: 'fake GitHub: unsupported query' }] } };
     const p = [...this.pulls.values()].find((x) => x.node_id === body.variables?.id);
     if (!p) return err(`Could not resolve to a node with the global id of '${String(body.variables?.id)}'`, 'NOT_FOUND');
