@@ -3,10 +3,9 @@
  * `main`, `HEAD` or like a sha, resets, detached heads, orphan commits, force-moves of its task branch), what lands on
  * main is exactly the reviewed base_sha..head_sha diff, or nothing lands.
  *
- * Written against the engine's git-level interface of the per-task-clone design (actors/git.ts):
- *   fetchTaskHead(mainClone, workspace, taskId) → the head sha, fetched into refs/oxi/tasks/<taskId> of the main clone
- *   squashMergeSha({ repo, base, baseSha, headSha, message }) → merges exactly base_sha..head_sha onto base, or refuses
- * Until those exist the test fails saying so (it never falls back to a stand-in).
+ * Runs the engine's own git-level path (actors/workspace.ts, actors/git.ts): fetchTaskHead into refs/oxi/tasks/<id>,
+ * reviewBase against the base recorded at provisioning (the reviewed diff is reviewBase..head), then at merge time
+ * assertReviewedRange and squashMerge guarded by the head sha, as the merge effect does.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,17 +13,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as engineGit from '../../actors/git.js';
+import { squashMerge } from '../../actors/git.js';
+import { assertReviewedRange, fetchTaskHead, reviewBase } from '../../actors/workspace.js';
 import { announceSeed, fuzzParams } from './settings.js';
 
 announceSeed('task-refs');
 // Each case is a few dozen git processes: fewer cases than the pure fuzzers in `npm test`, all of them in `npm run fuzz`.
 const RUNS = Math.min(Number(process.env.OXI_FUZZ_RUNS ?? 12), 400);
-
-type FetchTaskHead = (mainClone: string, workspace: string, taskId: string) => Promise<string>;
-type SquashMergeSha = (input: { repo: string; base: string; baseSha: string; headSha: string; message: string }) => Promise<{ outcome: string; mergeSha?: string }>;
-
-const api = engineGit as unknown as { fetchTaskHead?: FetchTaskHead; squashMergeSha?: SquashMergeSha };
 
 const ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir(), GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', LC_ALL: 'C' };
 const ID = ['-c', 'user.name=t', '-c', 'user.email=t@localhost', '-c', 'core.hooksPath=/dev/null', '-c', 'init.defaultBranch=main'];
@@ -114,10 +109,6 @@ describe('property: only the reviewed base..head reaches main', () => {
   afterAll(() => rmSync(template, { recursive: true, force: true }));
 
   it('for any ref updates in the workspace, main gets exactly base_sha..head_sha or nothing', async () => {
-    expect(typeof api.fetchTaskHead, 'actors/git.ts must export fetchTaskHead(mainClone, workspace, taskId) (per-task clone design)').toBe('function');
-    expect(typeof api.squashMergeSha, 'actors/git.ts must export squashMergeSha({ repo, base, baseSha, headSha, message })').toBe('function');
-    const fetchTaskHead = api.fetchTaskHead!;
-    const squashMergeSha = api.squashMergeSha!;
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 8 }), async (ops) => {
         const root = mkdtempSync(join(tmpdir(), 'oxi-refs-'));
@@ -133,19 +124,29 @@ describe('property: only the reviewed base..head reaches main', () => {
 
           let head: string | undefined;
           try {
-            head = await fetchTaskHead(main, ws, 'T1');
+            head = await fetchTaskHead(main, ws, 'oxi/T1', 'T1');
           } catch {
             head = undefined; // a workspace with no usable head ships nothing
           }
-          // Fetching from the workspace wrote no ref of the main clone but the task's own.
-          expect(refsOf(main)).toEqual(refsBefore);
+          // Fetching from the workspace wrote no ref of the main clone but the task's own (and its PR branch).
+          expect(refsOf(main).filter((r) => !r.startsWith('refs/heads/oxi/T1 '))).toEqual(refsBefore.filter((r) => !r.startsWith('refs/heads/oxi/T1 ')));
+          expect(refsOf(main).find((r) => r.startsWith('refs/heads/main '))).toBe(`refs/heads/main ${baseSha}`);
           if (head === undefined) return;
           expect(head).toMatch(/^[0-9a-f]{40}$/);
           expect(git(main, ['rev-parse', 'refs/oxi/tasks/T1'])).toBe(head);
-          const reviewed = git(main, ['diff', '--no-ext-diff', '--no-textconv', '--binary', baseSha, head]);
+          let reviewedBase: string;
+          try {
+            reviewedBase = await reviewBase(main, baseSha, head, 'refs/heads/main');
+          } catch {
+            reviewedBase = ''; // not shippable: nothing is reviewed, so nothing may land
+          }
+          const reviewed = reviewedBase ? git(main, ['diff', '--no-ext-diff', '--no-textconv', '--binary', reviewedBase, head]) : '';
           let outcome = 'threw';
           try {
-            outcome = (await squashMergeSha({ repo: main, base: 'main', baseSha, headSha: head, message: 'T1: merge' })).outcome;
+            if (reviewedBase) {
+              await assertReviewedRange(main, reviewedBase, head, 'refs/heads/main');
+              outcome = (await squashMerge({ repo: main, branch: 'oxi/T1', base: 'main', expectedHead: head, message: 'T1: merge' })).outcome;
+            }
           } catch {
             /* refusing by throwing lands nothing, which the checks below accept */
           }
