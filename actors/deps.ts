@@ -2,6 +2,7 @@ import type { Clock } from '../src/clock.js';
 import type { Adapter } from '../src/config/schema.js';
 import type { AgentPort } from '../src/agents/port.js';
 import type { Forge, HostTransport, Notifier } from '../src/ports.js';
+import type { AgentSandbox } from '../src/sandbox/port.js';
 import type { DispatchPool } from '../src/runtime/pool.js';
 import type { Db } from '../src/store/db.js';
 
@@ -19,10 +20,14 @@ export interface EffectDeps {
   workerStopMode: () => 'detach' | 'terminate';
   /** Whether the killswitch is set right now (effects park instead of acting). */
   killed?: () => boolean;
+  /** Sets the killswitch from inside the engine (main moved unexpectedly): durable, broadcast like \`oxi kill\`. */
+  selfKill?: (reason: string) => void;
   /** Work that must finish before the engine stops (process-group kills). */
   track?: (p: Promise<unknown>) => void;
   /** Poll period of worker watching (ms). */
   watchIntervalMs?: number;
+  /** The sandbox of each host (default: one per host from agents.sandbox, actors/sandbox/sandbox.ts). */
+  sandboxes?: Map<string, AgentSandbox>;
   /** Closes dispatch after an environment error (full disk) until the logs dir takes a write again. */
   dispatchGate?: { block(error: unknown): void };
 }

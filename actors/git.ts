@@ -25,27 +25,36 @@ export interface GitOptions {
   fix?: string;
 }
 
-// A parent git (a hook running oxi or its tests) exports these; inherited, they would point us at its repo, not cwd.
-const INHERITED_GIT_VARS = new Set([
-  'GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY',
-  'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_COMMON_DIR', 'GIT_NAMESPACE', 'GIT_PREFIX',
-]);
+/**
+ * The only variables the engine's git inherits (contract 3.7): what git needs to find its programs, the user's
+ * own config and SSH agent, and nothing else. A forge token or API key in the engine's environment never
+ * reaches git, nor a hook or helper that git might run; GIT_* from a parent git would point us at its repo.
+ */
+const GIT_ENV_KEPT = ['PATH', 'HOME', 'USER', 'LOGNAME', 'TMPDIR', 'TZ', 'XDG_CONFIG_HOME', 'SSH_AUTH_SOCK', 'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_EXEC_PATH'];
+
+/**
+ * Options on every git the engine runs, so configuration it did not set cannot run code: no hooks (a worker once
+ * planted one), no fsmonitor daemon, no `ext::` transport, replace refs ignored. Diffs pass --no-ext-diff --no-textconv.
+ */
+export const HARDENED_CONFIG = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'protocol.ext.allow=never', '-c', 'core.untrackedCache=false'];
 
 // Subcommands that write commits: only these need a committer identity.
 const COMMITTING = new Set(['commit', 'commit-tree', 'merge', 'cherry-pick', 'rebase', 'revert', 'tag', 'am', 'stash', 'notes']);
 
 const DEFAULT_FIX = 'Run the same git command in that directory to see the full error, repair the repository, and retry.';
 
-function gitEnv(extra?: Record<string, string>): Record<string, string> {
+/** The scrubbed environment of the engine's git (exported for the tests that attack it). */
+export function gitEnv(extra?: Record<string, string>, source: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !INHERITED_GIT_VARS.has(key)) env[key] = value;
+  for (const key of GIT_ENV_KEPT) {
+    const value = source[key];
+    if (value !== undefined) env[key] = value;
   }
-  return { ...env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...extra };
+  return { ...env, GIT_TERMINAL_PROMPT: '0', GIT_NO_REPLACE_OBJECTS: '1', LC_ALL: 'C', ...extra };
 }
 
 async function spawnGit(cwd: string, args: readonly string[], options: GitOptions): Promise<GitRun> {
-  const result = await execa('git', args, {
+  const result = await execa('git', [...HARDENED_CONFIG, ...args], {
     cwd,
     env: gitEnv(options.env),
     extendEnv: false,

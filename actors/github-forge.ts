@@ -30,6 +30,8 @@ export interface GitHubForgeOptions {
   checksTimeoutMs: number;
   /** A head with no status and no check run at all after this long counts as green (a repo without CI). */
   noChecksGraceMs?: number;
+  /** Given to the push alone, through GIT_ASKPASS (HTTPS remotes); SSH remotes use the user's key. */
+  token?: string;
 }
 
 /** A hidden marker in the PR body ties the PR to its task even if the branch name is ambiguous. */
@@ -119,7 +121,7 @@ export class GitHubForge implements Forge {
     const existing = await this.findPrForBranch(input.branch);
     if (existing?.state === 'merged') return { ...existing, adopted: true };
     if (existing?.state === 'open' && existing.headSha === input.headSha) return { ...existing, adopted: true };
-    await pushBranch(this.o.mainClone, this.o.remote, input.branch, input.headSha);
+    await pushBranch(this.o.mainClone, this.o.remote, input.branch, input.headSha, this.o.token);
     if (existing?.state === 'open') return { ...existing, headSha: input.headSha, adopted: true };
     const body = `${input.body}\n\n<!-- oxi:task=${input.task} -->\n`;
     try {

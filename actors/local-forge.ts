@@ -143,7 +143,7 @@ export class LocalForge implements Forge {
     const out: Array<PullRequest & { files: string[] }> = [];
     for (const row of rows) {
       const head = (await branchSha(this.options.repo, row.branch)) ?? row.head_sha;
-      out.push({ ...toPr(row), files: await changedFiles(this.options.repo, row.base, head) });
+      out.push({ ...toPr(row), files: await changedFiles(this.options.repo, `refs/heads/${row.base}`, head) });
     }
     return out;
   }

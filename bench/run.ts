@@ -26,6 +26,7 @@ import type { CommittedChange } from '../src/runtime/persister.js';
 import { openDb, type Db } from '../src/store/db.js';
 import { listTasks } from '../src/store/tasks.js';
 import { benchEndToEnd, benchRestoreAfterKill, ingestInChild, runScaleChild } from './scale.js';
+import { benchSandboxLaunch } from './sandbox.js';
 
 type Effects = typeof effectPlaceholders;
 
@@ -572,9 +573,9 @@ async function benchRestore(n: number, runs: number) {
 
 // ---------------------------------------------------------------- main
 
-/** `--only=1,2` runs a subset (profiling); the default runs all eight. */
+/** `--only=1,2` runs a subset (profiling); the default runs all nine. */
 const ONLY = new Set(
-  (process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? '1,2,3,4,5,6,7,8')
+  (process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? '1,2,3,4,5,6,7,8,9')
     .split(',')
     .map((x) => x.trim()),
 );
@@ -629,6 +630,8 @@ async function main() {
   const e2eTasks = QUICK ? 10 : 100;
   if (wants(8)) progress(`8/8 end to end: oxi demo with ${e2eTasks} tasks vs the same git work without the engine`);
   const e2e = wants(8) ? await benchEndToEnd(e2eTasks) : undefined;
+  if (wants(9)) progress('9/9 sandbox cost per agent launch: `node -e 0` unsandboxed vs sandboxed, alternately');
+  const sandbox = wants(9) ? await benchSandboxLaunch(QUICK ? 10 : 40) : undefined;
   const result = {
     env,
     persistedTransition: write && { ...write, targetRatio: 1.5 },
@@ -639,6 +642,7 @@ async function main() {
     scale,
     killRestore,
     e2e,
+    sandboxLaunch: sandbox,
     totalSeconds: round((performance.now() - started) / 1000, 1),
     loadavgAtEnd: os.loadavg().map((x) => round(x, 2)),
   };
@@ -697,6 +701,11 @@ async function main() {
     rows.push([`8  end to end, ${e2e.tasks} tasks (oxi demo, ${e2e.workers} workers)`, `${(e2e.engineMs / 1000).toFixed(1)} s`, '', `${e2e.merged} merged`]);
     rows.push(['   the same git work alone, sequential', `${(e2e.rawSequentialMs / 1000).toFixed(1)} s`, '', '']);
     rows.push(['   ratio engine / raw git work', `${e2e.ratio}×`, '≤ 1.25×', vs(e2e.ratio, 1.25)]);
+  }
+  if (sandbox) {
+    rows.push([`9  agent launch (node -e 0), median of ${sandbox.runs}: unsandboxed / ${sandbox.kind}`, `${sandbox.plainMs} / ${sandbox.sandboxedMs} ms`, '', sandbox.available ? '' : 'no sandbox here']);
+    rows.push(['   of which wrap (launch facts + mounts) / bwrap start + run', `${sandbox.wrapMs} / ${sandbox.bwrapStartMs} ms`, '', '']);
+    rows.push(['   ratio sandboxed / unsandboxed launch', `${sandbox.ratio}×`, '', '']);
   }
   const head: [string, string, string, string] = ['figure', 'measured', 'target', 'vs target'];
   const widths = [0, 1, 2, 3].map((i) => Math.max(...[head, ...rows].map((r) => r[i].length)));

@@ -8,6 +8,7 @@ import { readPid } from '../src/runtime/pidfile.js';
 import { snapshotSummary } from '../src/runtime/summary.js';
 import type { Db } from '../src/store/db.js';
 import { listTasks, type TaskRow } from '../src/store/tasks.js';
+import { localSandboxStatus } from '../actors/sandbox/sandbox.js';
 
 export const SNAPSHOT_SCHEMA = 'oxi.snapshot.v1';
 
@@ -46,6 +47,8 @@ export const snapshotSchema = z.object({
     /** Whether an engine is attached (in this process, or a daemon for this project). */
     attached: z.boolean(),
   }),
+  /** Whether agents on this machine run sandboxed (`available: false`: the page says "agents are NOT sandboxed"). */
+  sandbox: z.object({ kind: z.enum(['bubblewrap', 'sandbox-exec', 'none']), available: z.boolean(), reason: z.string() }),
   hosts: z.array(z.object({ name: z.string(), capacity: z.number().int().min(0), inUse: z.number().int().min(0), blocked: z.boolean() })),
   tasks: z.array(taskView),
   counts: z.record(z.string(), z.number().int()),
@@ -115,6 +118,7 @@ export function buildSnapshot(db: Db, adapter: Adapter, engine?: EngineHandle, n
     generatedAt: now,
     project: adapter.name,
     engine: { ...summary.engine, state, dispatchPaused: dispatchPausedReason(db), attached: Boolean(engine || daemon) },
+    sandbox: localSandboxStatus(adapter.agents.sandbox),
     hosts,
     tasks: rows.map((t) => toTaskView(adapter, t)),
     counts: summary.counts,

@@ -34,6 +34,8 @@ export type ClaimOutput =
 export interface ProvisionOutput {
   branch: string;
   worktree: string;
+  /** Full sha the task's change is measured from (recorded once, kept across sessions). */
+  baseSha: string;
   ledger?: LedgerNote[];
 }
 
@@ -48,6 +50,8 @@ export interface WorkOutput {
 
 export interface ShipOutput {
   headSha: string;
+  /** Where the head meets main: the base its change is reviewed and merged against (moves when the worker merged main). */
+  baseSha?: string;
   empty: boolean;
   refused?: string;
   ledger?: LedgerNote[];
@@ -133,16 +137,16 @@ function placeholder<O, I>(name: string) {
 export const effectPlaceholders = {
   plan: placeholder<PlanOutput, TaskRef & { title: string; description: string }>('plan'),
   claimSlot: placeholder<ClaimOutput, TaskRef & { filesTouched: string[] }>('claimSlot'),
-  provision: placeholder<ProvisionOutput, TaskRef & { host: string }>('provision'),
+  provision: placeholder<ProvisionOutput, TaskRef & { host: string; baseSha: string | null }>('provision'),
   runAgent: placeholder<
     WorkOutput,
     TaskRef & { host: string; worktree: string; branch: string; plan: Plan; feedback: string | null; fix: number; title: string; description: string }
   >('runAgent'),
-  ship: placeholder<ShipOutput, TaskRef & { host: string; worktree: string; branch: string; filesTouched: string[] }>('ship'),
+  ship: placeholder<ShipOutput, TaskRef & { host: string; worktree: string; branch: string; baseSha: string | null; filesTouched: string[] }>('ship'),
   openPr: placeholder<OpenPrOutput, TaskRef & { branch: string; title: string; plan: Plan; headSha: string }>('openPr'),
   runChecks: placeholder<ChecksOutput, TaskRef & { pr: number; worktree: string }>('runChecks'),
-  critique: placeholder<CritiqueOutput, TaskRef & { pr: number; plan: Plan; title: string }>('critique'),
-  merge: placeholder<MergeOutput, TaskRef & { pr: number; headSha: string; title: string; needsHuman: boolean }>('merge'),
+  critique: placeholder<CritiqueOutput, TaskRef & { pr: number; plan: Plan; title: string; baseSha: string | null; headSha: string | null }>('critique'),
+  merge: placeholder<MergeOutput, TaskRef & { pr: number; headSha: string; baseSha: string | null; title: string; needsHuman: boolean }>('merge'),
   sleep: placeholder<{ at: number }, { until: number }>('sleep'),
   probeHost: placeholder<ProbeOutput, { host: string }>('probeHost'),
   seedRoadmap: placeholder<SeedOutput, Record<string, never>>('seedRoadmap'),

@@ -59,6 +59,8 @@ export interface TaskContext extends TaskInput {
   worktree: string | null;
   pr: number | null;
   headSha: string | null;
+  /** Full sha of main when the task was first provisioned: the change reviewed and merged is baseSha..headSha. */
+  baseSha: string | null;
   costUsd: number;
   fix: number;
   feedback: string | null;
@@ -195,6 +197,7 @@ export const taskMachine = setup({
     worktree: null,
     pr: null,
     headSha: null,
+    baseSha: null,
     costUsd: 0,
     fix: 0,
     feedback: null,
@@ -260,8 +263,8 @@ export const taskMachine = setup({
           invoke: {
             id: 'provision',
             src: 'provision',
-            input: ({ context }) => ({ ...base(context), host: context.host! }),
-            onDone: { target: 'working', actions: assign(({ event }) => ({ branch: event.output.branch, worktree: event.output.worktree })) },
+            input: ({ context }) => ({ ...base(context), host: context.host!, baseSha: context.baseSha }),
+            onDone: { target: 'working', actions: assign(({ event }) => ({ branch: event.output.branch, worktree: event.output.worktree, baseSha: event.output.baseSha })) },
             onError: [
               { guard: 'envError', target: 'backoff', actions: 'waitOutEnvironment' },
               { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `provisioning failed: ${String(event.error)}` }) } },
@@ -309,14 +312,14 @@ export const taskMachine = setup({
           invoke: {
             id: 'ship',
             src: 'ship',
-            input: ({ context }) => ({ ...base(context), host: context.host!, worktree: context.worktree!, branch: context.branch!, filesTouched: context.plan?.files_touched ?? [] }),
+            input: ({ context }) => ({ ...base(context), host: context.host!, worktree: context.worktree!, branch: context.branch!, baseSha: context.baseSha, filesTouched: context.plan?.files_touched ?? [] }),
             onDone: [
               {
                 guard: 'shipEmpty',
                 target: 'rejected',
                 actions: assign(({ event }) => ({ feedback: event.output.refused ?? 'The branch has no commits: make the change and commit it.' })),
               },
-              { target: 'pr_open', actions: assign({ headSha: ({ event }) => event.output.headSha }) },
+              { target: 'pr_open', actions: assign({ headSha: ({ event }) => event.output.headSha, baseSha: ({ context, event }) => event.output.baseSha ?? context.baseSha }) },
             ],
             onError: [
               { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `ship failed: ${String(event.error)}` }) } },
@@ -366,7 +369,7 @@ export const taskMachine = setup({
           invoke: {
             id: 'critique',
             src: 'critique',
-            input: ({ context }) => ({ ...base(context), pr: context.pr!, plan: context.plan!, title: context.title }),
+            input: ({ context }) => ({ ...base(context), pr: context.pr!, plan: context.plan!, title: context.title, baseSha: context.baseSha, headSha: context.headSha }),
             // A verdict (even one made of garbage: actors/effects/task-effects.ts critique) is an answer: approve or reject.
             onDone: [
               { guard: 'approved', target: 'merging', actions: ['addCost', 'prStepDone', assign({ needsHuman: ({ event }) => !!event.output.needsHuman })] },
@@ -399,7 +402,7 @@ export const taskMachine = setup({
           invoke: {
             id: 'merge',
             src: 'merge',
-            input: ({ context }) => ({ ...base(context), pr: context.pr!, headSha: context.headSha!, title: context.title, needsHuman: context.needsHuman }),
+            input: ({ context }) => ({ ...base(context), pr: context.pr!, headSha: context.headSha!, baseSha: context.baseSha, title: context.title, needsHuman: context.needsHuman }),
             onDone: [
               { guard: 'mergedNow', target: '#task.merged', actions: 'prStepDone' },
               { guard: 'headMoved', target: 'checks', actions: 'prStepDone' },

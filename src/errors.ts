@@ -73,3 +73,11 @@ export class SpentThenFailedError extends OxiError {
     super(costUsd > 0 ? `${message} (after spending $${costUsd.toFixed(4)}, which is recorded)` : message, { cause: original });
   }
 }
+
+/**
+ * `agents.sandbox.required` is set and the host has no working sandbox: no agent starts there. The host's
+ * trouble, not the task's: the task waits (no attempt spent) until a sandbox is available.
+ */
+export class SandboxUnavailableError extends OxiError {
+  readonly environment = true;
+}

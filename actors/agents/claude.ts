@@ -5,12 +5,15 @@
  * unless IS_SANDBOX=1; a reused `--session-id` is an error, so every run gets a fresh one.
  */
 import { randomUUID } from 'node:crypto';
+import { dirname } from 'node:path';
 import type { AgentPort, AgentRequest, WorkerLaunch } from '../../src/agents/port.js';
 import type { Adapter } from '../../src/config/schema.js';
 import type { AgentOutcome } from '../../src/ports.js';
 import { outcomeFromRun, outcomeFromStream } from './outcome.js';
 import { roleFiles } from './role-files.js';
 import { runWaited } from './waited.js';
+import type { AgentSandbox } from '../../src/sandbox/port.js';
+import { engineMachine, sandboxOf } from '../sandbox/sandbox.js';
 
 export type ClaudeSettings = Adapter['agents']['claude'];
 
@@ -58,6 +61,20 @@ export interface CliBackendOptions {
   adapter: Adapter;
   /** The whitelisted environment (src/runtime/env.ts). */
   env: Record<string, string>;
+  /** Where planner and critic runs are confined (default: this machine's sandbox from agents.sandbox). */
+  sandbox?: AgentSandbox;
+}
+
+/** A planner or critic run, confined read-only to its cwd (the main clone); dies with the engine. */
+export async function confineWaited(options: CliBackendOptions, role: 'planner' | 'critic', backend: 'claude' | 'codex', argv: string[], env: Record<string, string>, cwd: string): Promise<string[]> {
+  const sandbox = options.sandbox ?? sandboxOf(options.adapter, engineMachine);
+  const readOnly = commandDirs(options.adapter.agents[backend].command);
+  return (await sandbox.wrap({ role, backend, argv, env, workspace: cwd, writable: false, readOnly, waited: true })).argv;
+}
+
+/** `command: ["node", "/opt/x/cli.js"]`: the dirs of the script words, which the sandbox must let the agent read. */
+export function commandDirs(command: readonly string[]): string[] {
+  return command.slice(1).filter((word) => word.startsWith('/')).map((word) => dirname(word));
 }
 
 export function claudeBackend(options: CliBackendOptions): AgentPort {
@@ -79,9 +96,10 @@ export function claudeBackend(options: CliBackendOptions): AgentPort {
         settings,
       });
       const files = roleFiles(adapter.paths.logs, request.taskId, role, request.attempt, 'claude');
+      const env = claudeEnv(options.env, 'default');
       const run = await runWaited({
-        argv,
-        env: claudeEnv(options.env, 'default'),
+        argv: await confineWaited(options, role, 'claude', argv, env, request.cwd),
+        env,
         cwd: request.cwd,
         streamFile: files.stream,
         stderrFile: files.stderr,
@@ -103,7 +121,7 @@ export function claudeBackend(options: CliBackendOptions): AgentPort {
         allowedTools: settings.allowedTools,
         settings,
       });
-      return { argv, env: claudeEnv(options.env, settings.permissionMode), backend: 'claude', ...(request.model ? { model: request.model } : {}) };
+      return { argv, env: claudeEnv(options.env, settings.permissionMode), backend: 'claude', readOnly: commandDirs(settings.command), ...(request.model ? { model: request.model } : {}) };
     },
     parseWorkerLog(text, launch): AgentOutcome | undefined {
       return outcomeFromStream(text, ctx(launch?.model));

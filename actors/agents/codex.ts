@@ -10,7 +10,7 @@ import type { StreamTerminal } from '../../src/agents/stream.js';
 import type { Adapter } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import type { AgentOutcome } from '../../src/ports.js';
-import type { CliBackendOptions } from './claude.js';
+import { commandDirs, confineWaited, type CliBackendOptions } from './claude.js';
 import { outcomeFromRun, outcomeFromStream } from './outcome.js';
 import { roleFiles } from './role-files.js';
 import { runWaited } from './waited.js';
@@ -87,7 +87,7 @@ export function codexBackend(options: CliBackendOptions): AgentPort {
       card ??= loadRateCard(settings.rateCard);
       const files = roleFiles(adapter.paths.logs, request.taskId, role, request.attempt, 'codex');
       const run = await runWaited({
-        argv: argvFor(request, 'read-only'),
+        argv: await confineWaited(options, role, 'codex', argvFor(request, 'read-only'), options.env, request.cwd),
         env: options.env,
         cwd: request.cwd,
         streamFile: files.stream,
@@ -101,7 +101,7 @@ export function codexBackend(options: CliBackendOptions): AgentPort {
     },
     workerLaunch(request): WorkerLaunch {
       card ??= loadRateCard(settings.rateCard); // a bad rate card fails here, not after the work is done
-      return { argv: argvFor(request, settings.sandbox), env: options.env, backend: 'codex', ...(request.model ? { model: request.model } : {}) };
+      return { argv: argvFor(request, settings.sandbox), env: options.env, backend: 'codex', readOnly: commandDirs(settings.command), ...(request.model ? { model: request.model } : {}) };
     },
     parseWorkerLog(text, launch): AgentOutcome | undefined {
       return outcomeFromStream(text, ctx(launch?.model));

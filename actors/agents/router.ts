@@ -10,6 +10,7 @@ import type { Adapter, AgentRoute } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import type { AgentOutcome } from '../../src/ports.js';
 import type { Db } from '../../src/store/db.js';
+import type { AgentSandbox } from '../../src/sandbox/port.js';
 import { scriptedBackend } from '../scripted-agent/backend.js';
 import { claudeBackend } from './claude.js';
 import { codexBackend } from './codex.js';
@@ -21,6 +22,8 @@ export interface RouterOptions {
   adapter: Adapter;
   env: Record<string, string>;
   db: Db;
+  /** Where planner and critic runs are confined (default: this machine's sandbox from agents.sandbox). */
+  sandbox?: AgentSandbox;
   /** Replace a backend (tests). */
   backends?: Partial<Record<Backend, AgentPort>>;
 }
@@ -87,9 +90,9 @@ function build(backend: Backend, options: RouterOptions): AgentPort {
   const { adapter, env } = options;
   switch (backend) {
     case 'claude':
-      return claudeBackend({ adapter, env });
+      return claudeBackend({ adapter, env, sandbox: options.sandbox });
     case 'codex':
-      return codexBackend({ adapter, env });
+      return codexBackend({ adapter, env, sandbox: options.sandbox });
     case 'scripted':
       if (!adapter.agents.scripted.script) {
         throw new ConfigError("agents.scripted.script: expected the path of the scripted agent's script, got nothing.", {

@@ -3,14 +3,13 @@
  * shipping go to the host that holds the task's slot. SSH hosts keep worktrees and worker streams on
  * the host (namespaced by project and session tag); the local host keeps today's fast local path.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostUnreachableError } from '../../src/errors.js';
 import { mkdirPrivate } from '../../src/fs-private.js';
 import type { SshHostConfig } from '../../src/config/schema.js';
 import type { HostTransport } from '../../src/ports.js';
 import { clockSleep, hostOf, type EffectDeps } from '../deps.js';
-import { git, headSha, listWorktrees } from '../git.js';
+import { checksCheckout } from '../workspace.js';
 
 export function sshConfigOf(deps: EffectDeps, host: string): SshHostConfig | undefined {
   const cfg = deps.adapter.hosts.find((h) => h.name === host);
@@ -60,19 +59,14 @@ export async function streamSize(host: HostTransport, path: string): Promise<num
 }
 
 /**
- * The local forge runs checks in a local checkout; a task that ran on an SSH host has its branch
- * pushed here but no local worktree. This keeps a detached checkout of the pushed head for the checks
- * (detached, so the branch stays free for later pushes and for deleteBranch).
+ * The local forge runs the checks in a checkout of the PR's head of their own: a standalone repository (like a
+ * workspace) at that sha, so the code under test shares no git state with the main clone and no stray file of
+ * the worker's is checked. Kept between runs of the same head.
  */
 export async function localChecksWorktree(deps: EffectDeps, taskId: string, sha: string): Promise<string> {
-  const repo = deps.adapter.repo.path;
   const path = join(deps.adapter.paths.worktreesRoot, namespace(deps), `checks-${taskId}`);
-  await git(repo, ['worktree', 'prune']);
   mkdirPrivate(join(deps.adapter.paths.worktreesRoot, namespace(deps)), { own: true });
-  const known = (await listWorktrees(repo)).some((w) => w.path === path);
-  if (!known || !existsSync(path)) await git(repo, ['worktree', 'add', '--detach', '--force', path, sha]);
-  else if ((await headSha(path)) !== sha) await git(path, ['checkout', '--quiet', '--detach', '--force', sha]);
-  return path;
+  return checksCheckout(deps.adapter.repo.path, path, sha);
 }
 
 export { hostOf };

@@ -2,6 +2,7 @@ import type { LedgerNote, PrScanOutput } from '../../machines/effects.js';
 import { PR_STATES } from '../../machines/task.js';
 import { listTasks } from '../../src/store/tasks.js';
 import type { EffectDeps } from '../deps.js';
+import { checkMainIntegrity } from './main-integrity.js';
 
 type ScanEvent = PrScanOutput['events'][number];
 
@@ -17,7 +18,8 @@ export function makePrScan() {
   const swept = new Set<string>(); // branches the janitor is done with
   return async function prScan(deps: EffectDeps, input: { readOnly: boolean }): Promise<PrScanOutput> {
     const events: ScanEvent[] = [];
-    const ledger: LedgerNote[] = [];
+    // Every tick, killed or not: main moved by anything but a fast-forward sets the killswitch.
+    const ledger: LedgerNote[] = [...(await checkMainIntegrity(deps)).ledger];
     const watched = new Set<string>([...PR_STATES, 'awaiting_human', 'held']);
     const janitor = async (task: string, branch: string) => {
       if (input.readOnly || swept.has(branch)) return;

@@ -10,6 +10,7 @@ import { HostUnreachableError } from '../../src/errors.js';
 import { mkdirPrivate, writePrivate } from '../../src/fs-private.js';
 import type { HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
 import { clockSleep, hostOf, type EffectDeps } from '../deps.js';
+import { sandboxOf } from '../sandbox/sandbox.js';
 import { remoteLogsDir, sshConfigOf, streamSize, whileUnreachable } from './host-aware.js';
 
 export interface RunAgentInput {
@@ -101,6 +102,9 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
       facts: { ...input },
     };
     const launch = agents.workerLaunch(request);
+    // Confined before anything is reset: without a required sandbox nothing starts (SandboxUnavailableError: no attempt spent).
+    const sandbox = deps.sandboxes?.get(input.host) ?? sandboxOf(adapter, host);
+    const confined = await retry(() => sandbox.wrap({ role: 'worker', backend: launch.backend, argv: launch.argv, env: launch.env, workspace: input.worktree, writable: true, readOnly: launch.readOnly, waited: false }));
     // A fresh session starts a fresh stream (and, on an SSH host, an empty pid file).
     if (host.fileSize) await retry(async () => (await host.writeFile(files.stream, ''), await host.writeFile(files.pid, '')));
     else {
@@ -109,7 +113,7 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
     }
     // Killed (or left working) during the awaits above: a worker started now would run unwatched.
     signal.throwIfAborted();
-    const pid = await retry(() => spawnOnce(host, launch.argv, { cwd: input.worktree, env: launch.env, stdoutFile: files.stream, stderrFile: files.stderr, pidFile: files.pid }, signal));
+    const pid = await retry(() => spawnOnce(host, confined.argv, { cwd: input.worktree, env: launch.env, stdoutFile: files.stream, stderrFile: files.stderr, pidFile: files.pid }, signal));
     state = { pid, host: input.host, startedAt: clock.now(), backend: launch.backend, ...(launch.model ? { model: launch.model } : {}) };
     try {
       writePrivate(files.state, JSON.stringify(state));

@@ -17,11 +17,13 @@ import { dayStart, spendBetween } from '../../src/store/ledger.js';
 import { everDispatched } from '../../src/runtime/budget.js';
 import { getTask } from '../../src/store/tasks.js';
 import { branchName, hostOf, worktreePath, type EffectDeps } from '../deps.js';
-import { changedFiles, diff, ensureWorktree, trackedFiles } from '../git.js';
+import { changedFiles, diff, git, headSha, trackedFiles } from '../git.js';
+import { assertReviewedRange, ensureWorkspace, fetchTaskHead, reviewBase, sanitizeWorkspaceGit } from '../workspace.js';
 import { ship as shipWorktree } from '../ship.js';
-import { HostUnreachableError, SpentThenFailedError } from '../../src/errors.js';
+import { GitError, HostUnreachableError, SpentThenFailedError } from '../../src/errors.js';
 import { ensureRemoteWorktree, shipRemote } from '../remote/remote-git.js';
 import { localChecksWorktree, remoteWorktreePath, sshConfigOf, whileUnreachable } from './host-aware.js';
+import { checkMainIntegrity, recordMain } from './main-integrity.js';
 import { spendNote } from './run-agent.js';
 import { chmodSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -97,28 +99,29 @@ export function claimSlot(deps: EffectDeps, input: { taskId: string; filesTouche
 }
 
 /** Worktree on the host the slot was granted on (provisioning and the agent always share a host). */
-export async function provision(deps: EffectDeps, input: { taskId: string; host: string }): Promise<ProvisionOutput> {
+export async function provision(deps: EffectDeps, input: { taskId: string; host: string; baseSha?: string | null }): Promise<ProvisionOutput> {
   const { adapter } = deps;
   const branch = branchName(adapter, input.taskId);
   const ssh = sshConfigOf(deps, input.host);
   if (ssh) {
     const worktree = remoteWorktreePath(deps, ssh, input.taskId);
+    let made: { baseSha: string };
     try {
-      await ensureRemoteWorktree(hostOf(deps, input.host), { mainClone: ssh.mainClone, path: worktree, branch, base: adapter.repo.mainBranch });
+      made = await ensureRemoteWorktree(hostOf(deps, input.host), { mainClone: ssh.mainClone, path: worktree, branch, base: adapter.repo.mainBranch, taskId: input.taskId, baseSha: input.baseSha ?? null });
     } catch (error) {
       // Nothing runs there yet: give the slot back to the pool; the task waits for a slot again, its attempt unspent.
       if (error instanceof HostUnreachableError) deps.pool.setCapacity(input.host, 0);
       throw error;
     }
-    return { branch, worktree };
+    return { branch, worktree, baseSha: made.baseSha };
   }
   const worktree = worktreePath(adapter, input.taskId);
   // A remote forge merges on its side: new branches must start from what it has merged so far.
   await deps.forge.syncBase?.();
   privateWorkspaceParents(adapter.paths.worktreesRoot, worktree);
-  await ensureWorktree({ mainClone: adapter.repo.path, path: worktree, branch, base: adapter.repo.mainBranch });
+  const made = await ensureWorkspace({ mainClone: adapter.repo.path, path: worktree, branch, taskId: input.taskId, baseSha: input.baseSha ?? null, mainBranch: adapter.repo.mainBranch });
   chmodSync(worktree, DIR_MODE);
-  return { branch, worktree };
+  return { branch, worktree, baseSha: made.baseSha };
 }
 
 /** The worktrees root and a workspace's parent are 700 before git creates the workspace (git follows the umask). */
@@ -127,10 +130,15 @@ function privateWorkspaceParents(root: string, workspace: string): void {
   mkdirPrivate(dirname(workspace), { own: true });
 }
 
-export async function ship(deps: EffectDeps, input: { taskId: string; attempt: number; host?: string; worktree: string; branch: string; filesTouched: string[] }, signal?: AbortSignal): Promise<ShipOutput> {
+export async function ship(deps: EffectDeps, input: { taskId: string; attempt: number; host?: string; worktree: string; branch: string; baseSha?: string | null; filesTouched: string[] }, signal?: AbortSignal): Promise<ShipOutput> {
+  const mainClone = deps.adapter.repo.path;
+  // A task restored from before base shas were recorded is measured from main, as it was then.
+  const baseSha = input.baseSha ?? (await headSha(mainClone, `refs/heads/${deps.adapter.repo.mainBranch}`));
   const shipInput = {
     worktree: input.worktree,
-    base: deps.adapter.repo.mainBranch,
+    base: baseSha,
+    mainClone,
+    mainBranch: deps.adapter.repo.mainBranch,
     branch: input.branch,
     policy: deps.adapter.policy.dirtyTree,
     filesTouched: input.filesTouched,
@@ -140,15 +148,26 @@ export async function ship(deps: EffectDeps, input: { taskId: string; attempt: n
   const remote = input.host !== undefined && sshConfigOf(deps, input.host) !== undefined;
   // Remote: committed and pushed from the host; an unreachable host is waited for, never given up on (the work is there).
   const result = remote
-    ? await whileUnreachable(deps, input.host!, signal, () => shipRemote(hostOf(deps, input.host!), shipInput))
-    : await shipWorktree(shipInput);
+    ? await whileUnreachable(deps, input.host!, signal, () => shipRemote(hostOf(deps, input.host!), { ...shipInput, mainClone: sshConfigOf(deps, input.host!)!.mainClone }))
+    : await shipLocal(shipInput);
   const refused = result.ledger.find((l) => l.kind.startsWith('ship_recovery.skipped') || l.kind.startsWith('ship_recovery.refused'));
   return {
     headSha: result.headSha,
+    baseSha: result.baseSha,
     empty: result.empty,
     refused: result.empty && refused ? `Ship recovery committed nothing (${refused.kind}): ${JSON.stringify(refused.payload)}. Remove stray files or commit your change.` : undefined,
     ledger: result.ledger as LedgerNote[],
   };
+}
+
+/** Ship recovery in the workspace (after its git state is made the engine's again), then its branch fetched into the main clone. */
+async function shipLocal(input: Parameters<typeof shipWorktree>[0] & { mainClone: string; mainBranch: string }) {
+  await sanitizeWorkspaceGit(input.worktree, input.mainClone);
+  const result = await shipWorktree(input);
+  const fetched = await fetchTaskHead(input.mainClone, input.worktree, input.branch, input.taskId);
+  if (fetched !== result.headSha) throw new GitError(`Expected the fetched head of ${input.branch} to be ${result.headSha}; got ${fetched}.`, { fix: 'Something moved the workspace branch while it was shipped; ship again.' });
+  const baseSha = result.empty ? input.base : await reviewBase(input.mainClone, input.base, fetched, `refs/heads/${input.mainBranch}`);
+  return { ...result, baseSha };
 }
 
 export async function openPr(deps: EffectDeps, input: { taskId: string; branch: string; title: string; plan: Plan; headSha: string }): Promise<OpenPrOutput> {
@@ -172,9 +191,8 @@ export async function openPr(deps: EffectDeps, input: { taskId: string; branch: 
 export async function runChecks(deps: EffectDeps, input: { pr: number; worktree: string }, signal?: AbortSignal): Promise<ChecksOutput> {
   const pr = await deps.forge.getPr(input.pr);
   if (!pr) throw new Error(`PR #${input.pr} does not exist on the forge`);
-  const host = getTask(deps.db, pr.task)?.host;
-  // The local forge checks a local checkout; a branch shipped from an SSH host gets one here.
-  const where = host && sshConfigOf(deps, host) && deps.forge.kind === 'local' ? await localChecksWorktree(deps, pr.task, pr.headSha) : input.worktree;
+  // The local forge checks a fresh checkout of the PR's head: never the worker's workspace (stray files, its git state).
+  const where = deps.forge.kind === 'local' ? await localChecksWorktree(deps, pr.task, pr.headSha) : input.worktree;
   const result = await deps.forge.runChecks(pr, where, signal);
   const ledger: LedgerNote[] = [{ kind: `checks.${result.state}`, payload: { pr: pr.number, sha: result.sha } }];
   if (result.state === 'failure') ledger.push(ciIssue(pr.number, result.sha, result.log));
@@ -194,15 +212,16 @@ function scopeOf(deps: EffectDeps, files: string[]) {
 }
 
 /** Critic: sees the PR's actual diff and the plan. Garbage or empty output is a rejection, never an approval. */
-export async function critique(deps: EffectDeps, input: { taskId: string; attempt: number; pr: number; plan: Plan; title: string }, signal?: AbortSignal): Promise<CritiqueOutput> {
+export async function critique(deps: EffectDeps, input: { taskId: string; attempt: number; pr: number; plan: Plan; title: string; baseSha?: string | null; headSha?: string | null }, signal?: AbortSignal): Promise<CritiqueOutput> {
   const pr = await deps.forge.getPr(input.pr);
   if (!pr) throw new Error(`PR #${input.pr} does not exist on the forge`);
   // Reconcile first: a verdict on this very head was bought already (the forge failed after it): post it, do not buy another.
   const earlier = verdictOnRecord(deps, input.taskId, pr.number, pr.headSha);
   if (earlier) return afterVerdict(deps, input.taskId, pr, earlier, { costUsd: 0, spend: [], fresh: false });
   const repo = deps.adapter.repo.path;
-  const files = await changedFiles(repo, pr.base, pr.headSha);
-  const patch = await diff(repo, pr.base, pr.headSha);
+  const range = await reviewedRange(deps, input, pr.headSha);
+  const files = await changedFiles(repo, range.base, range.head);
+  const patch = await diff(repo, range.base, range.head);
   const scope = scopeOf(deps, files);
   const policy = deps.adapter.policy.scope;
   const facts = { taskId: input.taskId, title: input.title, plan: input.plan, diff: patch, changedFiles: files, scope: { allowed: policy.allowed, blocked: policy.blocked, sensitive: policy.sensitive } };
@@ -211,6 +230,24 @@ export async function critique(deps: EffectDeps, input: { taskId: string; attemp
   const out = await deps.agents.complete('critic', { taskId: input.taskId, attempt: input.attempt, cwd: repo, prompt, facts, maxBudgetUsd: Math.max(0.01, budgetLeft(deps, input.taskId)), signal });
   return afterVerdict(deps, input.taskId, pr, verdictOf(out, scope, pr), { costUsd: out.usage.costUsd, spend: spendNote(input, out.usage.costUsd, 'critic'), fresh: true });
 }
+
+/**
+ * The range a review judges, by full sha (contract 3.7): from the base recorded at provisioning to the head the
+ * engine shipped. A PR whose head is not that sha is not reviewed (a name like \`main\` is never resolved here).
+ */
+async function reviewedRange(deps: EffectDeps, input: { baseSha?: string | null; headSha?: string | null }, prHead: string): Promise<{ base: string; head: string }> {
+  const repo = deps.adapter.repo.path;
+  const head = input.headSha ?? prHead;
+  if (head !== prHead) {
+    throw new GitError(`Expected the pull request's head to be the shipped ${head}; it is ${prHead}.`, { fix: 'Something other than oxi pushed to the task branch: the review waits for the next ship.' });
+  }
+  const main = `refs/heads/${deps.adapter.repo.mainBranch}`;
+  const base = input.baseSha ?? (await gitMergeBase(repo, main, head));
+  await assertReviewedRange(repo, base, head, main);
+  return { base, head };
+}
+
+const gitMergeBase = (repo: string, a: string, b: string) => git(repo, ['merge-base', a, b]);
 
 /** What the ledger keeps of a verdict: enough to post it again without asking the critic again. */
 interface VerdictRecord {
@@ -327,7 +364,7 @@ function refusalNotes(deps: EffectDeps, taskId: string, pr: number, reason: stri
  * Auto-merge policy: approved + checks green on this head + mergeable + no sensitive paths +
  * budget → squash merge guarded by the head sha. A PR found already merged is a no-op success.
  */
-export async function merge(deps: EffectDeps, input: { taskId: string; pr: number; headSha: string; title: string; needsHuman: boolean }): Promise<MergeOutput> {
+export async function merge(deps: EffectDeps, input: { taskId: string; pr: number; headSha: string; baseSha?: string | null; title: string; needsHuman: boolean }): Promise<MergeOutput> {
   const pr = await deps.forge.getPr(input.pr);
   if (!pr) throw new Error(`PR #${input.pr} does not exist on the forge`);
   if (pr.state === 'merged') return { outcome: 'already_merged', ledger: [{ kind: 'auto_merge.noop_already_merged', payload: { pr: pr.number } }] };
@@ -343,11 +380,16 @@ export async function merge(deps: EffectDeps, input: { taskId: string; pr: numbe
   if (!green) return { outcome: 'head_moved', detail: 'checks are not green for this head' };
   // A human's "request changes" outranks the critic: wait, and prWatcher sends the task back with it.
   if (deps.forge.changesRequested && (await deps.forge.changesRequested(pr))) return refuse('a reviewer requested changes');
+  // Only the reviewed range reaches main: the head still descends from the recorded base and brings no other commit.
+  await reviewedRange(deps, input, pr.headSha);
+  const integrity = await checkMainIntegrity(deps);
+  if (!integrity.ok) throw new GitError(`Expected ${deps.adapter.repo.mainBranch} to have moved only by fast-forwards before merging; it did not, and the engine is killed.`, { fix: 'Check what rewrote main, then oxi unkill: the merge runs again.' });
   const result = await deps.forge.merge(pr, input.headSha, `${input.taskId}: ${input.title} (#${pr.number})`);
   if (result.outcome === 'blocked') {
     return refuse(pr.autoMerge ? `waiting for the forge's auto-merge: ${result.detail ?? ''}` : `the forge refused the merge: ${result.detail ?? ''}`);
   }
   const kind = result.outcome === 'merged' ? 'auto_merge.merged' : result.outcome === 'already_merged' ? 'auto_merge.noop_already_merged' : `auto_merge.${result.outcome}`;
+  if (result.outcome === 'merged') await recordMain(deps);
   if (result.outcome === 'merged' || result.outcome === 'already_merged') await deps.forge.deleteBranch(pr.branch).catch(() => undefined);
   return { outcome: result.outcome, detail: result.detail, ledger: [{ kind, payload: { pr: pr.number, sha: result.mergeSha ?? null } }] };
 }

@@ -10,8 +10,9 @@ import { makeOctokit, resolveToken } from './client.js';
 export function githubForgeFor(adapter: Adapter, clock: Clock, options: { warn?: (line: string) => void } = {}): GitHubForge {
   const f = adapter.repo.forge;
   if (f.kind !== 'github') throw new Error(`githubForgeFor: the adapter's forge is "${f.kind}", not "github"`);
+  const token = resolveToken(f.tokenEnv);
   const client = makeOctokit({
-    token: resolveToken(f.tokenEnv),
+    token,
     ...(f.apiUrl ? { baseUrl: f.apiUrl } : {}),
     warn: options.warn ?? ((line) => process.stderr.write(`[github] ${line}\n`)),
   });
@@ -27,5 +28,6 @@ export function githubForgeFor(adapter: Adapter, clock: Clock, options: { warn?:
     // CI is polled as often as PRs are watched, backing off from there.
     pollMs: adapter.engine.prWatchIntervalMs,
     checksTimeoutMs: adapter.checks.timeoutMs,
+    token,
   });
 }

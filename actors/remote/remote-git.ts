@@ -5,7 +5,8 @@
  */
 import { GitError } from '../../src/errors.js';
 import type { HostTransport } from '../../src/ports.js';
-import { parseStatus, parseWorktreeList, type EnsuredWorktree } from '../git.js';
+import { HARDENED_CONFIG, parseStatus } from '../git.js';
+import { CANONICAL_CONFIG, taskRef, type EnsuredWorkspace } from '../workspace.js';
 import { chooseCommit, type ShipInput, type ShipResult } from '../ship.js';
 
 /** The remote every host clone pushes to and fetches from. */
@@ -13,9 +14,9 @@ export const UPSTREAM = 'origin';
 
 const DEFAULT_FIX = 'Log in to the host and run the same git command there to see the full error.';
 
-/** git on the host, argv-form; the login environment stays, prompts are off and messages untranslated. */
+/** git on the host, argv-form, hardened like the engine's own (no hooks, no fsmonitor); prompts are off and messages untranslated. */
 export async function remoteGit(host: HostTransport, cwd: string, args: readonly string[], options: { ok?: number[]; fix?: string } = {}) {
-  const r = await host.exec(['env', 'GIT_TERMINAL_PROMPT=0', 'LC_ALL=C', 'git', '-C', cwd, ...args]);
+  const r = await host.exec(['env', 'GIT_TERMINAL_PROMPT=0', 'GIT_NO_REPLACE_OBJECTS=1', 'LC_ALL=C', 'git', ...HARDENED_CONFIG, '-C', cwd, ...args]);
   if (!(options.ok ?? [0]).includes(r.exitCode)) {
     const said = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(0, 8).join('\n');
     throw new GitError(`Expected \`git ${args.join(' ')}\` to succeed in ${cwd} on host "${host.name}"; it exited ${r.exitCode}: ${said}`, {
@@ -42,53 +43,84 @@ export async function fetchBase(host: HostTransport, mainClone: string, base: st
   return ref;
 }
 
-/** Makes `path` a worktree of the host's clone on `branch`, reusing whatever a previous run left (like ensureWorktree). */
-export async function ensureRemoteWorktree(host: HostTransport, input: { mainClone: string; path: string; branch: string; base: string }): Promise<EnsuredWorktree> {
+/** sh lines restoring a workspace's git state ($ws, $objects, $config): the remote twin of sanitizeWorkspaceGit. */
+const SANITIZE_BODY = [
+  'gd="$ws/.git"',
+  'if [ -L "$gd" ] || [ ! -d "$gd" ]; then echo "$gd is not the workspace\'s own git directory" >&2; exit 3; fi',
+  'rm -rf "$gd/config" "$gd/commondir" "$gd/gitdir" "$gd/info/attributes" "$gd/info/grafts" "$gd/shallow" "$gd/objects/info/alternates" "$gd/objects/info/http-alternates" "$gd/hooks"',
+  'mkdir -p "$gd/objects/info" && printf %s "$config" > "$gd/config" && printf "%s\\n" "$objects" > "$gd/objects/info/alternates"',
+];
+
+/** sh script: $1 workspace, $2 the host clone's objects dir, $3 the canonical config. */
+const SANITIZE = ['ws="$1"; objects="$2"; config="$3"', ...SANITIZE_BODY].join('\n');
+
+/** sh script: a new workspace $1 (objects $2, config $3) on branch $5 at $4, in one round trip; "$@" after them: the hardened git options. */
+const CREATE = [
+  'set -e',
+  'ws="$1"; objects="$2"; config="$3"; start="$4"; branch="$5"; shift 5',
+  'mkdir -p -- "$ws"',
+  'export LC_ALL=C GIT_TERMINAL_PROMPT=0 GIT_NO_REPLACE_OBJECTS=1',
+  'git "$@" -C "$ws" init --quiet',
+  ...SANITIZE_BODY,
+  'git "$@" -C "$ws" update-ref "refs/heads/$branch" "$start"',
+  'git "$@" -C "$ws" symbolic-ref HEAD "refs/heads/$branch"',
+  'git "$@" -C "$ws" reset --quiet --hard "$start"',
+].join('\n');
+
+async function sanitizeRemote(host: HostTransport, path: string, mainClone: string): Promise<void> {
+  const objects = await out(host, mainClone, ['rev-parse', '--path-format=absolute', '--git-path', 'objects']);
+  const r = await host.exec(['sh', '-c', SANITIZE, 'oxi', path, objects, CANONICAL_CONFIG]);
+  if (r.exitCode !== 0) throw new GitError(`Expected to restore the git state of the workspace ${path} on "${host.name}"; ${r.stderr.trim() || `exit ${r.exitCode}`}.`, { fix: 'Remove the workspace on the host to start it afresh.' });
+}
+
+/**
+ * Makes `path` the task's workspace on the host: a standalone repository (contract 3.7) reading the host clone's
+ * objects through alternates, on `branch`, reusing what a previous run left (like ensureWorkspace).
+ */
+export async function ensureRemoteWorktree(
+  host: HostTransport,
+  input: { mainClone: string; path: string; branch: string; base: string; taskId: string; baseSha: string | null },
+): Promise<EnsuredWorkspace> {
   const { mainClone, path, branch } = input;
   const check = await remoteGit(host, mainClone, ['check-ref-format', '--branch', branch], { ok: [0, 1, 128] });
   if (check.exitCode !== 0 || branch.startsWith('-')) throw new GitError(`Expected a valid branch name; got ${JSON.stringify(branch)}.`, { fix: 'Use letters, digits, "-", "_", "." and "/".' });
   const baseRef = await fetchBase(host, mainClone, input.base);
-  await remoteGit(host, mainClone, ['worktree', 'prune']);
-  const worktrees = parseWorktreeList(await out(host, mainClone, ['worktree', 'list', '--porcelain', '-z']));
-  const ref = `refs/heads/${branch}`;
-  const here = worktrees.find((w) => w.path === path);
-  if (here) {
-    if (here.branch === ref) return { path, branch, headSha: (await commitOf(host, path, 'HEAD'))!, action: 'reused' };
-    throw new GitError(`Expected the worktree at ${path} on "${host.name}" to be on branch ${branch}; it is on ${here.branch?.replace('refs/heads/', '') ?? 'a detached HEAD'}.`, {
-      fix: `Save any work there, then run on that host: git -C ${mainClone} worktree remove --force ${path}`,
-    });
-  }
-  const elsewhere = worktrees.find((w) => w.branch === ref);
-  if (elsewhere) {
-    throw new GitError(`Expected branch ${branch} to be free for a worktree at ${path} on "${host.name}"; it is checked out at ${elsewhere.path}.`, {
-      fix: `Remove that worktree on the host (git -C ${mainClone} worktree remove ${elsewhere.path}).`,
-    });
-  }
-  const occupied = await host.exec(['sh', '-c', '[ -e "$1" ] && [ -n "$(ls -A -- "$1" 2>/dev/null || echo file)" ]', 'oxi', path]);
-  if (occupied.exitCode === 0) {
-    throw new GitError(`Expected ${path} on "${host.name}" to be absent or empty so a worktree can be made there; it holds files but is no worktree of ${mainClone}.`, {
+  const baseSha = input.baseSha ?? (await commitOf(host, mainClone, baseRef))!;
+  const kind = (await host.exec(['sh', '-c', 'if [ -L "$1/.git" ]; then echo link; elif [ -f "$1/.git" ]; then echo file; elif [ -d "$1/.git" ]; then echo dir; elif [ -e "$1" ] && [ -n "$(ls -A -- "$1" 2>/dev/null || echo file)" ]; then echo occupied; else echo none; fi', 'oxi', path])).stdout.trim();
+  if (kind === 'file') {
+    // A linked worktree left by an older oxi: moved aside whole, nothing in it lost.
+    await host.exec(['mv', '--', path, `${path}.legacy-worktree-${Date.now()}`]);
+    await remoteGit(host, mainClone, ['worktree', 'prune']);
+  } else if (kind === 'dir' || kind === 'link') {
+    await sanitizeRemote(host, path, mainClone);
+    await remoteGit(host, path, ['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
+    return { path, branch, headSha: (await commitOf(host, path, 'HEAD'))!, baseSha, action: 'reused' };
+  } else if (kind === 'occupied') {
+    throw new GitError(`Expected ${path} on "${host.name}" to be absent or empty so a workspace can be made there; it holds files but no git repository.`, {
       fix: 'Move or delete that directory on the host, then retry.',
     });
   }
   // The branch may already be upstream (a fix round, or an earlier attempt shipped from another host): continue from it.
   const upstream = `refs/remotes/${UPSTREAM}/${branch}`;
-  const fetched = await remoteGit(host, mainClone, ['fetch', '--quiet', '--no-tags', UPSTREAM, `+${ref}:${upstream}`], { ok: [0, 1, 128] });
-  if (fetched.exitCode === 0 && (await commitOf(host, mainClone, upstream))) {
-    await remoteGit(host, mainClone, ['worktree', 'add', '--quiet', '-B', branch, path, upstream]);
-    return { path, branch, headSha: (await commitOf(host, path, 'HEAD'))!, action: 'checked_out' };
+  const fetched = await remoteGit(host, mainClone, ['fetch', '--quiet', '--no-tags', UPSTREAM, `+refs/heads/${branch}:${upstream}`], { ok: [0, 1, 128] });
+  const start = (fetched.exitCode === 0 ? await commitOf(host, mainClone, upstream) : undefined) ?? (await commitOf(host, mainClone, taskRef(input.taskId))) ?? baseSha;
+  // One round trip: on a busy host each SSH command costs seconds.
+  const objects = await out(host, mainClone, ['rev-parse', '--path-format=absolute', '--git-path', 'objects']);
+  const made = await host.exec(['sh', '-c', CREATE, 'oxi', path, objects, CANONICAL_CONFIG, start, branch, ...HARDENED_CONFIG]);
+  if (made.exitCode !== 0) {
+    throw new GitError(`Expected to create the workspace ${path} on "${host.name}" at ${start}; it exited ${made.exitCode}: ${made.stderr.trim().split('\n').slice(0, 8).join('\n')}`, { fix: DEFAULT_FIX });
   }
-  if (await commitOf(host, mainClone, ref)) {
-    await remoteGit(host, mainClone, ['worktree', 'add', '--quiet', path, branch]);
-    return { path, branch, headSha: (await commitOf(host, path, 'HEAD'))!, action: 'checked_out' };
-  }
-  const start = (await commitOf(host, mainClone, baseRef))!;
-  await remoteGit(host, mainClone, ['worktree', 'add', '--quiet', '-b', branch, path, start]);
-  return { path, branch, headSha: start, action: 'created' };
+  return { path, branch, headSha: start, baseSha, action: 'created' };
 }
 
-/** Ship recovery on the host (same policy as `ship`), then the branch is pushed to origin when it has commits. */
-export async function shipRemote(host: HostTransport, input: ShipInput): Promise<ShipResult & { pushed: boolean }> {
-  const { worktree, branch, taskId, attempt } = input;
+/**
+ * Ship recovery on the host (same policy as `ship`), in the workspace once its git state is the engine's again;
+ * then the host clone fetches the branch into `refs/oxi/tasks/<id>` and pushes that sha to origin. The push runs
+ * from the host clone, whose config the agent never saw, never from the workspace.
+ */
+export async function shipRemote(host: HostTransport, input: ShipInput & { mainClone: string; mainBranch?: string }): Promise<ShipResult & { pushed: boolean; baseSha: string }> {
+  const { worktree, branch, taskId, attempt, mainClone } = input;
+  await sanitizeRemote(host, worktree, mainClone);
   const current = await out(host, worktree, ['symbolic-ref', '--quiet', 'HEAD'], { ok: [0, 1] });
   if (current !== `refs/heads/${branch}`) {
     throw new GitError(`Expected the worktree ${worktree} on "${host.name}" to have branch ${branch} checked out; it has ${current ? current.replace('refs/heads/', '') : 'a detached HEAD'}.`, {
@@ -103,37 +135,36 @@ export async function shipRemote(host: HostTransport, input: ShipInput): Promise
     // update-index takes literal paths (no pathspec globbing of names like `[id].ts`).
     await remoteGit(host, worktree, ['update-index', '--add', '--remove', '--', ...toCommit]);
     const message = `${taskId}: commit the work the worker left uncommitted (attempt ${attempt})\n\nOxi-Task: ${taskId}\n`;
-    const identity = [];
-    for (const [key, fallback] of [['user.name', 'oxi'], ['user.email', 'oxi@localhost']]) {
-      if ((await remoteGit(host, worktree, ['config', '--get', key], { ok: [0, 1] })).stdout.trim() === '') identity.push('-c', `${key}=${fallback}`);
-    }
-    await remoteGit(host, worktree, [...identity, 'commit', '--quiet', '--no-verify', '--allow-empty-message', '-m', message], { ok: [0, 1] });
+    await remoteGit(host, worktree, ['commit', '--quiet', '--no-verify', '--allow-empty-message', '-m', message], { ok: [0, 1] });
     const sha = await commitOf(host, worktree, 'HEAD');
     if (sha && sha !== before) {
       committed = toCommit;
       ledger.push({ kind: 'ship_recovery.committed', payload: { paths: committed, sha, attempt } });
     }
   }
-  const headSha = (await commitOf(host, worktree, 'HEAD'))!;
-  const baseRef = await fetchBase(host, worktree, input.base);
-  const ahead = Number(await out(host, worktree, ['rev-list', '--count', `${baseRef}..HEAD`]));
+  const ref = taskRef(taskId);
+  await remoteGit(host, mainClone, ['fetch', '--quiet', '--no-tags', '--no-recurse-submodules', '--no-write-fetch-head', worktree, `+refs/heads/${branch}:${ref}`]);
+  const headSha = (await commitOf(host, mainClone, ref))!;
+  const ahead = Number(await out(host, mainClone, ['rev-list', '--count', `${input.base}..${headSha}`]));
+  let baseSha = input.base;
+  if (ahead > 0) {
+    if ((await remoteGit(host, mainClone, ['merge-base', '--is-ancestor', input.base, headSha], { ok: [0, 1] })).exitCode !== 0) {
+      throw new GitError(`Expected the task's head ${headSha} on "${host.name}" to descend from the base ${input.base} recorded at provisioning; it does not.`, {
+        fix: 'The worker rewrote history below its base: nothing is pushed. Retry the task to start afresh.',
+      });
+    }
+    // Where the head meets main is the base it is reviewed against (reviewBase, on the engine's side, checks it again).
+    const bases = (await out(host, mainClone, ['merge-base', '--all', await fetchBase(host, mainClone, input.mainBranch ?? 'main'), headSha])).split('\n').filter(Boolean);
+    if (bases.length === 1) baseSha = bases[0];
+  }
   let pushed = false;
   if (ahead > 0) {
     // Why force: the task owns its branch, and a retried attempt replaces what an earlier one pushed.
-    await remoteGit(host, worktree, ['push', '--quiet', '--force', UPSTREAM, `HEAD:refs/heads/${branch}`], {
+    await remoteGit(host, mainClone, ['push', '--quiet', '--force', UPSTREAM, `${headSha}:refs/heads/${branch}`], {
       fix: `Check that "${host.name}" may push to ${UPSTREAM} (credentials, branch protection).`,
     });
     pushed = true;
     ledger.push({ kind: 'ship.pushed', payload: { host: host.name, branch, sha: headSha } });
   }
-  return { headSha, committed, ledger, empty: ahead === 0, pushed };
-}
-
-/** Files the branch changed since it left origin/<base>, on the host (for recovery and reports). */
-export async function remoteChangedFiles(host: HostTransport, worktree: string, base: string): Promise<string[]> {
-  return (await out(host, worktree, ['diff', '--name-only', '-z', '--no-renames', `refs/remotes/${UPSTREAM}/${base}...HEAD`])).split('\0').filter(Boolean);
-}
-
-export async function remoteDiff(host: HostTransport, worktree: string, base: string): Promise<string> {
-  return (await remoteGit(host, worktree, ['diff', '--no-color', '--no-ext-diff', `refs/remotes/${UPSTREAM}/${base}...HEAD`])).stdout;
+  return { headSha, baseSha, committed, ledger, empty: ahead === 0, pushed };
 }

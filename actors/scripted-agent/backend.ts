@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AgentPort, AgentRequest, WorkerLaunch } from '../../src/agents/port.js';
 import { parseAgentStream } from '../../src/agents/stream.js';
 import type { AgentOutcome } from '../../src/ports.js';
-import { scriptedWorkerArgv } from './paths.js';
+import { scriptedWorkerArgv, workerProgramFiles } from './paths.js';
 import { scriptedCritique, scriptedPlan } from './roles.js';
 import { loadScript, type Script } from './script.js';
 
@@ -46,6 +46,7 @@ export function scriptedBackend(options: ScriptedBackendOptions): AgentPort {
         env: options.env,
         backend: 'scripted',
         model: 'scripted',
+        readOnly: [...workerProgramFiles(), options.scriptPath],
       };
     },
     parseWorkerLog(text: string): AgentOutcome | undefined {

@@ -36,3 +36,9 @@ export function scriptedWorkerArgv(options: WorkerArgvOptions): string[] {
   if (options.prompt !== undefined) argv.push(`--prompt=${options.prompt}`);
   return argv;
 }
+
+/** What the worker reads to run (oxi's compiled code, its dependencies, package.json for ESM): bound read-only in the sandbox. */
+export function workerProgramFiles(): string[] {
+  const root = dirname(dirname(dirname(dirname(workerScriptPath()))));
+  return [join(root, 'dist'), join(root, 'node_modules'), join(root, 'package.json')];
+}

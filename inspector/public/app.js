@@ -56,6 +56,8 @@ function renderHeader() {
   const paused = e.dispatchPaused ? ` · dispatch paused: ${e.dispatchPaused}` : '';
   $('spend').replaceChildren(h('span', {}, `${money(sp.today)} today`), bar, h('span', { class: 'muted' }, `soft ${money(sp.dailySoftUsd)} · hard ${money(sp.dailyHardUsd)}${gate}${paused}`));
   $('hosts').replaceChildren(...s.hosts.map((x) => h('span', { class: `host${x.blocked ? ' blocked' : ''}`, 'data-host': x.name }, `${x.name} ${x.inUse}/${x.capacity}`)));
+  const sb = s.sandbox;
+  if (sb) $('hosts').append(h('span', { class: `host${sb.available ? '' : ' blocked'}`, 'data-testid': 'sandbox', title: sb.reason }, sb.available ? `agents sandboxed (${sb.kind})` : `agents are NOT sandboxed: ${sb.reason}`));
 }
 
 function prCell(t) {

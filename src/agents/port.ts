@@ -23,6 +23,8 @@ export interface WorkerLaunch {
   env: Record<string, string>;
   backend: string;
   model?: string;
+  /** Paths the agent must read besides its program and workspace (the sandbox binds them read-only). */
+  readOnly?: string[];
 }
 
 /**

@@ -308,6 +308,31 @@ const agentsSchema = section(
       },
       'Prompt templates overriding the built-in ones (src/agents/prompts.ts).',
     ),
+    sandbox: z
+      .strictObject({
+        mode: z
+          .enum(['auto', 'bubblewrap', 'none'])
+          .default('auto')
+          .describe('How agent sessions are confined: `auto` uses bubblewrap (Linux) or sandbox-exec (macOS) where the host has it, `bubblewrap` insists on bubblewrap, `none` runs agents unconfined (oxi doctor and the dashboard then say "agents are NOT sandboxed").'),
+        required: z
+          .boolean()
+          .default(false)
+          .describe('Refuse to start any agent on a host where no sandbox is available (the task waits, no attempt is spent) instead of running it unconfined.'),
+        network: z
+          .enum(['open', 'none'])
+          .default('open')
+          .describe('`open`: agents reach the network (their model API needs it); `none`: a sandboxed agent gets no network at all, not even loopback to the host.'),
+        writable: z
+          .array(z.string().min(1).refine((s) => s.startsWith('/') || s.startsWith('~/'), { error: 'an absolute path, or one starting with ~/ (the agent\'s HOME on its host)' }))
+          .default([])
+          .describe('More paths a sandboxed agent (any role: worker, planner, critic) may write besides its workspace, e.g. `~/.npm` for npm\'s cache (`~/` is the agent\'s HOME on its host; paths that do not exist are skipped). Each one widens what an agent can reach.'),
+      })
+      .superRefine((s, ctx) => {
+        if (s.mode === 'none' && s.required)
+          ctx.addIssue({ code: 'custom', path: ['required'], input: s.required, message: 'false while agents.sandbox.mode is "none" (a required sandbox that is switched off would refuse every dispatch): set mode to "auto" or "bubblewrap", or required to false' });
+      })
+      .prefault({})
+      .describe('The sandbox every agent session (worker, planner, critic) runs in: its workspace is its only writable path (docs/security.md).'),
     plannerRetries: z.int().min(0).default(1).describe('Extra planner runs when its answer is not a valid plan, before the task fails.'),
     oauthExpiringHours: posNumber().default(24).describe('Claude OAuth credentials expiring within this many hours are reported as `expiring`.'),
   },
@@ -473,3 +498,4 @@ export type ForgeConfig = Adapter['repo']['forge'];
 export type AgentRoute = Adapter['agents']['planner'];
 export type NotificationConfig = Adapter['notifications'][number];
 export type MemoryConfig = Adapter['memory'];
+export type SandboxSettings = Adapter['agents']['sandbox'];

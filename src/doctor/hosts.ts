@@ -4,12 +4,14 @@
  * Every check returns a result — one failing check never hides the others.
  */
 import { LocalHost } from '../../actors/local-host.js';
+import { HostSandbox } from '../../actors/sandbox/sandbox.js';
+import { sandboxResult } from './sandbox.js';
 import { sshHostFromConfig } from '../../actors/ssh/from-adapter.js';
 import type { Adapter, HostConfig } from '../config/schema.js';
 import { HostKeyError, HostUnreachableError } from '../errors.js';
 import type { HostTransport } from '../ports.js';
 
-export type CheckName = 'reachable' | 'host_key' | 'git' | 'agent_cli' | 'credentials' | 'main_clone';
+export type CheckName = 'reachable' | 'host_key' | 'git' | 'agent_cli' | 'credentials' | 'main_clone' | 'sandbox';
 export type CheckStatus = 'ok' | 'fail' | 'warn' | 'skip';
 
 export interface HostCheck {
@@ -45,7 +47,7 @@ export async function checkHost(adapter: Adapter, cfg: HostConfig, transport?: H
   const host: HostTransport = transport ?? (cfg.kind === 'ssh' ? sshHostFromConfig(cfg, { backoffBaseMs: 0, readyTimeoutMs: cfg.connection?.connectTimeoutMs ?? 10_000 }) : new LocalHost(cfg.name));
   const checks: HostCheck[] = [];
   const skipRest = (why: string) => {
-    for (const name of ['git', 'agent_cli', 'credentials', ...(cfg.kind === 'ssh' ? ['main_clone'] : [])] as CheckName[]) checks.push({ name, status: 'skip', detail: why });
+    for (const name of ['git', 'agent_cli', 'credentials', ...(cfg.kind === 'ssh' ? ['main_clone'] : []), 'sandbox'] as CheckName[]) checks.push({ name, status: 'skip', detail: why });
   };
   const report = (latencyMs?: number): HostReport => ({ host: cfg.name, kind: cfg.kind, ok: checks.every((c) => c.status !== 'fail'), latencyMs, checks });
   const started = Date.now();
@@ -90,6 +92,9 @@ export async function checkHost(adapter: Adapter, cfg: HostConfig, transport?: H
         ? { name: 'main_clone', status: 'ok', detail: `${cfg.mainClone} (origin ${clone.stdout.trim()})` }
         : { name: 'main_clone', status: 'fail', detail: `${cfg.mainClone} is not a clone with an origin remote: ${clone.stderr.trim()}`, fix: `On "${cfg.name}": git clone <your repository> ${cfg.mainClone}` });
     }
+    // Probed on the host itself: the same bwrap the agents there would run under.
+    const sandbox = await new HostSandbox(host, adapter.agents.sandbox, []).status();
+    checks.push({ name: 'sandbox', ...sandboxResult(sandbox, adapter.agents.sandbox, cfg.name) });
   } catch (error) {
     checks.push({ name: 'reachable', status: 'fail', detail: `the connection broke during the checks: ${(error as Error).message}` });
   } finally {

@@ -7,6 +7,7 @@ import { forgeChecks } from './forge.js';
 import { localHostChecks } from './local-hosts.js';
 import { notificationChecks } from './notifications.js';
 import { configCheck, projectChecks } from './project.js';
+import { sandboxChecks } from './sandbox.js';
 import { sshHostChecks } from './ssh-hosts.js';
 import { toolchainChecks } from './toolchain.js';
 import type { CheckProvider } from './types.js';
@@ -18,6 +19,7 @@ export const DOCTOR_PROVIDERS: readonly CheckProvider[] = [
   localHostChecks,
   sshHostChecks,
   agentChecks,
+  sandboxChecks,
   forgeChecks,
   notificationChecks,
 ];

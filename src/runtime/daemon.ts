@@ -1,3 +1,4 @@
+import { forgetForgeToken } from './env.js';
 import type { Server } from 'node:net';
 import { systemClock, type Clock } from '../clock.js';
 import type { Adapter } from '../config/schema.js';
@@ -55,6 +56,8 @@ export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
     onFatal: (error) => void stop({ code: 1, reason: `fatal: ${(error as Error)?.message ?? String(error)}` }, false),
   });
   options.onStarted?.(engine);
+  // The forge holds its token now: no child of the daemon may inherit it (contract 3.7).
+  forgetForgeToken(adapter);
 
   let server: Server | undefined;
   const handle = (req: ControlRequest): ControlResponse => {

@@ -97,6 +97,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
     agents: ports.agents,
     notifier: ports.notifier,
     killed: () => actor?.system.get('engineState')?.getSnapshot()?.value === 'killed',
+    selfKill: (reason) => actor?.system.get('engineState')?.send({ type: 'engine.kill', reason, by: 'oxi' }),
     workerStopMode: () => (draining || hardKilled() ? 'terminate' : 'detach'),
     track: (p) => {
       pending.add(p);

@@ -19,3 +19,13 @@ export function readKillswitch(db: Db): KillswitchRow {
 export function writeKillswitch(db: Db, k: KillswitchRow): void {
   db.prepare('UPDATE engine_state SET killed=?, hard=?, reason=?, by=?, at=? WHERE id=1').run(k.killed ? 1 : 0, k.hard ? 1 : 0, k.reason, k.by, k.at);
 }
+
+/** main's sha as the engine last saw it move by a fast-forward (its own merge or a human's): undefined before the first look. */
+export function readMainSha(db: Db): string | undefined {
+  const row = db.prepare('SELECT main_sha FROM engine_state WHERE id=1').get() as { main_sha: string | null } | undefined;
+  return row?.main_sha ?? undefined;
+}
+
+export function writeMainSha(db: Db, sha: string): void {
+  db.prepare('UPDATE engine_state SET main_sha=? WHERE id=1').run(sha);
+}

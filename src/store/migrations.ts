@@ -103,4 +103,8 @@ export const migrations: readonly string[] = [
   CREATE INDEX tasks_queued ON tasks(tier, seq, id) WHERE status = 'queued';
   ALTER TABLE actor_snapshot ADD COLUMN context TEXT;
   `,
+  // 4: main's sha after the engine's last look, so a move that is no fast-forward sets the killswitch (contract 3.7).
+  `
+  ALTER TABLE engine_state ADD COLUMN main_sha TEXT;
+  `,
 ];

@@ -27,6 +27,8 @@ function setup(config: Record<string, unknown> = {}, model = 'claude-fake') {
       critic: { backend: 'claude', model },
       env: { set: { FAKE_CLAUDE_STATE: join(repo.scratch, 'fake-state'), FAKE_CLAUDE_PIDS: join(repo.scratch, 'pids') } },
       timeouts: { wallMinutes: 1, stallMinutes: 0.02 },
+      // The fake reports to the test through files beside the repo: the sandbox lets it write there.
+      sandbox: { writable: [repo.scratch] },
       ...config,
       claude,
     },
@@ -113,8 +115,10 @@ describe('claude planner and critic (waited runs)', () => {
     expect(await fx.deps.agents.complete('planner', request('SCENARIO=stderr-garbage'))).toMatchObject({ ok: true, usage: { costUsd: 0.03 } });
   });
 
+  // These read the fake's pids from outside: a PID namespace numbers them afresh, so they run unsandboxed
+  // (the sandboxed counterpart, a process left behind gone with the sandbox, is in test/sandbox/bubblewrap.test.ts).
   it('a hung agent is stopped by the stall timeout, with its whole process group', async () => {
-    setup();
+    setup({ sandbox: { mode: 'none' } });
     const out = await fx.deps.agents.complete('planner', request('SCENARIO=hang'));
     expect(out).toMatchObject({ ok: false, errorKind: 'retryable' });
     expect(out.error).toContain('stall');
@@ -124,7 +128,7 @@ describe('claude planner and critic (waited runs)', () => {
   });
 
   it('an aborted planner (the task was killed or left planning) is terminated with its group, and none starts after the abort', async () => {
-    setup({ timeouts: { wallMinutes: 1, stallMinutes: 1 } }); // only the abort can end the hang in time
+    setup({ timeouts: { wallMinutes: 1, stallMinutes: 1 }, sandbox: { mode: 'none' } }); // only the abort can end the hang in time; pids read from outside
     const controller = new AbortController();
     const run = fx.deps.agents.complete('planner', { ...request('SCENARIO=hang'), signal: controller.signal });
     const pidsFile = join(repo.scratch, 'pids');
@@ -208,7 +212,7 @@ describe('claude worker (detached, adopted, read back from its stream)', () => {
   });
 
   it('a hung worker is killed by the stall timeout (group and all); exit 143 is retryable; a truncated stream is lost', async () => {
-    setup();
+    setup({ sandbox: { mode: 'none' } }); // pids read from outside
     const cwd = worktree();
     const hung = await runAgent(fx.deps, workInput(cwd, 'SCENARIO=hang'), new AbortController().signal);
     expect(hung).toMatchObject({ outcome: 'failed' });

@@ -20,6 +20,9 @@ describe('oxi demo --agent', () => {
     for (const role of ['planner', 'worker', 'critic'] as const) expect(adapter.agents[role].backend).toBe('claude');
     const env = agentEnv(adapter, { PATH: '/bin', ANTHROPIC_API_KEY: 'sk-ant-user', GITHUB_TOKEN: 'ghp_secret' });
     expect(env).toEqual({ PATH: '/bin', ANTHROPIC_API_KEY: 'sk-ant-user' });
+    // Even an allow list that names the forge token (an agent once widened its own) never hands it over.
+    const widened = { ...adapter, agents: { ...adapter.agents, env: { ...adapter.agents.env, allow: [...adapter.agents.env.allow, 'GH_TOKEN', 'GITHUB_TOKEN'] } } };
+    expect(agentEnv(widened, { PATH: '/bin', GH_TOKEN: 'ghp_a', GITHUB_TOKEN: 'ghp_b' })).toEqual({ PATH: '/bin' });
     expect(adapter.budget.perTaskUsd).toBe(1);
   });
 

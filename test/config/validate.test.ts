@@ -64,6 +64,7 @@ describe('validateConfig: defaults', () => {
         },
         codex: { command: ['codex'], sandbox: 'workspace-write', approvalPolicy: 'never', config: [] },
         prompts: {},
+        sandbox: { mode: 'auto', required: false, network: 'open', writable: [] },
         plannerRetries: 1,
         oauthExpiringHours: 24,
       },
@@ -165,6 +166,14 @@ describe('validateConfig: errors', () => {
     expect(e.message).toContain('/proj/oxi.config.ts');
     expect(e.message).toContain('- name: expected a string (required), got nothing (the field is missing)');
     expect(e.fix).toContain('name: this field is required');
+  });
+
+  it('agents.sandbox: a required sandbox that is switched off, an unknown mode, a relative writable path', () => {
+    const e = errorOf({ name: 'w', agents: { sandbox: { mode: 'none', required: true } } });
+    expect(e.message).toContain('- agents.sandbox.required: expected false while agents.sandbox.mode is "none"');
+    const mode = errorOf({ name: 'w', agents: { sandbox: { mode: 'firejail', writable: ['npm-cache'] } } });
+    expect(mode.message).toMatch(/- agents\.sandbox\.mode: expected one of .*"auto".*"bubblewrap".*"none"/);
+    expect(mode.message).toContain('- agents.sandbox.writable.0: expected an absolute path, or one starting with ~/');
   });
 
   it('reports a wrong type, with the value it got', () => {

@@ -71,7 +71,7 @@ describe('oxi doctor', () => {
     const checks = byId(report);
     expect(report.checks.filter((c) => c.status !== 'ok' && c.status !== 'warn')).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(Object.keys(checks)).toEqual(['node', 'git', 'config', 'roadmap', 'repo', 'db', 'host:local', 'agent:claude', 'credentials:claude', 'forge:scopes', 'forge:github', 'notify:log', 'notify:slack']);
+    expect(Object.keys(checks)).toEqual(['node', 'git', 'config', 'roadmap', 'repo', 'db', 'host:local', 'agent:claude', 'credentials:claude', 'sandbox:local', 'forge:scopes', 'forge:github', 'notify:log', 'notify:slack']);
     expect(checks['agent:claude'].detail).toBe('claude 2.1.0 (Claude Code)');
     expect(checks['credentials:claude'].detail).toBe('claude: logged in (refreshable)');
     expect(checks['forge:scopes'].detail).toBe('token scopes: repo, workflow');
@@ -117,7 +117,7 @@ describe('oxi doctor', () => {
     const config = report.checks.find((c: { id: string }) => c.id === 'config');
     expect(config.status).toBe('fail');
     expect(config.fix).toContain('oxi init');
-    expect(report.checks.filter((c: { status: string }) => c.status === 'skip').map((c: { id: string }) => c.id)).toEqual(['project', 'hosts', 'ssh-hosts', 'agents', 'forge', 'notifications']);
+    expect(report.checks.filter((c: { status: string }) => c.status === 'skip').map((c: { id: string }) => c.id)).toEqual(['project', 'hosts', 'ssh-hosts', 'agents', 'sandbox', 'forge', 'notifications']);
     const human = oxi(['doctor'], { cwd: empty });
     expect(human.stdout).toMatch(/^fail +config +No adapter config found/m);
     expect(human.stdout).toContain('fix: Run `oxi init`');

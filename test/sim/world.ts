@@ -125,7 +125,7 @@ export class World {
         return fn(input);
       });
     return {
-      provision: gate((input: { taskId: string }): ProvisionOutput => ({ branch: `oxi/${input.taskId.toLowerCase()}`, worktree: join(this.adapter.paths.worktreesRoot, input.taskId) })),
+      provision: gate((input: { taskId: string }): ProvisionOutput => ({ branch: `oxi/${input.taskId.toLowerCase()}`, worktree: join(this.adapter.paths.worktreesRoot, input.taskId), baseSha: 'base' })),
       ship: gate((input: { taskId: string; attempt: number }): ShipOutput => ({ headSha: `${input.taskId}-a${input.attempt}-${++this.shipSeq}`, empty: false })),
       critique: gate(async (input: { taskId: string; pr: number }): Promise<CritiqueOutput> => {
         try {

@@ -11,6 +11,8 @@ import { snapshotSummary, type StatusSummary } from '../../runtime/summary.js';
 import { configLine } from '../../runtime/live-config.js';
 import { liveConfig } from '../../config/source.js';
 import { listTasks } from '../../store/tasks.js';
+import { localSandboxStatus } from '../../../actors/sandbox/sandbox.js';
+import { sandboxLine } from '../../sandbox/port.js';
 import { resolveAdapter, color, output, withStore, type GlobalOptions } from '../context.js';
 
 export const TASK_STATUSES = [
@@ -41,7 +43,9 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
     const answered = daemon !== undefined && summary.config !== undefined;
     const shown = answered ? summary.config ?? undefined : onDisk;
     const config = shown ? { ...shown, live: answered, ...(answered && onDisk ? { changedOnDisk: onDisk.sha256 !== shown.sha256 } : {}) } : null;
-    const data = { ...summary, config, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget };
+    // Whether agents run confined here (agents.sandbox: {kind, available, reason}), probed once per process.
+    const sandbox = localSandboxStatus(adapter.agents.sandbox);
+    const data = { ...summary, config, agents: { ...(summary.agents ?? agentSummary(db)), sandbox }, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget };
     output(global, data, () => {
       const e = summary.engine;
       const state = e.killed ? color.red(`killed (${e.reason ?? 'no reason'}${e.hard ? ', hard' : ''})`) : color.green(e.state);
@@ -54,6 +58,7 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
         `spend    $${summary.spend.today.toFixed(2)} today (soft $${adapter.budget.dailySoftUsd}, hard $${adapter.budget.dailyHardUsd})${summary.spend.today >= adapter.budget.dailyHardUsd ? color.red(' — hard cap reached: nothing new dispatches until tomorrow') : summary.spend.today >= adapter.budget.dailySoftUsd ? ' — soft cap passed' : ''}`,
         ...agentLines(summary.agents ?? agentSummary(db)),
         ...(shown ? [`config   ${configLine(shown, answered, onDisk)}`] : []),
+        `sandbox  ${sandbox.available ? color.green(sandboxLine(sandbox)) : color.red(sandboxLine(sandbox))}`,
       ].join('\n');
     });
   });
