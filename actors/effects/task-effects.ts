@@ -394,7 +394,9 @@ export async function merge(deps: EffectDeps, input: { taskId: string; pr: numbe
   if (pr.state === 'closed') return { outcome: 'closed' };
   const refuse = (detail: string): MergeOutput => ({ outcome: 'refused', detail, ledger: refusalNotes(deps, input.taskId, pr.number, detail) });
   // Read again from the head about to be merged, not taken from the review's verdict: a restored or resumed task cannot skip it.
-  const touched = protectedPathsTouched(await changedFiles(deps.adapter.repo.path, pr.base, input.headSha), deps.adapter);
+  // From the recorded base sha (as reviewed), else main by its full ref: never a name an agent could shadow.
+  const base = input.baseSha ?? `refs/heads/${deps.adapter.repo.mainBranch}`;
+  const touched = protectedPathsTouched(await changedFiles(deps.adapter.repo.path, base, input.headSha), deps.adapter);
   const refusal = mergeRefusal(deps, input.taskId, input.needsHuman, touched);
   if (refusal) return refuse(refusal);
   let green = pr.checks === 'success' && pr.checksSha === input.headSha;
