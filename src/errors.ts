@@ -99,5 +99,5 @@ export class SpentThenFailedError extends OxiError {
  * trouble, not the task's: the task waits (no attempt spent) until a sandbox is available.
  */
 export class SandboxUnavailableError extends OxiError {
-  readonly environment = true;
+  readonly outage: OutageKind = 'environment';
 }

@@ -142,7 +142,7 @@ describe('probing and refusing', () => {
     expect(await sandbox.status()).toMatchObject({ kind: 'none', available: false, reason: expect.stringContaining('bwrap is not installed') });
     const refused = await sandbox.wrap(request({ workspace: '/tmp' })).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(SandboxUnavailableError);
-    expect((refused as SandboxUnavailableError).environment).toBe(true);
+    expect((refused as SandboxUnavailableError).outage).toBe('environment'); // the task waits, spending no attempt
     expect((refused as Error).message).toContain('agents.sandbox.required is true');
     expect((refused as SandboxUnavailableError).fix).toContain('apt-get install bubblewrap');
     // Not required: the agent runs unconfined, and the status says so.
