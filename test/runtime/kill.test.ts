@@ -20,7 +20,8 @@ function slowProject(delayMs: number) {
 
 describe('killswitch', () => {
   it('oxi kill stops every actor but prWatcher; running agents finish their turn; oxi unkill finishes everything', async () => {
-    const p = slowProject(2500);
+    // Long enough that the worker is surely still in its turn when a slow `oxi kill` (a loaded machine, a sandboxed start) lands.
+    const p = slowProject(8000);
     const daemon = spawnOxi(['--config', p.configPath, 'run']);
     cleanups.push(() => daemon.kill('SIGKILL'));
     const working = await waitFor('a task working', () => query<{ id: string; worker_pid: number }>(p.db, `SELECT id, worker_pid FROM tasks WHERE status='working' AND worker_pid IS NOT NULL`)[0]);
