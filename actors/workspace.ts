@@ -4,7 +4,7 @@
  * through `objects/info/alternates` and writes only its own. The engine brings a task's commits into the main
  * clone by fetching them into `refs/oxi/tasks/<id>`, and reviews and merges them by sha.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { GitError } from '../src/errors.js';
 import { assertBranchName, git, gitRun, headSha, isAncestor, resolveCommit } from './git.js';
@@ -15,7 +15,7 @@ export function taskRef(taskId: string): string {
 }
 
 /** The config every workspace gets back before the engine runs git there: nothing in it can run code. */
-export const CANONICAL_CONFIG = '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n[user]\n\tname = oxi\n\temail = oxi@localhost\n';
+export const CANONICAL_CONFIG = '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = false\n[user]\n\tname = oxi\n\temail = oxi@localhost\n';
 
 /** The main clone's object directory, absolute (a workspace's alternates point at it). */
 export async function objectsDirOf(mainClone: string): Promise<string> {
@@ -28,14 +28,18 @@ export async function objectsDirOf(mainClone: string): Promise<string> {
  * alternates pointing at the main clone. Refuses a `.git` that is not a real directory inside the workspace (a
  * symlink to the main clone's would make the engine write there).
  */
-export async function sanitizeWorkspaceGit(path: string, mainClone: string): Promise<void> {
+export async function sanitizeWorkspaceGit(path: string, mainClone: string, options: { ifPresent?: boolean } = {}): Promise<void> {
   const dotGit = join(path, '.git');
-  const info = existsSync(dotGit) ? lstatSync(dotGit) : undefined;
+  const info = lstatSync(dotGit, { throwIfNoEntry: false });
+  // Before a launch, a directory with no git state at all has nothing to restore (and nothing a mount could follow).
+  if (!info && options.ifPresent) return;
   if (!info?.isDirectory()) {
     throw new GitError(`Expected ${dotGit} to be the workspace's own git directory; it is ${info ? (info.isSymbolicLink() ? 'a symbolic link' : 'not a directory') : 'missing'}.`, {
       fix: 'The agent replaced it: the task is retried in a fresh workspace. Remove the directory to start over by hand.',
     });
   }
+  // A symbolic link anywhere in .git (index, logs, info, objects) would send the engine's git writes outside the workspace.
+  removeSymlinks(dotGit);
   for (const name of ['config', 'commondir', 'gitdir', 'info/attributes', 'info/grafts', 'shallow', 'objects/info/alternates', 'objects/info/http-alternates']) {
     rmSync(join(dotGit, name), { force: true, recursive: true });
   }
@@ -43,6 +47,24 @@ export async function sanitizeWorkspaceGit(path: string, mainClone: string): Pro
   mkdirSync(join(dotGit, 'objects', 'info'), { recursive: true });
   writeFileSync(join(dotGit, 'config'), CANONICAL_CONFIG, { mode: 0o600 });
   writeFileSync(join(dotGit, 'objects', 'info', 'alternates'), `${await objectsDirOf(mainClone)}\n`);
+  // Without HEAD or refs git would not see a repository here and would walk up to the main clone holding the workspace.
+  mkdirSync(join(dotGit, 'refs', 'heads'), { recursive: true });
+  if (!existsSync(join(dotGit, 'HEAD'))) writeFileSync(join(dotGit, 'HEAD'), 'ref: refs/heads/oxi-head-removed\n');
+  const gitDir = (await git(path, ['rev-parse', '--absolute-git-dir']).catch(() => '')).trim();
+  if (!gitDir || realpathSync(gitDir) !== realpathSync(dotGit)) {
+    throw new GitError(`Expected git to take ${dotGit} as the workspace's repository; it takes ${gitDir || 'none'}.`, {
+      fix: 'The agent broke the workspace\'s git directory: the task is retried in a fresh workspace. Remove the directory to start over by hand.',
+    });
+  }
+}
+
+/** Deletes every symbolic link under `dir` (the links, never what they point at). */
+function removeSymlinks(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isSymbolicLink()) rmSync(full, { force: true });
+    else if (entry.isDirectory()) removeSymlinks(full);
+  }
 }
 
 /** main as it is now, as a branch of the workspace's own: a worker resolving a conflict merges it (its copy, not the engine's). */

@@ -1,4 +1,4 @@
-import { and, assign, setup, type DoneActorEvent } from 'xstate';
+import { and, assign, not, setup, type DoneActorEvent } from 'xstate';
 import type {
   ChecksOutput,
   ClaimOutput,
@@ -34,8 +34,8 @@ export interface TaskPolicy {
 export const MAX_PR_FAILURES = 8;
 
 /**
- * Environment errors (a full disk, no descriptors, a host lost while dispatching) a task waits out without
- * spending an attempt, over its life. The engine's gates (the logs-dir probe, a host's probe) normally keep
+ * Environment errors (a full disk, no descriptors, a host lost while dispatching) a task waits out in a row
+ * without spending an attempt (a worker that ran to its end starts the count again). The engine's gates (the logs-dir probe, a host's probe) normally keep
  * a task from meeting more than one or two. Past this bound (a probe succeeds but the launch keeps failing,
  * e.g. a remote host's disk is full) they count as ordinary failures, so a task never relaunches forever.
  */
@@ -134,7 +134,8 @@ const AFTER_BACKOFF = [
 ] as const;
 
 /** A step before the PR met an outage (an agent's rate limit, overload, bad key, stall; the forge's refused token): wait it out in `backoff`, spending nothing. */
-const STEP_OUTAGE = (step: string) => ({ guard: 'outage', target: 'backoff', actions: ['addCost', { type: 'waitOutOutage', params: { step } }] }) as const;
+const STEP_OUTAGE = (step: string, launch = false) =>
+  ({ guard: { type: 'outage', params: { launch } }, target: 'backoff', actions: ['addCost', { type: 'waitOutOutage', params: { step } }] }) as const;
 
 /**
  * A PR step met an outage (the critic's model API, or the forge's credentials behind its gate): wait in
@@ -168,11 +169,12 @@ export const taskMachine = setup({
     // The effects classify a launch error (full disk, no descriptors: environment; host unreachable: network): not the task's doing, within a bound.
     envError: ({ context, event }) => ['environment', 'network'].includes(String((event as { error?: { outage?: unknown } }).error?.outage)) && (context.envWaits ?? 0) < MAX_ENV_WAITS,
     // An outage of an agent step or of the forge's credentials (machines/outcome.ts); a stall or timeout only within its bound.
-    outage: ({ context, event }) => {
+    outage: ({ context, event }, params?: { launch?: boolean }) => {
       const o = outageOf(event);
       if (!o) return false;
-      // A launch that failed on the machine or its host (environment, network) is envError's, bounded by MAX_ENV_WAITS.
-      if ((event as { error?: unknown }).error !== undefined && (o.kind === 'environment' || o.kind === 'network')) return false;
+      // At a launch (provisioning, the worker), a failure of the machine or its host (environment, network) is
+      // envError's, bounded by MAX_ENV_WAITS; elsewhere (a planner or critic the sandbox refused) it is an outage.
+      if (params?.launch && (event as { error?: unknown }).error !== undefined && (o.kind === 'environment' || o.kind === 'network')) return false;
       return (o.kind !== 'stalled' && o.kind !== 'timed_out') || (context.stallWaits ?? 0) < MAX_STALL_WAITS;
     },
     // A plan is validated by the plan effect (a schema) before it is put in context: no plan, no worker.
@@ -315,6 +317,8 @@ export const taskMachine = setup({
             src: 'claimSlot',
             input: ({ context }) => ({ ...base(context), filesTouched: context.plan?.files_touched ?? [] }),
             onDone: [
+              // No validated plan (a task restored from before plans were required here): plan first, never a worker without one.
+              { guard: and(['granted', not('hasPlan')]), target: 'planning' },
               { guard: 'granted', target: 'provisioning', actions: assign({ host: ({ event }) => (event.output as Extract<ClaimOutput, { granted: true }>).host }) },
               {
                 target: 'deferred',
@@ -340,7 +344,7 @@ export const taskMachine = setup({
             onDone: { target: 'working', actions: assign(({ event }) => ({ branch: event.output.branch, worktree: event.output.worktree, baseSha: event.output.baseSha })) },
             onError: [
               { guard: 'envError', target: 'backoff', actions: 'waitOutEnvironment' },
-              STEP_OUTAGE('provisioning'),
+              STEP_OUTAGE('provisioning', true),
               { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `provisioning failed: ${String(event.error)}` }) } },
               { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `provisioning failed: ${String(event.error)}` }) } },
             ],
@@ -363,15 +367,15 @@ export const taskMachine = setup({
               description: context.description,
             }),
             onDone: [
-              { guard: 'agentOk', target: 'shipping', actions: ['addCost', assign({ outageWaits: 0 })] },
+              { guard: 'agentOk', target: 'shipping', actions: ['addCost', assign({ outageWaits: 0, envWaits: 0 })] },
               { guard: 'agentLost', target: 'reaped', actions: ['addCost', assign({ reason: ({ event }) => `reaped: ${event.output.error ?? 'worker lost'}` })] },
-              STEP_OUTAGE('the worker'),
+              STEP_OUTAGE('the worker', true),
               { guard: 'canRetry', target: 'backoff', actions: ['addCost', { type: 'scheduleRetry', params: ({ event }) => ({ reason: `agent ${event.output.outcome}: ${event.output.error ?? ''}` }) }] },
               { target: '#task.abandoned', actions: ['addCost', { type: 'abandon', params: ({ event }) => ({ reason: `agent ${event.output.outcome}: ${event.output.error ?? ''}` }) }] },
             ],
             onError: [
               { guard: 'envError', target: 'backoff', actions: 'waitOutEnvironment' },
-              STEP_OUTAGE('the worker'),
+              STEP_OUTAGE('the worker', true),
               { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `agent error: ${String(event.error)}` }) } },
               { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `agent error: ${String(event.error)}` }) } },
             ],

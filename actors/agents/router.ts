@@ -78,28 +78,30 @@ export function agentRouter(options: RouterOptions): AgentPort {
     async complete(role, request): Promise<AgentOutcome> {
       const all = routesOf(adapter, role);
       const gates = options.gates;
-      const routes = gates ? all.filter((r) => gates.admit(r.backend)) : all;
-      if (!routes.length) {
-        const closed = allGated(role, all, gates!);
-        return { ok: false, kind: closed.outage, resetAt: closed.resetAt, error: closed.message, text: '', usage: { costUsd: 0 }, backend: all[0].backend };
-      }
       let spent = 0;
       const failures: string[] = [];
-      for (const [i, route] of routes.entries()) {
+      let last: AgentOutcome | undefined;
+      for (const route of all) {
+        // Admitted just before it runs: a closed gate's probe is spent only on a session that really starts.
+        if (gates && !gates.admit(route.backend)) continue;
         request.signal?.throwIfAborted(); // no fallback run for an answer nobody waits for
         const startedAt = options.now?.() ?? Date.now();
         const out = await port(route.backend).complete(role, withModel(request, route.model));
         gates?.record(route.backend, out.ok ? 'ok' : out.kind ?? 'failed', out, out.error, startedAt);
         spent += out.usage.costUsd;
-        const last = i === routes.length - 1;
-        if (out.ok || !OUTCOME_POLICY[out.kind ?? 'failed'].fallback || last) {
-          const result = { ...out, usage: { ...out.usage, costUsd: spent } };
-          if (!out.ok && failures.length) result.error = `${out.error ?? 'failed'} (after fallbacks: ${failures.join('; ')})`;
-          return result;
-        }
+        last = out;
+        if (out.ok || !OUTCOME_POLICY[out.kind ?? 'failed'].fallback) break;
         failures.push(`${route.backend}${route.model ? `/${route.model}` : ''}: ${out.error ?? 'retryable failure'}`);
       }
-      throw new Error('unreachable: a role always has a route');
+      if (!last) {
+        const closed = allGated(role, all, gates!);
+        return { ok: false, kind: closed.outage, resetAt: closed.resetAt, error: closed.message, text: '', usage: { costUsd: 0 }, backend: all[0].backend };
+      }
+      const result = { ...last, usage: { ...last.usage, costUsd: spent } };
+      // The last route's failure says what the fallbacks before it met.
+      if (!last.ok && failures.length > 1) result.error = `${last.error ?? 'failed'} (after fallbacks: ${failures.slice(0, -1).join('; ')})`;
+      else if (!last.ok && failures.length === 1 && OUTCOME_POLICY[last.kind ?? 'failed'].fallback === false) result.error = `${last.error ?? 'failed'} (after fallbacks: ${failures.join('; ')})`;
+      return result;
     },
     workerLaunch(request): WorkerLaunch {
       const routes = routesOf(adapter, 'worker');

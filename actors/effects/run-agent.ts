@@ -13,6 +13,8 @@ import { routesOf, workerOutages } from '../agents/router.js';
 import type { HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
 import { clockSleep, hostOf, type EffectDeps } from '../deps.js';
 import { sandboxOf } from '../sandbox/sandbox.js';
+import { sanitizeRemote } from '../remote/remote-git.js';
+import { sanitizeWorkspaceGit } from '../workspace.js';
 import { remoteLogsDir, sshConfigOf, streamSize, whileUnreachable } from './host-aware.js';
 
 export interface RunAgentInput {
@@ -71,9 +73,10 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
   mkdirPrivate(files.dir);
 
   let state = readState(files.state);
-  if (!state) {
+  if (!state || state.spent || state.terminatedByEngine) {
     const launched = Number((await retry(() => host.readFile(files.pid)))?.trim());
-    if (Number.isInteger(launched) && launched > 1) {
+    // A pid file naming another process than the state's: a relaunch started it and the engine died before recording it.
+    if (Number.isInteger(launched) && launched > 1 && launched !== state?.pid) {
       // Killed between spawn and record last time: adopt the worker the host started.
       state = { pid: launched, host: input.host, startedAt: clock.now(), backend: adapter.agents.worker.backend };
       writePrivate(files.state, JSON.stringify(state));
@@ -115,6 +118,10 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
       if (!(error instanceof AgentGateClosedError)) throw error;
       return { outcome: error.outage, outage: error.outage, resetAt: error.resetAt, error: error.message, costUsd: 0, backend: adapter.agents.worker.backend };
     }
+    // The workspace's git state is the engine's again before the sandbox reads it: the mounts never follow files a
+    // previous session wrote there (alternates, a .git file), and no link in .git leads the engine's git elsewhere.
+    const ssh = sshConfigOf(deps, input.host);
+    await retry(() => (ssh ? sanitizeRemote(host, input.worktree, ssh.mainClone, { ifPresent: true }) : sanitizeWorkspaceGit(input.worktree, adapter.repo.path, { ifPresent: true })));
     // Confined before anything is reset: without a required sandbox nothing starts (SandboxUnavailableError: no attempt spent).
     const sandbox = deps.sandboxes?.get(input.host) ?? sandboxOf(adapter, host);
     const confined = await retry(() => sandbox.wrap({ role: 'worker', backend: launch.backend, argv: launch.argv, env: launch.env, workspace: input.worktree, writable: true, readOnly: launch.readOnly, waited: false }));

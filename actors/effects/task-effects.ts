@@ -139,8 +139,9 @@ function privateWorkspaceParents(root: string, workspace: string): void {
 
 export async function ship(deps: EffectDeps, input: { taskId: string; attempt: number; host?: string; worktree: string; branch: string; baseSha?: string | null; filesTouched: string[] }, signal?: AbortSignal): Promise<ShipOutput> {
   const mainClone = deps.adapter.repo.path;
-  // A task restored from before base shas were recorded is measured from main, as it was then.
-  const baseSha = input.baseSha ?? (await headSha(mainClone, `refs/heads/${deps.adapter.repo.mainBranch}`));
+  const remote = input.host !== undefined && sshConfigOf(deps, input.host) !== undefined;
+  // A task restored from before base shas were recorded: its base is where its branch meets main (main may have moved since).
+  const baseSha = input.baseSha ?? (remote ? await headSha(mainClone, `refs/heads/${deps.adapter.repo.mainBranch}`) : await legacyBase(deps, input));
   const shipInput = {
     worktree: input.worktree,
     base: baseSha,
@@ -152,7 +153,6 @@ export async function ship(deps: EffectDeps, input: { taskId: string; attempt: n
     taskId: input.taskId,
     attempt: input.attempt,
   };
-  const remote = input.host !== undefined && sshConfigOf(deps, input.host) !== undefined;
   // Remote: committed and pushed from the host; an unreachable host is waited for, never given up on (the work is there).
   const result = remote
     ? await whileUnreachable(deps, input.host!, signal, () => shipRemote(hostOf(deps, input.host!), { ...shipInput, mainClone: sshConfigOf(deps, input.host!)!.mainClone }))
@@ -165,6 +165,14 @@ export async function ship(deps: EffectDeps, input: { taskId: string; attempt: n
     refused: result.empty && refused ? `Ship recovery committed nothing (${refused.kind}): ${JSON.stringify(refused.payload)}. Remove stray files or commit your change.` : undefined,
     ledger: result.ledger as LedgerNote[],
   };
+}
+
+/** Where a task without a recorded base meets main: its workspace's branch, fetched first (the workspace's git state restored). */
+async function legacyBase(deps: EffectDeps, input: { taskId: string; worktree: string; branch: string }): Promise<string> {
+  const mainClone = deps.adapter.repo.path;
+  await sanitizeWorkspaceGit(input.worktree, mainClone);
+  const head = await fetchTaskHead(mainClone, input.worktree, input.branch, input.taskId);
+  return gitMergeBase(mainClone, `refs/heads/${deps.adapter.repo.mainBranch}`, head);
 }
 
 /** Ship recovery in the workspace (after its git state is made the engine's again), then its branch fetched into the main clone. */
@@ -180,9 +188,15 @@ async function shipLocal(input: Parameters<typeof shipWorktree>[0] & { mainClone
 export async function openPr(deps: EffectDeps, input: { taskId: string; branch: string; title: string; plan: Plan; headSha: string }): Promise<OpenPrOutput> {
   // prWatcher only watches tasks at their PR: one closed by a human during a fix loop is noticed here, never replaced by a second PR.
   const previous = getTask(deps.db, input.taskId)?.pr;
+  const disarmed: LedgerNote[] = [];
   if (previous !== null && previous !== undefined) {
     const before = await deps.forge.getPr(previous);
     if (before?.state === 'closed') return { pr: previous, merged: false, closed: true, ledger: [{ kind: 'pr_watcher.observed', payload: { task: input.taskId, pr: previous, state: 'closed', readOnly: false } }] };
+    // Auto-merge armed for an earlier head would merge the new one as soon as its CI passes, before any review: off first.
+    if (before?.state === 'open' && before.autoMerge && before.headSha !== input.headSha && deps.forge.disarmAutoMerge) {
+      await deps.forge.disarmAutoMerge(before);
+      disarmed.push({ kind: 'auto_merge.disarmed', payload: { pr: before.number, reason: 'a new head is pushed: it is reviewed before anything merges it' } });
+    }
   }
   const pr = await deps.forge.openPr({
     task: input.taskId,
@@ -192,7 +206,7 @@ export async function openPr(deps: EffectDeps, input: { taskId: string; branch: 
     body: `Roadmap item ${input.taskId}.\n\nPlan:\n\`\`\`json\n${JSON.stringify(input.plan, null, 2)}\n\`\`\``,
     headSha: input.headSha,
   });
-  return { pr: pr.number, merged: pr.state === 'merged', ledger: [{ kind: pr.adopted ? 'pr.adopted' : 'pr.opened', payload: { pr: pr.number } }] };
+  return { pr: pr.number, merged: pr.state === 'merged', ledger: [...disarmed, { kind: pr.adopted ? 'pr.adopted' : 'pr.opened', payload: { pr: pr.number } }] };
 }
 
 export async function runChecks(deps: EffectDeps, input: { pr: number; worktree: string }, signal?: AbortSignal): Promise<ChecksOutput> {

@@ -16,7 +16,9 @@ const lastLines = (text: string, n: number) => text.trim().split('\n').slice(-n)
 
 /** Pushes `sha` to the remote's `branch`. Forced: the branch is the engine's own, and a fix may have rewritten it. */
 export async function pushBranch(mainClone: string, remote: string, branch: string, sha: string, token?: string): Promise<void> {
-  const r = await gitRun(mainClone, ['push', '--quiet', remote, `+${sha}:refs/heads/${branch}`], { ok: [0, 1, 128], env: tokenEnv(token) });
+  // With the token, no credential helper of the user's is asked first (it would push as the user) or told it (`store` would save it).
+  const helpers = token ? ['-c', 'credential.helper='] : [];
+  const r = await gitRun(mainClone, [...helpers, 'push', '--quiet', remote, `+${sha}:refs/heads/${branch}`], { ok: [0, 1, 128], env: tokenEnv(token) });
   if (r.exitCode !== 0) {
     throw new ForgeError(`Expected to push ${branch} (${sha.slice(0, 12)}) to the remote "${remote}" of ${mainClone}; git said: ${lastLines(r.stderr, 3)}`, {
       fix: `Check that \`git -C ${mainClone} push ${remote}\` works non-interactively (SSH key or credential helper), and that repo.forge.remote names the GitHub remote.`,

@@ -47,12 +47,15 @@ export async function fetchBase(host: HostTransport, mainClone: string, base: st
 const SANITIZE_BODY = [
   'gd="$ws/.git"',
   'if [ -L "$gd" ] || [ ! -d "$gd" ]; then echo "$gd is not the workspace\'s own git directory" >&2; exit 3; fi',
+  'find "$gd" -type l -exec rm -f {} +',
   'rm -rf "$gd/config" "$gd/commondir" "$gd/gitdir" "$gd/info/attributes" "$gd/info/grafts" "$gd/shallow" "$gd/objects/info/alternates" "$gd/objects/info/http-alternates" "$gd/hooks"',
-  'mkdir -p "$gd/objects/info" && printf %s "$config" > "$gd/config" && printf "%s\\n" "$objects" > "$gd/objects/info/alternates"',
+  'mkdir -p "$gd/objects/info" "$gd/refs/heads" && printf %s "$config" > "$gd/config" && printf "%s\\n" "$objects" > "$gd/objects/info/alternates"',
+  '[ -f "$gd/HEAD" ] || echo "ref: refs/heads/oxi-head-removed" > "$gd/HEAD"',
+  'if [ "$(cd "$ws" && git rev-parse --absolute-git-dir 2>/dev/null)" != "$(cd "$gd" && pwd -P)" ]; then echo "git does not take $gd as the workspace\'s repository" >&2; exit 3; fi',
 ];
 
 /** sh script: $1 workspace, $2 the host clone's objects dir, $3 the canonical config. */
-const SANITIZE = ['ws="$1"; objects="$2"; config="$3"', ...SANITIZE_BODY].join('\n');
+const SANITIZE = ['ws="$1"; objects="$2"; config="$3"; if [ -n "$4" ] && [ ! -e "$ws/.git" ] && [ ! -L "$ws/.git" ]; then exit 0; fi', ...SANITIZE_BODY].join('\n');
 
 /** sh script: a new workspace $1 (objects $2, config $3) on branch $5 at $4, in one round trip; "$@" after them: the hardened git options. */
 const CREATE = [
@@ -67,9 +70,10 @@ const CREATE = [
   'git "$@" -C "$ws" reset --quiet --hard "$start"',
 ].join('\n');
 
-async function sanitizeRemote(host: HostTransport, path: string, mainClone: string): Promise<void> {
+/** Puts back the git state of a workspace on the host (before ship recovery and before every launch). */
+export async function sanitizeRemote(host: HostTransport, path: string, mainClone: string, options: { ifPresent?: boolean } = {}): Promise<void> {
   const objects = await out(host, mainClone, ['rev-parse', '--path-format=absolute', '--git-path', 'objects']);
-  const r = await host.exec(['sh', '-c', SANITIZE, 'oxi', path, objects, CANONICAL_CONFIG]);
+  const r = await host.exec(['sh', '-c', SANITIZE, 'oxi', path, objects, CANONICAL_CONFIG, options.ifPresent ? 'if-present' : '']);
   if (r.exitCode !== 0) throw new GitError(`Expected to restore the git state of the workspace ${path} on "${host.name}"; ${r.stderr.trim() || `exit ${r.exitCode}`}.`, { fix: 'Remove the workspace on the host to start it afresh.' });
 }
 

@@ -118,6 +118,33 @@ describe('a worker’s git tricks in its workspace', () => {
   });
 });
 
+describe('sanitizeWorkspaceGit', () => {
+  it('removes links in .git, re-points alternates, and keeps git from walking up to a main clone that holds the workspace', async () => {
+    const r = makeRepo();
+    repos.push(r);
+    // The default layout: workspaces under the state dir, inside the main clone.
+    const ws = join(r.dir, '.oxi', 'worktrees', 'p-default', 'T1');
+    await ensureWorkspace({ mainClone: r.dir, path: ws, branch: 'oxi/t1', taskId: 'T1', baseSha: null, mainBranch: 'main' });
+    const outside = join(r.scratch, 'outside');
+    mkdirSync(outside);
+    rmSync(join(ws, '.git', 'index'));
+    symlinkSync(join(outside, 'index'), join(ws, '.git', 'index'));
+    symlinkSync(outside, join(ws, '.git', 'logs-elsewhere'));
+    writeFileSync(join(ws, '.git', 'objects', 'info', 'alternates'), `${r.scratch}\n`);
+    rmSync(join(ws, '.git', 'HEAD'));
+    const mainHead = gitSync(r.dir, ['symbolic-ref', 'HEAD']).trim();
+    await sanitizeWorkspaceGit(ws, r.dir);
+    expect(lstatSync(join(ws, '.git', 'logs-elsewhere'), { throwIfNoEntry: false })).toBeUndefined();
+    expect(existsSync(join(ws, '.git', 'index'))).toBe(false);
+    expect(readFileSync(join(ws, '.git', 'objects', 'info', 'alternates'), 'utf8').trim()).toBe(join(r.dir, '.git', 'objects'));
+    // Provisioning again puts the task's branch back, in the workspace and not in the main clone.
+    await ensureWorkspace({ mainClone: r.dir, path: ws, branch: 'oxi/t1', taskId: 'T1', baseSha: null, mainBranch: 'main' });
+    expect(gitSync(ws, ['symbolic-ref', 'HEAD']).trim()).toBe('refs/heads/oxi/t1');
+    expect(gitSync(r.dir, ['symbolic-ref', 'HEAD']).trim()).toBe(mainHead);
+    expect(existsSync(join(outside, 'index'))).toBe(false);
+  });
+});
+
 describe('assertReviewedRange', () => {
   it('accepts base..head of the task’s own commits; moves the base when the head merged main; refuses a head off the base', async () => {
     const { r, ws, made, shipIt } = await bed();
