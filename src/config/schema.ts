@@ -204,7 +204,7 @@ const checksSchema = section(
       .array(z.string().min(1))
       .min(1)
       .default(['npm', 'test'])
-      .describe('Check command as an argv array (no shell), run in the worktree.'),
+      .describe('Check command as an argv array (no shell). The local forge runs it in a fresh checkout of the PR head, in the agents\' sandbox: it must install what it needs (e.g. ["sh", "-c", "npm ci && npm test"], with agents.sandbox.writable for a cache such as ~/.npm).'),
     timeoutMs: ms(600_000, 'Check command timeout.'),
   },
   'The checks a change must pass before review.',
