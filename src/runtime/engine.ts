@@ -92,6 +92,21 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
   }
 
   const terminator = new GroupTerminator({ db, clock, hosts: ports.hosts, retryMs: adapter.engine.hostProbeIntervalMs, log: options.log });
+  /**
+   * A hard kill terminates every worker the database records as running, watched or not (a task whose effect
+   * waits for an unreachable host registers no abort handler): each group is recorded first, so one on a host out
+   * of reach goes when it answers. Only rows that hold a worker (working, or held before its PR) are read.
+   */
+  const terminateRecordedWorkers = () => {
+    for (const t of listTasks(db)) {
+      if (t.worker_pid === null || !t.host) continue;
+      if (t.status === 'working' || (t.status === 'held' && t.pr === null)) {
+        const p = terminator.terminate(t.host, t.worker_pid, t.id, 'hard kill').catch(() => undefined);
+        pending.add(p);
+        void p.then(() => pending.delete(p));
+      }
+    }
+  };
   const hardKilled = () => Boolean(actor?.system.get('engineState')?.getSnapshot()?.context?.hard);
   const deps: EffectDeps = {
     db,
@@ -134,6 +149,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
           else if (!SLOT.has(c.status) && c.status !== 'held') pool.release(id);
         } else if (c.machine === 'engineState') {
           writeKillFile(adapter.paths.stateDir, c.status === 'killed' ? (c.context as never) : null);
+          if (c.status === 'killed' && (c.context as { hard?: boolean } | undefined)?.hard) terminateRecordedWorkers();
         }
       }
       // A task that left planning may free a waiter held back for it.
@@ -196,6 +212,8 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
   let failure: unknown;
   actor.subscribe({ error: (error) => ((failure = error), options.onFatal?.(error)) });
   actor.start();
+  // A hard kill set while no daemon ran (or while a worker's host was out of reach and nothing watched it): its workers go too.
+  if (kill.killed && kill.hard) terminateRecordedWorkers();
   // Groups a previous run decided to terminate (a hard kill or a drain with a host out of reach) go now, or when their host answers.
   const leftover = terminator.start();
   pending.add(leftover);
