@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runAgent } from '../../actors/effects/run-agent.js';
 import { ship } from '../../actors/effects/task-effects.js';
+import { ensureWorkspace } from '../../actors/workspace.js';
 import { getTask } from '../../src/store/tasks.js';
 import { agentFixture, claudeTestEnv, GIT_IDENTITY, REAL_CLAUDE, REAL_CODEX, seedTask, type AgentFixture } from '../helpers/agent-deps.js';
 import { gitSync, makeRepo, type TestRepo } from '../helpers/git-repo.js';
@@ -28,9 +29,10 @@ afterEach(async () => {
   api = undefined;
 });
 
-function worktree(): string {
+/** The task's workspace as the engine makes it: a standalone repository on the task branch. */
+async function worktree(): Promise<string> {
   const path = join(repo.scratch, 'wt');
-  gitSync(repo.dir, ['worktree', 'add', '-q', '-b', 'oxi/t1', path, 'main']);
+  await ensureWorkspace({ mainClone: repo.dir, path, branch: 'oxi/t1', taskId: 'T1', baseSha: null, mainBranch: 'main' });
   return path;
 }
 
@@ -43,7 +45,7 @@ const workInput = (cwd: string) => ({
 describe('real claude CLI against a scripted Anthropic Messages API', () => {
   it('worker: really writes and commits with its tools; oxi records the session, the cost and the change on the branch', async () => {
     repo = makeRepo();
-    const cwd = worktree();
+    const cwd = await worktree();
     const server = await startAnthropicApi((req) => {
       if (req.toolResults.length === 0) return { tool: { name: 'Write', input: { file_path: join(cwd, 'src/greeting.js'), content: "module.exports = 'hello';\n" } } };
       if (req.toolResults.length === 1) return { tool: { name: 'Bash', input: { command: 'git add src/greeting.js && git commit -m "Add a greeting"', description: 'commit' } } };
@@ -63,8 +65,9 @@ describe('real claude CLI against a scripted Anthropic Messages API', () => {
     const out = await runAgent(fx.deps, workInput(cwd), new AbortController().signal);
     expect(out, JSON.stringify(out)).toMatchObject({ outcome: 'ok', backend: 'claude' });
     expect(out.costUsd).toBeGreaterThan(0);
-    expect(gitSync(repo.dir, ['log', '-1', '--format=%s', 'oxi/t1']).trim()).toBe('Add a greeting');
-    expect(gitSync(repo.dir, ['show', 'oxi/t1:src/greeting.js']).trim()).toBe("module.exports = 'hello';");
+    // The commit is in the task's own repository; the engine brings it into the main clone when it ships.
+    expect(gitSync(cwd, ['log', '-1', '--format=%s', 'oxi/t1']).trim()).toBe('Add a greeting');
+    expect(gitSync(cwd, ['show', 'oxi/t1:src/greeting.js']).trim()).toBe("module.exports = 'hello';");
     // The session oxi asked for (--session-id) is the one claude reports and keeps a transcript of.
     const session = out.ledger?.find((l) => l.kind === 'agent.session')?.payload as { session: string; turns: number };
     expect(session.session).toMatch(/^[0-9a-f-]{36}$/);
@@ -104,7 +107,7 @@ describe('real claude CLI against a scripted Anthropic Messages API', () => {
 describe('real codex CLI against a scripted OpenAI Responses API', () => {
   it('worker: really edits the file in its workspace-write sandbox; oxi prices the tokens and ships the change on the branch', async () => {
     repo = makeRepo();
-    const cwd = worktree();
+    const cwd = await worktree();
     const server = await startResponsesApi((req) =>
       req.toolOutputs.length === 0 ? { exec: "mkdir -p src && printf \"module.exports = 'hi from codex';\\n\" > src/greeting.js && echo written" } : { text: 'Wrote src/greeting.js.' },
     );
@@ -143,7 +146,7 @@ describe('real codex CLI against a scripted OpenAI Responses API', () => {
 
   it('worker outages on the real codex: a 429 is rate_limited and a 401 is auth (no attempt spent), and the relaunch of the same attempt starts a new session that succeeds', async () => {
     repo = makeRepo();
-    const cwd = worktree();
+    const cwd = await worktree();
     let fault: { status: number; message: string } | undefined = { status: 429, message: 'Rate limit reached for requests' };
     const server = await startResponsesApi((req) =>
       fault ? fault : req.toolOutputs.length === 0 ? { exec: "mkdir -p src && printf \"module.exports = 'after the outage';\\n\" > src/greeting.js && echo written" } : { text: 'Wrote src/greeting.js.' },
