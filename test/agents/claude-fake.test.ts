@@ -6,6 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { claudeArgv } from '../../actors/agents/claude.js';
+import { ensureWorkspace } from '../../actors/workspace.js';
 import { runAgent } from '../../actors/effects/run-agent.js';
 import { critique, plan } from '../../actors/effects/task-effects.js';
 import { getTask } from '../../src/store/tasks.js';
@@ -47,6 +48,13 @@ const request = (prompt: string) => ({ taskId: 'T1', attempt: 0, prompt, cwd: re
 function worktree(): string {
   const path = join(repo.scratch, 'wt');
   gitSync(repo.dir, ['worktree', 'add', '-q', '-b', 'oxi/t1', path, 'main']);
+  return path;
+}
+
+/** A worker's workspace as the engine makes it: a standalone repository on the task branch. */
+async function workspace(): Promise<string> {
+  const path = join(repo.scratch, 'ws');
+  await ensureWorkspace({ mainClone: repo.dir, path, branch: 'oxi/t1', taskId: 'T1', baseSha: null, mainBranch: 'main' });
   return path;
 }
 
@@ -200,7 +208,7 @@ describe('claude critic verdicts (the critique effect)', () => {
 describe('claude worker (detached, adopted, read back from its stream)', () => {
   it('happy: edits and commits on the branch; cost, session, backend and activity recorded', async () => {
     setup();
-    const cwd = worktree();
+    const cwd = await workspace();
     const out = await runAgent(fx.deps, workInput(cwd, 'SCENARIO=happy'), new AbortController().signal);
     expect(out).toMatchObject({ outcome: 'ok', costUsd: 0.05, backend: 'claude' });
     expect(gitSync(cwd, ['log', '-1', '--format=%s']).trim()).toBe('fake claude change');
@@ -213,7 +221,7 @@ describe('claude worker (detached, adopted, read back from its stream)', () => {
 
   it('a hung worker is killed by the stall timeout (group and all), a stalled outage; a rate limit is an outage; a truncated stream is lost', async () => {
     setup({ sandbox: { mode: 'none' } }); // pids read from outside
-    const cwd = worktree();
+    const cwd = await workspace();
     const hung = await runAgent(fx.deps, workInput(cwd, 'SCENARIO=hang'), new AbortController().signal);
     expect(hung).toMatchObject({ outcome: 'stalled', outage: 'stalled' });
     expect(hung.error).toContain('no output for');
@@ -230,7 +238,7 @@ describe('claude worker (detached, adopted, read back from its stream)', () => {
 
   it('a worker outage moves the next launch to the fallback route', async () => {
     setup({ worker: { backend: 'claude', model: 'scenario-rate-limited', fallbacks: [{ backend: 'claude', model: 'scenario-happy' }] } });
-    const cwd = worktree();
+    const cwd = await workspace();
     const first = await runAgent(fx.deps, workInput(cwd, 'do it'), new AbortController().signal);
     expect(first).toMatchObject({ outcome: 'rate_limited', fallback: true });
     // The engine writes the effect's ledger notes with the transition; do the same here.

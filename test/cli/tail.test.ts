@@ -4,6 +4,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ensureWorkspace } from '../../actors/workspace.js';
 import { runAgent } from '../../actors/effects/run-agent.js';
 import { agentFixture, FAKE_CLAUDE, seedTask, type AgentFixture } from '../helpers/agent-deps.js';
 import { gitSync, makeRepo, type TestRepo } from '../helpers/git-repo.js';
@@ -35,7 +36,7 @@ function project() {
 
 async function work() {
   const cwd = join(repo.scratch, 'wt');
-  gitSync(repo.dir, ['worktree', 'add', '-q', '-b', 'oxi/t1', cwd, 'main']);
+  await ensureWorkspace({ mainClone: repo.dir, path: cwd, branch: 'oxi/t1', taskId: 'T1', baseSha: null, mainBranch: 'main' });
   const input = { taskId: 'T1', attempt: 0, host: 'local', worktree: cwd, branch: 'oxi/t1', plan: { files_touched: ['fake.txt'], tests: [], dependencies: [], risk: 'low' }, feedback: null, fix: 0, title: 'T1', description: 'SCENARIO=happy' };
   expect((await runAgent(fx!.deps, input, new AbortController().signal)).outcome).toBe('ok');
 }
