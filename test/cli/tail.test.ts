@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ensureWorkspace } from '../../actors/workspace.js';
 import { runAgent } from '../../actors/effects/run-agent.js';
 import { agentFixture, FAKE_CLAUDE, seedTask, type AgentFixture } from '../helpers/agent-deps.js';
-import { gitSync, makeRepo, type TestRepo } from '../helpers/git-repo.js';
+import { makeRepo, type TestRepo } from '../helpers/git-repo.js';
 import { oxi, spawnOxi, waitFor } from '../helpers/project.js';
 
 let repo: TestRepo;
