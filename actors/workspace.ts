@@ -33,6 +33,9 @@ export async function sanitizeWorkspaceGit(path: string, mainClone: string, opti
   const info = lstatSync(dotGit, { throwIfNoEntry: false });
   // Before a launch, a directory with no git state at all has nothing to restore (and nothing a mount could follow).
   if (!info && options.ifPresent) return;
+  if (info && realpathSync(path) === realpathSync(mainClone)) {
+    throw new GitError(`Expected a task's workspace, not the main clone ${mainClone}.`, { fix: 'Give the task a workspace of its own (provisioning makes one).' });
+  }
   if (!info?.isDirectory()) {
     throw new GitError(`Expected ${dotGit} to be the workspace's own git directory; it is ${info ? (info.isSymbolicLink() ? 'a symbolic link' : 'not a directory') : 'missing'}.`, {
       fix: 'The agent replaced it: the task is retried in a fresh workspace. Remove the directory to start over by hand.',
@@ -132,13 +135,19 @@ export async function ensureWorkspace(input: EnsureWorkspaceInput): Promise<Ensu
   }
   // An older oxi kept the task's branch in the main clone itself: continue from it.
   const start = recorded ?? (await resolveCommit(mainClone, `refs/heads/${branch}`)) ?? baseSha;
+  // Made whole beside its place, then renamed into it: an engine killed half way never leaves a workspace
+  // with an empty index or checkout that a worker would commit over (deleting every file it did not write).
+  const partial = `${path}.partial`;
+  rmSync(partial, { recursive: true, force: true });
   mkdirSync(dirname(path), { recursive: true });
-  await git(dirname(path), ['init', '--quiet', path]);
-  await sanitizeWorkspaceGit(path, mainClone);
-  await git(path, ['update-ref', `refs/heads/${branch}`, start]);
-  await git(path, ['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
-  await git(path, ['reset', '--quiet', '--hard', start]);
-  await offerMain(path, input.mainBranch, mainClone);
+  await git(dirname(path), ['init', '--quiet', partial]);
+  await sanitizeWorkspaceGit(partial, mainClone);
+  await git(partial, ['update-ref', `refs/heads/${branch}`, start]);
+  await git(partial, ['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
+  await git(partial, ['reset', '--quiet', '--hard', start]);
+  await offerMain(partial, input.mainBranch, mainClone);
+  if (existsSync(path)) rmSync(path, { recursive: true }); // the empty directory checked above
+  renameSync(partial, path);
   return { path, branch, headSha: start, baseSha, action: 'created' };
 }
 

@@ -60,14 +60,17 @@ const SANITIZE = ['ws="$1"; objects="$2"; config="$3"; if [ -n "$4" ] && [ ! -e 
 /** sh script: a new workspace $1 (objects $2, config $3) on branch $5 at $4, in one round trip; "$@" after them: the hardened git options. */
 const CREATE = [
   'set -e',
-  'ws="$1"; objects="$2"; config="$3"; start="$4"; branch="$5"; shift 5',
-  'mkdir -p -- "$ws"',
+  'final="$1"; ws="$1.partial"; objects="$2"; config="$3"; start="$4"; branch="$5"; shift 5',
+  // Made whole beside its place, then renamed into it (see ensureWorkspace).
+  'rm -rf -- "$ws"; mkdir -p -- "$ws"',
   'export LC_ALL=C GIT_TERMINAL_PROMPT=0 GIT_NO_REPLACE_OBJECTS=1',
   'git "$@" -C "$ws" init --quiet',
   ...SANITIZE_BODY,
   'git "$@" -C "$ws" update-ref "refs/heads/$branch" "$start"',
   'git "$@" -C "$ws" symbolic-ref HEAD "refs/heads/$branch"',
   'git "$@" -C "$ws" reset --quiet --hard "$start"',
+  'rmdir -- "$final" 2>/dev/null || true',
+  'mv -- "$ws" "$final"',
 ].join('\n');
 
 /** Puts back the git state of a workspace on the host (before ship recovery and before every launch). */

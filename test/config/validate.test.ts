@@ -75,7 +75,7 @@ describe('validateConfig: defaults', () => {
         seedIntervalMs: 30_000,
         reaperIntervalMs: 30_000,
         prWatchIntervalMs: 30_000,
-        hostProbeIntervalMs: 60_000,
+        hostProbeIntervalMs: 15_000,
         stallMs: 600_000,
         deadmanMs: 1_800_000,
         backoffBaseMs: 30_000,

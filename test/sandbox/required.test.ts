@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runAgent } from '../../actors/effects/run-agent.js';
+import { ensureWorkspace } from '../../actors/workspace.js';
 import { LocalHost } from '../../actors/local-host.js';
 import { sandboxChecks, sandboxResult } from '../../src/doctor/sandbox.js';
 import type { DoctorContext } from '../../src/doctor/types.js';
@@ -37,16 +38,23 @@ function setup(sandbox: Record<string, unknown>) {
   return fx;
 }
 
+/** The worker's directory: never the main clone (the engine restores a workspace's git state before a launch). */
+async function workspaceOf(r: TestRepo): Promise<string> {
+  const path = join(r.scratch, 'ws');
+  await ensureWorkspace({ mainClone: r.dir, path, branch: 'oxi/t1', taskId: 'T1', baseSha: null, mainBranch: 'main' });
+  return path;
+}
+
 const input = (cwd: string) => ({ taskId: 'T1', attempt: 0, host: 'local', worktree: cwd, branch: 'oxi/t1', plan: { files_touched: ['a.txt'], tests: [], dependencies: [], risk: 'low', summary: 's' }, feedback: null, fix: 0, title: 'T1', description: 'SCENARIO=happy' });
 
 describe('agents.sandbox.required', () => {
   it('refuses the worker launch on a host without a sandbox: a named environment error, no worker started, no pid recorded', async () => {
     const f = setup({ required: true });
     f.deps.hosts.set('local', new HostWithoutBwrap('local'));
-    const refused = await runAgent(f.deps, input(repo!.dir), new AbortController().signal).catch((e: unknown) => e);
+    const refused = await runAgent(f.deps, input(await workspaceOf(repo!)), new AbortController().signal).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(SandboxUnavailableError);
     // What the task machine's envError guard reads: wait for a slot again, no attempt spent.
-    expect((refused as { environment?: boolean }).environment).toBe(true);
+    expect((refused as SandboxUnavailableError).outage).toBe('environment');
     expect((refused as Error).message).toMatch(/^Expected a sandbox for the worker on host "local" \(agents\.sandbox\.required is true\); found none: bwrap is not installed/);
     const logs = join(f.adapter.paths.logs, 'T1');
     expect(existsSync(join(logs, 'worker-a0-f0.json'))).toBe(false);
@@ -56,7 +64,7 @@ describe('agents.sandbox.required', () => {
 
   it('the same launch on this machine (bubblewrap present) runs sandboxed and works', async () => {
     const f = setup({ required: true, writable: [repo?.scratch ?? '/nonexistent'] });
-    const out = await runAgent(f.deps, input(repo!.dir), new AbortController().signal);
+    const out = await runAgent(f.deps, input(await workspaceOf(repo!)), new AbortController().signal);
     expect(out.outcome).toBe('ok');
   });
 });
