@@ -47,6 +47,8 @@ describe('dashboard in a real browser', () => {
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(`${url}#token=${token}`);
       await page.waitForFunction(() => document.querySelector('[data-testid="connection"]')?.textContent === 'live');
+      // The first snapshot follows the connection (its sandbox probe runs once per process).
+      await page.waitForFunction(() => (document.querySelector('[data-testid="project"]')?.textContent ?? '') !== '');
       expect(await text(page, 'project')).toBe('demo');
       expect(await text(page, 'engine-state')).toBe('running');
       expect(page.url()).not.toContain(token); // the token leaves the address bar at once
