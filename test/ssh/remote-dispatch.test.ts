@@ -17,7 +17,8 @@ describe('dispatch onto two SSH hosts (real sshd)', () => {
     const setup = await twoHostProject({ tasks: 5 });
     setups.push(setup);
     const { project, hosts } = setup;
-    const res = oxi(['demo', '--dir', project.dir, '--json', '--no-dashboard'], { timeoutMs: 240_000 });
+    // Every SSH command runs the login shell's init on these hosts: a five-task run takes minutes on a busy machine.
+    const res = oxi(['demo', '--dir', project.dir, '--json', '--no-dashboard'], { timeoutMs: 540_000 });
     expect(res.code, res.stderr + res.stdout).toBe(0);
     const out = JSON.parse(res.stdout);
     expect(out.merged).toBe(5);
@@ -36,7 +37,7 @@ describe('dispatch onto two SSH hosts (real sshd)', () => {
     const log = execFileSync('git', ['log', '--format=%s', 'main'], { cwd: project.dir, encoding: 'utf8' });
     for (const r of rows) expect(log.split('\n').filter((l) => l.startsWith(`${r.id}:`))).toHaveLength(1);
     execFileSync('node', ['--test'], { cwd: project.dir, stdio: 'pipe' });
-  });
+  }, 600_000);
 
   it('a host whose sshd dies mid-run goes unreachable; its task is neither lost nor run twice, and finishes when the host is back', async () => {
     const setup = await twoHostProject({
