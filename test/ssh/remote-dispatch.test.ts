@@ -17,7 +17,7 @@ describe('dispatch onto two SSH hosts (real sshd)', () => {
     const setup = await twoHostProject({ tasks: 5 });
     setups.push(setup);
     const { project, hosts } = setup;
-    // Every SSH command runs the login shell's init on these hosts: a five-task run takes minutes on a busy machine.
+    // Every SSH command runs the login shell's init on these hosts: a multi-task run takes minutes on a busy machine.
     const res = oxi(['demo', '--dir', project.dir, '--json', '--no-dashboard'], { timeoutMs: 540_000 });
     expect(res.code, res.stderr + res.stdout).toBe(0);
     const out = JSON.parse(res.stdout);
