@@ -57,6 +57,18 @@ export function spawnOxi(args: string[], cwd = ROOT): ChildProcess & { output: (
   return Object.assign(child, { output: () => out, exited });
 }
 
+/** `oxi run` in `dir` (no dashboard), SIGKILLed by the given cleanups if a test leaves it running. */
+export function spawnDaemon(dir: string, cleanups: Array<() => unknown>): ReturnType<typeof spawnOxi> {
+  const d = spawnOxi(['run', '--no-dashboard'], dir);
+  cleanups.push(async () => {
+    if (d.exitCode === null && d.signalCode === null) {
+      d.kill('SIGKILL');
+      await d.exited;
+    }
+  });
+  return d;
+}
+
 /** Read-only look at the project's database (the daemon may be writing it). */
 export function query<T = Record<string, unknown>>(dbPath: string, sql: string, ...args: unknown[]): T[] {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { socketPath } from '../../src/runtime/control.js';
 import { daemonHoldsLock, pidFilePath, readPid, readPidFile, runningDaemon } from '../../src/runtime/pidfile.js';
 import { processExists } from '../../src/process.js';
-import { oxi, sampleProject, spawnOxi, waitFor } from '../helpers/project.js';
+import { oxi, sampleProject, spawnDaemon, waitFor } from '../helpers/project.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -26,16 +26,7 @@ function project() {
   return { ...p, stateDir: join(p.dir, '.oxi') };
 }
 
-function daemon(dir: string) {
-  const d = spawnOxi(['run', '--no-dashboard'], dir);
-  cleanups.push(async () => {
-    if (d.exitCode === null && d.signalCode === null) {
-      d.kill('SIGKILL');
-      await d.exited;
-    }
-  });
-  return d;
-}
+const daemon = (dir: string) => spawnDaemon(dir, cleanups);
 
 /** Up means: its socket answers a ping with its own pid. */
 const up = (stateDir: string, pid: number) => waitFor(`daemon ${pid} answering`, async () => (await runningDaemon(stateDir))?.pid === pid, 30_000);

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBlackholeProxy, type BlackholeProxy } from '../helpers/blackhole-proxy.js';
-import { isAlive, oxi, query, spawnOxi, waitFor } from '../helpers/project.js';
+import { isAlive, oxi, query, spawnDaemon, waitFor } from '../helpers/project.js';
 import { twoHostProject, type TwoHosts } from '../helpers/two-hosts.js';
 import { failOnUnhandledRejections } from '../helpers/unhandled.js';
 
@@ -48,16 +48,7 @@ async function bed(): Promise<{ setup: TwoHosts; proxy: BlackholeProxy }> {
   return { setup, proxy };
 }
 
-function daemon(dir: string) {
-  const d = spawnOxi(['run', '--no-dashboard'], dir);
-  cleanups.push(async () => {
-    if (d.exitCode === null && d.signalCode === null) {
-      d.kill('SIGKILL');
-      await d.exited;
-    }
-  });
-  return d;
-}
+const daemon = (dir: string) => spawnDaemon(dir, cleanups);
 
 /** A worker running on each host. */
 async function workersOnBothHosts(db: string): Promise<{ alpha: Row; beta: Row }> {
