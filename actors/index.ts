@@ -1,6 +1,6 @@
-import { fromEffect } from './effect-logic.js';
+import { fromEffect } from './effects/effect-logic.js';
 import { effectPlaceholders, type EffectName } from '../machines/effects.js';
-import type { EffectDeps } from './deps.js';
+import type { EffectDeps } from './effects/deps.js';
 import { oauthNotifyGate, readCredentials } from './agents/credentials.js';
 import { deadmanCheck, makePrScan, makeReapScan, probeHost, seedRoadmap, sleepUntil } from './effects/background.js';
 import { guardLaunch } from './effects/launch-guard.js';
@@ -54,4 +54,4 @@ export function makeEffects(deps: EffectDeps): typeof effectPlaceholders {
   return out as typeof effectPlaceholders;
 }
 
-export type { EffectDeps } from './deps.js';
+export type { EffectDeps } from './effects/deps.js';

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { LocalHost } from '../actors/local-host.js';
+import { LocalHost } from '../actors/hosts/local-host.js';
 import { sandboxOf } from '../actors/sandbox/sandbox.js';
 import { validateConfig } from '../src/config/validate.js';
 

@@ -4,7 +4,7 @@
  * dispatch = spawnDetached of a worker (setsid, pid back); alive = one isAlive probe. Medians; never asserted.
  */
 import { performance } from 'node:perf_hooks';
-import { SshHost } from '../actors/ssh/ssh-host.js';
+import { SshHost } from '../actors/hosts/ssh/ssh-host.js';
 import { startSshd } from '../test/helpers/sshd.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

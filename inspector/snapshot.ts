@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SLOT_STATES } from '../machines/task.js';
 import type { Adapter } from '../src/config/schema.js';
 import type { EngineHandle } from '../src/runtime/engine.js';
-import { dispatchPausedReason } from '../src/runtime/environment-gate.js';
+import { dispatchPausedReason } from '../src/gates/environment-gate.js';
 import { lastLiveConfig } from '../src/runtime/live-config.js';
 import { readPid } from '../src/runtime/pidfile.js';
 import { snapshotSummary } from '../src/runtime/summary.js';

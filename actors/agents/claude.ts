@@ -59,7 +59,7 @@ export function claudeEnv(env: Record<string, string>, permissionMode: string, u
 
 export interface CliBackendOptions {
   adapter: Adapter;
-  /** The whitelisted environment (src/runtime/env.ts). */
+  /** The whitelisted environment (src/agents/env.ts). */
   env: Record<string, string>;
   /** Where planner and critic runs are confined (default: this machine's sandbox from agents.sandbox). */
   sandbox?: AgentSandbox;

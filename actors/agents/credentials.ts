@@ -5,8 +5,8 @@
  * agents.oauthExpiringHours) → expired; an expired host is blocked in the dispatch pool.
  */
 import type { CredentialsOutput } from '../../machines/effects.js';
-import { agentEnv } from '../../src/runtime/env.js';
-import type { EffectDeps } from '../deps.js';
+import { agentEnv } from '../../src/agents/env.js';
+import type { EffectDeps } from '../effects/deps.js';
 
 export type HostCredentials = { host: string; state: CredentialsOutput['state']; detail: string; expiresAt?: number };
 

@@ -8,12 +8,12 @@
 import type { AgentPort, AgentRequest, WorkerLaunch } from '../../src/agents/port.js';
 import type { Adapter, AgentRoute } from '../../src/config/schema.js';
 import { AgentGateClosedError, ConfigError } from '../../src/errors.js';
-import type { AgentGatesPort } from '../../src/runtime/agent-gates.js';
+import type { AgentGatesPort } from '../../src/gates/agent-gates.js';
 import { OUTCOME_POLICY } from '../../machines/outcome.js';
 import type { AgentOutcome } from '../../src/ports.js';
 import type { Db } from '../../src/store/db.js';
 import type { AgentSandbox } from '../../src/sandbox/port.js';
-import { scriptedBackend } from '../scripted-agent/backend.js';
+import { scriptedBackend } from './scripted/backend.js';
 import { claudeBackend } from './claude.js';
 import { codexBackend } from './codex.js';
 

@@ -4,8 +4,8 @@ import { HostUnreachableError, RoadmapError } from '../../src/errors.js';
 import { parseRoadmap } from '../../src/roadmap/parse.js';
 import { loadSnapshot } from '../../src/store/snapshots.js';
 import { countLive, ingestItems, listTasks, markMissing, nextQueued } from '../../src/store/tasks.js';
-import { newTasksHeld } from '../../src/runtime/budget.js';
-import { clockSleep, hostOf, type EffectDeps } from '../deps.js';
+import { newTasksHeld } from '../../src/dispatch/budget.js';
+import { clockSleep, hostOf, type EffectDeps } from './deps.js';
 
 /** Waits until an absolute deadline on the injected clock (restored waits keep their deadline). */
 export async function sleepUntil(deps: EffectDeps, input: { until: number }, signal: AbortSignal): Promise<{ at: number }> {

@@ -8,8 +8,8 @@ import { HostUnreachableError } from '../../src/errors.js';
 import { mkdirPrivate } from '../../src/fs-private.js';
 import type { SshHostConfig } from '../../src/config/schema.js';
 import type { HostTransport } from '../../src/ports.js';
-import { clockSleep, hostOf, type EffectDeps } from '../deps.js';
-import { checksCheckout } from '../workspace.js';
+import { clockSleep, hostOf, type EffectDeps } from './deps.js';
+import { checksCheckout } from '../hosts/workspace.js';
 
 export function sshConfigOf(deps: EffectDeps, host: string): SshHostConfig | undefined {
   const cfg = deps.adapter.hosts.find((h) => h.name === host);

@@ -1,6 +1,6 @@
 import { EnvironmentError } from '../../src/errors.js';
-import { environmentErrorCode } from '../../src/runtime/environment-errors.js';
-import type { EffectDeps } from '../deps.js';
+import { environmentErrorCode } from '../../src/gates/environment-errors.js';
+import type { EffectDeps } from './deps.js';
 
 type Launch<I, O> = (deps: EffectDeps, input: I, signal: AbortSignal) => Promise<O>;
 

@@ -5,8 +5,8 @@
  */
 import type { LedgerNote } from '../../machines/effects.js';
 import { readMainSha, writeMainSha } from '../../src/store/engine-state.js';
-import type { EffectDeps } from '../deps.js';
-import { isAncestor, resolveCommit } from '../git.js';
+import type { EffectDeps } from './deps.js';
+import { isAncestor, resolveCommit } from '../git/git.js';
 
 export const MAIN_MOVED = 'main moved unexpectedly';
 

@@ -1,7 +1,7 @@
 import type { LedgerNote, PrScanOutput } from '../../machines/effects.js';
 import { PR_STATES } from '../../machines/task.js';
 import { listTasks } from '../../src/store/tasks.js';
-import type { EffectDeps } from '../deps.js';
+import type { EffectDeps } from './deps.js';
 import { checkMainIntegrity } from './main-integrity.js';
 
 type ScanEvent = PrScanOutput['events'][number];

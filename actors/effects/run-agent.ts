@@ -11,10 +11,10 @@ import { mkdirPrivate, writePrivate } from '../../src/fs-private.js';
 import { isOutage, OUTCOME_POLICY, resetTimeOf, type OutageKind } from '../../machines/outcome.js';
 import { routesOf, workerOutages } from '../agents/router.js';
 import type { HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
-import { clockSleep, hostOf, type EffectDeps } from '../deps.js';
+import { clockSleep, hostOf, type EffectDeps } from './deps.js';
 import { sandboxOf } from '../sandbox/sandbox.js';
-import { sanitizeRemote } from '../remote/remote-git.js';
-import { sanitizeWorkspaceGit } from '../workspace.js';
+import { sanitizeRemote } from '../hosts/ssh/remote-git.js';
+import { sanitizeWorkspaceGit } from '../hosts/workspace.js';
 import { remoteLogsDir, sshConfigOf, streamSize, whileUnreachable } from './host-aware.js';
 
 export interface RunAgentInput {

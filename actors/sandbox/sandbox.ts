@@ -10,7 +10,7 @@ import type { Adapter, SandboxSettings } from '../../src/config/schema.js';
 import { SandboxUnavailableError } from '../../src/errors.js';
 import type { HostTransport } from '../../src/ports.js';
 import type { AgentSandbox, SandboxRequest, SandboxStatus, WrappedLaunch } from '../../src/sandbox/port.js';
-import { LocalHost } from '../local-host.js';
+import { LocalHost } from '../hosts/local-host.js';
 import { bwrapArgv } from './bwrap.js';
 import { gatherFacts, parseProbe, probeHost, PROBE_SCRIPT, type ProbeResult } from './facts.js';
 import { backendHome, expandHome, factPaths, planMounts } from './mounts.js';

@@ -1,4 +1,4 @@
-import type { CommittedChange } from '../runtime/persister.js';
+import type { CommittedChange } from '../store/persister.js';
 
 /** Progress output for long commands: one line per task status change. */
 export function progressPrinter(write: (line: string) => void) {

@@ -1,7 +1,7 @@
 /** Each agent CLI the adapter routes to: found on the agents' PATH, and logged in. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { agentEnv } from '../runtime/env.js';
+import { agentEnv } from '../agents/env.js';
 import type { CheckProvider, CheckResult, DoctorContext } from './types.js';
 
 const INSTALL: Record<string, string> = {

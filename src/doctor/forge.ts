@@ -3,7 +3,7 @@
  * Classic tokens list their scopes in `X-OAuth-Scopes`; fine-grained tokens do not, so the
  * repository's `permissions` (what this token may do there) decide.
  */
-import { findToken, tokenVariables } from '../../actors/github/client.js';
+import { findToken, tokenVariables } from '../../actors/forges/github/client.js';
 import type { CheckProvider, CheckResult } from './types.js';
 
 export const forgeChecks: CheckProvider = {

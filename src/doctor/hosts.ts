@@ -3,10 +3,10 @@
  * git and the worker's agent CLI present, the agent's credentials in place, and (SSH) the clone usable.
  * Every check returns a result — one failing check never hides the others.
  */
-import { LocalHost } from '../../actors/local-host.js';
+import { LocalHost } from '../../actors/hosts/local-host.js';
 import { HostSandbox } from '../../actors/sandbox/sandbox.js';
 import { sandboxResult } from './sandbox.js';
-import { sshHostFromConfig } from '../../actors/ssh/from-adapter.js';
+import { sshHostFromConfig } from '../../actors/hosts/ssh/from-adapter.js';
 import type { Adapter, HostConfig } from '../config/schema.js';
 import { HostKeyError, HostUnreachableError } from '../errors.js';
 import type { HostTransport } from '../ports.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claudeEnv } from '../../actors/agents/claude.js';
 import type { Adapter } from '../config/schema.js';
-import { agentEnv } from '../runtime/env.js';
+import { agentEnv } from '../agents/env.js';
 import type { CheckProvider, CheckResult, CommandResult, DoctorContext } from './types.js';
 
 type Backend = 'claude' | 'codex';

@@ -1,5 +1,5 @@
 import type { Adapter } from '../config/schema.js';
-import type { CommittedChange } from '../runtime/persister.js';
+import type { CommittedChange } from '../store/persister.js';
 import type { Db } from '../store/db.js';
 import { listEvents } from '../store/ledger.js';
 import { getTask } from '../store/tasks.js';

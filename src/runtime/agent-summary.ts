@@ -1,7 +1,7 @@
 import { activityLabel, type Activity } from '../agents/activity.js';
 import { parseActivity } from '../store/agent-activity.js';
 import type { Db } from '../store/db.js';
-import { agentGatesFromLedger } from './agent-gates.js';
+import { agentGatesFromLedger } from '../gates/agent-gates.js';
 
 export interface AgentSummary {
   /** Tasks whose worker is running now, with what it is doing. */

@@ -1,4 +1,4 @@
-import { forgetForgeToken } from './env.js';
+import { forgetForgeToken } from '../agents/env.js';
 import type { Server } from 'node:net';
 import { systemClock, type Clock } from '../clock.js';
 import type { Adapter } from '../config/schema.js';

@@ -17,14 +17,14 @@ import type { Adapter } from '../config/schema.js';
 import type { Db } from '../store/db.js';
 import { listTasks } from '../store/tasks.js';
 import { readKillState, writeKillFile } from './killswitch.js';
-import { createPersister, type CommittedChange } from './persister.js';
-import { dispatchOrder } from './dispatch-order.js';
-import { GroupTerminator } from './kill-groups.js';
-import { DispatchPool } from './pool.js';
+import { createPersister, type CommittedChange } from '../store/persister.js';
+import { dispatchOrder } from '../dispatch/order.js';
+import { GroupTerminator } from '../../actors/hosts/kill-groups.js';
+import { DispatchPool } from '../dispatch/pool.js';
 import { buildPorts, type PortOverrides } from './ports.js';
 import { episodeRecorder } from '../memory/episodes.js';
-import { dailyBudgetGate } from './budget.js';
-import { EnvironmentGate } from './environment-gate.js';
+import { dailyBudgetGate } from '../dispatch/budget.js';
+import { EnvironmentGate } from '../gates/environment-gate.js';
 
 export interface StartEngineOptions extends PortOverrides {
   adapter: Adapter;

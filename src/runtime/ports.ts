@@ -1,19 +1,19 @@
 import type { AgentPort } from '../agents/port.js';
 import { agentRouter, type RouterOptions } from '../../actors/agents/router.js';
-import { LocalForge } from '../../actors/local-forge.js';
+import { LocalForge } from '../../actors/forges/local-forge.js';
 import { engineMachine, sandboxOf } from '../../actors/sandbox/sandbox.js';
-import { githubForgeFor } from '../../actors/github/from-adapter.js';
-import { LocalHost } from '../../actors/local-host.js';
-import { sshHostFromConfig } from '../../actors/ssh/from-adapter.js';
+import { githubForgeFor } from '../../actors/forges/github/from-adapter.js';
+import { LocalHost } from '../../actors/hosts/local-host.js';
+import { sshHostFromConfig } from '../../actors/hosts/ssh/from-adapter.js';
 import type { Clock } from '../clock.js';
 import type { Adapter } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import type { Forge, HostTransport, Notifier } from '../ports.js';
 import type { Db } from '../store/db.js';
-import { agentEnv } from './env.js';
-import { makeNotifier, type DeliveringNotifier } from './notifier.js';
-import { AgentGates } from './agent-gates.js';
-import { ForgeGate } from './forge-gate.js';
+import { agentEnv } from '../agents/env.js';
+import { makeNotifier, type DeliveringNotifier } from '../notify/notifier.js';
+import { AgentGates } from '../gates/agent-gates.js';
+import { ForgeGate } from '../gates/forge-gate.js';
 
 export interface PortOverrides {
   forge?: Forge;
@@ -47,7 +47,7 @@ export function buildPorts(adapter: Adapter, db: Db, clock: Clock, overrides: Po
     });
   }
   const notifier = overrides.notifier ?? makeNotifier(adapter);
-  // Outages close gates (src/runtime/gate.ts): per agent backend, and the forge; probed from the engine's backoff base.
+  // Outages close gates (src/gates/gate.ts): per agent backend, and the forge; probed from the engine's backoff base.
   const probe = { probeBaseMs: adapter.engine.backoffBaseMs, probeMaxMs: adapter.engine.backoffMaxMs };
   const agentGates = new AgentGates({ db, clock, notifier, ...probe });
   const forgeGate = new ForgeGate({ db, clock, notifier, ...probe });

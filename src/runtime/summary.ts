@@ -3,7 +3,7 @@ import { readKillswitch } from '../store/engine-state.js';
 import { dayStart, spendBetween } from '../store/ledger.js';
 import { countsByStatus } from '../store/tasks.js';
 import { agentSummary, type AgentSummary } from './agent-summary.js';
-import { forgeGateFromLedger } from './forge-gate.js';
+import { forgeGateFromLedger } from '../gates/forge-gate.js';
 import type { EngineHandle } from './engine.js';
 import type { LiveConfig } from './live-config.js';
 import { statusOf, type StateValue } from './status.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checksVerdict, type CheckRun } from '../../actors/github/checks-verdict.js';
+import { checksVerdict, type CheckRun } from '../../actors/forges/github/checks-verdict.js';
 
 const run = (name: string, conclusion: string | null, output?: CheckRun['output']): CheckRun => ({
   name, status: conclusion === null ? 'in_progress' : 'completed', conclusion, html_url: null, ...(output !== undefined ? { output } : {}),

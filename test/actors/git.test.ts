@@ -15,7 +15,7 @@ import {
   resolveCommit,
   squashMerge,
   worktreeStatus,
-} from '../../actors/git.js';
+} from '../../actors/git/git.js';
 import { GitError } from '../../src/errors.js';
 import { makeRepo, writeFiles, type TestRepo } from '../helpers/git-repo.js';
 

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EffectDeps } from '../../actors/deps.js';
-import { commitAll, ensureWorktree } from '../../actors/git.js';
-import { GitHubForge } from '../../actors/github-forge.js';
-import { makeOctokit } from '../../actors/github/client.js';
+import type { EffectDeps } from '../../actors/effects/deps.js';
+import { commitAll, ensureWorktree } from '../../actors/git/git.js';
+import { GitHubForge } from '../../actors/forges/github/github-forge.js';
+import { makeOctokit } from '../../actors/forges/github/client.js';
 import { makePrScan } from '../../actors/effects/pr-scan.js';
 import { merge } from '../../actors/effects/task-effects.js';
 import { systemClock } from '../../src/clock.js';

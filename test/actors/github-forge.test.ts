@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { branchSha, commitAll, ensureWorktree } from '../../actors/git.js';
-import { GitHubForge } from '../../actors/github-forge.js';
-import { makeOctokit, resolveToken } from '../../actors/github/client.js';
+import { branchSha, commitAll, ensureWorktree } from '../../actors/git/git.js';
+import { GitHubForge } from '../../actors/forges/github/github-forge.js';
+import { makeOctokit, resolveToken } from '../../actors/forges/github/client.js';
 import { systemClock } from '../../src/clock.js';
 import { ConfigError, ForgeError } from '../../src/errors.js';
 import type { FakeGitHub } from '../helpers/fake-github.js';

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { branchSha, commitAll, ensureWorktree, git, headSha } from '../../actors/git.js';
-import { LocalForge, truncateLog } from '../../actors/local-forge.js';
+import { branchSha, commitAll, ensureWorktree, git, headSha } from '../../actors/git/git.js';
+import { LocalForge, truncateLog } from '../../actors/forges/local-forge.js';
 import { ForgeError } from '../../src/errors.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { makeRepo, writeFiles, type TestRepo } from '../helpers/git-repo.js';

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { LocalHost } from '../../actors/local-host.js';
+import { LocalHost } from '../../actors/hosts/local-host.js';
 import { OxiError } from '../../src/errors.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'oxi-localhost-'));

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkMainIntegrity, MAIN_MOVED } from '../../actors/effects/main-integrity.js';
-import type { EffectDeps } from '../../actors/deps.js';
+import type { EffectDeps } from '../../actors/effects/deps.js';
 import { openDb } from '../../src/store/db.js';
 import { readMainSha } from '../../src/store/engine-state.js';
 import { gitSync, makeRepo, writeFiles, type TestRepo } from '../helpers/git-repo.js';

@@ -1,13 +1,13 @@
 /**
- * The SSH host's side of workspaces (actors/remote/remote-git.ts), driven through a HostTransport: here the local
+ * The SSH host's side of workspaces (actors/hosts/ssh/remote-git.ts), driven through a HostTransport: here the local
  * one, so the scripts the host runs are tested without sshd (test/ssh covers the transport itself).
  */
 import { chmodSync, existsSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalHost } from '../../actors/local-host.js';
-import { ensureRemoteWorktree, shipRemote } from '../../actors/remote/remote-git.js';
+import { LocalHost } from '../../actors/hosts/local-host.js';
+import { ensureRemoteWorktree, shipRemote } from '../../actors/hosts/ssh/remote-git.js';
 import { gitSync, makeRepo, writeFiles, type TestRepo } from '../helpers/git-repo.js';
 
 let repos: TestRepo[] = [];

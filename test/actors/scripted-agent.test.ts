@@ -3,8 +3,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { git, scriptedWorkerBed } from '../helpers/scripted-worker.js';
-import { workerScriptPath } from '../../actors/scripted-agent/paths.js';
-import { loadScript, resolveTask, scriptedCritique, scriptedPlan } from '../../actors/scripted-agent/roles.js';
+import { workerScriptPath } from '../../actors/agents/scripted/paths.js';
+import { loadScript, resolveTask, scriptedCritique, scriptedPlan } from '../../actors/agents/scripted/roles.js';
 import { classifyExit, parseAgentStream } from '../../src/agents/stream.js';
 import { ConfigError } from '../../src/errors.js';
 

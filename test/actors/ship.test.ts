@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureWorktree, git, headSha, worktreeStatus } from '../../actors/git.js';
-import { declared, ship, type ShipInput } from '../../actors/ship.js';
+import { ensureWorktree, git, headSha, worktreeStatus } from '../../actors/git/git.js';
+import { declared, ship, type ShipInput } from '../../actors/git/ship.js';
 import { makeRepo, writeFiles, type TestRepo } from '../helpers/git-repo.js';
 
 let repos: TestRepo[] = [];

@@ -7,9 +7,9 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, syml
 import { join } from 'node:path';
 import { execaSync } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { gitEnv, headSha, squashMerge } from '../../actors/git.js';
-import { ship } from '../../actors/ship.js';
-import { assertReviewedRange, ensureWorkspace, fetchTaskHead, reviewBase, sanitizeWorkspaceGit, taskRef } from '../../actors/workspace.js';
+import { gitEnv, headSha, squashMerge } from '../../actors/git/git.js';
+import { ship } from '../../actors/git/ship.js';
+import { assertReviewedRange, ensureWorkspace, fetchTaskHead, reviewBase, sanitizeWorkspaceGit, taskRef } from '../../actors/hosts/workspace.js';
 import { makeRepo, gitSync, writeFiles, type TestRepo } from '../helpers/git-repo.js';
 
 let repos: TestRepo[] = [];

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { credentialState, oauthNotifyGate, readCredentials } from '../../actors/agents/credentials.js';
 import { ManualClock } from '../../src/clock.js';
-import { dailyBudgetGate } from '../../src/runtime/budget.js';
+import { dailyBudgetGate } from '../../src/dispatch/budget.js';
 import { appendEvent, listEvents } from '../../src/store/ledger.js';
 import { agentFixture, type AgentFixture } from '../helpers/agent-deps.js';
 import { makeRepo, type TestRepo } from '../helpers/git-repo.js';

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { claudeArgv } from '../../actors/agents/claude.js';
-import { ensureWorkspace } from '../../actors/workspace.js';
+import { ensureWorkspace } from '../../actors/hosts/workspace.js';
 import { runAgent } from '../../actors/effects/run-agent.js';
 import { critique, plan } from '../../actors/effects/task-effects.js';
 import { getTask } from '../../src/store/tasks.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runAgent } from '../../actors/effects/run-agent.js';
 import { ship } from '../../actors/effects/task-effects.js';
-import { ensureWorkspace } from '../../actors/workspace.js';
+import { ensureWorkspace } from '../../actors/hosts/workspace.js';
 import { getTask } from '../../src/store/tasks.js';
 import { agentFixture, claudeTestEnv, GIT_IDENTITY, REAL_CLAUDE, REAL_CODEX, seedTask, type AgentFixture } from '../helpers/agent-deps.js';
 import { gitSync, makeRepo, type TestRepo } from '../helpers/git-repo.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { EffectDeps } from '../../actors/deps.js';
+import type { EffectDeps } from '../../actors/effects/deps.js';
 import { probeHost } from '../../actors/effects/background.js';
 import { ManualClock } from '../../src/clock.js';
 import type { HostTransport } from '../../src/ports.js';
-import { DispatchPool } from '../../src/runtime/pool.js';
+import { DispatchPool } from '../../src/dispatch/pool.js';
 
 /** A host that answers its probe, then drops off the network, then comes back. */
 function flakyHost() {

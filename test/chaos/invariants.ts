@@ -24,7 +24,7 @@ const selfStat = readFileSync('/proc/self/stat', 'utf8');
 const OWN_PGID = Number(selfStat.slice(selfStat.lastIndexOf(')') + 2).split(' ')[2]);
 
 /** Command lines of agent sessions: the scripted worker, claude, codex. */
-const WORKER_CMD = /scripted-agent\/worker\.js|(^|\/)(claude|codex)( |$)/;
+const WORKER_CMD = /scripted\/worker\.js|(^|\/)(claude|codex)( |$)/;
 
 function safeCmd(pid: number): string {
   try {

@@ -9,7 +9,7 @@ import { systemClock } from '../../src/clock.js';
 import { validateConfig } from '../../src/config/validate.js';
 import type { Forge } from '../../src/ports.js';
 import { startEngine } from '../../src/runtime/engine.js';
-import type { CommittedChange } from '../../src/runtime/persister.js';
+import type { CommittedChange } from '../../src/store/persister.js';
 import { openDb } from '../../src/store/db.js';
 import { ROOT } from '../helpers/project.js';
 

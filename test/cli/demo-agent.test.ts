@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { useRealAgent } from '../../src/demo/agent-demo.js';
 import { createSampleProject } from '../../src/demo/sample-project.js';
 import { loadAdapter } from '../../src/config/load.js';
-import { agentEnv } from '../../src/runtime/env.js';
+import { agentEnv } from '../../src/agents/env.js';
 import { oxi } from '../helpers/project.js';
 
 let parent: string | undefined;

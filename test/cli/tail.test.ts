@@ -4,7 +4,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureWorkspace } from '../../actors/workspace.js';
+import { ensureWorkspace } from '../../actors/hosts/workspace.js';
 import { runAgent } from '../../actors/effects/run-agent.js';
 import { agentFixture, FAKE_CLAUDE, seedTask, type AgentFixture } from '../helpers/agent-deps.js';
 import { makeRepo, type TestRepo } from '../helpers/git-repo.js';

@@ -3,7 +3,7 @@
  * `main`, `HEAD` or like a sha, resets, detached heads, orphan commits, force-moves of its task branch), what lands on
  * main is exactly the reviewed base_sha..head_sha diff, or nothing lands.
  *
- * Runs the engine's own git-level path (actors/workspace.ts, actors/git.ts): fetchTaskHead into refs/oxi/tasks/<id>,
+ * Runs the engine's own git-level path (actors/hosts/workspace.ts, actors/git/git.ts): fetchTaskHead into refs/oxi/tasks/<id>,
  * reviewBase against the base recorded at provisioning (the reviewed diff is reviewBase..head), then at merge time
  * assertReviewedRange and squashMerge guarded by the head sha, as the merge effect does.
  */
@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { squashMerge } from '../../actors/git.js';
-import { assertReviewedRange, fetchTaskHead, reviewBase } from '../../actors/workspace.js';
+import { squashMerge } from '../../actors/git/git.js';
+import { assertReviewedRange, fetchTaskHead, reviewBase } from '../../actors/hosts/workspace.js';
 import { announceSeed, fuzzParams } from './settings.js';
 
 announceSeed('task-refs');

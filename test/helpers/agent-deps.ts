@@ -4,13 +4,13 @@
  */
 import { join, resolve } from 'node:path';
 import { agentRouter } from '../../actors/agents/router.js';
-import type { EffectDeps } from '../../actors/deps.js';
-import { LocalHost } from '../../actors/local-host.js';
+import type { EffectDeps } from '../../actors/effects/deps.js';
+import { LocalHost } from '../../actors/hosts/local-host.js';
 import { systemClock } from '../../src/clock.js';
 import type { Adapter } from '../../src/config/schema.js';
 import { validateConfig } from '../../src/config/validate.js';
-import { agentEnv } from '../../src/runtime/env.js';
-import { DispatchPool } from '../../src/runtime/pool.js';
+import { agentEnv } from '../../src/agents/env.js';
+import { DispatchPool } from '../../src/dispatch/pool.js';
 import { openDb, type Db } from '../../src/store/db.js';
 
 export const FAKE_CLAUDE = resolve(import.meta.dirname, '..', 'fixtures', 'bin', 'fake-claude.mjs');

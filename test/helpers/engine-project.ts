@@ -1,5 +1,5 @@
-import { GitHubForge } from '../../actors/github-forge.js';
-import { makeOctokit } from '../../actors/github/client.js';
+import { GitHubForge } from '../../actors/forges/github/github-forge.js';
+import { makeOctokit } from '../../actors/forges/github/client.js';
 import { systemClock } from '../../src/clock.js';
 import { loadAdapter } from '../../src/config/load.js';
 import { runDaemon } from '../../src/runtime/daemon.js';

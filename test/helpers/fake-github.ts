@@ -10,7 +10,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { squashMerge } from '../../actors/git.js';
+import { squashMerge } from '../../actors/git/git.js';
 
 export type CiOutcome = 'success' | 'failure' | 'status_failure' | 'pending';
 /** A verdict with the check run's `output`, as a CI app reports it. */

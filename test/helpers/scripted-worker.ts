@@ -7,11 +7,11 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { workerScriptPath } from '../../actors/scripted-agent/paths.js';
+import { workerScriptPath } from '../../actors/agents/scripted/paths.js';
 import { gitSync } from './git-repo.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const SOURCES = ['actors/scripted-agent/worker.ts', 'actors/scripted-agent/roles.ts', 'actors/scripted-agent/script.ts', 'src/errors.ts'].map((f) => join(root, f));
+const SOURCES = ['actors/agents/scripted/worker.ts', 'actors/agents/scripted/roles.ts', 'actors/agents/scripted/script.ts', 'src/errors.ts'].map((f) => join(root, f));
 
 export interface ScriptedWorkerBed {
   tmp: string;

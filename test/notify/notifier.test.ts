@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/validate.js';
 import { redact } from '../../src/notify/payloads.js';
-import { makeNotifier } from '../../src/runtime/notifier.js';
+import { makeNotifier } from '../../src/notify/notifier.js';
 
 /** A local stand-in for Slack / a webhook receiver: answers with the scripted statuses in order. */
 async function receiver(statuses: number[]) {

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { dispatchOrder } from '../../src/runtime/dispatch-order.js';
-import { DispatchPool } from '../../src/runtime/pool.js';
+import { dispatchOrder } from '../../src/dispatch/order.js';
+import { DispatchPool } from '../../src/dispatch/pool.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { ingestItems } from '../../src/store/tasks.js';
 

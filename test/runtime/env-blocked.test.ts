@@ -7,13 +7,13 @@
 import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildSnapshot } from '../../inspector/snapshot.js';
-import { LocalHost } from '../../actors/local-host.js';
+import { LocalHost } from '../../actors/hosts/local-host.js';
 import { workerFiles } from '../../actors/effects/run-agent.js';
 import { loadAdapter } from '../../src/config/load.js';
 import type { SpawnDetachedOptions } from '../../src/ports.js';
 import { runDaemon } from '../../src/runtime/daemon.js';
 import type { EngineHandle } from '../../src/runtime/engine.js';
-import { probePath } from '../../src/runtime/environment-gate.js';
+import { probePath } from '../../src/gates/environment-gate.js';
 import { openDb } from '../../src/store/db.js';
 import { isAlive, sampleProject, waitFor } from '../helpers/project.js';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { dispatchPausedReason, EnvironmentGate } from '../../src/runtime/environment-gate.js';
+import { dispatchPausedReason, EnvironmentGate } from '../../src/gates/environment-gate.js';
 import { openDb, type Db } from '../../src/store/db.js';
 
 const cleanups: Array<() => void> = [];

@@ -7,7 +7,7 @@ import { getShortestPaths } from 'xstate/graph';
 import { EFFECT_NAMES } from '../../machines/effects.js';
 import { taskMachine } from '../../machines/task.js';
 import { ManualClock } from '../../src/clock.js';
-import { createPersister } from '../../src/runtime/persister.js';
+import { createPersister } from '../../src/store/persister.js';
 import { statusOf } from '../../src/runtime/status.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { loadSnapshot } from '../../src/store/snapshots.js';

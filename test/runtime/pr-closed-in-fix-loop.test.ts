@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { EffectDeps } from '../../actors/deps.js';
+import type { EffectDeps } from '../../actors/effects/deps.js';
 import { openPr } from '../../actors/effects/task-effects.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { openDb } from '../../src/store/db.js';

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeReapScan } from '../../actors/effects/background.js';
-import type { EffectDeps } from '../../actors/deps.js';
-import { LocalHost } from '../../actors/local-host.js';
+import type { EffectDeps } from '../../actors/effects/deps.js';
+import { LocalHost } from '../../actors/hosts/local-host.js';
 import { ManualClock } from '../../src/clock.js';
 import { openDb } from '../../src/store/db.js';
 import { mkdtempSync, rmSync } from 'node:fs';

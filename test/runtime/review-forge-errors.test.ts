@@ -6,13 +6,13 @@
  * local forge, whose review calls fail for a while.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalForge } from '../../actors/local-forge.js';
+import { LocalForge } from '../../actors/forges/local-forge.js';
 import { systemClock } from '../../src/clock.js';
 import { loadAdapter } from '../../src/config/load.js';
 import { ForgeError } from '../../src/errors.js';
 import type { AutoMergeResult } from '../../src/ports.js';
 import { runDaemon } from '../../src/runtime/daemon.js';
-import { agentEnv } from '../../src/runtime/env.js';
+import { agentEnv } from '../../src/agents/env.js';
 import { openDb } from '../../src/store/db.js';
 import { sampleProject } from '../helpers/project.js';
 

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { seedRoadmap } from '../../actors/effects/background.js';
-import type { EffectDeps } from '../../actors/deps.js';
+import type { EffectDeps } from '../../actors/effects/deps.js';
 import { ManualClock } from '../../src/clock.js';
 import { openDb } from '../../src/store/db.js';
 import { listTasks } from '../../src/store/tasks.js';
 import { appendEvent } from '../../src/store/ledger.js';
-import { dailyBudgetGate } from '../../src/runtime/budget.js';
-import { DispatchPool } from '../../src/runtime/pool.js';
+import { dailyBudgetGate } from '../../src/dispatch/budget.js';
+import { DispatchPool } from '../../src/dispatch/pool.js';
 import { oxi, query, sampleProject } from '../helpers/project.js';
 
 const cleanups: Array<() => void> = [];

@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalHost } from '../../actors/local-host.js';
+import { LocalHost } from '../../actors/hosts/local-host.js';
 import { sandboxOf } from '../../actors/sandbox/sandbox.js';
 import type { Adapter, AdapterInput } from '../../src/config/schema.js';
 import { validateConfig } from '../../src/config/validate.js';

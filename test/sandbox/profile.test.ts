@@ -9,7 +9,7 @@ import { parseFacts, parseProbe } from '../../actors/sandbox/facts.js';
 import { planMounts } from '../../actors/sandbox/mounts.js';
 import { HostSandbox, statusFromProbe } from '../../actors/sandbox/sandbox.js';
 import { sandboxExecArgv, sbplProfile } from '../../actors/sandbox/sbpl.js';
-import { LocalHost } from '../../actors/local-host.js';
+import { LocalHost } from '../../actors/hosts/local-host.js';
 import { SandboxUnavailableError } from '../../src/errors.js';
 import type { ExecOptions } from '../../src/ports.js';
 import type { SandboxRequest } from '../../src/sandbox/port.js';

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostSandbox } from '../../actors/sandbox/sandbox.js';
-import { SshHost } from '../../actors/ssh/ssh-host.js';
+import { SshHost } from '../../actors/hosts/ssh/ssh-host.js';
 import { waitFor } from '../helpers/project.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
 

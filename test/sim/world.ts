@@ -6,7 +6,7 @@ import type { CritiqueOutput, ProvisionOutput, ShipOutput } from '../../machines
 import { validateConfig } from '../../src/config/validate.js';
 import type { Adapter } from '../../src/config/schema.js';
 import { startEngine, type EngineHandle } from '../../src/runtime/engine.js';
-import { probePath } from '../../src/runtime/environment-gate.js';
+import { probePath } from '../../src/gates/environment-gate.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { between, prng } from '../helpers/prng.js';
 import { Population, weatherError, type Weather } from './population.js';

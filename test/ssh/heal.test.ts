@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SshHost } from '../../actors/ssh/ssh-host.js';
+import { SshHost } from '../../actors/hosts/ssh/ssh-host.js';
 import { startBlackholeProxy } from '../helpers/blackhole-proxy.js';
 import { oxi, spawnOxi, waitFor } from '../helpers/project.js';
 import { startSshd } from '../helpers/sshd.js';

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SshHost } from '../../actors/ssh/ssh-host.js';
+import { SshHost } from '../../actors/hosts/ssh/ssh-host.js';
 import { HostUnreachableError } from '../../src/errors.js';
 import { startBlackholeProxy, type BlackholeProxy } from '../helpers/blackhole-proxy.js';
 import { waitFor } from '../helpers/project.js';

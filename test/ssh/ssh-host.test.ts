@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SshHost } from '../../actors/ssh/ssh-host.js';
+import { SshHost } from '../../actors/hosts/ssh/ssh-host.js';
 import { HostKeyError, HostUnreachableError } from '../../src/errors.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
 

@@ -1,7 +1,7 @@
 import { collectBrief } from '../../brief/collect.js';
 import { briefTitle, renderBrief } from '../../brief/render.js';
 import { UsageError } from '../../errors.js';
-import { makeNotifier } from '../../runtime/notifier.js';
+import { makeNotifier } from '../../notify/notifier.js';
 import { output, withStore, type GlobalOptions } from '../context.js';
 
 export async function briefCommand(global: GlobalOptions & { hours?: string; until?: string; post?: boolean }): Promise<number> {

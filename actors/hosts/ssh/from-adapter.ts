@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { join } from 'node:path';
-import type { SshHostConfig } from '../../src/config/schema.js';
+import type { SshHostConfig } from '../../../src/config/schema.js';
 import { SshHost, type SshHostOptions } from './ssh-host.js';
 
 /** known_hosts used when the adapter names none: the user's own, as ssh(1) would. */

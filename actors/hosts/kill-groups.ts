@@ -5,9 +5,9 @@
  * recorded and is tried again every probe interval, and at every start, until its host answers. Nothing
  * here ever rejects: a failure is a row with its last error, never a crash.
  */
-import type { Clock } from '../clock.js';
-import type { HostTransport } from '../ports.js';
-import type { Db } from '../store/db.js';
+import type { Clock } from '../../src/clock.js';
+import type { HostTransport } from '../../src/ports.js';
+import type { Db } from '../../src/store/db.js';
 
 export interface KillGroupRow {
   host: string;

@@ -1,6 +1,6 @@
 import type { Adapter, NotificationConfig } from '../config/schema.js';
-import { DEFAULT_RETRY, postJson, type DeliveryResult, type RetryPolicy } from '../notify/http.js';
-import { redact, slackPayload, webhookPayload, type NotificationMessage } from '../notify/payloads.js';
+import { DEFAULT_RETRY, postJson, type DeliveryResult, type RetryPolicy } from './http.js';
+import { redact, slackPayload, webhookPayload, type NotificationMessage } from './payloads.js';
 import type { Notifier } from '../ports.js';
 
 export interface NotifierOptions {

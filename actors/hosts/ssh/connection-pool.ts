@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
-import { HostUnreachableError } from '../../src/errors.js';
+import { HostUnreachableError } from '../../../src/errors.js';
 import { checkHostKey, readKnownHosts, type KeyCheck } from './known-hosts.js';
 import { channelRefused, commandTimedOut, connectFailure, connectionLost, noExitStatus, type ErrorContext } from './ssh-errors.js';
 

@@ -1,11 +1,11 @@
-import type { Clock } from '../src/clock.js';
-import type { Adapter } from '../src/config/schema.js';
-import type { AgentPort } from '../src/agents/port.js';
-import type { Forge, HostTransport, Notifier } from '../src/ports.js';
-import type { AgentSandbox } from '../src/sandbox/port.js';
-import type { DispatchPool } from '../src/runtime/pool.js';
-import type { AgentGatesPort } from '../src/runtime/agent-gates.js';
-import type { Db } from '../src/store/db.js';
+import type { Clock } from '../../src/clock.js';
+import type { Adapter } from '../../src/config/schema.js';
+import type { AgentPort } from '../../src/agents/port.js';
+import type { Forge, HostTransport, Notifier } from '../../src/ports.js';
+import type { AgentSandbox } from '../../src/sandbox/port.js';
+import type { DispatchPool } from '../../src/dispatch/pool.js';
+import type { AgentGatesPort } from '../../src/gates/agent-gates.js';
+import type { Db } from '../../src/store/db.js';
 
 /** Everything the effects touch. Built once by the runtime; tests build their own. */
 export interface EffectDeps {
@@ -36,7 +36,7 @@ export interface EffectDeps {
   sandboxes?: Map<string, AgentSandbox>;
   /** Closes dispatch after an environment error (full disk) until the logs dir takes a write again. */
   dispatchGate?: { block(error: unknown): void };
-  /** The agent backends' gates (src/runtime/agent-gates.ts): told how each worker session ended. */
+  /** The agent backends' gates (src/gates/agent-gates.ts): told how each worker session ended. */
   agentGates?: AgentGatesPort;
 }
 

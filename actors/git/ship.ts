@@ -2,7 +2,7 @@
  * Ship recovery: after a worker exits, commit what it left uncommitted in its worktree — or, when the tree
  * holds files nobody declared, commit nothing and say so in the ledger. Re-running it on a clean tree is a no-op.
  */
-import { GitError } from '../src/errors.js';
+import { GitError } from '../../src/errors.js';
 import { commitPaths, commitsAhead, git, headSha, worktreeStatus, type WorktreeStatus } from './git.js';
 
 export type ShipPolicy = 'files_touched_only' | 'strict' | 'permissive';

@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { GitError } from '../src/errors.js';
+import { GitError } from '../../src/errors.js';
 
 export interface GitRun {
   exitCode: number;

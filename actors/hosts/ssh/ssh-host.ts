@@ -6,8 +6,8 @@
  */
 import { posix } from 'node:path';
 import os from 'node:os';
-import { OxiError, RemoteChannelError } from '../../src/errors.js';
-import type { ExecOptions, ExecResult, HostProbe, HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
+import { OxiError, RemoteChannelError } from '../../../src/errors.js';
+import type { ExecOptions, ExecResult, HostProbe, HostTransport, SpawnDetachedOptions } from '../../../src/ports.js';
 import { ConnectionPool, type PoolTuning, type SshTarget } from './connection-pool.js';
 import { envPrefix, remoteCommand, shJoin, shQuote } from './shell.js';
 

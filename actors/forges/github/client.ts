@@ -1,5 +1,5 @@
 import { Octokit } from 'octokit';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../../src/errors.js';
 
 export interface GitHubClientOptions {
   token: string;

@@ -3,7 +3,7 @@
  * Every failure that leaves the remote work in an unknown state is a HostUnreachableError (or its
  * RemoteChannelError kind), which callers treat as "cannot see", never as "the worker is gone".
  */
-import { HostKeyError, HostUnreachableError, RemoteChannelError } from '../../src/errors.js';
+import { HostKeyError, HostUnreachableError, RemoteChannelError } from '../../../src/errors.js';
 import type { SshTarget } from './connection-pool.js';
 import { fingerprint, hostPattern, keyTypeOf, type KeyCheck } from './known-hosts.js';
 

@@ -6,11 +6,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants as fsConstants, existsSync } from 'node:fs';
 import { readFile, readdir, rename } from 'node:fs/promises';
 import os from 'node:os';
-import { openPrivate, writePrivate } from '../src/fs-private.js';
+import { openPrivate, writePrivate } from '../../src/fs-private.js';
 import { execa } from 'execa';
-import { OxiError } from '../src/errors.js';
-import type { ExecOptions, ExecResult, HostProbe, HostTransport, SpawnDetachedOptions } from '../src/ports.js';
-import { processExists } from '../src/process.js';
+import { OxiError } from '../../src/errors.js';
+import type { ExecOptions, ExecResult, HostProbe, HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
+import { processExists } from '../../src/process.js';
 
 const MB = 1024 * 1024;
 const POLL_MS = 50;

@@ -3,10 +3,10 @@
  * command, merges are squash merges onto the base branch. Every call reconciles with git and the rows first.
  */
 import { execa } from 'execa';
-import { ForgeError } from '../src/errors.js';
-import type { ChecksResult, Forge, MergeResult, OpenPrInput, PullRequest } from '../src/ports.js';
-import { immediate, type Db } from '../src/store/db.js';
-import { branchSha, changedFiles, git, headSha, isAncestor, listWorktrees, squashMerge } from './git.js';
+import { ForgeError } from '../../src/errors.js';
+import type { ChecksResult, Forge, MergeResult, OpenPrInput, PullRequest } from '../../src/ports.js';
+import { immediate, type Db } from '../../src/store/db.js';
+import { branchSha, changedFiles, git, headSha, isAncestor, listWorktrees, squashMerge } from '../git/git.js';
 
 export interface LocalForgeOptions {
   db: Db;

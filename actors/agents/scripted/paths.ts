@@ -1,17 +1,17 @@
 /**
  * Where the compiled scripted-agent worker lives, and the argv that starts it.
  * The worker always runs as compiled JS (Node 20 cannot run .ts): `npm run build` (also `pretest`) emits it to
- * dist/actors/scripted-agent/worker.js.
+ * dist/actors/agents/scripted/worker.js.
  */
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Absolute path of dist/actors/scripted-agent/worker.js, whether this module runs from source or from dist. */
+/** Absolute path of dist/actors/agents/scripted/worker.js, whether this module runs from source or from dist. */
 export function workerScriptPath(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   // Why: from dist the worker sits next to this module; from source (vitest, jiti) it is under <root>/dist.
-  const fromDist = basename(dirname(dirname(here))) === 'dist';
-  return fromDist ? join(here, 'worker.js') : join(here, '..', '..', 'dist', 'actors', 'scripted-agent', 'worker.js');
+  const fromDist = basename(dirname(dirname(dirname(here)))) === 'dist';
+  return fromDist ? join(here, 'worker.js') : join(here, '..', '..', '..', 'dist', 'actors', 'agents', 'scripted', 'worker.js');
 }
 
 export interface WorkerArgvOptions {
@@ -39,6 +39,7 @@ export function scriptedWorkerArgv(options: WorkerArgvOptions): string[] {
 
 /** What the worker reads to run (oxi's compiled code, its dependencies, package.json for ESM): bound read-only in the sandbox. */
 export function workerProgramFiles(): string[] {
-  const root = dirname(dirname(dirname(dirname(workerScriptPath()))));
+  // worker.js sits in <root>/dist/actors/agents/scripted/.
+  const root = dirname(dirname(dirname(dirname(dirname(workerScriptPath())))));
   return [join(root, 'dist'), join(root, 'node_modules'), join(root, 'package.json')];
 }

@@ -3,7 +3,7 @@
  * in tests and in the demo. It does what a script file says — write these files, commit, or misbehave —
  * and prints claude-style stream-json on stdout so the engine handles it exactly like `claude -p`.
  *
- *   node dist/actors/scripted-agent/worker.js --task <id> --script <json file> --cwd <worktree> [--attempt N] [--fix N] [--prompt TEXT]
+ *   node dist/actors/agents/scripted/worker.js --task <id> --script <json file> --cwd <worktree> [--attempt N] [--fix N] [--prompt TEXT]
  *
  * Behaviours: ok, slow, hang, crash, uncommitted, garbage, fail_first (crash when --attempt is 1, ok after).
  * On --fix N ≥ 1 it runs the task's fix step N (its own files), as an agent fixes what the feedback in its prompt says.

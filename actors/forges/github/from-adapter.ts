@@ -1,6 +1,6 @@
-import type { Clock } from '../../src/clock.js';
-import type { Adapter } from '../../src/config/schema.js';
-import { GitHubForge } from '../github-forge.js';
+import type { Clock } from '../../../src/clock.js';
+import type { Adapter } from '../../../src/config/schema.js';
+import { GitHubForge } from './github-forge.js';
 import { makeOctokit, resolveToken } from './client.js';
 
 /**

@@ -4,13 +4,13 @@
  * retry after a crash adopts what the first attempt did instead of doing it twice.
  */
 import { RequestError } from 'octokit';
-import { clockSleep } from './deps.js';
-import { checksVerdict, type CheckRun, type CommitStatus } from './github/checks-verdict.js';
-import type { GitHubClient } from './github/client.js';
-import { followRemoteBase, pushBranch } from './github/remote-git.js';
-import type { Clock } from '../src/clock.js';
-import { ForgeError } from '../src/errors.js';
-import type { AutoMergeResult, ChecksResult, Forge, MergeResult, OpenPrInput, PullRequest } from '../src/ports.js';
+import { clockSleep } from '../../effects/deps.js';
+import { checksVerdict, type CheckRun, type CommitStatus } from './checks-verdict.js';
+import type { GitHubClient } from './client.js';
+import { followRemoteBase, pushBranch } from './push.js';
+import type { Clock } from '../../../src/clock.js';
+import { ForgeError } from '../../../src/errors.js';
+import type { AutoMergeResult, ChecksResult, Forge, MergeResult, OpenPrInput, PullRequest } from '../../../src/ports.js';
 
 export interface GitHubForgeOptions {
   client: GitHubClient;

@@ -2,7 +2,7 @@
  * Turning argv into the one command string an SSH exec carries. sshd hands that string to the login
  * user's shell, so every word is single-quoted here and nothing the caller passes is ever interpreted.
  */
-import { OxiError } from '../../src/errors.js';
+import { OxiError } from '../../../src/errors.js';
 
 /** POSIX single-quoting: 'it'\''s' — safe for any byte string but NUL. */
 export function shQuote(word: string): string {

@@ -3,11 +3,11 @@
  * own clone (hosts[].mainClone) whose remote `origin` is the shared upstream: task branches start from a
  * freshly fetched origin/<main>, and a shipped branch is pushed from the host to origin.
  */
-import { GitError } from '../../src/errors.js';
-import type { HostTransport } from '../../src/ports.js';
-import { HARDENED_CONFIG, parseStatus } from '../git.js';
+import { GitError } from '../../../src/errors.js';
+import type { HostTransport } from '../../../src/ports.js';
+import { HARDENED_CONFIG, parseStatus } from '../../git/git.js';
 import { CANONICAL_CONFIG, taskRef, type EnsuredWorkspace } from '../workspace.js';
-import { chooseCommit, type ShipInput, type ShipResult } from '../ship.js';
+import { chooseCommit, type ShipInput, type ShipResult } from '../../git/ship.js';
 
 /** The remote every host clone pushes to and fetches from. */
 export const UPSTREAM = 'origin';

@@ -1,15 +1,15 @@
 /** The git half of the GitHub forge: task branches go up with `git push`, merged work comes down with `git fetch`. */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ForgeError } from '../../src/errors.js';
-import { gitRun, isAncestor, refreshMainWorktree, resolveCommit } from '../git.js';
+import { ForgeError } from '../../../src/errors.js';
+import { gitRun, isAncestor, refreshMainWorktree, resolveCommit } from '../../git/git.js';
 
 /** The askpass script shipped with oxi: it answers git's credential prompt from OXI_GIT_TOKEN. */
-const ASKPASS = fileURLToPath(new URL('../../../bin/git-askpass.sh', import.meta.url));
+const ASKPASS = fileURLToPath(new URL('../../../../bin/git-askpass.sh', import.meta.url));
 
 /** The environment that lets one git push or fetch over HTTPS with the forge token, and only that git. */
 export function tokenEnv(token: string | undefined): Record<string, string> | undefined {
-  return token ? { GIT_ASKPASS: existsSync(ASKPASS) ? ASKPASS : fileURLToPath(new URL('../../bin/git-askpass.sh', import.meta.url)), OXI_GIT_TOKEN: token } : undefined;
+  return token ? { GIT_ASKPASS: existsSync(ASKPASS) ? ASKPASS : fileURLToPath(new URL('../../../bin/git-askpass.sh', import.meta.url)), OXI_GIT_TOKEN: token } : undefined;
 }
 
 const lastLines = (text: string, n: number) => text.trim().split('\n').slice(-n).join(' ');

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../../src/errors.js';
 
 export const BEHAVIOURS = ['ok', 'slow', 'hang', 'crash', 'uncommitted', 'garbage', 'fail_first'] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { AgentPort, AgentRequest, WorkerLaunch } from '../../src/agents/port.js';
-import { parseAgentStream } from '../../src/agents/stream.js';
-import type { AgentOutcome } from '../../src/ports.js';
+import type { AgentPort, AgentRequest, WorkerLaunch } from '../../../src/agents/port.js';
+import { parseAgentStream } from '../../../src/agents/stream.js';
+import type { AgentOutcome } from '../../../src/ports.js';
 import { scriptedWorkerArgv, workerProgramFiles } from './paths.js';
 import { scriptedCritique, scriptedPlan } from './roles.js';
 import { loadScript, type Script } from './script.js';

@@ -6,8 +6,8 @@
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { GitError } from '../src/errors.js';
-import { assertBranchName, git, gitRun, headSha, isAncestor, resolveCommit } from './git.js';
+import { GitError } from '../../src/errors.js';
+import { assertBranchName, git, gitRun, headSha, isAncestor, resolveCommit } from '../git/git.js';
 
 /** Where the engine keeps a task's commits in the main clone: a namespace no agent can write. */
 export function taskRef(taskId: string): string {
