@@ -6,7 +6,7 @@ import { agentSummary, type AgentSummary } from './agent-summary.js';
 import { forgeGateFromLedger } from '../gates/forge-gate.js';
 import type { EngineHandle } from './engine.js';
 import type { LiveConfig } from './live-config.js';
-import { statusOf, type StateValue } from './status.js';
+import { statusOf, type StateValue } from '../../machines/status.js';
 
 export interface StatusSummary {
   engine: { state: 'running' | 'killed' | 'halted' | 'stopped'; killed: boolean; reason: string | null; by: string | null; at: number | null; hard: boolean };

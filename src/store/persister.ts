@@ -2,7 +2,7 @@ import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { Clock } from '../clock.js';
 import { batchInsert, batchUpdate } from './batch.js';
 import type { Db } from './db.js';
-import { ledgerWorthy, statusOf, type StateValue } from '../runtime/status.js';
+import { ledgerWorthy, statusOf, type StateValue } from '../../machines/status.js';
 
 /** One committed actor change, handed to listeners after the transaction commits. */
 export interface CommittedChange {

@@ -8,7 +8,7 @@ import { EFFECT_NAMES } from '../../machines/effects.js';
 import { taskMachine } from '../../machines/task.js';
 import { ManualClock } from '../../src/clock.js';
 import { createPersister } from '../../src/store/persister.js';
-import { statusOf } from '../../src/runtime/status.js';
+import { statusOf } from '../../machines/status.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { loadSnapshot } from '../../src/store/snapshots.js';
 import { serializeTask, taskEvents, taskInput } from '../helpers/machine-events.js';
