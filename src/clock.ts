@@ -63,3 +63,20 @@ export class ManualClock implements Clock {
     return this.timers.size;
   }
 }
+
+/** Sleeps on the injected clock, so simulated time drives polling too. */
+export function clockSleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const onAbort = () => {
+      clock.clearTimeout(handle);
+      resolve();
+    };
+    // The listener goes with the timer: a polling loop must not pile listeners on one signal.
+    const handle = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

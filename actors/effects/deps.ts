@@ -55,19 +55,4 @@ export function branchName(adapter: Adapter, taskId: string): string {
   return `${adapter.branches.prefix}${taskId.toLowerCase()}`;
 }
 
-/** Sleeps on the injected clock, so simulated time drives polling too. */
-export function clockSleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const onAbort = () => {
-      clock.clearTimeout(handle);
-      resolve();
-    };
-    // The listener goes with the timer: a polling loop must not pile listeners on one signal.
-    const handle = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+export { clockSleep } from '../../src/clock.js';

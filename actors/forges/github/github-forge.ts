@@ -4,7 +4,7 @@
  * retry after a crash adopts what the first attempt did instead of doing it twice.
  */
 import { RequestError } from 'octokit';
-import { clockSleep } from '../../effects/deps.js';
+import { clockSleep } from '../../../src/clock.js';
 import { checksVerdict, type CheckRun, type CommitStatus } from './checks-verdict.js';
 import type { GitHubClient } from './client.js';
 import { followRemoteBase, pushBranch } from './push.js';
