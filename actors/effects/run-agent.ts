@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readFileSync, rmSync } from 'node:fs';
+import { lstatSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LedgerNote, WorkOutput, Plan } from '../../machines/effects.js';
 import { ActivityTracker } from '../../src/agents/activity.js';
@@ -13,9 +13,7 @@ import { routesOf, workerOutages } from '../agents/router.js';
 import type { HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
 import { clockSleep, hostOf, type EffectDeps } from './deps.js';
 import { sandboxOf } from '../sandbox/sandbox.js';
-import { sanitizeRemote } from '../hosts/ssh/remote-git.js';
-import { sanitizeWorkspaceGit } from '../hosts/workspace.js';
-import { remoteLogsDir, sshConfigOf, streamSize, whileUnreachable } from './host-aware.js';
+import { placeOf, type TaskPlace } from '../hosts/places.js';
 
 export interface RunAgentInput {
   taskId: string;
@@ -54,9 +52,8 @@ export function workerFiles(logsDir: string, taskId: string, attempt: number, fi
   return { dir, state: join(dir, `${stem}.json`), stream, stderr: `${where}/${stem}.stderr.log`, pid: `${stream}.pid` };
 }
 
-function filesFor(deps: EffectDeps, input: RunAgentInput) {
-  const ssh = sshConfigOf(deps, input.host);
-  return workerFiles(deps.adapter.paths.logs, input.taskId, input.attempt, input.fix, ssh ? remoteLogsDir(deps, ssh, input.taskId) : undefined);
+function filesFor(deps: EffectDeps, input: RunAgentInput, place: TaskPlace) {
+  return workerFiles(deps.adapter.paths.logs, input.taskId, input.attempt, input.fix, place.streamsDir(input.taskId));
 }
 
 /**
@@ -68,8 +65,9 @@ function filesFor(deps: EffectDeps, input: RunAgentInput) {
 export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: AbortSignal): Promise<WorkOutput> {
   const { adapter, clock, db, agents } = deps;
   const host = hostOf(deps, input.host);
-  const files = filesFor(deps, input);
-  const retry = <T>(fn: () => Promise<T>) => whileUnreachable(deps, input.host, signal, fn);
+  const place = placeOf(deps, input.host);
+  const files = filesFor(deps, input, place);
+  const retry = <T>(fn: () => Promise<T>) => place.reach(signal, fn);
   mkdirPrivate(files.dir);
 
   let state = readState(files.state);
@@ -120,8 +118,7 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
     }
     // The workspace's git state is the engine's again before the sandbox reads it: the mounts never follow files a
     // previous session wrote there (alternates, a .git file), and no link in .git leads the engine's git elsewhere.
-    const ssh = sshConfigOf(deps, input.host);
-    await retry(() => (ssh ? sanitizeRemote(host, input.worktree, ssh.mainClone, { ifPresent: true }) : sanitizeWorkspaceGit(input.worktree, adapter.repo.path, { ifPresent: true })));
+    await place.sanitize(input.worktree, { ifPresent: true });
     // Confined before anything is reset: without a required sandbox nothing starts (SandboxUnavailableError: no attempt spent).
     const sandbox = deps.sandboxes?.get(input.host) ?? sandboxOf(adapter, host);
     const confined = await retry(() => sandbox.wrap({ role: 'worker', backend: launch.backend, argv: launch.argv, env: launch.env, workspace: input.worktree, writable: true, readOnly: launch.readOnly, waited: false }));
@@ -156,7 +153,8 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
 async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<typeof workerFiles>, state: WorkerState, signal: AbortSignal): Promise<WorkOutput> {
   const { clock, db, adapter } = deps;
   const host = hostOf(deps, input.host);
-  const remote = sshConfigOf(deps, input.host) !== undefined;
+  const place = placeOf(deps, input.host);
+  const remote = place.remote;
   const wallMs = adapter.agents.timeouts.wallMinutes * 60_000;
   const stallMs = adapter.agents.timeouts.stallMinutes * 60_000;
   const interval = deps.watchIntervalMs ?? 200;
@@ -188,11 +186,11 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
       } else {
         let grown: number;
         try {
-          grown = Math.max(offset, (await streamSize(host, files.stream)) ?? 0);
+          grown = Math.max(offset, (await place.streamSize(files.stream)) ?? 0);
         } catch (error) {
           // The host is out of reach: the worker may well be running on. Wait for the host, judge nothing meanwhile.
           if (!(error instanceof HostUnreachableError)) throw error;
-          await whileUnreachable(deps, input.host, signal, () => host.isAlive(state.pid)).catch(() => undefined);
+          await place.reach(signal, () => host.isAlive(state.pid)).catch(() => undefined);
           continue;
         }
         if (grown > offset) {
@@ -211,12 +209,12 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
         shown = label;
         shownAt = now0;
       }
-      if (!(await whileUnreachable(deps, input.host, signal, () => host.isAlive(state.pid)))) return finish(deps, input, files.stream, state);
+      if (!(await place.reach(signal, () => host.isAlive(state.pid)))) return finish(deps, input, files.stream, state);
       const now = clock.now();
       const overWall = now - state.startedAt > wallMs;
       const stalled = now - lastOutputAt > stallMs;
       if (overWall || stalled) {
-        await whileUnreachable(deps, input.host, signal, () => host.killGroup(state.pid));
+        await place.reach(signal, () => host.killGroup(state.pid));
         const error = overWall ? `wall-clock timeout (${adapter.agents.timeouts.wallMinutes} min)` : `no output for ${adapter.agents.timeouts.stallMinutes} min`;
         const spent = (await parse(deps, input.host, files.stream, state))?.usage.costUsd ?? 0;
         // A hang is an outage of the route (the fallback route runs next), not a failed attempt; the machine bounds how often.
@@ -248,9 +246,7 @@ function readState(path: string): WorkerState | undefined {
 /** The whole stream, parsed once at the end (remote: read over the transport, waiting out an unreachable host). */
 async function parse(deps: EffectDeps, hostName: string, stream: string, state: WorkerState) {
   const launch = { backend: state.backend, ...(state.model ? { model: state.model } : {}) };
-  if (!sshConfigOf(deps, hostName)) return deps.agents.parseWorkerLog(existsSync(stream) ? readFileSync(stream, 'utf8') : '', launch);
-  const host = hostOf(deps, hostName);
-  return deps.agents.parseWorkerLog((await whileUnreachable(deps, hostName, undefined, () => host.readFile(stream))) ?? '', launch);
+  return deps.agents.parseWorkerLog(await placeOf(deps, hostName).readStream(stream), launch);
 }
 
 /**
@@ -280,7 +276,7 @@ async function finish(deps: EffectDeps, input: RunAgentInput, stream: string, st
   if (!isOutage(kind)) return { outcome: 'failed', error: outcome.error, costUsd, backend: outcome.backend, ledger };
   // An outage moves the next launch to the worker's next fallback route (actors/agents/router.ts), and spends no attempt:
   // the relaunch reuses this attempt's paths, so this session is marked spent (never adopted again).
-  markSpent(filesFor(deps, input).state, state);
+  markSpent(filesFor(deps, input, placeOf(deps, input.host)).state, state);
   ledger.push(outageNote(input, kind, state, outcome.error ?? null));
   const resetAt = resetTimeOf(outcome, deps.clock.now());
   return { outcome: kind, outage: kind, error: outcome.error, costUsd, backend: outcome.backend, fallback: fallsBack(deps, input.taskId, 1), ...(resetAt === undefined ? {} : { resetAt }), ledger };

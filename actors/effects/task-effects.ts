@@ -16,18 +16,13 @@ import { lessonsText, relevantLessons } from '../../src/memory/file-memory.js';
 import { dayStart, spendBetween } from '../../src/store/ledger.js';
 import { everDispatched } from '../../src/dispatch/budget.js';
 import { getTask } from '../../src/store/tasks.js';
-import { branchName, hostOf, worktreePath, type EffectDeps } from './deps.js';
-import { changedFiles, diff, git, headSha, trackedFiles } from '../git/git.js';
-import { assertReviewedRange, ensureWorkspace, fetchTaskHead, reviewBase, sanitizeWorkspaceGit } from '../hosts/workspace.js';
-import { ship as shipWorktree } from '../git/ship.js';
-import { GitError, HostUnreachableError, SpentThenFailedError } from '../../src/errors.js';
-import { ensureRemoteWorktree, shipRemote } from '../hosts/ssh/remote-git.js';
-import { localChecksWorktree, remoteWorktreePath, sshConfigOf, whileUnreachable } from './host-aware.js';
+import { branchName, type EffectDeps } from './deps.js';
+import { changedFiles, diff, git, trackedFiles } from '../git/git.js';
+import { assertReviewedRange } from '../hosts/workspace.js';
+import { GitError, SpentThenFailedError } from '../../src/errors.js';
+import { localChecksWorktree, placeOf } from '../hosts/places.js';
 import { checkMainIntegrity, recordMain } from './main-integrity.js';
 import { spendNote } from './run-agent.js';
-import { chmodSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { DIR_MODE, mkdirPrivate } from '../../src/fs-private.js';
 import { protectedPathsTouched, protectedReason } from '../../src/config/protected-paths.js';
 import { isOutage, resetTimeOf, type OutageKind } from '../../machines/outcome.js';
 import type { AgentOutcome } from '../../src/ports.js';
@@ -107,56 +102,28 @@ export function claimSlot(deps: EffectDeps, input: { taskId: string; filesTouche
 
 /** Worktree on the host the slot was granted on (provisioning and the agent always share a host). */
 export async function provision(deps: EffectDeps, input: { taskId: string; host: string; baseSha?: string | null }): Promise<ProvisionOutput> {
-  const { adapter } = deps;
-  const branch = branchName(adapter, input.taskId);
-  const ssh = sshConfigOf(deps, input.host);
-  if (ssh) {
-    const worktree = remoteWorktreePath(deps, ssh, input.taskId);
-    let made: { baseSha: string };
-    try {
-      made = await ensureRemoteWorktree(hostOf(deps, input.host), { mainClone: ssh.mainClone, path: worktree, branch, base: adapter.repo.mainBranch, taskId: input.taskId, baseSha: input.baseSha ?? null });
-    } catch (error) {
-      // Nothing runs there yet: give the slot back to the pool; the task waits for a slot again, its attempt unspent.
-      if (error instanceof HostUnreachableError) deps.pool.setCapacity(input.host, 0);
-      throw error;
-    }
-    return { branch, worktree, baseSha: made.baseSha };
-  }
-  const worktree = worktreePath(adapter, input.taskId);
-  // A remote forge merges on its side: new branches must start from what it has merged so far.
-  await deps.forge.syncBase?.();
-  privateWorkspaceParents(adapter.paths.worktreesRoot, worktree);
-  const made = await ensureWorkspace({ mainClone: adapter.repo.path, path: worktree, branch, taskId: input.taskId, baseSha: input.baseSha ?? null, mainBranch: adapter.repo.mainBranch });
-  chmodSync(worktree, DIR_MODE);
-  return { branch, worktree, baseSha: made.baseSha };
-}
-
-/** The worktrees root and a workspace's parent are 700 before git creates the workspace (git follows the umask). */
-function privateWorkspaceParents(root: string, workspace: string): void {
-  mkdirPrivate(root);
-  mkdirPrivate(dirname(workspace), { own: true });
+  const branch = branchName(deps.adapter, input.taskId);
+  const made = await placeOf(deps, input.host).provision(input.taskId, branch, input.baseSha ?? null);
+  return { branch, worktree: made.worktree, baseSha: made.baseSha };
 }
 
 export async function ship(deps: EffectDeps, input: { taskId: string; attempt: number; host?: string; worktree: string; branch: string; baseSha?: string | null; filesTouched: string[] }, signal?: AbortSignal): Promise<ShipOutput> {
-  const mainClone = deps.adapter.repo.path;
-  const remote = input.host !== undefined && sshConfigOf(deps, input.host) !== undefined;
+  const place = placeOf(deps, input.host);
   // A task restored from before base shas were recorded: its base is where its branch meets main (main may have moved since).
-  const baseSha = input.baseSha ?? (remote ? await headSha(mainClone, `refs/heads/${deps.adapter.repo.mainBranch}`) : await legacyBase(deps, input));
-  const shipInput = {
-    worktree: input.worktree,
-    base: baseSha,
-    mainClone,
-    mainBranch: deps.adapter.repo.mainBranch,
-    branch: input.branch,
-    policy: deps.adapter.policy.dirtyTree,
-    filesTouched: input.filesTouched,
-    taskId: input.taskId,
-    attempt: input.attempt,
-  };
-  // Remote: committed and pushed from the host; an unreachable host is waited for, never given up on (the work is there).
-  const result = remote
-    ? await whileUnreachable(deps, input.host!, signal, () => shipRemote(hostOf(deps, input.host!), { ...shipInput, mainClone: sshConfigOf(deps, input.host!)!.mainClone }))
-    : await shipLocal(shipInput);
+  const baseSha = input.baseSha ?? (await place.unrecordedBase(input.taskId, input.worktree, input.branch));
+  const result = await place.ship(
+    {
+      worktree: input.worktree,
+      base: baseSha,
+      mainBranch: deps.adapter.repo.mainBranch,
+      branch: input.branch,
+      policy: deps.adapter.policy.dirtyTree,
+      filesTouched: input.filesTouched,
+      taskId: input.taskId,
+      attempt: input.attempt,
+    },
+    signal,
+  );
   const refused = result.ledger.find((l) => l.kind.startsWith('ship_recovery.skipped') || l.kind.startsWith('ship_recovery.refused'));
   return {
     headSha: result.headSha,
@@ -165,24 +132,6 @@ export async function ship(deps: EffectDeps, input: { taskId: string; attempt: n
     refused: result.empty && refused ? `Ship recovery committed nothing (${refused.kind}): ${JSON.stringify(refused.payload)}. Remove stray files or commit your change.` : undefined,
     ledger: result.ledger as LedgerNote[],
   };
-}
-
-/** Where a task without a recorded base meets main: its workspace's branch, fetched first (the workspace's git state restored). */
-async function legacyBase(deps: EffectDeps, input: { taskId: string; worktree: string; branch: string }): Promise<string> {
-  const mainClone = deps.adapter.repo.path;
-  await sanitizeWorkspaceGit(input.worktree, mainClone);
-  const head = await fetchTaskHead(mainClone, input.worktree, input.branch, input.taskId);
-  return gitMergeBase(mainClone, `refs/heads/${deps.adapter.repo.mainBranch}`, head);
-}
-
-/** Ship recovery in the workspace (after its git state is made the engine's again), then its branch fetched into the main clone. */
-async function shipLocal(input: Parameters<typeof shipWorktree>[0] & { mainClone: string; mainBranch: string }) {
-  await sanitizeWorkspaceGit(input.worktree, input.mainClone);
-  const result = await shipWorktree(input);
-  const fetched = await fetchTaskHead(input.mainClone, input.worktree, input.branch, input.taskId);
-  if (fetched !== result.headSha) throw new GitError(`Expected the fetched head of ${input.branch} to be ${result.headSha}; got ${fetched}.`, { fix: 'Something moved the workspace branch while it was shipped; ship again.' });
-  const baseSha = result.empty ? input.base : await reviewBase(input.mainClone, input.base, fetched, `refs/heads/${input.mainBranch}`);
-  return { ...result, baseSha };
 }
 
 export async function openPr(deps: EffectDeps, input: { taskId: string; branch: string; title: string; plan: Plan; headSha: string }): Promise<OpenPrOutput> {
