@@ -9,7 +9,7 @@ import { oxi, query } from '../helpers/project.js';
 const parent = mkdtempSync(join(tmpdir(), 'oxi-demo-'));
 afterAll(() => rmSync(parent, { recursive: true, force: true }));
 
-describe('oxi demo', () => {
+describe('oxi demo', { timeout: 900_000 }, () => {
   const dir = join(parent, 'empty-dir');
   mkdirSync(dir); // an existing empty directory must work
 
