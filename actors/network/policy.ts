@@ -96,3 +96,26 @@ export function allows(rules: readonly AllowRule[], request: { host: string; por
   const method = request.method.toUpperCase();
   return rules.some((r) => hostMatches(r.host, host) && (r.port === undefined ? request.port === 443 || request.port === 80 : r.port === request.port) && (!r.methods || r.methods.includes(method)));
 }
+
+/** What status and doctor say about a host's agent network. */
+export interface NetworkStatus {
+  mode: NetworkMode;
+  /** Set by agents.network (or the older agents.sandbox.network), not the default. */
+  configured: boolean;
+  /** Whether the allowlist can be enforced there (a local host with bubblewrap). */
+  supported: boolean;
+  reason?: string;
+}
+
+export function networkStatus(settings: NetworkSettings, supported: boolean, reason?: string): NetworkStatus {
+  return { mode: effectiveMode(settings, supported), configured: settings.mode !== undefined, supported, ...(supported ? {} : { reason: reason ?? 'the allowlist needs a local host with bubblewrap' }) };
+}
+
+/** One plain line, and how serious it is: the default falling back to an open network is a warning; an allowlist that cannot be enforced refuses agents. */
+export function networkVerdict(s: NetworkStatus): { status: 'ok' | 'warn' | 'fail'; detail: string; fix?: string } {
+  if (s.mode === 'allowlist' && !s.supported) return { status: 'fail', detail: `agents.network is "allowlist" but ${s.reason}: no agent will start there`, fix: 'Install bubblewrap and run agents on a local host, or set agents.network to "open" or "none".' };
+  if (s.mode === 'allowlist') return { status: 'ok', detail: `agents reach only the allowed hosts, through oxi's proxy (agents.network "allowlist"${s.configured ? '' : ', the default'}; refusals are recorded as network.denied)` };
+  if (s.mode === 'none') return { status: 'ok', detail: 'agents have no network at all (agents.network "none")' };
+  if (s.configured) return { status: 'ok', detail: 'agents\' network is open (agents.network "open")' };
+  return { status: 'warn', detail: `agents' network is open: ${s.reason}`, fix: 'Install bubblewrap (apt-get install bubblewrap) so agents get the default allowlist, or set agents.network to "open" to accept it (docs/security.md).' };
+}

@@ -10,7 +10,7 @@ import type { Adapter, SandboxSettings } from '../../src/config/schema.js';
 import { SandboxUnavailableError } from '../../src/errors.js';
 import type { HostTransport } from '../../src/ports.js';
 import type { AgentSandbox, LaunchNetwork, SandboxRequest, SandboxStatus, WrappedLaunch } from '../../src/sandbox/port.js';
-import { effectiveMode, networkSettings, rulesFor, type NetworkMode, type NetworkSettings } from '../network/policy.js';
+import { effectiveMode, networkSettings, networkStatus, rulesFor, type NetworkMode, type NetworkSettings, type NetworkStatus } from '../network/policy.js';
 import { serveNetwork, SOCKET_NAME } from '../network/registry.js';
 import { LocalHost } from '../local-host.js';
 import { bwrapArgv } from './bwrap.js';
@@ -161,6 +161,13 @@ export function sandboxOf(adapter: Adapter, host: HostTransport): HostSandbox {
 export const engineMachine: HostTransport = new LocalHost('local');
 
 const syncCache = new Map<string, SandboxStatus>();
+
+/** This machine's agent network (agents.network), synchronously (for status). */
+export function localNetworkStatus(adapter: Adapter): NetworkStatus {
+  const sandbox = localSandboxStatus(adapter.agents.sandbox);
+  const supported = sandbox.kind === 'bubblewrap';
+  return networkStatus(networkSettings(adapter.agents), supported, supported ? undefined : `the allowlist needs bubblewrap, and ${sandbox.available ? `agents here run under ${sandbox.kind}` : `agents here are not sandboxed (${sandbox.reason})`}`);
+}
 
 /** This machine's sandbox status, synchronously and once per process (for status and the dashboard). */
 export function localSandboxStatus(settings: SandboxSettings): SandboxStatus {
