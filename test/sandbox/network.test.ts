@@ -8,7 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { servedSessions } from '../../actors/network/registry.js';
-import { sandboxOf } from '../../actors/sandbox/sandbox.js';
+import { HostSandbox, sandboxOf } from '../../actors/sandbox/sandbox.js';
+import { networkSettings } from '../../actors/network/policy.js';
+import { SandboxUnavailableError } from '../../src/errors.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { openDb } from '../../src/store/db.js';
 import { listEvents } from '../../src/store/ledger.js';
@@ -89,5 +91,19 @@ describe('agents.network in the bubblewrap sandbox', () => {
       expect(out.stdout).toContain('proxy=unset');
       expect(out.stdout).toContain(`http://127.0.0.1:${internet}/n rc=7`);
     }
+  });
+
+  it('an explicit allowlist where the proxy cannot reach the sandbox (an SSH host) refuses the launch, nothing started; the default there is open', async () => {
+    const remoteLike = (network: unknown) => {
+      const adapter = validateConfig({ name: 'p', agents: { network } }, { configPath: join(bed.main, 'oxi.config.json') });
+      return new HostSandbox(bed.host, adapter.agents.sandbox, [], { settings: networkSettings(adapter.agents), local: false, stateDir: adapter.paths.stateDir, db: adapter.paths.db, codex: adapter.agents.codex });
+    };
+    const request = { role: 'worker' as const, backend: 'claude', argv: ['sh', '-c', 'true'], env: { PATH: process.env.PATH! }, workspace: bed.ws1, writable: true, waited: false, taskId: 'T1' };
+    await expect(remoteLike('allowlist').wrap(request)).rejects.toThrow(SandboxUnavailableError);
+    await expect(remoteLike('allowlist').wrap(request)).rejects.toThrow(/agents.network is "allowlist"\); the network allowlist needs a local host with bubblewrap: the proxy runs in the engine, and this is an SSH host/);
+    const open = await remoteLike(undefined).wrap(request);
+    expect(open.network?.mode).toBe('open');
+    expect(open.argv).not.toContain('--unshare-net');
+    expect(servedSessions()).toEqual([]);
   });
 });
