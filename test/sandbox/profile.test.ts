@@ -76,6 +76,31 @@ describe('the mount plan', () => {
   });
 });
 
+describe('the bwrap argv of an allowlist network', () => {
+  it('no network of its own; the proxy dir bound read-only; PID 1 starts the bridge before the agent; proxy variables set, NO_PROXY unset', () => {
+    const plan = planMounts({ request: request(), facts: facts(), hidden, network: 'proxy', proxy: { dir: `${STATE}/net/T1-worker`, socket: 'proxy.sock', node: '/usr/bin/node' } });
+    const argv = bwrapArgv(plan);
+    expect(argv).toContain('--unshare-net');
+    const bind = argv.indexOf(`${STATE}/net/T1-worker`);
+    expect(argv.slice(bind - 1, bind + 2)).toEqual(['--ro-bind', `${STATE}/net/T1-worker`, '/run/oxi-net']);
+    // After the masks over the state dir, so the bind is what the sandbox sees at /run/oxi-net.
+    expect(bind).toBeGreaterThan(argv.lastIndexOf(STATE));
+    const sh = argv.indexOf('/bin/sh');
+    expect(argv[sh + 2]).toContain('"$n" -e "$b" "$s" "$p"');
+    expect(argv.slice(sh + 3, sh + 8)).toEqual(['oxi-sandbox-init', '/usr/bin/node', expect.stringContaining("require('net')"), '/run/oxi-net/proxy.sock', '3128']);
+    const env = argv.indexOf('/usr/bin/env', sh);
+    expect(argv.slice(env, env + 7)).toEqual(['/usr/bin/env', '-u', 'PWD', '-u', 'NO_PROXY', '-u', 'no_proxy']);
+    expect(argv).toContain('HTTPS_PROXY=http://127.0.0.1:3128');
+    expect(argv).toContain('http_proxy=http://127.0.0.1:3128');
+    expect(argv.at(-1)).toBe(plan.argv.at(-1));
+    // "open" adds neither; "none" only the namespace.
+    expect(bwrapArgv(planMounts({ request: request(), facts: facts(), hidden, network: 'open' }))).not.toContain('--unshare-net');
+    const none = bwrapArgv(planMounts({ request: request(), facts: facts(), hidden, network: 'none' }));
+    expect(none).toContain('--unshare-net');
+    expect(none.join(' ')).not.toContain('PROXY');
+  });
+});
+
 describe('the macOS sandbox-exec profile (text only: not run on macOS in CI)', () => {
   const plan = planMounts({ request: request(), facts: facts(), hidden, network: 'open' });
   const profile = sbplProfile({ plan, denied: [...hidden, HOME] });
