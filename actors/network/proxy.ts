@@ -2,7 +2,7 @@
  * The allowlist proxy of one sandboxed session: an HTTP proxy on a unix socket that the sandbox's bridge
  * forwards to (the sandbox itself has no network). HTTPS goes through `CONNECT host:port` tunnels, plain
  * HTTP as absolute-URL requests; each is checked against the rules, and a refused one gets 403 and is
- * reported to `onDenied` (the ledger's `network.denied`).
+ * reported to `onDenied` (the ledger's `network.denied`: method, host and port only).
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -13,8 +13,6 @@ export interface Denial {
   method: string;
   host: string;
   port: number;
-  /** The absolute URL of a plain request (a tunnel has none). */
-  url?: string;
   reason: string;
 }
 
@@ -78,6 +76,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     server.once('error', reject);
     server.listen(options.socketPath, () => (server.off('error', reject), resolve()));
   });
+  // Why: an idle proxy must not keep a finishing `oxi tick` alive; its open connections still do.
+  server.unref();
   return {
     socketPath: options.socketPath,
     async close() {
@@ -106,7 +106,8 @@ function forward(req: IncomingMessage, res: ServerResponse, rules: readonly Allo
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port || 80);
   if (url.protocol !== 'http:' || !allows(rules, { host, port, method })) {
-    deny({ method, host, port, url: `${url.protocol}//${url.host}${url.pathname}`, reason: url.protocol !== 'http:' ? `${url.protocol} is not proxied as plain HTTP` : 'not in agents.network.allow' });
+    // Never the path, query or body: they may carry what the agent meant to send out.
+    deny({ method, host, port, reason: url.protocol !== 'http:' ? `${url.protocol} is not proxied as plain HTTP` : 'not in agents.network.allow' });
     const body = `oxi: ${method} ${host}:${port} is not in agents.network.allow; the attempt is recorded in the task's ledger.\n`;
     return void res.writeHead(403, { 'content-type': 'text/plain', connection: 'close' }).end(body);
   }

@@ -64,7 +64,7 @@ describe('real claude CLI through the network proxy', () => {
     expect(direct).toMatch(/Failed to connect|Couldn.t connect/);
     expect(hits).toEqual([]);
     const denied = listEvents(fx.db, { task: 'T1', kindPrefix: 'network.denied' }).map((r) => JSON.parse(r.payload));
-    expect(denied).toEqual([{ role: 'worker', method: 'POST', host: '127.0.0.1', port, url: `http://127.0.0.1:${port}/exfil`, reason: 'not in agents.network.allow' }]);
+    expect(denied).toEqual([{ role: 'worker', method: 'POST', host: '127.0.0.1', port, reason: 'not in agents.network.allow' }]);
     // The worker is done: its proxy is gone.
     expect(servedSessions()).toEqual([]);
   });

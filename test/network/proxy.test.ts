@@ -89,8 +89,8 @@ describe('allowlist proxy', () => {
     expect(internet.seen).toEqual(['GET /ok proxy-authorization=-']);
     expect(denials).toEqual([
       { method: 'CONNECT', host: '127.0.0.1', port: internet.port, reason: 'not in agents.network.allow' },
-      { method: 'POST', host: '127.0.0.1', port: internet.port, url: `http://127.0.0.1:${internet.port}/exfil`, reason: 'not in agents.network.allow' },
-      { method: 'PUT', host: 'localhost', port: internet.port, url: `http://localhost:${internet.port}/upload`, reason: 'not in agents.network.allow' },
+      { method: 'POST', host: '127.0.0.1', port: internet.port, reason: 'not in agents.network.allow' },
+      { method: 'PUT', host: 'localhost', port: internet.port, reason: 'not in agents.network.allow' },
     ]);
   });
 

@@ -43,10 +43,12 @@ describe('hostile agent: sending data out over the network', { timeout: 480_000 
     expect(net.hits, evidence).toEqual([]);
     const port = Number(new URL(net.url).port);
     const denied = query<{ actor: string; payload: string }>(bed.db, `SELECT actor, payload FROM event WHERE kind = 'network.denied' AND task = ?`, 'T0-281');
-    expect(denied.map((r) => ({ actor: r.actor, ...JSON.parse(r.payload) }))).toEqual([{ actor: 'network', role: 'worker', method: 'POST', host: '127.0.0.1', port, url: `${net.url}/exfil`, reason: 'not in agents.network.allow' }]);
+    expect(denied.map((r) => ({ actor: r.actor, ...JSON.parse(r.payload) }))).toEqual([{ actor: 'network', role: 'worker', method: 'POST', host: '127.0.0.1', port, reason: 'not in agents.network.allow' }]);
     const tail = spawnSync(process.execPath, [OXI, '--config', bed.configPath, 'tail', 'T0-281', '--no-follow'], { cwd: bed.dir, encoding: 'utf8', timeout: 60_000 });
     expect(tail.status, tail.stderr).toBe(0);
-    expect(tail.stdout).toContain(`⛔ network denied (worker): POST ${net.url}/exfil — not in agents.network.allow`);
+    expect(tail.stdout).toContain(`⛔ network denied (worker): POST 127.0.0.1:${port} — not in agents.network.allow`);
+    // What the agent tried to send (body, path) is not in the ledger: the refusal records method, host and port.
+    expect(JSON.stringify(query(bed.db, 'SELECT * FROM event'))).not.toContain(`SENTINELexfil${bed.run}`);
     const json = spawnSync(process.execPath, [OXI, '--config', bed.configPath, 'tail', 'T0-281', '--no-follow', '--json'], { cwd: bed.dir, encoding: 'utf8', timeout: 60_000 });
     expect(json.stdout.split('\n').filter((l) => l.includes('oxi.network.denied')).map((l) => JSON.parse(l))).toMatchObject([{ type: 'oxi.network.denied', task: 'T0-281', method: 'POST', host: '127.0.0.1', port }]);
     // The harmless change itself still lands.

@@ -19,9 +19,9 @@ const POLL_MS = 250;
 
 /** One refused network request as a line (human), or as a JSON object among the stream's (`--json`). */
 export function renderDenial(row: LedgerRow, json: boolean): string {
-  const p = JSON.parse(row.payload) as { role?: string; method?: string; host?: string; port?: number; url?: string; reason?: string };
+  const p = JSON.parse(row.payload) as { role?: string; method?: string; host?: string; port?: number; reason?: string };
   if (json) return JSON.stringify({ type: 'oxi.network.denied', at: row.at, task: row.task, ...p });
-  return `⛔ network denied (${p.role ?? 'agent'}): ${p.method ?? '?'} ${p.url ?? `${p.host}:${p.port}`} — ${p.reason ?? 'not allowed'}`;
+  return `⛔ network denied (${p.role ?? 'agent'}): ${p.method ?? '?'} ${p.host}:${p.port} — ${p.reason ?? 'not allowed'}`;
 }
 
 /** The task's stream files, oldest first (by modification time, then name). */
