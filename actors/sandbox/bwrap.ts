@@ -3,7 +3,7 @@
  * agents.network is "open"; with "allowlist" a bridge to the proxy runs beside the agent), its own /proc, /dev and /tmp, the plan's mounts in order, and the
  * root made read-only last, so nothing but the plan's writable binds can be written.
  */
-import { BRIDGE_JS, BRIDGE_PORT, PROXY_MOUNT, proxyEnv, SANDBOX_INIT_WITH_BRIDGE } from '../network/bridge.js';
+import { BRIDGE_PORT, PROXY_MOUNT, proxyEnv, SANDBOX_INIT_WITH_BRIDGE } from '../network/bridge.js';
 import type { MountPlan } from './mounts.js';
 
 /**
@@ -41,7 +41,7 @@ export function bwrapArgv(plan: MountPlan, bwrap = 'bwrap'): string[] {
   }
   if (plan.proxy) argv.push('--ro-bind', plan.proxy.dir, PROXY_MOUNT);
   argv.push('--remount-ro', '/', '--chdir', plan.chdir, '--', '/bin/sh', '-c');
-  if (plan.proxy) argv.push(SANDBOX_INIT_WITH_BRIDGE, 'oxi-sandbox-init', plan.proxy.node, BRIDGE_JS, `${PROXY_MOUNT}/${plan.proxy.socket}`, String(BRIDGE_PORT));
+  if (plan.proxy) argv.push(SANDBOX_INIT_WITH_BRIDGE, 'oxi-sandbox-init', plan.proxy.bridge.program, plan.proxy.bridge.script, `${PROXY_MOUNT}/${plan.proxy.socket}`, String(BRIDGE_PORT));
   else argv.push(SANDBOX_INIT, 'oxi-sandbox-init');
   // The agent's env is the whitelist: only PWD (set by bwrap) goes, and the proxy variables come in (NO_PROXY never).
   const unset = [...(plan.clearPwd ? ['-u', 'PWD'] : []), ...(plan.proxy ? ['-u', 'NO_PROXY', '-u', 'no_proxy'] : [])];

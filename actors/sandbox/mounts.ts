@@ -29,8 +29,8 @@ export interface MountPlan {
   chdir: string;
   /** `proxy`: no network but the allowlist proxy, through a bridge in the sandbox (actors/network). */
   network: 'open' | 'none' | 'proxy';
-  /** With `proxy`: the directory holding the proxy's socket, the socket's name, and the node that runs the bridge. */
-  proxy?: { dir: string; socket: string; node: string };
+  /** With `proxy`: the directory holding the proxy's socket, the socket's name, and the bridge (actors/network/bridge.ts). */
+  proxy?: { dir: string; socket: string; bridge: { program: string; script: string } };
   dieWithParent: boolean;
   /** The agent's env has no PWD: bwrap sets one after --chdir, so it is unset again (the env stays the whitelist). */
   clearPwd: boolean;

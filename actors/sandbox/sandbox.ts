@@ -12,6 +12,7 @@ import type { HostTransport } from '../../src/ports.js';
 import type { AgentSandbox, LaunchNetwork, SandboxRequest, SandboxStatus, WrappedLaunch } from '../../src/sandbox/port.js';
 import { effectiveMode, networkSettings, networkStatus, rulesFor, type NetworkMode, type NetworkSettings, type NetworkStatus } from '../network/policy.js';
 import { serveNetwork, SOCKET_NAME } from '../network/registry.js';
+import { localBridge } from '../network/bridge.js';
 import { LocalHost } from '../local-host.js';
 import { bwrapArgv } from './bwrap.js';
 import { gatherFacts, parseProbe, probeHost, PROBE_SCRIPT, type ProbeResult } from './facts.js';
@@ -94,11 +95,12 @@ export class HostSandbox implements AgentSandbox {
     }
     const net = await this.launchNetwork(request);
     try {
-      const confined = net.lease ? { ...request, readOnly: [...(request.readOnly ?? []), nodeRoot()] } : request;
+      const bridge = net.lease ? localBridge() : undefined;
+      const confined = bridge?.program === process.execPath ? { ...request, readOnly: [...(request.readOnly ?? []), nodeRoot()] } : request;
       const home = backendHome(request.backend, request.env);
       const facts = await gatherFacts(this.host, { program: request.argv[0], workspace: request.workspace, env: request.env, mkdir: home.mkdir, paths: factPaths(confined, this.hidden, this.settings.writable) });
       const hidden = this.hidden.map((h) => expandHome(h, facts.home));
-      const proxy = net.lease ? { dir: net.lease.dir, socket: SOCKET_NAME, node: process.execPath } : undefined;
+      const proxy = net.lease && bridge ? { dir: net.lease.dir, socket: SOCKET_NAME, bridge } : undefined;
       const plan = planMounts({ request: confined, facts, hidden, network: net.mode === 'allowlist' ? 'proxy' : net.mode, proxy, writable: this.settings.writable });
       const argv = status.kind === 'bubblewrap' ? bwrapArgv(plan, program) : sandboxExecArgv({ plan, denied: [...hidden, ...(facts.home ? [facts.home] : [])] }, program);
       return { argv, status, network: { mode: net.mode, release: async () => net.lease?.release() } satisfies LaunchNetwork };

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bwrapArgv } from '../../actors/sandbox/bwrap.js';
+import { BRIDGE_JS } from '../../actors/network/bridge.js';
 import type { LaunchFacts, PathKind } from '../../actors/sandbox/facts.js';
 import { parseFacts, parseProbe } from '../../actors/sandbox/facts.js';
 import { planMounts } from '../../actors/sandbox/mounts.js';
@@ -78,7 +79,7 @@ describe('the mount plan', () => {
 
 describe('the bwrap argv of an allowlist network', () => {
   it('no network of its own; the proxy dir bound read-only; PID 1 starts the bridge before the agent; proxy variables set, NO_PROXY unset', () => {
-    const plan = planMounts({ request: request(), facts: facts(), hidden, network: 'proxy', proxy: { dir: `${STATE}/net/T1-worker`, socket: 'proxy.sock', node: '/usr/bin/node' } });
+    const plan = planMounts({ request: request(), facts: facts(), hidden, network: 'proxy', proxy: { dir: `${STATE}/net/T1-worker`, socket: 'proxy.sock', bridge: { program: '/usr/bin/node', script: BRIDGE_JS } } });
     const argv = bwrapArgv(plan);
     expect(argv).toContain('--unshare-net');
     const bind = argv.indexOf(`${STATE}/net/T1-worker`);
