@@ -66,10 +66,11 @@ export interface CliBackendOptions {
 }
 
 /** A planner or critic run, confined read-only to its cwd (the main clone); dies with the engine. */
-export async function confineWaited(options: CliBackendOptions, role: 'planner' | 'critic', backend: 'claude' | 'codex', argv: string[], env: Record<string, string>, cwd: string): Promise<string[]> {
+export async function confineWaited(options: CliBackendOptions, role: 'planner' | 'critic', backend: 'claude' | 'codex', argv: string[], env: Record<string, string>, cwd: string, taskId?: string): Promise<{ argv: string[]; release: () => Promise<void> }> {
   const sandbox = options.sandbox ?? sandboxOf(options.adapter, engineMachine);
   const readOnly = commandDirs(options.adapter.agents[backend].command);
-  return (await sandbox.wrap({ role, backend, argv, env, workspace: cwd, writable: false, readOnly, waited: true })).argv;
+  const wrapped = await sandbox.wrap({ role, backend, argv, env, workspace: cwd, writable: false, readOnly, waited: true, ...(taskId ? { taskId } : {}) });
+  return { argv: wrapped.argv, release: async () => wrapped.network?.release() };
 }
 
 /** `command: ["node", "/opt/x/cli.js"]`: the dirs of the script words, which the sandbox must let the agent read. */
@@ -97,8 +98,9 @@ export function claudeBackend(options: CliBackendOptions): AgentPort {
       });
       const files = roleFiles(adapter.paths.logs, request.taskId, role, request.attempt, 'claude');
       const env = claudeEnv(options.env, 'default');
+      const confined = await confineWaited(options, role, 'claude', argv, env, request.cwd, request.taskId);
       const run = await runWaited({
-        argv: await confineWaited(options, role, 'claude', argv, env, request.cwd),
+        argv: confined.argv,
         env,
         cwd: request.cwd,
         streamFile: files.stream,
@@ -107,7 +109,7 @@ export function claudeBackend(options: CliBackendOptions): AgentPort {
         wallMs: adapter.agents.timeouts.wallMinutes * 60_000,
         stallMs: adapter.agents.timeouts.stallMinutes * 60_000,
         signal: request.signal,
-      });
+      }).finally(confined.release);
       return outcomeFromRun(run, ctx(request.model));
     },
     workerLaunch(request): WorkerLaunch {

@@ -86,8 +86,9 @@ export function codexBackend(options: CliBackendOptions): AgentPort {
     async complete(role, request): Promise<AgentOutcome> {
       card ??= loadRateCard(settings.rateCard);
       const files = roleFiles(adapter.paths.logs, request.taskId, role, request.attempt, 'codex');
+      const confined = await confineWaited(options, role, 'codex', argvFor(request, 'read-only'), options.env, request.cwd, request.taskId);
       const run = await runWaited({
-        argv: await confineWaited(options, role, 'codex', argvFor(request, 'read-only'), options.env, request.cwd),
+        argv: confined.argv,
         env: options.env,
         cwd: request.cwd,
         streamFile: files.stream,
@@ -96,7 +97,7 @@ export function codexBackend(options: CliBackendOptions): AgentPort {
         wallMs: adapter.agents.timeouts.wallMinutes * 60_000,
         stallMs: adapter.agents.timeouts.stallMinutes * 60_000,
         signal: request.signal,
-      });
+      }).finally(confined.release);
       return outcomeFromRun(run, ctx(request.model));
     },
     workerLaunch(request): WorkerLaunch {

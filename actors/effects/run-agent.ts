@@ -14,6 +14,7 @@ import type { HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
 import { clockSleep, hostOf, type EffectDeps } from './deps.js';
 import { sandboxOf } from '../sandbox/sandbox.js';
 import { placeOf, type TaskPlace } from '../hosts/places.js';
+import { endNetwork, resumeNetwork } from '../network/registry.js';
 
 export interface RunAgentInput {
   taskId: string;
@@ -83,6 +84,7 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
   }
   if (state && !state.terminatedByEngine && !state.spent && !(await retry(() => host.isAlive(state!.pid)))) {
     // Dead before we looked: its stream says how it ended, or it was lost.
+    await endNetwork(networkSession(deps, input));
     return finish(deps, input, files.stream, state);
   }
   // A worker the engine terminated (hard kill, drain) may still run on a host that was out of reach: it goes before a new one starts.
@@ -121,7 +123,7 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
     await place.sanitize(input.worktree, { ifPresent: true });
     // Confined before anything is reset: without a required sandbox nothing starts (SandboxUnavailableError: no attempt spent).
     const sandbox = deps.sandboxes?.get(input.host) ?? sandboxOf(adapter, host);
-    const confined = await retry(() => sandbox.wrap({ role: 'worker', backend: launch.backend, argv: launch.argv, env: launch.env, workspace: input.worktree, writable: true, readOnly: launch.readOnly, waited: false }));
+    const confined = await retry(() => sandbox.wrap({ role: 'worker', backend: launch.backend, argv: launch.argv, env: launch.env, workspace: input.worktree, writable: true, readOnly: launch.readOnly, waited: false, taskId: input.taskId }));
     // A fresh session starts a fresh stream (and, on an SSH host, an empty pid file).
     if (host.fileSize) await retry(async () => (await host.writeFile(files.stream, ''), await host.writeFile(files.pid, '')));
     else {
@@ -146,8 +148,19 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
     }
     recordBackend(db, input.taskId, launch.backend, launch.model);
     recordActivity(db, input.taskId, { kind: 'starting' }, clock.now());
+  } else {
+    // An adopted worker (this engine restarted) gets its network proxy back at the path its sandbox binds.
+    await resumeNetwork(networkSession(deps, input));
   }
-  return watch(deps, input, files, state, signal);
+  const out = await watch(deps, input, files, state, signal);
+  // A worker left running (soft kill) keeps its proxy; one that ended, or was terminated, does not.
+  if (out.error !== 'stopped' || deps.workerStopMode() === 'terminate') await endNetwork(networkSession(deps, input));
+  return out;
+}
+
+/** The worker's network session (actors/network/registry.ts): one per task. */
+function networkSession(deps: EffectDeps, input: RunAgentInput) {
+  return { stateDir: deps.adapter.paths.stateDir, db: deps.adapter.paths.db, taskId: input.taskId, role: 'worker' };
 }
 
 async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<typeof workerFiles>, state: WorkerState, signal: AbortSignal): Promise<WorkOutput> {

@@ -27,7 +27,10 @@ export interface MountPlan {
   /** The agent's argv, its program resolved to the real path the mounts expose. */
   argv: string[];
   chdir: string;
-  network: 'open' | 'none';
+  /** `proxy`: no network but the allowlist proxy, through a bridge in the sandbox (actors/network). */
+  network: 'open' | 'none' | 'proxy';
+  /** With `proxy`: the directory holding the proxy's socket, the socket's name, and the bridge (actors/network/bridge.ts). */
+  proxy?: { dir: string; socket: string; bridge: { program: string; script: string } };
   dieWithParent: boolean;
   /** The agent's env has no PWD: bwrap sets one after --chdir, so it is unset again (the env stays the whitelist). */
   clearPwd: boolean;
@@ -73,7 +76,7 @@ export function installRoot(program: string, packageRoot: string | undefined): s
   return at >= 0 ? packageRoot.slice(0, at + '/node_modules'.length) : packageRoot;
 }
 
-export function planMounts(input: { request: SandboxRequest; facts: LaunchFacts; hidden: readonly string[]; network: 'open' | 'none'; writable?: readonly string[] }): MountPlan {
+export function planMounts(input: { request: SandboxRequest; facts: LaunchFacts; hidden: readonly string[]; network: MountPlan['network']; proxy?: MountPlan['proxy']; writable?: readonly string[] }): MountPlan {
   const { request, facts } = input;
   const kind = (p: string): PathKind | undefined => facts.paths.get(p);
   const home = backendHome(request.backend, request.env);
@@ -138,6 +141,7 @@ export function planMounts(input: { request: SandboxRequest; facts: LaunchFacts;
     argv: [facts.program ?? program, ...args],
     chdir: request.workspace,
     network: input.network,
+    ...(input.proxy ? { proxy: input.proxy } : {}),
     dieWithParent: request.waited,
     clearPwd: request.env.PWD === undefined,
   };

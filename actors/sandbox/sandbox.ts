@@ -4,12 +4,15 @@
  * are small sh scripts run through the host's transport, so the remote side gets the same bwrap argv.
  */
 import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { CONFIG_FILE_NAMES } from '../../src/config/load.js';
 import type { Adapter, SandboxSettings } from '../../src/config/schema.js';
 import { SandboxUnavailableError } from '../../src/errors.js';
 import type { HostTransport } from '../../src/ports.js';
-import type { AgentSandbox, SandboxRequest, SandboxStatus, WrappedLaunch } from '../../src/sandbox/port.js';
+import type { AgentSandbox, LaunchNetwork, SandboxRequest, SandboxStatus, WrappedLaunch } from '../../src/sandbox/port.js';
+import { effectiveMode, networkSettings, networkStatus, rulesFor, type NetworkMode, type NetworkSettings, type NetworkStatus } from '../network/policy.js';
+import { serveNetwork, SOCKET_NAME } from '../network/registry.js';
+import { localBridge } from '../network/bridge.js';
 import { LocalHost } from '../hosts/local-host.js';
 import { bwrapArgv } from './bwrap.js';
 import { gatherFacts, parseProbe, probeHost, PROBE_SCRIPT, type ProbeResult } from './facts.js';
@@ -17,6 +20,22 @@ import { backendHome, expandHome, factPaths, planMounts } from './mounts.js';
 import { sandboxExecArgv } from './sbpl.js';
 
 type Probed = SandboxStatus & { program?: string };
+
+/** What the sandbox of a host needs for agents.network: the settings, and where the proxies keep state. */
+export interface NetworkContext {
+  settings: NetworkSettings;
+  /** The proxy runs in this engine: only a local host's sandbox can reach its socket. */
+  local: boolean;
+  stateDir: string;
+  db: string;
+  codex: Adapter['agents']['codex'];
+}
+
+/** The directory of the node that runs the bridge (this engine's own), which the sandbox must let it read. */
+export function nodeRoot(execPath = process.execPath): string {
+  const bin = dirname(execPath);
+  return basename(bin) === 'bin' ? dirname(bin) : bin;
+}
 
 /** What a probe means under a mode: the sandbox agents will get on that host, or why none. */
 export function statusFromProbe(probe: ProbeResult, mode: SandboxSettings['mode']): Probed {
@@ -39,7 +58,18 @@ export class HostSandbox implements AgentSandbox {
     private readonly settings: SandboxSettings,
     /** Paths on that host the agent must never see. */
     private readonly hidden: readonly string[],
+    private readonly network?: NetworkContext,
   ) {}
+
+  /** The network mode launches on this host get by default or by agents.network, and why. */
+  async networkMode(): Promise<{ mode: NetworkMode; supported: boolean; reason?: string }> {
+    const status = await this.probe();
+    const supported = status.kind === 'bubblewrap' && !!this.network?.local;
+    const mode = this.network ? effectiveMode(this.network.settings, supported) : this.settings.network === 'none' ? 'none' : 'open';
+    if (supported) return { mode, supported };
+    const why = status.kind !== 'bubblewrap' ? `agents here are not in a bubblewrap sandbox (${status.reason})` : 'the proxy runs in the engine, and this is an SSH host';
+    return { mode, supported, reason: `the network allowlist needs a local host with bubblewrap: ${why}` };
+  }
 
   /** Probed once; a host out of reach throws (HostUnreachableError) and is asked again next time. */
   async status(): Promise<SandboxStatus> {
@@ -63,12 +93,37 @@ export class HostSandbox implements AgentSandbox {
       }
       return { argv: [...request.argv], status };
     }
-    const home = backendHome(request.backend, request.env);
-    const facts = await gatherFacts(this.host, { program: request.argv[0], workspace: request.workspace, env: request.env, mkdir: home.mkdir, paths: factPaths(request, this.hidden, this.settings.writable) });
-    const hidden = this.hidden.map((h) => expandHome(h, facts.home));
-    const plan = planMounts({ request, facts, hidden, network: this.settings.network, writable: this.settings.writable });
-    const argv = status.kind === 'bubblewrap' ? bwrapArgv(plan, program) : sandboxExecArgv({ plan, denied: [...hidden, ...(facts.home ? [facts.home] : [])] }, program);
-    return { argv, status };
+    const net = await this.launchNetwork(request);
+    try {
+      const bridge = net.lease ? localBridge() : undefined;
+      const confined = bridge?.program === process.execPath ? { ...request, readOnly: [...(request.readOnly ?? []), nodeRoot()] } : request;
+      const home = backendHome(request.backend, request.env);
+      const facts = await gatherFacts(this.host, { program: request.argv[0], workspace: request.workspace, env: request.env, mkdir: home.mkdir, paths: factPaths(confined, this.hidden, this.settings.writable) });
+      const hidden = this.hidden.map((h) => expandHome(h, facts.home));
+      const proxy = net.lease && bridge ? { dir: net.lease.dir, socket: SOCKET_NAME, bridge } : undefined;
+      const plan = planMounts({ request: confined, facts, hidden, network: net.mode === 'allowlist' ? 'proxy' : net.mode, proxy, writable: this.settings.writable });
+      const argv = status.kind === 'bubblewrap' ? bwrapArgv(plan, program) : sandboxExecArgv({ plan, denied: [...hidden, ...(facts.home ? [facts.home] : [])] }, program);
+      return { argv, status, network: { mode: net.mode, release: async () => net.lease?.release() } satisfies LaunchNetwork };
+    } catch (error) {
+      await net.lease?.release();
+      throw error;
+    }
+  }
+
+  /** The launch's network: with an allowlist, its proxy is started here (before the agent can need it). */
+  private async launchNetwork(request: SandboxRequest): Promise<{ mode: NetworkMode; lease?: Awaited<ReturnType<typeof serveNetwork>> }> {
+    const { mode, supported, reason } = await this.networkMode();
+    // The checks command is not an agent session: it keeps the sandbox's older setting (agents.sandbox.network).
+    if (request.role === 'checks' || !this.network) return { mode: this.settings.network === 'none' ? 'none' : 'open' };
+    if (mode !== 'allowlist') return { mode };
+    if (!supported) {
+      throw new SandboxUnavailableError(`Expected to confine the ${request.role}'s network on host "${this.host.name}" (agents.network is "allowlist"); ${reason}. No agent was started; the task waits without spending an attempt.`, {
+        fix: 'Run agents on a local host with bubblewrap, or set agents.network to "open" (or "none") for this adapter (docs/security.md).',
+      });
+    }
+    const rules = rulesFor(this.network.settings, request.role, request.backend, request.env, this.network.codex);
+    const lease = await serveNetwork({ stateDir: this.network.stateDir, db: this.network.db, taskId: request.taskId ?? null, role: request.role }, rules);
+    return { mode, lease };
   }
 }
 
@@ -89,11 +144,18 @@ const cache = new WeakMap<HostTransport, Map<string, HostSandbox>>();
 /** The sandbox of a host under an adapter (one per host object: the probe is cached with it). */
 export function sandboxOf(adapter: Adapter, host: HostTransport): HostSandbox {
   const hidden = hiddenPaths(adapter, host.name);
-  const key = JSON.stringify([adapter.agents.sandbox, hidden]);
+  const network: NetworkContext = {
+    settings: networkSettings(adapter.agents),
+    local: adapter.hosts.find((h) => h.name === host.name)?.kind !== 'ssh',
+    stateDir: adapter.paths.stateDir,
+    db: adapter.paths.db,
+    codex: adapter.agents.codex,
+  };
+  const key = JSON.stringify([adapter.agents.sandbox, hidden, network]);
   let byKey = cache.get(host);
   if (!byKey) cache.set(host, (byKey = new Map()));
   let sandbox = byKey.get(key);
-  if (!sandbox) byKey.set(key, (sandbox = new HostSandbox(host, adapter.agents.sandbox, hidden)));
+  if (!sandbox) byKey.set(key, (sandbox = new HostSandbox(host, adapter.agents.sandbox, hidden, network)));
   return sandbox;
 }
 
@@ -101,6 +163,13 @@ export function sandboxOf(adapter: Adapter, host: HostTransport): HostSandbox {
 export const engineMachine: HostTransport = new LocalHost('local');
 
 const syncCache = new Map<string, SandboxStatus>();
+
+/** This machine's agent network (agents.network), synchronously (for status). */
+export function localNetworkStatus(adapter: Adapter): NetworkStatus {
+  const sandbox = localSandboxStatus(adapter.agents.sandbox);
+  const supported = sandbox.kind === 'bubblewrap';
+  return networkStatus(networkSettings(adapter.agents), supported, supported ? undefined : `the allowlist needs bubblewrap, and ${sandbox.available ? `agents here run under ${sandbox.kind}` : `agents here are not sandboxed (${sandbox.reason})`}`);
+}
 
 /** This machine's sandbox status, synchronously and once per process (for status and the dashboard). */
 export function localSandboxStatus(settings: SandboxSettings): SandboxStatus {

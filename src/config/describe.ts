@@ -118,11 +118,13 @@ function walk(schema: Schema, field: string, rows: Row[], only?: string): void {
   const prefix = only ? `(only with ${only}) ` : '';
   rows.push({ field, type: `\`${typeText(p.core)}\``, default: defaultText(p), description: prefix + (p.description ?? '') });
   if (d.type === 'object') for (const [key, child] of Object.entries(d.shape ?? {})) walk(child, `${field}.${key}`, rows, only);
-  if (d.type === 'union') walkVariants(d, field, rows);
+  if (d.type === 'union' && d.discriminator) walkVariants(d, field, rows);
+  else if (d.type === 'union') walkForms(d, field, rows);
   if (d.type === 'array' && d.element) {
     const e = defOf(peel(d.element).core);
     if (e.type === 'object') for (const [key, child] of Object.entries(e.shape ?? {})) walk(child, `${field}[].${key}`, rows, only);
-    if (e.type === 'union') walkVariants(e, `${field}[]`, rows);
+    if (e.type === 'union' && e.discriminator) walkVariants(e, `${field}[]`, rows);
+    else if (e.type === 'union') walkForms(e, `${field}[]`, rows);
   }
 }
 
@@ -140,6 +142,14 @@ function walkVariants(d: Def, field: string, rows: Row[]): void {
     for (const [key, child] of Object.entries(shapes[i]))
       if (key !== disc && !shared.has(key)) walk(child, `${field}.${key}`, rows, `\`${disc}: ${kinds[i]}\``);
   });
+}
+
+/** A plain union (a short form or an object): the object form's fields, each once. */
+function walkForms(d: Def, field: string, rows: Row[]): void {
+  for (const o of d.options ?? []) {
+    const od = defOf(peel(o).core);
+    if (od.type === 'object') for (const [key, child] of Object.entries(od.shape ?? {})) walk(child, `${field}.${key}`, rows, `the object form`);
+  }
 }
 
 function typeText(s: Schema): string {
@@ -175,7 +185,8 @@ function elementText(element: Schema): string {
 }
 
 function variantsText(d: Def): string {
-  const disc = d.discriminator ?? 'kind';
+  if (!d.discriminator) return (d.options ?? []).map((o) => typeText(peel(o).core)).join(' | ');
+  const disc = d.discriminator;
   return (d.options ?? [])
     .map((o) => {
       const more = Object.keys(defOf(o).shape ?? {}).length > 1 ? ', …' : '';

@@ -268,6 +268,34 @@ const codexSchema = section(
   'Settings of the `codex` backend (`codex exec`).',
 );
 
+/** One host an agent may reach through the network proxy: `host`, `host:port`, `*.domain`, or the object form. */
+const allowEntry = z.union([
+  z.string().min(1).describe('`host` (ports 443 and 80), `host:port`, or `*.domain` (any subdomain).'),
+  z.strictObject({
+    host: z.string().min(1).describe('Host name or IP literal; `*.domain` matches every subdomain.'),
+    port: z.int().min(1).max(65535).optional().describe('The one port allowed (default: 443 and 80).'),
+    methods: z
+      .array(z.string().regex(/^[A-Za-z]+$/))
+      .optional()
+      .describe('HTTP methods allowed to this host (default: all). An HTTPS tunnel hides its requests, so it needs `CONNECT` in this list.'),
+  }),
+]);
+
+const networkModeSchema = z.enum(['open', 'allowlist', 'none']);
+
+const networkSchema = z
+  .union([
+    networkModeSchema,
+    z.strictObject({
+      mode: networkModeSchema.optional().describe('As the plain-string form; default: `allowlist` where the sandbox supports it (bubblewrap on a local host), else `open` (oxi doctor warns).'),
+      allow: z.array(allowEntry).default([]).describe('Hosts agents may reach besides the defaults: the model API of the agent\'s backend (from its base URL) and the package registry.'),
+      setupAllow: z.array(allowEntry).default([]).describe('More hosts the workspace setup may reach besides `allow` (setup usually installs dependencies).'),
+      defaults: z.boolean().default(true).describe('Add the defaults (model API of the backend, npm registry) to `allow`; `false` allows only what `allow` lists.'),
+    }),
+  ])
+  .optional()
+  .describe('The agent\'s network: `open` (no limit), `allowlist` (no direct network; a local proxy run by oxi lets through only allowed hosts and records each refused request in the ledger as `network.denied`), or `none` (no network at all). docs/security.md.');
+
 const agentsSchema = section(
   {
     planner: route('Agent that turns a roadmap item into a plan.'),
@@ -320,8 +348,8 @@ const agentsSchema = section(
           .describe('Refuse to start any agent on a host where no sandbox is available (the task waits, no attempt is spent) instead of running it unconfined.'),
         network: z
           .enum(['open', 'none'])
-          .default('open')
-          .describe('`open`: agents reach the network (their model API needs it); `none`: a sandboxed agent gets no network at all, not even loopback to the host.'),
+          .optional()
+          .describe('Older form of agents.network (`open` or `none`), still read when agents.network is not set: `none` gives a sandboxed agent no network at all, not even loopback to the host.'),
         writable: z
           .array(z.string().min(1).refine((s) => s.startsWith('/') || s.startsWith('~/'), { error: 'an absolute path, or one starting with ~/ (the agent\'s HOME on its host)' }))
           .default([])
@@ -333,6 +361,7 @@ const agentsSchema = section(
       })
       .prefault({})
       .describe('The sandbox every agent session (worker, planner, critic) runs in: its workspace is its only writable path (docs/security.md).'),
+    network: networkSchema,
     plannerRetries: z.int().min(0).default(1).describe('Extra planner runs when its answer is not a valid plan, before the task fails.'),
     oauthExpiringHours: posNumber().default(24).describe('Claude OAuth credentials expiring within this many hours are reported as `expiring`.'),
   },
@@ -499,3 +528,4 @@ export type AgentRoute = Adapter['agents']['planner'];
 export type NotificationConfig = Adapter['notifications'][number];
 export type MemoryConfig = Adapter['memory'];
 export type SandboxSettings = Adapter['agents']['sandbox'];
+export type NetworkConfig = Adapter['agents']['network'];

@@ -7,11 +7,12 @@ import { LocalHost } from '../../actors/hosts/local-host.js';
 import { HostSandbox } from '../../actors/sandbox/sandbox.js';
 import { sandboxResult } from './sandbox.js';
 import { sshHostFromConfig } from '../../actors/hosts/ssh/from-adapter.js';
+import { networkSettings, networkStatus, networkVerdict } from '../../actors/network/policy.js';
 import type { Adapter, HostConfig } from '../config/schema.js';
 import { HostKeyError, HostUnreachableError } from '../errors.js';
 import type { HostTransport } from '../ports.js';
 
-export type CheckName = 'reachable' | 'host_key' | 'git' | 'agent_cli' | 'credentials' | 'main_clone' | 'sandbox';
+export type CheckName = 'reachable' | 'host_key' | 'git' | 'agent_cli' | 'credentials' | 'main_clone' | 'sandbox' | 'network';
 export type CheckStatus = 'ok' | 'fail' | 'warn' | 'skip';
 
 export interface HostCheck {
@@ -47,7 +48,7 @@ export async function checkHost(adapter: Adapter, cfg: HostConfig, transport?: H
   const host: HostTransport = transport ?? (cfg.kind === 'ssh' ? sshHostFromConfig(cfg, { backoffBaseMs: 0, readyTimeoutMs: cfg.connection?.connectTimeoutMs ?? 10_000 }) : new LocalHost(cfg.name));
   const checks: HostCheck[] = [];
   const skipRest = (why: string) => {
-    for (const name of ['git', 'agent_cli', 'credentials', ...(cfg.kind === 'ssh' ? ['main_clone'] : []), 'sandbox'] as CheckName[]) checks.push({ name, status: 'skip', detail: why });
+    for (const name of ['git', 'agent_cli', 'credentials', ...(cfg.kind === 'ssh' ? ['main_clone'] : []), 'sandbox', ...(cfg.kind === 'ssh' ? ['network'] : [])] as CheckName[]) checks.push({ name, status: 'skip', detail: why });
   };
   const report = (latencyMs?: number): HostReport => ({ host: cfg.name, kind: cfg.kind, ok: checks.every((c) => c.status !== 'fail'), latencyMs, checks });
   const started = Date.now();
@@ -95,6 +96,8 @@ export async function checkHost(adapter: Adapter, cfg: HostConfig, transport?: H
     // Probed on the host itself: the same bwrap the agents there would run under.
     const sandbox = await new HostSandbox(host, adapter.agents.sandbox, []).status();
     checks.push({ name: 'sandbox', ...sandboxResult(sandbox, adapter.agents.sandbox, cfg.name) });
+    // The allowlist proxy runs in the engine: an SSH host's agents cannot reach it (docs/security.md).
+    if (cfg.kind === 'ssh') checks.push({ name: 'network', ...networkVerdict(networkStatus(networkSettings(adapter.agents), false, 'its proxy runs in the engine, which an SSH host\'s sandbox cannot reach')) });
   } catch (error) {
     checks.push({ name: 'reachable', status: 'fail', detail: `the connection broke during the checks: ${(error as Error).message}` });
   } finally {

@@ -1,8 +1,10 @@
 /**
- * Whether agents on this machine run sandboxed (`sandbox:<host>` for each local host). SSH hosts get the
+ * Whether agents on this machine run sandboxed (`sandbox:<host>` for each local host), and what network they get
+ * (`network:<host>`, agents.network). SSH hosts get the
  * same answer from their own checks (`host:<name>:sandbox`, src/doctor/hosts.ts), probed on the host.
  */
 import { sandboxOf, engineMachine } from '../../actors/sandbox/sandbox.js';
+import { networkSettings, networkStatus, networkVerdict } from '../../actors/network/policy.js';
 import { sandboxLine, type SandboxStatus } from '../sandbox/port.js';
 import type { SandboxSettings } from '../config/schema.js';
 import type { CheckProvider, CheckResult } from './types.js';
@@ -27,6 +29,9 @@ export const sandboxChecks: CheckProvider = {
       const status = await sandboxOf(adapter, engineMachine).status();
       const r = sandboxResult(status, adapter.agents.sandbox, host.name);
       results.push({ id: `sandbox:${host.name}`, ...r, detail: `${host.name}: ${r.detail}` });
+      const net = await sandboxOf(adapter, engineMachine).networkMode();
+      const v = networkVerdict(networkStatus(networkSettings(adapter.agents), net.supported, net.reason));
+      results.push({ id: `network:${host.name}`, ...v, detail: `${host.name}: ${v.detail}` });
     }
     return results;
   },

@@ -32,11 +32,21 @@ export interface SandboxRequest {
   readOnly?: readonly string[];
   /** A waited run (planner, critic) dies with its parent; a detached worker must outlive an engine restart. */
   waited: boolean;
+  /** The task the session works for: its refused network requests are recorded under it. */
+  taskId?: string;
+}
+
+/** The network a launch got (agents.network): with `allowlist`, a proxy serves it until released. */
+export interface LaunchNetwork {
+  mode: 'open' | 'allowlist' | 'none';
+  /** Stops the session's proxy (a waited run, once it ended; a worker's is ended when its task's run is over). */
+  release(): Promise<void>;
 }
 
 export interface WrappedLaunch {
   argv: string[];
   status: SandboxStatus;
+  network?: LaunchNetwork;
 }
 
 export interface AgentSandbox {

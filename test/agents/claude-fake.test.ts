@@ -30,6 +30,9 @@ function setup(config: Record<string, unknown> = {}, model = 'claude-fake') {
       timeouts: { wallMinutes: 1, stallMinutes: 0.02 },
       // The fake reports to the test through files beside the repo: the sandbox lets it write there.
       sandbox: { writable: [repo.scratch] },
+      // The fake needs no network; its 1.2 s stall budget leaves no room for the allowlist bridge's start on a
+      // loaded machine (test/sandbox/network.test.ts and test/agents/real-cli-network.test.ts cover the allowlist).
+      network: 'open',
       ...config,
       claude,
     },

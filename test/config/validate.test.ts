@@ -64,7 +64,7 @@ describe('validateConfig: defaults', () => {
         },
         codex: { command: ['codex'], sandbox: 'workspace-write', approvalPolicy: 'never', config: [] },
         prompts: {},
-        sandbox: { mode: 'auto', required: false, network: 'open', writable: [] },
+        sandbox: { mode: 'auto', required: false, writable: [] },
         plannerRetries: 1,
         oauthExpiringHours: 24,
       },

@@ -71,7 +71,7 @@ describe('oxi doctor', () => {
     const checks = byId(report);
     expect(report.checks.filter((c) => c.status !== 'ok' && c.status !== 'warn').map((c) => c.id)).toEqual(['live:claude']);
     expect(report.ok).toBe(true);
-    expect(Object.keys(checks)).toEqual(['node', 'git', 'config', 'roadmap', 'repo', 'db', 'host:local', 'agent:claude', 'credentials:claude', 'live:claude', 'sandbox:local', 'forge:scopes', 'forge:github', 'notify:log', 'notify:slack']);
+    expect(Object.keys(checks)).toEqual(['node', 'git', 'config', 'roadmap', 'repo', 'db', 'host:local', 'agent:claude', 'credentials:claude', 'live:claude', 'sandbox:local', 'network:local', 'forge:scopes', 'forge:github', 'notify:log', 'notify:slack']);
     // Without --live, doctor says plainly that the agent credentials were only seen, not used.
     expect(checks['live:claude']).toMatchObject({ status: 'skip', detail: expect.stringMatching(/credentials were not exercised.*oxi doctor --live/) });
     expect(checks['agent:claude'].detail).toBe('claude 2.1.0 (Claude Code)');

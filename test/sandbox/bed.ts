@@ -65,8 +65,12 @@ export function makeBed(): Bed {
       const role = options.role ?? 'worker';
       const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home };
       const workspace = options.workspace ?? (role === 'worker' ? ws1 : main);
-      const { argv } = await sandboxOf(adapter(options.sandbox), host).wrap({ role, backend: options.backend ?? 'claude', argv: ['sh', '-c', script], env, workspace, writable: role === 'worker', waited: role !== 'worker' });
-      return { ...(await host.exec(argv, { env, cwd: workspace, timeoutMs: 30_000 })), argv };
+      const { argv, network } = await sandboxOf(adapter(options.sandbox), host).wrap({ role, backend: options.backend ?? 'claude', argv: ['sh', '-c', script], env, workspace, writable: role === 'worker', waited: role !== 'worker' });
+      try {
+        return { ...(await host.exec(argv, { env, cwd: workspace, timeoutMs: 30_000 })), argv };
+      } finally {
+        await network?.release();
+      }
     },
     cleanup() {
       repo.cleanup();

@@ -44,8 +44,8 @@ describe('an agent in the bubblewrap sandbox', () => {
     const attack = `cat /proc/${process.pid}/environ; cat /proc/${process.ppid}/environ; for p in /proc/[0-9]*; do cat "$p/environ"; done; echo; echo "processes=$(ls /proc | grep -c '^[0-9]')"`;
     const r = await bed.run(attack);
     expect(r.stdout).not.toContain(marker);
-    // Its own PID namespace: bwrap's init, the shell, and what the shell runs — nothing of the host.
-    expect(Number(/processes=(\d+)/.exec(r.stdout)?.[1])).toBeLessThan(6);
+    // Its own PID namespace: bwrap's init, the network bridge (agents.network allowlist), the shell, and what the shell runs — nothing of the host.
+    expect(Number(/processes=(\d+)/.exec(r.stdout)?.[1])).toBeLessThan(7);
     // Control: unsandboxed, the same command reads the engine's environment.
     const open = await bed.run(attack, { sandbox: { mode: 'none' } });
     expect(open.stdout).toContain(marker);
@@ -139,7 +139,7 @@ describe('processes and network', () => {
     await waitFor('the escaped sleeper gone', () => processesWith('271828').length === 0, 5_000, 20);
   });
 
-  it('network "none" blocks a loopback connection to a server on the host (control: "open" reaches it)', async () => {
+  it('network "none" blocks a loopback connection to a server on the host, as the default allowlist does (control: "open" reaches it)', async () => {
     server = createServer((socket) => socket.on('error', () => undefined).end('hi\n'));
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
@@ -147,7 +147,9 @@ describe('processes and network', () => {
     const blocked = await bed.run(dial, { sandbox: { network: 'none' } });
     expect(blocked.stdout.trim()).toBe('ECONNREFUSED');
     expect(blocked.argv).toContain('--unshare-net');
-    const open = await bed.run(dial);
+    const allowlist = await bed.run(dial);
+    expect(allowlist.stdout.trim()).toBe('ECONNREFUSED');
+    const open = await bed.run(dial, { sandbox: { network: 'open' } });
     expect(open.stdout.trim()).toBe('CONNECTED');
   });
 });

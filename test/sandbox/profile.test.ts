@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bwrapArgv } from '../../actors/sandbox/bwrap.js';
+import { BRIDGE_JS } from '../../actors/network/bridge.js';
 import type { LaunchFacts, PathKind } from '../../actors/sandbox/facts.js';
 import { parseFacts, parseProbe } from '../../actors/sandbox/facts.js';
 import { planMounts } from '../../actors/sandbox/mounts.js';
@@ -73,6 +74,31 @@ describe('the mount plan', () => {
     expect(argv.join(' ')).toContain(`--tmpfs ${STATE}`);
     expect(plan.mounts.some((m) => m.op === 'rw' && m.dest === MAIN)).toBe(false);
     expect(argv).toContain('--die-with-parent');
+  });
+});
+
+describe('the bwrap argv of an allowlist network', () => {
+  it('no network of its own; the proxy dir bound read-only; PID 1 starts the bridge before the agent; proxy variables set, NO_PROXY unset', () => {
+    const plan = planMounts({ request: request(), facts: facts(), hidden, network: 'proxy', proxy: { dir: `${STATE}/net/T1-worker`, socket: 'proxy.sock', bridge: { program: '/usr/bin/node', script: BRIDGE_JS } } });
+    const argv = bwrapArgv(plan);
+    expect(argv).toContain('--unshare-net');
+    const bind = argv.indexOf(`${STATE}/net/T1-worker`);
+    expect(argv.slice(bind - 1, bind + 2)).toEqual(['--ro-bind', `${STATE}/net/T1-worker`, '/run/oxi-net']);
+    // After the masks over the state dir, so the bind is what the sandbox sees at /run/oxi-net.
+    expect(bind).toBeGreaterThan(argv.lastIndexOf(STATE));
+    const sh = argv.indexOf('/bin/sh');
+    expect(argv[sh + 2]).toContain('"$n" -e "$b" "$s" "$p"');
+    expect(argv.slice(sh + 3, sh + 8)).toEqual(['oxi-sandbox-init', '/usr/bin/node', expect.stringContaining("require('net')"), '/run/oxi-net/proxy.sock', '3128']);
+    const env = argv.indexOf('/usr/bin/env', sh);
+    expect(argv.slice(env, env + 7)).toEqual(['/usr/bin/env', '-u', 'PWD', '-u', 'NO_PROXY', '-u', 'no_proxy']);
+    expect(argv).toContain('HTTPS_PROXY=http://127.0.0.1:3128');
+    expect(argv).toContain('http_proxy=http://127.0.0.1:3128');
+    expect(argv.at(-1)).toBe(plan.argv.at(-1));
+    // "open" adds neither; "none" only the namespace.
+    expect(bwrapArgv(planMounts({ request: request(), facts: facts(), hidden, network: 'open' }))).not.toContain('--unshare-net');
+    const none = bwrapArgv(planMounts({ request: request(), facts: facts(), hidden, network: 'none' }));
+    expect(none).toContain('--unshare-net');
+    expect(none.join(' ')).not.toContain('PROXY');
   });
 });
 

@@ -23,4 +23,15 @@ describe('oxi status: agents.sandbox', () => {
     const words = oxi(['--config', off.configPath, 'status']);
     expect(words.stdout).toContain('agents are NOT sandboxed (agents.sandbox.mode is "none")');
   });
+
+  it('agents.network: the default allowlist where bubblewrap runs; without a sandbox the default is an open network, said as a warning', () => {
+    const yes = oxi(['--config', on.configPath, 'status', '--json']);
+    expect(JSON.parse(yes.stdout).agents.network).toEqual({ mode: 'allowlist', configured: false, supported: true });
+    expect(oxi(['--config', on.configPath, 'status']).stdout).toContain("network  agents reach only the allowed hosts, through oxi's proxy");
+    const no = oxi(['--config', off.configPath, 'status', '--json']);
+    expect(JSON.parse(no.stdout).agents.network).toMatchObject({ mode: 'open', configured: false, supported: false });
+    expect(oxi(['--config', off.configPath, 'status']).stdout).toMatch(/network {2}.*agents' network is open: the allowlist needs bubblewrap, and agents here are not sandboxed/);
+    const doctor = JSON.parse(oxi(['--config', off.configPath, 'doctor', '--json']).stdout);
+    expect(doctor.checks.find((c: { id: string }) => c.id === 'network:local')).toMatchObject({ status: 'warn', fix: expect.stringContaining('bubblewrap') });
+  });
 });

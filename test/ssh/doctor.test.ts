@@ -44,12 +44,12 @@ describe('oxi doctor', () => {
     const by = Object.fromEntries(out.hosts.map((h: { host: string }) => [h.host, h]));
     const statuses = (h: { checks: Array<{ name: string; status: string }> }) => Object.fromEntries(h.checks.map((c) => [c.name, c.status]));
     expect(statuses(by.local)).toEqual({ reachable: 'ok', git: 'ok', agent_cli: 'ok', credentials: 'ok', sandbox: 'ok' });
-    expect(statuses(by.good)).toEqual({ reachable: 'ok', host_key: 'ok', git: 'ok', agent_cli: 'ok', credentials: 'ok', main_clone: 'ok', sandbox: 'ok' });
+    expect(statuses(by.good)).toEqual({ reachable: 'ok', host_key: 'ok', git: 'ok', agent_cli: 'ok', credentials: 'ok', main_clone: 'ok', sandbox: 'ok', network: 'warn' });
     // Probed on the host itself: agents there will run under its bwrap.
     expect(by.good.checks.find((c: { name: string }) => c.name === 'sandbox').detail).toMatch(/^agents are sandboxed \(bubblewrap: bubblewrap \d/);
     expect(by.good.ok).toBe(true);
     expect(by.good.latencyMs).toBeGreaterThanOrEqual(0);
-    expect(statuses(by.rekeyed)).toEqual({ reachable: 'ok', host_key: 'fail', git: 'skip', agent_cli: 'skip', credentials: 'skip', main_clone: 'skip', sandbox: 'skip' });
+    expect(statuses(by.rekeyed)).toEqual({ reachable: 'ok', host_key: 'fail', git: 'skip', agent_cli: 'skip', credentials: 'skip', main_clone: 'skip', sandbox: 'skip', network: 'skip' });
     expect(by.rekeyed.checks[1].detail).toMatch(/presented a different one/);
     expect(statuses(by.down).reachable).toBe('fail');
     expect(by.down.checks[0].fix).toContain('sshd listens on port 1');

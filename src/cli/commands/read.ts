@@ -11,7 +11,8 @@ import { snapshotSummary, type StatusSummary } from '../../runtime/summary.js';
 import { configLine } from '../../runtime/live-config.js';
 import { liveConfig } from '../../config/source.js';
 import { listTasks } from '../../store/tasks.js';
-import { localSandboxStatus } from '../../../actors/sandbox/sandbox.js';
+import { localNetworkStatus, localSandboxStatus } from '../../../actors/sandbox/sandbox.js';
+import { networkVerdict } from '../../../actors/network/policy.js';
 import { sandboxLine } from '../../sandbox/port.js';
 import { resolveAdapter, color, output, withStore, type GlobalOptions } from '../context.js';
 
@@ -45,7 +46,8 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
     const config = shown ? { ...shown, live: answered, ...(answered && onDisk ? { changedOnDisk: onDisk.sha256 !== shown.sha256 } : {}) } : null;
     // Whether agents run confined here (agents.sandbox: {kind, available, reason}), probed once per process.
     const sandbox = localSandboxStatus(adapter.agents.sandbox);
-    const data = { ...summary, config, agents: { ...(summary.agents ?? agentSummary(db)), sandbox }, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget };
+    const network = localNetworkStatus(adapter);
+    const data = { ...summary, config, agents: { ...(summary.agents ?? agentSummary(db)), sandbox, network }, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget };
     output(global, data, () => {
       const e = summary.engine;
       const state = e.killed ? color.red(`killed (${e.reason ?? 'no reason'}${e.hard ? ', hard' : ''})`) : color.green(e.state);
@@ -59,6 +61,7 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
         ...agentLines(summary.agents ?? agentSummary(db)),
         ...(shown ? [`config   ${configLine(shown, answered, onDisk)}`] : []),
         `sandbox  ${sandbox.available ? color.green(sandboxLine(sandbox)) : color.red(sandboxLine(sandbox))}`,
+        `network  ${((v) => (v.status === 'ok' ? v.detail : color.red(v.detail)))(networkVerdict(network))}`,
         ...(summary.forge?.gate.closed ? [color.red(`forge    gate closed: ${summary.forge.gate.reason ?? 'credentials rejected'} — PR steps wait, probing`)] : []),
       ].join('\n');
     });

@@ -2,7 +2,8 @@
  * `oxi tail <taskId>`: follows the task's agent streams (planner, worker, critic — the raw NDJSON kept
  * under <logs>/<taskId>/) in human form, or raw with --json. It moves on to each newer stream as the
  * task goes from role to role, and stops when the task is merged or abandoned (or with --no-follow,
- * once everything written so far is printed).
+ * once everything written so far is printed). Requests the agent's network proxy refused (ledger
+ * `network.denied`, agents.network "allowlist") are shown between the stream's lines as they happen.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,10 +11,18 @@ import { renderEvent } from '../../agents/render.js';
 import { StreamFileReader } from '../../agents/stream-file.js';
 import { UsageError } from '../../errors.js';
 import { openDb } from '../../store/db.js';
+import { listEvents, type LedgerRow } from '../../store/ledger.js';
 import { getTask } from '../../store/tasks.js';
 import { resolveAdapter, type GlobalOptions } from '../context.js';
 
 const POLL_MS = 250;
+
+/** One refused network request as a line (human), or as a JSON object among the stream's (`--json`). */
+export function renderDenial(row: LedgerRow, json: boolean): string {
+  const p = JSON.parse(row.payload) as { role?: string; method?: string; host?: string; port?: number; reason?: string };
+  if (json) return JSON.stringify({ type: 'oxi.network.denied', at: row.at, task: row.task, ...p });
+  return `⛔ network denied (${p.role ?? 'agent'}): ${p.method ?? '?'} ${p.host}:${p.port} — ${p.reason ?? 'not allowed'}`;
+}
 
 /** The task's stream files, oldest first (by modification time, then name). */
 export function streamFiles(logsDir: string, taskId: string): string[] {
@@ -56,6 +65,13 @@ export async function tailCommand(global: GlobalOptions & { follow?: boolean }, 
       }
     };
     const announced = new Set<string>();
+    let lastDenial = 0;
+    const denials = () => {
+      for (const row of listEvents(db, { task: taskId, kindPrefix: 'network.denied', afterId: lastDenial })) {
+        lastDenial = row.id;
+        write(`${renderDenial(row, !!global.json)}\n`);
+      }
+    };
     const stop = new AbortController();
     const onSigint = () => stop.abort();
     process.once('SIGINT', onSigint);
@@ -65,6 +81,7 @@ export async function tailCommand(global: GlobalOptions & { follow?: boolean }, 
           if (!readers.has(file)) readers.set(file, new StreamFileReader(file));
           emit(file, readers.get(file)!, false);
         }
+        denials();
         const status = getTask(db, taskId)?.status;
         const done = global.follow === false || status === 'merged' || status === 'abandoned' || stop.signal.aborted;
         if (done) {
