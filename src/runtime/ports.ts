@@ -11,6 +11,7 @@ import { ConfigError } from '../errors.js';
 import type { Forge, HostTransport, Notifier } from '../ports.js';
 import type { Db } from '../store/db.js';
 import { agentEnv } from './env.js';
+import { checksEnv } from './phase-env.js';
 import { makeNotifier, type DeliveringNotifier } from './notifier.js';
 import { AgentGates } from './agent-gates.js';
 import { ForgeGate } from './forge-gate.js';
@@ -41,7 +42,8 @@ export function buildPorts(adapter: Adapter, db: Db, clock: Clock, overrides: Po
       checksCommand: adapter.checks.command,
       checksTimeoutMs: adapter.checks.timeoutMs,
       branchPrefix: adapter.branches.prefix,
-      env,
+      // The checks' own allow list (checks.env), else the agents' whitelist.
+      env: checksEnv(adapter),
       sandbox: async (argv, cwd, checksEnv) => (await sandboxOf(adapter, engineMachine).wrap({ role: 'checks', backend: 'checks', argv, env: checksEnv, workspace: cwd, writable: true, waited: true })).argv,
       now: () => clock.now(),
     });
