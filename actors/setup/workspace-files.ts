@@ -67,5 +67,5 @@ export async function cleanWorkspace(host: HostTransport, workspace: string): Pr
 /** The line of a setup log that says what went wrong: the first that looks like an error, else the last one. */
 export function firstErrorLine(log: string): string | undefined {
   const lines = log.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  return lines.find((l) => /\b(error|err!|fatal|failed|cannot|not found|denied)\b/i.test(l)) ?? lines.at(-1);
+  return lines.find((l) => /(?<![a-z])(error|err!|fatal|failed|cannot|not found|denied)(?![a-z])/i.test(l)) ?? lines.at(-1);
 }
