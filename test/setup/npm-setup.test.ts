@@ -8,7 +8,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'no
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hostileBed, type HostileBed } from '../helpers/hostile-bed.js';
-import { query } from '../helpers/project.js';
+import { oxi, query } from '../helpers/project.js';
 
 const NPM_PROJECT = resolve(import.meta.dirname, '..', 'fixtures', 'npm-project');
 const BASE_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TERM', 'TMPDIR', 'USER'];
@@ -58,5 +58,12 @@ describe('workspace setup: a real npm project', { timeout: 600_000 }, () => {
     expect(second).not.toMatch(/cache miss/);
     const notes = query<{ payload: string }>(bed.db, `SELECT payload FROM event WHERE kind = 'workspace.setup' ORDER BY id`).map((r) => JSON.parse(r.payload));
     expect(notes.map((n) => [n.task, n.ok, n.copied])).toEqual([['T0-231', true, ['.env']], ['T0-232', true, ['.env']]]);
+    // `oxi tail` shows the setup's output with the agents' streams.
+    const tail = oxi(['--config', bed.configPath, 'tail', 'T0-231', '--no-follow']);
+    expect(tail.code, tail.stderr).toBe(0);
+    expect(tail.stdout).toMatch(/⚙ setup: added 1 package/);
+    const json = oxi(['--config', bed.configPath, 'tail', 'T0-231', '--no-follow', '--json']);
+    const setupLines = json.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.type === 'oxi.setup').map((e) => e.line as string);
+    expect(setupLines.some((l) => l.startsWith('added 1 package')), json.stdout.slice(-2000)).toBe(true);
   });
 });
