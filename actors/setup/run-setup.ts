@@ -9,14 +9,14 @@ import type { LedgerNote } from '../../machines/effects.js';
 import { recordActivity } from '../../src/store/agent-activity.js';
 import { SetupFailedError } from '../../src/errors.js';
 import { mkdirPrivate, writePrivate } from '../../src/fs-private.js';
-import { setupEnv } from '../../src/runtime/phase-env.js';
+import { setupEnv, setupOnlyNames } from '../../src/runtime/phase-env.js';
 import { stampProgress } from '../../src/store/tasks.js';
 import type { HostTransport } from '../../src/ports.js';
 import { clockSleep, hostOf, type EffectDeps } from '../deps.js';
-import { streamSize } from '../effects/host-aware.js';
+import { sshConfigOf, streamSize } from '../effects/host-aware.js';
 import { sandboxOf } from '../sandbox/sandbox.js';
 import { cacheDirOf, setupFiles, type SetupFiles } from './paths.js';
-import { cleanWorkspace, copyWorkspaceFiles, firstErrorLine, setupKey } from './workspace-files.js';
+import { cleanWorkspace, copyWorkspaceFiles, firstErrorLine, pristine, setupKey } from './workspace-files.js';
 
 export interface SetupInput {
   taskId: string;
@@ -58,16 +58,20 @@ export async function ensureSetup(deps: EffectDeps, input: SetupInput, signal: A
   // Once per attempt; on a fix attempt again only when the key moved; after a failure, always (the clean retry).
   if (last && sameAttempt && last.ok && (last.fix === input.fix || last.key === key)) return { ran: false, ledger: [] };
   const clean = !!last && sameAttempt && !last.ok && last.key === key;
-  if (clean) await cleanWorkspace(host, input.worktree);
+  // After the first run an agent may have been here: what the setup would execute from untracked or ignored
+  // files (a planted node_modules/.bin, a .venv) goes, and only reviewed code gets the setup's own secrets.
+  if (last) await cleanWorkspace(host, input.worktree);
+  const ssh = sshConfigOf(deps, input.host);
+  const withhold = setupOnlyNames(adapter).length > 0 && !(await pristine(host, input.worktree, ssh ? ssh.mainClone : adapter.repo.path, adapter.repo.mainBranch));
   const copied = await copyWorkspaceFiles(adapter, host, input.worktree);
-  const note = (payload: Record<string, unknown>): LedgerNote => ({ kind: 'workspace.setup', payload: { task: input.taskId, attempt: input.attempt, fix: input.fix, host: input.host, key: key.slice(0, 12), clean, copied, ...payload } });
+  const note = (payload: Record<string, unknown>): LedgerNote => ({ kind: 'workspace.setup', payload: { task: input.taskId, attempt: input.attempt, fix: input.fix, host: input.host, key: key.slice(0, 12), clean, cleaned: !!last, copied, ...(withhold ? { withheld: setupOnlyNames(adapter) } : {}), ...payload } });
   if (!setup) {
     writeRecord(files.record, { attempt: input.attempt, fix: input.fix, key, ok: true });
     return { ran: true, ok: true, ms: 0, ledger: [note({ ok: true, ms: 0 })] };
   }
   recordActivity(deps.db, input.taskId, { kind: 'setup' }, clock.now());
   const startedAt = clock.now();
-  const outcome = await runOnce(deps, host, input, files, signal);
+  const outcome = await runOnce(deps, host, input, files, withhold, signal);
   const ms = clock.now() - startedAt;
   writeRecord(files.record, { attempt: input.attempt, fix: input.fix, key, ok: outcome.ok });
   if (outcome.ok) return { ran: true, ok: true, ms, ledger: [note({ ok: true, ms })] };
@@ -78,7 +82,7 @@ export async function ensureSetup(deps: EffectDeps, input: SetupInput, signal: A
 }
 
 /** One run of the setup to its end (or its timeout); its log and exit code read back from the host. */
-async function runOnce(deps: EffectDeps, host: HostTransport, input: SetupInput, files: SetupFiles, signal: AbortSignal): Promise<{ ok: boolean; how: string; line?: string }> {
+async function runOnce(deps: EffectDeps, host: HostTransport, input: SetupInput, files: SetupFiles, withhold: boolean, signal: AbortSignal): Promise<{ ok: boolean; how: string; line?: string }> {
   const { adapter, clock } = deps;
   const setup = adapter.workspace.setup!;
   const cacheDir = cacheDirOf(deps, input.host);
@@ -86,10 +90,10 @@ async function runOnce(deps: EffectDeps, host: HostTransport, input: SetupInput,
   const stale = Number((await host.readFile(files.pid).catch(() => undefined))?.trim());
   if (Number.isInteger(stale) && stale > 1 && (await host.isAlive(stale))) await host.killGroup(stale);
   await prepareDirs(host, [cacheDir, files.log.slice(0, files.log.lastIndexOf('/'))]);
-  const env = setupEnv(adapter, cacheDir);
+  const env = setupEnv(adapter, cacheDir, process.env, { withhold });
   const sandbox = deps.sandboxes?.get(input.host) ?? sandboxOf(adapter, host);
   const confined = await sandbox.wrap({ role: 'setup', backend: 'setup', argv: setup.command, env, workspace: input.worktree, writable: true, writablePaths: [cacheDir], waited: true });
-  await host.writeFile(files.log, '');
+  await host.writeFile(files.log, withhold ? `[oxi] the workspace holds changes not on ${adapter.repo.mainBranch}: the setup runs without its own variables (${setupOnlyNames(adapter).join(', ')})\n` : '');
   await host.exec(['rm', '-f', files.exit]);
   signal.throwIfAborted();
   const { pid } = await host.spawnDetached(['/bin/sh', '-c', WRAPPER, files.exit, ...confined.argv], { cwd: input.worktree, env, stdoutFile: files.log, stderrFile: `${files.log}.stderr`, pidFile: files.pid });

@@ -64,6 +64,18 @@ export async function cleanWorkspace(host: HostTransport, workspace: string): Pr
   if (r.exitCode !== 0) throw new OxiError(`Expected git clean to empty the untracked files of ${workspace} for a clean setup retry; it exited ${r.exitCode}: ${r.stderr.trim()}`, { fix: 'Check the workspace (oxi doctor); the task retries.' });
 }
 
+/**
+ * Whether the workspace holds only reviewed code: its HEAD is on the main clone's main branch (on the same
+ * host). A commit of an agent's is not, so a setup run there would run the agent's code (a postinstall it added).
+ */
+export async function pristine(host: HostTransport, workspace: string, mainClone: string, mainBranch: string): Promise<boolean> {
+  const head = await host.exec(['git', '-C', workspace, 'rev-parse', '--verify', 'HEAD^{commit}']);
+  const sha = head.stdout.trim();
+  if (head.exitCode !== 0 || !/^[0-9a-f]{40,64}$/.test(sha)) return false;
+  const onMain = await host.exec(['git', '-C', mainClone, 'merge-base', '--is-ancestor', sha, `refs/heads/${mainBranch}`]);
+  return onMain.exitCode === 0;
+}
+
 /** The line of a setup log that says what went wrong: the first that looks like an error, else the last one. */
 export function firstErrorLine(log: string): string | undefined {
   const lines = log.split('\n').map((l) => l.trim()).filter((l) => l !== '');

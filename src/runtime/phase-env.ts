@@ -25,12 +25,22 @@ function whitelist(adapter: Adapter, allow: readonly string[], source: NodeJS.Pr
   return env;
 }
 
-/** The setup's environment: its own allow list, the cache variables, then its own `set` (`{cache}` expanded). */
-export function setupEnv(adapter: Adapter, cacheDir: string, source: NodeJS.ProcessEnv = process.env): Record<string, string> {
+/** The names of workspace.setup.env.allow that no agent gets: the setup's own secrets. */
+export function setupOnlyNames(adapter: Adapter): string[] {
+  const agents = new Set(adapter.agents.env.allow);
+  return (adapter.workspace.setup?.env.allow ?? []).filter((n) => !agents.has(n));
+}
+
+/**
+ * The setup's environment: its own allow list, the cache variables, then its own `set` (`{cache}` expanded).
+ * `withhold`: the workspace holds an agent's work (the setup would run its code), so the setup-only names stay out.
+ */
+export function setupEnv(adapter: Adapter, cacheDir: string, source: NodeJS.ProcessEnv = process.env, options: { withhold?: boolean } = {}): Record<string, string> {
   const setup = adapter.workspace.setup;
   if (!setup) return {};
   const expand = (v: string) => v.split('{cache}').join(cacheDir);
-  const env = whitelist(adapter, setup.env.allow, source);
+  const own = new Set(options.withhold ? setupOnlyNames(adapter) : []);
+  const env = whitelist(adapter, setup.env.allow.filter((n) => !own.has(n)), source);
   for (const [k, v] of Object.entries(CACHE_ENV)) env[k] = expand(v);
   for (const [k, v] of Object.entries(setup.env.set)) env[k] = expand(v);
   return env;

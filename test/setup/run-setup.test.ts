@@ -60,13 +60,40 @@ describe('workspace setup: when it runs', { timeout: 120_000 }, () => {
     expect(await b.run(0, 0)).toMatchObject({ ran: true, ok: true });
     expect(readFileSync(join(b.ws, '.env'), 'utf8')).toBe('A=1\n');
     expect(readFileSync(join(b.ws, 'config', 'local.env'), 'utf8')).toBe('A=1\n');
-    // An agent planted a link where a file is copied (a later attempt): refused, the target untouched.
+    // An agent committed a link where a file is copied (a later attempt): refused, the target untouched.
     const outside = join(repo!.scratch, 'outside.txt');
     writeFileSync(outside, 'precious\n');
     symlinkSync(repo!.scratch, join(b.ws, 'config2'));
+    // Committed, so the clean before the next setup keeps it.
+    gitSync(b.ws, ['add', 'config2']);
+    gitSync(b.ws, ['commit', '-qm', 'agent: a link']);
     b.deps.adapter.workspace.files.push({ from: '.env.example', to: 'config2/outside.txt' });
     await expect(b.run(1, 0)).rejects.toThrow(/config2 is a symlink/);
     expect(readFileSync(outside, 'utf8')).toBe('precious\n');
+  });
+});
+
+describe('workspace setup: its own secrets', { timeout: 120_000 }, () => {
+  /** Writes whether it got the secret into the cache directory (outside the workspace). */
+  const PROBE = [process.execPath, '-e', "require('node:fs').writeFileSync(require('node:path').join(require('node:path').dirname(process.env.npm_config_cache), 'got'), process.env.OXI_TEST_SETUP_SECRET ?? 'nothing')"];
+
+  it('reach a setup of reviewed code, never one that would run an agent\'s commit', async () => {
+    process.env.OXI_TEST_SETUP_SECRET = 'setup-only-value';
+    try {
+      const { ws, run, cache, deps } = bed({ setup: { command: PROBE, cacheKey: ['package-lock.json'], env: { allow: ['PATH', 'HOME', 'OXI_TEST_SETUP_SECRET'] } } });
+      expect(await run(0, 0)).toMatchObject({ ran: true, ok: true });
+      expect(readFileSync(join(cache, 'got'), 'utf8')).toBe('setup-only-value');
+      // The worker commits a new lockfile (and could have added a postinstall): the fix attempt's setup runs its code.
+      writeFileSync(join(ws, 'package-lock.json'), '{"v":"agent"}\n');
+      gitSync(ws, ['commit', '-qam', 'agent change']);
+      const fix = await run(0, 1);
+      expect(fix).toMatchObject({ ran: true, ok: true });
+      expect(fix.ledger[0].payload).toMatchObject({ withheld: ['OXI_TEST_SETUP_SECRET'], cleaned: true });
+      expect(readFileSync(join(cache, 'got'), 'utf8')).toBe('nothing');
+      expect(deps.adapter.workspace.setup?.env.allow).toContain('OXI_TEST_SETUP_SECRET');
+    } finally {
+      delete process.env.OXI_TEST_SETUP_SECRET;
+    }
   });
 });
 
