@@ -13,7 +13,7 @@ import { setupEnv, setupOnlyNames } from '../../src/runtime/phase-env.js';
 import { stampProgress } from '../../src/store/tasks.js';
 import type { HostTransport } from '../../src/ports.js';
 import { clockSleep, hostOf, type EffectDeps } from '../deps.js';
-import { sshConfigOf, streamSize } from '../effects/host-aware.js';
+import { sshConfigOf } from '../effects/host-aware.js';
 import { sandboxOf } from '../sandbox/sandbox.js';
 import { cacheDirOf, setupFiles, type SetupFiles } from './paths.js';
 import { cleanWorkspace, copyWorkspaceFiles, firstErrorLine, pristine, setupKey } from './workspace-files.js';
@@ -98,7 +98,7 @@ async function runOnce(deps: EffectDeps, host: HostTransport, input: SetupInput,
   signal.throwIfAborted();
   const { pid } = await host.spawnDetached(['/bin/sh', '-c', WRAPPER, files.exit, ...confined.argv], { cwd: input.worktree, env, stdoutFile: files.log, stderrFile: `${files.log}.stderr`, pidFile: files.pid });
   const deadline = clock.now() + setup.timeoutMs;
-  let size = 0;
+  let stamped = 0;
   try {
     while (await host.isAlive(pid)) {
       if (signal.aborted) throw signal.reason ?? new Error('stopped');
@@ -106,9 +106,8 @@ async function runOnce(deps: EffectDeps, host: HostTransport, input: SetupInput,
         await host.killGroup(pid, 2000);
         return { ok: false, how: `timed out after ${setup.timeoutMs} ms`, line: firstErrorLine((await host.readFile(files.log)) ?? '') };
       }
-      const grown = (await streamSize(host, files.log)) ?? 0;
-      // Setup output is progress: the reaper must not take a long install for a dead worker.
-      if (grown > size) (size = grown), stampProgress(deps.db, input.taskId, clock.now());
+      // A live setup is progress (a quiet `npm ci` prints nothing for minutes): the reaper must not take it for a dead worker.
+      if (clock.now() - stamped >= 1000) (stamped = clock.now()), stampProgress(deps.db, input.taskId, stamped);
       await clockSleep(clock, deps.watchIntervalMs ?? 200, signal);
     }
   } catch (error) {
