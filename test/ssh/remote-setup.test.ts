@@ -22,7 +22,7 @@ describe('workspace setup on SSH hosts (real sshd)', () => {
     const setup = await twoHostProject({ tasks: 2, config: (c) => (c.workspace = { files: [{ from: 'README.md', to: '.env' }], setup: { command: SETUP } }) });
     setups.push(setup);
     const { project, hosts } = setup;
-    const res = oxi(['demo', '--dir', project.dir, '--json', '--no-dashboard'], { timeoutMs: 540_000 });
+    const res = oxi(['demo', '--dir', project.dir, '--json', '--no-dashboard'], { timeoutMs: 840_000 });
     expect(res.code, (res.stderr + res.stdout).slice(-4000)).toBe(0);
     expect(JSON.parse(res.stdout).merged).toBe(2);
     const ns = `${JSON.parse(readFileSync(project.configPath, 'utf8')).name}-default`;
@@ -39,5 +39,5 @@ describe('workspace setup on SSH hosts (real sshd)', () => {
     expect(execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: project.dir, encoding: 'utf8' })).not.toMatch(/^\.env$/m);
     const notes = query<{ payload: string }>(project.db, `SELECT payload FROM event WHERE kind = 'workspace.setup'`).map((n) => JSON.parse(n.payload));
     expect(notes.map((n) => [n.task, n.ok, n.host]).sort()).toEqual(rows.map((r) => [r.id, true, r.host]));
-  }, 600_000);
+  }, 900_000);
 });
