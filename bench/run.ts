@@ -27,6 +27,7 @@ import { openDb, type Db } from '../src/store/db.js';
 import { listTasks } from '../src/store/tasks.js';
 import { benchEndToEnd, benchRestoreAfterKill, ingestInChild, runScaleChild } from './scale.js';
 import { benchSandboxLaunch } from './sandbox.js';
+import { benchSetupCache } from './setup.js';
 
 type Effects = typeof effectPlaceholders;
 
@@ -573,9 +574,9 @@ async function benchRestore(n: number, runs: number) {
 
 // ---------------------------------------------------------------- main
 
-/** `--only=1,2` runs a subset (profiling); the default runs all nine. */
+/** `--only=1,2` runs a subset (profiling); the default runs all ten. */
 const ONLY = new Set(
-  (process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? '1,2,3,4,5,6,7,8,9')
+  (process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? '1,2,3,4,5,6,7,8,9,10')
     .split(',')
     .map((x) => x.trim()),
 );
@@ -632,6 +633,8 @@ async function main() {
   const e2e = wants(8) ? await benchEndToEnd(e2eTasks) : undefined;
   if (wants(9)) progress('9/9 sandbox cost per agent launch: `node -e 0` unsandboxed vs sandboxed, alternately');
   const sandbox = wants(9) ? await benchSandboxLaunch(QUICK ? 10 : 40) : undefined;
+  if (wants(10)) progress('10/10 workspace setup: a real npm ci in ten fresh workspaces of one repository, first vs tenth');
+  const setupCache = wants(10) ? await benchSetupCache(10) : undefined;
   const result = {
     env,
     persistedTransition: write && { ...write, targetRatio: 1.5 },
@@ -643,6 +646,7 @@ async function main() {
     killRestore,
     e2e,
     sandboxLaunch: sandbox,
+    setupCache,
     totalSeconds: round((performance.now() - started) / 1000, 1),
     loadavgAtEnd: os.loadavg().map((x) => round(x, 2)),
   };
@@ -706,6 +710,10 @@ async function main() {
     rows.push([`9  agent launch (node -e 0), median of ${sandbox.runs}: unsandboxed / ${sandbox.kind}`, `${sandbox.plainMs} / ${sandbox.sandboxedMs} ms`, '', sandbox.available ? '' : 'no sandbox here']);
     rows.push(['   of which wrap (launch facts + mounts) / bwrap start + run', `${sandbox.wrapMs} / ${sandbox.bwrapStartMs} ms`, '', '']);
     rows.push(['   ratio sandboxed / unsandboxed launch', `${sandbox.ratio}×`, '', '']);
+  }
+  if (setupCache) {
+    rows.push([`10 workspace setup (npm ci, ${setupCache.sandbox}): first / tenth task`, `${setupCache.firstMs} / ${setupCache.tenthMs} ms`, '', `later median ${setupCache.laterMedianMs} ms`]);
+    rows.push(['   ratio tenth / first (the cache at work)', `${setupCache.ratio}×`, '< 1×', '']);
   }
   const head: [string, string, string, string] = ['figure', 'measured', 'target', 'vs target'];
   const widths = [0, 1, 2, 3].map((i) => Math.max(...[head, ...rows].map((r) => r[i].length)));

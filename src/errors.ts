@@ -101,3 +101,11 @@ export class SpentThenFailedError extends OxiError {
 export class SandboxUnavailableError extends OxiError {
   readonly outage: OutageKind = 'environment';
 }
+
+/**
+ * The workspace setup (workspace.setup) failed: an environment error of the task, not its fault the first time,
+ * so it waits without spending an attempt; the same setup failing again on a clean retry spends one.
+ */
+export class SetupFailedError extends OxiError {
+  readonly outage: OutageKind = 'environment';
+}

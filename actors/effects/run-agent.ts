@@ -15,6 +15,7 @@ import { clockSleep, hostOf, type EffectDeps } from './deps.js';
 import { sandboxOf } from '../sandbox/sandbox.js';
 import { placeOf, type TaskPlace } from '../hosts/places.js';
 import { endNetwork, resumeNetwork } from '../network/registry.js';
+import { ensureSetup } from '../setup/run-setup.js';
 
 export interface RunAgentInput {
   taskId: string;
@@ -89,6 +90,7 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
   }
   // A worker the engine terminated (hard kill, drain) may still run on a host that was out of reach: it goes before a new one starts.
   if (state?.terminatedByEngine && deps.terminateGroup) await deps.terminateGroup(input.host, state.pid, input.taskId);
+  let setupNotes: LedgerNote[] = [];
   if (!state || state.terminatedByEngine || state.spent) {
     // The per-task cap is enforced here too: what is left of it is all the agent may spend.
     const left = adapter.budget.perTaskUsd - (getTask(db, input.taskId)?.cost_usd ?? 0);
@@ -121,6 +123,10 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
     // The workspace's git state is the engine's again before the sandbox reads it: the mounts never follow files a
     // previous session wrote there (alternates, a .git file), and no link in .git leads the engine's git elsewhere.
     await place.sanitize(input.worktree, { ifPresent: true });
+    // The workspace setup (dependencies, .env) before the worker's first session; a failure waits, a repeated one spends the attempt.
+    const setup = await retry(() => ensureSetup(deps, { taskId: input.taskId, attempt: input.attempt, fix: input.fix, host: input.host, worktree: input.worktree }, signal));
+    if (setup.ran && !setup.ok) return { outcome: 'failed', error: setup.error, costUsd: 0, backend: launch.backend, ledger: setup.ledger };
+    setupNotes = setup.ledger;
     // Confined before anything is reset: without a required sandbox nothing starts (SandboxUnavailableError: no attempt spent).
     const sandbox = deps.sandboxes?.get(input.host) ?? sandboxOf(adapter, host);
     const confined = await retry(() => sandbox.wrap({ role: 'worker', backend: launch.backend, argv: launch.argv, env: launch.env, workspace: input.worktree, writable: true, readOnly: launch.readOnly, waited: false, taskId: input.taskId }));
@@ -155,7 +161,7 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
   const out = await watch(deps, input, files, state, signal);
   // A worker left running (soft kill) keeps its proxy; one that ended, or was terminated, does not.
   if (out.error !== 'stopped' || deps.workerStopMode() === 'terminate') await endNetwork(networkSession(deps, input));
-  return out;
+  return setupNotes.length ? { ...out, ledger: [...setupNotes, ...(out.ledger ?? [])] } : out;
 }
 
 /** The worker's network session (actors/network/registry.ts): one per task. */

@@ -121,6 +121,8 @@ export async function ship(deps: EffectDeps, input: { taskId: string; attempt: n
       filesTouched: input.filesTouched,
       taskId: input.taskId,
       attempt: input.attempt,
+      // What oxi copied in (workspace.files, e.g. a .env) is never the task's change.
+      keepOut: deps.adapter.workspace.files.map((f) => f.to),
     },
     signal,
   );

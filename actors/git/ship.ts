@@ -19,6 +19,8 @@ export interface ShipInput {
   filesTouched: readonly string[];
   taskId: string;
   attempt: number;
+  /** Paths ship recovery never commits: the files oxi copied into the workspace (workspace.files, e.g. `.env`). */
+  keepOut?: readonly string[];
 }
 
 export interface ShipLedgerEntry {
@@ -48,8 +50,8 @@ export function declared(path: string, filesTouched: readonly string[]): boolean
 }
 
 /** Which dirty paths ship recovery commits under the policy, and what it tells the ledger (pure). */
-export function chooseCommit(status: WorktreeStatus, policy: ShipPolicy, filesTouched: readonly string[], attempt: number): { toCommit: string[]; ledger: ShipLedgerEntry[] } {
-  const ours = (paths: string[]) => paths.filter((p) => !p.startsWith(OXI_DIR));
+export function chooseCommit(status: WorktreeStatus, policy: ShipPolicy, filesTouched: readonly string[], attempt: number, keepOut: readonly string[] = []): { toCommit: string[]; ledger: ShipLedgerEntry[] } {
+  const ours = (paths: string[]) => paths.filter((p) => !p.startsWith(OXI_DIR) && !keepOut.includes(p));
   const tracked = [...new Set([...ours(status.staged), ...ours(status.modified)])];
   const untracked = ours(status.untracked);
   const dirty = [...new Set([...tracked, ...untracked])].sort();
@@ -86,7 +88,7 @@ export async function ship(input: ShipInput): Promise<ShipResult> {
     );
   }
 
-  const { toCommit, ledger } = chooseCommit(await worktreeStatus(worktree), policy, input.filesTouched, attempt);
+  const { toCommit, ledger } = chooseCommit(await worktreeStatus(worktree), policy, input.filesTouched, attempt, input.keepOut);
 
   let committed: string[] = [];
   if (toCommit.length > 0) {

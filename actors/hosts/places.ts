@@ -30,6 +30,10 @@ export interface TaskPlace {
   readonly transport: HostTransport | undefined;
   /** Streams live on another machine: read over the transport, their growth is the worker's progress. */
   readonly remote: boolean;
+  /** The repository's clone on this host: workspaces borrow its objects. */
+  readonly mainClone: string;
+  /** The workspace setup's cache on this host: one per repository (project and session tag), shared by its tasks. */
+  readonly cacheDir: string;
   /** The task's workspace (made whole, or found as it was), at the recorded base or main's head. */
   provision(taskId: string, branch: string, baseSha: string | null): Promise<{ worktree: string; baseSha: string }>;
   /** The workspace's git state is the engine's again (after any session touched it). */
@@ -87,6 +91,8 @@ function localPlace(deps: PlaceDeps, host: string, transport: HostTransport | un
     host,
     transport,
     remote: false,
+    mainClone,
+    cacheDir: join(adapter.paths.stateDir, 'cache', namespace(deps)),
     async provision(taskId, branch, baseSha) {
       const worktree = `${adapter.paths.worktreesRoot}/${namespace(deps)}/${taskId}`;
       // A remote forge merges on its side: new branches must start from what it has merged so far.
@@ -126,6 +132,8 @@ function sshPlace(deps: PlaceDeps, host: string, transport: HostTransport, cfg: 
     host,
     transport,
     remote: true,
+    mainClone: cfg.mainClone,
+    cacheDir: `${cfg.worktreesRoot}/.oxi-cache/${namespace(deps)}`,
     async provision(taskId, branch, baseSha) {
       const worktree = `${cfg.worktreesRoot}/${namespace(deps)}/${taskId}`;
       try {

@@ -56,7 +56,7 @@ export function backendHome(backend: string, env: Record<string, string>): { rw:
 /** Every path whose kind the planner needs to know, for the facts script (`~/` expanded there). */
 export function factPaths(request: SandboxRequest, hidden: readonly string[], writable: readonly string[] = []): string[] {
   const home = backendHome(request.backend, request.env);
-  return [...SYSTEM_DIRS, ...ETC_SECRETS, ...hidden, ...writable, ...home.rw, ...home.protect, ...(request.readOnly ?? []), ...(request.env.TMPDIR ? [request.env.TMPDIR] : []), request.workspace];
+  return [...SYSTEM_DIRS, ...ETC_SECRETS, ...hidden, ...writable, ...home.rw, ...home.protect, ...(request.readOnly ?? []), ...(request.writablePaths ?? []), ...(request.env.TMPDIR ? [request.env.TMPDIR] : []), request.workspace];
 }
 
 export const isUnder = (path: string, dir: string): boolean => path === dir || path.startsWith(dir === '/' ? '/' : `${dir}/`);
@@ -122,6 +122,8 @@ export function planMounts(input: { request: SandboxRequest; facts: LaunchFacts;
   for (const p of home.rw.map(here)) if (kind(p)) own.push({ op: 'rw', src: p, dest: p });
   // The operator's extra writable paths (agents.sandbox.writable), for every role.
   for (const p of (input.writable ?? []).map(here)) if (kind(p)) own.push({ op: 'rw', src: p, dest: p });
+  // This launch's own writable paths (the setup's cache directory): bound for it alone.
+  for (const p of request.writablePaths ?? []) if (kind(p)?.kind === 'dir') own.push({ op: 'rw', src: p, dest: p });
   const tmpdir = request.env.TMPDIR;
   if (tmpdir && tmpdir.startsWith('/') && !isUnder(tmpdir, '/tmp')) own.push({ op: 'tmpfs', dest: tmpdir, scratch: true });
   own.push({ op: request.writable ? 'rw' : 'ro', src: request.workspace, dest: request.workspace });

@@ -5,7 +5,8 @@
  */
 import type { AgentBackend } from './stream.js';
 
-export type ActivityKind = 'starting' | 'thinking' | 'tool' | 'permission' | 'retrying' | 'finished';
+/** `setup`: the workspace setup runs before the worker's first session (docs/workspaces.md). */
+export type ActivityKind = 'setup' | 'starting' | 'thinking' | 'tool' | 'permission' | 'retrying' | 'finished';
 
 export interface Activity {
   kind: ActivityKind;

@@ -53,7 +53,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--data <json>', 'event payload as a JSON object').option('--json', 'print JSON')
     .action(async (actorId: string, event: string, _o, cmd) => sendCommand(g(cmd), actorId, event));
   registerOperatorCommands(program, g, setExit);
-  program.command('tail <taskId>').description("follow the task's agent streams (planner, worker, critic) live, in human form")
+  program.command('tail <taskId>').description("follow the task's agent streams (planner, worker, critic) and its workspace setup's output live, in human form")
     .option('--json', 'print the raw NDJSON lines').option('--no-follow', 'print what is there and exit')
     .action(async (taskId: string, _o, cmd) => tailCommand(g(cmd), taskId));
   return program;

@@ -9,7 +9,7 @@ import { serviceCommand } from './commands/service.js';
 type Opts = (cmd: Command) => GlobalOptions & Record<string, unknown>;
 
 export function registerOperatorCommands(program: Command, g: Opts, setExit: (code: number) => void): void {
-  program.command('init [dir]').description('set up oxi in a repository: asks eight questions, writes oxi.config.ts, creates .oxi/, validates')
+  program.command('init [dir]').description('set up oxi in a repository: asks nine questions, writes oxi.config.ts, creates .oxi/, validates')
     .option('--yes', 'no questions: take the defaults and the flags below (for scripts)')
     .option('--force', 'replace an existing adapter config')
     .option('--name <name>', 'project name (default: the directory name)')
@@ -26,6 +26,7 @@ export function registerOperatorCommands(program: Command, g: Opts, setExit: (co
     .option('--agents <backend>', 'backend for every role: claude, codex or scripted (default: claude)')
     .option('--planner <backend>', 'planner backend').option('--worker <backend>', 'worker backend').option('--critic <backend>', 'critic backend')
     .option('--checks <command>', 'check command, words separated by spaces (default: guessed from the repo)')
+    .option('--setup <command>', 'workspace setup command run before each worker, e.g. "npm ci", or "none" (default: suggested from the lockfiles)')
     .option('--json', 'print JSON')
     .action(async (dir: string | undefined, _o, cmd) => setExit(await initCommand(g(cmd), dir)));
   program.command('brief').description('markdown recap: merged PRs, abandoned tasks, spend vs caps, stalls reaped, kills, hosts')

@@ -206,8 +206,58 @@ const checksSchema = section(
       .default(['npm', 'test'])
       .describe('Check command as an argv array (no shell). The local forge runs it in a fresh checkout of the PR head, in the agents\' sandbox: it must install what it needs (e.g. ["sh", "-c", "npm ci && npm test"], with agents.sandbox.writable for a cache such as ~/.npm).'),
     timeoutMs: ms(600_000, 'Check command timeout.'),
+    env: z
+      .strictObject({
+        allow: z.array(envVarName()).describe('Environment variables passed through to the checks; all others are dropped (a forge token never is).'),
+        set: z.record(envVarName(), z.string()).default({}).describe('Extra environment variables set for the checks.'),
+      })
+      .optional()
+      .describe('The checks\' own whitelisted environment; omitted, they get the agents\' (agents.env). `oxi doctor` prints which variable reaches which phase.'),
   },
   'The checks a change must pass before review.',
+);
+
+// ---------------------------------------------------------------- workspace (setup, files, caches)
+
+const BASE_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TERM', 'TMPDIR', 'USER'];
+
+const repoRelative = () =>
+  z.string().min(1).refine((s) => !s.startsWith('/') && !s.split('/').includes('..'), { error: 'a path inside the repository (no leading / and no ..)' });
+
+const workspaceSchema = section(
+  {
+    setup: z
+      .strictObject({
+        command: z.array(z.string().min(1)).min(1).describe('Setup command as an argv array (no shell), e.g. `["npm", "ci"]`; use `["sh", "-c", "..."]` for several steps. Runs in the task\'s workspace, on its host, in the agents\' sandbox with the workspace and the cache directory writable.'),
+        timeoutMs: ms(600_000, 'Setup command timeout; a setup over it is killed and counts as failed.'),
+        env: section(
+          {
+            allow: z.array(envVarName()).default(BASE_ENV).describe('Environment variables passed through to the setup (e.g. `NPM_TOKEN`); a name listed here and not in agents.env.allow reaches the setup only, never an agent.'),
+            set: z
+              .record(envVarName(), z.string())
+              .default({})
+              .describe('Extra variables for the setup; `{cache}` in a value is replaced by the cache directory. npm_config_cache, YARN_CACHE_FOLDER, PIP_CACHE_DIR and XDG_CACHE_HOME point into the cache directory unless set here.'),
+          },
+          'The setup\'s own whitelisted environment (never the agents\').',
+        ),
+        cacheKey: z
+          .array(repoRelative())
+          .optional()
+          .describe('Repository files whose content keys the setup (e.g. `["package-lock.json"]`): a fix attempt runs the setup again only when their hash changed. Omitted: the setup runs once per attempt.'),
+      })
+      .optional()
+      .describe('Installs what the repository needs (dependencies, build cache) in each fresh workspace, once after provisioning and before the worker\'s first session (docs/workspaces.md).'),
+    files: z
+      .array(
+        z.strictObject({
+          from: z.string().min(1).describe('A file of the main clone (repository-relative, e.g. `.env.example`) or an absolute path / `~/` path on the engine\'s machine.'),
+          to: repoRelative().describe('Where it goes in the workspace, e.g. `.env`.'),
+        }),
+      )
+      .default([])
+      .describe('Files the repository does not track, copied into each workspace before the setup (e.g. `.env.example` → `.env`).'),
+  },
+  'How each task\'s workspace is prepared before an agent works in it (docs/workspaces.md).',
 );
 
 // ---------------------------------------------------------------- agents
@@ -478,6 +528,7 @@ export const adapterSchema = z
     budget: budgetSchema,
     policy: policySchema,
     checks: checksSchema,
+    workspace: workspaceSchema,
     agents: agentsSchema,
     notifications: z
       .array(notificationSchema)
@@ -529,3 +580,5 @@ export type NotificationConfig = Adapter['notifications'][number];
 export type MemoryConfig = Adapter['memory'];
 export type SandboxSettings = Adapter['agents']['sandbox'];
 export type NetworkConfig = Adapter['agents']['network'];
+export type WorkspaceSettings = Adapter['workspace'];
+export type SetupSettings = NonNullable<Adapter['workspace']['setup']>;

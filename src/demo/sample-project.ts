@@ -8,7 +8,19 @@ export const DEMO_CONFIG = 'oxi.config.json';
 export interface SampleOptions {
   dir: string;
   tasks: number;
+  /**
+   * A workspace setup that needs no network (`npm ci --offline` of a lockfile without dependencies) and a
+   * `.env` copied from `.env.example`: what `oxi demo` shows of docs/workspaces.md.
+   */
+  setup?: boolean;
 }
+
+/** The demo's setup: a real `npm ci`, offline-safe, keyed by its lockfile. */
+const DEMO_WORKSPACE = {
+  files: [{ from: '.env.example', to: '.env' }],
+  setup: { command: ['npm', 'ci', '--offline', '--no-audit', '--no-fund'], timeoutMs: 120000, cacheKey: ['package-lock.json'] },
+};
+const DEMO_LOCK = { name: 'oxi-demo-math', lockfileVersion: 3, requires: true, packages: { '': { name: 'oxi-demo-math' } } };
 
 const WORDS = ['double', 'square', 'negate', 'half', 'increment', 'decrement', 'cube', 'twice', 'triple', 'quadruple'];
 
@@ -56,6 +68,7 @@ export function createSampleProject(options: SampleOptions): { configPath: strin
     '.gitignore': '.oxi/\nnode_modules/\n',
     'README.md': '# oxi demo\n\nA tiny math library that oxi extends from ROADMAP.md with the scripted agent.\n',
     'ROADMAP.md': roadmap(items),
+    ...(options.setup ? { 'package-lock.json': `${JSON.stringify(DEMO_LOCK, null, 2)}\n`, '.env.example': 'DEMO_GREETING=hello\n', '.gitignore': '.oxi/\nnode_modules/\n.env\n' } : {}),
   };
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(join(dir, path, '..'), { recursive: true });
@@ -72,6 +85,7 @@ export function createSampleProject(options: SampleOptions): { configPath: strin
     roadmap: 'ROADMAP.md',
     hosts: [{ name: 'local', kind: 'local', maxWorkers: 2 }],
     checks: { command: ['node', '--test'], timeoutMs: 120000 },
+    ...(options.setup ? { workspace: DEMO_WORKSPACE } : {}),
     agents: { scripted: { script: '.oxi-script.json' } },
     engine: { seedIntervalMs: 2000, reaperIntervalMs: 5000, prWatchIntervalMs: 2000, backoffBaseMs: 1000, backoffMaxMs: 10000 },
   };

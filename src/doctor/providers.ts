@@ -8,6 +8,7 @@ import { liveAgentChecks } from './live.js';
 import { localHostChecks } from './local-hosts.js';
 import { notificationChecks } from './notifications.js';
 import { configCheck, projectChecks } from './project.js';
+import { phaseChecks } from './phases.js';
 import { sandboxChecks } from './sandbox.js';
 import { sshHostChecks } from './ssh-hosts.js';
 import { toolchainChecks } from './toolchain.js';
@@ -22,6 +23,7 @@ export const DOCTOR_PROVIDERS: readonly CheckProvider[] = [
   agentChecks,
   liveAgentChecks,
   sandboxChecks,
+  phaseChecks,
   forgeChecks,
   notificationChecks,
 ];

@@ -1,5 +1,5 @@
 /**
- * The eight answers `oxi init` asks for, their defaults (read from the repository where it
+ * The nine answers `oxi init` asks for, their defaults (read from the repository where it
  * can), and one parser per answer shared by flags and the interactive wizard: the same input
  * gives the same result and the same error message either way.
  */
@@ -28,6 +28,13 @@ export interface InitAnswers {
   hosts: HostAnswer[];
   agents: Record<(typeof ROLES)[number], Backend>;
   checks: string[];
+  /** The workspace setup (docs/workspaces.md), suggested from the lockfiles it sees; null: none. */
+  setup: SetupAnswer | null;
+}
+
+export interface SetupAnswer {
+  command: string[];
+  cacheKey: string[];
 }
 
 /** A parse result: the value, or what was expected (phrased for "expected …, got …"). */
@@ -118,6 +125,41 @@ export function parseChecks(s: string): Parsed<string[]> {
   return argv.length ? ok(argv) : bad('the check command as words separated by spaces (e.g. "npm test"); no shell is used');
 }
 
+/** A setup command as typed: words (no shell), or `sh -c` when it uses && | ; or a redirection; "none" for no setup. */
+export function parseSetup(s: string, cacheKey: string[] = []): Parsed<SetupAnswer | null> {
+  const v = s.trim();
+  if (v === 'none' || v === '') return ok(null);
+  const command = /&&|\|\||[|;<>]/.test(v) ? ['sh', '-c', v] : v.split(/\s+/);
+  return ok({ command, cacheKey });
+}
+
+export function formatSetup(setup: SetupAnswer | null): string {
+  if (!setup) return 'none';
+  return setup.command[0] === 'sh' && setup.command[1] === '-c' ? setup.command[2] : setup.command.join(' ');
+}
+
+/** Lockfile → the command that installs exactly it (first match wins), and the file that keys it. */
+const SETUP_BY_LOCKFILE: Array<[string, string[]]> = [
+  ['package-lock.json', ['npm', 'ci']],
+  ['npm-shrinkwrap.json', ['npm', 'ci']],
+  ['pnpm-lock.yaml', ['pnpm', 'install', '--frozen-lockfile']],
+  ['yarn.lock', ['yarn', 'install', '--frozen-lockfile']],
+  ['bun.lock', ['bun', 'install', '--frozen-lockfile']],
+  ['bun.lockb', ['bun', 'install', '--frozen-lockfile']],
+  ['uv.lock', ['uv', 'sync', '--frozen']],
+  ['poetry.lock', ['poetry', 'install', '--no-interaction']],
+  ['Pipfile.lock', ['pipenv', 'install', '--deploy']],
+  ['requirements.txt', ['sh', '-c', 'python3 -m venv .venv && .venv/bin/pip install -r requirements.txt']],
+  ['Cargo.lock', ['cargo', 'fetch', '--locked']],
+  ['go.sum', ['go', 'mod', 'download']],
+];
+
+/** The setup a repository most likely needs, from the lockfiles at its root (null: none seen). */
+export function detectSetup(dir: string): SetupAnswer | null {
+  for (const [file, command] of SETUP_BY_LOCKFILE) if (existsSync(join(dir, file))) return { command, cacheKey: [file] };
+  return null;
+}
+
 // ---------------------------------------------------------------- defaults read from the repo
 
 function git(dir: string, args: string[]): string | undefined {
@@ -145,6 +187,7 @@ export function defaultAnswers(dir: string): InitAnswers {
     hosts: [{ kind: 'local', name: 'local', maxWorkers: 2 }],
     agents: { planner: 'claude', worker: 'claude', critic: 'claude' },
     checks: detectChecks(dir),
+    setup: detectSetup(dir),
   };
 }
 

@@ -30,6 +30,7 @@ export function adapterInput(a: InitAnswers): AdapterInput {
     planTier: { name: a.planTier.name, maxWorkers: a.planTier.maxWorkers },
     budget: { ...a.budget },
     checks: { command: a.checks },
+    ...(a.setup ? { workspace: { setup: { command: a.setup.command, ...(a.setup.cacheKey.length ? { cacheKey: a.setup.cacheKey } : {}) } } } : {}),
     agents: { planner: route(a.agents.planner), worker: route(a.agents.worker), critic: route(a.agents.critic) },
     notifications: [{ kind: 'log' }],
   };

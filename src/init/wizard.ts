@@ -1,5 +1,5 @@
 /**
- * The interactive side of `oxi init`: the eight questions, each pre-filled with the default
+ * The interactive side of `oxi init`: the nine questions, each pre-filled with the default
  * (or the flag given), validated by the same parsers as the flags, re-asked until valid.
  */
 import { confirm, input, select } from '@inquirer/prompts';
@@ -7,12 +7,14 @@ import { UsageError } from '../errors.js';
 import {
   BACKENDS,
   formatHosts,
+  formatSetup,
   parseBranch,
   parseBranchPrefix,
   parseHosts,
   parseName,
   parseRepo,
   parseRoadmapPath,
+  parseSetup,
   parseTierName,
   parseUsd,
   parseWorkers,
@@ -49,18 +51,18 @@ const BACKEND_CHOICES = BACKENDS.map((b) => ({
 
 export async function runWizard(initial: InitAnswers, io: { log: (line: string) => void }): Promise<InitAnswers> {
   try {
-    io.log('oxi init: eight questions; Enter keeps the suggestion in brackets.\n');
-    const name = value(parseName, await input({ message: '1/8 Project name', default: initial.name, validate: check(parseName) }));
+    io.log('oxi init: nine questions; Enter keeps the suggestion in brackets.\n');
+    const name = value(parseName, await input({ message: '1/9 Project name', default: initial.name, validate: check(parseName) }));
     const repoText = await input({
-      message: '2/8 Repository on GitHub (owner/name), or "local" for no forge',
+      message: '2/9 Repository on GitHub (owner/name), or "local" for no forge',
       default: initial.repo.kind === 'github' ? `${initial.repo.owner}/${initial.repo.name}` : 'local',
       validate: check(parseRepo),
     });
     const mainBranch = value(parseBranch, await input({ message: '    Main branch (PRs merge into it)', default: initial.mainBranch, validate: check(parseBranch) }));
-    const branchPrefix = value(parseBranchPrefix, await input({ message: '3/8 Branch prefix for task branches', default: initial.branchPrefix, validate: check(parseBranchPrefix) }));
-    const roadmap = value(parseRoadmapPath, await input({ message: '4/8 Roadmap file (created if missing)', default: initial.roadmap, validate: check(parseRoadmapPath) }));
+    const branchPrefix = value(parseBranchPrefix, await input({ message: '3/9 Branch prefix for task branches', default: initial.branchPrefix, validate: check(parseBranchPrefix) }));
+    const roadmap = value(parseRoadmapPath, await input({ message: '4/9 Roadmap file (created if missing)', default: initial.roadmap, validate: check(parseRoadmapPath) }));
 
-    io.log('5/8 Budget caps, in USD');
+    io.log('5/9 Budget caps, in USD');
     const perTaskUsd = value(parseUsd, await input({ message: '    per task', default: String(initial.budget.perTaskUsd), validate: check(parseUsd) }));
     const dailyHardUsd = value(parseUsd, await input({
       message: '    per day, hard (no session starts past it)',
@@ -74,7 +76,7 @@ export async function runWizard(initial: InitAnswers, io: { log: (line: string) 
     }));
 
     const tier = await select({
-      message: '6/8 Agent plan tier',
+      message: '6/9 Agent plan tier',
       choices: TIERS.map(({ value: v, name: n }) => ({ value: v, name: n })),
       default: TIERS.some((t) => t.value === initial.planTier.name) ? initial.planTier.name : 'default',
     });
@@ -83,14 +85,22 @@ export async function runWizard(initial: InitAnswers, io: { log: (line: string) 
     const maxWorkers = value(parseWorkers, await input({ message: '    Agents at once across all hosts (concurrency)', default: String(suggested), validate: check(parseWorkers) }));
 
     const hosts = value(parseHosts, await input({
-      message: '7/8 Hosts: local[:workers] and/or name=user@address[:port]/clone/path[:workers], comma-separated',
+      message: '7/9 Hosts: local[:workers] and/or name=user@address[:port]/clone/path[:workers], comma-separated',
       default: formatHosts(initial.hosts),
       validate: check(parseHosts),
     }));
 
-    io.log('8/8 Agent backend per role');
+    io.log('8/9 Agent backend per role');
     const agents = {} as Record<(typeof ROLES)[number], Backend>;
     for (const role of ROLES) agents[role] = await select({ message: `    ${role}`, choices: BACKEND_CHOICES, default: initial.agents[role] });
+
+    const setupText = await input({
+      message: `9/9 Setup command run in each new workspace before the worker (installs dependencies), or "none"${initial.setup ? ` (suggested from ${initial.setup.cacheKey.join(', ')})` : ''}`,
+      default: formatSetup(initial.setup),
+      validate: check((s) => parseSetup(s)),
+    });
+    // The suggestion keeps its cache key (the lockfile); a command typed by hand has none until the adapter names one.
+    const setup = setupText.trim() === formatSetup(initial.setup) ? initial.setup : value((s) => parseSetup(s), setupText);
 
     const answers: InitAnswers = {
       ...initial,
@@ -103,6 +113,7 @@ export async function runWizard(initial: InitAnswers, io: { log: (line: string) 
       planTier: { name: value(parseTierName, tierName), maxWorkers },
       hosts,
       agents,
+      setup,
     };
     if (!(await confirm({ message: 'Write oxi.config.ts?', default: true }))) throw new UsageError('oxi init: not confirmed; nothing was written.');
     return answers;

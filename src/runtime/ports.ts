@@ -14,6 +14,7 @@ import { agentEnv } from '../agents/env.js';
 import { makeNotifier, type DeliveringNotifier } from '../notify/notifier.js';
 import { AgentGates } from '../gates/agent-gates.js';
 import { ForgeGate } from '../gates/forge-gate.js';
+import { checksEnv } from '../agents/phase-env.js';
 
 export interface PortOverrides {
   forge?: Forge;
@@ -41,7 +42,8 @@ export function buildPorts(adapter: Adapter, db: Db, clock: Clock, overrides: Po
       checksCommand: adapter.checks.command,
       checksTimeoutMs: adapter.checks.timeoutMs,
       branchPrefix: adapter.branches.prefix,
-      env,
+      // The checks' own allow list (checks.env), else the agents' whitelist.
+      env: checksEnv(adapter),
       sandbox: async (argv, cwd, checksEnv) => (await sandboxOf(adapter, engineMachine).wrap({ role: 'checks', backend: 'checks', argv, env: checksEnv, workspace: cwd, writable: true, waited: true })).argv,
       now: () => clock.now(),
     });

@@ -18,7 +18,8 @@ export interface SandboxStatus {
 
 export interface SandboxRequest {
   /** `checks`: the checks command of the local forge, which runs the change's own code (agent code, too). */
-  role: 'worker' | 'planner' | 'critic' | 'checks';
+  /** `setup`: the workspace setup (docs/workspaces.md), with its own environment and its cache directory writable. */
+  role: 'worker' | 'planner' | 'critic' | 'checks' | 'setup';
   /** The agent backend (claude, codex, scripted): decides which part of the home it may see. */
   backend: string;
   argv: readonly string[];
@@ -28,6 +29,8 @@ export interface SandboxRequest {
   workspace: string;
   /** The worker writes its workspace; planner and critic only read it. */
   writable: boolean;
+  /** More paths this launch alone may write (the setup's cache directory); no other role is given them. */
+  writablePaths?: readonly string[];
   /** More paths the agent must read (e.g. the scripted agent's script and program files). */
   readOnly?: readonly string[];
   /** A waited run (planner, critic) dies with its parent; a detached worker must outlive an engine restart. */

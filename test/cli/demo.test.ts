@@ -30,7 +30,10 @@ describe('oxi demo', { timeout: 900_000 }, () => {
     execFileSync('node', ['--test'], { cwd: dir, stdio: 'pipe' });
     expect(execFileSync('git', ['status', '--porcelain'], { cwd: dir, encoding: 'utf8' })).toBe('');
     const events = query<{ kind: string }>(join(dir, '.oxi', 'oxi.db'), `SELECT kind FROM event WHERE task = ? ORDER BY id`, out.tasks[0].id).map((e) => e.kind);
-    expect(events).toEqual(expect.arrayContaining(['task.planning', 'task.waiting', 'task.provisioning', 'task.working', 'task.shipping', 'task.pr_open', 'task.checks', 'task.reviewing', 'task.merging', 'task.merged', 'auto_merge.merged']));
+    expect(events).toEqual(expect.arrayContaining(['task.planning', 'task.waiting', 'task.provisioning', 'task.working', 'workspace.setup', 'task.shipping', 'task.pr_open', 'task.checks', 'task.reviewing', 'task.merging', 'task.merged', 'auto_merge.merged']));
+    // Each workspace was set up (an offline npm ci of the demo's lockfile, .env copied) before its worker.
+    const setups = query<{ payload: string }>(join(dir, '.oxi', 'oxi.db'), `SELECT payload FROM event WHERE kind = 'workspace.setup'`).map((r) => JSON.parse(r.payload));
+    expect(setups.map((p) => [p.ok, p.copied])).toEqual(out.tasks.map(() => [true, ['.env']]));
   });
 
   it('resumes instead of starting over when run again on the same dir', () => {

@@ -48,6 +48,7 @@ describe('validateConfig: defaults', () => {
         onClosedPr: 'abandon',
       },
       checks: { command: ['npm', 'test'], timeoutMs: 600_000 },
+      workspace: { files: [] },
       agents: {
         planner: { backend: 'scripted', fallbacks: [] },
         worker: { backend: 'scripted', fallbacks: [] },

@@ -76,6 +76,8 @@ export function hostileBed(options: {
     ANTHROPIC_API_KEY: `sk-ant-SENTINELengine${run}`,
     OPENAI_API_KEY: `sk-SENTINELopenai${run}`,
     OXI_DASHBOARD_TOKEN: `SENTINELdash${run}`,
+    // Reaches the workspace setup when a test names it in workspace.setup.env.allow; never an agent.
+    OXI_SETUP_SECRET: `SENTINELsetup${run}`,
   };
   // Credentials in the engine user's home beyond the agent's own ~/.claude.
   const homeSecrets = {

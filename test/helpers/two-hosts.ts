@@ -13,7 +13,7 @@ export interface TwoHosts {
   cleanup(): Promise<void>;
 }
 
-export async function twoHostProject(options: { tasks: number; script?: (script: { tasks: Record<string, Record<string, unknown>> }) => void; engine?: Record<string, unknown> }): Promise<TwoHosts> {
+export async function twoHostProject(options: { tasks: number; script?: (script: { tasks: Record<string, Record<string, unknown>> }) => void; engine?: Record<string, unknown>; config?: (c: Record<string, any>) => void }): Promise<TwoHosts> {
   const alpha = await startSshd();
   const beta = await startSshd();
   const entry = (name: string, s: TestSshd, maxWorkers: number) => ({
@@ -27,6 +27,7 @@ export async function twoHostProject(options: { tasks: number; script?: (script:
       c.hosts = [entry('alpha', alpha, 1), entry('beta', beta, 2)];
       c.planTier = { maxWorkers: 3 };
       c.engine = { ...(c.engine ?? {}), hostProbeIntervalMs: 500, ...(options.engine ?? {}) };
+      options.config?.(c);
     },
   });
   for (const s of [alpha, beta]) execFileSync('git', ['clone', '-q', project.dir, join(s.dir, 'clone')]);

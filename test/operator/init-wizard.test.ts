@@ -3,7 +3,7 @@
  * user (including a wrong answer that must be re-asked) and reads the screen.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,8 @@ const parent = mkdtempSync(join(tmpdir(), 'oxi-wizard-'));
 const socket = join(parent, 'tmux.sock');
 const dir = join(parent, 'shop');
 execFileSync('git', ['init', '-q', '-b', 'main', dir]);
+// A lockfile: the wizard suggests the setup that installs it.
+writeFileSync(join(dir, 'package-lock.json'), '{"lockfileVersion":3,"packages":{}}\n');
 
 const tmux = (...args: string[]) => execFileSync('tmux', ['-S', socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
 const screen = () => tmux('capture-pane', '-p', '-t', 'w');
@@ -37,26 +39,26 @@ afterAll(() => {
 });
 
 describe('oxi init wizard in a terminal', () => {
-  it('asks the eight questions, re-asks a bad answer, writes a config that loads', async () => {
+  it('asks the nine questions, re-asks a bad answer, writes a config that loads', async () => {
     // The exit code is written by a wrapping shell: tmux's own pane_dead_status is not reported on every build.
     const exitFile = join(parent, 'exit-code');
     tmux('new-session', '-d', '-s', 'w', '-x', '160', '-y', '50', '-e', 'NO_COLOR=1', '--', '/bin/sh', '-c', '"$0" "$1" init "$2"; echo $? > "$3"', process.execPath, OXI, dir, exitFile);
     tmux('set-option', '-t', 'w', 'remain-on-exit', 'on');
 
-    await waitScreen('1/8 Project name');
+    await waitScreen('1/9 Project name');
     expect(screen()).toContain('(shop)'); // the directory name is suggested
     type(' Bad Name');
     await waitScreen('expected a project name of lowercase letters');
     keys('C-u');
     type('shop');
-    await waitScreen('2/8 Repository on GitHub');
+    await waitScreen('2/9 Repository on GitHub');
     type('acme/shop');
     await waitScreen('Main branch');
     type('');
-    await waitScreen('3/8 Branch prefix');
+    await waitScreen('3/9 Branch prefix');
     keys('C-u');
     type('bot/');
-    await waitScreen('4/8 Roadmap file');
+    await waitScreen('4/9 Roadmap file');
     type('');
     await waitScreen('per task');
     type('3');
@@ -67,14 +69,14 @@ describe('oxi init wizard in a terminal', () => {
     await waitScreen('expected at most the hard cap ($40)');
     keys('C-u');
     type('10');
-    await waitScreen('6/8 Agent plan tier');
+    await waitScreen('6/9 Agent plan tier');
     keys('Up');
     keys('Up'); // from the suggested "other" to "max"
     await waitScreen('❯ max');
     keys('Enter');
     await waitScreen('Agents at once across all hosts');
     type('');
-    await waitScreen('7/8 Hosts');
+    await waitScreen('7/9 Hosts');
     type('');
     await waitScreen('planner');
     keys('Enter'); // claude
@@ -83,6 +85,9 @@ describe('oxi init wizard in a terminal', () => {
     keys('Enter'); // codex
     await waitScreen('critic');
     keys('Enter');
+    await waitScreen('9/9 Setup command');
+    expect(screen()).toContain('suggested from package-lock.json');
+    type('');
     await waitScreen('Write oxi.config.ts?');
     type('y');
     await waitScreen('ok: oxi.config.ts loads and the roadmap parses');
@@ -98,5 +103,6 @@ describe('oxi init wizard in a terminal', () => {
     expect(adapter.hosts).toEqual([{ name: 'local', kind: 'local', maxWorkers: 2 }]);
     expect([adapter.agents.planner.backend, adapter.agents.worker.backend, adapter.agents.critic.backend]).toEqual(['claude', 'codex', 'claude']);
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('.oxi/');
+    expect(adapter.workspace.setup).toMatchObject({ command: ['npm', 'ci'], cacheKey: ['package-lock.json'] });
   });
 });

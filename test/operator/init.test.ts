@@ -55,6 +55,20 @@ describe('oxi init --yes', () => {
     expect(readFileSync(join(dir, '.gitignore'), 'utf8').match(/\.oxi\//g)).toHaveLength(1);
   });
 
+  it('suggests the setup from the lockfiles it sees, and --setup overrides it', async () => {
+    const dir = repo();
+    writeFileSync(join(dir, 'ROADMAP.md'), ROADMAP);
+    writeFileSync(join(dir, 'Cargo.lock'), '# lock\n');
+    expect(oxi(['init', dir, '--yes', '--repo', 'local']).code).toBe(0);
+    expect((await loadAdapter({ cwd: dir })).workspace.setup).toMatchObject({ command: ['cargo', 'fetch', '--locked'], cacheKey: ['Cargo.lock'] });
+    expect(oxi(['init', dir, '--yes', '--force', '--repo', 'local', '--setup', 'make deps && make env']).code).toBe(0);
+    const typed = (await loadAdapter({ cwd: dir })).workspace.setup;
+    expect(typed?.command).toEqual(['sh', '-c', 'make deps && make env']);
+    expect(typed?.cacheKey).toBeUndefined();
+    expect(oxi(['init', dir, '--yes', '--force', '--repo', 'local', '--setup', 'none']).code).toBe(0);
+    expect((await loadAdapter({ cwd: dir })).workspace.setup).toBeUndefined();
+  });
+
   it('writes a starter roadmap with no items when there is none; --json reports what it did', () => {
     const dir = repo();
     const res = oxi(['init', dir, '--yes', '--repo', 'local', '--json']);

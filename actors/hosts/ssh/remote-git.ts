@@ -135,7 +135,7 @@ export async function shipRemote(host: HostTransport, input: ShipInput & { mainC
     });
   }
   const status = parseStatus((await remoteGit(host, worktree, ['status', '--porcelain=v1', '-z', '-uall'])).stdout);
-  const { toCommit, ledger } = chooseCommit(status, input.policy ?? 'files_touched_only', input.filesTouched, attempt);
+  const { toCommit, ledger } = chooseCommit(status, input.policy ?? 'files_touched_only', input.filesTouched, attempt, input.keepOut);
   let committed: string[] = [];
   if (toCommit.length > 0) {
     const before = await commitOf(host, worktree, 'HEAD');

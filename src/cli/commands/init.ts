@@ -6,6 +6,8 @@ import {
   parseBranch,
   parseBranchPrefix,
   parseChecks,
+  parseSetup,
+  formatSetup,
   parseHosts,
   parseName,
   parseRepo,
@@ -40,6 +42,7 @@ export interface InitFlags extends GlobalOptions {
   worker?: string;
   critic?: string;
   checks?: string;
+  setup?: string;
 }
 
 function flag<T>(name: string, raw: string | undefined, parse: (s: string) => Parsed<T>): T | undefined {
@@ -72,6 +75,7 @@ export function answersFromFlags(dir: string, f: InitFlags): InitAnswers {
     hosts: flag('hosts', f.hosts, parseHosts) ?? a.hosts,
     agents: { ...a.agents },
     checks: flag('checks', f.checks, parseChecks) ?? a.checks,
+    setup: f.setup === undefined ? a.setup : flag('setup', f.setup, (s) => parseSetup(s, a.setup && formatSetup(a.setup) === s.trim() ? a.setup.cacheKey : []))!,
   };
   for (const role of ROLES) out.agents[role] = flag(role, f[role], parseBackend) ?? all ?? a.agents[role];
   const { perTaskUsd, dailySoftUsd, dailyHardUsd } = out.budget;

@@ -85,7 +85,7 @@ export async function demoCommand(global: GlobalOptions & LiveOptions & { dir?: 
   const resuming = isDemoDir(dir);
   if (!resuming) {
     if (!Number.isInteger(tasks) || tasks < 1) throw new UsageError(`--tasks: expected a whole number ≥ 1, got ${global.tasks}.`);
-    useRealAgent(createSampleProject({ dir, tasks }).configPath, agent);
+    useRealAgent(createSampleProject({ dir, tasks, setup: true }).configPath, agent);
     if (!global.json) process.stderr.write(`oxi demo: created a sample project with ${tasks} roadmap items in ${dir}\n`);
   } else if (!global.json) {
     process.stderr.write(`oxi demo: resuming the demo in ${dir}\n`);

@@ -1,6 +1,7 @@
 /**
  * `oxi tail <taskId>`: follows the task's agent streams (planner, worker, critic — the raw NDJSON kept
- * under <logs>/<taskId>/) in human form, or raw with --json. It moves on to each newer stream as the
+ * under <logs>/<taskId>/) and its workspace setup's output (`setup-*.log`, plain text) in human form, or raw
+ * with --json (a setup line as `{"type":"oxi.setup","line":...}`). It moves on to each newer stream as the
  * task goes from role to role, and stops when the task is merged or abandoned (or with --no-follow,
  * once everything written so far is printed). Requests the agent's network proxy refused (ledger
  * `network.denied`, agents.network "allowlist") are shown between the stream's lines as they happen.
@@ -29,7 +30,7 @@ export function streamFiles(logsDir: string, taskId: string): string[] {
   const dir = join(logsDir, taskId);
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.ndjson'));
+    names = readdirSync(dir).filter((n) => n.endsWith('.ndjson') || isSetupLog(n));
   } catch {
     return [];
   }
@@ -38,6 +39,9 @@ export function streamFiles(logsDir: string, taskId: string): string[] {
     .sort((a, b) => a.at - b.at || a.n.localeCompare(b.n))
     .map((f) => f.path);
 }
+
+/** The output of a workspace setup (actors/setup/paths.ts): plain text, not an agent's NDJSON. */
+export const isSetupLog = (name: string): boolean => name.startsWith('setup-') && name.endsWith('.log');
 
 export async function tailCommand(global: GlobalOptions & { follow?: boolean }, taskId: string, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<void> {
   const adapter = await resolveAdapter(global);
@@ -52,7 +56,9 @@ export async function tailCommand(global: GlobalOptions & { follow?: boolean }, 
         const line = renderEvent(event);
         if (line) write(`${line}\n`);
       };
-      if (global.json) {
+      if (isSetupLog(file.slice(file.lastIndexOf('/') + 1))) {
+        reader.read((raw) => write(global.json ? `${JSON.stringify({ type: 'oxi.setup', line: raw })}\n` : `⚙ setup: ${raw}\n`));
+      } else if (global.json) {
         reader.read((raw) => write(`${raw}\n`));
       } else {
         const events = reader.read();
