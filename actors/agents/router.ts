@@ -113,6 +113,11 @@ export function agentRouter(options: RouterOptions): AgentPort {
       const launch = port(route.backend).workerLaunch(withModel(request, route.model));
       return { ...launch, backend: route.backend, ...(route.model ? { model: route.model } : {}) };
     },
+    workerResume(request, launch): WorkerLaunch {
+      const p = port(launch.backend);
+      if (!p.workerResume) throw new ConfigError(`The ${launch.backend} backend cannot resume a session: a message to its worker waits for nothing.`, { fix: 'Route the worker to claude, codex or acp to talk to it (oxi say).' });
+      return { ...p.workerResume(request, launch), backend: launch.backend };
+    },
     parseWorkerLog(text, launch): AgentOutcome | undefined {
       return port(launch?.backend ?? adapter.agents.worker.backend).parseWorkerLog(text, launch);
     },

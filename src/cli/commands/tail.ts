@@ -30,7 +30,7 @@ export function streamFiles(logsDir: string, taskId: string): string[] {
     .map((f) => f.path);
 }
 
-export async function tailCommand(global: GlobalOptions & { follow?: boolean }, taskId: string, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<void> {
+export async function tailCommand(global: GlobalOptions & { follow?: boolean }, taskId: string, write: (s: string) => void = (s) => process.stdout.write(s), until?: AbortSignal): Promise<void> {
   const adapter = await resolveAdapter(global);
   const db = openDb(adapter.paths.db, { readonly: true });
   try {
@@ -58,6 +58,7 @@ export async function tailCommand(global: GlobalOptions & { follow?: boolean }, 
     const announced = new Set<string>();
     const stop = new AbortController();
     const onSigint = () => stop.abort();
+    until?.addEventListener('abort', onSigint, { once: true });
     process.once('SIGINT', onSigint);
     try {
       for (;;) {
