@@ -68,9 +68,9 @@ export interface CliBackendOptions {
 }
 
 /** A planner or critic run, confined read-only to its cwd (the main clone); dies with the engine. */
-export async function confineWaited(options: CliBackendOptions, role: 'planner' | 'critic', backend: 'claude' | 'codex', argv: string[], env: Record<string, string>, cwd: string): Promise<string[]> {
+export async function confineWaited(options: CliBackendOptions, role: 'planner' | 'critic', backend: 'claude' | 'codex' | 'acp', argv: string[], env: Record<string, string>, cwd: string, extraReadOnly: string[] = []): Promise<string[]> {
   const sandbox = options.sandbox ?? sandboxOf(options.adapter, engineMachine);
-  const readOnly = commandDirs(options.adapter.agents[backend].command);
+  const readOnly = [...commandDirs(options.adapter.agents[backend].command), ...extraReadOnly];
   return (await sandbox.wrap({ role, backend, argv, env, workspace: cwd, writable: false, readOnly, waited: true })).argv;
 }
 

@@ -16,6 +16,7 @@ import type { AgentSandbox } from '../../src/sandbox/port.js';
 import { scriptedBackend } from '../scripted-agent/backend.js';
 import { claudeBackend } from './claude.js';
 import { codexBackend } from './codex.js';
+import { acpBackend } from './acp/backend.js';
 
 export type Backend = AgentRoute['backend'];
 export type Role = 'planner' | 'worker' | 'critic';
@@ -135,6 +136,8 @@ function build(backend: Backend, options: RouterOptions): AgentPort {
       return claudeBackend({ adapter, env, sandbox: options.sandbox });
     case 'codex':
       return codexBackend({ adapter, env, sandbox: options.sandbox });
+    case 'acp':
+      return acpBackend({ adapter, env, sandbox: options.sandbox });
     case 'scripted':
       if (!adapter.agents.scripted.script) {
         throw new ConfigError("agents.scripted.script: expected the path of the scripted agent's script, got nothing.", {
