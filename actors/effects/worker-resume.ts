@@ -9,7 +9,7 @@ import type { WorkOutput } from '../../machines/effects.js';
 import type { AgentOutcome } from '../../src/ports.js';
 import { ConfigError, OxiError } from '../../src/errors.js';
 import { writePrivate } from '../../src/fs-private.js';
-import { pendingMessages, takeOrClose, type AgentMessage } from '../../src/store/messages.js';
+import { closeListener, pendingMessages, takeOrClose, type AgentMessage } from '../../src/store/messages.js';
 import { getTask } from '../../src/store/tasks.js';
 import type { EffectDeps } from '../deps.js';
 import type { ResumeHooks, RunAgentInput, WorkerState } from './run-agent.js';
@@ -36,11 +36,14 @@ function leftFor(deps: EffectDeps, input: RunAgentInput, prior: number): number 
  */
 export async function afterTurn(deps: EffectDeps, input: RunAgentInput, state: WorkerState, outcome: AgentOutcome, signal: AbortSignal, hooks: ResumeHooks): Promise<WorkOutput | undefined> {
   const pending = takeOrClose(deps.db, input.taskId);
-  if (pending.length === 0 || !outcome.sessionId) return undefined;
+  if (pending.length === 0) return undefined;
   // Killed (or the task left working): no new session now; the next adoption finds the turn ended and resumes it then.
   if (signal.aborted) return { outcome: 'failed', error: 'stopped', costUsd: 0, backend: state.backend };
   const prior = (state.priorCostUsd ?? 0) + outcome.usage.costUsd;
-  if (leftFor(deps, input, prior) <= 0) return undefined;
+  if (!outcome.sessionId || leftFor(deps, input, prior) <= 0) {
+    closeListener(deps.db, input.taskId); // the messages wait for the task's next session
+    return undefined;
+  }
   const next: WorkerState = { ...state, resume: (state.resume ?? 0) + 1, priorCostUsd: prior, delivering: pending.map((m) => m.id), sessionId: outcome.sessionId };
   // Recorded before it starts: an engine killed in between starts (or adopts) the follow-up at the next run.
   writePrivate(hooks.files(deps, input).state, JSON.stringify(next));

@@ -65,7 +65,7 @@ const go = () => (mkdirSync(join(repo.scratch, 'fake-state'), { recursive: true 
 
 /** The live worker's pid, once the effect recorded it and opened its listener. */
 async function liveWorker(): Promise<number> {
-  const pid = await waitFor('a live worker that takes messages', () => getListener(fx.db, 'T1')?.pid);
+  const pid = await waitFor('a live worker that takes messages', () => getListener(fx.db, 'T1')?.pid, 180_000);
   pids.push(pid);
   return pid;
 }
@@ -112,7 +112,7 @@ describe('oxi say to a claude worker', () => {
 
     sayToTask(ctx(), 'T1', 'Queued while the engine was down.');
     go();
-    await waitFor('the worker to end its turn', () => !isAlive(pid));
+    await waitFor('the worker to end its turn', () => !isAlive(pid), 120_000);
     expect(messagesOf(fx.db, 'T1')[0].delivered_at).toBeNull();
 
     const out = await runAgent(fx.deps, input(cwd), new AbortController().signal); // the restarted engine

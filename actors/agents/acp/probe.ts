@@ -23,6 +23,8 @@ export async function probeAcpAgent(command: readonly string[], env: Record<stri
     child.once('error', (error) => resolve({ ok: false, error: `could not start ${program}: ${error.message}` }));
     child.once('exit', (code, signal) => resolve({ ok: false, error: `${program} exited (${signal ?? `code ${code}`}) before answering initialize` }));
   });
+  // A closed connection is the agent dying: its exit (which follows closely) says more than "connection closed".
+  const failedOr = (p: AcpProbe) => Promise.race([failed, new Promise<AcpProbe>((r) => setTimeout(() => r(p), 2000).unref())]);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<AcpProbe>((resolve) => (timer = setTimeout(() => resolve({ ok: false, error: `${program} did not answer initialize within ${timeoutMs} ms` }), timeoutMs)));
   const stream = acp.ndJsonStream(Writable.toWeb(child.stdin) as WritableStream<Uint8Array>, Readable.toWeb(child.stdout) as ReadableStream<Uint8Array>);
@@ -37,7 +39,7 @@ export async function probeAcpAgent(command: readonly string[], env: Record<stri
         loadSession: init.agentCapabilities?.loadSession === true,
         authMethods: (init.authMethods ?? []).map((m) => m.name ?? m.id),
       }),
-      (error: Error): AcpProbe => ({ ok: false, error: `${program} answered initialize with an error: ${error.message}` }),
+      (error: Error): Promise<AcpProbe> => failedOr({ ok: false, error: `${program} answered initialize with an error: ${error.message}` }),
     );
   try {
     return await Promise.race([handshake, failed, timedOut]);

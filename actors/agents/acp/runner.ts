@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { Readable, Writable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import * as acp from '@agentclientprotocol/sdk';
 import { decide, type ToolPolicy } from './policy.js';
 import { AcpTranscript } from './transcript.js';
@@ -102,7 +103,11 @@ export async function runSession(spec: RunnerSpec): Promise<number> {
     else transcript.result(outcome.stopReason, outcome.usage);
     return outcome.stopReason === 'end_turn' ? 0 : 1;
   } catch (error) {
-    const message = error instanceof acp.RequestError ? `${error.message}${error.data ? ` ${JSON.stringify(error.data)}` : ''}` : (error as Error).message;
+    // A closed connection is the agent dying: say how it ended (its exit follows the closed pipe closely).
+    const how = await Promise.race([exited, delay(2000, undefined)]);
+    const message = how !== undefined
+      ? `the ACP agent exited (${how}) before the turn ended`
+      : error instanceof acp.RequestError ? `${error.message}${error.data ? ` ${JSON.stringify(error.data)}` : ''}` : (error as Error).message;
     transcript.result('error', undefined, { subtype: 'error_during_execution', message: `ACP agent ${program}: ${message}` });
     return 1;
   } finally {
