@@ -1,5 +1,6 @@
 import { getTask, listTasks } from '../src/store/tasks.js';
 import { listEvents } from '../src/store/ledger.js';
+import { sayAction } from './say-action.js';
 import { killAction, retryAction, unkillAction, type ActionResult, type ActionTarget } from './actions.js';
 import { actorJournal, listActors, taskJournal, toEntry } from './journal.js';
 import { graphOf, MACHINES } from './machine-graph.js';
@@ -66,5 +67,7 @@ export async function actionApi(ctx: ApiContext, path: string, body: unknown, by
   if (path === '/api/v1/unkill') return unkillAction(ctx, by);
   const m = /^\/api\/v1\/tasks\/([^/]+)\/retry$/.exec(path);
   if (m) return retryAction(ctx, decodeURIComponent(m[1]), by);
+  const say = /^\/api\/v1\/tasks\/([^/]+)\/say$/.exec(path);
+  if (say) return sayAction(ctx, decodeURIComponent(say[1]), body, by);
   return notFound(`POST ${path}`);
 }

@@ -109,3 +109,6 @@ export class SandboxUnavailableError extends OxiError {
 export class SetupFailedError extends OxiError {
   readonly outage: OutageKind = 'environment';
 }
+
+/** `oxi say`: the message cannot reach an agent (no live one, the engine is killed, the backend cannot take messages). */
+export class SayRefusedError extends OxiError {}

@@ -20,6 +20,8 @@ export type ClaudeSettings = Adapter['agents']['claude'];
 export interface ClaudeArgvInput {
   prompt: string;
   sessionId: string;
+  /** Resume `sessionId` (`--resume`, same session id on the resumed run) instead of starting it. */
+  resume?: boolean;
   maxTurns: number;
   maxBudgetUsd: number;
   model?: string;
@@ -40,7 +42,7 @@ export function claudeArgv(input: ClaudeArgvInput): string[] {
     '--verbose',
     '--max-turns', String(input.maxTurns),
     '--max-budget-usd', formatUsd(input.maxBudgetUsd),
-    '--session-id', input.sessionId,
+    input.resume ? '--resume' : '--session-id', input.sessionId,
     '--permission-mode', input.permissionMode,
   ];
   if (input.model) argv.push('--model', input.model);
@@ -66,9 +68,9 @@ export interface CliBackendOptions {
 }
 
 /** A planner or critic run, confined read-only to its cwd (the main clone); dies with the engine. */
-export async function confineWaited(options: CliBackendOptions, role: 'planner' | 'critic', backend: 'claude' | 'codex', argv: string[], env: Record<string, string>, cwd: string, taskId?: string): Promise<{ argv: string[]; release: () => Promise<void> }> {
+export async function confineWaited(options: CliBackendOptions, role: 'planner' | 'critic', backend: 'claude' | 'codex' | 'acp', argv: string[], env: Record<string, string>, cwd: string, taskId?: string, extraReadOnly: string[] = []): Promise<{ argv: string[]; release: () => Promise<void> }> {
   const sandbox = options.sandbox ?? sandboxOf(options.adapter, engineMachine);
-  const readOnly = commandDirs(options.adapter.agents[backend].command);
+  const readOnly = [...commandDirs(options.adapter.agents[backend].command), ...extraReadOnly];
   const wrapped = await sandbox.wrap({ role, backend, argv, env, workspace: cwd, writable: false, readOnly, waited: true, ...(taskId ? { taskId } : {}) });
   return { argv: wrapped.argv, release: async () => wrapped.network?.release() };
 }
@@ -124,6 +126,21 @@ export function claudeBackend(options: CliBackendOptions): AgentPort {
         settings,
       });
       return { argv, env: claudeEnv(options.env, settings.permissionMode), backend: 'claude', readOnly: commandDirs(settings.command), ...(request.model ? { model: request.model } : {}) };
+    },
+    workerResume(request, launch): WorkerLaunch {
+      const model = request.model ?? launch.model;
+      const argv = claudeArgv({
+        prompt: request.prompt,
+        sessionId: request.sessionId,
+        resume: true,
+        maxTurns: adapter.agents.maxTurns,
+        maxBudgetUsd: budget(request),
+        model,
+        permissionMode: settings.permissionMode,
+        allowedTools: settings.allowedTools,
+        settings,
+      });
+      return { argv, env: claudeEnv(options.env, settings.permissionMode), backend: 'claude', readOnly: commandDirs(settings.command), ...(model ? { model } : {}) };
     },
     parseWorkerLog(text, launch): AgentOutcome | undefined {
       return outcomeFromStream(text, ctx(launch?.model));

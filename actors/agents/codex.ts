@@ -23,6 +23,8 @@ export interface CodexArgvInput {
   sandbox: string;
   approvalPolicy: string;
   settings: Pick<CodexSettings, 'command' | 'config'>;
+  /** Resume this thread (`codex exec … resume <thread_id> <prompt>`, same thread id) instead of starting one. */
+  resumeThread?: string;
 }
 
 /** The exact argv oxi runs (docs/agents.md lists it). The prompt is last, after `--`. */
@@ -30,6 +32,7 @@ export function codexArgv(input: CodexArgvInput): string[] {
   const argv = [...input.settings.command, 'exec', '--json', '--sandbox', input.sandbox, '-c', `approval_policy="${input.approvalPolicy}"`];
   if (input.model) argv.push('-m', input.model);
   for (const override of input.settings.config) argv.push('-c', override);
+  if (input.resumeThread) argv.push('resume', input.resumeThread);
   argv.push('--', input.prompt);
   return argv;
 }
@@ -103,6 +106,11 @@ export function codexBackend(options: CliBackendOptions): AgentPort {
     workerLaunch(request): WorkerLaunch {
       card ??= loadRateCard(settings.rateCard); // a bad rate card fails here, not after the work is done
       return { argv: argvFor(request, settings.sandbox), env: options.env, backend: 'codex', readOnly: commandDirs(settings.command), ...(request.model ? { model: request.model } : {}) };
+    },
+    workerResume(request, launch): WorkerLaunch {
+      const model = request.model ?? launch.model;
+      const argv = codexArgv({ prompt: request.prompt, model, sandbox: settings.sandbox, approvalPolicy: settings.approvalPolicy, settings, resumeThread: request.sessionId });
+      return { argv, env: options.env, backend: 'codex', readOnly: commandDirs(settings.command), ...(model ? { model } : {}) };
     },
     parseWorkerLog(text, launch): AgentOutcome | undefined {
       return outcomeFromStream(text, ctx(launch?.model));

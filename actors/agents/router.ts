@@ -16,6 +16,7 @@ import type { AgentSandbox } from '../../src/sandbox/port.js';
 import { scriptedBackend } from './scripted/backend.js';
 import { claudeBackend } from './claude.js';
 import { codexBackend } from './codex.js';
+import { acpBackend } from './acp/backend.js';
 
 export type Backend = AgentRoute['backend'];
 export type Role = 'planner' | 'worker' | 'critic';
@@ -113,6 +114,11 @@ export function agentRouter(options: RouterOptions): AgentPort {
       const launch = port(route.backend).workerLaunch(withModel(request, route.model));
       return { ...launch, backend: route.backend, ...(route.model ? { model: route.model } : {}) };
     },
+    workerResume(request, launch): WorkerLaunch {
+      const p = port(launch.backend);
+      if (!p.workerResume) throw new ConfigError(`The ${launch.backend} backend cannot resume a session: a message to its worker waits for nothing.`, { fix: 'Route the worker to claude, codex or acp to talk to it (oxi say).' });
+      return { ...p.workerResume(request, launch), backend: launch.backend };
+    },
     parseWorkerLog(text, launch): AgentOutcome | undefined {
       return port(launch?.backend ?? adapter.agents.worker.backend).parseWorkerLog(text, launch);
     },
@@ -130,6 +136,8 @@ function build(backend: Backend, options: RouterOptions): AgentPort {
       return claudeBackend({ adapter, env, sandbox: options.sandbox });
     case 'codex':
       return codexBackend({ adapter, env, sandbox: options.sandbox });
+    case 'acp':
+      return acpBackend({ adapter, env, sandbox: options.sandbox });
     case 'scripted':
       if (!adapter.agents.scripted.script) {
         throw new ConfigError("agents.scripted.script: expected the path of the scripted agent's script, got nothing.", {

@@ -12,8 +12,11 @@ import { isOutage, OUTCOME_POLICY, resetTimeOf, type OutageKind } from '../../ma
 import { routesOf, workerOutages } from '../agents/router.js';
 import type { HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
 import { clockSleep, hostOf, type EffectDeps } from './deps.js';
+import type { WorkerLaunch } from '../../src/agents/port.js';
+import { closeListener, markDelivered, openListener } from '../../src/store/messages.js';
+import { afterTurn, operatorMessages, resumeWorker, takeQueued } from './worker-resume.js';
 import { sandboxOf } from '../sandbox/sandbox.js';
-import { placeOf, type TaskPlace } from '../hosts/places.js';
+import { placeOf } from '../hosts/places.js';
 import { endNetwork, resumeNetwork } from '../network/registry.js';
 import { ensureSetup } from '../setup/run-setup.js';
 
@@ -30,7 +33,7 @@ export interface RunAgentInput {
   description: string;
 }
 
-interface WorkerState {
+export interface WorkerState {
   pid: number;
   host: string;
   startedAt: number;
@@ -39,23 +42,34 @@ interface WorkerState {
   terminatedByEngine?: boolean;
   /** Ended in an outage (or killed by a stall / wall-clock timeout): spent, never adopted again; the next run launches afresh. */
   spent?: boolean;
+  /** Follow-up sessions so far (`oxi say`): session n > 0 writes `…-r<n>` files; its state file stays the same. */
+  resume?: number;
+  /** What the earlier sessions of this worker cost (the last one's outcome adds its own). */
+  priorCostUsd?: number;
+  /** Messages a follow-up session is being started with: set before it spawns, cleared once it is recorded. */
+  delivering?: number[];
+  /** The agent session the follow-up resumes. */
+  sessionId?: string;
 }
 
 /**
  * Per-task files of one worker session: its state (pid) in the engine's logs; its raw stream and stderr
  * where the worker runs (`remoteDir` on an SSH host, read over the transport; else next to the state).
  */
-export function workerFiles(logsDir: string, taskId: string, attempt: number, fix: number, remoteDir?: string) {
+export function workerFiles(logsDir: string, taskId: string, attempt: number, fix: number, remoteDir?: string, resume = 0) {
   const dir = join(logsDir, taskId);
-  const stem = `worker-a${attempt}-f${fix}`;
+  const base = `worker-a${attempt}-f${fix}`;
+  const stem = resume > 0 ? `${base}-r${resume}` : base;
   const where = remoteDir ?? dir;
   const stream = `${where}/${stem}.ndjson`;
   // The pid file is written by the host as the process starts: a worker launched but not yet recorded is still adoptable.
-  return { dir, state: join(dir, `${stem}.json`), stream, stderr: `${where}/${stem}.stderr.log`, pid: `${stream}.pid` };
+  return { dir, state: join(dir, `${base}.json`), stream, stderr: `${where}/${stem}.stderr.log`, pid: `${stream}.pid` };
 }
 
-function filesFor(deps: EffectDeps, input: RunAgentInput, place: TaskPlace) {
-  return workerFiles(deps.adapter.paths.logs, input.taskId, input.attempt, input.fix, place.streamsDir(input.taskId));
+export type WorkerFiles = ReturnType<typeof workerFiles>;
+
+export function filesFor(deps: EffectDeps, input: RunAgentInput, resume = 0) {
+  return workerFiles(deps.adapter.paths.logs, input.taskId, input.attempt, input.fix, placeOf(deps, input.host).streamsDir(input.taskId), resume);
 }
 
 /**
@@ -68,25 +82,31 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
   const { adapter, clock, db, agents } = deps;
   const host = hostOf(deps, input.host);
   const place = placeOf(deps, input.host);
-  const files = filesFor(deps, input, place);
   const retry = <T>(fn: () => Promise<T>) => place.reach(signal, fn);
+  let state = readState(filesFor(deps, input).state);
+  let files = filesFor(deps, input, state?.resume ?? 0);
   mkdirPrivate(files.dir);
 
-  let state = readState(files.state);
-  if (!state || state.spent || state.terminatedByEngine) {
+  if (!state || state.spent || state.terminatedByEngine || state.delivering) {
     const launched = Number((await retry(() => host.readFile(files.pid)))?.trim());
     // A pid file naming another process than the state's: a relaunch started it and the engine died before recording it.
     if (Number.isInteger(launched) && launched > 1 && launched !== state?.pid) {
-      // Killed between spawn and record last time: adopt the worker the host started.
-      state = { pid: launched, host: input.host, startedAt: clock.now(), backend: adapter.agents.worker.backend };
+      // Killed between spawn and record last time: adopt the worker the host started (a follow-up session keeps its worker's record).
+      const delivering = state?.delivering;
+      state = delivering
+        ? { ...state!, pid: launched, startedAt: clock.now(), delivering: undefined }
+        : { pid: launched, host: input.host, startedAt: clock.now(), backend: adapter.agents.worker.backend };
       writePrivate(files.state, JSON.stringify(state));
       recordWorker(db, input.taskId, launched, input.host, clock.now());
+      listening(deps, input, state, delivering);
     }
   }
+  // Killed while a follow-up session was being started, before it was: start it now (its messages are still queued).
+  if (state?.delivering) return resumeWorker(deps, input, state, signal, resumeHooks);
   if (state && !state.terminatedByEngine && !state.spent && !(await retry(() => host.isAlive(state!.pid)))) {
     // Dead before we looked: its stream says how it ended, or it was lost.
     await endNetwork(networkSession(deps, input));
-    return finish(deps, input, files.stream, state);
+    return finish(deps, input, files.stream, state, signal);
   }
   // A worker the engine terminated (hard kill, drain) may still run on a host that was out of reach: it goes before a new one starts.
   if (state?.terminatedByEngine && deps.terminateGroup) await deps.terminateGroup(input.host, state.pid, input.taskId);
@@ -120,40 +140,19 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
       if (!(error instanceof AgentGateClosedError)) throw error;
       return { outcome: error.outage, outage: error.outage, resetAt: error.resetAt, error: error.message, costUsd: 0, backend: adapter.agents.worker.backend };
     }
-    // The workspace's git state is the engine's again before the sandbox reads it: the mounts never follow files a
-    // previous session wrote there (alternates, a .git file), and no link in .git leads the engine's git elsewhere.
+    // The workspace setup (dependencies, .env) before the worker's first session, on the workspace as the engine
+    // keeps it; a failure waits, a repeated one spends the attempt.
     await place.sanitize(input.worktree, { ifPresent: true });
-    // The workspace setup (dependencies, .env) before the worker's first session; a failure waits, a repeated one spends the attempt.
     const setup = await retry(() => ensureSetup(deps, { taskId: input.taskId, attempt: input.attempt, fix: input.fix, host: input.host, worktree: input.worktree }, signal));
     if (setup.ran && !setup.ok) return { outcome: 'failed', error: setup.error, costUsd: 0, backend: launch.backend, ledger: setup.ledger };
     setupNotes = setup.ledger;
-    // Confined before anything is reset: without a required sandbox nothing starts (SandboxUnavailableError: no attempt spent).
-    const sandbox = deps.sandboxes?.get(input.host) ?? sandboxOf(adapter, host);
-    const confined = await retry(() => sandbox.wrap({ role: 'worker', backend: launch.backend, argv: launch.argv, env: launch.env, workspace: input.worktree, writable: true, readOnly: launch.readOnly, waited: false, taskId: input.taskId }));
-    // A fresh session starts a fresh stream (and, on an SSH host, an empty pid file).
-    if (host.fileSize) await retry(async () => (await host.writeFile(files.stream, ''), await host.writeFile(files.pid, '')));
-    else {
-      writePrivate(files.stream, '');
-      rmSync(files.pid, { force: true });
-    }
-    // Killed (or left working) during the awaits above: a worker started now would run unwatched.
-    signal.throwIfAborted();
-    const pid = await retry(() => spawnOnce(host, confined.argv, { cwd: input.worktree, env: launch.env, stdoutFile: files.stream, stderrFile: files.stderr, pidFile: files.pid }, signal));
-    state = { pid, host: input.host, startedAt: clock.now(), backend: launch.backend, ...(launch.model ? { model: launch.model } : {}) };
-    try {
-      writePrivate(files.state, JSON.stringify(state));
-      recordWorker(db, input.taskId, pid, input.host, clock.now());
-    } catch (error) {
-      // Unrecorded, the worker could never be adopted and the retry would start a second one (disk full).
-      await host.killGroup(pid).catch(() => undefined);
-      // A full disk does not spend an attempt, so the next launch reuses these paths: leave it nothing to adopt.
-      rmSync(files.state, { force: true });
-      if (host.fileSize) await host.writeFile(files.pid, '').catch(() => undefined);
-      else rmSync(files.pid, { force: true });
-      throw error;
-    }
+    // Queued messages (`oxi say`) that found no live session to resume go with the next session's prompt.
+    const queued = takeQueued(deps, input.taskId);
+    if (queued.length) request.prompt += `\n\n${operatorMessages(queued)}`;
+    files = filesFor(deps, input);
+    state = await startSession(deps, input, launch, files, {}, signal);
+    if (queued.length) markDelivered(db, input.taskId, queued.map((m) => m.id), 'new session', clock.now());
     recordBackend(db, input.taskId, launch.backend, launch.model);
-    recordActivity(db, input.taskId, { kind: 'starting' }, clock.now());
   } else {
     // An adopted worker (this engine restarted) gets its network proxy back at the path its sandbox binds.
     await resumeNetwork(networkSession(deps, input));
@@ -168,6 +167,62 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
 function networkSession(deps: EffectDeps, input: RunAgentInput) {
   return { stateDir: deps.adapter.paths.stateDir, db: deps.adapter.paths.db, taskId: input.taskId, role: 'worker' };
 }
+
+/**
+ * Confines and starts one worker session (a launch, or a follow-up that resumes one) and records it: its pid in
+ * the state file and the DB, a listener for `oxi say`. `carry`: what the state keeps from the session before.
+ */
+async function startSession(deps: EffectDeps, input: RunAgentInput, launch: WorkerLaunch, files: WorkerFiles, carry: Partial<WorkerState>, signal: AbortSignal, firstLine = ''): Promise<WorkerState> {
+  const { adapter, clock, db } = deps;
+  const host = hostOf(deps, input.host);
+  const place = placeOf(deps, input.host);
+  const retry = <T>(fn: () => Promise<T>) => place.reach(signal, fn);
+  // The workspace's git state is the engine's again before the sandbox reads it: the mounts never follow files a
+  // previous session wrote there (alternates, a .git file), and no link in .git leads the engine's git elsewhere.
+  await place.sanitize(input.worktree, { ifPresent: true });
+  // Confined before anything is reset: without a required sandbox nothing starts (SandboxUnavailableError: no attempt spent).
+  const sandbox = deps.sandboxes?.get(input.host) ?? sandboxOf(adapter, host);
+  const confined = await retry(() => sandbox.wrap({ role: 'worker', backend: launch.backend, argv: launch.argv, env: launch.env, workspace: input.worktree, writable: true, readOnly: launch.readOnly, waited: false, taskId: input.taskId }));
+  // A fresh session starts a fresh stream (a follow-up's opens with the operator's message) and, on an SSH host, an empty pid file.
+  if (host.fileSize) await retry(async () => (await host.writeFile(files.stream, firstLine), await host.writeFile(files.pid, '')));
+  else {
+    writePrivate(files.stream, firstLine);
+    rmSync(files.pid, { force: true });
+  }
+  // Killed (or left working) during the awaits above: a worker started now would run unwatched.
+  signal.throwIfAborted();
+  const pid = await retry(() => spawnOnce(host, confined.argv, { cwd: input.worktree, env: launch.env, stdoutFile: files.stream, stderrFile: files.stderr, pidFile: files.pid }, signal));
+  const state: WorkerState = { ...carry, pid, host: input.host, startedAt: clock.now(), backend: launch.backend, ...(launch.model ? { model: launch.model } : {}), delivering: undefined };
+  try {
+    writePrivate(files.state, JSON.stringify(state));
+    recordWorker(db, input.taskId, pid, input.host, clock.now());
+  } catch (error) {
+    // Unrecorded, the worker could never be adopted and the retry would start a second one (disk full).
+    await host.killGroup(pid).catch(() => undefined);
+    // A full disk does not spend an attempt, so the next launch reuses these paths: leave it nothing to adopt.
+    if (!carry.resume) rmSync(files.state, { force: true });
+    if (host.fileSize) await host.writeFile(files.pid, '').catch(() => undefined);
+    else rmSync(files.pid, { force: true });
+    throw error;
+  }
+  listening(deps, input, state, carry.delivering);
+  recordActivity(db, input.taskId, { kind: 'starting' }, clock.now());
+  return state;
+}
+
+/** A live session takes messages; the ones a follow-up session was started with are delivered. */
+function listening(deps: EffectDeps, input: RunAgentInput, state: WorkerState, delivering: readonly number[] | undefined): void {
+  openListener(deps.db, { task: input.taskId, host: input.host, pid: state.pid, backend: state.backend, at: deps.clock.now() });
+  if (delivering?.length) markDelivered(deps.db, input.taskId, delivering, state.sessionId ?? 'unknown', deps.clock.now());
+}
+
+const resumeHooks = {
+  start: (deps: EffectDeps, input: RunAgentInput, launch: WorkerLaunch, files: WorkerFiles, carry: Partial<WorkerState>, signal: AbortSignal, firstLine: string) =>
+    startSession(deps, input, launch, files, carry, signal, firstLine),
+  watch: (deps: EffectDeps, input: RunAgentInput, files: WorkerFiles, state: WorkerState, signal: AbortSignal) => watch(deps, input, files, state, signal),
+  files: filesFor,
+};
+export type ResumeHooks = typeof resumeHooks;
 
 async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<typeof workerFiles>, state: WorkerState, signal: AbortSignal): Promise<WorkOutput> {
   const { clock, db, adapter } = deps;
@@ -228,17 +283,18 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
         shown = label;
         shownAt = now0;
       }
-      if (!(await place.reach(signal, () => host.isAlive(state.pid)))) return finish(deps, input, files.stream, state);
+      if (!(await place.reach(signal, () => host.isAlive(state.pid)))) return finish(deps, input, files.stream, state, signal);
       const now = clock.now();
       const overWall = now - state.startedAt > wallMs;
       const stalled = now - lastOutputAt > stallMs;
       if (overWall || stalled) {
         await place.reach(signal, () => host.killGroup(state.pid));
         const error = overWall ? `wall-clock timeout (${adapter.agents.timeouts.wallMinutes} min)` : `no output for ${adapter.agents.timeouts.stallMinutes} min`;
-        const spent = (await parse(deps, input.host, files.stream, state))?.usage.costUsd ?? 0;
+        const spent = ((await parse(deps, input.host, files.stream, state))?.usage.costUsd ?? 0) + (state.priorCostUsd ?? 0);
         // A hang is an outage of the route (the fallback route runs next), not a failed attempt; the machine bounds how often.
         const kind: OutageKind = overWall ? 'timed_out' : 'stalled';
         markSpent(files.state, state);
+        closeListener(db, input.taskId);
         return { outcome: kind, outage: kind, error, costUsd: spent, backend: state.backend, fallback: fallsBack(deps, input.taskId, 1), ledger: [...spendNote(input, spent, 'worker'), outageNote(input, kind, state, error)] };
       }
       await clockSleep(clock, interval, signal);
@@ -282,12 +338,18 @@ async function spawnOnce(host: HostTransport, argv: readonly string[], options: 
   return (await host.spawnDetached(argv, options)).pid;
 }
 
-async function finish(deps: EffectDeps, input: RunAgentInput, stream: string, state: WorkerState): Promise<WorkOutput> {
+async function finish(deps: EffectDeps, input: RunAgentInput, stream: string, state: WorkerState, signal: AbortSignal): Promise<WorkOutput> {
   const backend = state.backend;
   const outcome = await parse(deps, input.host, stream, state);
+  // The turn ended well and messages wait (`oxi say`): the session is resumed with them instead of finishing.
+  if (outcome?.ok) {
+    const followUp = await afterTurn(deps, input, state, outcome, signal, resumeHooks);
+    if (followUp) return followUp;
+  } else closeListener(deps.db, input.taskId);
   recordActivity(deps.db, input.taskId, { kind: 'finished' }, deps.clock.now());
-  if (!outcome) return { outcome: 'lost', error: 'the worker exited without a result', costUsd: 0, backend };
-  const costUsd = outcome.usage.costUsd;
+  const prior = state.priorCostUsd ?? 0;
+  if (!outcome) return { outcome: 'lost', error: 'the worker exited without a result', costUsd: prior, backend, ledger: spendNote(input, prior, 'worker') };
+  const costUsd = outcome.usage.costUsd + prior;
   const ledger: LedgerNote[] = [...spendNote(input, costUsd, 'worker'), ...sessionNote(input, outcome)];
   deps.agentGates?.record(backend, outcome.ok ? 'ok' : outcome.kind ?? 'failed', outcome, outcome.error, state.startedAt);
   if (outcome.ok) return { outcome: 'ok', costUsd, backend: outcome.backend, ledger };
@@ -295,7 +357,7 @@ async function finish(deps: EffectDeps, input: RunAgentInput, stream: string, st
   if (!isOutage(kind)) return { outcome: 'failed', error: outcome.error, costUsd, backend: outcome.backend, ledger };
   // An outage moves the next launch to the worker's next fallback route (actors/agents/router.ts), and spends no attempt:
   // the relaunch reuses this attempt's paths, so this session is marked spent (never adopted again).
-  markSpent(filesFor(deps, input, placeOf(deps, input.host)).state, state);
+  markSpent(filesFor(deps, input).state, state);
   ledger.push(outageNote(input, kind, state, outcome.error ?? null));
   const resetAt = resetTimeOf(outcome, deps.clock.now());
   return { outcome: kind, outage: kind, error: outcome.error, costUsd, backend: outcome.backend, fallback: fallsBack(deps, input.taskId, 1), ...(resetAt === undefined ? {} : { resetAt }), ledger };

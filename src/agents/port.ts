@@ -34,6 +34,11 @@ export interface WorkerLaunch {
 export interface AgentPort {
   complete(role: 'planner' | 'critic', request: AgentRequest): Promise<AgentOutcome>;
   workerLaunch(request: AgentRequest & { fix: number }): WorkerLaunch;
+  /**
+   * A follow-up session of a worker whose turn ended, resuming `sessionId` with `request.prompt` (an operator's
+   * message, `oxi say`). `launch`: the finished session's route. Absent: the backend cannot resume a session.
+   */
+  workerResume?(request: AgentRequest & { fix: number; sessionId: string }, launch: { backend: string; model?: string }): WorkerLaunch;
   /** Reads a finished worker's stream into an outcome (undefined: no terminal event). `launch`: what workerLaunch chose. */
   parseWorkerLog(text: string, launch?: { backend: string; model?: string }): AgentOutcome | undefined;
 }

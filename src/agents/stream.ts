@@ -7,7 +7,8 @@
 
 import { classifyApiError, type OutcomeKind } from '../../machines/outcome.js';
 
-export type AgentBackend = 'claude' | 'codex' | 'scripted';
+/** `acp`: oxi's ACP session program writes claude's dialect (actors/agents/acp/transcript.ts). */
+export type AgentBackend = 'claude' | 'codex' | 'scripted' | 'acp';
 
 export interface StreamTerminal {
   ok: boolean;

@@ -56,6 +56,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program.command('tail <taskId>').description("follow the task's agent streams (planner, worker, critic) and its workspace setup's output live, in human form")
     .option('--json', 'print the raw NDJSON lines').option('--no-follow', 'print what is there and exit')
     .action(async (taskId: string, _o, cmd) => tailCommand(g(cmd), taskId));
+  program.command('say <taskId> <message>').description("tell a task's live agent something: queued until its turn ends, then its session is resumed with it")
+    .option('--json', 'print JSON')
+    .action(async (taskId: string, message: string, _o, cmd) => (await import('./commands/say.js')).sayCommand(g(cmd), taskId, message));
+  program.command('attach <taskId>').description("follow a task's transcript live and send each line typed as a message to its agent (oxi tail + oxi say)")
+    .action(async (taskId: string, _o, cmd) => (await import('./commands/say.js')).attachCommand(g(cmd), taskId));
   return program;
 }
 

@@ -263,8 +263,8 @@ const workspaceSchema = section(
 // ---------------------------------------------------------------- agents
 
 const backend = z
-  .enum(['scripted', 'claude', 'codex'])
-  .describe('Agent backend: `scripted` replays a script (tests, demos), `claude` / `codex` run those CLIs.');
+  .enum(['scripted', 'claude', 'codex', 'acp'])
+  .describe('Agent backend: `scripted` replays a script (tests, demos), `claude` / `codex` run those CLIs, `acp` any agent that speaks the Agent Client Protocol (agents.acp.command).');
 const model = () => z.string().min(1).optional().describe('Model name passed to the backend; omit for its default.');
 
 const route = (description: string) =>
@@ -346,6 +346,28 @@ const networkSchema = z
   .optional()
   .describe('The agent\'s network: `open` (no limit), `allowlist` (no direct network; a local proxy run by oxi lets through only allowed hosts and records each refused request in the ledger as `network.denied`), or `none` (no network at all). docs/security.md.');
 
+const acpSchema = section(
+  {
+    command: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(['gemini', '--experimental-acp'])
+      .describe('The ACP agent to run, as an argv array (it speaks ACP on stdio), e.g. `["gemini", "--experimental-acp"]` or an adapter for another CLI.'),
+    allowedTools: z
+      .array(z.string().min(1))
+      .optional()
+      .describe("Tool rules the agent's permission requests are answered from, in Claude Code's form (`Read`, `Edit`, `Bash(npm *)`); default: agents.claude.allowedTools, the claude worker's list."),
+    writeScope: z
+      .enum(['workspace', 'plan'])
+      .default('workspace')
+      .describe("Where the worker's edits may go: `workspace` (anywhere in it but policy.scope.blocked), `plan` (only the plan's files_touched); an edit outside is refused at the tool call."),
+    rateCard: localPath()
+      .optional()
+      .describe('JSON file of USD prices per million tokens by model (as agents.codex.rateCard), used when the agent reports tokens but no cost.'),
+  },
+  'Settings of the `acp` backend (any Agent Client Protocol agent; docs/agents.md).',
+);
+
 const agentsSchema = section(
   {
     planner: route('Agent that turns a roadmap item into a plan.'),
@@ -378,6 +400,7 @@ const agentsSchema = section(
     maxTurns: posInt().default(50).describe('Maximum turns of one agent run.'),
     claude: claudeSchema,
     codex: codexSchema,
+    acp: acpSchema,
     prompts: section(
       {
         planner: z.string().min(1).optional().describe('Planner prompt template (`{{taskId}}`, `{{title}}`, `{{description}}`, `{{memory}}`).'),

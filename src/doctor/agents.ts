@@ -1,6 +1,7 @@
 /** Each agent CLI the adapter routes to: found on the agents' PATH, and logged in. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { probeAcpAgent } from '../../actors/agents/acp/probe.js';
 import { agentEnv } from '../agents/env.js';
 import type { CheckProvider, CheckResult, DoctorContext } from './types.js';
 
@@ -27,11 +28,28 @@ export const agentChecks: CheckProvider = {
         );
         continue;
       }
+      if (backend === 'acp') {
+        results.push(await acpCheck(ctx));
+        continue;
+      }
       results.push(...(await cliCheck(ctx, backend)));
     }
     return results;
   },
 };
+
+/** The ACP handshake with agents.acp.command, in the agents' environment (no session, no tokens). */
+async function acpCheck(ctx: DoctorContext): Promise<CheckResult> {
+  const adapter = ctx.adapter!;
+  const command = adapter.agents.acp.command;
+  const p = await probeAcpAgent(command, agentEnv(adapter, ctx.env as NodeJS.ProcessEnv), adapter.repo.path);
+  if (!p.ok) {
+    return { id: 'agent:acp', status: 'fail', detail: `acp agent ${JSON.stringify(command)}: ${p.error}`, fix: 'Set agents.acp.command to an agent that speaks ACP on stdio (e.g. ["gemini", "--experimental-acp"]) and make sure it runs with the agents\' environment (agents.env.allow).' };
+  }
+  const resume = p.loadSession ? 'can resume sessions (oxi say)' : 'cannot resume sessions: oxi say starts a new session with the message';
+  const auth = p.authMethods?.length ? `; login methods: ${p.authMethods.join(', ')} (log in once outside oxi)` : '';
+  return { id: 'agent:acp', status: p.loadSession ? 'ok' : 'warn', detail: `acp agent: ${p.agent} (protocol ${p.protocolVersion}), ${resume}${auth}` };
+}
 
 async function cliCheck(ctx: DoctorContext, backend: 'claude' | 'codex'): Promise<CheckResult[]> {
   const env = agentEnv(ctx.adapter!, ctx.env as NodeJS.ProcessEnv);

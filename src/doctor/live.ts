@@ -19,7 +19,8 @@ export function agentBackends(adapter: Adapter): Array<{ backend: Backend; model
   const out = new Map<Backend, string | undefined>();
   for (const role of ['planner', 'worker', 'critic'] as const) {
     for (const route of [adapter.agents[role], ...adapter.agents[role].fallbacks]) {
-      if (route.backend === 'scripted' || out.has(route.backend)) continue;
+      // acp: the static check already did its handshake; a live prompt is the agent's own business (docs/agents.md).
+      if (route.backend === 'scripted' || route.backend === 'acp' || out.has(route.backend)) continue;
       out.set(route.backend, route.model);
     }
   }

@@ -36,6 +36,7 @@ export const PARTS: ReadonlyArray<readonly [prefix: string, part: Part]> = [
   ['src/brief/', 'app'],
   ['src/docs/', 'app'],
   ['src/lint/', 'app'],
+  ['src/say/', 'app'],
   ['inspector/', 'app'],
   ['adapters/', 'app'],
   ['bench/', 'app'],

@@ -121,4 +121,25 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (host, pid)
   );
   `,
+  // 6: messages to a live agent (`oxi say`), queued until the worker's turn ends and its session is resumed with them;
+  //    a listener row exists while a worker session is live and can still take a message.
+  `
+  CREATE TABLE agent_message (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    task         TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    by           TEXT NOT NULL,
+    at           INTEGER NOT NULL,
+    delivered_at INTEGER,            -- NULL while queued
+    session      TEXT                -- the agent session it was delivered to
+  );
+  CREATE INDEX agent_message_pending ON agent_message(task, id) WHERE delivered_at IS NULL;
+  CREATE TABLE agent_listener (
+    task    TEXT PRIMARY KEY,
+    host    TEXT NOT NULL,
+    pid     INTEGER NOT NULL,
+    backend TEXT NOT NULL,
+    at      INTEGER NOT NULL
+  );
+  `,
 ];

@@ -64,6 +64,7 @@ describe('validateConfig: defaults', () => {
           extraArgs: [],
         },
         codex: { command: ['codex'], sandbox: 'workspace-write', approvalPolicy: 'never', config: [] },
+        acp: { command: ['gemini', '--experimental-acp'], writeScope: 'workspace' },
         prompts: {},
         sandbox: { mode: 'auto', required: false, writable: [] },
         plannerRetries: 1,
@@ -287,7 +288,7 @@ describe('types', () => {
     expectTypeOf<Adapter['engine']['dashboard']['tokenEnv']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<Adapter['policy']['dirtyTree']>().toEqualTypeOf<'files_touched_only' | 'strict' | 'permissive'>();
     expectTypeOf<Adapter['agents']['worker']['fallbacks']>().toEqualTypeOf<
-      { backend: 'scripted' | 'claude' | 'codex'; model?: string | undefined }[]
+      { backend: 'scripted' | 'claude' | 'codex' | 'acp'; model?: string | undefined }[]
     >();
     expectTypeOf<Extract<Adapter['hosts'][number], { kind: 'ssh' }>['port']>().toEqualTypeOf<number>();
     expectTypeOf<AdapterInput['name']>().toEqualTypeOf<string>();

@@ -12,8 +12,8 @@ function sourceFiles(): string[] {
 }
 
 const exists = (p: string) => existsSync(join(ROOT, p));
-/** Programs of their own: the CLI, the bench, and the scripted worker the demo runs as an agent. */
-const ENTRY_POINTS = new Set(['src/cli/main.ts', 'bench/run.ts', 'actors/agents/scripted/worker.ts']);
+/** Programs of their own: the CLI, the bench, the scripted worker the demo runs as an agent, the ACP runner. */
+const ENTRY_POINTS = new Set(['src/cli/main.ts', 'bench/run.ts', 'actors/agents/scripted/worker.ts', 'actors/agents/acp/runner.ts']);
 
 describe('the import graph', () => {
   const files = sourceFiles();

@@ -43,7 +43,7 @@ export function streamFiles(logsDir: string, taskId: string): string[] {
 /** The output of a workspace setup (actors/setup/paths.ts): plain text, not an agent's NDJSON. */
 export const isSetupLog = (name: string): boolean => name.startsWith('setup-') && name.endsWith('.log');
 
-export async function tailCommand(global: GlobalOptions & { follow?: boolean }, taskId: string, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<void> {
+export async function tailCommand(global: GlobalOptions & { follow?: boolean }, taskId: string, write: (s: string) => void = (s) => process.stdout.write(s), until?: AbortSignal): Promise<void> {
   const adapter = await resolveAdapter(global);
   const db = openDb(adapter.paths.db, { readonly: true });
   try {
@@ -80,6 +80,7 @@ export async function tailCommand(global: GlobalOptions & { follow?: boolean }, 
     };
     const stop = new AbortController();
     const onSigint = () => stop.abort();
+    until?.addEventListener('abort', onSigint, { once: true });
     process.once('SIGINT', onSigint);
     try {
       for (;;) {
