@@ -27,7 +27,7 @@ function system() {
   });
   const clock = { now: () => 42, setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (id: unknown) => clearTimeout(id as never) };
   const seen: InspectionEvent[] = [];
-  const root = createActor(parent, { clock, inspect: (e) => seen.push(e) } as never);
+  const root = createActor(parent, { clock, inspect: (e: InspectionEvent) => seen.push(e) } as never);
   root.start();
   const children = root.getSnapshot().children as Record<string, AnyActorRef>;
   return { root, kid: children.kid, job: children.job, clock, seen };
