@@ -223,5 +223,3 @@ export function createPersister(options: PersisterOptions) {
     },
   };
 }
-
-export type Persister = ReturnType<typeof createPersister>;

@@ -24,10 +24,6 @@ export function loadSnapshot(db: Db, actor: string): unknown | undefined {
   return row ? snapshotOf(row) : undefined;
 }
 
-export function listSnapshots(db: Db): SnapshotRow[] {
-  return db.prepare('SELECT * FROM actor_snapshot ORDER BY actor').all() as SnapshotRow[];
-}
-
 export function getSnapshotRow(db: Db, actor: string): SnapshotRow | undefined {
   return db.prepare('SELECT * FROM actor_snapshot WHERE actor=?').get(actor) as SnapshotRow | undefined;
 }
