@@ -45,6 +45,8 @@ interface StateNodeShape {
   key: string;
   type: string;
   states: Record<string, StateNodeShape>;
+  /** Event types this state itself has transitions for. */
+  ownEvents?: readonly string[];
 }
 
 /** A status list names a state the task machine does not have (a rename not carried over). */
@@ -59,12 +61,19 @@ export const ROW_ONLY_STATUS = 'queued';
  * its other top-level states. Derived, so a state added to the machine is a status everywhere.
  */
 export function statusesOf(root: StateNodeShape): string[] {
-  const names: string[] = [];
-  for (const node of Object.values(root.states)) {
-    if (node.key === 'live') names.push(...Object.values(node.states).filter((c) => c.type !== 'history').map((c) => c.key));
-    else names.push(node.key);
-  }
-  return names;
+  return statusNodes(root).map((n) => n.key);
+}
+
+/** The state nodes a status names: the `live` region's states (history states aside), then the other top-level ones. */
+function statusNodes(root: StateNodeShape): StateNodeShape[] {
+  return Object.values(root.states).flatMap((node) => (node.key === 'live' ? Object.values(node.states).filter((c) => c.type !== 'history') : [node]));
+}
+
+/** The statuses whose state itself handles `eventType` (e.g. where `task.retry` means something). */
+export function statusesHandling(root: StateNodeShape, eventType: string): string[] {
+  return statusNodes(root)
+    .filter((n) => (n.ownEvents ?? []).includes(eventType))
+    .map((n) => n.key);
 }
 
 /** The statuses of final states: nothing follows them. */
@@ -72,8 +81,13 @@ export function finalStatusesOf(root: StateNodeShape): string[] {
   return Object.values(root.states).filter((n) => n.type === 'final').map((n) => n.key);
 }
 
-export const TASK_STATUSES: readonly string[] = Object.freeze([ROW_ONLY_STATUS, ...statusesOf(taskMachine.root as unknown as StateNodeShape)]);
-export const TERMINAL_TASK_STATUSES: readonly string[] = Object.freeze(finalStatusesOf(taskMachine.root as unknown as StateNodeShape));
+const taskRoot = taskMachine.root as unknown as StateNodeShape;
+export const TASK_STATUSES: readonly string[] = Object.freeze([ROW_ONLY_STATUS, ...statusesOf(taskRoot)]);
+export const TERMINAL_TASK_STATUSES: readonly string[] = Object.freeze(finalStatusesOf(taskRoot));
+/** Live statuses in which a human's `task.retry` moves the task on (the states that handle it). */
+export const RETRY_TASK_STATUSES: readonly string[] = Object.freeze(statusesHandling(taskRoot, 'task.retry'));
+/** Parked: nothing moves without a timer, a human or an unkill — the retryable states and the one `engine.resumed` leaves. */
+export const PARKED_TASK_STATUSES: readonly string[] = Object.freeze([...RETRY_TASK_STATUSES, ...statusesHandling(taskRoot, 'engine.resumed')]);
 /** Statuses of tasks whose machine runs: not queued, not finished. */
 export const LIVE_TASK_STATUSES: readonly string[] = Object.freeze(TASK_STATUSES.filter((s) => s !== ROW_ONLY_STATUS && !TERMINAL_TASK_STATUSES.includes(s)));
 /** Statuses in which an effect is at work and must show progress (the dead-man watches these). */

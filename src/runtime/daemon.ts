@@ -11,6 +11,7 @@ import { startEngine, type EngineHandle, type StartEngineOptions } from './engin
 import { recordLiveConfig } from './live-config.js';
 import { claimPidFile } from './pidfile.js';
 import { snapshotSummary } from './summary.js';
+import { PARKED_TASK_STATUSES } from '../../machines/status.js';
 
 export interface DaemonOptions extends Partial<Omit<StartEngineOptions, 'adapter' | 'db' | 'clock'>> {
   adapter: Adapter;
@@ -28,7 +29,7 @@ export interface DaemonOptions extends Partial<Omit<StartEngineOptions, 'adapter
 
 export type DaemonExit = { code: 0 | 1 | 3; reason: string };
 
-const PARKED = new Set(['deferred', 'backoff', 'pr_backoff', 'awaiting_human', 'held']);
+const PARKED = new Set(PARKED_TASK_STATUSES);
 
 /**
  * The long-running loop: PID file, control socket, killswitch watch, signals, and the stop

@@ -5,7 +5,9 @@ import {
   EFFECT_TASK_STATUSES,
   finalStatusesOf,
   LIVE_TASK_STATUSES,
+  PARKED_TASK_STATUSES,
   PRE_DISPATCH_STATUSES,
+  RETRY_TASK_STATUSES,
   ROW_ONLY_STATUS,
   statusesOf,
   statusOf,
@@ -47,6 +49,13 @@ describe('task statuses', () => {
     expect(LIVE_TASK_STATUSES).not.toContain('queued');
     expect(LIVE_TASK_STATUSES).toHaveLength(TASK_STATUSES.length - 1 - TERMINAL_TASK_STATUSES.length);
     for (const s of [...EFFECT_TASK_STATUSES, ...PRE_DISPATCH_STATUSES]) expect(LIVE_TASK_STATUSES).toContain(s);
+  });
+
+  it('retryable and parked are the states that handle task.retry (and engine.resumed)', () => {
+    expect([...RETRY_TASK_STATUSES].sort()).toEqual(['awaiting_human', 'backoff', 'deferred', 'pr_backoff']);
+    expect([...PARKED_TASK_STATUSES].sort()).toEqual(['awaiting_human', 'backoff', 'deferred', 'held', 'pr_backoff']);
+    const root = taskMachine.root as unknown as { states: Record<string, { states: Record<string, { ownEvents: string[] }> }> };
+    for (const s of RETRY_TASK_STATUSES) expect(root.states.live.states[s].ownEvents).toContain('task.retry');
   });
 
   it('follow a machine edit: a renamed state changes the list', () => {

@@ -77,7 +77,7 @@ describe('killswitch', () => {
     const daemon = spawnOxi(['--config', p.configPath, 'run']);
     cleanups.push(() => daemon.kill('SIGKILL'));
     // Booted: the engine's first commit wrote the seeder's row (after the daemon's config.loaded row).
-    await waitFor('engine booted', () => query(p.db, `SELECT 1 FROM actor_snapshot WHERE actor='seeder'`).length > 0);
+    await waitFor('engine booted', () => query(p.db, `SELECT 1 FROM actor_snapshot WHERE actor='seeder'`).length > 0, 90_000);
     const mark = query<{ id: number }>(p.db, 'SELECT COALESCE(MAX(id), 0) AS id FROM event')[0].id;
     // A window measured in the engine's own work: prWatcher (every 200 ms, the only actor a kill leaves running) scans 4 times.
     await prWatcherScans(p.db, 4);
