@@ -28,6 +28,8 @@ import { listTasks } from '../src/store/tasks.js';
 import { benchEndToEnd, benchRestoreAfterKill, ingestInChild, runScaleChild } from './scale.js';
 import { benchSandboxLaunch } from './sandbox.js';
 import { benchSetupCache } from './setup.js';
+import { bareBlobWriter, checkpointTruncate, countTasksWithWorker, persistedBytes, seedTaskRows, setSynchronous, setWalAutocheckpoint, walFrameBytes } from '../src/store/probes.js';
+import { countEventsOfActor } from '../src/store/ledger-queries.js';
 
 type Effects = typeof effectPlaceholders;
 
@@ -108,20 +110,17 @@ const taskId = (i: number) => `T${i % 3}-${1001 + i}`;
 
 /** N task rows as the seeder would leave them, with no snapshot: the engine boots them fresh. */
 function insertTasks(db: Db, n: number, status: string): string[] {
-  const now = Date.now();
-  const ins = db.prepare(
-    `INSERT INTO tasks (id, repo, tier, title, description, status, seq, last_progress_at, created_at, updated_at)
-     VALUES (?, 'bench', ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const ids: string[] = [];
-  db.transaction(() => {
-    for (let i = 0; i < n; i++) {
-      const id = taskId(i);
-      ins.run(id, i % 3, `Add \`fn${i}(x)\` to the math library`, `Export \`fn${i}\` from \`src/fn${i}.js\`, returning \`x * ${(i % 7) + 2}\`, with a test.`, status, i, now, now, now);
-      ids.push(id);
-    }
-  })();
-  return ids;
+  const rows = Array.from({ length: n }, (_, i) => ({
+    id: taskId(i),
+    repo: 'bench',
+    tier: i % 3,
+    title: `Add \`fn${i}(x)\` to the math library`,
+    description: `Export \`fn${i}\` from \`src/fn${i}.js\`, returning \`x * ${(i % 7) + 2}\`, with a test.`,
+    status,
+    seq: i,
+  }));
+  seedTaskRows(db, rows, Date.now());
+  return rows.map((r) => r.id);
 }
 
 function boot(bed: Bed, effects: Partial<Effects>): EngineHandle {
@@ -211,17 +210,8 @@ async function benchPersistedTransition() {
     persister.flush();
     handle.send(actor, { type: 'engine.resumed' });
     persister.flush();
-    const row = db
-      .prepare(
-        `SELECT (SELECT length(actor)+length(machine)+length(status)+length(value)+length(snapshot)+16 FROM actor_snapshot WHERE actor=@a)
-              + (SELECT length(id)+length(repo)+length(title)+length(description)+length(status)+COALESCE(length(plan),0)+COALESCE(length(reason),0)+8*10 FROM tasks WHERE id=@id)
-              + (SELECT CAST(AVG(length(actor)+length(kind)+length(task)+length(payload)+16) AS INTEGER) FROM event WHERE actor=@a) AS bytes`,
-      )
-      .get({ a: actor, id }) as { bytes: number };
-    const bytes = row.bytes;
-    db.exec('CREATE TABLE IF NOT EXISTS bench_blob (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
-    const ins = db.prepare('INSERT INTO bench_blob (body) VALUES (?)');
-    const bare = db.transaction((body: string) => ins.run(body));
+    const bytes = persistedBytes(db, actor, id);
+    const bare = bareBlobWriter(db);
     const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789{}":,';
     let body = '';
     for (let i = 0; i < bytes; i++) body += alphabet[(i * 7919) % alphabet.length];
@@ -241,7 +231,7 @@ async function benchPersistedTransition() {
         persisted.push(t2 - t0);
         commits.push(t2 - t1);
         t0 = performance.now();
-        bare.immediate(body);
+        bare(body);
         plain.push(performance.now() - t0);
       }
       const p = median(persisted) * 1000;
@@ -252,29 +242,29 @@ async function benchPersistedTransition() {
     const n = QUICK ? 200 : 1000;
     run(50); // warm-up
     const full = run(n);
-    db.pragma('synchronous = NORMAL');
+    setSynchronous(db, 'NORMAL');
     run(50);
     const normal = run(n);
-    db.pragma('synchronous = FULL');
-    const events = (db.prepare('SELECT COUNT(*) AS n FROM event WHERE actor=?').get(actor) as { n: number }).n;
+    setSynchronous(db, 'FULL');
+    const events = countEventsOfActor(db, actor);
     // Where the fsync side goes: WAL frames (pages) appended per commit, each side alone.
     const walFile = `${bed.adapter.paths.db}-wal`;
-    const frame = (db.pragma('page_size', { simple: true }) as number) + 24;
+    const frame = walFrameBytes(db);
     const framesPer = (fn: (i: number) => void, k = 100): number => {
-      db.pragma('wal_checkpoint(TRUNCATE)');
+      checkpointTruncate(db);
       const before = statSync(walFile).size;
       for (let i = 0; i < k; i++) fn(i);
       return round((statSync(walFile).size - before) / frame / k, 2);
     };
-    db.pragma('wal_autocheckpoint = 0');
+    setWalAutocheckpoint(db, 0);
     const walPagesPerCommit = {
       persisted: framesPer((i) => {
         handle.send(actor, i % 2 === 0 ? { type: 'engine.killed', reason: 'bench', hard: false } : { type: 'engine.resumed' });
         persister.flush();
       }),
-      bare: framesPer(() => bare.immediate(body)),
+      bare: framesPer(() => bare(body)),
     };
-    db.pragma('wal_autocheckpoint = 1000');
+    setWalAutocheckpoint(db, 1000);
     // The in-memory share: the same transitions with the persister paused (no SQLite at all); last, as a paused persister stays paused.
     persister.pause();
     const mem: number[] = [];
@@ -453,7 +443,7 @@ async function dispatchRound(tasks: number): Promise<{ samples: DispatchSample[]
     });
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && Object.values(t).filter((r) => r.pid !== undefined).length < tasks) await sleep(20);
-    const recorded = (db.prepare('SELECT COUNT(*) AS n FROM tasks WHERE worker_pid IS NOT NULL').get() as { n: number }).n;
+    const recorded = countTasksWithWorker(db);
     await h.drain(0); // terminate the scripted workers rather than leave them detached
     handle = undefined;
     return { samples: Object.values(t), recorded };

@@ -21,6 +21,7 @@ import { createSampleProject } from '../src/demo/sample-project.js';
 import type { Forge, HostTransport } from '../src/ports.js';
 import { startEngine, type EngineHandle } from '../src/runtime/engine.js';
 import { openDb, type Db } from '../src/store/db.js';
+import { countTasks } from '../src/store/tasks.js';
 
 type Effects = typeof effectPlaceholders;
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
@@ -92,7 +93,7 @@ export async function childIngest(items: number, live: number) {
     await sleep(300);
     (globalThis as { gc?: () => void }).gc?.();
     const mem = process.memoryUsage();
-    const rows = (b.db.prepare('SELECT COUNT(*) AS n FROM tasks').get() as { n: number }).n;
+    const rows = countTasks(b.db);
     const liveNow = handle.liveTasks().length;
     await handle.stop();
     return { items, rows, live: liveNow, ingestMs: round(ingestMs), seedAndSpawnMs: round(spawnMs), rssMiB: round(mem.rss / 2 ** 20), heapUsedMiB: round(mem.heapUsed / 2 ** 20), targetRssMiB: 300 };
@@ -108,7 +109,7 @@ export async function childIngest(items: number, live: number) {
 export async function childPrepare(dir: string, n: number) {
   const b = { dir, ...reopen(dir, n) };
   const handle = boot(b, true);
-  await until('all waiting', () => (b.db.prepare(`SELECT COUNT(*) AS n FROM tasks WHERE status='waiting'`).get() as { n: number }).n >= n);
+  await until('all waiting', () => countTasks(b.db, { status: 'waiting' }) >= n);
   await sleep(200);
   process.stdout.write(`ready ${handle.liveTasks().length}\n`);
   await never();

@@ -6,6 +6,7 @@ import { readPid } from '../src/runtime/pidfile.js';
 import type { Db } from '../src/store/db.js';
 import { readKillswitch } from '../src/store/engine-state.js';
 import { getTask, requeue } from '../src/store/tasks.js';
+import { RETRY_TASK_STATUSES } from '../machines/status.js';
 
 export interface ActionTarget {
   db: Db;
@@ -20,7 +21,7 @@ export interface ActionResult {
 }
 
 /** Live task states in which `task.retry` means something (the task machine handles it there). */
-export const RETRYABLE_LIVE = ['deferred', 'backoff', 'pr_backoff', 'awaiting_human'] as const;
+const RETRYABLE_LIVE = RETRY_TASK_STATUSES;
 
 /** Delivers an event to the engine: in this process, else through the daemon's socket. */
 async function deliver(t: ActionTarget, actor: string, event: { type: string; [k: string]: unknown }): Promise<'engine' | 'daemon' | 'none'> {
@@ -59,7 +60,7 @@ export async function retryAction(t: ActionTarget, taskId: string, by: string): 
   const row = getTask(t.db, taskId);
   if (!row) return { status: 404, body: { error: `No task "${taskId}" in this project.` } };
   const live = t.engine ? t.engine.liveTasks().find((x) => x.id === taskId)?.status : row.status;
-  if (live && (RETRYABLE_LIVE as readonly string[]).includes(live)) {
+  if (live && RETRYABLE_LIVE.includes(live)) {
     const delivered = await deliver(t, `task:${taskId}`, { type: 'task.retry', by });
     if (delivered !== 'none') return { status: 200, body: { retried: taskId, via: 'actor', from: live, delivered } };
     return { status: 409, body: { error: `Task ${taskId} is ${live} but no running engine took the retry.`, fix: 'Start the daemon with `oxi run`.' } };

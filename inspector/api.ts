@@ -6,6 +6,7 @@ import { actorJournal, listActors, taskJournal, toEntry } from './journal.js';
 import { graphOf, MACHINES } from './machine-graph.js';
 import type { InspectionRelay } from './relay.js';
 import { buildSnapshot, toTaskView } from './snapshot.js';
+import { prDetail } from '../src/store/pull-requests.js';
 
 export interface ApiContext extends ActionTarget {
   relay?: InspectionRelay;
@@ -55,7 +56,7 @@ export function readApi(ctx: ApiContext, path: string, query: URLSearchParams): 
   m = /^\/api\/v1\/prs\/(\d+)$/.exec(path);
   if (m) {
     // The local forge's pull requests are rows; show what a forge page would (the checks log trimmed).
-    const pr = db.prepare('SELECT number, task, branch, base, title, state, checks, head_sha, merge_sha, created_at, updated_at, substr(checks_log, -4000) AS checks_log FROM pull_request WHERE number=?').get(Number(m[1]));
+    const pr = prDetail(db, Number(m[1]));
     return pr ? ok(pr) : notFound(`Pull request #${m[1]}`);
   }
   return notFound(`GET ${path}`);

@@ -1,10 +1,11 @@
 import type { Adapter } from '../src/config/schema.js';
 import type { EngineHandle } from '../src/runtime/engine.js';
 import type { Db } from '../src/store/db.js';
-import { listEvents } from '../src/store/ledger.js';
+import { lastEventId as lastEventIdOf, listEvents } from '../src/store/ledger.js';
 import { listActors, toEntry, type ActorState, type JournalEntry } from './journal.js';
 import type { InspectedActor, InspectionRelay, InspectionView } from './relay.js';
 import { buildSnapshot, type Snapshot } from './snapshot.js';
+import { maxSnapshotSeq } from '../src/store/snapshots.js';
 
 type ActorSummary = Omit<ActorState, 'context'>;
 
@@ -38,8 +39,8 @@ export function createFeed(options: FeedOptions) {
   const { db, adapter, relay } = options;
   let engine = options.engine;
   const listeners = new Set<(m: FeedMessage) => void>();
-  let lastEventId = (db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM event').get() as { id: number }).id;
-  let lastSeq = (db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM actor_snapshot').get() as { s: number }).s;
+  let lastEventId = lastEventIdOf(db);
+  let lastSeq = maxSnapshotSeq(db);
   let lastSnapshotKey = '';
   let scheduled = false;
   let closed = false;
@@ -58,8 +59,8 @@ export function createFeed(options: FeedOptions) {
     try {
       if (!listeners.size) {
         // Nobody watches: move the cursors so a page joining later gets its hello, not a backlog.
-        lastEventId = (db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM event').get() as { id: number }).id;
-        lastSeq = (db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM actor_snapshot').get() as { s: number }).s;
+        lastEventId = lastEventIdOf(db);
+        lastSeq = maxSnapshotSeq(db);
         lastSnapshotKey = '';
         return;
       }

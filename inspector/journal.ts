@@ -1,7 +1,8 @@
 import { listEvents, type LedgerRow } from '../src/store/ledger.js';
 import type { Db } from '../src/store/db.js';
-import { snapshotOf, type SnapshotRow } from '../src/store/snapshots.js';
+import { getSnapshotRow, listSnapshotHeads, snapshotOf } from '../src/store/snapshots.js';
 import { sanitize } from './sanitize.js';
+import { recentEventsOfActor } from '../src/store/ledger-queries.js';
 
 /** One ledger row, with the transition it records spelled out when it is one. */
 export interface JournalEntry {
@@ -61,9 +62,7 @@ export function toEntry(row: LedgerRow, machine?: string | null): JournalEntry {
 }
 
 export function actorState(db: Db, actor: string): ActorState | null {
-  const row = db.prepare('SELECT * FROM actor_snapshot WHERE actor=?').get(actor) as
-    | SnapshotRow
-    | undefined;
+  const row = getSnapshotRow(db, actor);
   if (!row) return null;
   const snapshot = snapshotOf(row) as { context?: unknown };
   return {
@@ -79,14 +78,7 @@ export function actorState(db: Db, actor: string): ActorState | null {
 
 /** Every actor with a persisted snapshot: the engine, engineState, hosts, background actors, tasks. */
 export function listActors(db: Db): Array<Omit<ActorState, 'context'>> {
-  const rows = db.prepare('SELECT actor, machine, status, value, seq, updated_at FROM actor_snapshot ORDER BY actor').all() as Array<{
-    actor: string;
-    machine: string;
-    status: string;
-    value: string;
-    seq: number;
-    updated_at: number;
-  }>;
+  const rows = listSnapshotHeads(db);
   return rows.map((r) => ({ actor: r.actor, machine: r.machine, status: r.status, value: JSON.parse(r.value), seq: r.seq, updatedAt: r.updated_at }));
 }
 
@@ -100,7 +92,7 @@ export function taskJournal(db: Db, taskId: string): Journal {
 /** Any actor's journal: the ledger rows it wrote. */
 export function actorJournal(db: Db, actor: string, limit = 500): Journal {
   const current = actorState(db, actor);
-  const rows = db.prepare('SELECT * FROM event WHERE actor=? ORDER BY id DESC LIMIT ?').all(actor, limit) as LedgerRow[];
+  const rows = recentEventsOfActor(db, actor, limit);
   const machine = current?.machine ?? null;
   return { actor, machine, current, entries: rows.reverse().map((r) => toEntry(r, machine)) };
 }

@@ -1,4 +1,5 @@
 import type { ActorSystem } from 'xstate';
+import { systemClock } from './xstate-internals.js';
 
 type AnyActorSystem = ActorSystem<any>;
 
@@ -9,12 +10,11 @@ type AnyActorSystem = ActorSystem<any>;
  * to start without one (see hasClock).
  */
 export function nowOf(system: AnyActorSystem): number {
-  const clock = (system as unknown as { _clock?: { now?: () => number } })._clock;
-  return clock?.now ? clock.now() : 0;
+  return systemClock(system)?.now() ?? 0;
 }
 
 export function hasClock(system: AnyActorSystem): boolean {
-  return typeof (system as unknown as { _clock?: { now?: unknown } })._clock?.now === 'function';
+  return systemClock(system) !== undefined;
 }
 
 /** Exponential backoff: base · 2^(attempt-1), capped. */

@@ -133,8 +133,6 @@ export interface Forge {
   changesRequested?(pr: PullRequest): Promise<string | undefined>;
 }
 
-export type AgentRole = 'planner' | 'worker' | 'critic';
-
 export interface AgentUsage {
   costUsd: number;
   inputTokens?: number;

@@ -17,6 +17,7 @@ import { scriptedBackend } from './scripted/backend.js';
 import { claudeBackend } from './claude.js';
 import { codexBackend } from './codex.js';
 import { acpBackend } from './acp/backend.js';
+import { countWorkerOutages } from '../../src/store/ledger-queries.js';
 
 export type Backend = AgentRoute['backend'];
 export type Role = 'planner' | 'worker' | 'critic';
@@ -43,13 +44,7 @@ export function routesOf(adapter: Adapter, role: Role): Array<{ backend: Backend
 
 /** Worker outages that move to the next route, recorded for this task so far (`agent.retryable`: rows of earlier versions). */
 export function workerOutages(db: Db, taskId: string): number {
-  const row = db
-    .prepare(
-      `SELECT COUNT(*) AS n FROM event WHERE task = ? AND json_extract(payload, '$.role') = 'worker'
-       AND (kind = 'agent.retryable' OR (kind = 'agent.outage' AND json_extract(payload, '$.fallback') = 1))`,
-    )
-    .get(taskId) as { n: number };
-  return row.n;
+  return countWorkerOutages(db, taskId);
 }
 
 /** Every route's backend is gated: the error a step waits on, until the soonest probe. */

@@ -3,9 +3,10 @@ import type { DeadmanOutput, LedgerNote, ProbeOutput, ReapOutput, SeedOutput, Ta
 import { HostUnreachableError, RoadmapError } from '../../src/errors.js';
 import { parseRoadmap } from '../../src/roadmap/parse.js';
 import { loadSnapshot } from '../../src/store/snapshots.js';
-import { countLive, ingestItems, listTasks, markMissing, nextQueued } from '../../src/store/tasks.js';
+import { countInStatuses, countLive, ingestItems, listTasks, markMissing, nextQueued } from '../../src/store/tasks.js';
 import { newTasksHeld } from '../../src/dispatch/budget.js';
 import { clockSleep, hostOf, type EffectDeps } from './deps.js';
+import { EFFECT_TASK_STATUSES, LIVE_TASK_STATUSES } from '../../machines/status.js';
 
 /** Waits until an absolute deadline on the injected clock (restored waits keep their deadline). */
 export async function sleepUntil(deps: EffectDeps, input: { until: number }, signal: AbortSignal): Promise<{ at: number }> {
@@ -72,7 +73,7 @@ export async function seedRoadmap(deps: EffectDeps): Promise<SeedOutput> {
 /** Boot list: every non-terminal, non-queued task, restored from its own snapshot. */
 export function restoreList(deps: Pick<EffectDeps, 'db'>): TaskBoot[] {
   return listTasks(deps.db)
-    .filter((t) => !['queued', 'merged', 'abandoned'].includes(t.status))
+    .filter((t) => LIVE_TASK_STATUSES.includes(t.status))
     .map((t) => ({ id: t.id, title: t.title, description: t.description, tier: t.tier, attempt: t.attempt, restore: loadSnapshot(deps.db, `task:${t.id}`) }));
 }
 
@@ -121,9 +122,7 @@ export function makeReapScan() {
 export { makePrScan } from './pr-scan.js';
 
 export async function deadmanCheck(deps: EffectDeps): Promise<DeadmanOutput> {
-  const row = deps.db
-    .prepare(`SELECT COUNT(*) AS n, MAX(last_progress_at) AS last FROM tasks WHERE status IN ('provisioning','working','shipping','checks','reviewing','merging')`)
-    .get() as { n: number; last: number | null };
+  const row = countInStatuses(deps.db, EFFECT_TASK_STATUSES);
   const quietMs = row.last === null ? 0 : deps.clock.now() - row.last;
   return { silent: row.n > 0 && quietMs > deps.adapter.engine.deadmanMs, inFlight: row.n, quietMs };
 }

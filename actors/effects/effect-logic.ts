@@ -1,8 +1,7 @@
 import type { ActorSystem, NonReducibleUnknown, PromiseActorLogic, PromiseSnapshot } from 'xstate';
+import { relay } from '../../machines/xstate-internals.js';
 
 type AnyActorSystem = ActorSystem<any>;
-/** xstate's own (untyped) relay, which `fromPromise` uses so the inspector sees the effect as the sender. */
-type Relaying = { _relay(source: unknown, target: unknown, event: unknown): void };
 
 /**
  * The promise actor every effect runs in: xstate's `fromPromise`, with one difference. A stopped
@@ -56,10 +55,8 @@ export function fromEffect<TOutput, TInput = NonReducibleUnknown>(run: (args: Ef
       const settle = (type: typeof RESOLVE | typeof REJECT, data: unknown) => {
         if (self.getSnapshot().status !== 'active') return;
         controllers.delete(self);
-        const relaying = system as unknown as Partial<Relaying>;
-        // `_relay` is xstate's, not public: should a release drop it, a plain send delivers the same event.
-        if (typeof relaying._relay === 'function') relaying._relay(self, self, { type, data });
-        else self.send({ type, data } as never);
+        // Relayed like fromPromise's, so the inspector sees the effect as the sender; else a plain send.
+        if (!relay(system, self, self, { type, data } as { type: string })) self.send({ type, data } as never);
       };
       Promise.resolve(run({ input: state.input as TInput, system, self, signal: controller.signal })).then(
         (output) => settle(RESOLVE, output),

@@ -26,6 +26,7 @@ import { spendNote } from './run-agent.js';
 import { protectedPathsTouched, protectedReason } from '../../src/config/protected-paths.js';
 import { isOutage, resetTimeOf, type OutageKind } from '../../machines/outcome.js';
 import type { AgentOutcome } from '../../src/ports.js';
+import { lastTaskEventOfKinds, taskHasEvent } from '../../src/store/ledger-queries.js';
 
 const planSchema = z.object({
   files_touched: z.array(z.string().min(1)).min(1, 'a plan must name at least one file'),
@@ -268,12 +269,10 @@ function verdictOf(out: Awaited<ReturnType<EffectDeps['agents']['complete']>>, s
 
 /** The last verdict recorded for this task, if it was given on this PR at this head. */
 function verdictOnRecord(deps: EffectDeps, taskId: string, pr: number, headSha: string): VerdictRecord | undefined {
-  const row = deps.db
-    .prepare(`SELECT payload FROM event WHERE task = ? AND kind IN ('critic.approve', 'critic.reject') ORDER BY id DESC LIMIT 1`)
-    .get(taskId) as { payload: string } | undefined;
+  const row = lastTaskEventOfKinds(deps.db, taskId, ['critic.approve', 'critic.reject']);
   const last = row ? (JSON.parse(row.payload) as Partial<VerdictRecord>) : undefined;
   if (!last || last.pr !== pr || last.headSha !== headSha || (last.verdict !== 'approve' && last.verdict !== 'reject')) return undefined;
-  const commented = last.commented === true || !!deps.db.prepare(`SELECT 1 FROM event WHERE task = ? AND kind = 'critic.commented' AND json_extract(payload, '$.headSha') = ? LIMIT 1`).get(taskId, headSha);
+  const commented = last.commented === true || taskHasEvent(deps.db, taskId, 'critic.commented', { field: 'headSha', value: headSha });
   return { verdict: last.verdict, reasons: last.reasons ?? [], needsHuman: last.needsHuman === true, protected: last.protected ?? [], pr, headSha, commented };
 }
 
@@ -342,9 +341,7 @@ function mergeRefusal(deps: EffectDeps, taskId: string, needsHuman: boolean, tou
 
 /** A refusal is written to the ledger once per task and reason, however often the task asks again. */
 function refusalNotes(deps: EffectDeps, taskId: string, pr: number, reason: string): LedgerNote[] {
-  const seen = deps.db
-    .prepare(`SELECT 1 FROM event WHERE task = ? AND kind = 'auto_merge.refused' AND json_extract(payload, '$.reason') = ? LIMIT 1`)
-    .get(taskId, reason);
+  const seen = taskHasEvent(deps.db, taskId, 'auto_merge.refused', { field: 'reason', value: reason });
   return seen ? [] : [{ kind: 'auto_merge.refused', payload: { pr, reason } }];
 }
 

@@ -5,7 +5,20 @@
 import { execa } from 'execa';
 import { ForgeError } from '../../src/errors.js';
 import type { ChecksResult, Forge, MergeResult, OpenPrInput, PullRequest } from '../../src/ports.js';
-import { immediate, type Db } from '../../src/store/db.js';
+import type { Db } from '../../src/store/db.js';
+import {
+  addPrComment,
+  closePrRow,
+  getPrRow,
+  openOrAdoptPr,
+  openPrRows,
+  prComments,
+  prRowForBranch,
+  recordChecks,
+  recordMerge,
+  recordMergedExternally,
+  type PrRow,
+} from '../../src/store/pull-requests.js';
 import { branchSha, changedFiles, git, headSha, isAncestor, listWorktrees, squashMerge } from '../git/git.js';
 
 export interface LocalForgeOptions {
@@ -26,21 +39,6 @@ export interface LocalForgeOptions {
    * sandbox with the checkout as the only writable path. Returns the argv to run; absent, the checks run as given.
    */
   sandbox?: (argv: readonly string[], cwd: string, env: Record<string, string>) => Promise<string[]>;
-}
-
-interface PrRow {
-  number: number;
-  task: string;
-  branch: string;
-  base: string;
-  title: string;
-  body: string;
-  head_sha: string;
-  state: PullRequest['state'];
-  checks: PullRequest['checks'];
-  checks_sha: string | null;
-  checks_log: string | null;
-  merge_sha: string | null;
 }
 
 /** Checks logs keep their head and (mostly) their tail: failures print last. */
@@ -88,7 +86,7 @@ export class LocalForge implements Forge {
   }
 
   private row(number: number): PrRow | undefined {
-    return this.options.db.prepare('SELECT * FROM pull_request WHERE number = ?').get(number) as PrRow | undefined;
+    return getPrRow(this.options.db, number);
   }
 
   private mustRow(number: number): PrRow {
@@ -107,26 +105,8 @@ export class LocalForge implements Forge {
         fix: 'Push or create the branch (ship the task) before opening its pull request.',
       });
     }
-    const { db, now } = this.options;
-    return immediate(db, () => {
-      const existing = db
-        .prepare(`SELECT * FROM pull_request WHERE branch = ? AND state IN ('open', 'merged')
-                  ORDER BY CASE state WHEN 'open' THEN 0 ELSE 1 END, number DESC LIMIT 1`)
-        .get(input.branch) as PrRow | undefined;
-      if (existing) {
-        if (existing.state === 'open' && existing.head_sha !== input.headSha) {
-          db.prepare('UPDATE pull_request SET head_sha = ?, updated_at = ? WHERE number = ?').run(input.headSha, now(), existing.number);
-          existing.head_sha = input.headSha;
-        }
-        return { ...toPr(existing), adopted: true };
-      }
-      const at = now();
-      const { lastInsertRowid } = db
-        .prepare(`INSERT INTO pull_request (task, branch, base, title, body, head_sha, state, created_at, updated_at)
-                  VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)`)
-        .run(input.task, input.branch, input.base, input.title, input.body, input.headSha, at, at);
-      return { ...toPr(this.row(Number(lastInsertRowid))!), adopted: false };
-    });
+    const { row, adopted } = openOrAdoptPr(this.options.db, input, this.options.now());
+    return { ...toPr(row), adopted };
   }
 
   async getPr(number: number): Promise<PullRequest | undefined> {
@@ -136,15 +116,12 @@ export class LocalForge implements Forge {
 
   /** The branch's open PR, else its newest merged one, else its newest closed one. */
   async findPrForBranch(branch: string): Promise<PullRequest | undefined> {
-    const row = this.options.db
-      .prepare(`SELECT * FROM pull_request WHERE branch = ?
-                ORDER BY CASE state WHEN 'open' THEN 0 WHEN 'merged' THEN 1 ELSE 2 END, number DESC LIMIT 1`)
-      .get(branch) as PrRow | undefined;
+    const row = prRowForBranch(this.options.db, branch);
     return row && toPr(row);
   }
 
   async listOpenPrs(): Promise<Array<PullRequest & { files: string[] }>> {
-    const rows = this.options.db.prepare(`SELECT * FROM pull_request WHERE state = 'open' ORDER BY number`).all() as PrRow[];
+    const rows = openPrRows(this.options.db);
     const out: Array<PullRequest & { files: string[] }> = [];
     for (const row of rows) {
       const head = (await branchSha(this.options.repo, row.branch)) ?? row.head_sha;
@@ -161,9 +138,7 @@ export class LocalForge implements Forge {
       return { state: row.checks, sha, log: row.checks_log ?? '' };
     }
     const { state, log } = await this.execChecks(worktree);
-    this.options.db
-      .prepare('UPDATE pull_request SET checks = ?, checks_sha = ?, checks_log = ?, updated_at = ? WHERE number = ?')
-      .run(state, sha, log, this.options.now(), pr.number);
+    recordChecks(this.options.db, pr.number, { state, sha, log }, this.options.now());
     return { state, sha, log };
   }
 
@@ -221,31 +196,19 @@ export class LocalForge implements Forge {
     }
     const result = await squashMerge({ repo, branch: row.branch, base: row.base, expectedHead: expectedHeadSha, message });
     if (result.outcome === 'merged' || result.outcome === 'already_merged') {
-      this.options.db
-        .prepare(`UPDATE pull_request SET state = 'merged', merge_sha = ?, head_sha = ?, updated_at = ? WHERE number = ?`)
-        .run(result.mergeSha ?? null, expectedHeadSha, this.options.now(), row.number);
+      recordMerge(this.options.db, row.number, result.mergeSha ?? null, expectedHeadSha, this.options.now());
     }
     return { outcome: result.outcome, ...(result.mergeSha ? { mergeSha: result.mergeSha } : {}), ...(result.detail ? { detail: result.detail } : {}) };
   }
 
   /** Adds a comment; a retry repeating the latest comment verbatim adds nothing. */
   async comment(prNumber: number, body: string): Promise<void> {
-    const { db, now } = this.options;
     this.mustRow(prNumber);
-    immediate(db, () => {
-      const last = db.prepare('SELECT body FROM pull_request_comment WHERE pr = ? ORDER BY id DESC LIMIT 1').get(prNumber) as
-        | { body: string }
-        | undefined;
-      if (last?.body === body) return;
-      db.prepare('INSERT INTO pull_request_comment (pr, at, body) VALUES (?, ?, ?)').run(prNumber, now(), body);
-    });
+    addPrComment(this.options.db, prNumber, body, this.options.now());
   }
 
   comments(prNumber: number): Array<{ at: number; body: string }> {
-    return this.options.db.prepare('SELECT at, body FROM pull_request_comment WHERE pr = ? ORDER BY id').all(prNumber) as Array<{
-      at: number;
-      body: string;
-    }>;
+    return prComments(this.options.db, prNumber);
   }
 
   /** Deletes one of oxi's branches; a branch that is already gone is fine. Refuses any other branch. */
@@ -269,16 +232,12 @@ export class LocalForge implements Forge {
   /** Closes an open PR (no-op if it is not open). */
   closePr(number: number): void {
     this.mustRow(number);
-    this.options.db
-      .prepare(`UPDATE pull_request SET state = 'closed', updated_at = ? WHERE number = ? AND state = 'open'`)
-      .run(this.options.now(), number);
+    closePrRow(this.options.db, number, this.options.now());
   }
 
   /** Records that a PR reached base by other means (no-op if it is already merged). */
   markMergedExternally(number: number, mergeSha?: string): void {
     this.mustRow(number);
-    this.options.db
-      .prepare(`UPDATE pull_request SET state = 'merged', merge_sha = ?, updated_at = ? WHERE number = ? AND state != 'merged'`)
-      .run(mergeSha ?? null, this.options.now(), number);
+    recordMergedExternally(this.options.db, number, mergeSha ?? null, this.options.now());
   }
 }

@@ -8,22 +8,7 @@
 import type { Clock } from '../../src/clock.js';
 import type { HostTransport } from '../../src/ports.js';
 import type { Db } from '../../src/store/db.js';
-
-export interface KillGroupRow {
-  host: string;
-  pid: number;
-  task: string | null;
-  reason: string;
-  at: number;
-  tries: number;
-  last_error: string | null;
-}
-
-export function pendingKillGroups(db: Db, host?: string): KillGroupRow[] {
-  return host === undefined
-    ? (db.prepare('SELECT * FROM kill_group ORDER BY at, host, pid').all() as KillGroupRow[])
-    : (db.prepare('SELECT * FROM kill_group WHERE host = ? ORDER BY at, pid').all(host) as KillGroupRow[]);
-}
+import { clearKillGroup, noteKillGroupFailure, pendingKillGroups, recordKillGroup, type KillGroupRow } from '../../src/store/kill-groups.js';
 
 export interface GroupTerminatorOptions {
   db: Db;
@@ -46,9 +31,7 @@ export class GroupTerminator {
   /** Records the group, then terminates it; resolves (never rejects) once tried. */
   terminate(host: string, pid: number, task: string | null, reason: string): Promise<void> {
     try {
-      this.o.db
-        .prepare('INSERT INTO kill_group (host, pid, task, reason, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(host, pid) DO NOTHING')
-        .run(host, pid, task, reason, this.o.clock.now());
+      recordKillGroup(this.o.db, { host, pid, task, reason, at: this.o.clock.now() });
     } catch (error) {
       // Not recorded (the database failed): still try to terminate it now.
       this.o.log?.(`oxi: could not record process group ${pid} on host "${host}" before terminating it: ${(error as Error).message}`);
@@ -122,11 +105,11 @@ export class GroupTerminator {
       // Tries are paced (one per group per retry interval): each may dial, so a healed host is seen at once.
       transport.redial?.();
       await transport.killGroup(pid, this.o.graceMs);
-      this.o.db.prepare('DELETE FROM kill_group WHERE host = ? AND pid = ?').run(host, pid);
+      clearKillGroup(this.o.db, host, pid);
     } catch (error) {
       const message = (error as Error)?.message ?? String(error);
       try {
-        this.o.db.prepare('UPDATE kill_group SET tries = tries + 1, last_error = ? WHERE host = ? AND pid = ?').run(message, host, pid);
+        noteKillGroupFailure(this.o.db, host, pid, message);
       } catch {
         // The database is closing (engine stopped): the row stays as it was, for the next start.
       }

@@ -7,7 +7,9 @@ import type { LedgerRow } from '../store/ledger.js';
 import type { Db } from '../store/db.js';
 import { readKillswitch } from '../store/engine-state.js';
 import { dayStart, spendBetween } from '../store/ledger.js';
-import { snapshotOf } from '../store/snapshots.js';
+import { getSnapshotRow, snapshotOf } from '../store/snapshots.js';
+import { getTask } from '../store/tasks.js';
+import { eventsBetween } from '../store/ledger-queries.js';
 
 export interface BriefData {
   project: string;
@@ -34,12 +36,8 @@ const KINDS = ['task.merged', 'task.abandoned', 'reaper.reaped', 'engineState.ki
 export function collectBrief(db: Db, adapter: Adapter, opts: { now: number; hours: number }): BriefData {
   const to = opts.now;
   const from = to - opts.hours * 3_600_000;
-  const events = db
-    .prepare(`SELECT * FROM event WHERE at >= ? AND at < ? AND kind IN (${KINDS.map(() => '?').join(',')}) ORDER BY id`)
-    .all(from, to + 1, ...KINDS) as EventRow[];
-  const task = db.prepare('SELECT id, title, pr, cost_usd, reason FROM tasks WHERE id = ?');
-  const taskOf = (id: string | null) =>
-    (id ? (task.get(id) as { id: string; title: string; pr: number | null; cost_usd: number; reason: string | null } | undefined) : undefined);
+  const events = eventsBetween(db, from, to + 1, KINDS);
+  const taskOf = (id: string | null) => (id ? getTask(db, id) : undefined);
   const payloadOf = (e: EventRow) => JSON.parse(e.payload) as Record<string, unknown>;
 
   const alreadyMerged = new Set(events.filter((e) => e.kind === 'auto_merge.noop_already_merged').map((e) => e.task));
@@ -87,9 +85,8 @@ export function collectBrief(db: Db, adapter: Adapter, opts: { now: number; hour
 }
 
 function hostHealth(db: Db, adapter: Adapter, events: EventRow[]): BriefData['hosts'] {
-  const snap = db.prepare(`SELECT value, snapshot, context FROM actor_snapshot WHERE actor = ?`);
   return adapter.hosts.map((h) => {
-    const row = snap.get(`host:${h.name}`) as { value: string; snapshot: string; context: string | null } | undefined;
+    const row = getSnapshotRow(db, `host:${h.name}`);
     const context = row ? ((snapshotOf(row) as { context?: Record<string, unknown> }).context ?? {}) : {};
     return {
       name: h.name,

@@ -597,7 +597,6 @@ export type Adapter = Omit<ParsedAdapter, 'paths'> & { paths: AdapterPaths; sour
 
 export type HostConfig = Adapter['hosts'][number];
 export type SshHostConfig = Extract<HostConfig, { kind: 'ssh' }>;
-export type ForgeConfig = Adapter['repo']['forge'];
 export type AgentRoute = Adapter['agents']['planner'];
 export type NotificationConfig = Adapter['notifications'][number];
 export type MemoryConfig = Adapter['memory'];

@@ -3,6 +3,7 @@ import type { Adapter } from '../config/schema.js';
 import type { Notifier } from '../ports.js';
 import type { Db } from '../store/db.js';
 import { appendEvent, dayStart, spendBetween } from '../store/ledger.js';
+import { eventSince, taskHasEvent } from '../store/ledger-queries.js';
 
 const DAY_MS = 86_400_000;
 
@@ -24,8 +25,7 @@ export interface BudgetState {
 export function dailyBudgetGate(options: { db: Db; clock: Clock; budget: Adapter['budget']; notifier?: Notifier; reservedUsd?: () => number }): () => BudgetState {
   const { db, clock, budget } = options;
   const once = (kind: string, from: number, payload: Record<string, unknown>, title: string, severity: 'warn' | 'error') => {
-    const seen = db.prepare(`SELECT 1 FROM event WHERE kind = ? AND at >= ? LIMIT 1`).get(kind, from);
-    if (seen) return;
+    if (eventSince(db, kind, from)) return;
     appendEvent(db, { at: clock.now(), actor: 'engine', kind, payload });
     options.notifier?.notify({ kind, title, severity }).catch(() => undefined);
   };
@@ -51,5 +51,5 @@ export function newTasksHeld(db: Db, now: number, budget: Adapter['budget']): bo
 
 /** A task has been dispatched once it has ever been provisioned (the ledger keeps every transition). */
 export function everDispatched(db: Db, taskId: string): boolean {
-  return db.prepare(`SELECT 1 FROM event WHERE task = ? AND kind = 'task.provisioning' LIMIT 1`).get(taskId) !== undefined;
+  return taskHasEvent(db, taskId, 'task.provisioning');
 }

@@ -1,4 +1,6 @@
 import type { Db } from '../store/db.js';
+import { taskRank, tasksRankedBefore } from '../store/tasks.js';
+import { PRE_DISPATCH_STATUSES } from '../../machines/status.js';
 
 /**
  * The pool's dispatch order, read from the task rows: tier, then roadmap order (`seq`). A task still in
@@ -6,15 +8,11 @@ import type { Db } from '../store/db.js';
  * waiter keep the slots it would take.
  */
 export function dispatchOrder(db: Db): { rank: (taskId: string) => { tier: number; seq: number } | undefined; pendingAhead: (taskId: string) => string[] } {
-  const rankOf = db.prepare<[string], { tier: number; seq: number }>('SELECT tier, seq FROM tasks WHERE id = ?');
-  const ahead = db.prepare<[number, number, number, string], { id: string }>(
-    "SELECT id FROM tasks WHERE status IN ('planning', 'waiting') AND (tier < ? OR (tier = ? AND seq < ?)) AND id <> ?",
-  );
   return {
-    rank: (taskId) => rankOf.get(taskId),
+    rank: (taskId) => taskRank(db, taskId),
     pendingAhead: (taskId) => {
-      const r = rankOf.get(taskId);
-      return r ? ahead.all(r.tier, r.tier, r.seq, taskId).map((t) => t.id) : [];
+      const r = taskRank(db, taskId);
+      return r ? tasksRankedBefore(db, PRE_DISPATCH_STATUSES, r, taskId) : [];
     },
   };
 }

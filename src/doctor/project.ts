@@ -1,9 +1,9 @@
 /** The adapter, the roadmap, the repository clone and the database. */
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import { loadAdapter } from '../config/load.js';
 import { parseRoadmap } from '../roadmap/parse.js';
+import { inspectDbFile } from '../store/db.js';
 import { migrations } from '../store/migrations.js';
 import type { CheckProvider, CheckResult, DoctorContext } from './types.js';
 
@@ -71,11 +71,8 @@ function dbCheck(file: string): CheckResult {
       return { id: 'db', status: 'fail', detail: `${file} cannot be created: ${dir} is not writable`, fix: 'Fix the permissions, or set paths.db / pass --db.' };
     }
   }
-  let db: Database.Database | undefined;
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
-    const version = db.pragma('user_version', { simple: true }) as number;
-    const integrity = db.pragma('quick_check', { simple: true }) as string;
+    const { version, integrity } = inspectDbFile(file);
     if (version > migrations.length)
       return { id: 'db', status: 'fail', detail: `${file} has schema ${version}, newer than this oxi knows (${migrations.length})`, fix: 'Upgrade oxi, or restore the backup taken before the upgrade (docs/runbooks.md).' };
     if (integrity !== 'ok') return { id: 'db', status: 'fail', detail: `${file} fails its integrity check: ${integrity}`, fix: 'Stop oxi and restore the last backup (docs/runbooks.md).' };
@@ -83,7 +80,5 @@ function dbCheck(file: string): CheckResult {
     return { id: 'db', status: 'ok', detail: `${file}: schema ${version}${pending ? ` (${pending} migration(s) apply on next start)` : ''}, integrity ok` };
   } catch (error) {
     return { id: 'db', status: 'fail', detail: `${file} cannot be opened: ${(error as Error).message}`, fix: 'Check the file and its permissions, or pass another path with --db.' };
-  } finally {
-    db?.close();
   }
 }

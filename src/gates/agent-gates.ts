@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Notifier } from '../ports.js';
 import type { Db } from '../store/db.js';
 import { Gate, type GateState } from './gate.js';
+import { lastEventPerSubject, payloadValuesOfKind } from '../store/ledger-queries.js';
 
 export const AGENT_GATE_CLOSED = 'agent.gate_closed';
 export const AGENT_GATE_OPENED = 'agent.gate_opened';
@@ -46,8 +47,7 @@ export class AgentGates implements AgentGatesPort {
 
   constructor(private readonly options: AgentGatesOptions) {
     // Gates closed before a restart stay closed (their rows are the latch).
-    const rows = options.db.prepare(`SELECT DISTINCT json_extract(payload, '$.backend') AS backend FROM event WHERE kind = ?`).all(AGENT_GATE_CLOSED) as Array<{ backend: string | null }>;
-    for (const r of rows) if (r.backend) this.gate(r.backend);
+    for (const backend of payloadValuesOfKind(options.db, AGENT_GATE_CLOSED, 'backend')) this.gate(backend);
   }
 
   admit(backend: string): boolean {
@@ -117,13 +117,7 @@ export class AgentGates implements AgentGatesPort {
 
 /** The agent gates as the ledger has them (for `oxi status` and the dashboard, without a running engine). */
 export function agentGatesFromLedger(db: Db): Array<{ backend: string; closed: boolean; reason: string | null; since: number | null; resetAt: number | null; outage: string | null }> {
-  const rows = db
-    .prepare(
-      `SELECT e.kind, e.at, e.payload FROM event e
-       JOIN (SELECT json_extract(payload, '$.backend') AS b, MAX(id) AS id FROM event WHERE kind IN (?, ?) GROUP BY b) last ON last.id = e.id
-       ORDER BY e.id`,
-    )
-    .all(AGENT_GATE_CLOSED, AGENT_GATE_OPENED) as Array<{ kind: string; at: number; payload: string }>;
+  const rows = lastEventPerSubject(db, [AGENT_GATE_CLOSED, AGENT_GATE_OPENED], 'backend');
   return rows.map((r) => {
     const p = JSON.parse(r.payload) as { backend: string; reason?: string; resetAt?: number | null; outage?: string };
     const closed = r.kind === AGENT_GATE_CLOSED;

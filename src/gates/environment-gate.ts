@@ -6,6 +6,7 @@ import type { Notifier } from '../ports.js';
 import type { Db } from '../store/db.js';
 import { Gate } from './gate.js';
 import { environmentErrorCode } from './environment-errors.js';
+import { lastEventOfKinds } from '../store/ledger-queries.js';
 
 /** The probe's file in the logs dir (a fixed name: a failed probe's leftover is reused, never piled up). */
 export function probePath(logsDir: string): string {
@@ -48,7 +49,7 @@ const CLEARED = 'dispatch.env_cleared';
 
 /** Why dispatch is paused by the environment right now, from the ledger (the gate's latch), or null. */
 export function dispatchPausedReason(db: Db): string | null {
-  const last = db.prepare(`SELECT kind, payload FROM event WHERE kind IN (?, ?) ORDER BY id DESC LIMIT 1`).get(BLOCKED, CLEARED) as { kind: string; payload: string } | undefined;
+  const last = lastEventOfKinds(db, [BLOCKED, CLEARED]);
   if (last?.kind !== BLOCKED) return null;
   const payload = JSON.parse(last.payload) as { error?: string; reason?: string };
   return String(payload.error ?? payload.reason ?? 'an environment error');

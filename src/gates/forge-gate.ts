@@ -3,6 +3,7 @@ import { ForgeAuthError } from '../errors.js';
 import type { Forge, Notifier } from '../ports.js';
 import type { Db } from '../store/db.js';
 import { Gate, type GateState } from './gate.js';
+import { lastEventOfKinds } from '../store/ledger-queries.js';
 
 export const FORGE_GATE_CLOSED = 'forge.gate_closed';
 export const FORGE_GATE_OPENED = 'forge.gate_opened';
@@ -103,7 +104,7 @@ export class ForgeGate {
 
 /** The forge gate as the ledger has it (for `oxi status` and the dashboard). */
 export function forgeGateFromLedger(db: Db): { closed: boolean; reason: string | null; since: number | null } {
-  const last = db.prepare(`SELECT kind, at, payload FROM event WHERE kind IN (?, ?) ORDER BY id DESC LIMIT 1`).get(FORGE_GATE_CLOSED, FORGE_GATE_OPENED) as { kind: string; at: number; payload: string } | undefined;
+  const last = lastEventOfKinds(db, [FORGE_GATE_CLOSED, FORGE_GATE_OPENED]);
   if (last?.kind !== FORGE_GATE_CLOSED) return { closed: false, reason: null, since: null };
   return { closed: true, reason: String((JSON.parse(last.payload) as { reason?: string }).reason ?? 'credentials rejected'), since: last.at };
 }

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Notifier } from '../ports.js';
 import type { Db } from '../store/db.js';
 import { appendEvent } from '../store/ledger.js';
+import { lastEventOfKinds } from '../store/ledger-queries.js';
 
 /**
  * One gate mechanism for everything an outage can close: the local environment (a full logs disk), each
@@ -165,11 +166,8 @@ export class Gate {
 }
 
 function lastRow(options: GateOptions): { kind: string; at: number; payload: string } | undefined {
-  const subject = Object.entries(options.subject ?? {});
-  const where = subject.map(([k]) => ` AND json_extract(payload, '$.${k}') = ?`).join('');
-  return options.db
-    .prepare(`SELECT kind, at, payload FROM event WHERE kind IN (?, ?)${where} ORDER BY id DESC LIMIT 1`)
-    .get(options.closedKind, options.openedKind, ...subject.map(([, v]) => v as string)) as { kind: string; at: number; payload: string } | undefined;
+  const subject = Object.fromEntries(Object.entries(options.subject ?? {}).map(([k, v]) => [k, v as string]));
+  return lastEventOfKinds(options.db, [options.closedKind, options.openedKind], subject);
 }
 
 /** The gate's rows are its latch across restarts; in this process its state is in memory, so a failed write (SQLITE_FULL) must not leave it half-closed. */

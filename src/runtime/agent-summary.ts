@@ -1,5 +1,5 @@
 import { activityLabel, type Activity } from '../agents/activity.js';
-import { parseActivity } from '../store/agent-activity.js';
+import { parseActivity, tasksPerBackend, workingActivity } from '../store/agent-activity.js';
 import type { Db } from '../store/db.js';
 import { agentGatesFromLedger } from '../gates/agent-gates.js';
 
@@ -14,11 +14,8 @@ export interface AgentSummary {
 
 /** The agents part of `oxi status`: which backend served each task, what each worker is doing. */
 export function agentSummary(db: Db): AgentSummary {
-  const working = (db.prepare(`SELECT id, backend, activity, activity_at FROM tasks WHERE status = 'working' ORDER BY tier, seq, id`).all() as Array<{ id: string; backend: string | null; activity: string | null; activity_at: number | null }>).map(
-    (r) => ({ id: r.id, backend: r.backend, activity: parseActivity(r.activity) ?? null, since: r.activity_at }),
-  );
-  const rows = db.prepare(`SELECT backend, COUNT(*) AS n FROM tasks WHERE backend IS NOT NULL GROUP BY backend`).all() as Array<{ backend: string; n: number }>;
-  return { working, backends: Object.fromEntries(rows.map((r) => [r.backend, r.n])), gates: agentGatesFromLedger(db) };
+  const working = workingActivity(db).map((r) => ({ id: r.id, backend: r.backend, activity: parseActivity(r.activity) ?? null, since: r.activity_at }));
+  return { working, backends: tasksPerBackend(db), gates: agentGatesFromLedger(db) };
 }
 
 /** One line per working task for the human `oxi status`. */

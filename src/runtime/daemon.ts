@@ -8,9 +8,10 @@ import { readKillswitch } from '../store/engine-state.js';
 import { appendEvent } from '../store/ledger.js';
 import { serveControl, socketPath, type ControlRequest, type ControlResponse } from './control.js';
 import { startEngine, type EngineHandle, type StartEngineOptions } from './engine.js';
-import { recordLiveConfig } from './live-config.js';
+import { recordLiveConfig, type LiveConfig } from './live-config.js';
 import { claimPidFile } from './pidfile.js';
 import { snapshotSummary } from './summary.js';
+import { PARKED_TASK_STATUSES } from '../../machines/status.js';
 
 export interface DaemonOptions extends Partial<Omit<StartEngineOptions, 'adapter' | 'db' | 'clock'>> {
   adapter: Adapter;
@@ -28,7 +29,7 @@ export interface DaemonOptions extends Partial<Omit<StartEngineOptions, 'adapter
 
 export type DaemonExit = { code: 0 | 1 | 3; reason: string };
 
-const PARKED = new Set(['deferred', 'backoff', 'pr_backoff', 'awaiting_human', 'held']);
+const PARKED = new Set(PARKED_TASK_STATUSES);
 
 /**
  * The long-running loop: PID file, control socket, killswitch watch, signals, and the stop
@@ -55,15 +56,7 @@ export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
 
   // A promise rejection nobody handled is a bug, not a reason to stop: log it, record it, keep running
   // (Node's default would exit and leave every agent unwatched). Tests assert that none is ever recorded.
-  const onUnhandled = (reason: unknown) => {
-    const message = reason instanceof Error ? (reason.stack ?? reason.message) : String(reason);
-    log(`oxi: unhandled promise rejection (the daemon keeps running; please report it): ${message}`);
-    try {
-      appendEvent(db, { at: clock.now(), actor: 'engine', kind: 'engine.unhandled_rejection', payload: { error: reason instanceof Error ? reason.message : String(reason) } });
-    } catch {
-      // The database is what failed: the log line above is the record.
-    }
-  };
+  const onUnhandled = unhandledRecorder(db, clock, log);
   const survive = options.surviveUnhandled ?? options.signals === true;
   if (survive) process.on('unhandledRejection', onUnhandled);
 
@@ -79,53 +72,12 @@ export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
   // The forge holds its token now: no child of the daemon may inherit it (contract 3.7).
   forgetForgeToken(adapter);
 
-  let server: Server | undefined;
-  const handle = (req: ControlRequest): ControlResponse => {
-    if (req.op === 'ping') return { ok: true, pid: process.pid };
-    if (req.op === 'status') return { ok: true, ...snapshotSummary(db, engine), config: config ?? null };
-    if (req.op === 'send') {
-      const delivered = engine.send(req.actor, req.event);
-      return delivered ? { ok: true, delivered: true } : { ok: false, error: `No live actor "${req.actor}". Live actors: ${liveActors(engine).join(', ')}` };
-    }
-    return { ok: false, error: `Unknown control op ${JSON.stringify((req as { op?: unknown }).op)}` };
-  };
-  server = await serveControl(socket, handle);
+  const server: Server | undefined = await serveControl(socket, controlHandler(db, engine, config));
 
   // The killswitch may be flipped by a CLI with no socket access: the DB row is the truth.
-  const killPoll = setInterval(() => {
-    const row = readKillswitch(db);
-    const state = engine.actor.system.get('engineState')?.getSnapshot();
-    if (!state) return;
-    if (row.killed && (state.value !== 'killed' || (row.hard && !state.context.hard))) {
-      engine.send('engineState', { type: 'engine.kill', reason: row.reason ?? 'killed', by: row.by ?? 'cli', hard: row.hard });
-    } else if (!row.killed && state.value === 'killed') {
-      engine.send('engineState', { type: 'engine.unkill', by: row.by ?? 'cli' });
-    }
-  }, 250);
-
-  let quietSince: number | undefined;
-  const settlePoll = setInterval(() => {
-    if (engine.engineStatus() === 'halted') {
-      const reason = engine.actor.getSnapshot().context.haltReason as string;
-      void engine.ports.notifier.notify({ kind: 'escalation', severity: 'error', title: `oxi halted: ${reason}` });
-      void stop({ code: 3, reason }, false);
-      return;
-    }
-    if (options.until === undefined || options.until === 'forever') return;
-    const counts = countsByStatus(db);
-    const total = Object.values(counts).reduce((a, b) => a + b, 0);
-    const terminal = (counts.merged ?? 0) + (counts.abandoned ?? 0);
-    if (total > 0 && terminal === total) return void stop({ code: 0, reason: 'settled: every task is merged or abandoned' }, true);
-    if (options.until === 'quiet') {
-      const live = engine.liveTasks();
-      const queued = counts.queued ?? 0;
-      const parked = live.every((t) => PARKED.has(t.status)) && (queued === 0 || live.length >= adapter.engine.maxLiveTasks || readKillswitch(db).killed);
-      if (parked && total > 0) {
-        quietSince ??= Date.now();
-        if (Date.now() - quietSince > 1500) void stop({ code: 0, reason: 'quiet: nothing left to do in this pass' }, true);
-      } else quietSince = undefined;
-    }
-  }, 200);
+  const killPoll = setInterval(() => syncKillswitch(db, engine), 250);
+  const settle = settleCheck(options, engine, (exit, drain) => void stop(exit, drain));
+  const settlePoll = setInterval(settle, 200);
 
   const onSignal = (signal: string) => {
     log(`oxi: ${signal} received: draining (up to ${adapter.engine.drainTimeoutMs} ms)`);
@@ -157,6 +109,70 @@ export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
   }
 
   return done;
+}
+
+/** A promise rejection nobody handled: logged and recorded, never a reason to stop. */
+function unhandledRecorder(db: DaemonOptions['db'], clock: Clock, log: (line: string) => void) {
+  return (reason: unknown): void => {
+    const message = reason instanceof Error ? (reason.stack ?? reason.message) : String(reason);
+    log(`oxi: unhandled promise rejection (the daemon keeps running; please report it): ${message}`);
+    try {
+      appendEvent(db, { at: clock.now(), actor: 'engine', kind: 'engine.unhandled_rejection', payload: { error: reason instanceof Error ? reason.message : String(reason) } });
+    } catch {
+      // The database is what failed: the log line above is the record.
+    }
+  };
+}
+
+/** The control socket's answers: ping, status, send. */
+function controlHandler(db: DaemonOptions['db'], engine: EngineHandle, config: LiveConfig | undefined) {
+  return (req: ControlRequest): ControlResponse => {
+    if (req.op === 'ping') return { ok: true, pid: process.pid };
+    if (req.op === 'status') return { ok: true, ...snapshotSummary(db, engine), config: config ?? null };
+    if (req.op === 'send') {
+      const delivered = engine.send(req.actor, req.event);
+      return delivered ? { ok: true, delivered: true } : { ok: false, error: `No live actor "${req.actor}". Live actors: ${liveActors(engine).join(', ')}` };
+    }
+    return { ok: false, error: `Unknown control op ${JSON.stringify((req as { op?: unknown }).op)}` };
+  };
+}
+
+/** The killswitch may be flipped by a CLI with no socket access: the DB row is the truth, the engine follows it. */
+function syncKillswitch(db: DaemonOptions['db'], engine: EngineHandle): void {
+  const row = readKillswitch(db);
+  const state = engine.actor.system.get('engineState')?.getSnapshot();
+  if (!state) return;
+  if (row.killed && (state.value !== 'killed' || (row.hard && !state.context.hard))) {
+    engine.send('engineState', { type: 'engine.kill', reason: row.reason ?? 'killed', by: row.by ?? 'cli', hard: row.hard });
+  } else if (!row.killed && state.value === 'killed') {
+    engine.send('engineState', { type: 'engine.unkill', by: row.by ?? 'cli' });
+  }
+}
+
+/** The stop conditions, checked on a timer: halted (exit 3), settled, or quiet for 1.5 s when asked to run until quiet. */
+function settleCheck(options: DaemonOptions, engine: EngineHandle, stop: (exit: DaemonExit, drain: boolean) => void): () => void {
+  const { db, adapter } = options;
+  let quietSince: number | undefined;
+  return () => {
+    if (engine.engineStatus() === 'halted') {
+      const reason = engine.actor.getSnapshot().context.haltReason as string;
+      void engine.ports.notifier.notify({ kind: 'escalation', severity: 'error', title: `oxi halted: ${reason}` });
+      return stop({ code: 3, reason }, false);
+    }
+    if (options.until === undefined || options.until === 'forever') return;
+    const counts = countsByStatus(db);
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    const terminal = (counts.merged ?? 0) + (counts.abandoned ?? 0);
+    if (total > 0 && terminal === total) return stop({ code: 0, reason: 'settled: every task is merged or abandoned' }, true);
+    if (options.until !== 'quiet') return;
+    const live = engine.liveTasks();
+    const queued = counts.queued ?? 0;
+    const parked = live.every((t) => PARKED.has(t.status)) && (queued === 0 || live.length >= adapter.engine.maxLiveTasks || readKillswitch(db).killed);
+    if (parked && total > 0) {
+      quietSince ??= Date.now();
+      if (Date.now() - quietSince > 1500) stop({ code: 0, reason: 'quiet: nothing left to do in this pass' }, true);
+    } else quietSince = undefined;
+  };
 }
 
 function liveActors(engine: EngineHandle): string[] {

@@ -64,101 +64,105 @@ export interface EngineHandle {
   stop(): Promise<void>;
 }
 
-export function startEngine(options: StartEngineOptions): EngineHandle {
-  const { adapter, db, clock } = options;
-  const ports = buildPorts(adapter, db, clock, options);
-  const listeners = new Set<(changes: CommittedChange[]) => void>([episodeRecorder(adapter, db)]);
-  const pending = new Set<Promise<unknown>>();
-  let actor: AnyActorRef;
-  let draining = false;
+/** What the engine's parts share once started: the root actor (set after createActor), the drain flag, promises to await at stop. */
+interface Running {
+  actor?: AnyActorRef;
+  draining: boolean;
+  pending: Set<Promise<unknown>>;
+}
 
-  const pool = new DispatchPool({
+/** Keeps a promise until it settles; both outcomes handled, so a tracked rejection never goes unhandled. */
+function track(running: Running, p: Promise<unknown>): void {
+  running.pending.add(p);
+  p.then(
+    () => running.pending.delete(p),
+    () => running.pending.delete(p),
+  );
+}
+
+function createPool(adapter: Adapter, db: Db, clock: Clock, ports: ReturnType<typeof buildPorts>, running: Running): DispatchPool {
+  const pool: DispatchPool = new DispatchPool({
     clock,
     planTierMax: adapter.planTier.maxWorkers,
     overlapDeferMs: Math.max(1000, Math.min(adapter.engine.backoffBaseMs, 30_000)),
     openPrFiles: async () => (await ports.forge.listOpenPrs()).map((p) => ({ task: p.task, files: p.files })),
     // Sessions in flight (and the one asking) may each still spend their per-task cap: reserve it, so no day ends past the hard cap.
     budget: dailyBudgetGate({ db, clock, budget: adapter.budget, notifier: ports.notifier, reservedUsd: () => (pool.inFlight() + 1) * adapter.budget.perTaskUsd }),
-    onLeases: (host, inUse) => actor?.system.get(`host:${host}`)?.send({ type: 'host.leases', inUse }),
+    onLeases: (host, inUse) => running.actor?.system.get(`host:${host}`)?.send({ type: 'host.leases', inUse }),
     ...dispatchOrder(db),
   });
-  // A full logs disk (or no file descriptors) closes dispatch until a probe of the logs dir succeeds.
-  const envGate = new EnvironmentGate({ db, clock, logsDir: adapter.paths.logs, probeIntervalMs: adapter.engine.hostProbeIntervalMs, notifier: ports.notifier, onChange: (why) => pool.setEnvironmentClosed(why) });
+  return pool;
+}
+
+/** Leases are derived state: rebuilt from the task rows that hold a slot (or hold files past it). */
+function restoreLeases(pool: DispatchPool, db: Db): void {
   for (const t of listTasks(db)) {
     const files: string[] = t.plan ? (JSON.parse(t.plan).files_touched ?? []) : [];
     if (SLOT.has(t.status) && t.host) pool.restoreLease(t.id, t.host, files);
     else if (t.status === 'held' && t.host && t.worker_pid !== null && t.pr === null) pool.restoreLease(t.id, t.host, files);
     else if (PAST_SLOT.has(t.status) || t.status === 'held') pool.restoreLease(t.id, null, files);
   }
+}
 
-  const terminator = new GroupTerminator({ db, clock, hosts: ports.hosts, retryMs: adapter.engine.hostProbeIntervalMs, log: options.log });
-  /**
-   * A hard kill terminates every worker the database records as running, watched or not (a task whose effect
-   * waits for an unreachable host registers no abort handler): each group is recorded first, so one on a host out
-   * of reach goes when it answers. Only rows that hold a worker (working, or held before its PR) are read.
-   */
-  const terminateRecordedWorkers = () => {
-    for (const t of listTasks(db)) {
-      if (t.worker_pid === null || !t.host) continue;
-      if (t.status === 'working' || (t.status === 'held' && t.pr === null)) {
-        const p = terminator.terminate(t.host, t.worker_pid, t.id, 'hard kill').catch(() => undefined);
-        pending.add(p);
-        void p.then(() => pending.delete(p));
+/**
+ * A hard kill terminates every worker the database records as running, watched or not (a task whose effect
+ * waits for an unreachable host registers no abort handler): each group is recorded first, so one on a host out
+ * of reach goes when it answers. Only rows that hold a worker (working, or held before its PR) are read.
+ */
+function terminateRecordedWorkers(db: Db, terminator: GroupTerminator, running: Running): void {
+  for (const t of listTasks(db)) {
+    if (t.worker_pid === null || !t.host) continue;
+    if (t.status === 'working' || (t.status === 'held' && t.pr === null)) track(running, terminator.terminate(t.host, t.worker_pid, t.id, 'hard kill').catch(() => undefined));
+  }
+}
+
+function effectDeps(o: { adapter: Adapter; db: Db; clock: Clock; pool: DispatchPool; ports: ReturnType<typeof buildPorts>; envGate: EnvironmentGate; terminator: GroupTerminator; running: Running; watchIntervalMs?: number }): EffectDeps {
+  const { running, terminator } = o;
+  const engineState = () => running.actor?.system.get('engineState');
+  const hardKilled = () => Boolean(engineState()?.getSnapshot()?.context?.hard);
+  return {
+    db: o.db,
+    clock: o.clock,
+    adapter: o.adapter,
+    pool: o.pool,
+    forge: o.ports.forge,
+    hosts: o.ports.hosts,
+    agents: o.ports.agents,
+    notifier: o.ports.notifier,
+    killed: () => engineState()?.getSnapshot()?.value === 'killed',
+    selfKill: (reason) => engineState()?.send({ type: 'engine.kill', reason, by: 'oxi' }),
+    workerStopMode: () => (running.draining || hardKilled() ? 'terminate' : 'detach'),
+    track: (p) => track(running, p),
+    terminateGroup: (host, pid, task) => terminator.terminate(host, pid, task, running.draining || !hardKilled() ? 'drain' : 'hard kill'),
+    watchIntervalMs: o.watchIntervalMs,
+    dispatchGate: o.envGate,
+    agentGates: o.ports.agentGates,
+  };
+}
+
+/** After each commit: leases follow task statuses, the kill file follows engineState, then the listeners. */
+function onCommitted(o: { adapter: Adapter; pool: DispatchPool; listeners: Set<(changes: CommittedChange[]) => void>; hardKill: () => void }) {
+  return (changes: CommittedChange[]): void => {
+    let taskChanged = false;
+    for (const c of changes) {
+      if (c.machine === 'task') {
+        taskChanged = true;
+        const id = c.actor.slice('task:'.length);
+        if (PAST_SLOT.has(c.status)) o.pool.releaseSlot(id);
+        else if (!SLOT.has(c.status) && c.status !== 'held') o.pool.release(id);
+      } else if (c.machine === 'engineState') {
+        writeKillFile(o.adapter.paths.stateDir, c.status === 'killed' ? (c.context as never) : null);
+        if (c.status === 'killed' && (c.context as { hard?: boolean } | undefined)?.hard) o.hardKill();
       }
     }
+    // A task that left planning may free a waiter held back for it.
+    if (taskChanged) o.pool.poke();
+    for (const l of o.listeners) l(changes);
   };
-  const hardKilled = () => Boolean(actor?.system.get('engineState')?.getSnapshot()?.context?.hard);
-  const deps: EffectDeps = {
-    db,
-    clock,
-    adapter,
-    pool,
-    forge: ports.forge,
-    hosts: ports.hosts,
-    agents: ports.agents,
-    notifier: ports.notifier,
-    killed: () => actor?.system.get('engineState')?.getSnapshot()?.value === 'killed',
-    selfKill: (reason) => actor?.system.get('engineState')?.send({ type: 'engine.kill', reason, by: 'oxi' }),
-    workerStopMode: () => (draining || hardKilled() ? 'terminate' : 'detach'),
-    track: (p) => {
-      pending.add(p);
-      // Both outcomes handled: a tracked promise that rejects must never become an unhandled rejection.
-      p.then(
-        () => pending.delete(p),
-        () => pending.delete(p),
-      );
-    },
-    terminateGroup: (host, pid, task) => terminator.terminate(host, pid, task, draining || !hardKilled() ? 'drain' : 'hard kill'),
-    watchIntervalMs: options.watchIntervalMs,
-    dispatchGate: envGate,
-    agentGates: ports.agentGates,
-  };
-  const effects = { ...makeEffects(deps), ...options.effects };
+}
 
-  const persister = createPersister({
-    db,
-    clock,
-    onError: (error) => options.onFatal?.(error),
-    onCommit: (changes) => {
-      let taskChanged = false;
-      for (const c of changes) {
-        if (c.machine === 'task') {
-          taskChanged = true;
-          const id = c.actor.slice('task:'.length);
-          if (PAST_SLOT.has(c.status)) pool.releaseSlot(id);
-          else if (!SLOT.has(c.status) && c.status !== 'held') pool.release(id);
-        } else if (c.machine === 'engineState') {
-          writeKillFile(adapter.paths.stateDir, c.status === 'killed' ? (c.context as never) : null);
-          if (c.status === 'killed' && (c.context as { hard?: boolean } | undefined)?.hard) terminateRecordedWorkers();
-        }
-      }
-      // A task that left planning may free a waiter held back for it.
-      if (taskChanged) pool.poke();
-      for (const l of listeners) l(changes);
-    },
-  });
-
-  const provided = engineMachine.provide({
+function provideMachines(effects: ReturnType<typeof makeEffects>) {
+  return engineMachine.provide({
     actors: {
       task: restorable(taskMachine.provide({ actors: effects })),
       host: hostMachine.provide({ actors: effects }),
@@ -169,15 +173,14 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
       oauthWatch: oauthWatchMachine.provide({ actors: effects }),
     } as never,
   });
+}
 
-  const restore = restoreList({ db });
-  const statusById = new Map(listTasks(db).map((t) => [t.id, t.status]));
-  for (const t of restore) persister.primeStatus(`task:${t.id}`, statusById.get(t.id) ?? 'new');
-  const kill = readKillState(db, adapter.paths.stateDir);
-  const input: EngineInput = {
-    engineState: kill,
+function engineInput(adapter: Adapter, engineState: EngineInput['engineState'], tasks: EngineInput['tasks']): EngineInput {
+  const probeMs = adapter.engine.hostProbeIntervalMs;
+  return {
+    engineState,
     // An unreachable host is probed again within one probe interval at most: slots come back that fast after a partition heals.
-    hosts: adapter.hosts.map((h) => ({ name: h.name, probeIntervalMs: adapter.engine.hostProbeIntervalMs, backoffBaseMs: Math.min(1000, adapter.engine.hostProbeIntervalMs), backoffMaxMs: adapter.engine.hostProbeIntervalMs })),
+    hosts: adapter.hosts.map((h) => ({ name: h.name, probeIntervalMs: probeMs, backoffBaseMs: Math.min(1000, probeMs), backoffMaxMs: probeMs })),
     intervals: {
       seedMs: adapter.engine.seedIntervalMs,
       reaperMs: adapter.engine.reaperIntervalMs,
@@ -194,12 +197,32 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
       autoMerge: adapter.policy.autoMerge,
       onClosedPr: adapter.policy.onClosedPr,
     },
-    tasks: restore,
+    tasks,
     restartIntensity: adapter.engine.restartIntensity,
   };
+}
 
-  actor = createActor(provided, {
-    input,
+export function startEngine(options: StartEngineOptions): EngineHandle {
+  const { adapter, db, clock } = options;
+  const ports = buildPorts(adapter, db, clock, options);
+  const listeners = new Set<(changes: CommittedChange[]) => void>([episodeRecorder(adapter, db)]);
+  const running: Running = { draining: false, pending: new Set() };
+  const pool = createPool(adapter, db, clock, ports, running);
+  // A full logs disk (or no file descriptors) closes dispatch until a probe of the logs dir succeeds.
+  const envGate = new EnvironmentGate({ db, clock, logsDir: adapter.paths.logs, probeIntervalMs: adapter.engine.hostProbeIntervalMs, notifier: ports.notifier, onChange: (why) => pool.setEnvironmentClosed(why) });
+  restoreLeases(pool, db);
+  const terminator = new GroupTerminator({ db, clock, hosts: ports.hosts, retryMs: adapter.engine.hostProbeIntervalMs, log: options.log });
+  const hardKill = () => terminateRecordedWorkers(db, terminator, running);
+  const deps = effectDeps({ adapter, db, clock, pool, ports, envGate, terminator, running, watchIntervalMs: options.watchIntervalMs });
+  const effects = { ...makeEffects(deps), ...options.effects };
+  const persister = createPersister({ db, clock, onError: (error) => options.onFatal?.(error), onCommit: onCommitted({ adapter, pool, listeners, hardKill }) });
+
+  const restore = restoreList({ db });
+  const statusById = new Map(listTasks(db).map((t) => [t.id, t.status]));
+  for (const t of restore) persister.primeStatus(`task:${t.id}`, statusById.get(t.id) ?? 'new');
+  const kill = readKillState(db, adapter.paths.stateDir);
+  const actor = createActor(provideMachines(effects), {
+    input: engineInput(adapter, kill, restore),
     clock: clock as never,
     systemId: 'engine',
     inspect: (ev) => {
@@ -207,30 +230,45 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
       options.inspect?.(ev);
     },
   });
+  running.actor = actor;
   persister.setRoot(actor);
   if (!hasClock(actor.system)) throw new Error('startEngine: the clock must have now(): pass one from src/clock.ts.');
   let failure: unknown;
   actor.subscribe({ error: (error) => ((failure = error), options.onFatal?.(error)) });
   actor.start();
   // A hard kill set while no daemon ran (or while a worker's host was out of reach and nothing watched it): its workers go too.
-  if (kill.killed && kill.hard) terminateRecordedWorkers();
+  if (kill.killed && kill.hard) hardKill();
   // Groups a previous run decided to terminate (a hard kill or a drain with a host out of reach) go now, or when their host answers.
-  const leftover = terminator.start();
-  pending.add(leftover);
-  void leftover.then(() => pending.delete(leftover));
+  track(running, terminator.start());
+  return engineHandle({ actor, db, pool, persister, ports, listeners, envGate, terminator, running, adapter, failure: () => failure });
+}
 
+function engineHandle(o: {
+  actor: AnyActorRef;
+  db: Db;
+  pool: DispatchPool;
+  persister: ReturnType<typeof createPersister>;
+  ports: ReturnType<typeof buildPorts>;
+  listeners: Set<(changes: CommittedChange[]) => void>;
+  envGate: EnvironmentGate;
+  terminator: GroupTerminator;
+  running: Running;
+  adapter: Adapter;
+  failure: () => unknown;
+}): EngineHandle {
+  const { actor, pool, persister, ports, running } = o;
   return {
     actor,
-    db,
+    db: o.db,
     pool,
     persister,
     ports,
     get failure() {
-      return failure;
+      return o.failure();
     },
     onCommit(listener: (changes: CommittedChange[]) => void): () => void {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      o.listeners.add(listener);
+      return () => o.listeners.delete(listener);
     },
     /** Delivers an event to a live actor by its system id (`task:T0-1`, `engineState`, ...). */
     send(actorId: string, event: { type: string; [k: string]: unknown }): boolean {
@@ -249,19 +287,19 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
       return actor.getSnapshot().value as string;
     },
     /** SIGTERM: stop dispatching, let running workers finish (bounded), then stop cleanly. */
-    async drain(timeoutMs = adapter.engine.drainTimeoutMs): Promise<void> {
+    async drain(timeoutMs = o.adapter.engine.drainTimeoutMs): Promise<void> {
       pool.drain();
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline && this.liveTasks().some((t) => SLOT.has(t.status))) await new Promise((r) => setTimeout(r, 100));
-      draining = true;
+      running.draining = true;
       await this.stop();
     },
     async stop(): Promise<void> {
-      envGate.stop();
+      o.envGate.stop();
       persister.pause();
       actor.stop();
-      await Promise.allSettled([...pending]);
-      await terminator.stop();
+      await Promise.allSettled([...running.pending]);
+      await o.terminator.stop();
       await ports.close();
     },
   };

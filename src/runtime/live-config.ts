@@ -8,6 +8,7 @@ import type { ConfigSource } from '../config/schema.js';
 import { liveConfig, type LiveConfig } from '../config/source.js';
 import type { Db } from '../store/db.js';
 import { appendEvent } from '../store/ledger.js';
+import { lastEventOfKinds } from '../store/ledger-queries.js';
 
 export type { LiveConfig };
 
@@ -20,7 +21,7 @@ export async function recordLiveConfig(db: Db, source: ConfigSource | undefined,
 
 /** The config the last daemon started with (its `config.loaded` row), or undefined. */
 export function lastLiveConfig(db: Db): (LiveConfig & { pid?: number }) | undefined {
-  const row = db.prepare(`SELECT payload FROM event WHERE kind = 'config.loaded' ORDER BY id DESC LIMIT 1`).get() as { payload: string } | undefined;
+  const row = lastEventOfKinds(db, ['config.loaded']);
   if (!row) return undefined;
   const p = JSON.parse(row.payload) as LiveConfig & { pid?: number };
   return { path: p.path, sha256: p.sha256, ...(p.commit ? { commit: p.commit } : {}), ...(p.pid ? { pid: p.pid } : {}) };

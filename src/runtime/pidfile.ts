@@ -7,10 +7,10 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { DaemonError } from '../errors.js';
 import { mkdirPrivate, touchPrivate, writePrivate } from '../fs-private.js';
 import { callDaemon } from './control.js';
+import { lockIsHeld, takeExclusiveLock } from '../store/daemon-lock.js';
 
 export interface PidInfo {
   pid: number;
@@ -45,17 +45,7 @@ export function readPidFile(stateDir: string): PidInfo | undefined {
 export function daemonHoldsLock(stateDir: string): boolean {
   const path = lockFilePath(stateDir);
   if (!existsSync(path)) return false;
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(path, { readonly: true, fileMustExist: true, timeout: 0 });
-    db.prepare("SELECT name FROM sqlite_master WHERE name = 'daemon'").get();
-    return false;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
-  } finally {
-    db?.close();
-  }
+  return lockIsHeld(path);
 }
 
 /** The running daemon: the pid file's process, only while a live process holds the daemon lock. */
@@ -77,22 +67,10 @@ export interface PidClaim {
   stale?: PidInfo;
 }
 
-/** Takes the exclusive lock; SQLITE_BUSY means a live process holds it. */
-function takeLock(stateDir: string): Database.Database | undefined {
-  // A short busy wait rides out a reader's momentary shared lock (daemonHoldsLock); a live daemon's lock never clears.
+/** Takes the exclusive lock; undefined means a live process holds it. */
+function takeLock(stateDir: string): { close(): void } | undefined {
   touchPrivate(lockFilePath(stateDir)); // 600 before SQLite opens it, whatever the umask
-  const lock = new Database(lockFilePath(stateDir), { timeout: 300 });
-  try {
-    lock.pragma('locking_mode = EXCLUSIVE');
-    // The first write takes the exclusive lock; in EXCLUSIVE locking mode it is kept until close.
-    lock.exec('CREATE TABLE IF NOT EXISTS daemon (pid INTEGER); DELETE FROM daemon;');
-    lock.prepare('INSERT INTO daemon (pid) VALUES (?)').run(process.pid);
-    return lock;
-  } catch (error) {
-    lock.close();
-    if ((error as { code?: string }).code === 'SQLITE_BUSY' || (error as { code?: string }).code === 'SQLITE_LOCKED') return undefined;
-    throw error;
-  }
+  return takeExclusiveLock(lockFilePath(stateDir), process.pid);
 }
 
 /** Claims the project for this process; refuses when a live daemon holds the lock. */

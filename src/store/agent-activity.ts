@@ -19,3 +19,19 @@ export function parseActivity(raw: string | null | undefined): Activity | undefi
     return undefined;
   }
 }
+
+/** The tasks whose worker runs now, with the route serving it and what it is doing. */
+export function workingActivity(db: Db): Array<{ id: string; backend: string | null; activity: string | null; activity_at: number | null }> {
+  return db.prepare(`SELECT id, backend, activity, activity_at FROM tasks WHERE status = 'working' ORDER BY tier, seq, id`).all() as Array<{
+    id: string;
+    backend: string | null;
+    activity: string | null;
+    activity_at: number | null;
+  }>;
+}
+
+/** Tasks served per worker route, all time. */
+export function tasksPerBackend(db: Db): Record<string, number> {
+  const rows = db.prepare(`SELECT backend, COUNT(*) AS n FROM tasks WHERE backend IS NOT NULL GROUP BY backend`).all() as Array<{ backend: string; n: number }>;
+  return Object.fromEntries(rows.map((r) => [r.backend, r.n]));
+}

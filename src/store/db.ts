@@ -60,3 +60,24 @@ export function migrate(db: Db): number {
 export function immediate<T>(db: Db, fn: () => T): T {
   return db.transaction(fn).immediate();
 }
+
+const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/** A statement prepared once per database: for queries asked on every claim or tick. */
+export function cached(db: Db, sql: string): Database.Statement {
+  let byText = statements.get(db);
+  if (!byText) statements.set(db, (byText = new Map()));
+  let s = byText.get(sql);
+  if (!s) byText.set(sql, (s = db.prepare(sql)));
+  return s;
+}
+
+/** A database file's schema version and SQLite's quick integrity check, read without migrating. */
+export function inspectDbFile(file: string): { version: number; integrity: string } {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return { version: db.pragma('user_version', { simple: true }) as number, integrity: db.pragma('quick_check', { simple: true }) as string };
+  } finally {
+    db.close();
+  }
+}

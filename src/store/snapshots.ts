@@ -24,6 +24,16 @@ export function loadSnapshot(db: Db, actor: string): unknown | undefined {
   return row ? snapshotOf(row) : undefined;
 }
 
-export function listSnapshots(db: Db): SnapshotRow[] {
-  return db.prepare('SELECT * FROM actor_snapshot ORDER BY actor').all() as SnapshotRow[];
+export function getSnapshotRow(db: Db, actor: string): SnapshotRow | undefined {
+  return db.prepare('SELECT * FROM actor_snapshot WHERE actor=?').get(actor) as SnapshotRow | undefined;
+}
+
+/** Every persisted actor without its snapshot and context (the dashboard's actor list). */
+export function listSnapshotHeads(db: Db): Array<Omit<SnapshotRow, 'snapshot' | 'context'>> {
+  return db.prepare('SELECT actor, machine, status, value, seq, updated_at FROM actor_snapshot ORDER BY actor').all() as Array<Omit<SnapshotRow, 'snapshot' | 'context'>>;
+}
+
+/** The highest snapshot sequence number written so far (0 on an empty database). */
+export function maxSnapshotSeq(db: Db): number {
+  return (db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM actor_snapshot').get() as { s: number }).s;
 }

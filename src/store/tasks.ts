@@ -1,5 +1,6 @@
 import type { Db } from './db.js';
-import { immediate } from './db.js';
+import { cached, immediate } from './db.js';
+import { LIVE_TASK_STATUSES } from '../../machines/status.js';
 
 export interface TaskRow {
   id: string;
@@ -29,8 +30,6 @@ export interface TaskRow {
   activity?: string | null;
   activity_at?: number | null;
 }
-
-export const TERMINAL_STATUSES = ['merged', 'abandoned'] as const;
 
 export interface NewTask {
   id: string;
@@ -91,8 +90,35 @@ export function nextQueued(db: Db, limit: number): TaskRow[] {
     .all(limit) as TaskRow[];
 }
 
+/** Tasks whose machine runs (neither queued nor finished). */
 export function countLive(db: Db): number {
-  return (db.prepare(`SELECT COUNT(*) AS n FROM tasks WHERE status NOT IN ('queued','merged','abandoned')`).get() as { n: number }).n;
+  return countInStatuses(db, LIVE_TASK_STATUSES).n;
+}
+
+/** How many tasks are in `statuses`, and the newest progress stamp among them (null: none). */
+export function countInStatuses(db: Db, statuses: readonly string[]): { n: number; last: number | null } {
+  return db.prepare(`SELECT COUNT(*) AS n, MAX(last_progress_at) AS last FROM tasks WHERE status IN (${marks(statuses)})`).get(...statuses) as { n: number; last: number | null };
+}
+
+/** A task's place in dispatch order: its tier, then its roadmap position. */
+export function taskRank(db: Db, id: string): { tier: number; seq: number } | undefined {
+  return cached(db, 'SELECT tier, seq FROM tasks WHERE id = ?').get(id) as { tier: number; seq: number } | undefined;
+}
+
+/** Tasks in `statuses` ranked before `rank` (tier, then seq), `id` itself aside. */
+export function tasksRankedBefore(db: Db, statuses: readonly string[], rank: { tier: number; seq: number }, id: string): string[] {
+  const rows = cached(db, `SELECT id FROM tasks WHERE status IN (${marks(statuses)}) AND (tier < ? OR (tier = ? AND seq < ?)) AND id <> ?`)
+    .all(...statuses, rank.tier, rank.tier, rank.seq, id) as Array<{ id: string }>;
+  return rows.map((r) => r.id);
+}
+
+export function countTasks(db: Db, filter: { status?: string } = {}): number {
+  if (filter.status) return (db.prepare('SELECT COUNT(*) AS n FROM tasks WHERE status=?').get(filter.status) as { n: number }).n;
+  return (db.prepare('SELECT COUNT(*) AS n FROM tasks').get() as { n: number }).n;
+}
+
+function marks(values: readonly unknown[]): string {
+  return values.map(() => '?').join(', ');
 }
 
 export function countsByStatus(db: Db): Record<string, number> {

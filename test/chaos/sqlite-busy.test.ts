@@ -49,10 +49,11 @@ function engine(name: string) {
 describe('SQLite busy from a second writer', () => {
   it('a lock held under the busy timeout delays the transition, which then commits: nothing lost, nothing fatal', async () => {
     const e = engine('short');
-    await new Promise((r) => setTimeout(r, 200));
+    e.handle.persister.flush(); // the boot transitions, committed before the lock is taken
     const { released } = await holdWriteLock(e.adapter.paths.db, 1500);
     e.handle.send('engineState', { type: 'engine.kill', reason: 'busy test', by: 'test' });
-    await new Promise((r) => setTimeout(r, 50)); // the persister's flush blocks on the lock, then commits
+    // The flush the persister would run on the next microtask, run now: it blocks on the lock, then commits.
+    e.handle.persister.flush();
     await released;
     expect(e.fatal).toEqual([]);
     expect(e.acked.some((c) => c.actor === 'engineState' && c.status === 'killed')).toBe(true);
@@ -63,11 +64,11 @@ describe('SQLite busy from a second writer', () => {
 
   it('a lock held past the busy timeout is fatal, and nothing unwritten is acknowledged', { timeout: 30_000 }, async () => {
     const e = engine('long');
-    await new Promise((r) => setTimeout(r, 200));
+    e.handle.persister.flush(); // the boot transitions, committed before the lock is taken
     const before = e.acked.length;
     const { released } = await holdWriteLock(e.adapter.paths.db, 7000);
     e.handle.send('engineState', { type: 'engine.kill', reason: 'busy test', by: 'test' });
-    await new Promise((r) => setTimeout(r, 50));
+    e.handle.persister.flush(); // blocks for the whole busy timeout, then fails
     await released;
     expect(e.fatal.length).toBe(1);
     expect(String(e.fatal[0])).toMatch(/busy|locked/i);

@@ -18,6 +18,22 @@ function slowProject(delayMs: number) {
   return p;
 }
 
+/**
+ * Waits until prWatcher's row has been rewritten at least 2·`n` times (each scan is idle → scanning → idle):
+ * a window the engine's own pace sets, not the wall clock. prWatcher is the one actor a kill leaves running.
+ */
+async function prWatcherScans(db: string, n: number): Promise<void> {
+  const seq = () => query<{ seq: number }>(db, `SELECT seq FROM actor_snapshot WHERE actor='prWatcher'`)[0]?.seq ?? 0;
+  let writes = 0;
+  let last = seq();
+  await waitFor(`${n} prWatcher scans`, () => {
+    const now = seq();
+    if (now !== last) writes++;
+    last = now;
+    return writes >= 2 * n;
+  }, 60_000, 20);
+}
+
 describe('killswitch', () => {
   it('oxi kill stops every actor but prWatcher; running agents finish their turn; oxi unkill finishes everything', async () => {
     // Long enough that the worker is surely still in its turn when a slow `oxi kill` (a loaded machine, a sandboxed start) lands.
@@ -30,13 +46,14 @@ describe('killswitch', () => {
     expect(killed.code, killed.stderr).toBe(0);
     expect(JSON.parse(killed.stdout)).toEqual(expect.objectContaining({ killed: true, reason: 'operator test', hard: false }));
     await waitFor('tasks held', () => query(p.db, `SELECT id FROM tasks WHERE status='held'`).length > 0);
-    await new Promise((r) => setTimeout(r, 400)); // let the kill's own transaction land
+    // The kill's own transaction has landed once no task is left outside held or queued.
+    await waitFor('every task held', () => query(p.db, `SELECT id FROM tasks WHERE status NOT IN ('held','queued')`).length === 0);
     const mark = query<{ id: number }>(p.db, 'SELECT MAX(id) AS id FROM event')[0].id;
     // The killswitch is logged once, on the transition.
     expect(query<Ev>(p.db, `SELECT * FROM event WHERE kind='engineState.killed'`)).toHaveLength(1);
     // A soft kill leaves the running agent to finish its turn.
     expect(isAlive(working.worker_pid)).toBe(true);
-    await new Promise((r) => setTimeout(r, 3000));
+    await prWatcherScans(p.db, 6);
     const after = query<Ev>(p.db, 'SELECT * FROM event WHERE id > ?', mark);
     expect(after.filter((e) => e.actor !== 'prWatcher'), JSON.stringify(after)).toEqual([]);
     expect(query(p.db, `SELECT id FROM tasks WHERE status NOT IN ('held','queued')`)).toEqual([]);
@@ -59,10 +76,11 @@ describe('killswitch', () => {
     expect(oxi(['--config', p.configPath, 'kill', '--reason', 'before start']).code).toBe(0);
     const daemon = spawnOxi(['--config', p.configPath, 'run']);
     cleanups.push(() => daemon.kill('SIGKILL'));
-    await waitFor('daemon up', () => existsSync(join(p.dir, '.oxi', 'oxi.pid')));
-    await new Promise((r) => setTimeout(r, 700));
+    // Booted: the engine's first commit wrote the seeder's row (after the daemon's config.loaded row).
+    await waitFor('engine booted', () => query(p.db, `SELECT 1 FROM actor_snapshot WHERE actor='seeder'`).length > 0, 90_000);
     const mark = query<{ id: number }>(p.db, 'SELECT COALESCE(MAX(id), 0) AS id FROM event')[0].id;
-    await new Promise((r) => setTimeout(r, 1500));
+    // A window measured in the engine's own work: prWatcher (every 200 ms, the only actor a kill leaves running) scans 4 times.
+    await prWatcherScans(p.db, 4);
     // Nothing seeded, nothing dispatched; after boot, nothing but prWatcher moves.
     expect(query(p.db, `SELECT id FROM tasks`)).toEqual([]);
     expect(query<Ev>(p.db, `SELECT * FROM event WHERE id > ? AND actor != 'prWatcher'`, mark)).toEqual([]);

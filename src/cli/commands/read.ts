@@ -13,13 +13,11 @@ import { liveConfig } from '../../config/source.js';
 import { listTasks } from '../../store/tasks.js';
 import { localNetworkStatus, localSandboxStatus } from '../../../actors/sandbox/sandbox.js';
 import { networkVerdict } from '../../../actors/network/policy.js';
+import { TASK_STATUSES } from '../../../machines/status.js';
 import { sandboxLine } from '../../sandbox/port.js';
 import { resolveAdapter, color, output, withStore, type GlobalOptions } from '../context.js';
 
-export const TASK_STATUSES = [
-  'queued', 'planning', 'waiting', 'deferred', 'provisioning', 'working', 'reaped', 'shipping', 'pr_open', 'checks', 'reviewing', 'pr_backoff',
-  'merging', 'awaiting_human', 'rejected', 'backoff', 'held', 'merged', 'abandoned',
-] as const;
+export { TASK_STATUSES };
 
 export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }): Promise<void> {
   if (global.dryRun) {
@@ -69,7 +67,7 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
 }
 
 export async function tasksCommand(global: GlobalOptions & { status?: string }): Promise<void> {
-  if (global.status && !(TASK_STATUSES as readonly string[]).includes(global.status)) {
+  if (global.status && !TASK_STATUSES.includes(global.status)) {
     throw new UsageError(`--status: expected one of ${TASK_STATUSES.join(', ')}, got "${global.status}".`);
   }
   await withStore(global, (_adapter, db) => {
