@@ -2,7 +2,7 @@
  * Named errors. Every message says what was expected, what came, and how to fix it.
  * Only the CLI entry point turns these into exit codes.
  */
-import type { OutageKind, OutcomeKind } from '../machines/outcome.js';
+import type { OutageKind } from '../machines/outcome.js';
 
 export class OxiError extends Error {
   /** A short hint on how to fix the problem, printed under the message by the CLI. */
@@ -22,14 +22,6 @@ export class UsageError extends OxiError {}
 export class DashboardError extends OxiError {}
 export class GitError extends OxiError {}
 export class ForgeError extends OxiError {}
-export class AgentError extends OxiError {
-  /** How the failure is classified (machines/outcome.ts). */
-  readonly kind: OutcomeKind;
-  constructor(message: string, kind: OutcomeKind, options: { fix?: string; cause?: unknown } = {}) {
-    super(message, options);
-    this.kind = kind;
-  }
-}
 /**
  * Every route of an agent role is behind a closed gate (a persistent rate limit or bad credentials):
  * no session was started. The step waits until the gate's next probe, spending nothing.
@@ -48,8 +40,6 @@ export class ForgeAuthError extends ForgeError {
     super(message, options);
   }
 }
-/** A worker process vanished without leaving a result: the reaper's business. */
-export class WorkerLostError extends OxiError {}
 /** An SSH host could not be reached, or the connection broke: the work there is in an unknown state, not failed. */
 export class HostUnreachableError extends OxiError {
   /** The host's trouble, not the task's: a dispatch that meets it spends no attempt (the task machine bounds how often). */

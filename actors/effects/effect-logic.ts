@@ -1,6 +1,8 @@
-import type { ActorSystem, NonReducibleUnknown, PromiseActorLogic, PromiseSnapshot } from 'xstate';
+import type { ActorScope, NonReducibleUnknown, PromiseActorLogic, PromiseSnapshot } from 'xstate';
 
-type AnyActorSystem = ActorSystem<any>;
+/** The system an actor runs in, as xstate types it for every actor logic. */
+type AnyActorSystem = ActorScope<PromiseSnapshot<unknown, unknown>, { type: string }>['system'];
+
 /** xstate's own (untyped) relay, which `fromPromise` uses so the inspector sees the effect as the sender. */
 type Relaying = { _relay(source: unknown, target: unknown, event: unknown): void };
 

@@ -1,6 +1,6 @@
 import { existsSync, lstatSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LedgerNote, WorkOutput, Plan } from '../../machines/effects.js';
+import type { EffectInput, LedgerNote, WorkOutput } from '../../machines/effects.js';
 import { ActivityTracker } from '../../src/agents/activity.js';
 import { renderPrompt, templateFor } from '../../src/agents/prompts.js';
 import { StreamFileReader } from '../../src/agents/stream-file.js';
@@ -17,18 +17,8 @@ import { sanitizeRemote } from '../hosts/ssh/remote-git.js';
 import { sanitizeWorkspaceGit } from '../hosts/workspace.js';
 import { remoteLogsDir, sshConfigOf, streamSize, whileUnreachable } from './host-aware.js';
 
-export interface RunAgentInput {
-  taskId: string;
-  attempt: number;
-  host: string;
-  worktree: string;
-  branch: string;
-  plan: Plan;
-  feedback: string | null;
-  fix: number;
-  title: string;
-  description: string;
-}
+/** The worker step's input, declared once in machines/effects.ts. */
+type RunAgentInput = EffectInput<'runAgent'>;
 
 interface WorkerState {
   pid: number;
