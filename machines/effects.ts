@@ -220,27 +220,15 @@ export type EffectOutput<K extends EffectName> = Effects[K]['output'];
 export type EffectActor<K extends EffectName> = PromiseActorLogic<EffectOutput<K>, EffectInput<K>>;
 export type EffectActors = { [K in EffectName]: EffectActor<K> };
 
-/** Every effect name once, in declaration order; the record makes a missing or extra name a compile error. */
-const NAMES: { [K in EffectName]: true } = {
-  plan: true,
-  claimSlot: true,
-  provision: true,
-  runAgent: true,
-  ship: true,
-  openPr: true,
-  runChecks: true,
-  critique: true,
-  merge: true,
-  sleep: true,
-  probeHost: true,
-  seedRoadmap: true,
-  reapScan: true,
-  prScan: true,
-  deadmanCheck: true,
-  notify: true,
-  readCredentials: true,
-};
-export const EFFECT_NAMES = Object.keys(NAMES) as EffectName[];
+/** Every effect name once, in declaration order. */
+export const EFFECT_NAMES = [
+  // The task's steps, then the background actors' and the engine's.
+  'plan', 'claimSlot', 'provision', 'runAgent', 'ship', 'openPr', 'runChecks', 'critique', 'merge',
+  'sleep', 'probeHost', 'seedRoadmap', 'reapScan', 'prScan', 'deadmanCheck', 'notify', 'readCredentials',
+] as const satisfies readonly EffectName[];
+// A name declared in `Effects` but missing from the list above fails to compile here.
+const everyEffectListed: Exclude<EffectName, (typeof EFFECT_NAMES)[number]> extends never ? true : never = true;
+void everyEffectListed;
 
 function placeholder<K extends EffectName>(name: K): EffectActor<K> {
   return fromPromise<EffectOutput<K>, EffectInput<K>>(async () => {
