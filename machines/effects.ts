@@ -218,7 +218,7 @@ export type EffectInput<K extends EffectName> = Effects[K]['input'];
 export type EffectOutput<K extends EffectName> = Effects[K]['output'];
 /** The actor logic of an effect: what `machine.provide({ actors })` takes for it. */
 export type EffectActor<K extends EffectName> = PromiseActorLogic<EffectOutput<K>, EffectInput<K>>;
-export type EffectActors = { [K in EffectName]: EffectActor<K> };
+export type EffectActors = { [K in keyof Effects]: EffectActor<K> };
 
 /** Every effect name once, in declaration order. */
 export const EFFECT_NAMES = [
