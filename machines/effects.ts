@@ -1,10 +1,11 @@
-import { fromPromise } from 'xstate';
+import { fromPromise, type PromiseActorLogic } from 'xstate';
 import type { OutageKind, OutcomeKind } from './outcome.js';
 
 /**
- * The named effects the machines invoke, with their input and output shapes.
- * Machines only reference them by name; actors/ supplies the implementations with
- * `machine.provide({ actors })`. The placeholders here fail loudly if one is missing.
+ * The named effects the machines invoke, each declared once in `Effects` below with its input and
+ * output. Machines only reference them by name; actors/index.ts supplies the implementations, a record
+ * typed against `Effects` (a mismatch is a compile error), with `machine.provide({ actors })`.
+ * The placeholders here fail loudly if one is missing.
  */
 
 /** A ledger entry an effect asks to be written in the same transaction as the transition it causes. */
@@ -143,34 +144,97 @@ export interface CredentialsOutput {
   detail?: string;
 }
 
-function placeholder<O, I>(name: string) {
-  return fromPromise<O, I>(async () => {
+/** What every task step is given: the task and the attempt it runs in. */
+export type PlanInput = TaskRef & { title: string; description: string };
+export type ClaimInput = TaskRef & { filesTouched: string[] };
+export type ProvisionInput = TaskRef & { host: string; baseSha: string | null };
+export type RunAgentInput = TaskRef & { host: string; worktree: string; branch: string; plan: Plan; feedback: string | null; fix: number; title: string; description: string };
+export type ShipInput = TaskRef & { host: string; worktree: string; branch: string; baseSha: string | null; filesTouched: string[] };
+export type OpenPrInput = TaskRef & { branch: string; title: string; plan: Plan; headSha: string };
+export type ChecksInput = TaskRef & { pr: number; worktree: string };
+export type CritiqueInput = TaskRef & { pr: number; plan: Plan; title: string; baseSha: string | null; headSha: string | null };
+export type MergeInput = TaskRef & { pr: number; headSha: string; baseSha: string | null; title: string; needsHuman: boolean };
+export interface SleepInput {
+  until: number;
+}
+export interface ProbeInput {
+  host: string;
+}
+export interface PrScanInput {
+  readOnly: boolean;
+}
+export interface NotifyInput {
+  kind: string;
+  title: string;
+  body?: string;
+  severity?: 'info' | 'warn' | 'error';
+}
+/** Background scans take nothing: they read the store. */
+export type NoInput = Record<string, never>;
+
+/**
+ * Every effect, declared once: its input and output. `src: 'plan'` in a machine resolves here; the
+ * path after "Implemented by" names the function in actors/ that actors/index.ts binds to it.
+ */
+export interface Effects {
+  /** Asks the planner for a plan and validates it (a schema). Implemented by actors/effects/task-effects.ts `plan`. */
+  plan: { input: PlanInput; output: PlanOutput };
+  /** Asks the dispatch pool for a host slot. Implemented by actors/effects/task-effects.ts `claimSlot`. */
+  claimSlot: { input: ClaimInput; output: ClaimOutput };
+  /** Creates the task's branch and worktree on its host. Implemented by actors/effects/task-effects.ts `provision` (behind actors/effects/launch-guard.ts). */
+  provision: { input: ProvisionInput; output: ProvisionOutput };
+  /** Runs the coding agent in its sandbox and watches it. Implemented by actors/effects/run-agent.ts `runAgent` (behind actors/effects/launch-guard.ts). */
+  runAgent: { input: RunAgentInput; output: WorkOutput };
+  /** Checks the branch and pushes it. Implemented by actors/effects/task-effects.ts `ship`. */
+  ship: { input: ShipInput; output: ShipOutput };
+  /** Opens (or finds) the task's PR. Implemented by actors/effects/task-effects.ts `openPr`. */
+  openPr: { input: OpenPrInput; output: OpenPrOutput };
+  /** Waits for the PR's checks. Implemented by actors/effects/task-effects.ts `runChecks`. */
+  runChecks: { input: ChecksInput; output: ChecksOutput };
+  /** Asks the critic for a verdict on the PR. Implemented by actors/effects/task-effects.ts `critique`. */
+  critique: { input: CritiqueInput; output: CritiqueOutput };
+  /** Merges the PR when policy allows. Implemented by actors/effects/task-effects.ts `merge`. */
+  merge: { input: MergeInput; output: MergeOutput };
+  /** Waits until an absolute time on the injected clock. Implemented by actors/effects/background.ts `sleepUntil`. */
+  sleep: { input: SleepInput; output: { at: number } };
+  /** Probes a host's capacity. Implemented by actors/effects/background.ts `probeHost`. */
+  probeHost: { input: ProbeInput; output: ProbeOutput };
+  /** Reads the roadmap into tasks. Implemented by actors/effects/background.ts `seedRoadmap`. */
+  seedRoadmap: { input: NoInput; output: SeedOutput };
+  /** Finds stalled workers whose process is gone. Implemented by actors/effects/background.ts `makeReapScan`. */
+  reapScan: { input: NoInput; output: ReapOutput };
+  /** Reconciles PR state from the forge. Implemented by actors/effects/pr-scan.ts `makePrScan`. */
+  prScan: { input: PrScanInput; output: PrScanOutput };
+  /** Measures engine-wide silence. Implemented by actors/effects/background.ts `deadmanCheck`. */
+  deadmanCheck: { input: NoInput; output: DeadmanOutput };
+  /** Sends a notification. Implemented in actors/index.ts (the notifier, behind actors/agents/credentials.ts `oauthNotifyGate`). */
+  notify: { input: NotifyInput; output: void };
+  /** Reads the agents' credential expiry. Implemented by actors/agents/credentials.ts `readCredentials`. */
+  readCredentials: { input: NoInput; output: CredentialsOutput };
+}
+
+export type EffectName = keyof Effects;
+export type EffectInput<K extends EffectName> = Effects[K]['input'];
+export type EffectOutput<K extends EffectName> = Effects[K]['output'];
+/** The actor logic of an effect: what `machine.provide({ actors })` takes for it. */
+export type EffectActor<K extends EffectName> = PromiseActorLogic<EffectOutput<K>, EffectInput<K>>;
+export type EffectActors = { [K in keyof Effects]: EffectActor<K> };
+
+/** Every effect name once, in declaration order. */
+export const EFFECT_NAMES = [
+  // The task's steps, then the background actors' and the engine's.
+  'plan', 'claimSlot', 'provision', 'runAgent', 'ship', 'openPr', 'runChecks', 'critique', 'merge',
+  'sleep', 'probeHost', 'seedRoadmap', 'reapScan', 'prScan', 'deadmanCheck', 'notify', 'readCredentials',
+] as const satisfies readonly EffectName[];
+// A name declared in `Effects` but missing from the list above fails to compile here.
+const everyEffectListed: Exclude<EffectName, (typeof EFFECT_NAMES)[number]> extends never ? true : never = true;
+void everyEffectListed;
+
+function placeholder<K extends EffectName>(name: K): EffectActor<K> {
+  return fromPromise<EffectOutput<K>, EffectInput<K>>(async () => {
     throw new Error(`The effect "${name}" was not provided: build the machine with actors/ (makeEffects).`);
   });
 }
 
-export const effectPlaceholders = {
-  plan: placeholder<PlanOutput, TaskRef & { title: string; description: string }>('plan'),
-  claimSlot: placeholder<ClaimOutput, TaskRef & { filesTouched: string[] }>('claimSlot'),
-  provision: placeholder<ProvisionOutput, TaskRef & { host: string; baseSha: string | null }>('provision'),
-  runAgent: placeholder<
-    WorkOutput,
-    TaskRef & { host: string; worktree: string; branch: string; plan: Plan; feedback: string | null; fix: number; title: string; description: string }
-  >('runAgent'),
-  ship: placeholder<ShipOutput, TaskRef & { host: string; worktree: string; branch: string; baseSha: string | null; filesTouched: string[] }>('ship'),
-  openPr: placeholder<OpenPrOutput, TaskRef & { branch: string; title: string; plan: Plan; headSha: string }>('openPr'),
-  runChecks: placeholder<ChecksOutput, TaskRef & { pr: number; worktree: string }>('runChecks'),
-  critique: placeholder<CritiqueOutput, TaskRef & { pr: number; plan: Plan; title: string; baseSha: string | null; headSha: string | null }>('critique'),
-  merge: placeholder<MergeOutput, TaskRef & { pr: number; headSha: string; baseSha: string | null; title: string; needsHuman: boolean }>('merge'),
-  sleep: placeholder<{ at: number }, { until: number }>('sleep'),
-  probeHost: placeholder<ProbeOutput, { host: string }>('probeHost'),
-  seedRoadmap: placeholder<SeedOutput, Record<string, never>>('seedRoadmap'),
-  reapScan: placeholder<ReapOutput, Record<string, never>>('reapScan'),
-  prScan: placeholder<PrScanOutput, { readOnly: boolean }>('prScan'),
-  deadmanCheck: placeholder<DeadmanOutput, Record<string, never>>('deadmanCheck'),
-  notify: placeholder<void, { kind: string; title: string; body?: string; severity?: 'info' | 'warn' | 'error' }>('notify'),
-  readCredentials: placeholder<CredentialsOutput, Record<string, never>>('readCredentials'),
-};
-
-export type EffectName = keyof typeof effectPlaceholders;
-export const EFFECT_NAMES = Object.keys(effectPlaceholders) as EffectName[];
+/** Stand-ins for `setup({ actors })`: typed by `Effects`, so go-to-definition from `src` reaches the declaration above. */
+export const effectPlaceholders = Object.fromEntries(EFFECT_NAMES.map((name) => [name, placeholder(name)])) as EffectActors;

@@ -48,6 +48,18 @@ export type EngineEvent =
 
 const taskId = (actorId: string) => actorId.slice('task:'.length);
 
+/** The machines the engine supervises, by the `machine` name the persister records (tree order). */
+export const CHILD_MACHINES = {
+  engineState: engineStateMachine,
+  task: taskMachine,
+  host: hostMachine,
+  seeder: seederMachine,
+  reaper: reaperMachine,
+  prWatcher: prWatcherMachine,
+  deadman: deadmanMachine,
+  oauthWatch: oauthWatchMachine,
+};
+
 /**
  * The root supervisor (systemId "engine"). Spawns engineState first, then hosts, background
  * concerns and tasks. OTP one-for-one: a failing child is restarted while the restart
@@ -56,16 +68,8 @@ const taskId = (actorId: string) => actorId.slice('task:'.length);
  */
 export const engineMachine = setup({
   types: { context: {} as EngineContext, input: {} as EngineInput, events: {} as EngineEvent },
-  actors: {
-    engineState: engineStateMachine,
-    host: hostMachine,
-    seeder: seederMachine,
-    reaper: reaperMachine,
-    prWatcher: prWatcherMachine,
-    deadman: deadmanMachine,
-    oauthWatch: oauthWatchMachine,
-    task: restorable(taskMachine),
-  },
+  // A task restores from its own persisted snapshot when spawned (restorable).
+  actors: { ...CHILD_MACHINES, task: restorable(taskMachine) },
   actions: {
     // context.tasks is the live set (the snapshot cannot be read while the engine initializes).
     spawnTasks: enqueueActions(({ enqueue, context }, params: { tasks: TaskBoot[] }) => {

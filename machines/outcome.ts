@@ -36,6 +36,16 @@ export const OUTCOME_POLICY: Readonly<Record<OutcomeKind, KindPolicy>> = {
   environment: { spendsAttempt: false, fallback: false, gates: false },
 };
 
+/**
+ * The kinds that are the machine's or its host's trouble (a full disk, a host out of reach): met at a
+ * launch (provisioning, the worker) they wait for a slot again, bounded, rather than for the provider.
+ */
+export const LAUNCH_TROUBLE_KINDS = ['environment', 'network'] as const;
+
+export function isLaunchTrouble(kind: unknown): kind is (typeof LAUNCH_TROUBLE_KINDS)[number] {
+  return typeof kind === 'string' && (LAUNCH_TROUBLE_KINDS as readonly string[]).includes(kind);
+}
+
 export function isOutage(kind: unknown): kind is OutageKind {
   return typeof kind === 'string' && (OUTAGE_KINDS as readonly string[]).includes(kind);
 }

@@ -1,10 +1,9 @@
 import { assign, enqueueActions, setup, type AnyActorRef } from 'xstate';
-import { effectPlaceholders } from './effects.js';
+import { effectPlaceholders, type PrScanOutput } from './effects.js';
 import { killListener, type KillEvent } from './kill.js';
+import { doneOutput, POLL_DELAYS, scanLoop, type PollingInput } from './polling.js';
 
-export interface PrWatcherInput {
-  intervalMs: number;
-}
+export type PrWatcherInput = PollingInput;
 
 export type PrWatcherEvent = KillEvent | { type: 'prWatcher.scan' };
 
@@ -15,7 +14,18 @@ export type PrWatcherEvent = KillEvent | { type: 'prWatcher.scan' };
 export const prWatcherMachine = setup({
   types: { context: {} as PrWatcherInput & { readOnly: boolean }, input: {} as PrWatcherInput, events: {} as PrWatcherEvent },
   actors: { prScan: effectPlaceholders.prScan, killListener },
-  delays: { interval: ({ context }) => context.intervalMs },
+  delays: POLL_DELAYS,
+  actions: {
+    tellTasks: enqueueActions(({ enqueue, event, context, system }) => {
+      if (context.readOnly) return;
+      for (const e of doneOutput<PrScanOutput>(event).events) {
+        const ref = system.get(`task:${e.taskId}`) as AnyActorRef | undefined;
+        if (!ref) continue;
+        const ledger = e.ledger ?? (e.type === 'pr.merged' ? [{ kind: 'auto_merge.noop_already_merged', payload: { detail: e.detail ?? null } }] : undefined);
+        enqueue.sendTo(ref, { type: e.type, detail: e.detail, ledger });
+      }
+    }),
+  },
 }).createMachine({
   id: 'prWatcher',
   context: ({ input }) => ({ ...input, readOnly: false }),
@@ -25,27 +35,5 @@ export const prWatcherMachine = setup({
     'engine.resumed': { actions: assign({ readOnly: false }) },
   },
   initial: 'idle',
-  states: {
-    idle: { after: { interval: 'scanning' }, on: { 'prWatcher.scan': 'scanning' } },
-    scanning: {
-      invoke: {
-        id: 'prScan',
-        src: 'prScan',
-        input: ({ context }) => ({ readOnly: context.readOnly }),
-        onDone: {
-          target: 'idle',
-          actions: enqueueActions(({ enqueue, event, context, system }) => {
-            if (context.readOnly) return;
-            for (const e of event.output.events) {
-              const ref = system.get(`task:${e.taskId}`) as AnyActorRef | undefined;
-              if (!ref) continue;
-              const ledger = e.ledger ?? (e.type === 'pr.merged' ? [{ kind: 'auto_merge.noop_already_merged', payload: { detail: e.detail ?? null } }] : undefined);
-              enqueue.sendTo(ref, { type: e.type, detail: e.detail, ledger });
-            }
-          }),
-        },
-        onError: 'idle',
-      },
-    },
-  },
+  states: scanLoop({ idle: 'idle', busy: 'scanning', poke: 'prWatcher.scan', src: 'prScan', input: ({ context }: { context: { readOnly: boolean } }) => ({ readOnly: context.readOnly }), deliver: 'tellTasks' }),
 });

@@ -1,10 +1,9 @@
 import { enqueueActions, setup, type AnyActorRef } from 'xstate';
-import { effectPlaceholders } from './effects.js';
+import { effectPlaceholders, type ReapOutput } from './effects.js';
 import { killListener, type KillEvent } from './kill.js';
+import { doneOutput, heldWhileKilled, POLL_DELAYS, scanLoop, type PollingInput } from './polling.js';
 
-export interface ReaperInput {
-  intervalMs: number;
-}
+export type ReaperInput = PollingInput;
 
 export type ReaperEvent = KillEvent | { type: 'reaper.scan' };
 
@@ -16,37 +15,17 @@ export type ReaperEvent = KillEvent | { type: 'reaper.scan' };
 export const reaperMachine = setup({
   types: { context: {} as ReaperInput, input: {} as ReaperInput, events: {} as ReaperEvent },
   actors: { reapScan: effectPlaceholders.reapScan, killListener },
-  delays: { interval: ({ context }) => context.intervalMs },
+  delays: POLL_DELAYS,
+  actions: {
+    reapTasks: enqueueActions(({ enqueue, event, system }) => {
+      for (const r of doneOutput<ReapOutput>(event).reap) {
+        const ref = system.get(`task:${r.taskId}`) as AnyActorRef | undefined;
+        if (ref) enqueue.sendTo(ref, { type: 'task.reap', reason: r.reason });
+      }
+    }),
+  },
 }).createMachine({
   id: 'reaper',
   context: ({ input }) => input,
-  invoke: { id: 'kill', src: 'killListener' },
-  initial: 'live',
-  states: {
-    live: {
-      initial: 'idle',
-      on: { 'engine.killed': 'held' },
-      states: {
-        idle: { after: { interval: 'scanning' }, on: { 'reaper.scan': 'scanning' } },
-        scanning: {
-          invoke: {
-            id: 'reapScan',
-            src: 'reapScan',
-            input: {},
-            onDone: {
-              target: 'idle',
-              actions: enqueueActions(({ enqueue, event, system }) => {
-                for (const r of event.output.reap) {
-                  const ref = system.get(`task:${r.taskId}`) as AnyActorRef | undefined;
-                  if (ref) enqueue.sendTo(ref, { type: 'task.reap', reason: r.reason });
-                }
-              }),
-            },
-            onError: 'idle',
-          },
-        },
-      },
-    },
-    held: { on: { 'engine.resumed': 'live' } },
-  },
+  ...heldWhileKilled('idle', scanLoop({ idle: 'idle', busy: 'scanning', poke: 'reaper.scan', src: 'reapScan', input: {}, deliver: 'reapTasks' })),
 });

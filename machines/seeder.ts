@@ -1,10 +1,9 @@
 import { enqueueActions, setup, type AnyActorRef } from 'xstate';
-import { effectPlaceholders } from './effects.js';
+import { effectPlaceholders, type SeedOutput } from './effects.js';
 import { killListener, type KillEvent } from './kill.js';
+import { doneOutput, heldWhileKilled, POLL_DELAYS, scanLoop, type PollingInput } from './polling.js';
 
-export interface SeederInput {
-  intervalMs: number;
-}
+export type SeederInput = PollingInput;
 
 export type SeederEvent = KillEvent | { type: 'seeder.poke' };
 
@@ -12,36 +11,16 @@ export type SeederEvent = KillEvent | { type: 'seeder.poke' };
 export const seederMachine = setup({
   types: { context: {} as SeederInput & { lastError: string | null }, input: {} as SeederInput, events: {} as SeederEvent },
   actors: { seedRoadmap: effectPlaceholders.seedRoadmap, killListener },
-  delays: { interval: ({ context }) => context.intervalMs },
+  delays: POLL_DELAYS,
+  actions: {
+    spawnTasks: enqueueActions(({ enqueue, event, system }) => {
+      const engine = system.get('engine') as AnyActorRef | undefined;
+      const { spawn } = doneOutput<SeedOutput>(event);
+      if (engine && spawn.length) enqueue.sendTo(engine, { type: 'tasks.spawn', tasks: spawn });
+    }),
+  },
 }).createMachine({
   id: 'seeder',
   context: ({ input }) => ({ ...input, lastError: null }),
-  invoke: { id: 'kill', src: 'killListener' },
-  initial: 'live',
-  states: {
-    live: {
-      initial: 'seeding',
-      on: { 'engine.killed': 'held' },
-      states: {
-        seeding: {
-          invoke: {
-            id: 'seedRoadmap',
-            src: 'seedRoadmap',
-            input: {},
-            onDone: {
-              target: 'idle',
-              actions: enqueueActions(({ enqueue, event, system }) => {
-                const engine = system.get('engine') as AnyActorRef | undefined;
-                if (engine && event.output.spawn.length) enqueue.sendTo(engine, { type: 'tasks.spawn', tasks: event.output.spawn });
-              }),
-            },
-            onError: { target: 'idle', actions: ({ event }) => void event },
-          },
-        },
-        idle: { after: { interval: 'seeding' }, on: { 'seeder.poke': 'seeding' } },
-      },
-    },
-    // Resuming always seeds afresh: nothing of a seeding pass is worth resuming half-way.
-    held: { on: { 'engine.resumed': 'live' } },
-  },
+  ...heldWhileKilled('seeding', scanLoop({ idle: 'idle', busy: 'seeding', poke: 'seeder.poke', src: 'seedRoadmap', input: {}, deliver: 'spawnTasks' })),
 });

@@ -1,131 +1,104 @@
-import { and, assign, not, setup, type DoneActorEvent } from 'xstate';
-import type {
-  ChecksOutput,
-  ClaimOutput,
-  CritiqueOutput,
-  LedgerNote,
-  MergeOutput,
-  OpenPrOutput,
-  Plan,
-  PlanOutput,
-  ProvisionOutput,
-  ShipOutput,
-  WorkOutput,
-} from './effects.js';
-import { effectPlaceholders } from './effects.js';
-import { killListener, type KillEvent } from './kill.js';
-import { isOutage, type OutageKind } from './outcome.js';
-import { backoffMs, nowOf } from './time.js';
+import { and, assign, not } from 'xstate';
+import type { ClaimOutput, PlanOutput } from './effects.js';
+import { nowOf } from './time.js';
+import type { PrStep, TaskContext } from './task-context.js';
+import { base, PR_STEP_NAMES, taskSetup, type Verdict } from './task-rules.js';
 
-/** Limits the task lives by; from the adapter's policy and engine sections. */
-export interface TaskPolicy {
-  maxAttempts: number;
-  maxFixAttempts: number;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-  autoMerge: boolean;
-  /** A PR closed unmerged by a human: abandon the task (default) or plan it afresh. */
-  onClosedPr?: 'abandon' | 'replan';
-  /** Consecutive failures of the PR machinery (forge, network: open, checks, review, merge) retried before a human is asked. */
-  maxPrFailures?: number;
-}
-
-/** Default bound on consecutive PR-machinery failures: 7 waits doubling from the 30 s default base, about an hour of retries. */
-export const MAX_PR_FAILURES = 8;
+export * from './task-context.js';
 
 /**
- * Environment errors (a full disk, no descriptors, a host lost while dispatching) a task waits out in a row
- * without spending an attempt (a worker that ran to its end starts the count again). The engine's gates (the logs-dir probe, a host's probe) normally keep
- * a task from meeting more than one or two. Past this bound (a probe succeeds but the launch keeps failing,
- * e.g. a remote host's disk is full) they count as ordinary failures, so a task never relaunches forever.
+ * One roadmap item from plan to merge: this file is the chart, each transition written once. The
+ * guards and actions it names are in machines/task-rules.ts; the effects it invokes are declared
+ * in machines/effects.ts. Every wait is an invoked `sleep` with an absolute deadline in context, so
+ * a restored task still wakes up; `held` + deep history lets a killed task resume where it was.
  */
-export const MAX_ENV_WAITS = 5;
+
+/** What a transition's reason is built from: the context and the event that caused it. */
+type Args = { context: TaskContext; event: unknown };
+type Reason = (args: Args) => string;
+
+const errorOf = (event: unknown) => String((event as { error?: unknown }).error);
+/** A failed PR step's error: the effect's thrown error, or the error a verdict-less critique reported. */
+const prErrorOf = (event: unknown) => {
+  const e = event as { error?: unknown; output?: { error?: unknown } };
+  return 'output' in e ? e.output?.error : e.error;
+};
+const costIf = (cost: boolean) => (cost ? (['addCost'] as const) : ([] as const));
+
+/** A failure the task is to blame for: the next attempt after a backoff, or abandoned past maxAttempts. */
+const retryOrAbandon = (reason: Reason, cost = false) =>
+  [
+    { guard: 'canRetry', target: 'backoff', actions: [...costIf(cost), { type: 'scheduleRetry', params: (a: Args) => ({ reason: reason(a) }) }] },
+    { target: '#task.abandoned', actions: [...costIf(cost), { type: 'abandon', params: (a: Args) => ({ reason: reason(a) }) }] },
+  ] as const;
+
+/** Steps before the PR, and how each is named where it waits out an outage and where it failed. */
+type Step = 'planning' | 'provisioning' | 'working' | 'shipping';
 
 /**
- * Stalls and wall-clock timeouts of the worker relaunched without spending an attempt, over the task's
- * life. Unlike a rate limit, a hang can be the task's own doing (a test that never ends): past this
- * bound it counts as an ordinary failure, so a task never burns money relaunching forever.
+ * The retry table of the steps before the PR, driven by the outcome classification (machines/outcome.ts):
+ * `launch`: the machine's or its host's trouble waits for a slot again, uncounted within MAX_ENV_WAITS;
+ * `outage`: an agent or forge outage waits in `backoff`, spending nothing (null: the step meets none);
+ * anything else is the task's failure (`failed` names it): retryOrAbandon.
  */
-export const MAX_STALL_WAITS = 3;
+const STEP_RETRY: Record<Step, { launch: boolean; outage: string | null; failed: string }> = {
+  planning: { launch: false, outage: 'the planner', failed: 'planner failed' },
+  provisioning: { launch: true, outage: 'provisioning', failed: 'provisioning failed' },
+  working: { launch: true, outage: 'the worker', failed: 'agent error' },
+  shipping: { launch: false, outage: null, failed: 'ship failed' },
+};
 
-/** The PR steps a forge or network failure is retried at, after `pr_backoff`. */
-export type PrStep = 'pr_open' | 'checks' | 'reviewing' | 'merging';
+/** A step before the PR met an outage (an agent's rate limit, overload, bad key, stall; the forge's refused token): wait it out in `backoff`. */
+const stepOutage = (step: Step) => {
+  const { launch, outage } = STEP_RETRY[step];
+  return outage === null ? [] : ([{ guard: { type: 'outage', params: { launch } }, target: 'backoff', actions: ['addCost', { type: 'waitOutOutage', params: { step: outage } }] }] as const);
+};
 
-export interface TaskInput {
-  id: string;
-  title: string;
-  description: string;
-  tier: number;
-  attempt: number;
-  policy: TaskPolicy;
-}
+/** A step's effect threw: classified by the table above. */
+const stepFailed = (step: Step) =>
+  [
+    ...(STEP_RETRY[step].launch ? ([{ guard: 'envError', target: 'backoff', actions: 'waitOutEnvironment' }] as const) : []),
+    ...stepOutage(step),
+    ...retryOrAbandon(({ event }) => `${STEP_RETRY[step].failed}: ${errorOf(event)}`),
+  ] as const;
 
-export interface TaskContext extends TaskInput {
-  plan: Plan | null;
-  host: string | null;
-  branch: string | null;
-  worktree: string | null;
-  pr: number | null;
-  headSha: string | null;
-  /** Full sha of main when the task was first provisioned: the change reviewed and merged is baseSha..headSha. */
-  baseSha: string | null;
-  costUsd: number;
-  fix: number;
-  feedback: string | null;
-  needsHuman: boolean;
-  /** Consecutive failures of the PR machinery (not rejections); reset when a PR step succeeds. */
-  prFailures: number;
-  /** The PR step that failed last: where `pr_backoff` (and a human's task.retry) resumes. */
-  prStep: PrStep | null;
-  /** Environment errors waited out so far, without spending an attempt (bounded by MAX_ENV_WAITS). */
-  envWaits: number;
-  /** Consecutive agent or forge outages waited out (the backoff grows with it); reset when a step succeeds. */
-  outageWaits: number;
-  /** Worker stalls and timeouts relaunched without spending an attempt (bounded by MAX_STALL_WAITS). */
-  stallWaits: number;
-  reason: string | null;
-  /** Absolute deadline of the current wait (backoff / deferral): survives a restore. */
-  until: number | null;
-  deferredAt: number | null;
-}
+/** A step's effect answered but not with success (an invalid plan, a failed agent): outage or the task's failure. */
+const stepUnsuccessful = (step: Step, reason: Reason) => [...stepOutage(step), ...retryOrAbandon(reason, true)] as const;
 
-export type TaskEvent =
-  | KillEvent
-  | { type: 'task.reap'; reason: string; ledger?: LedgerNote[] }
-  | { type: 'task.retry'; by?: string }
-  | { type: 'pr.merged'; detail?: string; ledger?: LedgerNote[] }
-  | { type: 'pr.closed'; detail?: string; ledger?: LedgerNote[] }
-  | { type: 'pr.checks_failed'; detail?: string; ledger?: LedgerNote[] }
-  | { type: 'pr.changes_requested'; detail?: string; ledger?: LedgerNote[] };
+/**
+ * A PR step failed: an outage waits in `pr_backoff` and runs the same step again, uncounted; a forge or
+ * network failure spends no attempt either, but counts towards maxPrFailures, past which a human is asked.
+ * `noVerdict`: the failure is a critique that came back without a verdict.
+ */
+const prStepFailed = (step: PrStep, opts: { cost?: boolean; noVerdict?: boolean } = {}) => {
+  const cost = costIf(opts.cost ?? false);
+  const params = ({ event }: Args) => ({ step, error: prErrorOf(event) });
+  return [
+    { guard: 'outage', target: 'pr_backoff', actions: ['addCost', { type: 'waitOutOutage', params: { step: PR_STEP_NAMES[step], prStep: step } }] },
+    { guard: opts.noVerdict ? and(['noVerdict', 'canRetryPr']) : 'canRetryPr', target: 'pr_backoff', actions: [...cost, { type: 'schedulePrRetry', params }] },
+    { ...(opts.noVerdict ? ({ guard: 'noVerdict' } as const) : {}), target: 'awaiting_human', actions: [...cost, { type: 'askHumanAfterPrFailures', params }] },
+  ] as const;
+};
 
-type Verdict = Exclude<CritiqueOutput, { verdict: 'none' }>;
+/** The PR was closed unmerged (seen by prWatcher, or found by a step): plan afresh if the policy says so, else abandon. */
+const closedUnmerged = (seen?: 'prClosedMeanwhile' | 'prClosed') =>
+  [
+    { guard: seen ? and([seen, 'replanOnClose']) : 'replanOnClose', target: 'planning', actions: 'replan' },
+    { ...(seen ? { guard: seen } : {}), target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } },
+  ] as const;
 
-/** The output of the effect whose completion caused this transition. */
-const out = <T>(event: unknown): T => (event as DoneActorEvent<T>).output;
+const PR_MERGED = { target: '#task.merged' } as const;
+const PR_CLOSED = closedUnmerged();
+/** While the task owns an open PR, a human may merge or close it at any moment. */
+const WATCHING_PR = { 'pr.merged': PR_MERGED, 'pr.closed': PR_CLOSED } as const;
 
-/** States that hold a host slot: the dispatch pool releases the lease when a task leaves them. */
-export const SLOT_STATES = ['provisioning', 'working', 'shipping'] as const;
-/** States in which the task owns an open PR: never reaped. */
-export const PR_STATES = ['pr_open', 'checks', 'reviewing', 'pr_backoff', 'merging'] as const;
-
-const PR_STEP_NAMES: Record<PrStep, string> = { pr_open: 'opening the PR', checks: 'the checks', reviewing: 'the review', merging: 'the merge' };
-
-export const TERMINAL_STATES = ['merged', 'abandoned'] as const;
-
-const base = (context: TaskContext) => ({ taskId: context.id, attempt: context.attempt });
-
-/** The end of a wait that spends no attempt: as long as the next attempt's backoff would be. */
-const unspentWaitUntil = (context: TaskContext, now: number) => now + backoffMs(context.attempt + 1, context.policy.backoffBaseMs, context.policy.backoffMaxMs);
-
-/** What an outage event says: its kind, its reset time, whether another route runs next, and the error text. */
-function outageOf(event: unknown): { kind: OutageKind; resetAt?: number; fallback?: boolean; error: string } | undefined {
-  const e = event as { output?: { outage?: unknown; outcome?: unknown; resetAt?: number; fallback?: boolean; error?: unknown }; error?: { outage?: unknown; resetAt?: number } };
-  const o = e.output;
-  const kind = o ? (o.outage ?? o.outcome) : e.error?.outage;
-  if (!isOutage(kind)) return undefined;
-  const resetAt = o ? o.resetAt : e.error?.resetAt;
-  return { kind, ...(typeof resetAt === 'number' ? { resetAt } : {}), ...(o?.fallback ? { fallback: true } : {}), error: String(o ? o.error ?? '' : e.error) };
-}
+/** Back to the PR step that failed (`resumeAt`), else to `otherwise`. */
+const resumeFailedStep = (action: 'clearWait' | 'prStepDone', steps: PrStep[], otherwise: PrStep) => [
+  ...steps.map((step) => ({ guard: { type: 'resumeAt', params: step }, target: step, actions: action }) as const),
+  { target: otherwise, actions: action },
+];
+/** Out of `pr_backoff` (its wait over, or a human's retry). */
+const RESUME_AFTER_PR_BACKOFF = resumeFailedStep('clearWait', ['pr_open', 'checks', 'merging'], 'reviewing');
 
 /** Out of `backoff`: a task with a validated plan waits for a slot again; one without plans again (never a worker without a plan). */
 const AFTER_BACKOFF = [
@@ -133,132 +106,10 @@ const AFTER_BACKOFF = [
   { target: 'planning', actions: 'clearWait' },
 ] as const;
 
-/** A step before the PR met an outage (an agent's rate limit, overload, bad key, stall; the forge's refused token): wait it out in `backoff`, spending nothing. */
-const STEP_OUTAGE = (step: string, launch = false) =>
-  ({ guard: { type: 'outage', params: { launch } }, target: 'backoff', actions: ['addCost', { type: 'waitOutOutage', params: { step } }] }) as const;
+/** An invoked wait until the absolute deadline in context. */
+const sleepThen = <T>(onDone: T) => ({ id: 'sleep', src: 'sleep', input: ({ context }: { context: TaskContext }) => ({ until: context.until ?? 0 }), onDone }) as const;
 
-/**
- * A PR step met an outage (the critic's model API, or the forge's credentials behind its gate): wait in
- * `pr_backoff` and run the same step again, not counted towards maxPrFailures.
- */
-const PR_OUTAGE = (step: PrStep) => ({ guard: 'outage', target: 'pr_backoff', actions: ['addCost', { type: 'waitOutOutage', params: { step: PR_STEP_NAMES[step], prStep: step } }] }) as const;
-
-/** Out of `pr_backoff` (its wait over, or a human's retry): back to the PR step that failed. */
-const RESUME_FAILED_STEP = [
-  { guard: { type: 'resumeAt', params: 'pr_open' }, target: 'pr_open', actions: 'clearWait' },
-  { guard: { type: 'resumeAt', params: 'checks' }, target: 'checks', actions: 'clearWait' },
-  { guard: { type: 'resumeAt', params: 'merging' }, target: 'merging', actions: 'clearWait' },
-  { target: 'reviewing', actions: 'clearWait' },
-] as const;
-
-/**
- * One roadmap item from plan to merge. Every wait is an invoked `sleep` with an absolute
- * deadline in context, so a restored task still wakes up; `held` + deep history lets a
- * killed task resume exactly where it was.
- */
-export const taskMachine = setup({
-  types: {
-    context: {} as TaskContext,
-    input: {} as TaskInput,
-    events: {} as TaskEvent,
-  },
-  actors: { ...effectPlaceholders, killListener },
-  guards: {
-    canRetry: ({ context }) => context.attempt + 1 < context.policy.maxAttempts,
-    canFix: ({ context }) => context.fix < context.policy.maxFixAttempts,
-    // The effects classify a launch error (full disk, no descriptors: environment; host unreachable: network): not the task's doing, within a bound.
-    envError: ({ context, event }) => ['environment', 'network'].includes(String((event as { error?: { outage?: unknown } }).error?.outage)) && (context.envWaits ?? 0) < MAX_ENV_WAITS,
-    // An outage of an agent step or of the forge's credentials (machines/outcome.ts); a stall or timeout only within its bound.
-    outage: ({ context, event }, params?: { launch?: boolean }) => {
-      const o = outageOf(event);
-      if (!o) return false;
-      // At a launch (provisioning, the worker), a failure of the machine or its host (environment, network) is
-      // envError's, bounded by MAX_ENV_WAITS; elsewhere (a planner or critic the sandbox refused) it is an outage.
-      if (params?.launch && (event as { error?: unknown }).error !== undefined && (o.kind === 'environment' || o.kind === 'network')) return false;
-      return (o.kind !== 'stalled' && o.kind !== 'timed_out') || (context.stallWaits ?? 0) < MAX_STALL_WAITS;
-    },
-    // A plan is validated by the plan effect (a schema) before it is put in context: no plan, no worker.
-    hasPlan: ({ context }) => context.plan !== null && context.plan.files_touched.length > 0,
-    canRetryPr: ({ context }) => (context.prFailures ?? 0) + 1 < (context.policy.maxPrFailures ?? MAX_PR_FAILURES),
-    // Where a failed PR step resumes; a human's retry after failed reviews must not merge unreviewed.
-    resumeAt: ({ context }, step: PrStep) => (context.prFailures ?? 0) > 0 && context.prStep === step,
-    replanOnClose: ({ context }) => context.policy.onClosedPr === 'replan' && context.attempt + 1 < context.policy.maxAttempts,
-    planOk: ({ event }) => out<PlanOutput>(event).ok,
-    granted: ({ event }) => out<ClaimOutput>(event).granted,
-    agentOk: ({ event }) => out<WorkOutput>(event).outcome === 'ok',
-    agentLost: ({ event }) => out<WorkOutput>(event).outcome === 'lost',
-    shipEmpty: ({ event }) => out<ShipOutput>(event).empty,
-    prAlreadyMerged: ({ event }) => out<OpenPrOutput>(event).merged,
-    prClosedMeanwhile: ({ event }) => out<OpenPrOutput>(event).closed === true,
-    checksGreen: ({ event }) => out<ChecksOutput>(event).state === 'success',
-    approved: ({ event }) => out<CritiqueOutput>(event).verdict === 'approve',
-    noVerdict: ({ event }) => out<CritiqueOutput>(event).verdict === 'none',
-    mergedNow: ({ event }) => ['merged', 'already_merged'].includes(out<MergeOutput>(event).outcome),
-    headMoved: ({ event }) => out<MergeOutput>(event).outcome === 'head_moved',
-    mergeRefused: ({ event }) => out<MergeOutput>(event).outcome === 'refused',
-    prClosed: ({ event }) => out<MergeOutput>(event).outcome === 'closed',
-  },
-  actions: {
-    /** Next attempt after a failure or a reap: counted, then waited out. */
-    scheduleRetry: assign(({ context, system }, params: { reason: string }) => {
-      const attempt = context.attempt + 1;
-      return {
-        attempt,
-        fix: 0,
-        feedback: null,
-        reason: params.reason,
-        until: nowOf(system) + backoffMs(attempt, context.policy.backoffBaseMs, context.policy.backoffMaxMs),
-      };
-    }),
-    /** Waits out a failure that spent no attempt (the slot claim), with the backoff of the next one. */
-    scheduleWait: assign(({ context, system }, params: { reason: string }) => ({ reason: params.reason, until: unspentWaitUntil(context, nowOf(system)) })),
-    // A forge or network failure at a PR step: not the change's fault, so no attempt is spent; the step runs again.
-    schedulePrRetry: assign(({ context, system }, params: { step: PrStep; error: unknown }) => {
-      const prFailures = (context.prFailures ?? 0) + 1;
-      const reason = `${PR_STEP_NAMES[params.step]} failed, retrying: ${String(params.error).slice(0, 300)}`;
-      return { prFailures, prStep: params.step, reason, until: nowOf(system) + backoffMs(prFailures, context.policy.backoffBaseMs, context.policy.backoffMaxMs) };
-    }),
-    askHumanAfterPrFailures: assign(({ context }, params: { step: PrStep; error: unknown }) => {
-      const prFailures = (context.prFailures ?? 0) + 1;
-      const reason = `${PR_STEP_NAMES[params.step]} failed ${prFailures} times in a row (last: ${String(params.error).slice(0, 300)}): fix the cause, then send task.retry to run it again, or merge or close the PR by hand`;
-      return { prFailures, prStep: params.step, until: null, reason };
-    }),
-    prStepDone: assign({ prFailures: 0, prStep: null, outageWaits: 0 }),
-    /**
-     * Waits out an outage without spending an attempt: at once when another route runs next, else after a
-     * backoff growing with consecutive outages and never before the provider's reset time (or the gate's probe).
-     */
-    waitOutOutage: assign(({ context, event, system }, params: { step: string; prStep?: PrStep }) => {
-      const o = outageOf(event)!;
-      const outageWaits = (context.outageWaits ?? 0) + 1;
-      const now = nowOf(system);
-      const until = o.fallback ? now : Math.max(o.resetAt ?? 0, now + backoffMs(outageWaits, context.policy.backoffBaseMs, context.policy.backoffMaxMs));
-      const stall = o.kind === 'stalled' || o.kind === 'timed_out';
-      const reset = o.resetAt !== undefined ? ` (resets ${new Date(o.resetAt).toISOString()})` : '';
-      return {
-        outageWaits,
-        ...(stall ? { stallWaits: (context.stallWaits ?? 0) + 1 } : {}),
-        ...(params.prStep ? { prStep: params.prStep } : {}),
-        until,
-        reason: `${params.step} met an outage (${o.kind})${reset}, retrying without spending an attempt: ${o.error.slice(0, 300)}`,
-      };
-    }),
-    clearWait: assign({ until: null }),
-    abandon: assign((_, params: { reason: string }) => ({ reason: params.reason, until: null })),
-    /** The PR was closed unmerged and the policy says plan again: a new attempt from scratch. */
-    replan: assign(({ context }) => ({ attempt: context.attempt + 1, fix: 0, feedback: null, plan: null, pr: null, prFailures: 0, prStep: null, until: null, reason: 'PR closed unmerged: planning again' })),
-    /** An environment error while dispatching: wait for a slot again, counted but no attempt spent. */
-    waitOutEnvironment: assign(({ context, event, system }) => ({
-      envWaits: (context.envWaits ?? 0) + 1,
-      reason: `dispatch paused by the environment: ${String((event as { error?: unknown }).error)}`,
-      until: unspentWaitUntil(context, nowOf(system)),
-    })),
-    // A done effect reports its cost in its output; one that failed after spending, on its error.
-    addCost: assign(({ context, event }) => ({
-      costUsd: context.costUsd + (out<{ costUsd?: number }>(event)?.costUsd ?? (event as { error?: { costUsd?: unknown } }).error?.costUsd as number ?? 0),
-    })),
-  },
-}).createMachine({
+export const taskMachine = taskSetup.createMachine({
   id: 'task',
   context: ({ input }) => ({
     ...input,
@@ -300,15 +151,9 @@ export const taskMachine = setup({
                 target: 'waiting',
                 actions: ['addCost', assign({ outageWaits: 0, plan: ({ event }) => (event.output as Extract<PlanOutput, { ok: true }>).plan })],
               },
-              STEP_OUTAGE('the planner'),
-              { guard: 'canRetry', target: 'backoff', actions: ['addCost', { type: 'scheduleRetry', params: ({ event }) => ({ reason: `plan invalid: ${(event.output as { error: string }).error}` }) }] },
-              { target: '#task.abandoned', actions: ['addCost', { type: 'abandon', params: ({ event }) => ({ reason: `plan invalid: ${(event.output as { error: string }).error}` }) }] },
+              ...stepUnsuccessful('planning', ({ event }) => `plan invalid: ${(event as { output: { error: string } }).output.error}`),
             ],
-            onError: [
-              STEP_OUTAGE('the planner'),
-              { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `planner failed: ${String(event.error)}` }) } },
-              { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `planner failed: ${String(event.error)}` }) } },
-            ],
+            onError: stepFailed('planning'),
           },
         },
         waiting: {
@@ -334,7 +179,7 @@ export const taskMachine = setup({
         },
         deferred: {
           on: { 'task.retry': 'waiting' },
-          invoke: { id: 'sleep', src: 'sleep', input: ({ context }) => ({ until: context.until ?? 0 }), onDone: 'waiting' },
+          invoke: sleepThen('waiting'),
         },
         provisioning: {
           invoke: {
@@ -342,16 +187,11 @@ export const taskMachine = setup({
             src: 'provision',
             input: ({ context }) => ({ ...base(context), host: context.host!, baseSha: context.baseSha }),
             onDone: { target: 'working', actions: assign(({ event }) => ({ branch: event.output.branch, worktree: event.output.worktree, baseSha: event.output.baseSha })) },
-            onError: [
-              { guard: 'envError', target: 'backoff', actions: 'waitOutEnvironment' },
-              STEP_OUTAGE('provisioning', true),
-              { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `provisioning failed: ${String(event.error)}` }) } },
-              { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `provisioning failed: ${String(event.error)}` }) } },
-            ],
+            onError: stepFailed('provisioning'),
           },
         },
         working: {
-          on: { 'task.reap': [{ guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `reaped: ${event.reason}` }) } }, { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `reaped: ${event.reason}` }) } }] },
+          on: { 'task.reap': retryOrAbandon(({ event }) => `reaped: ${(event as { reason: string }).reason}`) },
           invoke: {
             id: 'runAgent',
             src: 'runAgent',
@@ -369,24 +209,17 @@ export const taskMachine = setup({
             onDone: [
               { guard: 'agentOk', target: 'shipping', actions: ['addCost', assign({ outageWaits: 0, envWaits: 0 })] },
               { guard: 'agentLost', target: 'reaped', actions: ['addCost', assign({ reason: ({ event }) => `reaped: ${event.output.error ?? 'worker lost'}` })] },
-              STEP_OUTAGE('the worker', true),
-              { guard: 'canRetry', target: 'backoff', actions: ['addCost', { type: 'scheduleRetry', params: ({ event }) => ({ reason: `agent ${event.output.outcome}: ${event.output.error ?? ''}` }) }] },
-              { target: '#task.abandoned', actions: ['addCost', { type: 'abandon', params: ({ event }) => ({ reason: `agent ${event.output.outcome}: ${event.output.error ?? ''}` }) }] },
+              ...stepUnsuccessful('working', ({ event }) => {
+                const o = (event as { output: { outcome: string; error?: string } }).output;
+                return `agent ${o.outcome}: ${o.error ?? ''}`;
+              }),
             ],
-            onError: [
-              { guard: 'envError', target: 'backoff', actions: 'waitOutEnvironment' },
-              STEP_OUTAGE('the worker', true),
-              { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `agent error: ${String(event.error)}` }) } },
-              { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `agent error: ${String(event.error)}` }) } },
-            ],
+            onError: stepFailed('working'),
           },
         },
         // A visible step of its own so the ledger shows the reap; leaves at once.
         reaped: {
-          always: [
-            { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ context }) => ({ reason: context.reason ?? 'reaped' }) } },
-            { target: '#task.abandoned', actions: { type: 'abandon', params: ({ context }) => ({ reason: context.reason ?? 'reaped' }) } },
-          ],
+          always: retryOrAbandon(({ context }) => context.reason ?? 'reaped'),
         },
         shipping: {
           invoke: {
@@ -401,14 +234,11 @@ export const taskMachine = setup({
               },
               { target: 'pr_open', actions: assign({ headSha: ({ event }) => event.output.headSha, baseSha: ({ context, event }) => event.output.baseSha ?? context.baseSha }) },
             ],
-            onError: [
-              { guard: 'canRetry', target: 'backoff', actions: { type: 'scheduleRetry', params: ({ event }) => ({ reason: `ship failed: ${String(event.error)}` }) } },
-              { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: `ship failed: ${String(event.error)}` }) } },
-            ],
+            onError: stepFailed('shipping'),
           },
         },
         pr_open: {
-          on: { 'pr.merged': { target: '#task.merged' }, 'pr.closed': [{ guard: 'replanOnClose', target: 'planning', actions: 'replan' }, { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } }] },
+          on: WATCHING_PR,
           invoke: {
             id: 'openPr',
             src: 'openPr',
@@ -416,20 +246,14 @@ export const taskMachine = setup({
             onDone: [
               { guard: 'prAlreadyMerged', target: '#task.merged', actions: assign({ pr: ({ event }) => event.output.pr }) },
               // Closed by a human while the task was away from its PR (a fix loop, a backoff): as if seen closed.
-              { guard: and(['prClosedMeanwhile', 'replanOnClose']), target: 'planning', actions: 'replan' },
-              { guard: 'prClosedMeanwhile', target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } },
+              ...closedUnmerged('prClosedMeanwhile'),
               { target: 'checks', actions: ['prStepDone', assign({ pr: ({ event }) => event.output.pr })] },
             ],
-            onError: [
-              // A forge or network failure: no attempt spent; the step runs again after a backoff, then a human is asked.
-              PR_OUTAGE('pr_open'),
-              { guard: 'canRetryPr', target: 'pr_backoff', actions: [{ type: 'schedulePrRetry', params: ({ event }) => ({ step: 'pr_open', error: event.error }) }] },
-              { target: 'awaiting_human', actions: [{ type: 'askHumanAfterPrFailures', params: ({ event }) => ({ step: 'pr_open', error: event.error }) }] },
-            ],
+            onError: prStepFailed('pr_open'),
           },
         },
         checks: {
-          on: { 'pr.merged': { target: '#task.merged' }, 'pr.closed': [{ guard: 'replanOnClose', target: 'planning', actions: 'replan' }, { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } }] },
+          on: WATCHING_PR,
           invoke: {
             id: 'runChecks',
             src: 'runChecks',
@@ -438,54 +262,33 @@ export const taskMachine = setup({
               { guard: 'checksGreen', target: 'reviewing', actions: 'prStepDone' },
               { target: 'rejected', actions: ['prStepDone', assign({ feedback: ({ event }) => `Checks failed:\n${event.output.summary}` })] },
             ],
-            onError: [
-              // A forge or network failure: no attempt spent; the step runs again after a backoff, then a human is asked.
-              PR_OUTAGE('checks'),
-              { guard: 'canRetryPr', target: 'pr_backoff', actions: [{ type: 'schedulePrRetry', params: ({ event }) => ({ step: 'checks', error: event.error }) }] },
-              { target: 'awaiting_human', actions: [{ type: 'askHumanAfterPrFailures', params: ({ event }) => ({ step: 'checks', error: event.error }) }] },
-            ],
+            onError: prStepFailed('checks'),
           },
         },
         reviewing: {
-          on: { 'pr.merged': { target: '#task.merged' }, 'pr.closed': [{ guard: 'replanOnClose', target: 'planning', actions: 'replan' }, { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } }] },
+          on: WATCHING_PR,
           invoke: {
             id: 'critique',
             src: 'critique',
             input: ({ context }) => ({ ...base(context), pr: context.pr!, plan: context.plan!, title: context.title, baseSha: context.baseSha, headSha: context.headSha }),
             // A verdict (even one made of garbage: actors/effects/task-effects.ts critique) is an answer: approve or reject.
+            // No verdict past the outage bound (a critic that keeps stalling): a PR-step failure, bounded, then a human; never a rejection.
             onDone: [
-              PR_OUTAGE('reviewing'),
-              // No verdict past the outage bound (a critic that keeps stalling): a PR-step failure, bounded, then a human; never a rejection.
-              { guard: and(['noVerdict', 'canRetryPr']), target: 'pr_backoff', actions: ['addCost', { type: 'schedulePrRetry', params: ({ event }) => ({ step: 'reviewing', error: (event.output as { error?: string }).error }) }] },
-              { guard: 'noVerdict', target: 'awaiting_human', actions: ['addCost', { type: 'askHumanAfterPrFailures', params: ({ event }) => ({ step: 'reviewing', error: (event.output as { error?: string }).error }) }] },
+              ...prStepFailed('reviewing', { cost: true, noVerdict: true }),
               { guard: 'approved', target: 'merging', actions: ['addCost', 'prStepDone', assign({ needsHuman: ({ event }) => !!(event.output as Verdict).needsHuman })] },
               { target: 'rejected', actions: ['addCost', 'prStepDone', assign({ feedback: ({ event }) => `The critic rejected the change:\n- ${(event.output as Verdict).reasons.join('\n- ')}` })] },
             ],
             // No verdict: the review machinery failed (forge 5xx, network). Not the change's fault: review again, bounded.
-            onError: [
-              // A forge or network failure: no attempt spent; the step runs again after a backoff, then a human is asked.
-              PR_OUTAGE('reviewing'),
-              { guard: 'canRetryPr', target: 'pr_backoff', actions: ['addCost', { type: 'schedulePrRetry', params: ({ event }) => ({ step: 'reviewing', error: event.error }) }] },
-              { target: 'awaiting_human', actions: ['addCost', { type: 'askHumanAfterPrFailures', params: ({ event }) => ({ step: 'reviewing', error: event.error }) }] },
-            ],
+            onError: prStepFailed('reviewing', { cost: true }),
           },
         },
         // Waiting out a failed PR step (forge or network trouble); the PR stays open and watched. Resumes that step.
         pr_backoff: {
-          on: {
-            'pr.merged': { target: '#task.merged' },
-            'pr.closed': [{ guard: 'replanOnClose', target: 'planning', actions: 'replan' }, { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } }],
-            'task.retry': RESUME_FAILED_STEP,
-          },
-          invoke: {
-            id: 'sleep',
-            src: 'sleep',
-            input: ({ context }) => ({ until: context.until ?? 0 }),
-            onDone: RESUME_FAILED_STEP,
-          },
+          on: { ...WATCHING_PR, 'task.retry': RESUME_AFTER_PR_BACKOFF },
+          invoke: sleepThen(RESUME_AFTER_PR_BACKOFF),
         },
         merging: {
-          on: { 'pr.closed': [{ guard: 'replanOnClose', target: 'planning', actions: 'replan' }, { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } }] },
+          on: { 'pr.closed': PR_CLOSED },
           invoke: {
             id: 'merge',
             src: 'merge',
@@ -493,31 +296,19 @@ export const taskMachine = setup({
             onDone: [
               { guard: 'mergedNow', target: '#task.merged', actions: 'prStepDone' },
               { guard: 'headMoved', target: 'checks', actions: 'prStepDone' },
-              { guard: and(['prClosed', 'replanOnClose']), target: 'planning', actions: 'replan' },
-              { guard: 'prClosed', target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } },
+              ...closedUnmerged('prClosed'),
               // Policy said no (human review, auto-merge off, budget): wait for a human to merge or close it.
               { guard: 'mergeRefused', target: 'awaiting_human', actions: ['prStepDone', assign({ reason: ({ event }) => event.output.detail ?? 'merge refused by policy' })] },
               { target: 'rejected', actions: ['prStepDone', assign({ feedback: ({ event }) => `The merge failed (${event.output.outcome}): ${event.output.detail ?? ''}. Rebase onto the main branch and resolve the conflict.` })] },
             ],
-            onError: [
-              // A forge or network failure: no attempt spent; the step runs again after a backoff, then a human is asked.
-              PR_OUTAGE('merging'),
-              { guard: 'canRetryPr', target: 'pr_backoff', actions: [{ type: 'schedulePrRetry', params: ({ event }) => ({ step: 'merging', error: event.error }) }] },
-              { target: 'awaiting_human', actions: [{ type: 'askHumanAfterPrFailures', params: ({ event }) => ({ step: 'merging', error: event.error }) }] },
-            ],
+            onError: prStepFailed('merging'),
           },
         },
         awaiting_human: {
           on: {
-            'pr.merged': { target: '#task.merged' },
-            'pr.closed': [{ guard: 'replanOnClose', target: 'planning', actions: 'replan' }, { target: '#task.abandoned', actions: { type: 'abandon', params: { reason: 'PR closed unmerged' } } }],
+            ...WATCHING_PR,
             // After failed PR steps a retry runs the failed step again (a review is never skipped); else it merges.
-            'task.retry': [
-              { guard: { type: 'resumeAt', params: 'pr_open' }, target: 'pr_open', actions: 'prStepDone' },
-              { guard: { type: 'resumeAt', params: 'checks' }, target: 'checks', actions: 'prStepDone' },
-              { guard: { type: 'resumeAt', params: 'reviewing' }, target: 'reviewing', actions: 'prStepDone' },
-              { target: 'merging', actions: 'prStepDone' },
-            ],
+            'task.retry': resumeFailedStep('prStepDone', ['pr_open', 'checks', 'reviewing'], 'merging'),
             'pr.checks_failed': { target: 'rejected', actions: assign({ feedback: ({ event }) => `CI failed: ${event.detail ?? ''}` }) },
             'pr.changes_requested': { target: 'rejected', actions: assign({ feedback: ({ event }) => `A reviewer requested changes:\n${event.detail ?? ''}` }) },
           },
@@ -531,7 +322,7 @@ export const taskMachine = setup({
         },
         backoff: {
           on: { 'task.retry': AFTER_BACKOFF },
-          invoke: { id: 'sleep', src: 'sleep', input: ({ context }) => ({ until: context.until ?? 0 }), onDone: AFTER_BACKOFF },
+          invoke: sleepThen(AFTER_BACKOFF),
         },
         hist: { type: 'history', history: 'deep' },
       },

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { DeadmanOutput, LedgerNote, ProbeOutput, ReapOutput, SeedOutput, TaskBoot } from '../../machines/effects.js';
+import type { DeadmanOutput, EffectInput, LedgerNote, ProbeOutput, ReapOutput, SeedOutput, TaskBoot } from '../../machines/effects.js';
 import { HostUnreachableError, RoadmapError } from '../../src/errors.js';
 import { parseRoadmap } from '../../src/roadmap/parse.js';
 import { loadSnapshot } from '../../src/store/snapshots.js';
@@ -9,7 +9,7 @@ import { clockSleep, hostOf, type EffectDeps } from './deps.js';
 import { EFFECT_TASK_STATUSES, LIVE_TASK_STATUSES } from '../../machines/status.js';
 
 /** Waits until an absolute deadline on the injected clock (restored waits keep their deadline). */
-export async function sleepUntil(deps: EffectDeps, input: { until: number }, signal: AbortSignal): Promise<{ at: number }> {
+export async function sleepUntil(deps: EffectDeps, input: EffectInput<'sleep'>, signal: AbortSignal): Promise<{ at: number }> {
   const ms = input.until - deps.clock.now();
   if (ms > 0) await clockSleep(deps.clock, ms, signal);
   return { at: deps.clock.now() };
@@ -18,7 +18,7 @@ export async function sleepUntil(deps: EffectDeps, input: { until: number }, sig
 /** RAM one agent session needs; the envelope is min(ram, cpus − load5, plan tier, host ceiling). */
 const MB_PER_WORKER = 1536;
 
-export async function probeHost(deps: EffectDeps, input: { host: string }): Promise<ProbeOutput> {
+export async function probeHost(deps: EffectDeps, input: EffectInput<'probeHost'>): Promise<ProbeOutput> {
   const host = hostOf(deps, input.host);
   const cfg = deps.adapter.hosts.find((h) => h.name === input.host);
   let p: Awaited<ReturnType<typeof host.probe>>;

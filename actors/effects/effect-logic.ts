@@ -1,7 +1,8 @@
-import type { ActorSystem, NonReducibleUnknown, PromiseActorLogic, PromiseSnapshot } from 'xstate';
+import type { ActorScope, NonReducibleUnknown, PromiseActorLogic, PromiseSnapshot } from 'xstate';
 import { relay } from '../../machines/xstate-internals.js';
 
-type AnyActorSystem = ActorSystem<any>;
+/** The system an actor runs in, as xstate types it for every actor logic. */
+type AnyActorSystem = ActorScope<PromiseSnapshot<unknown, unknown>, { type: string }>['system'];
 
 /**
  * The promise actor every effect runs in: xstate's `fromPromise`, with one difference. A stopped

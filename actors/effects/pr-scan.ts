@@ -1,4 +1,4 @@
-import type { LedgerNote, PrScanOutput } from '../../machines/effects.js';
+import type { EffectInput, LedgerNote, PrScanOutput } from '../../machines/effects.js';
 import { PR_STATES } from '../../machines/task.js';
 import { listTasks } from '../../src/store/tasks.js';
 import type { EffectDeps } from './deps.js';
@@ -16,7 +16,7 @@ export function makePrScan() {
   const seen = new Map<number, string>(); // pr → last state logged, so each observation is logged once
   const reported = new Map<string, string>(); // task:what → head sha already sent back to the worker
   const swept = new Set<string>(); // branches the janitor is done with
-  return async function prScan(deps: EffectDeps, input: { readOnly: boolean }): Promise<PrScanOutput> {
+  return async function prScan(deps: EffectDeps, input: EffectInput<'prScan'>): Promise<PrScanOutput> {
     const events: ScanEvent[] = [];
     // Every tick, killed or not: main moved by anything but a fast-forward sets the killswitch.
     const ledger: LedgerNote[] = [...(await checkMainIntegrity(deps)).ledger];

@@ -1,6 +1,6 @@
 import { lstatSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LedgerNote, WorkOutput, Plan } from '../../machines/effects.js';
+import type { EffectInput, LedgerNote, WorkOutput } from '../../machines/effects.js';
 import { ActivityTracker } from '../../src/agents/activity.js';
 import { renderPrompt, templateFor } from '../../src/agents/prompts.js';
 import { StreamFileReader } from '../../src/agents/stream-file.js';
@@ -20,18 +20,8 @@ import { placeOf } from '../hosts/places.js';
 import { endNetwork, resumeNetwork } from '../network/registry.js';
 import { ensureSetup } from '../setup/run-setup.js';
 
-export interface RunAgentInput {
-  taskId: string;
-  attempt: number;
-  host: string;
-  worktree: string;
-  branch: string;
-  plan: Plan;
-  feedback: string | null;
-  fix: number;
-  title: string;
-  description: string;
-}
+/** The worker step's input, declared once in machines/effects.ts. */
+type RunAgentInput = EffectInput<'runAgent'>;
 
 export interface WorkerState {
   pid: number;

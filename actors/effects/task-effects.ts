@@ -3,6 +3,7 @@ import type {
   ChecksOutput,
   ClaimOutput,
   CritiqueOutput,
+  EffectInput,
   LedgerNote,
   MergeOutput,
   OpenPrOutput,
@@ -55,7 +56,7 @@ function budgetLeft(deps: EffectDeps, taskId: string, spentHere = 0): number {
  * Planner: roadmap item + repo context + relevant memory → validated plan. An invalid answer is
  * retried (agents.plannerRetries) with the validation error, then the plan fails: never guessed.
  */
-export async function plan(deps: EffectDeps, input: { taskId: string; attempt: number; title: string; description: string }, signal?: AbortSignal): Promise<PlanOutput> {
+export async function plan(deps: EffectDeps, input: EffectInput<'plan'>, signal?: AbortSignal): Promise<PlanOutput> {
   const { adapter } = deps;
   const lessons = relevantLessons(adapter.memory, `${input.title}\n${input.description}`);
   const files = (await trackedFiles(adapter.repo.path).catch(() => [])).slice(0, 300);
@@ -95,20 +96,20 @@ export async function plan(deps: EffectDeps, input: { taskId: string; attempt: n
   return { ok: false, error: `the plan is not valid after ${adapter.agents.plannerRetries + 1} run(s): ${problem}`, costUsd, ledger: spendNote(input, costUsd, 'planner') };
 }
 
-export function claimSlot(deps: EffectDeps, input: { taskId: string; filesTouched: string[] }, signal: AbortSignal): Promise<ClaimOutput> {
+export function claimSlot(deps: EffectDeps, input: EffectInput<'claimSlot'>, signal: AbortSignal): Promise<ClaimOutput> {
   // The first slot is where the soft cap bites: a worker session is most of a task's spend (planning
   // is a fraction of it), and a task never dispatched has nothing under way that stopping would waste.
   return deps.pool.claim(input.taskId, input.filesTouched, signal, !everDispatched(deps.db, input.taskId));
 }
 
 /** Worktree on the host the slot was granted on (provisioning and the agent always share a host). */
-export async function provision(deps: EffectDeps, input: { taskId: string; host: string; baseSha?: string | null }): Promise<ProvisionOutput> {
+export async function provision(deps: EffectDeps, input: EffectInput<'provision'>): Promise<ProvisionOutput> {
   const branch = branchName(deps.adapter, input.taskId);
   const made = await placeOf(deps, input.host).provision(input.taskId, branch, input.baseSha ?? null);
   return { branch, worktree: made.worktree, baseSha: made.baseSha };
 }
 
-export async function ship(deps: EffectDeps, input: { taskId: string; attempt: number; host?: string; worktree: string; branch: string; baseSha?: string | null; filesTouched: string[] }, signal?: AbortSignal): Promise<ShipOutput> {
+export async function ship(deps: EffectDeps, input: EffectInput<'ship'>, signal?: AbortSignal): Promise<ShipOutput> {
   const place = placeOf(deps, input.host);
   // A task restored from before base shas were recorded: its base is where its branch meets main (main may have moved since).
   const baseSha = input.baseSha ?? (await place.unrecordedBase(input.taskId, input.worktree, input.branch));
@@ -137,7 +138,7 @@ export async function ship(deps: EffectDeps, input: { taskId: string; attempt: n
   };
 }
 
-export async function openPr(deps: EffectDeps, input: { taskId: string; branch: string; title: string; plan: Plan; headSha: string }): Promise<OpenPrOutput> {
+export async function openPr(deps: EffectDeps, input: EffectInput<'openPr'>): Promise<OpenPrOutput> {
   // prWatcher only watches tasks at their PR: one closed by a human during a fix loop is noticed here, never replaced by a second PR.
   const previous = getTask(deps.db, input.taskId)?.pr;
   const disarmed: LedgerNote[] = [];
@@ -161,7 +162,7 @@ export async function openPr(deps: EffectDeps, input: { taskId: string; branch: 
   return { pr: pr.number, merged: pr.state === 'merged', ledger: [...disarmed, { kind: pr.adopted ? 'pr.adopted' : 'pr.opened', payload: { pr: pr.number } }] };
 }
 
-export async function runChecks(deps: EffectDeps, input: { pr: number; worktree: string }, signal?: AbortSignal): Promise<ChecksOutput> {
+export async function runChecks(deps: EffectDeps, input: EffectInput<'runChecks'>, signal?: AbortSignal): Promise<ChecksOutput> {
   const pr = await deps.forge.getPr(input.pr);
   if (!pr) throw new Error(`PR #${input.pr} does not exist on the forge`);
   // The local forge checks a fresh checkout of the PR's head: never the worker's workspace (stray files, its git state).
@@ -185,7 +186,7 @@ function scopeOf(deps: EffectDeps, files: string[]) {
 }
 
 /** Critic: sees the PR's actual diff and the plan. Garbage or empty output is a rejection, never an approval. */
-export async function critique(deps: EffectDeps, input: { taskId: string; attempt: number; pr: number; plan: Plan; title: string; baseSha?: string | null; headSha?: string | null }, signal?: AbortSignal): Promise<CritiqueOutput> {
+export async function critique(deps: EffectDeps, input: EffectInput<'critique'>, signal?: AbortSignal): Promise<CritiqueOutput> {
   const pr = await deps.forge.getPr(input.pr);
   if (!pr) throw new Error(`PR #${input.pr} does not exist on the forge`);
   // Reconcile first: a verdict on this very head was bought already (the forge failed after it): post it, do not buy another.
@@ -349,7 +350,7 @@ function refusalNotes(deps: EffectDeps, taskId: string, pr: number, reason: stri
  * Auto-merge policy: approved + checks green on this head + mergeable + no sensitive paths +
  * budget → squash merge guarded by the head sha. A PR found already merged is a no-op success.
  */
-export async function merge(deps: EffectDeps, input: { taskId: string; pr: number; headSha: string; baseSha?: string | null; title: string; needsHuman: boolean }): Promise<MergeOutput> {
+export async function merge(deps: EffectDeps, input: EffectInput<'merge'>): Promise<MergeOutput> {
   const pr = await deps.forge.getPr(input.pr);
   if (!pr) throw new Error(`PR #${input.pr} does not exist on the forge`);
   if (pr.state === 'merged') return { outcome: 'already_merged', ledger: [{ kind: 'auto_merge.noop_already_merged', payload: { pr: pr.number } }] };

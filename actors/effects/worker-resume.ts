@@ -12,7 +12,10 @@ import { writePrivate } from '../../src/fs-private.js';
 import { closeListener, pendingMessages, takeOrClose, type AgentMessage } from '../../src/store/messages.js';
 import { getTask } from '../../src/store/tasks.js';
 import type { EffectDeps } from './deps.js';
-import type { ResumeHooks, RunAgentInput, WorkerState } from './run-agent.js';
+import type { EffectInput } from '../../machines/effects.js';
+import type { ResumeHooks, WorkerState } from './run-agent.js';
+
+type RunAgentInput = EffectInput<'runAgent'>;
 
 /** Messages still queued for the task (a session that ended without taking them leaves them to the next one). */
 export function takeQueued(deps: EffectDeps, taskId: string): AgentMessage[] {

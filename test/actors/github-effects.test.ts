@@ -86,7 +86,7 @@ describe('prWatcher scan on GitHub', () => {
 describe('merge effect on GitHub', () => {
   it('records each refusal once with its reason, and merges a PR merged by a human as a no-op success', async () => {
     const s = await setup([{ id: 'T1', status: 'merging' }, { id: 'T2', status: 'merging' }]);
-    const input = (id: 'T1' | 'T2', needsHuman: boolean) => ({ taskId: id, pr: s.prs[id].number, headSha: s.prs[id].head, title: id, needsHuman });
+    const input = (id: 'T1' | 'T2', needsHuman: boolean) => ({ taskId: id, attempt: 0, pr: s.prs[id].number, headSha: s.prs[id].head, baseSha: null, title: id, needsHuman });
     const first = await merge(s.deps, input('T1', true));
     expect(first).toMatchObject({ outcome: 'refused', detail: expect.stringMatching(/sensitive paths/), ledger: [{ kind: 'auto_merge.refused' }] });
     for (const note of first.ledger ?? []) appendEvent(s.db, { at: 1, actor: 'task:T1', task: 'T1', kind: note.kind, payload: note.payload });
@@ -104,7 +104,7 @@ describe('merge effect on GitHub', () => {
     const restarted = new GitHubForge({ client: fresh, owner: OWNER, repo: REPO, mainClone: '/nowhere', mainBranch: 'main', remote: 'origin', branchPrefix: 'oxi/', clock: systemClock, pollMs: 10, checksTimeoutMs: 5000 });
     Object.assign(restarted, { deleteBranch: async () => {} });
     const deps = { ...s.deps, forge: restarted } as EffectDeps;
-    expect(await merge(deps, { taskId: 'T1', pr: s.prs.T1.number, headSha: s.prs.T1.head, title: 'T1', needsHuman: false })).toMatchObject({ outcome: 'merged', ledger: [{ kind: 'auto_merge.merged' }] });
-    expect(await merge(deps, { taskId: 'T2', pr: s.prs.T2.number, headSha: s.prs.T2.head, title: 'T2', needsHuman: false })).toMatchObject({ outcome: 'refused', detail: 'a reviewer requested changes' });
+    expect(await merge(deps, { taskId: 'T1', attempt: 0, pr: s.prs.T1.number, headSha: s.prs.T1.head, baseSha: null, title: 'T1', needsHuman: false })).toMatchObject({ outcome: 'merged', ledger: [{ kind: 'auto_merge.merged' }] });
+    expect(await merge(deps, { taskId: 'T2', attempt: 0, pr: s.prs.T2.number, headSha: s.prs.T2.head, baseSha: null, title: 'T2', needsHuman: false })).toMatchObject({ outcome: 'refused', detail: 'a reviewer requested changes' });
   });
 });

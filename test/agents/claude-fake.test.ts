@@ -194,7 +194,7 @@ describe('claude critic verdicts (the critique effect)', () => {
     };
     const path = worktree();
     gitSync(path, ['commit', '-q', '--allow-empty', '-m', 'x']);
-    return critique({ ...fx.deps, forge: forge as never }, { taskId: 'T1', attempt: 0, pr: 1, plan: { files_touched: ['fake.txt'], tests: [], dependencies: [], risk: 'low' }, title: `SCENARIO=${scenario}` });
+    return critique({ ...fx.deps, forge: forge as never }, { taskId: 'T1', attempt: 0, pr: 1, plan: { files_touched: ['fake.txt'], tests: [], dependencies: [], risk: 'low' }, title: `SCENARIO=${scenario}`, baseSha: null, headSha: null });
   }
 
   it('approve is an approval; reject, garbage and empty output are rejections', async () => {

@@ -138,7 +138,7 @@ describe('real codex CLI against a scripted OpenAI Responses API', () => {
     expect(session.session).toMatch(/^[0-9a-f-]{36}$/);
     expect(readFileSync(join(cwd, 'src/greeting.js'), 'utf8')).toBe("module.exports = 'hi from codex';\n");
     // codex's sandbox keeps .git read-only, so the change is committed by oxi's ship recovery (files of the plan only).
-    const shipped = await ship(fx.deps, { taskId: 'T1', attempt: 0, worktree: cwd, branch: 'oxi/t1', filesTouched: ['src/greeting.js'] });
+    const shipped = await ship(fx.deps, { taskId: 'T1', attempt: 0, host: 'local', worktree: cwd, branch: 'oxi/t1', baseSha: null, filesTouched: ['src/greeting.js'] });
     expect(shipped.empty).toBe(false);
     expect(gitSync(repo.dir, ['show', 'oxi/t1:src/greeting.js']).trim()).toBe("module.exports = 'hi from codex';");
     expect(getTask(fx.db, 'T1')).toMatchObject({ backend: 'codex/gpt-5-codex' });

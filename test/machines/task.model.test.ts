@@ -143,4 +143,56 @@ describe('task machine, model-based (xstate/graph)', () => {
       run.actor.stop();
     }
   });
+  it('holds its three invariants at every step of random walks that kill and resume it at any moment', () => {
+    // Invariants of the spec, checked after every event rather than at a path's end:
+    // 1. runAgent starts only with a validated plan in context (and in its input);
+    // 2. an outage (within its bound) never spends an attempt or a fix attempt;
+    // 3. between engine.killed and engine.resumed no effect starts, whatever arrives.
+    let seed = 0xc0ffee;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const all = taskEvents as Array<{ type: string; error?: unknown; output?: unknown }>;
+    const seen = { agentStarts: 0, outages: 0, killedSends: 0 };
+    for (let walk = 0; walk < 400; walk++) {
+      const run = recordingActor(taskMachine, taskInput);
+      let killedNow = false;
+      for (let i = 0; i < 60 && run.actor.getSnapshot().status === 'active'; i++) {
+        const snap = run.actor.getSnapshot();
+        const enabled = all.filter((e) => snap.can(e as never));
+        // Mostly events the state handles; now and then any event at all (a late effect result, a stray PR event).
+        // (An error event only comes from a running effect: one the state does not handle would fail the actor, as in xstate.)
+        const stray = all.filter((e) => !e.type.startsWith('xstate.error') || enabled.includes(e));
+        const pool = killedNow || rand() < 0.25 || !enabled.length ? stray : enabled;
+        const event = pool[Math.floor(rand() * pool.length)];
+        const before = snap.context;
+        const startsBefore = run.starts.length;
+        run.send(event);
+        const after = run.actor.getSnapshot();
+        const where = `walk ${walk} step ${i}: ${event.type} (seed 0xc0ffee)`;
+        if (killed(event)) killedNow = true;
+        else if (resumed(event)) killedNow = false;
+        else if (killedNow) {
+          seen.killedSends++;
+          expect(run.starts.slice(startsBefore), where).toEqual([]);
+        }
+        for (const s of run.starts.slice(startsBefore).filter((x) => x.effect === 'runAgent')) {
+          seen.agentStarts++;
+          expect(isValidatedPlan(after.context.plan), where).toBe(true);
+          expect(isValidatedPlan((s.input as { plan: unknown }).plan), where).toBe(true);
+        }
+        const outage = outageOfEvent(event);
+        const withinBound =
+          outage === 'environment' ? before.envWaits < MAX_ENV_WAITS : outage === 'stalled' || outage === 'timed_out' ? before.stallWaits < MAX_STALL_WAITS : true;
+        if (outage && withinBound) {
+          seen.outages++;
+          expect(after.context.attempt, where).toBe(before.attempt);
+          expect(after.context.fix, where).toBe(before.fix);
+        }
+      }
+      run.actor.stop();
+    }
+    // The walks reached what they check.
+    expect(seen.agentStarts).toBeGreaterThan(20);
+    expect(seen.outages).toBeGreaterThan(50);
+    expect(seen.killedSends).toBeGreaterThan(50);
+  });
 });

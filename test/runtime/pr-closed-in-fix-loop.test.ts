@@ -28,7 +28,7 @@ describe('openPr after the task\'s PR was closed behind its back', () => {
     const rand = prng(1);
     const forge = new SimForge(rand, new Population(rand, 2), { killed: () => false, violation: () => undefined });
     const deps = { db, adapter, forge } as unknown as EffectDeps;
-    const input = { taskId: 'T0-1', branch: 'oxi/t0-1', title: 't', plan: { files_touched: ['a'], tests: [], dependencies: [], risk: 'low' }, headSha: 'a1' };
+    const input = { taskId: 'T0-1', attempt: 0, branch: 'oxi/t0-1', title: 't', plan: { files_touched: ['a'], tests: [], dependencies: [], risk: 'low' }, headSha: 'a1' };
 
     const first = await openPr(deps, input);
     expect(first).toMatchObject({ pr: 1, merged: false });
