@@ -29,6 +29,7 @@ import { chmodSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DIR_MODE, mkdirPrivate } from '../../src/fs-private.js';
 import { protectedPathsTouched, protectedReason } from '../../src/config/protected-paths.js';
+import { scopeCheck } from '../../src/config/scope-verdict.js';
 import { isOutage, resetTimeOf, type OutageKind } from '../../machines/outcome.js';
 import type { AgentOutcome } from '../../src/ports.js';
 
@@ -220,17 +221,8 @@ export async function runChecks(deps: EffectDeps, input: { pr: number; worktree:
   return { state: result.state, summary: result.log.slice(-4000), ledger };
 }
 
-/** Blocked paths reject; sensitive and protected ones force human review. Prefix '' allows everything. */
-function scopeOf(deps: EffectDeps, files: string[]) {
-  const { scope } = deps.adapter.policy;
-  const within = (f: string, prefixes: string[]) => prefixes.some((p) => p !== '' && f.startsWith(p));
-  return {
-    blocked: files.filter((f) => within(f, scope.blocked)),
-    outside: files.filter((f) => !scope.allowed.some((p) => f.startsWith(p))),
-    sensitive: files.filter((f) => within(f, scope.sensitive)),
-    protected: protectedPathsTouched(files, deps.adapter),
-  };
-}
+/** Blocked paths reject; sensitive and protected ones force human review (src/config/scope-verdict.ts). */
+const scopeOf = (deps: EffectDeps, files: string[]) => scopeCheck(deps.adapter, files);
 
 /** Critic: sees the PR's actual diff and the plan. Garbage or empty output is a rejection, never an approval. */
 export async function critique(deps: EffectDeps, input: { taskId: string; attempt: number; pr: number; plan: Plan; title: string; baseSha?: string | null; headSha?: string | null }, signal?: AbortSignal): Promise<CritiqueOutput> {

@@ -201,6 +201,8 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
   actor = createActor(provided, {
     input,
     clock: clock as never,
+    // Named, so the ledger, the snapshots and the inspector call the root `engine` (not its session id `x:0`).
+    id: 'engine',
     systemId: 'engine',
     inspect: (ev) => {
       persister.inspect(ev);
