@@ -34,6 +34,13 @@ const ASSETS: Record<string, string> = {
   'stately.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
   'chart.js': 'text/javascript; charset=utf-8',
+  'util.js': 'text/javascript; charset=utf-8',
+  'list.js': 'text/javascript; charset=utf-8',
+  'header.js': 'text/javascript; charset=utf-8',
+  'detail.js': 'text/javascript; charset=utf-8',
+  'diff.js': 'text/javascript; charset=utf-8',
+  'transcript.js': 'text/javascript; charset=utf-8',
+  'timeline.js': 'text/javascript; charset=utf-8',
   'stately.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
 };

@@ -16,6 +16,8 @@ export const SNAPSHOT_SCHEMA = 'oxi.snapshot.v1';
 const taskView = z.object({
   id: z.string(),
   title: z.string(),
+  /** The repository the roadmap item names. Optional: older snapshots lack it. */
+  repo: z.string().optional(),
   tier: z.number().int(),
   status: z.string(),
   /** queued: not started; in_flight: a live task; completed: merged or abandoned. */
@@ -94,6 +96,7 @@ export function toTaskView(adapter: Adapter, t: TaskRow): TaskView {
   return {
     id: t.id,
     title: t.title,
+    repo: t.repo,
     tier: t.tier,
     status: t.status,
     phase,

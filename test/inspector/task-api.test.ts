@@ -1,72 +1,26 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard, type DashboardServer } from '../../inspector/server.js';
-import { validateConfig } from '../../src/config/validate.js';
-import { openDb, type Db } from '../../src/store/db.js';
-import { appendEvent } from '../../src/store/ledger.js';
-import { ingestItems } from '../../src/store/tasks.js';
-import { gitSync, makeRepo, writeFiles, type TestRepo } from '../helpers/git-repo.js';
+import type { Db } from '../../src/store/db.js';
+import { line, seedDashboardProject } from '../helpers/dashboard-seed.js';
 
-let repo: TestRepo;
+let seed: ReturnType<typeof seedDashboardProject>;
 let db: Db;
 let server: DashboardServer;
 let base: string;
 let baseSha: string;
 let headSha: string;
-const T0 = Date.now() - 3_600_000;
-
-function adapterFor(dir: string) {
-  return validateConfig({ name: 'taskapi', repo: { path: dir }, policy: { scope: { blocked: ['secrets/'], sensitive: ['docs/'] } } }, { configPath: join(dir, 'oxi.config.json') });
-}
+let T0: number;
 
 beforeAll(async () => {
-  repo = makeRepo();
-  const adapter = adapterFor(repo.dir);
-  baseSha = gitSync(repo.dir, ['rev-parse', 'HEAD']).trim();
-  gitSync(repo.dir, ['checkout', '-q', '-b', 'oxi/T0-1']);
-  writeFiles(repo.dir, { 'src/value.js': 'module.exports = { value: 2 };\n', 'docs/notes.md': '# notes\n', '.github/workflows/ci.yml': 'on: push\n', 'secrets/key.txt': 'nope\n' });
-  gitSync(repo.dir, ['add', '-A']);
-  gitSync(repo.dir, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'change']);
-  headSha = gitSync(repo.dir, ['rev-parse', 'HEAD']).trim();
-  gitSync(repo.dir, ['checkout', '-q', 'main']);
-  db = openDb(adapter.paths.db);
-  ingestItems(db, [
-    { id: 'T0-1', repo: 'taskapi', tier: 0, title: 'Change the value', description: '', seq: 1 },
-    { id: 'T0-2', repo: 'taskapi', tier: 0, title: 'Nothing shipped', description: '', seq: 2 },
-  ], T0);
-  db.prepare(`UPDATE tasks SET status='reviewing', host='local', pr=1, plan=? WHERE id='T0-1'`).run(JSON.stringify({ files_touched: ['src/value.js'], summary: 'bump the value' }));
-  db.prepare(`INSERT INTO actor_snapshot (actor, machine, status, value, snapshot, seq, updated_at) VALUES ('task:T0-1', 'task', 'active', ?, ?, 1, ?)`).run(
-    JSON.stringify({ live: 'reviewing' }), JSON.stringify({ value: { live: 'reviewing' }, context: { id: 'T0-1', baseSha, headSha } }), T0,
-  );
-  db.prepare(`INSERT INTO pull_request (task, branch, base, title, body, head_sha, state, checks, checks_log, created_at, updated_at) VALUES ('T0-1', 'oxi/T0-1', 'main', 'Change the value <b>', 'body', ?, 'open', 'failure', ?, ?, ?)`).run(
-    headSha, 'running 3 tests\nok 1 - a\nnot ok 2 - value is 2\n  expected 1\nok 3 - c\n', T0, T0,
-  );
-  const at = (min: number) => T0 + min * 60_000;
-  const step = (min: number, from: string, to: string, event = 'x') => appendEvent(db, { at: at(min), actor: 'task:T0-1', kind: `task.${to}`, task: 'T0-1', payload: { from, event } });
-  step(1, 'new', 'planning');
-  step(2, 'planning', 'waiting');
-  step(3, 'waiting', 'provisioning');
-  step(4, 'provisioning', 'working');
-  step(10, 'working', 'shipping');
-  step(11, 'shipping', 'checks');
-  step(12, 'checks', 'rejected');
-  step(12, 'rejected', 'waiting');
-  step(13, 'waiting', 'provisioning');
-  step(14, 'provisioning', 'working');
-  step(20, 'working', 'reviewing');
-  appendEvent(db, { at: at(2), actor: 'task:T0-1', kind: 'spend', task: 'T0-1', payload: { usd: 0.1, role: 'planner' } });
-  appendEvent(db, { at: at(10), actor: 'task:T0-1', kind: 'spend', task: 'T0-1', payload: { usd: 0.5, role: 'worker' } });
-  appendEvent(db, { at: at(14), actor: 'task:T0-1', kind: 'spend', task: 'T0-1', payload: { usd: 0.25, role: 'worker' } });
-  appendEvent(db, { at: at(12), actor: 'task:T0-1', kind: 'checks.failure', task: 'T0-1', payload: { pr: 1, sha: headSha } });
-  appendEvent(db, { at: at(21), actor: 'task:T0-1', kind: 'critic.reject', task: 'T0-1', payload: { verdict: 'reject', reasons: ['blocked paths touched: secrets/key.txt'], needsHuman: true, pr: 1, headSha } });
-  server = await startDashboard({ db, adapter, token: { value: 't'.repeat(24), generated: true }, port: 0, pollMs: 100 });
+  seed = seedDashboardProject();
+  ({ db, baseSha, headSha, T0 } = seed);
+  server = await startDashboard({ db, adapter: seed.adapter, token: { value: 't'.repeat(24), generated: true }, port: 0, pollMs: 100 });
   base = `http://127.0.0.1:${server.port}`;
 });
 afterAll(async () => {
   await server?.close();
-  db?.close();
-  repo?.cleanup();
+  seed?.cleanup();
 });
 
 const json = async (path: string) => {
@@ -81,9 +35,9 @@ describe('task detail API', () => {
     expect(body).toEqual(expect.objectContaining({ schema: 'oxi.diff.v1', base: baseSha, head: headSha, source: 'context' }));
     const byPath = Object.fromEntries(body.files.map((f: { path: string }) => [f.path, f]));
     expect(Object.keys(byPath).sort()).toEqual(['.github/workflows/ci.yml', 'docs/notes.md', 'secrets/key.txt', 'src/value.js']);
-    expect(byPath['src/value.js']).toEqual(expect.objectContaining({ status: 'modified', additions: 1, deletions: 1, scope: expect.objectContaining({ verdict: 'ok' }) }));
+    expect(byPath['src/value.js']).toEqual(expect.objectContaining({ status: 'modified', additions: 3, deletions: 1, scope: expect.objectContaining({ verdict: 'ok' }) }));
     expect(byPath['src/value.js'].patch).toMatch(/^-module\.exports = \{ value: 1 \};$/m);
-    expect(byPath['src/value.js'].patch).toMatch(/^\+module\.exports = \{ value: 2 \};$/m);
+    expect(byPath['src/value.js'].patch).toMatch(/^\+module\.exports = \{ value: 2, label \};$/m);
     expect(byPath['secrets/key.txt'].scope.verdict).toBe('blocked');
     expect(byPath['.github/workflows/ci.yml'].scope.verdict).toBe('protected');
     expect(byPath['docs/notes.md']).toEqual(expect.objectContaining({ status: 'added', scope: expect.objectContaining({ verdict: 'sensitive' }) }));
@@ -98,7 +52,7 @@ describe('task detail API', () => {
 
   it('GET /tasks/:id/overview: plan, critic verdicts with reasons, checks with the first failure, cost per role', async () => {
     const { body } = await json('/api/v1/tasks/T0-1/overview');
-    expect(body.plan).toEqual({ files_touched: ['src/value.js'], summary: 'bump the value' });
+    expect(body.plan).toEqual({ files_touched: ['src/value.js'], summary: 'bump the value', risk: 'low' });
     expect(body.verdicts).toEqual([expect.objectContaining({ verdict: 'reject', reasons: ['blocked paths touched: secrets/key.txt'], needsHuman: true })]);
     expect(body.checks.state).toBe('failure');
     expect(body.checks.firstFailure).toMatch(/^not ok 2 - value is 2\n {2}expected 1/);
@@ -120,11 +74,7 @@ describe('task detail API', () => {
   });
 
   it('GET /tasks/:id/transcript: stream events as items, read on from the offset as the file grows', async () => {
-    const dir = join(repo.dir, '.oxi', 'logs', 'T0-1');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, 'worker-a0-f0.ndjson');
-    const line = (e: unknown) => `${JSON.stringify(e)}\n`;
-    writeFileSync(file, line({ type: 'system', subtype: 'init', session_id: 's1', model: 'm' }) + line({ type: 'assistant', message: { content: [{ type: 'text', text: 'Reading' }, { type: 'tool_use', id: 'tu1', name: 'Read', input: { file_path: 'src/value.js', api_key: 'sk-123' } }] } }));
+    const file = seed.stream;
     const first = await json('/api/v1/tasks/T0-1/transcript');
     expect(first.body.files.map((f: { name: string; role: string }) => [f.name, f.role])).toEqual([['worker-a0-f0.ndjson', 'worker']]);
     expect(first.body.items.map((i: { kind: string }) => i.kind)).toEqual(['session', 'text', 'tool']);
@@ -175,7 +125,7 @@ describe('task detail API', () => {
     expect(await elk.text()).toMatch(/ELK/);
     db.prepare(`UPDATE tasks SET status='pr_backoff' WHERE id='T0-2'`).run();
     const tasks = (await json('/api/v1/tasks')).body.tasks;
-    expect(Object.fromEntries(tasks.map((t: { id: string; retryable: boolean }) => [t.id, t.retryable]))).toEqual({ 'T0-1': false, 'T0-2': true });
+    expect(Object.fromEntries(tasks.map((t: { id: string; retryable: boolean }) => [t.id, t.retryable]))).toEqual({ 'T0-1': false, 'T0-2': true, 'T0-3': false });
   });
 });
 
