@@ -31,14 +31,14 @@ function elkNode(n) {
   }
   let children = n.children.map(elkNode);
   // The task machine's states carry their phase: one group per phase, in the order they come.
-  if (n.children.some((c) => c.phase)) {
+  if (n.children.filter((c) => c.phase).length >= 6) {
     const groups = new Map();
     for (const c of children) {
-      const p = c.src.phase ?? 'other';
+      const p = c.src.phase ?? `other:${c.id}`;
       if (!groups.has(p)) groups.set(p, []);
       groups.get(p).push(c);
     }
-    children = [...groups].map(([p, cs]) => ({ id: `${n.id}::${p}`, phase: p, labels: [label(`phase: ${p}`, FONT.group, 14)], children: cs, layoutOptions: { 'elk.padding': '[top=26,left=10,bottom=10,right=10]', 'elk.nodeLabels.placement': 'INSIDE V_TOP H_LEFT' } }));
+    children = [...groups].map(([p, cs]) => (p.startsWith('other:') ? cs[0] : { id: `${n.id}::${p}`, phase: p, labels: [label(`phase: ${p}`, FONT.group, 14)], children: cs, layoutOptions: { 'elk.padding': '[top=26,left=10,bottom=10,right=10]', 'elk.nodeLabels.placement': 'INSIDE V_TOP H_LEFT' } }));
   }
   return { id: n.id, src: n, labels: [label(n.key, FONT.group, 14)], children, layoutOptions: { 'elk.padding': '[top=30,left=12,bottom=12,right=12]', 'elk.nodeLabels.placement': 'INSIDE V_TOP H_LEFT' } };
 }
@@ -131,9 +131,19 @@ function byId(laid) {
   return out;
 }
 
-function zoomable(container, svg, key, full) {
-  const view = views.get(key) ?? { ...full };
-  views.set(key, view);
+/** The first view: the whole chart when it reads at that size, else 1:1 around the active state. */
+function firstView(full, focus, container) {
+  const width = container.clientWidth || 600, height = Math.max(320, Math.round(window.innerHeight * 0.64));
+  if (width / full.w >= 0.7) return { ...full };
+  const w = Math.min(full.w, width), h = Math.min(full.h, height);
+  const cx = focus ? focus.x + focus.width / 2 : w / 2, cy = focus ? focus.y + focus.height / 2 : h / 2;
+  return { x: Math.max(0, Math.min(full.w - w, cx - w / 2)), y: Math.max(0, Math.min(full.h - h, cy - h / 2)), w, h };
+}
+
+function zoomable(container, svg, key, full, focus) {
+  // A view the user zoomed or panned is kept across redraws; until then it follows the active state.
+  const view = views.get(key) ?? firstView(full, focus, container);
+  const touch = () => views.set(key, view);
   const apply = () => svg.setAttribute('viewBox', `${view.x} ${view.y} ${view.w} ${view.h}`);
   apply();
   const zoom = (f, cx = view.x + view.w / 2, cy = view.y + view.h / 2) => {
@@ -143,11 +153,12 @@ function zoomable(container, svg, key, full) {
   };
   svg.addEventListener('wheel', (ev) => {
     ev.preventDefault();
+    touch();
     const r = svg.getBoundingClientRect();
     zoom(ev.deltaY > 0 ? 1.15 : 1 / 1.15, view.x + ((ev.clientX - r.left) / r.width) * view.w, view.y + ((ev.clientY - r.top) / r.height) * view.h);
   }, { passive: false });
   let drag = null;
-  svg.addEventListener('pointerdown', (ev) => ((drag = { x: ev.clientX, y: ev.clientY, vx: view.x, vy: view.y }), svg.setPointerCapture(ev.pointerId)));
+  svg.addEventListener('pointerdown', (ev) => (touch(), (drag = { x: ev.clientX, y: ev.clientY, vx: view.x, vy: view.y }), svg.setPointerCapture(ev.pointerId)));
   svg.addEventListener('pointermove', (ev) => {
     if (!drag) return;
     const r = svg.getBoundingClientRect(), s = view.w / r.width;
@@ -164,7 +175,7 @@ function zoomable(container, svg, key, full) {
   };
   const bar = document.createElement('div');
   bar.className = 'chart-tools';
-  bar.append(button('+', 'zoom in', () => zoom(1 / 1.25), 'zoom-in'), button('−', 'zoom out', () => zoom(1.25), 'zoom-out'), button('fit', 'show all', () => (Object.assign(view, full), apply()), 'zoom-fit'));
+  bar.append(button('+', 'zoom in', () => (touch(), zoom(1 / 1.25)), 'zoom-in'), button('−', 'zoom out', () => (touch(), zoom(1.25)), 'zoom-out'), button('fit', 'show all', () => (touch(), Object.assign(view, full), apply()), 'zoom-fit'));
   container.replaceChildren(bar, svg);
 }
 
@@ -190,5 +201,6 @@ export async function drawChart(container, graph, active, hot) {
     }
     for (const l of e.labels ?? []) el('text', { x: l.x + 3, y: l.y + 10, class: 'elabel' }, eg).textContent = l.text;
   }
-  zoomable(container, svg, graph.machine, { x: 0, y: 0, w: laid.width, h: laid.height });
+  const focus = [...nodes.values()].find((n) => !n.children?.length && active.has(n.src.id));
+  zoomable(container, svg, graph.machine, { x: 0, y: 0, w: laid.width, h: laid.height }, focus);
 }

@@ -40,13 +40,15 @@ const legend = () => h('div', { class: 'legend' }, PHASES.map((p) => h('span', {
 /** All tasks of the window (/api/v1/timeline), newest activity first; a row click selects the task. */
 export function renderAllTimelines(container, data, onSelect) {
   const now = data.now;
+  // The axis starts where the window's activity starts: a 20-minute run is not a sliver of 24 h.
+  const first = Math.min(now - 60_000, ...data.tasks.flatMap((t) => t.segments.filter((s) => (s.to ?? now) >= data.since).map((s) => Math.max(s.from, data.since))));
   const tasks = [...data.tasks].sort((a, b) => (b.segments.at(-1)?.from ?? 0) - (a.segments.at(-1)?.from ?? 0));
   const rows = tasks.map((t) => {
-    const row = h('div', { class: 'tl-row', 'data-task': t.task }, h('div', { class: 'tl-label', title: t.title }, h('span', { class: 'id' }, t.task), ' ', h('span', { class: 'muted' }, `${t.rounds} round${t.rounds === 1 ? '' : 's'}${t.fixes ? ` · ${t.fixes} fix${t.fixes === 1 ? '' : 'es'}` : ''}`)), track(t, data.since, now, now));
+    const row = h('div', { class: 'tl-row', 'data-task': t.task }, h('div', { class: 'tl-label', title: t.title }, h('span', { class: 'id' }, t.task), ' ', h('span', { class: 'muted' }, `${t.rounds} round${t.rounds === 1 ? '' : 's'}${t.fixes ? ` · ${t.fixes} fix${t.fixes === 1 ? '' : 'es'}` : ''}`)), track(t, first, now, now));
     row.addEventListener('click', () => onSelect(t.task));
     return row;
   });
-  container.replaceChildren(legend(), h('div', { class: 'tl-row head' }, h('div', { class: 'tl-label muted' }, `last ${Math.round((now - data.since) / 3600000)} h`), axis(data.since, now)), ...(rows.length ? rows : [h('p', { class: 'empty' }, 'No task moved in this window.')]));
+  container.replaceChildren(legend(), h('div', { class: 'tl-row head' }, h('div', { class: 'tl-label muted' }, `moved in the last ${Math.round((now - data.since) / 3600000)} h`), axis(first, now)), ...(rows.length ? rows : [h('p', { class: 'empty' }, 'No task moved in this window.')]));
 }
 
 /** One task: its bar over its own lifetime, then every state with its duration. */

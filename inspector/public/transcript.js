@@ -23,7 +23,7 @@ function itemNode(item, tools) {
       return h('li', { class: 'thinking muted' }, item.text ? h('details', {}, h('summary', {}, 'thinking'), h('pre', { class: 'wrap' }, item.text)) : '… thinking');
     case 'tool': {
       const result = h('div', { class: 'result pending' }, 'running…');
-      const node = h('li', { class: 'tool', 'data-tool': item.id }, h('details', {}, h('summary', {}, h('span', { class: 'tname' }, '🔧 '), toolInputLine(item.name, item.input)), h('div', { class: 'input' }, foldedJson(item.input, 0)), result));
+      const node = h('li', { class: 'tool', 'data-tool': item.id }, h('details', {}, h('summary', {}, h('span', { class: 'tname' }, 'tool'), toolInputLine(item.name, item.input)), h('div', { class: 'input' }, foldedJson(item.input, 0)), result));
       tools.set(item.id, { node, result });
       return node;
     }
@@ -39,7 +39,7 @@ function itemNode(item, tools) {
       return h('li', { class: 'tool' }, h('details', {}, h('summary', {}, item.isError ? '✘ tool error' : '↳ tool result'), ...body));
     }
     case 'denial':
-      return h('li', { class: 'denial', 'data-testid': 'denial' }, `⛔ permission denied: ${toolInputLine(item.name, item.input)}`);
+      return h('li', { class: 'denial', 'data-testid': 'denial' }, `permission denied: ${toolInputLine(item.name, item.input)}`);
     case 'error':
       return h('li', { class: 'error' }, `✘ ${item.text}`);
     case 'result':

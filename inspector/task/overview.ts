@@ -11,11 +11,16 @@ const MAX_LOG = 200_000;
 // Lines test runners print for a failure (vitest/jest, mocha, node:test/TAP, pytest, go, cargo, generic).
 const FAILURE = /(^|\s)(FAIL|FAILED|✗|✘|×|not ok\b|AssertionError|Error:|--- FAIL|panicked at|failures?:)/;
 
+const PASS = /^\s*(ok\b|✓|✔|PASS\b|--- PASS|test .* \.\.\. ok$)/;
+
 /** The first failing test in a checks log and a few lines after it, or null when none is recognisable. */
 export function firstFailure(log: string): string | null {
   const lines = log.split('\n');
   const i = lines.findIndex((l) => FAILURE.test(l));
-  return i < 0 ? null : lines.slice(i, i + 12).join('\n').trim();
+  if (i < 0) return null;
+  // The failure and its explanation: up to the next passing test, a blank line, or 8 lines.
+  const end = lines.findIndex((l, j) => j > i && (PASS.test(l) || l.trim() === ''));
+  return lines.slice(i, Math.min(end < 0 ? lines.length : end, i + 8)).join('\n').trim();
 }
 
 const parse = (s: string) => {
