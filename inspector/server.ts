@@ -47,8 +47,10 @@ const ASSETS: Record<string, string> = {
 const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 const STATELY_CSP = PAGE_CSP.replace("default-src 'self';", "default-src 'self'; frame-src https://stately.ai;");
 const MAX_BODY = 16 * 1024;
-// The graph layout library, served from node_modules: the page works offline, with no CDN.
-const VENDOR: Record<string, string> = { 'elk.js': createRequire(import.meta.url).resolve('elkjs/lib/elk.bundled.js') };
+// The graph layout library, served from node_modules: the page works offline, with no CDN. Its
+// API runs on the page, the layout itself in a web worker, so the live view never stalls.
+const requireHere = createRequire(import.meta.url);
+const VENDOR: Record<string, string> = { 'elk.js': requireHere.resolve('elkjs/lib/elk-api.js'), 'elk-worker.js': requireHere.resolve('elkjs/lib/elk-worker.min.js') };
 
 function publicDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));

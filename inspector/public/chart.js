@@ -1,5 +1,5 @@
 // Draws a statechart (the graph from /api/v1/machines/:name) with ELK's layered layout (elkjs,
-// served by the dashboard from its package): compound states and the task's phases as nested
+// served by the dashboard from its package, laying out in a web worker): compound states and the task's phases as nested
 // groups, orthogonal edge routes, edge labels placed by ELK so none collide. Zoom with the
 // wheel or the buttons, pan by dragging; the layout is computed once per machine.
 /* global ELK */
@@ -8,6 +8,7 @@ const FONT = { node: '12px system-ui, sans-serif', sub: '10px system-ui, sans-se
 const layouts = new Map();
 const views = new Map();
 let measureCtx;
+let elk;
 
 function el(name, attrs = {}, parent) {
   const e = document.createElementNS(SVG, name);
@@ -67,7 +68,8 @@ function layoutOf(graph) {
       'elk.json.edgeCoords': 'ROOT', 'elk.json.shapeCoords': 'ROOT', 'elk.layered.spacing.nodeNodeBetweenLayers': '30', 'elk.spacing.nodeNode': '24',
       'elk.spacing.edgeLabel': '3', 'elk.edgeLabels.placement': 'CENTER', 'elk.padding': '[top=10,left=10,bottom=10,right=10]',
     } };
-    layouts.set(graph.machine, new ELK().layout(root));
+    elk ??= new ELK({ workerUrl: '/vendor/elk-worker.js' });
+    layouts.set(graph.machine, elk.layout(root));
   }
   return layouts.get(graph.machine);
 }
@@ -179,10 +181,31 @@ function zoomable(container, svg, key, full, focus) {
   container.replaceChildren(bar, svg);
 }
 
+/** While ELK works (seconds on a busy machine), the states in rows, the current one highlighted. */
+function drawInterim(container, graph, active) {
+  const svg = el('svg', { role: 'img', 'aria-label': `states of ${graph.machine} (laying out…)`, 'data-machine': graph.machine, 'data-interim': 'true' });
+  const leaves = [];
+  const walk = (n) => (n.children.length ? n.children.forEach(walk) : n.type !== 'history' && leaves.push(n));
+  walk(graph.root);
+  let x = 10, y = 10;
+  for (const n of leaves) {
+    const w = textWidth(n.key, FONT.node) + 16;
+    if (x + w > 700) (x = 10), (y += 40);
+    const ng = el('g', { class: `node atomic leaf${active.has(n.id) ? ' active' : ''}`, 'data-state': n.id, 'data-key': n.key, 'data-active': active.has(n.id) ? 'true' : 'false' }, svg);
+    el('rect', { x, y, width: w, height: 30, rx: 8 }, ng);
+    el('text', { x: x + w / 2, y: y + 19, 'text-anchor': 'middle' }, ng).textContent = n.key;
+    x += w + 10;
+  }
+  svg.setAttribute('viewBox', `0 0 720 ${y + 50}`);
+  container.replaceChildren(Object.assign(document.createElement('p'), { className: 'muted', textContent: 'laying out the statechart…' }), svg);
+}
+
 /** Draws `graph` into `container`; `active` is a set of node ids; `hot` an edge {from, to} in status names. */
 export async function drawChart(container, graph, active, hot) {
-  if (!container.querySelector('svg')) container.replaceChildren(Object.assign(document.createElement('p'), { className: 'empty', textContent: 'laying out…' }));
-  const laid = await layoutOf(graph);
+  const pending = layoutOf(graph);
+  const done = await Promise.race([pending, new Promise((r) => setTimeout(() => r(null), 50))]);
+  if (!done) drawInterim(container, graph, active);
+  const laid = await pending;
   const nodes = byId(laid);
   const svg = el('svg', { role: 'img', 'aria-label': `statechart of ${graph.machine}`, 'data-machine': graph.machine });
   const defs = el('defs', {}, svg);
