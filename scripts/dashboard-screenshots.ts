@@ -33,9 +33,12 @@ try {
   const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
   page.setDefaultTimeout(180_000);
   await page.goto(`${url}#token=${token}`);
-  // The overview while work is in flight: the first task's statechart, laid out, its state lit.
+  // The overview while work is in flight: a live task's statechart, laid out, its state lit.
   const first = p.ids[0];
-  await shot(page, `task=${first}`, '[data-testid="statechart"] svg[data-machine="task"]:not([data-interim]) g.node.leaf[data-active="true"]', 'dashboard.png');
+  await page.goto(`${url}#task=${first}`);
+  await page.waitForSelector('[data-testid="statechart"] svg[data-machine="task"]:not([data-interim])');
+  const live = await page.waitForFunction(() => document.querySelector('#inflight-rows tr.task[data-status="working"], #inflight-rows tr.task[data-status="checks"], #inflight-rows tr.task[data-status="planning"]')?.getAttribute('data-task'));
+  await shot(page, `task=${await live.jsonValue()}`, '[data-testid="statechart"] svg[data-machine="task"]:not([data-interim]) g.node.leaf[data-active="true"]', 'dashboard.png');
   await demo.exited;
   dashboard = spawnOxi(['--config', p.configPath, 'dashboard', '--port', '0']);
   const [, url2] = await waitFor<RegExpExecArray>('the dashboard', () => URL_RE.exec(dashboard!.output()) ?? undefined, 60_000);

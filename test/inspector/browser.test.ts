@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -65,9 +65,8 @@ describe('dashboard in a real browser', () => {
       expect(await page.locator('[data-testid="journal"] li').count()).toBeGreaterThan(0);
       mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
       const shot = join(ROOT, 'test-artifacts', 'dashboard.png');
+      // The README's pictures come from `npm run screenshots`; this one is for looking at a failed run.
       await page.screenshot({ path: shot });
-      // The README's picture is refreshed on request only, so a test run leaves the tree clean.
-      if (process.env.OXI_UPDATE_SCREENSHOT === '1') copyFileSync(shot, join(ROOT, 'docs', 'dashboard.png'));
 
       // The three tabs.
       await page.getByTestId('tab-activity').click();
