@@ -116,7 +116,7 @@ describe('dashboard in a real browser', () => {
       demo.kill('SIGKILL');
       p.cleanup();
     }
-  }, 120_000);
+  }, 240_000);
 
   it('reconnects by itself after the server drops its socket, and keeps updating', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'oxi-dash-b-'));
