@@ -7,6 +7,7 @@ import { graphOf, MACHINES } from './machine-graph.js';
 import type { InspectionRelay } from './relay.js';
 import { buildSnapshot, toTaskView } from './snapshot.js';
 import { prDetail } from '../src/store/pull-requests.js';
+import { decodeSegment as dec } from './task-api.js';
 
 export interface ApiContext extends ActionTarget {
   relay?: InspectionRelay;
@@ -38,20 +39,20 @@ export function readApi(ctx: ApiContext, path: string, query: URLSearchParams): 
   }
   let m = /^\/api\/v1\/tasks\/([^/]+)(\/journal)?$/.exec(path);
   if (m) {
-    const id = decodeURIComponent(m[1]);
+    const id = dec(m[1]);
     const row = getTask(db, id);
     if (!row) return notFound(`Task "${id}"`);
     return ok(m[2] ? { task: toTaskView(adapter, row), ...taskJournal(db, id) } : toTaskView(adapter, row));
   }
   m = /^\/api\/v1\/actors\/([^/]+)\/journal$/.exec(path);
   if (m) {
-    const journal = actorJournal(db, decodeURIComponent(m[1]));
-    return journal.current || journal.entries.length ? ok(journal) : notFound(`Actor "${decodeURIComponent(m[1])}"`);
+    const journal = actorJournal(db, dec(m[1]));
+    return journal.current || journal.entries.length ? ok(journal) : notFound(`Actor "${dec(m[1])}"`);
   }
   m = /^\/api\/v1\/machines\/([^/]+)$/.exec(path);
   if (m) {
-    const graph = graphOf(decodeURIComponent(m[1]));
-    return graph ? ok(graph) : notFound(`Machine "${decodeURIComponent(m[1])}" (known: ${Object.keys(MACHINES).join(', ')})`);
+    const graph = graphOf(dec(m[1]));
+    return graph ? ok(graph) : notFound(`Machine "${dec(m[1])}" (known: ${Object.keys(MACHINES).join(', ')})`);
   }
   m = /^\/api\/v1\/prs\/(\d+)$/.exec(path);
   if (m) {
@@ -67,8 +68,8 @@ export async function actionApi(ctx: ApiContext, path: string, body: unknown, by
   if (path === '/api/v1/kill') return killAction(ctx, body, by);
   if (path === '/api/v1/unkill') return unkillAction(ctx, by);
   const m = /^\/api\/v1\/tasks\/([^/]+)\/retry$/.exec(path);
-  if (m) return retryAction(ctx, decodeURIComponent(m[1]), by);
+  if (m) return retryAction(ctx, dec(m[1]), by);
   const say = /^\/api\/v1\/tasks\/([^/]+)\/say$/.exec(path);
-  if (say) return sayAction(ctx, decodeURIComponent(say[1]), body, by);
+  if (say) return sayAction(ctx, dec(say[1]), body, by);
   return notFound(`POST ${path}`);
 }

@@ -51,7 +51,7 @@ export function toEntry(row: LedgerRow, machine?: string | null): JournalEntry {
   return {
     id: row.id,
     at: row.at,
-    actor: row.actor,
+    actor: displayName(row.actor),
     kind: row.kind,
     task: row.task,
     from: isTransition ? (payload.from as string) : null,
@@ -76,10 +76,16 @@ export function actorState(db: Db, actor: string): ActorState | null {
   };
 }
 
+/** The root actor was persisted under its session id (`x:0`) before it was named: it is the engine. */
+export const displayName = (actor: string) => (actor === 'x:0' ? 'engine' : actor);
+const storedNames = (actor: string) => (actor === 'engine' ? ['engine', 'x:0'] : [actor]);
+
 /** Every actor with a persisted snapshot: the engine, engineState, hosts, background actors, tasks. */
 export function listActors(db: Db): Array<Omit<ActorState, 'context'>> {
   const rows = listSnapshotHeads(db);
-  return rows.map((r) => ({ actor: r.actor, machine: r.machine, status: r.status, value: JSON.parse(r.value), seq: r.seq, updatedAt: r.updated_at }));
+  const out = rows.map((r) => ({ actor: displayName(r.actor), machine: r.machine, status: r.status, value: JSON.parse(r.value), seq: r.seq, updatedAt: r.updated_at }));
+  // A database from before the root was named holds it as `x:0`: one `engine`, the newer.
+  return out.filter((a) => a.actor !== 'engine' || a.seq === Math.max(...out.filter((b) => b.actor === 'engine').map((b) => b.seq)));
 }
 
 /** A task's journal: its transitions and notes (spend, merges, recoveries), oldest first. */
@@ -91,8 +97,10 @@ export function taskJournal(db: Db, taskId: string): Journal {
 
 /** Any actor's journal: the ledger rows it wrote. */
 export function actorJournal(db: Db, actor: string, limit = 500): Journal {
-  const current = actorState(db, actor);
-  const rows = recentEventsOfActor(db, actor, limit);
+  const names = storedNames(actor);
+  const current = names.map((n) => actorState(db, n)).filter(Boolean).sort((a, b) => b!.seq - a!.seq)[0] ?? null;
+  if (current) current.actor = actor;
+  const rows = names.flatMap((n) => recentEventsOfActor(db, n, limit)).sort((a, b) => b.id - a.id).slice(0, limit);
   const machine = current?.machine ?? null;
   return { actor, machine, current, entries: rows.reverse().map((r) => toEntry(r, machine)) };
 }

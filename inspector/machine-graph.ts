@@ -1,5 +1,6 @@
 import { MACHINES } from '../machines/registry.js';
 import type { AnyStateMachine } from 'xstate';
+import { phaseOf } from './task/phases.js';
 
 /** One state node of a statechart, as the page draws it. */
 export interface GraphNode {
@@ -12,6 +13,8 @@ export interface GraphNode {
   /** Effects invoked while in this state (the named actors of `actors/`). */
   invoke: string[];
   children: GraphNode[];
+  /** For the task machine: the phase the state belongs to (the page groups by it). */
+  phase?: string;
 }
 
 export interface GraphEdge {
@@ -87,6 +90,7 @@ export function machineGraph(name: string, machine: AnyStateMachine): MachineGra
       initial: n.initial?.target?.[0]?.id ?? null,
       invoke: n.invoke.map((i) => (typeof i.src === 'string' ? i.src : 'inline')).filter((s) => s !== 'killListener'),
       children: Object.values(n.states).map(walk),
+      ...(name === 'task' && phaseOf(n.key) && n.type !== 'final' ? { phase: phaseOf(n.key) } : {}),
     };
   };
   const root = walk(machine.root as unknown as RawNode);

@@ -21,6 +21,13 @@ export interface InspectedActor {
 
 const MAX_SESSIONS = 2000;
 
+/** xstate names an actor created without an id by its session (`x:0`): the root is the engine, others their machine. */
+export function actorName(name: unknown, machine: string | null, parentId: unknown): string {
+  const s = String(name);
+  if (!/^x:\d+$/.test(s)) return s;
+  return parentId ? (machine ?? s) : 'engine';
+}
+
 /** Reads one relayed @statelyai/inspect message; anything else is ignored. */
 export function viewOf(raw: unknown): InspectionView | undefined {
   if (!raw || typeof raw !== 'object') return undefined;
@@ -36,7 +43,7 @@ export function viewOf(raw: unknown): InspectionView | undefined {
     } catch {
       machine = null;
     }
-    return { type: e.type, sessionId: e.sessionId, parentId: e.parentId ?? null, name: String(e.name ?? e.sessionId), machine, at };
+    return { type: e.type, sessionId: e.sessionId, parentId: e.parentId ?? null, name: actorName(e.name ?? e.sessionId, machine, e.parentId), machine, at };
   }
   if (e.type === '@xstate.snapshot') {
     return { type: e.type, sessionId: e.sessionId, value: sanitize(e.snapshot?.value ?? null), status: String(e.snapshot?.status ?? 'active'), event: String(e.event?.type ?? ''), at };

@@ -8,7 +8,10 @@ import type { Adapter } from '../src/config/schema.js';
 import { DashboardError } from '../src/errors.js';
 import type { EngineHandle } from '../src/runtime/engine.js';
 import type { Db } from '../src/store/db.js';
+import { createRequire } from 'node:module';
 import { actionApi, readApi, type ApiContext } from './api.js';
+import { prPage } from './task/pr-page.js';
+import { BadPath, taskApi } from './task-api.js';
 import { hostAllowed, isLoopback, originAllowed, presentedToken, tokenMatches, type DashboardToken } from './auth.js';
 import { createFeed } from './feed.js';
 import { createInspectionRelay } from './relay.js';
@@ -31,6 +34,13 @@ const ASSETS: Record<string, string> = {
   'stately.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
   'chart.js': 'text/javascript; charset=utf-8',
+  'util.js': 'text/javascript; charset=utf-8',
+  'list.js': 'text/javascript; charset=utf-8',
+  'header.js': 'text/javascript; charset=utf-8',
+  'detail.js': 'text/javascript; charset=utf-8',
+  'diff.js': 'text/javascript; charset=utf-8',
+  'transcript.js': 'text/javascript; charset=utf-8',
+  'timeline.js': 'text/javascript; charset=utf-8',
   'stately.js': 'text/javascript; charset=utf-8',
   'say.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
@@ -38,6 +48,10 @@ const ASSETS: Record<string, string> = {
 const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 const STATELY_CSP = PAGE_CSP.replace("default-src 'self';", "default-src 'self'; frame-src https://stately.ai;");
 const MAX_BODY = 16 * 1024;
+// The graph layout library, served from node_modules: the page works offline, with no CDN. Its
+// API runs on the page, the layout itself in a web worker, so the live view never stalls.
+const requireHere = createRequire(import.meta.url);
+const VENDOR: Record<string, string> = { 'elk.js': requireHere.resolve('elkjs/lib/elk-api.js'), 'elk-worker.js': requireHere.resolve('elkjs/lib/elk-worker.min.js') };
 
 function publicDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -100,6 +114,16 @@ export async function startDashboard(options: DashboardOptions) {
     const url = new URL(req.url ?? '/', 'http://dashboard');
     const path = url.pathname;
     if (req.method === 'GET' && path === '/favicon.ico') return send(res, 204, '');
+    if (req.method === 'GET' && path.startsWith('/vendor/') && Object.hasOwn(VENDOR, path.slice('/vendor/'.length))) {
+      return send(res, 200, readFileSync(VENDOR[path.slice('/vendor/'.length)]), { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=3600' });
+    }
+    const prMatch = /^\/prs\/(\d{1,9})$/.exec(path);
+    if (req.method === 'GET' && prMatch) {
+      if (!loopback && !authorized(req, false)) return send(res, 401, { error: 'This dashboard is not on loopback: every request needs Authorization: Bearer <token>.' });
+      const html = await prPage(db, adapter, Number(prMatch[1]));
+      if (!html) return send(res, 404, { error: `Pull request #${prMatch[1]} not found.` });
+      return send(res, 200, html, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': PAGE_CSP });
+    }
     if (req.method === 'GET' && !path.startsWith('/api/')) {
       const file = path === '/' ? 'index.html' : path === '/stately' ? 'stately.html' : path.startsWith('/assets/') ? path.slice('/assets/'.length) : '';
       if (!Object.hasOwn(ASSETS, file)) return send(res, 404, { error: `No page at ${path}.` });
@@ -108,7 +132,7 @@ export async function startDashboard(options: DashboardOptions) {
     }
     if (req.method === 'GET') {
       if (!loopback && !authorized(req, false)) return send(res, 401, { error: 'This dashboard is not on loopback: every request needs Authorization: Bearer <token>.' });
-      const r = readApi(ctx, path, url.searchParams);
+      const r = (await taskApi(ctx, path, url.searchParams)) ?? readApi(ctx, path, url.searchParams);
       return send(res, r.status, r.body);
     }
     if (req.method === 'POST') {
@@ -131,7 +155,7 @@ export async function startDashboard(options: DashboardOptions) {
   }
 
   const http = createServer((req, res) => {
-    handle(req, res).catch((error) => send(res, 500, { error: `dashboard: ${(error as Error).message}` }));
+    handle(req, res).catch((error) => (error instanceof BadPath ? send(res, 400, { error: error.message }) : send(res, 500, { error: `dashboard: ${(error as Error).message}` })));
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
   const pages = new Set<WebSocket>();

@@ -8,6 +8,7 @@ import { readPid } from '../src/runtime/pidfile.js';
 import { snapshotSummary } from '../src/runtime/summary.js';
 import type { Db } from '../src/store/db.js';
 import { listTasks, type TaskRow } from '../src/store/tasks.js';
+import { RETRY_TASK_STATUSES as RETRYABLE_LIVE } from '../machines/status.js';
 import { localSandboxStatus } from '../actors/sandbox/sandbox.js';
 
 export const SNAPSHOT_SCHEMA = 'oxi.snapshot.v1';
@@ -15,6 +16,8 @@ export const SNAPSHOT_SCHEMA = 'oxi.snapshot.v1';
 const taskView = z.object({
   id: z.string(),
   title: z.string(),
+  /** The repository the roadmap item names. Optional: older snapshots lack it. */
+  repo: z.string().optional(),
   tier: z.number().int(),
   status: z.string(),
   /** queued: not started; in_flight: a live task; completed: merged or abandoned. */
@@ -28,6 +31,8 @@ const taskView = z.object({
   createdAt: z.number().int(),
   updatedAt: z.number().int(),
   onRoadmap: z.boolean(),
+  /** Whether a retry means something now (the dashboard's button, `oxi send task:<id> task.retry`). Optional: older snapshots lack it. */
+  retryable: z.boolean().optional(),
 });
 
 /** The versioned snapshot every display client can rely on (documented in docs/dashboard.md). */
@@ -83,7 +88,7 @@ export function prUrl(adapter: Adapter, pr: number): string {
     const web = forge.apiUrl ? new URL(forge.apiUrl).origin : 'https://github.com';
     return `${web}/${forge.owner}/${forge.name}/pull/${pr}`;
   }
-  return `/api/v1/prs/${pr}`;
+  return `/prs/${pr}`;
 }
 
 export function toTaskView(adapter: Adapter, t: TaskRow): TaskView {
@@ -91,6 +96,7 @@ export function toTaskView(adapter: Adapter, t: TaskRow): TaskView {
   return {
     id: t.id,
     title: t.title,
+    repo: t.repo,
     tier: t.tier,
     status: t.status,
     phase,
@@ -103,6 +109,7 @@ export function toTaskView(adapter: Adapter, t: TaskRow): TaskView {
     createdAt: t.created_at,
     updatedAt: t.updated_at,
     onRoadmap: t.roadmap_state === 'present',
+    retryable: t.status === 'abandoned' || (RETRYABLE_LIVE as readonly string[]).includes(t.status),
   };
 }
 

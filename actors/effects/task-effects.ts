@@ -25,6 +25,7 @@ import { localChecksWorktree, placeOf } from '../hosts/places.js';
 import { checkMainIntegrity, recordMain } from './main-integrity.js';
 import { spendNote } from './run-agent.js';
 import { protectedPathsTouched, protectedReason } from '../../src/config/protected-paths.js';
+import { scopeCheck } from '../../src/config/scope-verdict.js';
 import { isOutage, resetTimeOf, type OutageKind } from '../../machines/outcome.js';
 import type { AgentOutcome } from '../../src/ports.js';
 import { lastTaskEventOfKinds, taskHasEvent } from '../../src/store/ledger-queries.js';
@@ -173,17 +174,8 @@ export async function runChecks(deps: EffectDeps, input: EffectInput<'runChecks'
   return { state: result.state, summary: result.log.slice(-4000), ledger };
 }
 
-/** Blocked paths reject; sensitive and protected ones force human review. Prefix '' allows everything. */
-function scopeOf(deps: EffectDeps, files: string[]) {
-  const { scope } = deps.adapter.policy;
-  const within = (f: string, prefixes: string[]) => prefixes.some((p) => p !== '' && f.startsWith(p));
-  return {
-    blocked: files.filter((f) => within(f, scope.blocked)),
-    outside: files.filter((f) => !scope.allowed.some((p) => f.startsWith(p))),
-    sensitive: files.filter((f) => within(f, scope.sensitive)),
-    protected: protectedPathsTouched(files, deps.adapter),
-  };
-}
+/** Blocked paths reject; sensitive and protected ones force human review (src/config/scope-verdict.ts). */
+const scopeOf = (deps: EffectDeps, files: string[]) => scopeCheck(deps.adapter, files);
 
 /** Critic: sees the PR's actual diff and the plan. Garbage or empty output is a rejection, never an approval. */
 export async function critique(deps: EffectDeps, input: EffectInput<'critique'>, signal?: AbortSignal): Promise<CritiqueOutput> {

@@ -224,6 +224,8 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
   const actor = createActor(provideMachines(effects), {
     input: engineInput(adapter, kill, restore),
     clock: clock as never,
+    // Named, so the ledger, the snapshots and the inspector call the root `engine` (not its session id `x:0`).
+    id: 'engine',
     systemId: 'engine',
     inspect: (ev) => {
       persister.inspect(ev);

@@ -78,3 +78,19 @@ export function recentEventsOfActor(db: Db, actor: string, limit: number): Ledge
 export function countEventsOfActor(db: Db, actor: string): number {
   return (db.prepare('SELECT COUNT(*) AS n FROM event WHERE actor=?').get(actor) as { n: number }).n;
 }
+
+/** A task's review trail: critic verdicts, checks results and spend rows, oldest first. */
+export function reviewEventsOfTask(db: Db, taskId: string): LedgerRow[] {
+  return db.prepare(`SELECT * FROM event WHERE task = ? AND (kind LIKE 'critic.%' OR kind LIKE 'checks.%' OR kind = 'spend') ORDER BY id`).all(taskId) as LedgerRow[];
+}
+
+/** The task transitions (`task.*` rows) of the given tasks, oldest first. */
+export function taskTransitions(db: Db, taskIds: readonly string[]): LedgerRow[] {
+  if (!taskIds.length) return [];
+  return db.prepare(`SELECT * FROM event WHERE kind LIKE 'task.%' AND task IN (${taskIds.map(() => '?').join(',')}) ORDER BY id`).all(...taskIds) as LedgerRow[];
+}
+
+/** Tasks with a transition at or after `since`. */
+export function tasksMovedSince(db: Db, since: number): string[] {
+  return (db.prepare(`SELECT DISTINCT task FROM event WHERE task IS NOT NULL AND at >= ? AND kind LIKE 'task.%'`).all(since) as Array<{ task: string }>).map((r) => r.task);
+}

@@ -16,6 +16,8 @@ export interface PrRow {
   checks_sha: string | null;
   checks_log: string | null;
   merge_sha: string | null;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface NewPr {
@@ -113,4 +115,10 @@ export function prDetail(db: Db, number: number): Record<string, unknown> | unde
       'SELECT number, task, branch, base, title, state, checks, head_sha, merge_sha, created_at, updated_at, substr(checks_log, -4000) AS checks_log FROM pull_request WHERE number=?',
     )
     .get(number) as Record<string, unknown> | undefined;
+}
+
+/** The head of a task's newest pull request (the dashboard's diff when the task recorded none). */
+export function latestPrHeadOfTask(db: Db, taskId: string): string | null {
+  const row = db.prepare('SELECT head_sha FROM pull_request WHERE task=? ORDER BY number DESC LIMIT 1').get(taskId) as { head_sha: string | null } | undefined;
+  return row?.head_sha ?? null;
 }

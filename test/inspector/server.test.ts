@@ -82,7 +82,7 @@ describe('snapshot API', () => {
     const byId = Object.fromEntries(snap.tasks.map((t) => [t.id, t]));
     expect(byId['T0-1']).toEqual(expect.objectContaining({ phase: 'in_flight', status: 'working', host: 'local', costUsd: 0.25, attempts: 1 }));
     expect(byId['T0-2']).toEqual(expect.objectContaining({ phase: 'completed', reason: 'agent failed: boom' }));
-    expect(byId['T0-3'].pr).toEqual({ number: 7, url: '/api/v1/prs/7' });
+    expect(byId['T0-3'].pr).toEqual({ number: 7, url: '/prs/7' });
   });
 
   it('serves tasks, journals (transitions spelled out, secrets redacted), machines, and 404s', async () => {
