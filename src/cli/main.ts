@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { OxiError } from '../errors.js';
+import { dbError, isDbError } from '../store/db-errors.js';
 import { killCommand, sendCommand, unkillCommand } from './commands/control.js';
 import { roadmapCommand, statusCommand, tasksCommand } from './commands/read.js';
 import { demoCommand, runCommand, tickCommand } from './commands/run.js';
@@ -80,6 +81,11 @@ export async function main(argv = process.argv): Promise<number> {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (error instanceof OxiError) {
       process.stderr.write(errorLines(error.message, error.fix));
+      return 2;
+    }
+    if (isDbError(error)) {
+      const e = dbError('the database (the adapter\'s paths.db, or --db)', error);
+      process.stderr.write(errorLines(e.message, e.fix));
       return 2;
     }
     process.stderr.write(`oxi: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);

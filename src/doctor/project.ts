@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { loadAdapter } from '../config/load.js';
 import { parseRoadmap } from '../roadmap/parse.js';
 import { migrations } from '../store/migrations.js';
+import { dbError } from '../store/db-errors.js';
 import type { CheckProvider, CheckResult, DoctorContext } from './types.js';
 
 export const configCheck: CheckProvider = {
@@ -78,11 +79,12 @@ function dbCheck(file: string): CheckResult {
     const integrity = db.pragma('quick_check', { simple: true }) as string;
     if (version > migrations.length)
       return { id: 'db', status: 'fail', detail: `${file} has schema ${version}, newer than this oxi knows (${migrations.length})`, fix: 'Upgrade oxi, or restore the backup taken before the upgrade (docs/runbooks.md).' };
-    if (integrity !== 'ok') return { id: 'db', status: 'fail', detail: `${file} fails its integrity check: ${integrity}`, fix: 'Stop oxi and restore the last backup (docs/runbooks.md).' };
+    if (integrity !== 'ok') return { id: 'db', status: 'fail', detail: `${file} fails its integrity check: ${integrity}`, fix: `Stop oxi, then restore the backup oxi keeps (cp ${file}.backup ${file} && rm -f ${file}-wal ${file}-shm), or run oxi doctor --repair to copy what can be read into a new file (the old one is kept).` };
     const pending = migrations.length - version;
     return { id: 'db', status: 'ok', detail: `${file}: schema ${version}${pending ? ` (${pending} migration(s) apply on next start)` : ''}, integrity ok` };
   } catch (error) {
-    return { id: 'db', status: 'fail', detail: `${file} cannot be opened: ${(error as Error).message}`, fix: 'Check the file and its permissions, or pass another path with --db.' };
+    const e = dbError(file, error);
+    return { id: 'db', status: 'fail', detail: e.message, fix: e.fix };
   } finally {
     db?.close();
   }

@@ -6,6 +6,7 @@ import { UsageError } from '../../errors.js';
 import { runDaemon, type DaemonExit } from '../../runtime/daemon.js';
 import { readPid } from '../../runtime/pidfile.js';
 import { openDb } from '../../store/db.js';
+import { keepBackup } from '../../store/backup.js';
 import { listTasks } from '../../store/tasks.js';
 import { color, output, resolveAdapter, type GlobalOptions } from '../context.js';
 import { progressPrinter } from '../progress.js';
@@ -24,6 +25,8 @@ async function runWith(global: GlobalOptions, until: 'forever' | 'settled' | 'qu
   try {
     // A daemon already running makes runDaemon refuse: no dashboard to start for nothing.
     const free = !readPid(adapter.paths.stateDir);
+    // The backup oxi keeps: a consistent copy at every engine start (docs/runbooks.md).
+    if (free) keepBackup(db, adapter.paths.db);
     const dashboard = live.dashboard !== false;
     const wanted = free && (dashboard || typeof live.inspect === 'string');
     const start = async () => (await import('./dashboard.js')).startLiveView({ adapter, db, inspect: live.inspect, dashboard, log });
