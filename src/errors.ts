@@ -101,3 +101,6 @@ export class SpentThenFailedError extends OxiError {
 export class SandboxUnavailableError extends OxiError {
   readonly outage: OutageKind = 'environment';
 }
+
+/** Preflight found something that would fail every task (no git repository, no checks program, no roadmap items…): nothing was dispatched. */
+export class PreflightError extends OxiError {}

@@ -1,9 +1,9 @@
 /** The adapter, the roadmap, the repository clone and the database. */
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadAdapter } from '../config/load.js';
-import { parseRoadmap } from '../roadmap/parse.js';
+import { commandChecks, repoChecks, roadmapChecks } from '../preflight/preflight.js';
 import { migrations } from '../store/migrations.js';
 import { dbError } from '../store/db-errors.js';
 import type { CheckProvider, CheckResult, DoctorContext } from './types.js';
@@ -31,35 +31,14 @@ export const projectChecks: CheckProvider = {
     const adapter = ctx.adapter!;
     const results: CheckResult[] = [];
 
-    // Roadmap
-    if (!existsSync(adapter.roadmap)) {
-      results.push({ id: 'roadmap', status: 'fail', detail: `${adapter.roadmap} does not exist`, fix: 'Create it (oxi init writes a starter), or set `roadmap` in the adapter.' });
-    } else {
-      const parsed = parseRoadmap(readFileSync(adapter.roadmap, 'utf8'));
-      const errors = parsed.problems.filter((p) => p.severity === 'error');
-      if (errors.length)
-        results.push({ id: 'roadmap', status: 'fail', detail: `${adapter.roadmap}: ${errors.map((p) => `line ${p.line}: ${p.message}`).join('; ')}`, fix: 'Fix those lines; `oxi roadmap` shows what parses.' });
-      else if (!parsed.items.length)
-        results.push({ id: 'roadmap', status: 'warn', detail: `${adapter.roadmap} has no items yet`, fix: 'Add items: **T0-1 · Title** then an _italic description_ under a `## Tier 0` heading.' });
-      else results.push({ id: 'roadmap', status: 'ok', detail: `${adapter.roadmap}: ${parsed.items.length} items${parsed.problems.length ? `, ${parsed.problems.length} warning(s)` : ''}` });
-    }
-
-    results.push(await repoCheck(ctx));
+    // The preflight's checks (the same words `oxi run` stops with); agent commands are the agents provider's.
+    results.push(...roadmapChecks(adapter));
+    results.push(...(await repoChecks(adapter)));
+    results.push(...commandChecks(adapter, ctx.env as NodeJS.ProcessEnv).filter((r) => !r.id.startsWith('command:')));
     results.push(dbCheck(adapter.paths.db));
     return results;
   },
 };
-
-async function repoCheck(ctx: DoctorContext): Promise<CheckResult> {
-  const { repo } = ctx.adapter!;
-  const inside = await ctx.run(['git', 'rev-parse', '--show-toplevel'], { cwd: repo.path });
-  if (!inside.ok)
-    return { id: 'repo', status: 'fail', detail: `${repo.path} is not a git repository`, fix: 'Set repo.path to your clone, or run `git init` there.' };
-  const branch = await ctx.run(['git', 'rev-parse', '--verify', '--quiet', `refs/heads/${repo.mainBranch}`], { cwd: repo.path });
-  if (!branch.ok)
-    return { id: 'repo', status: 'fail', detail: `branch "${repo.mainBranch}" does not exist in ${repo.path}`, fix: `Create it (git checkout -b ${repo.mainBranch} && git commit --allow-empty -m init), or set repo.mainBranch.` };
-  return { id: 'repo', status: 'ok', detail: `${repo.path} on ${repo.mainBranch}` };
-}
 
 function dbCheck(file: string): CheckResult {
   if (!existsSync(file)) {

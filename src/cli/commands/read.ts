@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { RoadmapError, UsageError } from '../../errors.js';
+import { PreflightError, RoadmapError, UsageError } from '../../errors.js';
+import { preflight } from '../../preflight/preflight.js';
+import { problemLines } from '../../preflight/gate.js';
 import { parseRoadmap } from '../../roadmap/parse.js';
 import { callDaemon } from '../../runtime/control.js';
 import { readPid } from '../../runtime/pidfile.js';
@@ -22,13 +24,20 @@ export const TASK_STATUSES = [
 
 export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }): Promise<void> {
   if (global.dryRun) {
-    // Validate config and roadmap without touching the database.
+    // Validate config, repository, commands and roadmap (the preflight) without touching the database.
     const adapter = await resolveAdapter(global);
-    const parsed = parseRoadmap(readRoadmap(adapter.roadmap));
-    const errors = parsed.problems.filter((p) => p.severity === 'error');
-    const data = { ok: errors.length === 0, config: adapter.name, roadmap: adapter.roadmap, items: parsed.items.length, problems: parsed.problems };
-    output(global, data, () => `config ${adapter.name}: ok\nroadmap ${adapter.roadmap}: ${parsed.items.length} items${parsed.problems.map((p) => `\n  line ${p.line}: ${p.severity}: ${p.message}`).join('')}`);
-    if (errors.length) throw new RoadmapError(`The roadmap has ${errors.length} error(s).`, { fix: 'Fix the lines listed above.' });
+    const results = await preflight(adapter);
+    const problems = results.filter((r) => r.status !== 'ok');
+    const failures = problems.filter((r) => r.status === 'fail');
+    let items = 0;
+    try {
+      items = parseRoadmap(readRoadmap(adapter.roadmap)).items.length;
+    } catch {
+      // unreadable: preflight already says so
+    }
+    const data = { ok: failures.length === 0, config: adapter.name, roadmap: adapter.roadmap, items, problems };
+    output(global, data, () => [`config ${adapter.name}: ok`, `roadmap ${adapter.roadmap}: ${items} items`, ...problems.map(problemLines)].join('\n'));
+    if (failures.length) throw new PreflightError(`preflight: ${failures.length} problem(s) would fail every task (listed above).`, { fix: 'Fix each line above, then run oxi status --dry-run again.' });
     return;
   }
   await withStore(global, async (adapter, db) => {

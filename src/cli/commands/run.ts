@@ -6,6 +6,7 @@ import { UsageError } from '../../errors.js';
 import { runDaemon, type DaemonExit } from '../../runtime/daemon.js';
 import { readPid } from '../../runtime/pidfile.js';
 import { openDb } from '../../store/db.js';
+import { assertPreflight } from '../../preflight/gate.js';
 import { keepBackup } from '../../store/backup.js';
 import { listTasks } from '../../store/tasks.js';
 import { color, output, resolveAdapter, type GlobalOptions } from '../context.js';
@@ -20,8 +21,10 @@ interface LiveOptions {
 
 async function runWith(global: GlobalOptions, until: 'forever' | 'settled' | 'quiet', quiet = false, live: LiveOptions = { dashboard: false }): Promise<DaemonExit> {
   const adapter = await resolveAdapter(global);
-  const db = openDb(adapter.paths.db);
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  // Before the database or any agent: a project that would fail every task stops here (exit 2).
+  await assertPreflight(adapter, log);
+  const db = openDb(adapter.paths.db);
   try {
     // A daemon already running makes runDaemon refuse: no dashboard to start for nothing.
     const free = !readPid(adapter.paths.stateDir);
