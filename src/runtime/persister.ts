@@ -165,7 +165,9 @@ export function createPersister(options: PersisterOptions) {
       }
       for (const t of p.transitions) {
         if (!ledgerWorthy(machine, t.from, t.to)) continue;
-        events.push([at, ref.id, `${machine}.${t.to}`, taskId, JSON.stringify({ from: t.from, event: t.event })]);
+        // A kill's row carries its reason, so the brief can say why without the (since cleared) killswitch.
+        const why = machine === 'engineState' && t.to === 'killed' ? { reason: (snapshot.context as Record<string, any>).reason ?? null, by: (snapshot.context as Record<string, any>).by ?? null } : {};
+        events.push([at, ref.id, `${machine}.${t.to}`, taskId, JSON.stringify({ from: t.from, event: t.event, ...why })]);
       }
       for (const n of p.notes) events.push([at, ref.id, n.kind, taskId, JSON.stringify(n.payload ?? {})]);
       changes.push({ actor: ref.id, machine, status, value: snapshot.value, context: snapshot.context, at });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { firstLine } from '../../brief/collect.js';
 import { PreflightError, RoadmapError, UsageError } from '../../errors.js';
 import { preflight } from '../../preflight/preflight.js';
 import { problemLines } from '../../preflight/gate.js';
@@ -78,7 +79,7 @@ export async function tasksCommand(global: GlobalOptions & { status?: string }):
   if (global.status && !(TASK_STATUSES as readonly string[]).includes(global.status)) {
     throw new UsageError(`--status: expected one of ${TASK_STATUSES.join(', ')}, got "${global.status}".`);
   }
-  await withStore(global, (_adapter, db) => {
+  await withStore(global, (adapter, db) => {
     const rows = listTasks(db, { status: global.status }).map((t) => ({
       id: t.id,
       tier: t.tier,
@@ -93,12 +94,41 @@ export async function tasksCommand(global: GlobalOptions & { status?: string }):
       backend: t.backend ?? null,
       activity: t.status === 'working' ? (parseActivity(t.activity) ?? { kind: 'starting' }) : null,
     }));
-    output(global, rows, () =>
-      rows.length
-        ? rows.map((r) => `${r.id.padEnd(9)} ${(r.activity ? `${r.status}:${activityLabel(r.activity)}` : r.status).padEnd(14)} ${`#${r.pr ?? '-'}`.padEnd(5)} ${(r.backend ?? '').padEnd(10)} ${r.title}${r.reason && r.status === 'abandoned' ? color.dim(` — ${r.reason}`) : ''}`).join('\n')
-        : 'no tasks',
-    );
+    output(global, rows.map((r) => ({ ...r, reason_line: firstLine(r.reason), logs: join(adapter.paths.logs, r.id) })), () => (rows.length ? taskTable(rows, adapter.paths.logs) : 'no tasks'));
   });
+}
+
+/** `oxi tasks` for people: a header, columns sized to their longest cell, one line per failure reason. */
+function taskTable(rows: Array<{ id: string; status: string; activity: { kind: string } | null; attempts: number; pr: number | null; host: string | null; last_progress_at: string; backend: string | null; title: string; reason: string | null }>, logs: string): string {
+  const now = Date.now();
+  const cells = rows.map((r) => [
+    r.id,
+    r.activity ? `${r.status}:${activityLabel(r.activity as never)}` : r.status,
+    String(r.attempts),
+    r.pr === null ? '-' : `#${r.pr}`,
+    r.host ?? '-',
+    ago(now - Date.parse(r.last_progress_at)),
+    r.backend ?? '-',
+    r.title,
+  ]);
+  const header = ['ID', 'STATUS', 'ATTEMPTS', 'PR', 'HOST', 'LAST PROGRESS', 'BACKEND', 'TITLE'];
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]))).join('  ');
+  const out = [color.dim(line(header))];
+  rows.forEach((r, i) => {
+    out.push(line(cells[i]));
+    const failed = r.reason && !['merged', 'queued', 'working', 'planning', 'provisioning', 'shipping'].includes(r.status);
+    if (failed) out.push(color.dim(`  ↳ ${firstLine(r.reason)} (full log: ${join(logs, r.id)}/)`));
+  });
+  return out.join('\n');
+}
+
+function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 90) return `${s}s ago`;
+  if (s < 5400) return `${Math.round(s / 60)}m ago`;
+  if (s < 172800) return `${Math.round(s / 3600)}h ago`;
+  return `${Math.round(s / 86400)}d ago`;
 }
 
 function readRoadmap(file: string): string {
