@@ -37,6 +37,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(async (_o, cmd) => setExit(await demoCommand(g(cmd))));
   program.command('run').description('run the engine as a daemon (PID file under .oxi/; SIGTERM drains)')
     .option('--no-dashboard', 'do not serve the dashboard')
+    .option('--halt-exit <code>', 'exit code when the engine halts itself (default 3; the launchd unit uses 0 so launchd does not restart it)')
     .option('--inspect [url]', 'stream the actor system to the Stately inspector (our relay, or the relay at url)')
     .action(async (_o, cmd) => setExit(await runCommand(g(cmd))));
   program.command('dashboard').description('serve the live dashboard and its API for this project (next to a running daemon, or none)')

@@ -63,13 +63,15 @@ async function runWith(global: GlobalOptions, until: 'forever' | 'settled' | 'qu
   }
 }
 
-export async function runCommand(global: GlobalOptions & LiveOptions): Promise<number> {
+export async function runCommand(global: GlobalOptions & LiveOptions & { haltExit?: string }): Promise<number> {
   if (global.inspect === true && global.dashboard === false) {
     throw new UsageError('--inspect streams through the dashboard\'s relay, but --no-dashboard turns it off.', { fix: 'Drop --no-dashboard, or give --inspect a relay URL (e.g. --inspect ws://127.0.0.1:8080).' });
   }
+  const haltExit = global.haltExit === undefined ? 3 : Number(global.haltExit);
+  if (!Number.isInteger(haltExit) || haltExit < 0 || haltExit > 255) throw new UsageError(`--halt-exit: expected an exit code from 0 to 255, got ${JSON.stringify(global.haltExit)}.`, { fix: 'e.g. --halt-exit 0 (for launchd)' });
   const exit = await runWith(global, 'forever', false, global);
   process.stderr.write(`oxi: stopped: ${exit.reason}\n`);
-  return exit.code;
+  return exit.code === 3 ? haltExit : exit.code;
 }
 
 export async function tickCommand(global: GlobalOptions & { times?: string }): Promise<number> {
