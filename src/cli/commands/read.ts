@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { firstLine } from '../../brief/collect.js';
+import { diskLine, diskUse } from '../../runtime/disk-use.js';
 import { PreflightError, RoadmapError, UsageError } from '../../errors.js';
 import { preflight } from '../../preflight/preflight.js';
 import { problemLines } from '../../preflight/gate.js';
@@ -55,7 +56,8 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
     const config = shown ? { ...shown, live: answered, ...(answered && onDisk ? { changedOnDisk: onDisk.sha256 !== shown.sha256 } : {}) } : null;
     // Whether agents run confined here (agents.sandbox: {kind, available, reason}), probed once per process.
     const sandbox = localSandboxStatus(adapter.agents.sandbox);
-    const data = { ...summary, config, agents: { ...(summary.agents ?? agentSummary(db)), sandbox }, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget };
+    const disk = diskUse(adapter);
+    const data = { ...summary, config, agents: { ...(summary.agents ?? agentSummary(db)), sandbox }, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget, disk };
     output(global, data, () => {
       const e = summary.engine;
       const state = e.killed ? color.red(`killed (${e.reason ?? 'no reason'}${e.hard ? ', hard' : ''})`) : color.green(e.state);
@@ -68,6 +70,7 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
         `spend    $${summary.spend.today.toFixed(2)} today (soft $${adapter.budget.dailySoftUsd}, hard $${adapter.budget.dailyHardUsd})${summary.spend.today >= adapter.budget.dailyHardUsd ? color.red(' — hard cap reached: nothing new dispatches until tomorrow') : summary.spend.today >= adapter.budget.dailySoftUsd ? ' — soft cap passed' : ''}`,
         ...agentLines(summary.agents ?? agentSummary(db)),
         ...(shown ? [`config   ${configLine(shown, answered, onDisk)}`] : []),
+        `disk     ${diskLine(disk, adapter.engine.janitor.keepMs)}`,
         `sandbox  ${sandbox.available ? color.green(sandboxLine(sandbox)) : color.red(sandboxLine(sandbox))}`,
         ...(summary.forge?.gate.closed ? [color.red(`forge    gate closed: ${summary.forge.gate.reason ?? 'credentials rejected'} — PR steps wait, probing`)] : []),
       ].join('\n');
