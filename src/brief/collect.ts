@@ -130,7 +130,7 @@ function round(usd: number): number {
 export function firstLine(reason: string | null): string | null {
   if (!reason) return reason;
   const lines = reason.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-  const failing = lines.find((l) => /^(not ok|✖|✗|FAIL|×)\b|\b(AssertionError|Error):/.test(l));
+  const failing = lines.find((l) => /^(not ok\b|✖|✗|×|FAIL\b)|\b(AssertionError|Error)\b/.test(l));
   const head = lines[0] ?? '';
   const picked = failing && failing !== head ? `${head.replace(/[:\s]+$/, '')}: ${failing}` : head;
   return picked.length > 200 ? `${picked.slice(0, 199)}…` : picked;
