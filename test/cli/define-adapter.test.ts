@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { oxi } from '../helpers/project.js';
+import { oxi, ROOT } from '../helpers/project.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'oxi-define-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,5 +22,14 @@ describe('oxi.config.ts in a user repository', () => {
     const res = oxi(['status', '--dry-run', '--json'], { cwd: dir });
     expect(res.code, res.stderr + res.stdout).toBe(0);
     expect(JSON.parse(res.stdout)).toMatchObject({ ok: true, config: 'mine', items: 1 });
+  });
+});
+
+describe('install from a packed tarball', () => {
+  it('npm pack ships the compiled CLI, the dashboard page and the launcher', () => {
+    const out = execFileSync('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const files = (JSON.parse(out) as Array<{ files: Array<{ path: string }> }>)[0].files.map((f) => f.path);
+    for (const f of ['bin/oxi.js', 'bin/git-askpass.sh', 'dist/src/cli/main.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'inspector/public/index.html']) expect(files).toContain(f);
+    expect(files.some((f) => f.startsWith('test/') || f.startsWith('dist/test/'))).toBe(false);
   });
 });
