@@ -37,6 +37,8 @@ export function readApi(ctx: ApiContext, path: string, query: URLSearchParams): 
     const rows = after > 0 ? listEvents(db, { afterId: after }).slice(0, limit) : listEvents(db, { limit });
     return ok({ rows: rows.map((r) => toEntry(r)) });
   }
+  const bad = badEncoding(path);
+  if (bad) return bad;
   let m = /^\/api\/v1\/tasks\/([^/]+)(\/journal)?$/.exec(path);
   if (m) {
     const id = dec(m[1]);
@@ -65,6 +67,8 @@ export function readApi(ctx: ApiContext, path: string, query: URLSearchParams): 
 
 /** The write side: the same events as the CLI. The caller has checked the token and the origin. */
 export async function actionApi(ctx: ApiContext, path: string, body: unknown, by: string): Promise<ActionResult> {
+  const bad = badEncoding(path);
+  if (bad) return bad;
   if (path === '/api/v1/kill') return killAction(ctx, body, by);
   if (path === '/api/v1/unkill') return unkillAction(ctx, by);
   const m = /^\/api\/v1\/tasks\/([^/]+)\/retry$/.exec(path);
@@ -72,4 +76,14 @@ export async function actionApi(ctx: ApiContext, path: string, body: unknown, by
   const say = /^\/api\/v1\/tasks\/([^/]+)\/say$/.exec(path);
   if (say) return sayAction(ctx, dec(say[1]), body, by);
   return notFound(`POST ${path}`);
+}
+
+/** A path whose percent-encoding does not decode (`%E0%A4%A`, a lone `%`) is the client's mistake: 400, not a crash. */
+function badEncoding(path: string): { status: 400; body: { error: string } } | undefined {
+  try {
+    decodeURIComponent(path);
+    return undefined;
+  } catch {
+    return { status: 400, body: { error: `Expected a percent-encoded path (encodeURIComponent of each id), got ${JSON.stringify(path.slice(0, 200))}.` } };
+  }
 }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import { DashboardError } from '../src/errors.js';
 
 export interface DashboardToken {
@@ -10,8 +11,12 @@ export interface DashboardToken {
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
+/** Any loopback address: 127.0.0.0/8, ::1 in any spelling, ::ffff:127.x.y.z, localhost (with or without brackets). */
 export function isLoopback(address: string): boolean {
-  return LOOPBACK_NAMES.has(address) || /^127\.\d+\.\d+\.\d+$/.test(address);
+  const a = address.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (LOOPBACK_NAMES.has(a) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a) || /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a)) return true;
+  // ::1 written out: every group zero but the last, which is 1 (e.g. 0:0:0:0:0:0:0:1).
+  return /^[0:]*:0*1$/.test(a) && isIP(a) === 6;
 }
 
 /**
@@ -61,7 +66,7 @@ function hostName(hostHeader: string): string {
 export function hostAllowed(req: IncomingMessage, loopbackBind: boolean): boolean {
   const host = req.headers.host;
   if (!host) return false;
-  return !loopbackBind || LOOPBACK_NAMES.has(hostName(host));
+  return !loopbackBind || isLoopback(hostName(host));
 }
 
 /**

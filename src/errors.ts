@@ -102,3 +102,6 @@ export class SetupFailedError extends OxiError {
 
 /** `oxi say`: the message cannot reach an agent (no live one, the engine is killed, the backend cannot take messages). */
 export class SayRefusedError extends OxiError {}
+
+/** Preflight found something that would fail every task (no git repository, no checks program, no roadmap items…): nothing was dispatched. */
+export class PreflightError extends OxiError {}

@@ -179,7 +179,9 @@ export class LocalForge implements Forge {
     const output = String(result.all ?? '');
     if (timedOut) return { state: 'failure', log: truncateLog(`${output}\n[oxi] checks timed out after ${timeoutMs} ms and were killed.\n`) };
     const state = result.exitCode === 0 ? 'success' : 'failure';
-    const tail = state === 'failure' ? `\n[oxi] checks failed: ${result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`}.\n` : '';
+    // 127 is a shell's "command not found": the checks command is broken, not the change.
+    const notFound = result.exitCode === 127 ? ' (command not found: fix checks.command in the adapter; `oxi doctor` checks it)' : '';
+    const tail = state === 'failure' ? `\n[oxi] checks failed: ${result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`}${notFound}.\n` : '';
     return { state, log: truncateLog(output + tail) };
   }
 

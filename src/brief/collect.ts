@@ -2,6 +2,7 @@
  * The facts of the daily brief, read from the ledger (`event`) and the task rows. Pure reads:
  * the same database and window always give the same brief.
  */
+import { isAbsolute, join, relative } from 'node:path';
 import type { Adapter } from '../config/schema.js';
 import type { LedgerRow } from '../store/ledger.js';
 import type { Db } from '../store/db.js';
@@ -15,7 +16,7 @@ export interface BriefData {
   project: string;
   window: { from: number; to: number; hours: number };
   merged: Array<{ task: string; title: string; pr: number | null; costUsd: number; at: number; alreadyMerged: boolean }>;
-  abandoned: Array<{ task: string; title: string; reason: string | null; at: number }>;
+  abandoned: Array<{ task: string; title: string; reason: string | null; at: number; logs?: string }>;
   spend: {
     windowUsd: number;
     todayUsd: number;
@@ -24,7 +25,7 @@ export interface BriefData {
     budgetStops: number;
   };
   reaped: Array<{ task: string; host: string | null; pid: number | null; at: number }>;
-  kills: Array<{ at: number; kind: 'killed' | 'resumed' }>;
+  kills: Array<{ at: number; kind: 'killed' | 'resumed'; reason?: string | null; by?: string | null }>;
   killswitch: { killed: boolean; reason: string | null; by: string | null; hard: boolean };
   hosts: Array<{ name: string; status: string; inUse: number | null; capacity: number | null; lastError: string | null; unreachableEvents: number }>;
 }
@@ -40,18 +41,22 @@ export function collectBrief(db: Db, adapter: Adapter, opts: { now: number; hour
   const taskOf = (id: string | null) => (id ? getTask(db, id) : undefined);
   const payloadOf = (e: EventRow) => JSON.parse(e.payload) as Record<string, unknown>;
 
+  // Each task once, by its last end in the window: one abandoned, retried and merged is merged only.
+  const lastEnd = new Map<string, number>();
+  for (const e of events) if ((e.kind === 'task.merged' || e.kind === 'task.abandoned') && e.task) lastEnd.set(e.task, e.id);
+  const final = (e: EventRow) => !e.task || lastEnd.get(e.task) === e.id;
   const alreadyMerged = new Set(events.filter((e) => e.kind === 'auto_merge.noop_already_merged').map((e) => e.task));
   const merged = events
-    .filter((e) => e.kind === 'task.merged')
+    .filter((e) => e.kind === 'task.merged' && final(e))
     .map((e) => {
       const t = taskOf(e.task);
       return { task: e.task ?? '?', title: t?.title ?? '', pr: t?.pr ?? null, costUsd: round(t?.cost_usd ?? 0), at: e.at, alreadyMerged: alreadyMerged.has(e.task) };
     });
   const abandoned = events
-    .filter((e) => e.kind === 'task.abandoned')
+    .filter((e) => e.kind === 'task.abandoned' && final(e))
     .map((e) => {
       const t = taskOf(e.task);
-      return { task: e.task ?? '?', title: t?.title ?? '', reason: t?.reason ?? null, at: e.at };
+      return { task: e.task ?? '?', title: t?.title ?? '', reason: firstLine(t?.reason ?? null), at: e.at, logs: shortPath(adapter, join(adapter.paths.logs, e.task ?? '?')) };
     });
   const reaped = events
     .filter((e) => e.kind === 'reaper.reaped')
@@ -61,7 +66,10 @@ export function collectBrief(db: Db, adapter: Adapter, opts: { now: number; hour
     });
   const kills = events
     .filter((e) => e.kind === 'engineState.killed' || (e.kind === 'engineState.running' && payloadOf(e).from === 'killed'))
-    .map((e) => ({ at: e.at, kind: e.kind === 'engineState.killed' ? ('killed' as const) : ('resumed' as const) }));
+    .map((e) => {
+      const p = payloadOf(e);
+      return { at: e.at, kind: e.kind === 'engineState.killed' ? ('killed' as const) : ('resumed' as const), reason: typeof p.reason === 'string' ? p.reason : null, by: typeof p.by === 'string' ? p.by : null };
+    });
 
   const windowUsd = round(spendBetween(db, from, to + 1));
   const kill = readKillswitch(db);
@@ -113,4 +121,20 @@ function hostStatus(value: unknown): string {
 
 function round(usd: number): number {
   return Math.round(usd * 100) / 100;
+}
+
+/** A failure reason in one line: the first failing test or error (the full text is in the task's logs). */
+export function firstLine(reason: string | null): string | null {
+  if (!reason) return reason;
+  const lines = reason.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const failing = lines.find((l) => /^(not ok\b|✖|✗|×|FAIL\b)|\b(AssertionError|Error)\b/.test(l));
+  const head = lines[0] ?? '';
+  const picked = failing && failing !== head ? `${head.replace(/[:\s]+$/, '')}: ${failing}` : head;
+  return picked.length > 200 ? `${picked.slice(0, 199)}…` : picked;
+}
+
+/** A path under the project as the operator types it (relative to the repository), else absolute. */
+export function shortPath(adapter: Adapter, path: string): string {
+  const rel = relative(adapter.repo.path, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }

@@ -21,7 +21,7 @@ export function renderBrief(b: BriefData): string {
 
   lines.push(`## Abandoned (${b.abandoned.length})`, '');
   if (!b.abandoned.length) lines.push('- none');
-  for (const a of b.abandoned) lines.push(`- ${a.task} · ${a.title} — ${a.reason ?? 'no reason recorded'}`);
+  for (const a of b.abandoned) lines.push(`- ${a.task} · ${a.title} — ${a.reason ?? 'no reason recorded'}${a.logs ? ` (full log: ${a.logs}/)` : ''}`);
   lines.push('');
 
   const s = b.spend;
@@ -40,7 +40,7 @@ export function renderBrief(b: BriefData): string {
 
   lines.push(`## Kills (${b.kills.filter((k) => k.kind === 'killed').length})`, '');
   if (!b.kills.length) lines.push('- none');
-  for (const k of b.kills) lines.push(`- ${utc(k.at)} ${k.kind === 'killed' ? 'killed' : 'resumed'}`);
+  for (const k of b.kills) lines.push(`- ${utc(k.at)} ${k.kind === 'killed' ? `killed${k.reason ? `: "${k.reason}"` : ''}${k.by ? ` by ${k.by}` : ''}` : 'resumed'}`);
   if (b.killswitch.killed)
     lines.push(`- still killed: "${b.killswitch.reason ?? 'no reason'}"${b.killswitch.by ? ` by ${b.killswitch.by}` : ''}${b.killswitch.hard ? ' (hard)' : ''} — \`oxi unkill\` resumes`);
   lines.push('');

@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { loadAdapter } from '../config/load.js';
 import type { Adapter } from '../config/schema.js';
 import { openDb, type Db } from '../store/db.js';
+import { dbError, isDbError } from '../store/db-errors.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -21,6 +22,9 @@ export async function withStore<T>(global: GlobalOptions, fn: (adapter: Adapter,
   const db = openDb(adapter.paths.db);
   try {
     return await fn(adapter, db);
+  } catch (error) {
+    // A page that turns out damaged mid-command is still a message, not a stack trace.
+    throw isDbError(error) ? dbError(adapter.paths.db, error) : error;
   } finally {
     db.close();
   }

@@ -1,11 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { OxiError } from '../errors.js';
+import { dbError, isDbError } from '../store/db-errors.js';
 import { killCommand, sendCommand, unkillCommand } from './commands/control.js';
 import { roadmapCommand, statusCommand, tasksCommand } from './commands/read.js';
 import { demoCommand, runCommand, tickCommand } from './commands/run.js';
 import { registerOperatorCommands } from './operator-commands.js';
 import { tailCommand } from './commands/tail.js';
 import type { GlobalOptions } from './context.js';
+import { errorLines, unknownCommandLines, usageLines } from './messages.js';
+import { oxiVersion } from './version.js';
 
 /** The one place that exits the process. */
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -13,8 +16,15 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('A self-hosted delivery loop: roadmap → plan → coding agents → PR → critic → merge.')
     .option('--config <file>', 'the adapter file (default: oxi.config.{ts,mjs,js,json} in the working directory)')
     .option('--db <file>', 'the database (default: the adapter\'s paths.db)')
-    .showHelpAfterError()
+    .version(oxiVersion(), '-V, --version', 'print the oxi version')
     .exitOverride();
+  // An unknown command lists the commands, not the whole help.
+  program.configureOutput({
+    outputError: (text, write) => {
+      const unknown = /unknown command '([^']*)'/.exec(text);
+      write(unknown ? unknownCommandLines(unknown[1], program.commands.map((c) => c.name()), /Did you mean ([^?]+)\?/.exec(text)?.[1]) : usageLines(text));
+    },
+  });
   const g = (cmd: Command): GlobalOptions & Record<string, unknown> => ({ ...program.opts(), ...cmd.opts() });
 
   program.command('demo').description('create a sample project and run the engine on it until every item is merged or abandoned')
@@ -27,6 +37,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(async (_o, cmd) => setExit(await demoCommand(g(cmd))));
   program.command('run').description('run the engine as a daemon (PID file under .oxi/; SIGTERM drains)')
     .option('--no-dashboard', 'do not serve the dashboard')
+    .option('--halt-exit <code>', 'exit code when the engine halts itself (default 3; the launchd unit uses 0 so launchd does not restart it)')
     .option('--inspect [url]', 'stream the actor system to the Stately inspector (our relay, or the relay at url)')
     .action(async (_o, cmd) => setExit(await runCommand(g(cmd))));
   program.command('dashboard').description('serve the live dashboard and its API for this project (next to a running daemon, or none)')
@@ -52,6 +63,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program.command('send <actorId> <event>').description('deliver an event to a live actor in the running daemon (e.g. oxi send task:T0-1 task.retry)')
     .option('--data <json>', 'event payload as a JSON object').option('--json', 'print JSON')
     .action(async (actorId: string, event: string, _o, cmd) => sendCommand(g(cmd), actorId, event));
+  program.command('retry <taskId>').description('an abandoned task back to the queue, or a waiting one (backoff, deferred, awaiting_human, pr_backoff) resumed now')
+    .option('--json', 'print JSON')
+    .action(async (taskId: string, _o, cmd) => (await import('./commands/retry.js')).retryCommand(g(cmd), taskId));
   registerOperatorCommands(program, g, setExit);
   program.command('tail <taskId>').description("follow the task's agent streams (planner, worker, critic) and its workspace setup's output live, in human form")
     .option('--json', 'print the raw NDJSON lines').option('--no-follow', 'print what is there and exit')
@@ -72,7 +86,12 @@ export async function main(argv = process.argv): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (error instanceof OxiError) {
-      process.stderr.write(`oxi: ${error.message}\n${error.fix ? `  fix: ${error.fix}\n` : ''}`);
+      process.stderr.write(errorLines(error.message, error.fix));
+      return 2;
+    }
+    if (isDbError(error)) {
+      const e = dbError('the database (the adapter\'s paths.db, or --db)', error);
+      process.stderr.write(errorLines(e.message, e.fix));
       return 2;
     }
     process.stderr.write(`oxi: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);

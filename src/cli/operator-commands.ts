@@ -34,6 +34,7 @@ export function registerOperatorCommands(program: Command, g: Opts, setExit: (co
     .option('--post', 'also send it through the adapter\'s notifications (exit 1 if a delivery fails)').option('--json', 'print JSON')
     .action(async (_o, cmd) => setExit(await briefCommand(g(cmd))));
   program.command('doctor').description('check node, git, the config, the roadmap, the DB, hosts, agent CLIs and credentials, the forge token; each problem with its fix')
+    .option('--repair', 'copy what can be read of a damaged database into a new file (the old one is kept beside it), then check')
     .option('--live', 'prove the agent credentials with one real, minimal call per backend (costs a few tokens; docs/cli.md)')
     .option('--json', 'print JSON')
     .action(async (_o, cmd) => setExit(await doctorCommand(g(cmd))));

@@ -4,6 +4,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
 import { ConfigError } from '../errors.js';
 import type { Adapter } from './schema.js';
@@ -12,6 +13,9 @@ import { validateConfig } from './validate.js';
 
 /** Searched in this order, in the given directory only (never its parents). */
 export const CONFIG_FILE_NAMES = ['oxi.config.ts', 'oxi.config.mjs', 'oxi.config.js', 'oxi.config.json'] as const;
+
+/** This installation's package entry (src/index.ts from source, dist/src/index.js when built). */
+const OWN_ENTRY = fileURLToPath(new URL(`../index${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 const CODE_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
 
@@ -53,7 +57,9 @@ export async function readConfigFile(configPath: string, bytes = readBytes(confi
       fix: `Rename it to one of ${CONFIG_FILE_NAMES.join(', ')}.`,
     });
 
-  const jiti = createJiti(import.meta.url, { interopDefault: true, moduleCache: false });
+  // `import { defineAdapter } from 'oxi'` must work in a repository that has no oxi in node_modules
+  // (oxi run from a clone or a global install): 'oxi' resolves to this very installation.
+  const jiti = createJiti(import.meta.url, { interopDefault: true, moduleCache: false, alias: { oxi: OWN_ENTRY } });
   let mod: unknown;
   try {
     // Not `{ default: true }`: that is `mod.default ?? mod`, which would validate a module

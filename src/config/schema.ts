@@ -479,6 +479,12 @@ const engineSchema = z
     backoffBaseMs: ms(30_000, 'First retry delay; doubles per attempt.'),
     backoffMaxMs: ms(1_800_000, 'Largest retry delay.'),
     drainTimeoutMs: ms(30_000, 'On shutdown, how long running work may take to reach a safe point.'),
+    janitor: section(
+      {
+        keepMs: ms(86_400_000, 'How long the workspace and local branch of a merged or abandoned task are kept for inspection before the janitor (run with the reaper) removes them. An abandoned task keeps `refs/oxi/tasks/<id>` (its last attempt, for a retry or a human); a merged one loses it too (its change is on the main branch).'),
+      },
+      'Cleanup of finished tasks\' workspaces and branches on local hosts.',
+    ),
     restartIntensity: section(
       {
         maxRestarts: posInt().default(5).describe('Restarts allowed within `periodMs` before giving up.'),

@@ -22,22 +22,34 @@ const DEMO_WORKSPACE = {
 };
 const DEMO_LOCK = { name: 'oxi-demo-math', lockfileVersion: 3, requires: true, packages: { '': { name: 'oxi-demo-math' } } };
 
-const WORDS = ['double', 'square', 'negate', 'half', 'increment', 'decrement', 'cube', 'twice', 'triple', 'quadruple'];
+/** Each demo function with what it returns (as code and in words) and checks: the demo must never teach that wrong code gets approved. */
+const FUNCTIONS: Array<{ name: string; body: string; says: string; cases: Array<[number, number]> }> = [
+  { name: 'double', body: 'x * 2', says: 'twice its argument', cases: [[3, 6], [-2, -4], [0, 0]] },
+  { name: 'square', body: 'x * x', says: 'its argument squared', cases: [[3, 9], [-2, 4], [0, 0]] },
+  { name: 'negate', body: '-x', says: 'its argument with the sign flipped', cases: [[3, -3], [-2, 2], [5, -5]] },
+  { name: 'half', body: 'x / 2', says: 'half its argument', cases: [[3, 1.5], [-2, -1], [0, 0]] },
+  { name: 'increment', body: 'x + 1', says: 'its argument plus one', cases: [[3, 4], [-2, -1], [0, 1]] },
+  { name: 'decrement', body: 'x - 1', says: 'its argument minus one', cases: [[3, 2], [-2, -3], [0, -1]] },
+  { name: 'cube', body: 'x * x * x', says: 'its argument cubed', cases: [[3, 27], [-2, -8], [0, 0]] },
+  { name: 'triple', body: 'x * 3', says: 'three times its argument', cases: [[3, 9], [-2, -6], [0, 0]] },
+  { name: 'quadruple', body: 'x * 4', says: 'four times its argument', cases: [[3, 12], [-2, -8], [0, 0]] },
+  { name: 'abs', body: 'Math.abs(x)', says: 'the absolute value of its argument', cases: [[3, 3], [-2, 2], [0, 0]] },
+];
 
 /** Item i of the demo roadmap: a small pure function with its own test, in files no other item touches. */
 function item(i: number) {
-  const base = WORDS[i % WORDS.length];
-  const name = i < WORDS.length ? base : `${base}${Math.floor(i / WORDS.length) + 1}`;
-  const factor = (i % 7) + 2;
+  const fn = FUNCTIONS[i % FUNCTIONS.length];
+  const name = i < FUNCTIONS.length ? fn.name : `${fn.name}${Math.floor(i / FUNCTIONS.length) + 1}`;
+  const asserts = fn.cases.map(([x, y]) => `  assert.equal(${name}(${x}), ${y});`).join('\n');
   return {
     id: `T${i % 3}-${101 + i}`,
     tier: i % 3,
     name,
     title: `Add \`${name}(x)\` to the math library`,
-    description: `Export \`${name}\` from \`src/${name}.js\`, returning \`x * ${factor}\`, with a test in \`test/${name}.test.js\`.`,
+    description: `Export \`${name}\` from \`src/${name}.js\`, returning ${fn.says} (\`${fn.body}\`), with a test in \`test/${name}.test.js\`.`,
     files: {
-      [`src/${name}.js`]: `export function ${name}(x) {\n  return x * ${factor};\n}\n`,
-      [`test/${name}.test.js`]: `import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { ${name} } from '../src/${name}.js';\n\ntest('${name}', () => {\n  assert.equal(${name}(3), ${3 * factor});\n});\n`,
+      [`src/${name}.js`]: `export function ${name}(x) {\n  return ${fn.body};\n}\n`,
+      [`test/${name}.test.js`]: `import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { ${name} } from '../src/${name}.js';\n\ntest('${name}', () => {\n${asserts}\n});\n`,
     },
   };
 }

@@ -54,15 +54,17 @@ async function acpCheck(ctx: DoctorContext): Promise<CheckResult> {
 async function cliCheck(ctx: DoctorContext, backend: 'claude' | 'codex'): Promise<CheckResult[]> {
   const env = agentEnv(ctx.adapter!, ctx.env as NodeJS.ProcessEnv);
   // The agents' whitelisted environment: a CLI found only on the operator's PATH is not found by oxi.
-  const version = await ctx.run([backend, '--version'], { env, timeoutMs: 20_000 });
+  // The configured command (agents.<backend>.command), not whatever PATH has under that name.
+  const command = ctx.adapter!.agents[backend].command;
+  const version = await ctx.run([...command, '--version'], { env, timeoutMs: 20_000 });
   const results: CheckResult[] = [
     version.ok
       ? { id: `agent:${backend}`, status: 'ok', detail: `${backend} ${version.stdout.trim().split('\n')[0]}` }
       : {
           id: `agent:${backend}`,
           status: 'fail',
-          detail: `${backend} CLI not runnable with the agents' environment (${version.error ?? `exit ${version.exitCode}: ${version.stderr.trim().slice(0, 200)}`})`,
-          fix: `${INSTALL[backend]}; if it is installed, make sure its directory is on the PATH oxi runs with (agents get only agents.env.allow).`,
+          detail: `expected agents.${backend}.command ${JSON.stringify(command)} to run with the agents' environment, got ${version.error ?? `exit ${version.exitCode}: ${version.stderr.trim().slice(0, 200)}`}`,
+          fix: `${INSTALL[backend]}, or set agents.${backend}.command to the program's full path; if it is installed, make sure its directory is on the PATH oxi runs with (agents get only agents.env.allow).`,
         },
   ];
   results.push(backend === 'claude' ? claudeCredentials(ctx, env) : codexCredentials(ctx, env));

@@ -1,10 +1,11 @@
 /** The adapter, the roadmap, the repository clone and the database. */
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { loadAdapter } from '../config/load.js';
-import { parseRoadmap } from '../roadmap/parse.js';
 import { inspectDbFile } from '../store/db.js';
+import { commandChecks, repoChecks, roadmapChecks } from '../preflight/preflight.js';
 import { migrations } from '../store/migrations.js';
+import { dbError } from '../store/db-errors.js';
 import type { CheckProvider, CheckResult, DoctorContext } from './types.js';
 
 export const configCheck: CheckProvider = {
@@ -30,35 +31,14 @@ export const projectChecks: CheckProvider = {
     const adapter = ctx.adapter!;
     const results: CheckResult[] = [];
 
-    // Roadmap
-    if (!existsSync(adapter.roadmap)) {
-      results.push({ id: 'roadmap', status: 'fail', detail: `${adapter.roadmap} does not exist`, fix: 'Create it (oxi init writes a starter), or set `roadmap` in the adapter.' });
-    } else {
-      const parsed = parseRoadmap(readFileSync(adapter.roadmap, 'utf8'));
-      const errors = parsed.problems.filter((p) => p.severity === 'error');
-      if (errors.length)
-        results.push({ id: 'roadmap', status: 'fail', detail: `${adapter.roadmap}: ${errors.map((p) => `line ${p.line}: ${p.message}`).join('; ')}`, fix: 'Fix those lines; `oxi roadmap` shows what parses.' });
-      else if (!parsed.items.length)
-        results.push({ id: 'roadmap', status: 'warn', detail: `${adapter.roadmap} has no items yet`, fix: 'Add items: **T0-1 · Title** then an _italic description_ under a `## Tier 0` heading.' });
-      else results.push({ id: 'roadmap', status: 'ok', detail: `${adapter.roadmap}: ${parsed.items.length} items${parsed.problems.length ? `, ${parsed.problems.length} warning(s)` : ''}` });
-    }
-
-    results.push(await repoCheck(ctx));
+    // The preflight's checks (the same words `oxi run` stops with); agent commands are the agents provider's.
+    results.push(...roadmapChecks(adapter));
+    results.push(...(await repoChecks(adapter)));
+    results.push(...commandChecks(adapter, ctx.env as NodeJS.ProcessEnv).filter((r) => !r.id.startsWith('command:')));
     results.push(dbCheck(adapter.paths.db));
     return results;
   },
 };
-
-async function repoCheck(ctx: DoctorContext): Promise<CheckResult> {
-  const { repo } = ctx.adapter!;
-  const inside = await ctx.run(['git', 'rev-parse', '--show-toplevel'], { cwd: repo.path });
-  if (!inside.ok)
-    return { id: 'repo', status: 'fail', detail: `${repo.path} is not a git repository`, fix: 'Set repo.path to your clone, or run `git init` there.' };
-  const branch = await ctx.run(['git', 'rev-parse', '--verify', '--quiet', `refs/heads/${repo.mainBranch}`], { cwd: repo.path });
-  if (!branch.ok)
-    return { id: 'repo', status: 'fail', detail: `branch "${repo.mainBranch}" does not exist in ${repo.path}`, fix: `Create it (git checkout -b ${repo.mainBranch} && git commit --allow-empty -m init), or set repo.mainBranch.` };
-  return { id: 'repo', status: 'ok', detail: `${repo.path} on ${repo.mainBranch}` };
-}
 
 function dbCheck(file: string): CheckResult {
   if (!existsSync(file)) {
@@ -75,10 +55,11 @@ function dbCheck(file: string): CheckResult {
     const { version, integrity } = inspectDbFile(file);
     if (version > migrations.length)
       return { id: 'db', status: 'fail', detail: `${file} has schema ${version}, newer than this oxi knows (${migrations.length})`, fix: 'Upgrade oxi, or restore the backup taken before the upgrade (docs/runbooks.md).' };
-    if (integrity !== 'ok') return { id: 'db', status: 'fail', detail: `${file} fails its integrity check: ${integrity}`, fix: 'Stop oxi and restore the last backup (docs/runbooks.md).' };
+    if (integrity !== 'ok') return { id: 'db', status: 'fail', detail: `${file} fails its integrity check: ${integrity}`, fix: `Stop oxi, then restore the backup oxi keeps (cp ${file}.backup ${file} && rm -f ${file}-wal ${file}-shm), or run oxi doctor --repair to copy what can be read into a new file (the old one is kept).` };
     const pending = migrations.length - version;
     return { id: 'db', status: 'ok', detail: `${file}: schema ${version}${pending ? ` (${pending} migration(s) apply on next start)` : ''}, integrity ok` };
   } catch (error) {
-    return { id: 'db', status: 'fail', detail: `${file} cannot be opened: ${(error as Error).message}`, fix: 'Check the file and its permissions, or pass another path with --db.' };
+    const e = dbError(file, error);
+    return { id: 'db', status: 'fail', detail: e.message, fix: e.fix };
   }
 }

@@ -37,6 +37,7 @@ export const PARTS: ReadonlyArray<readonly [prefix: string, part: Part]> = [
   ['src/docs/', 'app'],
   ['src/lint/', 'app'],
   ['src/say/', 'app'],
+  ['src/preflight/', 'app'],
   ['inspector/', 'app'],
   ['adapters/', 'app'],
   ['bench/', 'app'],

@@ -2,8 +2,9 @@
  * Roadmap parser: turns the predecessor roadmap markdown into task items.
  *
  * Format: `## Tier N` sections hold items written as a bold `**T{tier}-{id} · {title}**` line,
- * followed by an italic `_description_` that may span several lines. Anything outside a tier
- * section (a "Done" list, notes) is ignored. Pure and total: never throws, problems are returned.
+ * followed by an italic `_description_` that may span several lines. A "Done" or "Notes" section is
+ * skipped; an item anywhere else outside a tier, and a heading meant as a tier that is not one
+ * (`### Tier 0`, `## Tier zero`), is a warning. Pure and total: never throws, problems are returned.
  */
 
 export interface RoadmapItem {
@@ -35,6 +36,8 @@ const ITEMISH_RE = /^\s*(?:(?:[-*+]|\d{1,9}[.)])\s+)?(?:\[[ xX]\]\s+)?\*\*\s*T\d
 const HEADING_RE = /^ {0,3}(#{1,6})(?:[ \t]+(.*))?$/s;
 // `(?!\w|-\w)` keeps `## T2-43 · title` (an item id used as a heading) from naming tier 2.
 const TIER_HEADING_RE = /^(?:tier[\s_-]*|t)(\d+)(?!\w|-\w)/i;
+// Sections whose bold items are deliberately not tasks (shipped work, notes): skipped without a warning.
+const QUIET_SECTION_RE = /^(done|notes?|ideas?|archive[sd]?|shipped|completed|changelog|history|later|backlog)\b/i;
 const FENCE_RE = /^ {0,3}(`{3,}|~{3,})/;
 const LIST_MARKER_RE = /^\s*(?:[-+*]|\d{1,9}[.)])\s+/;
 const WHITESPACE_RE = /\s/;
@@ -54,8 +57,9 @@ function parseLines(markdown: string): ParsedRoadmap {
   const lines = markdown.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
   const items: RoadmapItem[] = [];
   const problems: RoadmapProblem[] = [];
-  const firstLineOf = new Map<string, number>();
+  const firstLineOf = new Map<string, { id: string; line: number }>();
   let sectionTier: number | null = null;
+  let section: { line: number; text: string; quiet: boolean } = { line: 0, text: '', quiet: false };
   let fence: string | null = null;
   let inComment = false;
   let blockStart = 0;
@@ -89,11 +93,24 @@ function parseLines(markdown: string): ParsedRoadmap {
     const heading = HEADING_RE.exec(text);
     if (heading) {
       const level = heading[1].length;
+      const title = (heading[2] ?? '').trim();
       // Level 1 closes a tier section too; level 3+ are sub-headings inside the current section.
-      if (level <= 2) sectionTier = level === 2 ? tierOfHeading(heading[2] ?? '') : null;
+      if (level <= 2) {
+        sectionTier = level === 2 ? tierOfHeading(title) : null;
+        section = { line: lineNo, text: text.trim(), quiet: level === 2 && QUIET_SECTION_RE.test(title.replace(/^[*_\s]+/, '')) };
+      }
+      const odd = oddHeading(level, title, lineNo, text.trim());
+      if (odd) problems.push(odd);
       continue;
     }
-    if (sectionTier === null) continue;
+    if (sectionTier === null) {
+      // A Done or Notes list is meant to be skipped; an item anywhere else outside a tier is a mistake to name.
+      if (!section.quiet && ITEMISH_RE.test(text)) {
+        const where = section.line ? `under "${section.text}" (line ${section.line})` : 'before any tier heading';
+        problems.push({ line: lineNo, severity: 'warning', message: `Item outside any tier, ${where}; ignored. Expected it under a \`## Tier <n>\` heading, e.g. \`## Tier 0\`: ${text.trim()}` });
+      }
+      continue;
+    }
 
     const match = ITEM_RE.exec(text);
     if (!match) {
@@ -120,12 +137,16 @@ function parseLines(markdown: string): ParsedRoadmap {
     }
     i = desc.nextIndex - 1;
 
-    const first = firstLineOf.get(id);
+    // Keyed by the lower-cased id: T0-abc and T0-ABC would share a branch on a case-insensitive file system.
+    const first = firstLineOf.get(id.toLowerCase());
     if (first !== undefined) {
-      problems.push({ line: lineNo, message: `Duplicate id ${id} (first defined on line ${first}); ignored.`, severity: 'error' });
+      const message = first.id === id
+        ? `Duplicate id ${id} (first defined on line ${first.line}); ignored.`
+        : `${id} and ${first.id} (line ${first.line}) map to the same branch: ids must differ in more than letter case; ${id} ignored. Rename one of them.`;
+      problems.push({ line: lineNo, message, severity: 'error' });
       continue;
     }
-    firstLineOf.set(id, lineNo);
+    firstLineOf.set(id.toLowerCase(), { id, line: lineNo });
     if (tier !== sectionTier) {
       problems.push({
         line: lineNo,
@@ -142,6 +163,21 @@ function parseLines(markdown: string): ParsedRoadmap {
     problems.push({ line: blockStart, message: `${what} opened here is never closed; the rest of the file was ignored.`, severity: 'warning' });
   }
   return { items, problems };
+}
+
+/**
+ * A heading that looks meant as a tier but is not one oxi reads: `### Tier 0` (wrong level) or
+ * `## Tier zero` (no number). A warning with the expected form; the lines under it are not a tier.
+ */
+function oddHeading(level: number, title: string, line: number, text: string): RoadmapProblem | undefined {
+  const bare = title.replace(/^[*_\s]+/, '');
+  if (level === 2 && tierOfHeading(title) === null && /^tier\b/i.test(bare)) {
+    return { line, severity: 'warning', message: `Heading "${text}" is not a tier oxi recognises: expected \`## Tier <number>\`, e.g. \`## Tier 0\`.` };
+  }
+  if (level !== 2 && tierOfHeading(title) !== null && /^tier/i.test(bare)) {
+    return { line, severity: 'warning', message: `Heading "${text}" is level ${level}: tiers are level-2 headings, expected \`## ${bare}\`.` };
+  }
+  return undefined;
 }
 
 function tierOfHeading(heading: string): number | null {

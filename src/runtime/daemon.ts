@@ -1,3 +1,4 @@
+import { refuseEvent } from './accepted-events.js';
 import { forgetForgeToken } from '../agents/env.js';
 import type { Server } from 'node:net';
 import { systemClock, type Clock } from '../clock.js';
@@ -130,6 +131,10 @@ function controlHandler(db: DaemonOptions['db'], engine: EngineHandle, config: L
     if (req.op === 'ping') return { ok: true, pid: process.pid };
     if (req.op === 'status') return { ok: true, ...snapshotSummary(db, engine), config: config ?? null };
     if (req.op === 'send') {
+      // An event the actor's machine does not take is refused with the ones it does (nothing is sent).
+      const ref = req.actor === 'engine' ? engine.actor : engine.actor.system.get(req.actor);
+      const refused = ref && refuseEvent(req.actor, ref, req.event.type);
+      if (refused) return { ok: false, error: refused };
       const delivered = engine.send(req.actor, req.event);
       return delivered ? { ok: true, delivered: true } : { ok: false, error: `No live actor "${req.actor}". Live actors: ${liveActors(engine).join(', ')}` };
     }

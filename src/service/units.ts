@@ -3,7 +3,7 @@
  * adapter (the very values `oxi run` would use), never from a second copy of the defaults.
  */
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Adapter } from '../config/schema.js';
 
 export interface UnitInput {
@@ -68,19 +68,21 @@ export function systemdUnit(input: UnitInput): UnitFile {
     'WantedBy=default.target',
     '',
   ].join('\n');
+  const installPath = join(homedir(), '.config', 'systemd', 'user', `${name}.service`);
   return {
     kind: 'systemd',
-    installPath: join(homedir(), '.config', 'systemd', 'user', `${name}.service`),
+    installPath,
     argv,
     content,
-    next: ['systemctl --user daemon-reload', `systemctl --user enable --now ${name}`, `journalctl --user -u ${name} -f`],
+    next: systemdNext(name, installPath, installPath),
   };
 }
 
 export function launchdPlist(input: UnitInput): UnitFile {
   const { adapter } = input;
   const label = `dev.oxi.${serviceName(adapter).slice('oxi-'.length)}`;
-  const argv = runArgv(input);
+  // launchd restarts on any non-zero exit and cannot exempt one code: a halt (3) exits 0 under it, so it stays down.
+  const argv = [...runArgv(input), '--halt-exit', '0'];
   const logs = adapter.paths.logs;
   const content = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -98,7 +100,7 @@ export function launchdPlist(input: UnitInput): UnitFile {
     `    <key>PATH</key><string>${xml(input.path)}</string>`,
     '  </dict>',
     '  <key>RunAtLoad</key><true/>',
-    '  <!-- Restart after a crash, not after a clean stop or a halt. -->',
+    '  <!-- Restart after a crash, not after a clean stop or a halt (--halt-exit 0: a halted engine exits 0). -->',
     '  <key>KeepAlive</key><dict><key>SuccessfulExit</key><false/></dict>',
     '  <key>ThrottleInterval</key><integer>30</integer>',
     `  <key>ExitTimeOut</key><integer>${Math.ceil(adapter.engine.drainTimeoutMs / 1000) + 30}</integer>`,
@@ -114,7 +116,7 @@ export function launchdPlist(input: UnitInput): UnitFile {
     installPath,
     argv,
     content,
-    next: [`mkdir -p ${shellQuote(logs)}`, `launchctl bootstrap gui/$(id -u) ${shellQuote(installPath)}`, `tail -f ${shellQuote(join(logs, 'oxi.err.log'))}`],
+    next: launchdNext(installPath, installPath, logs),
   };
 }
 
@@ -142,4 +144,23 @@ export function parseExecStart(line: string): string[] {
   const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
   for (const m of line.matchAll(re)) words.push((m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]).replace(/%%/g, '%'));
   return words;
+}
+
+/** What to run after writing a systemd unit to `written` (a file elsewhere is linked into place first). */
+export function systemdNext(name: string, installPath: string, written: string): string[] {
+  // The manager reads units from its own directory: a file written elsewhere is copied there first.
+  const link = written === installPath ? [] : [`mkdir -p ${shellQuote(dirname(installPath))} && cp ${shellQuote(written)} ${shellQuote(installPath)}`];
+  return [...link, 'systemctl --user daemon-reload', `systemctl --user enable --now ${name}`, `journalctl --user -u ${name} -f`];
+}
+
+/** What to run after writing a launchd plist to `written`. */
+export function launchdNext(installPath: string, written: string, logs: string): string[] {
+  const copy = written === installPath ? [] : [`mkdir -p ${shellQuote(dirname(installPath))} && cp ${shellQuote(written)} ${shellQuote(installPath)}`];
+  return [...copy, `mkdir -p ${shellQuote(logs)}`, `launchctl bootstrap gui/$(id -u) ${shellQuote(installPath)}`, `tail -f ${shellQuote(join(logs, 'oxi.err.log'))}`];
+}
+
+/** The next steps for the file actually written (`--out` puts it elsewhere than installPath). */
+export function nextSteps(unit: UnitFile, written: string, adapter: Adapter): string[] {
+  if (unit.kind === 'systemd') return systemdNext(basename(unit.installPath, '.service'), unit.installPath, written);
+  return launchdNext(unit.installPath, written, adapter.paths.logs);
 }

@@ -2,6 +2,8 @@ import Database from 'better-sqlite3';
 import { chmodPrivateIfExists, touchPrivate } from '../fs-private.js';
 import { StoreError } from '../errors.js';
 import { migrations } from './migrations.js';
+import { keepBackup } from './backup.js';
+import { dbError } from './db-errors.js';
 
 export type Db = Database.Database;
 
@@ -17,25 +19,27 @@ export function openDb(file: string, options: OpenDbOptions = {}): Db {
   const onDisk = file !== ':memory:' && !options.readonly;
   // SQLite gives the -wal and -shm files the database file's mode: a 600 database makes all three 600.
   if (onDisk) touchPrivate(file);
-  let db: Db;
+  let db: Db | undefined;
   try {
     db = new Database(file, { readonly: options.readonly ?? false });
+    db.pragma(`busy_timeout = ${Math.max(5000, options.busyTimeoutMs ?? 5000)}`);
+    if (!options.readonly) {
+      db.pragma('journal_mode = WAL');
+      // Migrations are never undone: the copy before them is what a rollback restores.
+      const current = db.pragma('user_version', { simple: true }) as number;
+      if (onDisk && current > 0 && current < migrations.length) keepBackup(db, file);
+      migrate(db);
+    }
+    // Files left by an earlier version (or another umask) are tightened too.
+    if (onDisk) for (const suffix of ['-wal', '-shm']) chmodPrivateIfExists(`${file}${suffix}`);
+    db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    db.pragma('foreign_keys = ON');
+    return db;
   } catch (cause) {
-    throw new StoreError(`Could not open the database at ${file}: ${(cause as Error).message}`, {
-      fix: 'Check that the directory exists and is writable, or pass another path with --db.',
-      cause,
-    });
+    db?.close();
+    // Corrupt, read-only, locked, full, newer: a message naming the file and the fix, never a stack.
+    throw dbError(file, cause);
   }
-  db.pragma(`busy_timeout = ${Math.max(5000, options.busyTimeoutMs ?? 5000)}`);
-  if (!options.readonly) {
-    db.pragma('journal_mode = WAL');
-    migrate(db);
-  }
-  // Files left by an earlier version (or another umask) are tightened too.
-  if (onDisk) for (const suffix of ['-wal', '-shm']) chmodPrivateIfExists(`${file}${suffix}`);
-  db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-  db.pragma('foreign_keys = ON');
-  return db;
 }
 
 /** Applies pending migrations in one IMMEDIATE transaction each. */
@@ -44,7 +48,7 @@ export function migrate(db: Db): number {
   if (current > migrations.length) {
     throw new StoreError(
       `The database schema is version ${current}, newer than this oxi knows (${migrations.length}).`,
-      { fix: 'Upgrade oxi, or point --db at a database made by this version.' },
+      { fix: 'Upgrade oxi to the version that wrote it, or restore the backup oxi took before that upgrade (<db>.backup), or point --db at a database made by this version.' },
     );
   }
   for (let v = current; v < migrations.length; v++) {

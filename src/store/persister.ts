@@ -89,7 +89,10 @@ function ledgerRows(p: Pending, machine: string, taskId: string | null, at: numb
   const rows: unknown[][] = [];
   for (const t of p.transitions) {
     if (!ledgerWorthy(machine, t.from, t.to)) continue;
-    rows.push([at, p.ref.id, `${machine}.${t.to}`, taskId, JSON.stringify({ from: t.from, event: t.event })]);
+    // A kill's row carries its reason, so the brief can say why without the (since cleared) killswitch.
+    const ctx = p.snapshot.context as { reason?: unknown; by?: unknown };
+    const why = machine === 'engineState' && t.to === 'killed' ? { reason: ctx.reason ?? null, by: ctx.by ?? null } : {};
+    rows.push([at, p.ref.id, `${machine}.${t.to}`, taskId, JSON.stringify({ from: t.from, event: t.event, ...why })]);
   }
   for (const n of p.notes) rows.push([at, p.ref.id, n.kind, taskId, JSON.stringify(n.payload ?? {})]);
   return rows;

@@ -28,7 +28,7 @@ Last 24 h: 2026-01-01 12:00 UTC → 2026-01-02 12:00 UTC
 
 ## Abandoned (1)
 
-- T0-103 · Parse CSV — critic rejected 3 times: the plan's tests are missing
+- T0-103 · Parse CSV — critic rejected 3 times: the plan's tests are missing (full log: .oxi/logs/T0-103/)
 
 ## Spend
 

@@ -33,6 +33,8 @@ beforeAll(async () => {
   writeFileSync(join(home, '.claude', '.credentials.json'), JSON.stringify({ claudeAiOauth: { accessToken: 'x', refreshToken: 'y', expiresAt: 1 } }));
   execFileSync('git', ['init', '-q', '-b', 'main', repo]);
   execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'init'], { cwd: repo });
+  // The GitHub forge pushes to this remote: preflight (and doctor) require it.
+  execFileSync('git', ['remote', 'add', 'origin', 'https://github.invalid/acme/widgets.git'], { cwd: repo });
   writeFileSync(join(repo, 'ROADMAP.md'), '# r\n\n## Tier 0\n\n- **T0-1 · One**\n  _one._\n');
   github = createServer((req, res) => {
     seen.push(String(req.headers.authorization));
@@ -71,13 +73,13 @@ describe('oxi doctor', () => {
     const checks = byId(report);
     expect(report.checks.filter((c) => c.status !== 'ok' && c.status !== 'warn').map((c) => c.id)).toEqual(['live:claude']);
     expect(report.ok).toBe(true);
-    expect(Object.keys(checks)).toEqual(['node', 'git', 'config', 'roadmap', 'repo', 'db', 'host:local', 'agent:claude', 'credentials:claude', 'live:claude', 'sandbox:local', 'network:local', 'forge:scopes', 'forge:github', 'notify:log', 'notify:slack']);
+    expect(Object.keys(checks)).toEqual(['node', 'git', 'config', 'roadmap', 'repo', 'remote', 'checks', 'db', 'host:local', 'agent:claude', 'credentials:claude', 'live:claude', 'sandbox:local', 'network:local', 'forge:scopes', 'forge:github', 'notify:log', 'notify:slack']);
     // Without --live, doctor says plainly that the agent credentials were only seen, not used.
     expect(checks['live:claude']).toMatchObject({ status: 'skip', detail: expect.stringMatching(/credentials were not exercised.*oxi doctor --live/) });
     expect(checks['agent:claude'].detail).toBe('claude 2.1.0 (Claude Code)');
     expect(checks['credentials:claude'].detail).toBe('claude: logged in (refreshable)');
     expect(checks['forge:scopes'].detail).toBe('token scopes: repo, workflow');
-    expect(checks['roadmap'].detail).toBe(`${join(repo, 'ROADMAP.md')}: 1 items`);
+    expect(checks['roadmap'].detail).toBe(`${join(repo, 'ROADMAP.md')}: 1 item(s)`);
     expect(seen.at(-1)).toBe(`Bearer ${TOKEN}`);
     expect(JSON.stringify(report)).not.toContain(TOKEN);
     expect(JSON.stringify(report)).not.toContain('hooks.example');
@@ -92,7 +94,7 @@ describe('oxi doctor', () => {
     const report = await runDoctor(doctorContext({ cwd: root, configPath, env: env({ ANTHROPIC_API_KEY: 'sk-ant-xyz', HOOK_URL: 'not a url' }) }));
     const c = byId(report);
     expect(report.ok).toBe(false);
-    expect(c.repo).toMatchObject({ status: 'fail', detail: `branch "trunk" does not exist in ${repo}` });
+    expect(c.repo).toMatchObject({ status: 'fail', detail: `expected the main branch "trunk" (repo.mainBranch) in ${repo}, found only main`, fix: 'Set repo.mainBranch to one of them, or create it: git branch trunk' });
     expect(c['credentials:claude']).toMatchObject({ status: 'fail', detail: 'claude: $ANTHROPIC_API_KEY is set but agents do not get it', fix: 'Add "ANTHROPIC_API_KEY" to agents.env.allow in the adapter.' });
     expect(c['agent:codex']).toMatchObject({ status: 'fail' });
     expect(c['agent:codex'].fix).toContain('npm install -g @openai/codex');

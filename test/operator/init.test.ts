@@ -46,6 +46,12 @@ describe('oxi init --yes', () => {
     expect(existsSync(join(dir, '.oxi'))).toBe(true);
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe('node_modules/\n# oxi state: database, logs, worktrees\n.oxi/\n');
 
+    // A repository with no commit has no main branch yet: preflight says so before any agent runs.
+    const unborn = oxi(['status', '--dry-run'], { cwd: dir });
+    expect(unborn.code).toBe(2);
+    expect(unborn.stdout).toContain(`error: expected the main branch "trunk" (repo.mainBranch) in ${dir}, found no branch (no commit yet)`);
+    expect(unborn.stdout).toContain('fix: Make a first commit: git commit --allow-empty -m init');
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'init'], { cwd: dir });
     const dry = oxi(['status', '--dry-run', '--json'], { cwd: dir });
     expect(dry.code, dry.stderr).toBe(0);
     expect(JSON.parse(dry.stdout)).toMatchObject({ ok: true, config: 'widgets', items: 2 });

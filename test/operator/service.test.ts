@@ -45,7 +45,7 @@ describe('oxi service', () => {
     expect(res.code, res.stderr).toBe(0);
     const unit = JSON.parse(res.stdout);
     const args = [...(unit.content as string).matchAll(/^ {4}<string>(.*)<\/string>$/gm)].map((m) => m[1]);
-    expect(args).toEqual([process.execPath, OXI, '--config', configPath, '--db', DEFAULT_DB, 'run']);
+    expect(args).toEqual([process.execPath, OXI, '--config', configPath, '--db', DEFAULT_DB, 'run', '--halt-exit', '0']);
     expect(unit.content).toContain(`<key>StandardErrorPath</key><string>${join(dir, '.oxi', 'logs', 'oxi.err.log')}</string>`);
     expect(unit.content).toContain(`<key>WorkingDirectory</key><string>${dirname(configPath)}</string>`);
   });
@@ -59,6 +59,28 @@ describe('oxi service', () => {
     expect(existsSync(out)).toBe(true);
     const unit = JSON.parse(oxi(['--config', configPath, '--db', other, 'service', 'systemd', '--json'], { cwd: tmpdir() }).stdout);
     expect(unit.argv.slice(2)).toEqual(['--config', configPath, '--db', other, 'run']);
+  });
+
+  it('launchd does not restart a halt: the plist runs with --halt-exit 0 and restarts only on a failure exit', () => {
+    const unit = JSON.parse(oxi(['service', 'launchd', '--json'], { cwd: dir }).stdout);
+    expect(unit.argv.slice(-3)).toEqual(['run', '--halt-exit', '0']);
+    expect(unit.content).toContain('<key>KeepAlive</key><dict><key>SuccessfulExit</key><false/></dict>');
+    // A bad code is refused before anything starts.
+    const bad = oxi(['run', '--halt-exit', 'x'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--halt-exit: expected an exit code from 0 to 255, got "x"');
+  });
+
+  it('--out prints next steps naming the file it wrote, copied to where the manager looks', () => {
+    for (const kind of ['systemd', 'launchd']) {
+      const out = join(dir, `my unit.${kind}`);
+      const res = oxi(['service', kind, '--out', out], { cwd: dir });
+      expect(res.code, res.stderr).toBe(0);
+      const unit = JSON.parse(oxi(['service', kind, '--json'], { cwd: dir }).stdout);
+      expect(res.stdout).toContain(`wrote ${out}`);
+      expect(res.stdout).toContain(`cp '${out}' ${unit.installPath}`);
+      expect(res.stdout).toContain(kind === 'systemd' ? 'systemctl --user enable --now oxi-widgets' : `launchctl bootstrap gui/$(id -u) ${unit.installPath}`);
+    }
   });
 
   it('an unknown service manager is a usage error', () => {

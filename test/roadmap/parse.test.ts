@@ -213,3 +213,32 @@ describe('printRoadmap', () => {
     for (const item of bad) expect(() => printRoadmap([item]), item.id + item.title + item.description).toThrow(RoadmapError);
   });
 });
+
+describe('parseRoadmap: what oxi does not recognise is named, with the line and the expected form', () => {
+  it('warns on a level-3 tier heading and a tier heading without a number', () => {
+    const parsed = parseRoadmap('# R\n\n### Tier 0\n\n## Tier zero\n\n## Tier 1\n**T1-1 · ok**\n');
+    expect(parsed.items.map((i) => i.id)).toEqual(['T1-1']);
+    expect(parsed.problems).toEqual([
+      { line: 3, severity: 'warning', message: 'Heading "### Tier 0" is level 3: tiers are level-2 headings, expected `## Tier 0`.' },
+      { line: 5, severity: 'warning', message: 'Heading "## Tier zero" is not a tier oxi recognises: expected `## Tier <number>`, e.g. `## Tier 0`.' },
+    ]);
+  });
+
+  it('warns on each item outside any tier (under the title, under an unknown heading), but not in a Done, Ideas or Backlog list', () => {
+    const md = '# R\n**T0-1 · too early**\n## Ideas for later\n## Backlog-ish stuff\n**T0-2 · stray**\n## Done\n**T0-3 · shipped**\n## Tier 0\n**T0-4 · real**\n';
+    const parsed = parseRoadmap(md);
+    expect(parsed.items.map((i) => i.id)).toEqual(['T0-4']);
+    expect(parsed.problems.map((p) => [p.line, p.severity])).toEqual([[2, 'warning']]);
+    expect(parsed.problems[0].message).toContain('Item outside any tier, under "# R" (line 1); ignored. Expected it under a `## Tier <n>` heading, e.g. `## Tier 0`: **T0-1 · too early**');
+    const unknown = parseRoadmap('## Milestone A\n**T0-2 · stray**\n## Tier 0\n**T0-4 · real**\n');
+    expect(unknown.problems).toEqual([{ line: 2, severity: 'warning', message: expect.stringContaining('Item outside any tier, under "## Milestone A" (line 1)') }]);
+  });
+
+  it('rejects two ids that differ only in case: they would map to the same branch', () => {
+    const parsed = parseRoadmap('## Tier 0\n**T0-abc · one**\n**T0-ABC · two**\n');
+    expect(parsed.items.map((i) => i.id)).toEqual(['T0-abc']);
+    expect(parsed.problems).toEqual([
+      { line: 3, severity: 'error', message: 'T0-ABC and T0-abc (line 2) map to the same branch: ids must differ in more than letter case; T0-ABC ignored. Rename one of them.' },
+    ]);
+  });
+});

@@ -72,8 +72,8 @@ describe('file modes', () => {
 
     const entries = walk(state, join(state, 'worktrees'));
     const names = entries.map(([path]) => path.slice(state.length + 1));
-    // What must be there, live: the database and its WAL files, the pid file, the socket, worker logs, workspaces.
-    for (const expected of ['oxi.db', 'oxi.db-wal', 'oxi.db-shm', 'oxi.pid', 'logs', 'worktrees']) expect(names).toContain(expected);
+    // What must be there, live: the database, its WAL files and the backup kept at start, the pid file, the socket, worker logs, workspaces.
+    for (const expected of ['oxi.db', 'oxi.db-wal', 'oxi.db-shm', 'oxi.db.backup', 'oxi.pid', 'logs', 'worktrees']) expect(names).toContain(expected);
     expect(entries.some(([path, kind]) => kind === 'socket' && path.startsWith(state))).toBe(true);
     for (const suffix of ['.json', '.ndjson', '.ndjson.pid', '.stderr.log']) expect(names).toContain(`logs/${working}/worker-a0-f0${suffix}`);
     expect(names).toContain(`worktrees/demo-default/${working}`);

@@ -6,7 +6,7 @@ import { readPid } from '../../runtime/pidfile.js';
 import { readKillswitch } from '../../store/engine-state.js';
 import { output, withStore, type GlobalOptions } from '../context.js';
 
-function operator(): string {
+export function operator(): string {
   try {
     return `cli:${userInfo().username}`;
   } catch {

@@ -1,6 +1,7 @@
 import type { createWebSocketInspector } from '@statelyai/inspect';
 import type { InspectionEvent } from 'xstate';
 import { resolveToken } from '../../../inspector/auth.js';
+import { storedToken } from '../../../inspector/token-file.js';
 import { sanitize } from '../../../inspector/sanitize.js';
 import { startDashboard, type DashboardServer } from '../../../inspector/server.js';
 import type { Adapter } from '../../config/schema.js';
@@ -12,9 +13,16 @@ import { resolveAdapter, type GlobalOptions } from '../context.js';
 
 /** The line printed once at start: the token rides in the URL fragment, which browsers never send. */
 export function announce(server: DashboardServer): string {
-  const token = server.token.generated ? `#token=${server.token.value}` : '';
-  const note = server.token.generated ? ' (the token after # is needed for kill/unkill/retry; it is shown only once)' : ' (actions need the token from the adapter\'s engine.dashboard.tokenEnv)';
-  return `oxi: dashboard on ${server.url}${token}${note}`;
+  const t = server.token as DashboardServer['token'] & { file?: string; created?: boolean };
+  if (!t.generated) return `oxi: dashboard on ${server.url} (actions need the token from the adapter's engine.dashboard.tokenEnv)`;
+  // Printed the one time the token file is made; later starts name the file, never the token.
+  if (t.file && !t.created) return `oxi: dashboard on ${server.url} (the token for kill/unkill/retry is in ${t.file})`;
+  return `oxi: dashboard on ${server.url}#token=${t.value} (the token after # is needed for kill/unkill/retry; shown this once${t.file ? `, kept in ${t.file}` : ''})`;
+}
+
+/** The adapter's token variable when it names one, else the generated token kept under the state dir. */
+export function dashboardToken(adapter: Adapter) {
+  return adapter.engine.dashboard.tokenEnv ? resolveToken(adapter.engine.dashboard.tokenEnv) : storedToken(adapter.paths.stateDir);
 }
 
 function parsePort(value: string | undefined, fallback: number): number {
@@ -42,11 +50,13 @@ export async function startLiveView(options: { adapter: Adapter; db: Db; inspect
   let server: DashboardServer | undefined;
   if (options.dashboard !== false) {
     try {
-      server = await startDashboard({ db, adapter, token: resolveToken(adapter.engine.dashboard.tokenEnv), inspect: options.inspect === true });
+      server = await startDashboard({ db, adapter, token: dashboardToken(adapter), inspect: options.inspect === true });
       log(announce(server));
     } catch (error) {
       if (!(error instanceof DashboardError)) throw error;
-      log(`oxi: dashboard not started: ${error.message}${error.fix ? ` ${error.fix}` : ''} The engine runs without it.`);
+      // `oxi run` and `oxi demo` have no --port: name what they do have.
+      const fix = /could not listen/.test(error.message) ? 'Set engine.dashboard.port in the adapter to another port (0 picks a free one), or pass --no-dashboard.' : error.fix;
+      log(`oxi: dashboard not started: ${error.message}${fix ? ` Fix: ${fix}` : ''} The engine runs without it.`);
       if (typeof options.inspect !== 'string') return undefined;
     }
   }
@@ -81,7 +91,7 @@ export async function dashboardCommand(global: GlobalOptions & { port?: string; 
   const bind = global.bind ?? adapter.engine.dashboard.bind;
   const db = openDb(adapter.paths.db);
   try {
-    const server = await startDashboard({ db, adapter, token: resolveToken(adapter.engine.dashboard.tokenEnv), port, bind });
+    const server = await startDashboard({ db, adapter, token: dashboardToken(adapter), port, bind });
     process.stderr.write(`${announce(server)}\n`);
     if (global.json) process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, bind })}\n`);
     await new Promise<void>((resolve) => {

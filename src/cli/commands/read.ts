@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { RoadmapError, UsageError } from '../../errors.js';
+import { join, resolve } from 'node:path';
+import { firstLine } from '../../brief/collect.js';
+import { diskLine, diskUse } from '../../runtime/disk-use.js';
+import { PreflightError, RoadmapError, UsageError } from '../../errors.js';
+import { preflight } from '../../preflight/preflight.js';
+import { problemLines } from '../../preflight/gate.js';
 import { parseRoadmap } from '../../roadmap/parse.js';
 import { callDaemon } from '../../runtime/control.js';
 import { readPid } from '../../runtime/pidfile.js';
@@ -21,13 +25,20 @@ export { TASK_STATUSES };
 
 export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }): Promise<void> {
   if (global.dryRun) {
-    // Validate config and roadmap without touching the database.
+    // Validate config, repository, commands and roadmap (the preflight) without touching the database.
     const adapter = await resolveAdapter(global);
-    const parsed = parseRoadmap(readRoadmap(adapter.roadmap));
-    const errors = parsed.problems.filter((p) => p.severity === 'error');
-    const data = { ok: errors.length === 0, config: adapter.name, roadmap: adapter.roadmap, items: parsed.items.length, problems: parsed.problems };
-    output(global, data, () => `config ${adapter.name}: ok\nroadmap ${adapter.roadmap}: ${parsed.items.length} items${parsed.problems.map((p) => `\n  line ${p.line}: ${p.severity}: ${p.message}`).join('')}`);
-    if (errors.length) throw new RoadmapError(`The roadmap has ${errors.length} error(s).`, { fix: 'Fix the lines listed above.' });
+    const results = await preflight(adapter);
+    const problems = results.filter((r) => r.status !== 'ok');
+    const failures = problems.filter((r) => r.status === 'fail');
+    let items = 0;
+    try {
+      items = parseRoadmap(readRoadmap(adapter.roadmap)).items.length;
+    } catch {
+      // unreadable: preflight already says so
+    }
+    const data = { ok: failures.length === 0, config: adapter.name, roadmap: adapter.roadmap, items, problems };
+    output(global, data, () => [`config ${adapter.name}: ok`, `roadmap ${adapter.roadmap}: ${items} items`, ...problems.map(problemLines)].join('\n'));
+    if (failures.length) throw new PreflightError(`preflight: ${failures.length} problem(s) would fail every task (listed above).`, { fix: 'Fix each line above, then run oxi status --dry-run again.' });
     return;
   }
   await withStore(global, async (adapter, db) => {
@@ -45,7 +56,8 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
     // Whether agents run confined here (agents.sandbox: {kind, available, reason}), probed once per process.
     const sandbox = localSandboxStatus(adapter.agents.sandbox);
     const network = localNetworkStatus(adapter);
-    const data = { ...summary, config, agents: { ...(summary.agents ?? agentSummary(db)), sandbox, network }, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget };
+    const disk = diskUse(adapter);
+    const data = { ...summary, config, agents: { ...(summary.agents ?? agentSummary(db)), sandbox, network }, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget, disk };
     output(global, data, () => {
       const e = summary.engine;
       const state = e.killed ? color.red(`killed (${e.reason ?? 'no reason'}${e.hard ? ', hard' : ''})`) : color.green(e.state);
@@ -58,6 +70,7 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
         `spend    $${summary.spend.today.toFixed(2)} today (soft $${adapter.budget.dailySoftUsd}, hard $${adapter.budget.dailyHardUsd})${summary.spend.today >= adapter.budget.dailyHardUsd ? color.red(' — hard cap reached: nothing new dispatches until tomorrow') : summary.spend.today >= adapter.budget.dailySoftUsd ? ' — soft cap passed' : ''}`,
         ...agentLines(summary.agents ?? agentSummary(db)),
         ...(shown ? [`config   ${configLine(shown, answered, onDisk)}`] : []),
+        `disk     ${diskLine(disk, adapter.engine.janitor.keepMs)}`,
         `sandbox  ${sandbox.available ? color.green(sandboxLine(sandbox)) : color.red(sandboxLine(sandbox))}`,
         `network  ${((v) => (v.status === 'ok' ? v.detail : color.red(v.detail)))(networkVerdict(network))}`,
         ...(summary.forge?.gate.closed ? [color.red(`forge    gate closed: ${summary.forge.gate.reason ?? 'credentials rejected'} — PR steps wait, probing`)] : []),
@@ -70,7 +83,7 @@ export async function tasksCommand(global: GlobalOptions & { status?: string }):
   if (global.status && !TASK_STATUSES.includes(global.status)) {
     throw new UsageError(`--status: expected one of ${TASK_STATUSES.join(', ')}, got "${global.status}".`);
   }
-  await withStore(global, (_adapter, db) => {
+  await withStore(global, (adapter, db) => {
     const rows = listTasks(db, { status: global.status }).map((t) => ({
       id: t.id,
       tier: t.tier,
@@ -85,12 +98,41 @@ export async function tasksCommand(global: GlobalOptions & { status?: string }):
       backend: t.backend ?? null,
       activity: t.status === 'working' ? (parseActivity(t.activity) ?? { kind: 'starting' }) : null,
     }));
-    output(global, rows, () =>
-      rows.length
-        ? rows.map((r) => `${r.id.padEnd(9)} ${(r.activity ? `${r.status}:${activityLabel(r.activity)}` : r.status).padEnd(14)} ${`#${r.pr ?? '-'}`.padEnd(5)} ${(r.backend ?? '').padEnd(10)} ${r.title}${r.reason && r.status === 'abandoned' ? color.dim(` — ${r.reason}`) : ''}`).join('\n')
-        : 'no tasks',
-    );
+    output(global, rows.map((r) => ({ ...r, reason_line: firstLine(r.reason), logs: join(adapter.paths.logs, r.id) })), () => (rows.length ? taskTable(rows, adapter.paths.logs) : 'no tasks'));
   });
+}
+
+/** `oxi tasks` for people: a header, columns sized to their longest cell, one line per failure reason. */
+function taskTable(rows: Array<{ id: string; status: string; activity: { kind: string } | null; attempts: number; pr: number | null; host: string | null; last_progress_at: string; backend: string | null; title: string; reason: string | null }>, logs: string): string {
+  const now = Date.now();
+  const cells = rows.map((r) => [
+    r.id,
+    r.activity ? `${r.status}:${activityLabel(r.activity as never)}` : r.status,
+    String(r.attempts),
+    r.pr === null ? '-' : `#${r.pr}`,
+    r.host ?? '-',
+    ago(now - Date.parse(r.last_progress_at)),
+    r.backend ?? '-',
+    r.title,
+  ]);
+  const header = ['ID', 'STATUS', 'ATTEMPTS', 'PR', 'HOST', 'LAST PROGRESS', 'BACKEND', 'TITLE'];
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]))).join('  ');
+  const out = [color.dim(line(header))];
+  rows.forEach((r, i) => {
+    out.push(line(cells[i]));
+    const failed = r.reason && !['merged', 'queued', 'working', 'planning', 'provisioning', 'shipping'].includes(r.status);
+    if (failed) out.push(color.dim(`  ↳ ${firstLine(r.reason)} (full log: ${join(logs, r.id)}/)`));
+  });
+  return out.join('\n');
+}
+
+function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 90) return `${s}s ago`;
+  if (s < 5400) return `${Math.round(s / 60)}m ago`;
+  if (s < 172800) return `${Math.round(s / 3600)}h ago`;
+  return `${Math.round(s / 86400)}d ago`;
 }
 
 function readRoadmap(file: string): string {

@@ -6,6 +6,8 @@ import { UsageError } from '../../errors.js';
 import { runDaemon, type DaemonExit } from '../../runtime/daemon.js';
 import { readPid } from '../../runtime/pidfile.js';
 import { openDb } from '../../store/db.js';
+import { assertPreflight } from '../../preflight/gate.js';
+import { keepBackup } from '../../store/backup.js';
 import { listTasks } from '../../store/tasks.js';
 import { color, output, resolveAdapter, type GlobalOptions } from '../context.js';
 import { progressPrinter } from '../progress.js';
@@ -19,11 +21,15 @@ interface LiveOptions {
 
 async function runWith(global: GlobalOptions, until: 'forever' | 'settled' | 'quiet', quiet = false, live: LiveOptions = { dashboard: false }): Promise<DaemonExit> {
   const adapter = await resolveAdapter(global);
-  const db = openDb(adapter.paths.db);
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  // Before the database or any agent: a project that would fail every task stops here (exit 2).
+  await assertPreflight(adapter, log);
+  const db = openDb(adapter.paths.db);
   try {
     // A daemon already running makes runDaemon refuse: no dashboard to start for nothing.
     const free = !readPid(adapter.paths.stateDir);
+    // The backup oxi keeps: a consistent copy at every engine start (docs/runbooks.md).
+    if (free) keepBackup(db, adapter.paths.db);
     const dashboard = live.dashboard !== false;
     const wanted = free && (dashboard || typeof live.inspect === 'string');
     const start = async () => (await import('./dashboard.js')).startLiveView({ adapter, db, inspect: live.inspect, dashboard, log });
@@ -57,13 +63,15 @@ async function runWith(global: GlobalOptions, until: 'forever' | 'settled' | 'qu
   }
 }
 
-export async function runCommand(global: GlobalOptions & LiveOptions): Promise<number> {
+export async function runCommand(global: GlobalOptions & LiveOptions & { haltExit?: string }): Promise<number> {
   if (global.inspect === true && global.dashboard === false) {
     throw new UsageError('--inspect streams through the dashboard\'s relay, but --no-dashboard turns it off.', { fix: 'Drop --no-dashboard, or give --inspect a relay URL (e.g. --inspect ws://127.0.0.1:8080).' });
   }
+  const haltExit = global.haltExit === undefined ? 3 : Number(global.haltExit);
+  if (!Number.isInteger(haltExit) || haltExit < 0 || haltExit > 255) throw new UsageError(`--halt-exit: expected an exit code from 0 to 255, got ${JSON.stringify(global.haltExit)}.`, { fix: 'e.g. --halt-exit 0 (for launchd)' });
   const exit = await runWith(global, 'forever', false, global);
   process.stderr.write(`oxi: stopped: ${exit.reason}\n`);
-  return exit.code;
+  return exit.code === 3 ? haltExit : exit.code;
 }
 
 export async function tickCommand(global: GlobalOptions & { times?: string }): Promise<number> {
