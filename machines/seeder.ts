@@ -33,6 +33,10 @@ export const seederMachine = setup({
               actions: enqueueActions(({ enqueue, event, system }) => {
                 const engine = system.get('engine') as AnyActorRef | undefined;
                 if (engine && event.output.spawn.length) enqueue.sendTo(engine, { type: 'tasks.spawn', tasks: event.output.spawn });
+                for (const a of event.output.abandon ?? []) {
+                  const task = system.get(`task:${a.taskId}`) as AnyActorRef | undefined;
+                  if (task) enqueue.sendTo(task, { type: 'task.abandon', reason: a.reason });
+                }
               }),
             },
             onError: { target: 'idle', actions: ({ event }) => void event },

@@ -93,6 +93,7 @@ export type TaskEvent =
   | KillEvent
   | { type: 'task.reap'; reason: string; ledger?: LedgerNote[] }
   | { type: 'task.retry'; by?: string }
+  | { type: 'task.abandon'; reason: string }
   | { type: 'pr.merged'; detail?: string; ledger?: LedgerNote[] }
   | { type: 'pr.closed'; detail?: string; ledger?: LedgerNote[] }
   | { type: 'pr.checks_failed'; detail?: string; ledger?: LedgerNote[] }
@@ -287,7 +288,11 @@ export const taskMachine = setup({
   states: {
     live: {
       initial: 'planning',
-      on: { 'engine.killed': { target: 'held' } },
+      on: {
+        'engine.killed': { target: 'held' },
+        // Its item was closed at the roadmap source (an issue closed by a human): whatever it was doing stops.
+        'task.abandon': { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: event.reason }) } },
+      },
       states: {
         planning: {
           invoke: {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RoadmapSource } from '../../src/roadmap/source.js';
 import type {
   ChecksOutput,
   ClaimOutput,
@@ -198,15 +199,28 @@ export async function openPr(deps: EffectDeps, input: { taskId: string; branch: 
       disarmed.push({ kind: 'auto_merge.disarmed', payload: { pr: before.number, reason: 'a new head is pushed: it is reviewed before anything merges it' } });
     }
   }
+  // The roadmap source's lines (`Closes #123`): a source that cannot answer costs the PR nothing.
+  const sourceLines = deps.roadmap ? await deps.roadmap.prBody(input.taskId).catch(() => '') : '';
   const pr = await deps.forge.openPr({
     task: input.taskId,
     branch: input.branch,
     base: deps.adapter.repo.mainBranch,
     title: `${input.taskId}: ${input.title}`,
-    body: `Roadmap item ${input.taskId}.\n\nPlan:\n\`\`\`json\n${JSON.stringify(input.plan, null, 2)}\n\`\`\``,
+    body: `Roadmap item ${input.taskId}.${sourceLines ? `\n\n${sourceLines}` : ''}\n\nPlan:\n\`\`\`json\n${JSON.stringify(input.plan, null, 2)}\n\`\`\``,
     headSha: input.headSha,
   });
-  return { pr: pr.number, merged: pr.state === 'merged', ledger: [...disarmed, { kind: pr.adopted ? 'pr.adopted' : 'pr.opened', payload: { pr: pr.number } }] };
+  const ledger: LedgerNote[] = [...disarmed, { kind: pr.adopted ? 'pr.adopted' : 'pr.opened', payload: { pr: pr.number } }];
+  if (deps.roadmap && pr.state === 'open') ledger.push(...(await linkPr(deps.roadmap, input.taskId, pr)));
+  return { pr: pr.number, merged: pr.state === 'merged', ledger };
+}
+
+/** The source links the PR (an issue comment, written once); a failure is recorded, never the PR's. */
+async function linkPr(source: RoadmapSource, taskId: string, pr: { number: number; url?: string }): Promise<LedgerNote[]> {
+  try {
+    return (await source.prOpened(taskId, { number: pr.number, ...(pr.url ? { url: pr.url } : {}) })) ? [{ kind: 'roadmap.pr_linked', payload: { pr: pr.number } }] : [];
+  } catch (error) {
+    return [{ kind: 'roadmap.link_failed', payload: { pr: pr.number, error: (error as Error).message } }];
+  }
 }
 
 export async function runChecks(deps: EffectDeps, input: { pr: number; worktree: string }, signal?: AbortSignal): Promise<ChecksOutput> {

@@ -114,6 +114,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
     adapter,
     pool,
     forge: ports.forge,
+    roadmap: ports.roadmap,
     hosts: ports.hosts,
     agents: ports.agents,
     notifier: ports.notifier,

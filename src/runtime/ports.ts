@@ -3,6 +3,8 @@ import { agentRouter, type RouterOptions } from '../../actors/agents/router.js';
 import { LocalForge } from '../../actors/local-forge.js';
 import { engineMachine, sandboxOf } from '../../actors/sandbox/sandbox.js';
 import { githubForgeFor } from '../../actors/github/from-adapter.js';
+import { roadmapSourceFor } from '../../actors/roadmap/from-adapter.js';
+import type { RoadmapSource } from '../roadmap/source.js';
 import { LocalHost } from '../../actors/local-host.js';
 import { sshHostFromConfig } from '../../actors/ssh/from-adapter.js';
 import type { Clock } from '../clock.js';
@@ -22,6 +24,7 @@ export interface PortOverrides {
   /** Replace agent backends behind the router (its routes, fallbacks and gates still apply). */
   backends?: RouterOptions['backends'];
   notifier?: Notifier;
+  roadmap?: RoadmapSource;
 }
 
 /** The ports of ARCHITECTURE §5 for this adapter: embedded defaults unless overridden. */
@@ -53,8 +56,10 @@ export function buildPorts(adapter: Adapter, db: Db, clock: Clock, overrides: Po
   const forgeGate = new ForgeGate({ db, clock, notifier, ...probe });
   // Each role routes to {backend, model, fallbacks}: scripted, claude or codex (actors/agents/router.ts).
   const agents = overrides.agents ?? agentRouter({ adapter, env, db, gates: agentGates, now: () => clock.now(), ...(overrides.backends ? { backends: overrides.backends } : {}) });
+  const roadmap = overrides.roadmap ?? roadmapSourceFor(adapter);
   return {
     hosts,
+    roadmap,
     forge: forgeGate.wrap(forge),
     agents,
     notifier,

@@ -130,3 +130,17 @@ export function requeue(db: Db, id: string, now: number, by: string): boolean {
     return true;
   });
 }
+
+/**
+ * Abandons a task that never started (queued, no actor): its item was closed at the source. Recorded
+ * with its ledger row (`task.abandoned`, like a live task's) in one transaction.
+ */
+export function abandonQueued(db: Db, id: string, reason: string, now: number, by: string): boolean {
+  return immediate(db, () => {
+    const row = getTask(db, id);
+    if (!row || row.status !== 'queued') return false;
+    db.prepare(`UPDATE tasks SET status='abandoned', reason=?, last_progress_at=?, updated_at=? WHERE id=?`).run(reason, now, now, id);
+    db.prepare(`INSERT INTO event (at, actor, kind, task, payload) VALUES (?, ?, 'task.abandoned', ?, ?)`).run(now, by, id, JSON.stringify({ from: 'queued', event: 'roadmap.closed', reason }));
+    return true;
+  });
+}
