@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RoadmapSource } from '../../src/roadmap/source.js';
+import { closeSourceItem, linkPr } from '../roadmap/source-effects.js';
 import type {
   ChecksOutput,
   ClaimOutput,
@@ -214,15 +214,6 @@ export async function openPr(deps: EffectDeps, input: { taskId: string; branch: 
   return { pr: pr.number, merged: pr.state === 'merged', ledger };
 }
 
-/** The source links the PR (an issue comment, written once); a failure is recorded, never the PR's. */
-async function linkPr(source: RoadmapSource, taskId: string, pr: { number: number; url?: string }): Promise<LedgerNote[]> {
-  try {
-    return (await source.prOpened(taskId, { number: pr.number, ...(pr.url ? { url: pr.url } : {}) })) ? [{ kind: 'roadmap.pr_linked', payload: { pr: pr.number } }] : [];
-  } catch (error) {
-    return [{ kind: 'roadmap.link_failed', payload: { pr: pr.number, error: (error as Error).message } }];
-  }
-}
-
 export async function runChecks(deps: EffectDeps, input: { pr: number; worktree: string }, signal?: AbortSignal): Promise<ChecksOutput> {
   const pr = await deps.forge.getPr(input.pr);
   if (!pr) throw new Error(`PR #${input.pr} does not exist on the forge`);
@@ -418,7 +409,7 @@ function refusalNotes(deps: EffectDeps, taskId: string, pr: number, reason: stri
 export async function merge(deps: EffectDeps, input: { taskId: string; pr: number; headSha: string; baseSha?: string | null; title: string; needsHuman: boolean }): Promise<MergeOutput> {
   const pr = await deps.forge.getPr(input.pr);
   if (!pr) throw new Error(`PR #${input.pr} does not exist on the forge`);
-  if (pr.state === 'merged') return { outcome: 'already_merged', ledger: [{ kind: 'auto_merge.noop_already_merged', payload: { pr: pr.number } }] };
+  if (pr.state === 'merged') return { outcome: 'already_merged', ledger: [{ kind: 'auto_merge.noop_already_merged', payload: { pr: pr.number } }, ...(await closeSourceItem(deps, input.taskId, pr.number))] };
   if (pr.state === 'closed') return { outcome: 'closed' };
   const refuse = (detail: string): MergeOutput => ({ outcome: 'refused', detail, ledger: refusalNotes(deps, input.taskId, pr.number, detail) });
   // Read again from the head about to be merged, not taken from the review's verdict: a restored or resumed task cannot skip it.
@@ -444,5 +435,6 @@ export async function merge(deps: EffectDeps, input: { taskId: string; pr: numbe
   const kind = result.outcome === 'merged' ? 'auto_merge.merged' : result.outcome === 'already_merged' ? 'auto_merge.noop_already_merged' : `auto_merge.${result.outcome}`;
   if (result.outcome === 'merged') await recordMain(deps);
   if (result.outcome === 'merged' || result.outcome === 'already_merged') await deps.forge.deleteBranch(pr.branch).catch(() => undefined);
-  return { outcome: result.outcome, detail: result.detail, ledger: [{ kind, payload: { pr: pr.number, sha: result.mergeSha ?? null } }] };
+  const closed = result.outcome === 'merged' || result.outcome === 'already_merged' ? await closeSourceItem(deps, input.taskId, pr.number) : [];
+  return { outcome: result.outcome, detail: result.detail, ledger: [{ kind, payload: { pr: pr.number, sha: result.mergeSha ?? null } }, ...closed] };
 }

@@ -178,7 +178,7 @@ export class GithubIssuesSource implements RoadmapSource {
     }
   }
 
-  async merged(taskId: string): Promise<boolean> {
+  async merged(taskId: string, _pr?: number | null): Promise<boolean> {
     const n = await this.numberOf(taskId);
     if (n === undefined) return false;
     const args = { owner: this.o.owner, repo: this.o.repo, issue_number: n };
