@@ -52,6 +52,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program.command('send <actorId> <event>').description('deliver an event to a live actor in the running daemon (e.g. oxi send task:T0-1 task.retry)')
     .option('--data <json>', 'event payload as a JSON object').option('--json', 'print JSON')
     .action(async (actorId: string, event: string, _o, cmd) => sendCommand(g(cmd), actorId, event));
+  program.command('mcp').description('serve the Model Context Protocol on stdio: tools for Claude Code, Claude Desktop, editors and other agents (docs/mcp.md)')
+    .option('--allow-control', 'also offer the kill and unkill tools')
+    .action(async (_o, cmd) => setExit(await (await import('./commands/mcp.js')).mcpCommand(g(cmd))));
   registerOperatorCommands(program, g, setExit);
   program.command('tail <taskId>').description("follow the task's agent streams (planner, worker, critic) live, in human form")
     .option('--json', 'print the raw NDJSON lines').option('--no-follow', 'print what is there and exit')

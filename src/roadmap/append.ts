@@ -38,9 +38,9 @@ export function appendItem(markdown: string, item: NewItem): { text: string; id:
   return { text, id };
 }
 
-/** The next numeric id of a tier: one past the largest number in use (T0-101, T0-102 → T0-103), else T<tier>-1. */
+/** The next id: one past the largest number in use in any tier (T0-101, T2-103 → T<tier>-104), else T<tier>-1. */
 function nextId(ids: string[], tier: number): string {
-  const numbers = ids.map((id) => new RegExp(`^T${tier}-(\\d+)$`).exec(id)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1]));
+  const numbers = ids.map((id) => /^T\d+-(\d+)$/.exec(id)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1]));
   return `T${tier}-${numbers.length ? Math.max(...numbers) + 1 : 1}`;
 }
 

@@ -13,6 +13,8 @@ import { liveConfig } from '../../config/source.js';
 import { listTasks } from '../../store/tasks.js';
 import { localSandboxStatus } from '../../../actors/sandbox/sandbox.js';
 import { sandboxLine } from '../../sandbox/port.js';
+import type { Adapter } from '../../config/schema.js';
+import type { Db } from '../../store/db.js';
 import { resolveAdapter, color, output, withStore, type GlobalOptions } from '../context.js';
 
 export const TASK_STATUSES = [
@@ -32,20 +34,7 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
     return;
   }
   await withStore(global, async (adapter, db) => {
-    let summary: StatusSummary = snapshotSummary(db);
-    const daemon = readPid(adapter.paths.stateDir);
-    if (daemon) {
-      const res = await callDaemon(adapter.paths.stateDir, { op: 'status' }).catch(() => undefined);
-      if (res?.ok) summary = res as unknown as StatusSummary;
-    }
-    // The daemon's config is the one it started with; without a daemon, the file a start would load now.
-    const onDisk = await liveConfig(adapter.source);
-    const answered = daemon !== undefined && summary.config !== undefined;
-    const shown = answered ? summary.config ?? undefined : onDisk;
-    const config = shown ? { ...shown, live: answered, ...(answered && onDisk ? { changedOnDisk: onDisk.sha256 !== shown.sha256 } : {}) } : null;
-    // Whether agents run confined here (agents.sandbox: {kind, available, reason}), probed once per process.
-    const sandbox = localSandboxStatus(adapter.agents.sandbox);
-    const data = { ...summary, config, agents: { ...(summary.agents ?? agentSummary(db)), sandbox }, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget };
+    const { data, summary, daemon, shown, answered, onDisk, sandbox } = await statusData(adapter, db);
     output(global, data, () => {
       const e = summary.engine;
       const state = e.killed ? color.red(`killed (${e.reason ?? 'no reason'}${e.hard ? ', hard' : ''})`) : color.green(e.state);
@@ -63,6 +52,25 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
       ].join('\n');
     });
   });
+}
+
+/** What `oxi status --json` prints (and the MCP `status` tool answers): the daemon's view when one runs, else the database's. */
+export async function statusData(adapter: Adapter, db: Db) {
+  let summary: StatusSummary = snapshotSummary(db);
+  const daemon = readPid(adapter.paths.stateDir);
+  if (daemon) {
+    const res = await callDaemon(adapter.paths.stateDir, { op: 'status' }).catch(() => undefined);
+    if (res?.ok) summary = res as unknown as StatusSummary;
+  }
+  // The daemon's config is the one it started with; without a daemon, the file a start would load now.
+  const onDisk = await liveConfig(adapter.source);
+  const answered = daemon !== undefined && summary.config !== undefined;
+  const shown = answered ? summary.config ?? undefined : onDisk;
+  const config = shown ? { ...shown, live: answered, ...(answered && onDisk ? { changedOnDisk: onDisk.sha256 !== shown.sha256 } : {}) } : null;
+  // Whether agents run confined here (agents.sandbox: {kind, available, reason}), probed once per process.
+  const sandbox = localSandboxStatus(adapter.agents.sandbox);
+  const data = { ...summary, config, agents: { ...(summary.agents ?? agentSummary(db)), sandbox }, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget };
+  return { data, summary, daemon, shown, answered, onDisk, sandbox };
 }
 
 export async function tasksCommand(global: GlobalOptions & { status?: string }): Promise<void> {
