@@ -1,9 +1,8 @@
-/** The adapter, the roadmap, the repository clone and the database. */
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+/** The adapter, the repository clone and the database. */
+import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadAdapter } from '../config/load.js';
-import { parseRoadmap } from '../roadmap/parse.js';
 import { migrations } from '../store/migrations.js';
 import type { CheckProvider, CheckResult, DoctorContext } from './types.js';
 
@@ -30,19 +29,7 @@ export const projectChecks: CheckProvider = {
     const adapter = ctx.adapter!;
     const results: CheckResult[] = [];
 
-    // Roadmap
-    if (!existsSync(adapter.roadmap)) {
-      results.push({ id: 'roadmap', status: 'fail', detail: `${adapter.roadmap} does not exist`, fix: 'Create it (oxi init writes a starter), or set `roadmap` in the adapter.' });
-    } else {
-      const parsed = parseRoadmap(readFileSync(adapter.roadmap, 'utf8'));
-      const errors = parsed.problems.filter((p) => p.severity === 'error');
-      if (errors.length)
-        results.push({ id: 'roadmap', status: 'fail', detail: `${adapter.roadmap}: ${errors.map((p) => `line ${p.line}: ${p.message}`).join('; ')}`, fix: 'Fix those lines; `oxi roadmap` shows what parses.' });
-      else if (!parsed.items.length)
-        results.push({ id: 'roadmap', status: 'warn', detail: `${adapter.roadmap} has no items yet`, fix: 'Add items: **T0-1 · Title** then an _italic description_ under a `## Tier 0` heading.' });
-      else results.push({ id: 'roadmap', status: 'ok', detail: `${adapter.roadmap}: ${parsed.items.length} items${parsed.problems.length ? `, ${parsed.problems.length} warning(s)` : ''}` });
-    }
-
+    // The roadmap source is checked by roadmap-source.ts.
     results.push(await repoCheck(ctx));
     results.push(dbCheck(adapter.paths.db));
     return results;
