@@ -11,6 +11,7 @@ import { snapshotSummary, type StatusSummary } from '../../runtime/summary.js';
 import { configLine } from '../../runtime/live-config.js';
 import { liveConfig } from '../../config/source.js';
 import { listTasks } from '../../store/tasks.js';
+import { roadmapSourceFor } from '../../../actors/roadmap/from-adapter.js';
 import { localSandboxStatus } from '../../../actors/sandbox/sandbox.js';
 import { sandboxLine } from '../../sandbox/port.js';
 import type { Adapter } from '../../config/schema.js';
@@ -26,6 +27,11 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
   if (global.dryRun) {
     // Validate config and roadmap without touching the database.
     const adapter = await resolveAdapter(global);
+    if (adapter.roadmapSource.source !== 'markdown') {
+      const data = { ok: true, config: adapter.name, roadmap: adapter.roadmapSource.source, items: null, problems: [] };
+      output(global, data, () => `config ${adapter.name}: ok\nroadmap: GitHub Issues (not read in a dry run; \`oxi roadmap\` and \`oxi doctor\` read them)`);
+      return;
+    }
     const parsed = parseRoadmap(readRoadmap(adapter.roadmap));
     const errors = parsed.problems.filter((p) => p.severity === 'error');
     const data = { ok: errors.length === 0, config: adapter.name, roadmap: adapter.roadmap, items: parsed.items.length, problems: parsed.problems };
@@ -109,7 +115,16 @@ function readRoadmap(file: string): string {
 }
 
 export async function roadmapCommand(global: GlobalOptions & { file?: string }): Promise<void> {
-  const file = global.file ? resolve(global.file) : (await resolveAdapter(global)).roadmap;
+  const adapter = global.file ? undefined : await resolveAdapter(global);
+  // A file given, or the markdown roadmap: parsed here; GitHub Issues: read through the source the seeder uses.
+  if (adapter && adapter.roadmapSource.source !== 'markdown') {
+    const source = roadmapSourceFor(adapter);
+    const read = await source.read([]);
+    output(global, read.items, () => read.items.map((i) => `${i.id.padEnd(9)} tier ${i.tier}  ${i.title}`).join('\n') || `no items (${source.where})`);
+    for (const p of read.problems) process.stderr.write(`${source.where}: issue #${p.line}: ${p.severity}: ${p.message}\n`);
+    return;
+  }
+  const file = global.file ? resolve(global.file) : adapter!.roadmap;
   const parsed = parseRoadmap(readRoadmap(file));
   const items = parsed.items.map(({ id, tier, title, description }) => ({ id, tier, title, description }));
   output(global, items, () => items.map((i) => `${i.id.padEnd(9)} tier ${i.tier}  ${i.title}`).join('\n') || 'no items');
