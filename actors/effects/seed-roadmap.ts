@@ -16,7 +16,8 @@ const closeFailures = new WeakMap<RoadmapSource, Set<string>>();
 export async function seedRoadmap(deps: EffectDeps): Promise<SeedOutput> {
   const { adapter, db, clock } = deps;
   const source = deps.roadmap ?? new MarkdownRoadmapSource(adapter.roadmap);
-  const active = listTasks(db).filter((t) => !(TERMINAL_STATUSES as readonly string[]).includes(t.status)).map((t) => t.id);
+  // Only a source that can close items needs to know which tasks are still active (a file never closes one).
+  const active = source.kind === 'markdown' ? [] : listTasks(db).filter((t) => !(TERMINAL_STATUSES as readonly string[]).includes(t.status)).map((t) => t.id);
   const read = await source.read(active);
   const now = clock.now();
   const ledger: LedgerNote[] = [];
