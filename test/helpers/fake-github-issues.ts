@@ -3,6 +3,8 @@
  * in GitHub's REST shapes. Issues and pull requests share one number space, as on GitHub, and the
  * issues list includes pull requests (with a `pull_request` key) unless a label filter excludes them.
  */
+import { createHash } from 'node:crypto';
+
 export interface FakeLabel {
   id: number;
   name: string;
@@ -23,6 +25,13 @@ export interface FakeIssue {
   /** Logical time of the last change: `updated_at`, and the `sort=updated` order. */
   updated: number;
   created: number;
+}
+
+/** Every GET answer carries an ETag; a conditional request for an unchanged one gets 304 (which costs no rate limit). */
+export function conditional(method: string, status: number, text: string | undefined, ifNoneMatch: string | undefined, headers: Record<string, string>): [number, Record<string, string>] {
+  if (method !== 'GET' || status !== 200) return [status, headers];
+  const etag = `W/"${createHash('sha1').update(text ?? '').digest('hex')}"`;
+  return ifNoneMatch === etag ? [304, { etag }] : [status, { ...headers, etag }];
 }
 
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> };

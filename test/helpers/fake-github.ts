@@ -10,9 +10,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { squashMerge } from '../../actors/git.js';
-import { FakeIssues } from './fake-github-issues.js';
+import { conditional, FakeIssues } from './fake-github-issues.js';
 
 export type CiOutcome = 'success' | 'failure' | 'status_failure' | 'pending';
 /** A verdict with the check run's `output`, as a CI app reports it. */
@@ -240,10 +239,7 @@ export class FakeGitHub {
     const at = Date.now();
     const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
       const text = body === undefined ? undefined : JSON.stringify(body);
-      // Every GET answer carries an ETag; a conditional request for an unchanged one gets 304, which costs no rate limit.
-      const etag = method === 'GET' && status === 200 ? `W/"${createHash('sha1').update(text ?? '').digest('hex')}"` : undefined;
-      if (etag && req.headers['if-none-match'] === etag) [status, headers] = [304, { etag }];
-      else if (etag) headers = { ...headers, etag };
+      [status, headers] = conditional(method, status, text, req.headers['if-none-match'], headers);
       if (status !== 304) this.rateLimitUsed++;
       this.requests.push({ method, path: url.pathname, status, at });
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': String(Math.max(0, 5000 - this.rateLimitUsed)), ...headers });
