@@ -110,6 +110,8 @@ export interface ProbeOutput {
 export interface SeedOutput {
   spawn: TaskBoot[];
   ledger?: LedgerNote[];
+  /** Live tasks whose item was closed at the roadmap source (an issue closed by a human): sent `task.abandon`. */
+  abandon?: Array<{ taskId: string; reason: string }>;
 }
 
 /** What the engine needs to spawn (or restore) a task actor. */

@@ -15,8 +15,13 @@ export const seederMachine = setup({
   actions: {
     spawnTasks: enqueueActions(({ enqueue, event, system }) => {
       const engine = system.get('engine') as AnyActorRef | undefined;
-      const { spawn } = doneOutput<SeedOutput>(event);
+      const { spawn, abandon } = doneOutput<SeedOutput>(event);
       if (engine && spawn.length) enqueue.sendTo(engine, { type: 'tasks.spawn', tasks: spawn });
+      // Items closed at the roadmap source (an issue closed by a human): their live tasks stop.
+      for (const a of abandon ?? []) {
+        const task = system.get(`task:${a.taskId}`) as AnyActorRef | undefined;
+        if (task) enqueue.sendTo(task, { type: 'task.abandon', reason: a.reason });
+      }
     }),
   },
 }).createMachine({

@@ -79,6 +79,7 @@ export type TaskEvent =
   | KillEvent
   | { type: 'task.reap'; reason: string; ledger?: LedgerNote[] }
   | { type: 'task.retry'; by?: string }
+  | { type: 'task.abandon'; reason: string }
   | { type: 'pr.merged'; detail?: string; ledger?: LedgerNote[] }
   | { type: 'pr.closed'; detail?: string; ledger?: LedgerNote[] }
   | { type: 'pr.checks_failed'; detail?: string; ledger?: LedgerNote[] }

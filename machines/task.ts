@@ -138,7 +138,11 @@ export const taskMachine = taskSetup.createMachine({
   states: {
     live: {
       initial: 'planning',
-      on: { 'engine.killed': { target: 'held' } },
+      on: {
+        'engine.killed': { target: 'held' },
+        // Its item was closed at the roadmap source (an issue closed by a human): whatever it was doing stops.
+        'task.abandon': { target: '#task.abandoned', actions: { type: 'abandon', params: ({ event }) => ({ reason: event.reason }) } },
+      },
       states: {
         planning: {
           invoke: {

@@ -37,39 +37,7 @@ export async function probeHost(deps: EffectDeps, input: EffectInput<'probeHost'
   return { capacity, inUse: deps.pool.inUse(input.host) };
 }
 
-/**
- * Ingests the roadmap (never duplicating a T-id), marks vanished items, and returns the queued
- * tasks to bring alive, in tier order, up to the live-set cap.
- */
-export async function seedRoadmap(deps: EffectDeps): Promise<SeedOutput> {
-  const { adapter, db, clock } = deps;
-  let text: string;
-  try {
-    text = readFileSync(adapter.roadmap, 'utf8');
-  } catch (cause) {
-    throw new RoadmapError(`Could not read the roadmap at ${adapter.roadmap}: ${(cause as Error).message}`, {
-      fix: 'Create it, or set `roadmap` in the adapter to the right path.',
-    });
-  }
-  const parsed = parseRoadmap(text);
-  const now = clock.now();
-  const { added } = ingestItems(
-    db,
-    parsed.items.map((item, seq) => ({ id: item.id, repo: adapter.name, tier: item.tier, title: item.title, description: item.description, seq })),
-    now,
-  );
-  const missing = markMissing(db, adapter.name, parsed.items.map((i) => i.id), now);
-  const ledger: LedgerNote[] = [];
-  if (added.length) ledger.push({ kind: 'seeder.ingested', payload: { added } });
-  if (missing.length) ledger.push({ kind: 'seeder.missing', payload: { missing } });
-  // Past the daily soft cap no new task starts: not even its planner runs (that would be spend for
-  // a task that could not get a slot before tomorrow anyway). Items stay queued until the next UTC day.
-  // Asked through the pool's budget gate: a day the soft cap stops only the seeder still gets its warning row.
-  if ((deps.pool?.budgetState().soft ?? newTasksHeld(db, now, adapter.budget)) && nextQueued(db, 1).length) return { spawn: [], ledger };
-  const room = adapter.engine.maxLiveTasks - countLive(db);
-  const spawn: TaskBoot[] = nextQueued(db, room).map((t) => ({ id: t.id, title: t.title, description: t.description, tier: t.tier, attempt: t.attempt }));
-  return { spawn, ledger };
-}
+export { seedRoadmap } from './seed-roadmap.js';
 
 /** Boot list: every non-terminal, non-queued task, restored from its own snapshot. */
 export function restoreList(deps: Pick<EffectDeps, 'db'>): TaskBoot[] {

@@ -6,6 +6,7 @@ import type { AgentSandbox } from '../../src/sandbox/port.js';
 import type { DispatchPool } from '../../src/dispatch/pool.js';
 import type { AgentGatesPort } from '../../src/gates/agent-gates.js';
 import type { Db } from '../../src/store/db.js';
+import type { RoadmapSource } from '../../src/roadmap/source.js';
 
 /** Everything the effects touch. Built once by the runtime; tests build their own. */
 export interface EffectDeps {
@@ -17,6 +18,8 @@ export interface EffectDeps {
   hosts: Map<string, HostTransport>;
   agents: AgentPort;
   notifier: Notifier;
+  /** Where tasks come from (default: the markdown file at adapter.roadmap). */
+  roadmap?: RoadmapSource;
   /** How stopped workers are treated: soft kill leaves them to finish their turn. */
   workerStopMode: () => 'detach' | 'terminate';
   /** Whether the killswitch is set right now (effects park instead of acting). */

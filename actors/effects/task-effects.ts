@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { closeSourceItem, linkPr } from '../roadmap/source-effects.js';
 import type {
   ChecksOutput,
   ClaimOutput,
@@ -152,15 +153,19 @@ export async function openPr(deps: EffectDeps, input: EffectInput<'openPr'>): Pr
       disarmed.push({ kind: 'auto_merge.disarmed', payload: { pr: before.number, reason: 'a new head is pushed: it is reviewed before anything merges it' } });
     }
   }
+  // The roadmap source's lines (`Closes #123`): a source that cannot answer costs the PR nothing.
+  const sourceLines = deps.roadmap ? await deps.roadmap.prBody(input.taskId).catch(() => '') : '';
   const pr = await deps.forge.openPr({
     task: input.taskId,
     branch: input.branch,
     base: deps.adapter.repo.mainBranch,
     title: `${input.taskId}: ${input.title}`,
-    body: `Roadmap item ${input.taskId}.\n\nPlan:\n\`\`\`json\n${JSON.stringify(input.plan, null, 2)}\n\`\`\``,
+    body: `Roadmap item ${input.taskId}.${sourceLines ? `\n\n${sourceLines}` : ''}\n\nPlan:\n\`\`\`json\n${JSON.stringify(input.plan, null, 2)}\n\`\`\``,
     headSha: input.headSha,
   });
-  return { pr: pr.number, merged: pr.state === 'merged', ledger: [...disarmed, { kind: pr.adopted ? 'pr.adopted' : 'pr.opened', payload: { pr: pr.number } }] };
+  const ledger: LedgerNote[] = [...disarmed, { kind: pr.adopted ? 'pr.adopted' : 'pr.opened', payload: { pr: pr.number } }];
+  if (deps.roadmap && pr.state === 'open') ledger.push(...(await linkPr(deps.roadmap, input.taskId, pr)));
+  return { pr: pr.number, merged: pr.state === 'merged', ledger };
 }
 
 export async function runChecks(deps: EffectDeps, input: EffectInput<'runChecks'>, signal?: AbortSignal): Promise<ChecksOutput> {
@@ -345,7 +350,7 @@ function refusalNotes(deps: EffectDeps, taskId: string, pr: number, reason: stri
 export async function merge(deps: EffectDeps, input: EffectInput<'merge'>): Promise<MergeOutput> {
   const pr = await deps.forge.getPr(input.pr);
   if (!pr) throw new Error(`PR #${input.pr} does not exist on the forge`);
-  if (pr.state === 'merged') return { outcome: 'already_merged', ledger: [{ kind: 'auto_merge.noop_already_merged', payload: { pr: pr.number } }] };
+  if (pr.state === 'merged') return { outcome: 'already_merged', ledger: [{ kind: 'auto_merge.noop_already_merged', payload: { pr: pr.number } }, ...(await closeSourceItem(deps, input.taskId, pr.number))] };
   if (pr.state === 'closed') return { outcome: 'closed' };
   const refuse = (detail: string): MergeOutput => ({ outcome: 'refused', detail, ledger: refusalNotes(deps, input.taskId, pr.number, detail) });
   // Read again from the head about to be merged, not taken from the review's verdict: a restored or resumed task cannot skip it.
@@ -371,5 +376,6 @@ export async function merge(deps: EffectDeps, input: EffectInput<'merge'>): Prom
   const kind = result.outcome === 'merged' ? 'auto_merge.merged' : result.outcome === 'already_merged' ? 'auto_merge.noop_already_merged' : `auto_merge.${result.outcome}`;
   if (result.outcome === 'merged') await recordMain(deps);
   if (result.outcome === 'merged' || result.outcome === 'already_merged') await deps.forge.deleteBranch(pr.branch).catch(() => undefined);
-  return { outcome: result.outcome, detail: result.detail, ledger: [{ kind, payload: { pr: pr.number, sha: result.mergeSha ?? null } }] };
+  const closed = result.outcome === 'merged' || result.outcome === 'already_merged' ? await closeSourceItem(deps, input.taskId, pr.number) : [];
+  return { outcome: result.outcome, detail: result.detail, ledger: [{ kind, payload: { pr: pr.number, sha: result.mergeSha ?? null } }, ...closed] };
 }

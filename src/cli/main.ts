@@ -66,6 +66,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program.command('retry <taskId>').description('an abandoned task back to the queue, or a waiting one (backoff, deferred, awaiting_human, pr_backoff) resumed now')
     .option('--json', 'print JSON')
     .action(async (taskId: string, _o, cmd) => (await import('./commands/retry.js')).retryCommand(g(cmd), taskId));
+  program.command('mcp').description('serve the Model Context Protocol on stdio: tools for Claude Code, Claude Desktop, editors and other agents (docs/mcp.md)')
+    .option('--allow-control', 'also offer the kill and unkill tools')
+    .action(async (_o, cmd) => setExit(await (await import('./commands/mcp.js')).mcpCommand(g(cmd))));
   registerOperatorCommands(program, g, setExit);
   program.command('tail <taskId>').description("follow the task's agent streams (planner, worker, critic) and its workspace setup's output live, in human form")
     .option('--json', 'print the raw NDJSON lines').option('--no-follow', 'print what is there and exit')

@@ -130,8 +130,10 @@ function walk(schema: Schema, field: string, rows: Row[], only?: string): void {
 
 /** Fields of a discriminated union: shared fields once, the others tagged with their variant. */
 function walkVariants(d: Def, field: string, rows: Row[]): void {
-  const disc = d.discriminator ?? 'kind';
-  const options = d.options ?? [];
+  const disc = discriminatorOf(d);
+  // A plain value (a string shorthand) among the variants has no fields to list.
+  const options = objectOptions(d);
+  if (!options.length) return;
   const shapes = options.map((o) => defOf(o).shape ?? {});
   const shared = new Set(Object.keys(shapes[0] ?? {}).filter((k) => k !== disc && shapes.every((s) => k in s)));
   const kinds = options.map((o) => tagsOf(o, disc).map((t) => `'${String(t)}'`).join(', '));
@@ -184,11 +186,26 @@ function elementText(element: Schema): string {
   return d.type === 'union' || d.type === 'enum' ? `(${typeText(core)})` : typeText(core);
 }
 
+/** Object variants of a union (a union may also accept a plain value, e.g. a path string). */
+function objectOptions(d: Def): Schema[] {
+  return (d.options ?? []).filter((o) => defOf(o).type === 'object');
+}
+
+/** The tag of a union: zod's discriminator, else the one key every object variant pins to a literal. */
+function discriminatorOf(d: Def): string {
+  if (d.discriminator) return d.discriminator;
+  const shapes = objectOptions(d).map((o) => defOf(o).shape ?? {});
+  const keys = Object.keys(shapes[0] ?? {}).filter((k) => shapes.every((s) => s[k] && defOf(peel(s[k]).core).type === 'literal'));
+  return keys[0] ?? 'kind';
+}
+
 function variantsText(d: Def): string {
-  if (!d.discriminator) return (d.options ?? []).map((o) => typeText(peel(o).core)).join(' | ');
-  const disc = d.discriminator;
+  const disc = discriminatorOf(d);
+  // A plain union (no field tells its variants apart, e.g. a mode string or an object): each variant's type.
+  if (!d.discriminator && !objectOptions(d).some((o) => defOf(o).shape?.[disc])) return (d.options ?? []).map((o) => typeText(peel(o).core)).join(' | ');
   return (d.options ?? [])
     .map((o) => {
+      if (defOf(o).type !== 'object') return typeText(peel(o).core);
       const more = Object.keys(defOf(o).shape ?? {}).length > 1 ? ', …' : '';
       return `{ ${disc}: ${tagsOf(o, disc).map((t) => `'${String(t)}'`).join(', ')}${more} }`;
     })

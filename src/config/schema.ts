@@ -7,6 +7,7 @@
  * generated from them (describe.ts), so write them for users.
  */
 import { z } from 'zod';
+import { roadmapSchema, type RoadmapSourceConfig } from './roadmap-schema.js';
 
 // ---------------------------------------------------------------- building blocks
 
@@ -518,7 +519,7 @@ export const adapterSchema = z
       })
       .describe('Project name (`[a-z0-9][a-z0-9-]*`), used in worktree folder names.'),
     repo: repoSchema,
-    roadmap: localPath().default('ROADMAP.md').describe('The roadmap file (relative to the config file).'),
+    roadmap: roadmapSchema,
     branches: section(
       {
         prefix: z
@@ -566,6 +567,12 @@ export const adapterSchema = z
     memory: memorySchema,
     engine: engineSchema,
   })
+  .superRefine((a, ctx) => {
+    // Issues are read, commented on and closed through the GitHub forge's repository and token.
+    if (typeof a.roadmap === 'object' && a.roadmap.source === 'github-issues' && a.repo.forge.kind !== 'github') {
+      ctx.addIssue({ code: 'custom', path: ['roadmap', 'source'], input: a.roadmap.source, message: 'a roadmap source that matches the forge: "github-issues" needs repo.forge.kind "github" (its owner, name and token are used)' });
+    }
+  })
   .describe('The oxi adapter.');
 
 // ---------------------------------------------------------------- types
@@ -599,7 +606,14 @@ export interface ConfigSource {
 }
 
 /** The fully resolved adapter: defaults applied, every local path absolute. */
-export type Adapter = Omit<ParsedAdapter, 'paths'> & { paths: AdapterPaths; source?: ConfigSource };
+export type Adapter = Omit<ParsedAdapter, 'paths' | 'roadmap'> & {
+  paths: AdapterPaths;
+  source?: ConfigSource;
+  /** The markdown roadmap file (absolute); with the GitHub Issues source, where one would be (still a protected path). */
+  roadmap: string;
+  /** Where tasks come from (src/config/roadmap-schema.ts). */
+  roadmapSource: RoadmapSourceConfig;
+};
 
 export type HostConfig = Adapter['hosts'][number];
 export type SshHostConfig = Extract<HostConfig, { kind: 'ssh' }>;

@@ -26,7 +26,7 @@ function resolvePaths(a: ParsedAdapter, dir: string): Adapter {
   return {
     ...a,
     repo: { ...a.repo, path: local(a.repo.path) },
-    roadmap: local(a.roadmap),
+    ...resolveRoadmap(a.roadmap, local),
     paths: {
       stateDir,
       db: a.paths.db === undefined ? join(stateDir, 'oxi.db') : local(a.paths.db),
@@ -50,6 +50,12 @@ function resolvePaths(a: ParsedAdapter, dir: string): Adapter {
     },
     memory: a.memory.kind === 'file' ? { ...a.memory, dir: local(a.memory.dir) } : a.memory,
   };
+}
+
+function resolveRoadmap(r: ParsedAdapter['roadmap'], local: (p: string) => string): Pick<Adapter, 'roadmap' | 'roadmapSource'> {
+  if (typeof r === 'string') return { roadmap: local(r), roadmapSource: { source: 'markdown', path: local(r) } };
+  if (r.source === 'markdown') return { roadmap: local(r.path), roadmapSource: { source: 'markdown', path: local(r.path) } };
+  return { roadmap: local('ROADMAP.md'), roadmapSource: r };
 }
 
 function expandHome(p: string): string {

@@ -1,9 +1,9 @@
-/** The adapter, the roadmap, the repository clone and the database. */
+/** The adapter, the repository clone and the database (the roadmap is the roadmap-source provider's). */
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { loadAdapter } from '../config/load.js';
 import { inspectDbFile } from '../store/db.js';
-import { commandChecks, repoChecks, roadmapChecks } from '../preflight/preflight.js';
+import { commandChecks, repoChecks } from '../preflight/preflight.js';
 import { migrations } from '../store/migrations.js';
 import { dbError } from '../store/db-errors.js';
 import type { CheckProvider, CheckResult, DoctorContext } from './types.js';
@@ -31,8 +31,8 @@ export const projectChecks: CheckProvider = {
     const adapter = ctx.adapter!;
     const results: CheckResult[] = [];
 
-    // The preflight's checks (the same words `oxi run` stops with); agent commands are the agents provider's.
-    results.push(...roadmapChecks(adapter));
+    // The preflight's checks (the same words `oxi run` stops with); agent commands are the agents provider's,
+    // the roadmap the roadmap-source provider's.
     results.push(...(await repoChecks(adapter)));
     results.push(...commandChecks(adapter, ctx.env as NodeJS.ProcessEnv).filter((r) => !r.id.startsWith('command:')));
     results.push(dbCheck(adapter.paths.db));

@@ -9,6 +9,7 @@ import { localHostChecks } from './local-hosts.js';
 import { notificationChecks } from './notifications.js';
 import { configCheck, projectChecks } from './project.js';
 import { phaseChecks } from './phases.js';
+import { roadmapSourceChecks } from './roadmap-source.js';
 import { sandboxChecks } from './sandbox.js';
 import { sshHostChecks } from './ssh-hosts.js';
 import { toolchainChecks } from './toolchain.js';
@@ -17,6 +18,7 @@ import type { CheckProvider } from './types.js';
 export const DOCTOR_PROVIDERS: readonly CheckProvider[] = [
   toolchainChecks,
   configCheck,
+  roadmapSourceChecks,
   projectChecks,
   localHostChecks,
   sshHostChecks,

@@ -38,6 +38,7 @@ export const PARTS: ReadonlyArray<readonly [prefix: string, part: Part]> = [
   ['src/lint/', 'app'],
   ['src/say/', 'app'],
   ['src/preflight/', 'app'],
+  ['src/mcp/', 'app'],
   ['inspector/', 'app'],
   ['adapters/', 'app'],
   ['bench/', 'app'],

@@ -51,6 +51,8 @@ export async function repoChecks(adapter: Adapter): Promise<CheckResult[]> {
 
 /** The roadmap: each warning with its line and the expected form; no items at all is an error. */
 export function roadmapChecks(adapter: Adapter): CheckResult[] {
+  // Another roadmap source (GitHub Issues) is read at run time; oxi doctor asks it.
+  if (adapter.roadmapSource && adapter.roadmapSource.source !== 'markdown') return [];
   let text: string;
   try {
     text = readFileSync(adapter.roadmap, 'utf8');

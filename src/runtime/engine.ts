@@ -126,6 +126,7 @@ function effectDeps(o: { adapter: Adapter; db: Db; clock: Clock; pool: DispatchP
     adapter: o.adapter,
     pool: o.pool,
     forge: o.ports.forge,
+    roadmap: o.ports.roadmap,
     hosts: o.ports.hosts,
     agents: o.ports.agents,
     notifier: o.ports.notifier,

@@ -5,6 +5,8 @@ import { engineMachine, sandboxOf } from '../../actors/sandbox/sandbox.js';
 import { githubForgeFor } from '../../actors/forges/github/from-adapter.js';
 import { LocalHost } from '../../actors/hosts/local-host.js';
 import { sshHostFromConfig } from '../../actors/hosts/ssh/from-adapter.js';
+import { roadmapSourceFor } from '../../actors/roadmap/from-adapter.js';
+import type { RoadmapSource } from '../roadmap/source.js';
 import type { Clock } from '../clock.js';
 import type { Adapter } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
@@ -23,6 +25,7 @@ export interface PortOverrides {
   /** Replace agent backends behind the router (its routes, fallbacks and gates still apply). */
   backends?: RouterOptions['backends'];
   notifier?: Notifier;
+  roadmap?: RoadmapSource;
 }
 
 /** The ports of ARCHITECTURE §5 for this adapter: embedded defaults unless overridden. */
@@ -55,8 +58,10 @@ export function buildPorts(adapter: Adapter, db: Db, clock: Clock, overrides: Po
   const forgeGate = new ForgeGate({ db, clock, notifier, ...probe });
   // Each role routes to {backend, model, fallbacks}: scripted, claude or codex (actors/agents/router.ts).
   const agents = overrides.agents ?? agentRouter({ adapter, env, db, gates: agentGates, now: () => clock.now(), ...(overrides.backends ? { backends: overrides.backends } : {}) });
+  const roadmap = overrides.roadmap ?? roadmapSourceFor(adapter);
   return {
     hosts,
+    roadmap,
     forge: forgeGate.wrap(forge),
     agents,
     notifier,

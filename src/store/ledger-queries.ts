@@ -94,3 +94,13 @@ export function taskTransitions(db: Db, taskIds: readonly string[]): LedgerRow[]
 export function tasksMovedSince(db: Db, since: number): string[] {
   return (db.prepare(`SELECT DISTINCT task FROM event WHERE task IS NOT NULL AND at >= ? AND kind LIKE 'task.%'`).all(since) as Array<{ task: string }>).map((r) => r.task);
 }
+
+/** Ledger kinds that say something went wrong for a task (the newest one is its "last failure"). */
+const FAILURE_KINDS = `kind LIKE '%fail%' OR kind LIKE '%reject%' OR kind LIKE '%error%' OR kind LIKE '%outage%' OR kind IN ('ci.issue', 'task.reaped', 'task.backoff', 'task.abandoned', 'review.changes_requested', 'reaper.reaped')`;
+
+/** The newest row that says something went wrong for a task. */
+export function lastFailureOfTask(db: Db, taskId: string): { id: number; at: number; actor: string; kind: string; payload: string } | undefined {
+  return db.prepare(`SELECT id, at, actor, kind, payload FROM event WHERE task=? AND (${FAILURE_KINDS}) ORDER BY id DESC LIMIT 1`).get(taskId) as
+    | { id: number; at: number; actor: string; kind: string; payload: string }
+    | undefined;
+}

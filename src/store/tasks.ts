@@ -168,3 +168,17 @@ export function finishedWithLeftovers(db: Db, before: number): Array<{ id: strin
 export function forgetLeftovers(db: Db, id: string, status: string): void {
   db.prepare('UPDATE tasks SET worktree = NULL, branch = NULL WHERE id = ? AND status = ?').run(id, status);
 }
+
+/**
+ * Abandons a task that never started (queued, no actor): its item was closed at the source. Recorded
+ * with its ledger row (`task.abandoned`, like a live task's) in one transaction.
+ */
+export function abandonQueued(db: Db, id: string, reason: string, now: number, by: string): boolean {
+  return immediate(db, () => {
+    const row = getTask(db, id);
+    if (!row || row.status !== 'queued') return false;
+    db.prepare(`UPDATE tasks SET status='abandoned', reason=?, last_progress_at=?, updated_at=? WHERE id=?`).run(reason, now, now, id);
+    db.prepare(`INSERT INTO event (at, actor, kind, task, payload) VALUES (?, ?, 'task.abandoned', ?, ?)`).run(now, by, id, JSON.stringify({ from: 'queued', event: 'roadmap.closed', reason }));
+    return true;
+  });
+}

@@ -27,6 +27,7 @@ describe('validateConfig: defaults', () => {
       name: 'widgets',
       repo: { path: '/proj', mainBranch: 'main', forge: { kind: 'local' } },
       roadmap: '/proj/ROADMAP.md',
+      roadmapSource: { source: 'markdown', path: '/proj/ROADMAP.md' },
       branches: { prefix: 'oxi/' },
       sessionTag: 'default',
       paths: {

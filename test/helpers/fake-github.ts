@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { squashMerge } from '../../actors/git/git.js';
+import { conditional, FakeIssues } from './fake-github-issues.js';
 
 export type CiOutcome = 'success' | 'failure' | 'status_failure' | 'pending';
 /** A verdict with the check run's `output`, as a CI app reports it. */
@@ -58,12 +59,17 @@ export interface FakeGitHubOptions {
   token: string;
   /** CI verdict of a head; default success. A promise keeps the head pending until it settles. */
   ci?: CiVerdict;
+  /** GitHub closes the issues a merged PR's body names ("Closes #12") when it merges into the default branch; off to see who else closes them. */
+  closeIssuesOnMerge?: boolean;
 }
 
 const BOT = { login: 'oxi-bot' };
 
 export class FakeGitHub {
   readonly pulls = new Map<number, FakePull>();
+  readonly issues: FakeIssues;
+  /** Requests that counted against the rate limit: every one but a 304 answer to a conditional request. */
+  rateLimitUsed = 0;
   /** Every request answered, with when it arrived (ms since the epoch), so tests can measure waits. */
   readonly requests: Array<{ method: string; path: string; status: number; at: number }> = [];
   ci: CiVerdict;
@@ -81,6 +87,7 @@ export class FakeGitHub {
 
   constructor(readonly o: FakeGitHubOptions) {
     this.ci = o.ci ?? (() => 'success');
+    this.issues = new FakeIssues({ owner: o.owner, repo: o.repo, url: () => this.url, nextNumber: () => this.nextNumber++, nextId: () => this.nextId++, bot: BOT });
   }
 
   async start(): Promise<this> {
@@ -185,6 +192,7 @@ export class FakeGitHub {
     const r = await squashMerge({ repo: this.o.bare, branch: p.head, base: p.base, expectedHead: p.headSha, message: `${p.title} (#${p.number})` });
     if (r.outcome !== 'merged' && r.outcome !== 'already_merged') return undefined;
     Object.assign(p, { merged: true, state: 'closed', mergedBy: by, merge_commit_sha: r.mergeSha ?? null, auto_merge: null });
+    if (p.base === 'main' && this.o.closeIssuesOnMerge !== false) this.issues.closeReferenced(p.body, by);
     return r.mergeSha;
   }
 
@@ -230,9 +238,12 @@ export class FakeGitHub {
     const method = req.method ?? 'GET';
     const at = Date.now();
     const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
+      const text = body === undefined ? undefined : JSON.stringify(body);
+      [status, headers] = conditional(method, status, text, req.headers['if-none-match'], headers);
+      if (status !== 304) this.rateLimitUsed++;
       this.requests.push({ method, path: url.pathname, status, at });
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-      res.end(body === undefined ? undefined : JSON.stringify(body));
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': String(Math.max(0, 5000 - this.rateLimitUsed)), ...headers });
+      res.end(status === 304 ? undefined : text);
     };
     try {
       const auth = req.headers.authorization ?? '';
@@ -276,6 +287,8 @@ export class FakeGitHub {
     let m: RegExpMatchArray | null;
     // The repository itself, as a token with write access sees it (what `oxi doctor` reads).
     if (rest === '' && method === 'GET') return { status: 200, body: { full_name: `${this.o.owner}/${this.o.repo}`, default_branch: 'main', permissions: { admin: false, push: true, pull: true } } };
+    const issue = this.issues.route(method, rest, url, body, (u, items) => this.page(u, items), () => [...this.pulls.values()].map((p) => this.json(this.refresh(p), false)));
+    if (issue) return issue;
     if (rest === '/pulls' && method === 'POST') return this.createPull(body);
     if (rest === '/pulls' && method === 'GET') {
       const state = url.searchParams.get('state') ?? 'open';

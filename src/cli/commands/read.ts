@@ -18,7 +18,10 @@ import { listTasks } from '../../store/tasks.js';
 import { localNetworkStatus, localSandboxStatus } from '../../../actors/sandbox/sandbox.js';
 import { networkVerdict } from '../../../actors/network/policy.js';
 import { TASK_STATUSES } from '../../../machines/status.js';
+import { roadmapSourceFor } from '../../../actors/roadmap/from-adapter.js';
 import { sandboxLine } from '../../sandbox/port.js';
+import type { Adapter } from '../../config/schema.js';
+import type { Db } from '../../store/db.js';
 import { resolveAdapter, color, output, withStore, type GlobalOptions } from '../context.js';
 
 export { TASK_STATUSES };
@@ -30,34 +33,24 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
     const results = await preflight(adapter);
     const problems = results.filter((r) => r.status !== 'ok');
     const failures = problems.filter((r) => r.status === 'fail');
-    let items = 0;
-    try {
-      items = parseRoadmap(readRoadmap(adapter.roadmap)).items.length;
-    } catch {
-      // unreadable: preflight already says so
+    const markdown = adapter.roadmapSource.source === 'markdown';
+    let items: number | null = null;
+    if (markdown) {
+      try {
+        items = parseRoadmap(readRoadmap(adapter.roadmap)).items.length;
+      } catch {
+        // unreadable: preflight already says so
+      }
     }
-    const data = { ok: failures.length === 0, config: adapter.name, roadmap: adapter.roadmap, items, problems };
-    output(global, data, () => [`config ${adapter.name}: ok`, `roadmap ${adapter.roadmap}: ${items} items`, ...problems.map(problemLines)].join('\n'));
+    const roadmap = markdown ? adapter.roadmap : adapter.roadmapSource.source;
+    const data = { ok: failures.length === 0, config: adapter.name, roadmap, items, problems };
+    const roadmapLine = markdown ? `roadmap ${adapter.roadmap}: ${items} items` : 'roadmap: GitHub Issues (not read in a dry run; `oxi roadmap` and `oxi doctor` read them)';
+    output(global, data, () => [`config ${adapter.name}: ok`, roadmapLine, ...problems.map(problemLines)].join('\n'));
     if (failures.length) throw new PreflightError(`preflight: ${failures.length} problem(s) would fail every task (listed above).`, { fix: 'Fix each line above, then run oxi status --dry-run again.' });
     return;
   }
   await withStore(global, async (adapter, db) => {
-    let summary: StatusSummary = snapshotSummary(db);
-    const daemon = readPid(adapter.paths.stateDir);
-    if (daemon) {
-      const res = await callDaemon(adapter.paths.stateDir, { op: 'status' }).catch(() => undefined);
-      if (res?.ok) summary = res as unknown as StatusSummary;
-    }
-    // The daemon's config is the one it started with; without a daemon, the file a start would load now.
-    const onDisk = await liveConfig(adapter.source);
-    const answered = daemon !== undefined && summary.config !== undefined;
-    const shown = answered ? summary.config ?? undefined : onDisk;
-    const config = shown ? { ...shown, live: answered, ...(answered && onDisk ? { changedOnDisk: onDisk.sha256 !== shown.sha256 } : {}) } : null;
-    // Whether agents run confined here (agents.sandbox: {kind, available, reason}), probed once per process.
-    const sandbox = localSandboxStatus(adapter.agents.sandbox);
-    const network = localNetworkStatus(adapter);
-    const disk = diskUse(adapter);
-    const data = { ...summary, config, agents: { ...(summary.agents ?? agentSummary(db)), sandbox, network }, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget, disk };
+    const { data, summary, daemon, shown, answered, onDisk, sandbox, network, disk } = await statusData(adapter, db);
     output(global, data, () => {
       const e = summary.engine;
       const state = e.killed ? color.red(`killed (${e.reason ?? 'no reason'}${e.hard ? ', hard' : ''})`) : color.green(e.state);
@@ -77,6 +70,27 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
       ].join('\n');
     });
   });
+}
+
+/** What `oxi status --json` prints (and the MCP `status` tool answers): the daemon's view when one runs, else the database's. */
+export async function statusData(adapter: Adapter, db: Db) {
+  let summary: StatusSummary = snapshotSummary(db);
+  const daemon = readPid(adapter.paths.stateDir);
+  if (daemon) {
+    const res = await callDaemon(adapter.paths.stateDir, { op: 'status' }).catch(() => undefined);
+    if (res?.ok) summary = res as unknown as StatusSummary;
+  }
+  // The daemon's config is the one it started with; without a daemon, the file a start would load now.
+  const onDisk = await liveConfig(adapter.source);
+  const answered = daemon !== undefined && summary.config !== undefined;
+  const shown = answered ? summary.config ?? undefined : onDisk;
+  const config = shown ? { ...shown, live: answered, ...(answered && onDisk ? { changedOnDisk: onDisk.sha256 !== shown.sha256 } : {}) } : null;
+  // Whether agents run confined here (agents.sandbox: {kind, available, reason}), probed once per process.
+  const sandbox = localSandboxStatus(adapter.agents.sandbox);
+  const network = localNetworkStatus(adapter);
+  const disk = diskUse(adapter);
+  const data = { ...summary, config, agents: { ...(summary.agents ?? agentSummary(db)), sandbox, network }, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget, disk };
+  return { data, summary, daemon, shown, answered, onDisk, sandbox, network, disk };
 }
 
 export async function tasksCommand(global: GlobalOptions & { status?: string }): Promise<void> {
@@ -144,7 +158,16 @@ function readRoadmap(file: string): string {
 }
 
 export async function roadmapCommand(global: GlobalOptions & { file?: string }): Promise<void> {
-  const file = global.file ? resolve(global.file) : (await resolveAdapter(global)).roadmap;
+  const adapter = global.file ? undefined : await resolveAdapter(global);
+  // A file given, or the markdown roadmap: parsed here; GitHub Issues: read through the source the seeder uses.
+  if (adapter && adapter.roadmapSource.source !== 'markdown') {
+    const source = roadmapSourceFor(adapter);
+    const read = await source.read([]);
+    output(global, read.items, () => read.items.map((i) => `${i.id.padEnd(9)} tier ${i.tier}  ${i.title}`).join('\n') || `no items (${source.where})`);
+    for (const p of read.problems) process.stderr.write(`${source.where}: issue #${p.line}: ${p.severity}: ${p.message}\n`);
+    return;
+  }
+  const file = global.file ? resolve(global.file) : adapter!.roadmap;
   const parsed = parseRoadmap(readRoadmap(file));
   const items = parsed.items.map(({ id, tier, title, description }) => ({ id, tier, title, description }));
   output(global, items, () => items.map((i) => `${i.id.padEnd(9)} tier ${i.tier}  ${i.title}`).join('\n') || 'no items');
