@@ -32,7 +32,7 @@ beforeAll(() => {
   db.prepare(`INSERT INTO actor_snapshot (actor, machine, status, value, snapshot, seq, updated_at) VALUES ('task:T0-1', 'task', 'active', ?, ?, 1, ?)`).run(
     JSON.stringify({ live: 'working' }), JSON.stringify({ value: { live: 'working' }, context: { id: 'T0-1' } }), Date.now(),
   );
-  // The worker effect opens this row when a worker session goes live (test/agents/say.test.ts drives the real one).
+  // The worker effect opens this row when a worker session goes live (test/actors/effects/say.test.ts drives the real one).
   openListener(db, { task: 'T0-1', host: 'local', pid: 4242, backend: 'claude', at: Date.now() });
 });
 afterEach(async () => {
