@@ -84,6 +84,6 @@ function badEncoding(path: string): { status: 400; body: { error: string } } | u
     decodeURIComponent(path);
     return undefined;
   } catch {
-    return { status: 400, body: { error: `Expected a percent-encoded path (encodeURIComponent of each id), got ${JSON.stringify(path.slice(0, 200))}.` } };
+    return { status: 400, body: { error: `Expected a percent-encoded path (encodeURIComponent of each id), got ${JSON.stringify(path.slice(0, 200))}: not valid percent-encoding.` } };
   }
 }

@@ -67,6 +67,32 @@ export interface CliBackendOptions {
   sandbox?: AgentSandbox;
 }
 
+/** A planner or critic session to its end: confined read-only, its stream kept under the task's logs, its network released. */
+export async function runRoleSession(
+  options: CliBackendOptions,
+  role: 'planner' | 'critic',
+  backend: 'claude' | 'codex' | 'acp',
+  argv: string[],
+  env: Record<string, string>,
+  request: { taskId: string; attempt: number; cwd: string; signal?: AbortSignal },
+  extraReadOnly: string[] = [],
+) {
+  const { adapter } = options;
+  const files = roleFiles(adapter.paths.logs, request.taskId, role, request.attempt, backend);
+  const confined = await confineWaited(options, role, backend, argv, env, request.cwd, request.taskId, extraReadOnly);
+  return runWaited({
+    argv: confined.argv,
+    env,
+    cwd: request.cwd,
+    streamFile: files.stream,
+    stderrFile: files.stderr,
+    backend,
+    wallMs: adapter.agents.timeouts.wallMinutes * 60_000,
+    stallMs: adapter.agents.timeouts.stallMinutes * 60_000,
+    signal: request.signal,
+  }).finally(confined.release);
+}
+
 /** A planner or critic run, confined read-only to its cwd (the main clone); dies with the engine. */
 export async function confineWaited(options: CliBackendOptions, role: 'planner' | 'critic', backend: 'claude' | 'codex' | 'acp', argv: string[], env: Record<string, string>, cwd: string, taskId?: string, extraReadOnly: string[] = []): Promise<{ argv: string[]; release: () => Promise<void> }> {
   const sandbox = options.sandbox ?? sandboxOf(options.adapter, engineMachine);
@@ -98,20 +124,7 @@ export function claudeBackend(options: CliBackendOptions): AgentPort {
         allowedTools: READ_ONLY_TOOLS,
         settings,
       });
-      const files = roleFiles(adapter.paths.logs, request.taskId, role, request.attempt, 'claude');
-      const env = claudeEnv(options.env, 'default');
-      const confined = await confineWaited(options, role, 'claude', argv, env, request.cwd, request.taskId);
-      const run = await runWaited({
-        argv: confined.argv,
-        env,
-        cwd: request.cwd,
-        streamFile: files.stream,
-        stderrFile: files.stderr,
-        backend: 'claude',
-        wallMs: adapter.agents.timeouts.wallMinutes * 60_000,
-        stallMs: adapter.agents.timeouts.stallMinutes * 60_000,
-        signal: request.signal,
-      }).finally(confined.release);
+      const run = await runRoleSession(options, role, 'claude', argv, claudeEnv(options.env, 'default'), request);
       return outcomeFromRun(run, ctx(request.model));
     },
     workerLaunch(request): WorkerLaunch {

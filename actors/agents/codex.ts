@@ -10,10 +10,8 @@ import type { StreamTerminal } from '../../src/agents/stream.js';
 import type { Adapter } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import type { AgentOutcome } from '../../src/ports.js';
-import { commandDirs, confineWaited, type CliBackendOptions } from './claude.js';
+import { commandDirs, runRoleSession, type CliBackendOptions } from './claude.js';
 import { outcomeFromRun, outcomeFromStream } from './outcome.js';
-import { roleFiles } from './role-files.js';
-import { runWaited } from './waited.js';
 
 export type CodexSettings = Adapter['agents']['codex'];
 
@@ -88,19 +86,7 @@ export function codexBackend(options: CliBackendOptions): AgentPort {
   return {
     async complete(role, request): Promise<AgentOutcome> {
       card ??= loadRateCard(settings.rateCard);
-      const files = roleFiles(adapter.paths.logs, request.taskId, role, request.attempt, 'codex');
-      const confined = await confineWaited(options, role, 'codex', argvFor(request, 'read-only'), options.env, request.cwd, request.taskId);
-      const run = await runWaited({
-        argv: confined.argv,
-        env: options.env,
-        cwd: request.cwd,
-        streamFile: files.stream,
-        stderrFile: files.stderr,
-        backend: 'codex',
-        wallMs: adapter.agents.timeouts.wallMinutes * 60_000,
-        stallMs: adapter.agents.timeouts.stallMinutes * 60_000,
-        signal: request.signal,
-      }).finally(confined.release);
+      const run = await runRoleSession(options, role, 'codex', argvFor(request, 'read-only'), options.env, request);
       return outcomeFromRun(run, ctx(request.model));
     },
     workerLaunch(request): WorkerLaunch {

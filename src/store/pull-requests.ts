@@ -1,3 +1,4 @@
+import type { OpenPrInput } from '../ports.js';
 /** The embedded forge's tables: `pull_request` and `pull_request_comment`. */
 import { immediate, type Db } from './db.js';
 
@@ -20,14 +21,8 @@ export interface PrRow {
   updated_at: number;
 }
 
-export interface NewPr {
-  task: string;
-  branch: string;
-  base: string;
-  title: string;
-  body: string;
-  headSha: string;
-}
+/** What opening a pull request records: the forge port's input. */
+export type NewPr = OpenPrInput;
 
 export function getPrRow(db: Db, number: number): PrRow | undefined {
   return db.prepare('SELECT * FROM pull_request WHERE number = ?').get(number) as PrRow | undefined;

@@ -12,11 +12,9 @@ import type { AgentPort, AgentRequest, WorkerLaunch } from '../../../src/agents/
 import type { StreamTerminal } from '../../../src/agents/stream.js';
 import type { Adapter } from '../../../src/config/schema.js';
 import type { AgentOutcome } from '../../../src/ports.js';
-import { commandDirs, confineWaited, READ_ONLY_TOOLS, type CliBackendOptions } from '../claude.js';
+import { commandDirs, READ_ONLY_TOOLS, runRoleSession, type CliBackendOptions } from '../claude.js';
 import { codexCost, loadRateCard, type RateCard } from '../codex.js';
 import { outcomeFromRun, outcomeFromStream } from '../outcome.js';
-import { roleFiles } from '../role-files.js';
-import { runWaited } from '../waited.js';
 import type { RunnerSpec } from './runner.js';
 
 export type AcpSettings = Adapter['agents']['acp'];
@@ -82,19 +80,7 @@ export function acpBackend(options: CliBackendOptions): AgentPort {
         maxBudgetUsd: budget(request),
         policy: { allowedTools: READ_ONLY_TOOLS, cwd: request.cwd, writable: false, blocked: adapter.policy.scope.blocked },
       };
-      const files = roleFiles(adapter.paths.logs, request.taskId, role, request.attempt, 'acp');
-      const confined = await confineWaited(options, role, 'acp', acpArgv(spec), options.env, request.cwd, request.taskId, [...runnerFiles(), ...commandDirs(['node', ...settings.command])]);
-      const run = await runWaited({
-        argv: confined.argv,
-        env: options.env,
-        cwd: request.cwd,
-        streamFile: files.stream,
-        stderrFile: files.stderr,
-        backend: 'acp',
-        wallMs: adapter.agents.timeouts.wallMinutes * 60_000,
-        stallMs: adapter.agents.timeouts.stallMinutes * 60_000,
-        signal: request.signal,
-      }).finally(() => confined.release());
+      const run = await runRoleSession(options, role, 'acp', acpArgv(spec), options.env, request, [...runnerFiles(), ...commandDirs(['node', ...settings.command])]);
       return outcomeFromRun(run, ctx(request.model));
     },
     workerLaunch(request): WorkerLaunch {
