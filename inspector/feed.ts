@@ -30,6 +30,45 @@ export interface FeedOptions {
 
 const HELLO_LEDGER = 300;
 
+/** Where the feed has read up to: the last ledger row, the last actor snapshot seq, the last snapshot sent. */
+interface Cursors {
+  eventId: number;
+  seq: number;
+  snapshotKey: string;
+}
+
+// generatedAt differs on every build: leave it out so only a real change counts.
+function snapshotKey(s: Snapshot): string {
+  return JSON.stringify({ ...s, generatedAt: 0 });
+}
+
+/** Nobody watches: move the cursors so a page joining later gets its hello, not a backlog. */
+function skipToNow(db: Db, cursors: Cursors): void {
+  cursors.eventId = lastEventIdOf(db);
+  cursors.seq = maxSnapshotSeq(db);
+  cursors.snapshotKey = '';
+}
+
+/** Emits what changed since the cursors (new ledger rows, moved actors, a different snapshot) and advances them. */
+function emitChanges(db: Db, adapter: Adapter, engine: EngineHandle | undefined, cursors: Cursors, emit: (m: FeedMessage) => void): void {
+  const rows = listEvents(db, { afterId: cursors.eventId });
+  if (rows.length) {
+    cursors.eventId = rows[rows.length - 1].id;
+    emit({ type: 'ledger', rows: rows.map((r) => toEntry(r)) });
+  }
+  const moved = listActors(db).filter((a) => a.seq > cursors.seq);
+  if (moved.length) {
+    cursors.seq = Math.max(...moved.map((a) => a.seq));
+    emit({ type: 'actors', actors: moved });
+  }
+  const snapshot = buildSnapshot(db, adapter, engine);
+  const key = snapshotKey(snapshot);
+  if (key !== cursors.snapshotKey) {
+    cursors.snapshotKey = key;
+    emit({ type: 'snapshot', snapshot });
+  }
+}
+
 /**
  * Turns changes into messages: new ledger rows, actors whose persisted snapshot moved, and the
  * snapshot whenever it differs. A commit in this process's engine triggers a look at once;
@@ -39,9 +78,7 @@ export function createFeed(options: FeedOptions) {
   const { db, adapter, relay } = options;
   let engine = options.engine;
   const listeners = new Set<(m: FeedMessage) => void>();
-  let lastEventId = lastEventIdOf(db);
-  let lastSeq = maxSnapshotSeq(db);
-  let lastSnapshotKey = '';
+  const cursors: Cursors = { eventId: lastEventIdOf(db), seq: maxSnapshotSeq(db), snapshotKey: '' };
   let scheduled = false;
   let closed = false;
 
@@ -49,37 +86,12 @@ export function createFeed(options: FeedOptions) {
     for (const l of listeners) l(m);
   };
 
-  function snapshotKey(s: Snapshot): string {
-    return JSON.stringify({ ...s, generatedAt: 0 });
-  }
-
   function refresh(): void {
     scheduled = false;
     if (closed) return;
     try {
-      if (!listeners.size) {
-        // Nobody watches: move the cursors so a page joining later gets its hello, not a backlog.
-        lastEventId = lastEventIdOf(db);
-        lastSeq = maxSnapshotSeq(db);
-        lastSnapshotKey = '';
-        return;
-      }
-      const rows = listEvents(db, { afterId: lastEventId });
-      if (rows.length) {
-        lastEventId = rows[rows.length - 1].id;
-        emit({ type: 'ledger', rows: rows.map((r) => toEntry(r)) });
-      }
-      const moved = listActors(db).filter((a) => a.seq > lastSeq);
-      if (moved.length) {
-        lastSeq = Math.max(...moved.map((a) => a.seq));
-        emit({ type: 'actors', actors: moved });
-      }
-      const snapshot = buildSnapshot(db, adapter, engine);
-      const key = snapshotKey(snapshot);
-      if (key !== lastSnapshotKey) {
-        lastSnapshotKey = key;
-        emit({ type: 'snapshot', snapshot });
-      }
+      if (!listeners.size) return skipToNow(db, cursors);
+      emitChanges(db, adapter, engine, cursors, emit);
     } catch {
       // The database is busy or closing: the next poll tries again.
     }

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +13,8 @@ import { actionApi, readApi, type ApiContext } from './api.js';
 import { prPage } from './task/pr-page.js';
 import { BadPath, taskApi } from './task-api.js';
 import { hostAllowed, isLoopback, originAllowed, presentedToken, tokenMatches, type DashboardToken } from './auth.js';
-import { createFeed } from './feed.js';
-import { createInspectionRelay } from './relay.js';
+import { createFeed, type Feed } from './feed.js';
+import { createInspectionRelay, type InspectionRelay } from './relay.js';
 
 export interface DashboardOptions {
   db: Db;
@@ -94,6 +94,112 @@ function readBody(req: IncomingMessage): Promise<unknown> {
   });
 }
 
+const NOT_LOOPBACK = 'This dashboard is not on loopback: every request needs Authorization: Bearer <token>.';
+
+type Authorized = (req: IncomingMessage, allowQuery: boolean) => boolean;
+
+/** What the request and socket handlers share: built once per dashboard. */
+interface Routes {
+  ctx: ApiContext;
+  feed: Feed;
+  relay?: InspectionRelay;
+  assets: string;
+  loopback: boolean;
+  authorized: Authorized;
+}
+
+/** Reads: vendored scripts, the PR page, the static page and its assets, then the JSON API. */
+async function handleGet(r: Routes, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const path = url.pathname;
+  if (path === '/favicon.ico') return send(res, 204, '');
+  if (path.startsWith('/vendor/') && Object.hasOwn(VENDOR, path.slice('/vendor/'.length))) {
+    return send(res, 200, readFileSync(VENDOR[path.slice('/vendor/'.length)]), { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=3600' });
+  }
+  const prMatch = /^\/prs\/(\d{1,9})$/.exec(path);
+  if (prMatch) {
+    if (!r.loopback && !r.authorized(req, false)) return send(res, 401, { error: NOT_LOOPBACK });
+    const html = await prPage(r.ctx.db, r.ctx.adapter, Number(prMatch[1]));
+    if (!html) return send(res, 404, { error: `Pull request #${prMatch[1]} not found.` });
+    return send(res, 200, html, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': PAGE_CSP });
+  }
+  if (!path.startsWith('/api/')) {
+    const file = path === '/' ? 'index.html' : path === '/stately' ? 'stately.html' : path.startsWith('/assets/') ? path.slice('/assets/'.length) : '';
+    if (!Object.hasOwn(ASSETS, file)) return send(res, 404, { error: `No page at ${path}.` });
+    const csp = file === 'stately.html' ? STATELY_CSP : PAGE_CSP;
+    return send(res, 200, readFileSync(join(r.assets, file)), { 'content-type': ASSETS[file], 'content-security-policy': csp });
+  }
+  if (!r.loopback && !r.authorized(req, false)) return send(res, 401, { error: NOT_LOOPBACK });
+  const result = (await taskApi(r.ctx, path, url.searchParams)) ?? readApi(r.ctx, path, url.searchParams);
+  return send(res, result.status, result.body);
+}
+
+/** Actions: same-origin, token always required, then the feed is refreshed so pages see the effect at once. */
+async function handleAction(r: Routes, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  if (!originAllowed(req)) return send(res, 403, { error: `Origin ${req.headers.origin} may not act on this dashboard.` });
+  if (!presentedToken(req, false)) {
+    return send(res, 401, { error: 'Actions need the dashboard token: Authorization: Bearer <token>.', fix: 'Use the token printed when the dashboard started (or the one in the adapter\'s engine.dashboard.tokenEnv variable).' });
+  }
+  if (!r.authorized(req, false)) return send(res, 403, { error: 'The dashboard token does not match.' });
+  let body: unknown;
+  try {
+    body = await readBody(req);
+  } catch (error) {
+    return send(res, 400, { error: `Expected a JSON body: ${(error as Error).message}.` });
+  }
+  const result = await actionApi(r.ctx, path, body, `dashboard@${req.socket.remoteAddress ?? 'unknown'}`);
+  r.feed.refresh();
+  return send(res, result.status, result.body);
+}
+
+async function handleRequest(r: Routes, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!hostAllowed(req, r.loopback)) return send(res, 403, { error: `Host ${JSON.stringify(req.headers.host ?? '')} is not allowed: open the dashboard by a loopback address.` });
+  const url = new URL(req.url ?? '/', 'http://dashboard');
+  if (req.method === 'GET') return handleGet(r, req, res, url);
+  if (req.method === 'POST') return handleAction(r, req, res, url.pathname);
+  return send(res, 405, { error: `${req.method} is not supported here: use GET for reads, POST for actions.` });
+}
+
+/** Upgrades to the page socket (/ws) and the Stately relay (/stately), with the same Host/Origin/token checks as HTTP. */
+function acceptSockets(http: Server, r: Routes) {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
+  const pages = new Set<WebSocket>();
+  http.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://dashboard').pathname;
+    const refuse = (code: number, why: string) => {
+      socket.end(`HTTP/1.1 ${code} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (!hostAllowed(req, r.loopback) || !originAllowed(req)) return refuse(403, 'Forbidden');
+    const hasToken = r.authorized(req, true);
+    if (!r.loopback && !hasToken) return refuse(401, 'Unauthorized');
+    const relay = r.relay;
+    if (path === '/ws') {
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        pages.add(ws);
+        const off = r.feed.subscribe((m) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(m)));
+        ws.on('close', () => (pages.delete(ws), off()));
+        ws.on('error', () => ws.terminate());
+        ws.send(JSON.stringify(r.feed.hello()));
+      });
+    } else if (path === '/stately' && relay) {
+      wss.handleUpgrade(req, socket, head, (ws) => relay.attach(ws, hasToken));
+    } else refuse(404, 'Not Found');
+  });
+  return { wss, pages };
+}
+
+function listenOn(http: Server, bind: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    http.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new DashboardError(`The dashboard could not listen on ${bind}:${port}: ${error.code ?? error.message}.`, {
+          fix: 'Pick another port (--port, or engine.dashboard.port in the adapter; 0 picks a free one).',
+        }),
+      ),
+    );
+    http.listen(port, bind, () => resolve());
+  });
+}
+
 /**
  * The dashboard: the page, the /api/v1 snapshot API and actions, the live socket (/ws) and the
  * Stately relay (/stately). Loopback by default; every action needs the token; off loopback
@@ -107,90 +213,15 @@ export async function startDashboard(options: DashboardOptions) {
   const relay = options.inspect ? createInspectionRelay() : undefined;
   const feed = createFeed({ db, adapter, engine, relay, inspecting: options.inspect, pollMs: options.pollMs });
   const ctx: ApiContext = { db, adapter, engine, relay, inspecting: Boolean(options.inspect) };
-  const authorized = (req: IncomingMessage, allowQuery: boolean) => tokenMatches(token.value, presentedToken(req, allowQuery));
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!hostAllowed(req, loopback)) return send(res, 403, { error: `Host ${JSON.stringify(req.headers.host ?? '')} is not allowed: open the dashboard by a loopback address.` });
-    const url = new URL(req.url ?? '/', 'http://dashboard');
-    const path = url.pathname;
-    if (req.method === 'GET' && path === '/favicon.ico') return send(res, 204, '');
-    if (req.method === 'GET' && path.startsWith('/vendor/') && Object.hasOwn(VENDOR, path.slice('/vendor/'.length))) {
-      return send(res, 200, readFileSync(VENDOR[path.slice('/vendor/'.length)]), { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=3600' });
-    }
-    const prMatch = /^\/prs\/(\d{1,9})$/.exec(path);
-    if (req.method === 'GET' && prMatch) {
-      if (!loopback && !authorized(req, false)) return send(res, 401, { error: 'This dashboard is not on loopback: every request needs Authorization: Bearer <token>.' });
-      const html = await prPage(db, adapter, Number(prMatch[1]));
-      if (!html) return send(res, 404, { error: `Pull request #${prMatch[1]} not found.` });
-      return send(res, 200, html, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': PAGE_CSP });
-    }
-    if (req.method === 'GET' && !path.startsWith('/api/')) {
-      const file = path === '/' ? 'index.html' : path === '/stately' ? 'stately.html' : path.startsWith('/assets/') ? path.slice('/assets/'.length) : '';
-      if (!Object.hasOwn(ASSETS, file)) return send(res, 404, { error: `No page at ${path}.` });
-      const csp = file === 'stately.html' ? STATELY_CSP : PAGE_CSP;
-      return send(res, 200, readFileSync(join(assets, file)), { 'content-type': ASSETS[file], 'content-security-policy': csp });
-    }
-    if (req.method === 'GET') {
-      if (!loopback && !authorized(req, false)) return send(res, 401, { error: 'This dashboard is not on loopback: every request needs Authorization: Bearer <token>.' });
-      const r = (await taskApi(ctx, path, url.searchParams)) ?? readApi(ctx, path, url.searchParams);
-      return send(res, r.status, r.body);
-    }
-    if (req.method === 'POST') {
-      if (!originAllowed(req)) return send(res, 403, { error: `Origin ${req.headers.origin} may not act on this dashboard.` });
-      if (!presentedToken(req, false)) {
-        return send(res, 401, { error: 'Actions need the dashboard token: Authorization: Bearer <token>.', fix: 'Use the token printed when the dashboard started (or the one in the adapter\'s engine.dashboard.tokenEnv variable).' });
-      }
-      if (!authorized(req, false)) return send(res, 403, { error: 'The dashboard token does not match.' });
-      let body: unknown;
-      try {
-        body = await readBody(req);
-      } catch (error) {
-        return send(res, 400, { error: `Expected a JSON body: ${(error as Error).message}.` });
-      }
-      const r = await actionApi(ctx, path, body, `dashboard@${req.socket.remoteAddress ?? 'unknown'}`);
-      feed.refresh();
-      return send(res, r.status, r.body);
-    }
-    return send(res, 405, { error: `${req.method} is not supported here: use GET for reads, POST for actions.` });
-  }
+  const authorized: Authorized = (req, allowQuery) => tokenMatches(token.value, presentedToken(req, allowQuery));
+  const routes: Routes = { ctx, feed, relay, assets, loopback, authorized };
 
   const http = createServer((req, res) => {
-    handle(req, res).catch((error) => (error instanceof BadPath ? send(res, 400, { error: error.message }) : send(res, 500, { error: `dashboard: ${(error as Error).message}` })));
+    handleRequest(routes, req, res).catch((error) => (error instanceof BadPath ? send(res, 400, { error: error.message }) : send(res, 500, { error: `dashboard: ${(error as Error).message}` })));
   });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
-  const pages = new Set<WebSocket>();
+  const { wss, pages } = acceptSockets(http, routes);
 
-  http.on('upgrade', (req, socket, head) => {
-    const path = new URL(req.url ?? '/', 'http://dashboard').pathname;
-    const refuse = (code: number, why: string) => {
-      socket.end(`HTTP/1.1 ${code} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    };
-    if (!hostAllowed(req, loopback) || !originAllowed(req)) return refuse(403, 'Forbidden');
-    const hasToken = authorized(req, true);
-    if (!loopback && !hasToken) return refuse(401, 'Unauthorized');
-    if (path === '/ws') {
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        pages.add(ws);
-        const off = feed.subscribe((m) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(m)));
-        ws.on('close', () => (pages.delete(ws), off()));
-        ws.on('error', () => ws.terminate());
-        ws.send(JSON.stringify(feed.hello()));
-      });
-    } else if (path === '/stately' && relay) {
-      wss.handleUpgrade(req, socket, head, (ws) => relay.attach(ws, hasToken));
-    } else refuse(404, 'Not Found');
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        new DashboardError(`The dashboard could not listen on ${bind}:${options.port ?? adapter.engine.dashboard.port}: ${error.code ?? error.message}.`, {
-          fix: 'Pick another port (--port, or engine.dashboard.port in the adapter; 0 picks a free one).',
-        }),
-      ),
-    );
-    http.listen(options.port ?? adapter.engine.dashboard.port, bind, () => resolve());
-  });
+  await listenOn(http, bind, options.port ?? adapter.engine.dashboard.port);
   const port = (http.address() as AddressInfo).port;
   const host = bind.includes(':') ? `[${bind}]` : bind === '0.0.0.0' ? '127.0.0.1' : bind;
   const url = `http://${host}:${port}/`;
