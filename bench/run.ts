@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the engine fixtures (beds, parked effects, quiesce) are shared by figures 1-5; splitting them out is its own change.
 /**
  * oxi engine benchmark: `npm run bench` (= build + `node --expose-gc dist/bench/run.js`).
  * Prints ratios and medians side by side with their targets; never asserts a timing.
