@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the engine fixtures (beds, parked effects, quiesce) are shared by figures 1-5; splitting them out is its own change.
 /**
  * oxi engine benchmark: `npm run bench` (= build + `node --expose-gc dist/bench/run.js`).
  * Prints ratios and medians side by side with their targets; never asserts a timing.
@@ -247,38 +248,51 @@ async function benchPersistedTransition() {
     const normal = run(n);
     setSynchronous(db, 'FULL');
     const events = countEventsOfActor(db, actor);
-    // Where the fsync side goes: WAL frames (pages) appended per commit, each side alone.
-    const walFile = `${bed.adapter.paths.db}-wal`;
-    const frame = walFrameBytes(db);
-    const framesPer = (fn: (i: number) => void, k = 100): number => {
-      checkpointTruncate(db);
-      const before = statSync(walFile).size;
-      for (let i = 0; i < k; i++) fn(i);
-      return round((statSync(walFile).size - before) / frame / k, 2);
-    };
-    setWalAutocheckpoint(db, 0);
-    const walPagesPerCommit = {
-      persisted: framesPer((i) => {
-        handle.send(actor, i % 2 === 0 ? { type: 'engine.killed', reason: 'bench', hard: false } : { type: 'engine.resumed' });
-        persister.flush();
-      }),
-      bare: framesPer(() => bare(body)),
-    };
-    setWalAutocheckpoint(db, 1000);
-    // The in-memory share: the same transitions with the persister paused (no SQLite at all); last, as a paused persister stays paused.
-    persister.pause();
-    const mem: number[] = [];
-    for (let i = 0; i < 2 * n; i++) {
-      const t0 = performance.now();
-      handle.send(actor, i % 2 === 0 ? { type: 'engine.killed', reason: 'bench', hard: false } : { type: 'engine.resumed' });
-      mem.push(performance.now() - t0);
-    }
-    const inMemoryUs = round(median(mem.slice(n)) * 1000, 1);
+    const walPagesPerCommit = walPagesOf(bed, handle, actor, bare, body);
+    // Last, as a paused persister stays paused.
+    const inMemoryUs = inMemorySendUs(handle, actor, n);
     await handle.stop();
     return { full, normal, inMemoryUs, walPagesPerCommit, ledgerRows: events };
   } finally {
     dropBed(bed);
   }
+}
+
+/** Where the fsync side goes: WAL frames (pages) appended per commit, persisted transition and bare INSERT each alone. */
+function walPagesOf(bed: Bed, handle: EngineHandle, actor: string, bare: ReturnType<typeof bareBlobWriter>, body: string) {
+  const db = bed.db;
+  const persister = handle.persister;
+  const walFile = `${bed.adapter.paths.db}-wal`;
+  const frame = walFrameBytes(db);
+  const framesPer = (fn: (i: number) => void, k = 100): number => {
+    checkpointTruncate(db);
+    const before = statSync(walFile).size;
+    for (let i = 0; i < k; i++) fn(i);
+    return round((statSync(walFile).size - before) / frame / k, 2);
+  };
+  setWalAutocheckpoint(db, 0);
+  const walPagesPerCommit = {
+    persisted: framesPer((i) => {
+      handle.send(actor, i % 2 === 0 ? { type: 'engine.killed', reason: 'bench', hard: false } : { type: 'engine.resumed' });
+      persister.flush();
+    }),
+    bare: framesPer(() => bare(body)),
+  };
+  setWalAutocheckpoint(db, 1000);
+  return walPagesPerCommit;
+}
+
+/** The in-memory share: the same transitions with the persister paused (no SQLite at all). Leaves the persister paused. */
+function inMemorySendUs(handle: EngineHandle, actor: string, n: number): number {
+  const persister = handle.persister;
+  persister.pause();
+  const mem: number[] = [];
+  for (let i = 0; i < 2 * n; i++) {
+    const t0 = performance.now();
+    handle.send(actor, i % 2 === 0 ? { type: 'engine.killed', reason: 'bench', hard: false } : { type: 'engine.resumed' });
+    mem.push(performance.now() - t0);
+  }
+  return round(median(mem.slice(n)) * 1000, 1);
 }
 
 // ---------------------------------------------------------------- 2. kill propagation (durable)
@@ -584,28 +598,8 @@ function memoryInChild(n: number): Awaited<ReturnType<typeof benchMemory>> {
   return JSON.parse(out);
 }
 
-async function main() {
-  if (await runScaleChild(process.argv)) return;
-  const child = process.argv.find((a) => a.startsWith('--child='))?.slice('--child='.length);
-  if (child === 'memory') {
-    const n = Number(process.argv.find((a) => a.startsWith('--tasks='))?.slice('--tasks='.length) ?? 1000);
-    process.stdout.write(JSON.stringify(await benchMemory(n)) + '\n');
-    return;
-  }
-  const started = performance.now();
-  const cpus = os.cpus();
-  const env = {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${os.platform()} ${os.arch()}`,
-    cpus: `${cpus.length}x ${cpus[0]?.model ?? '?'}`,
-    memGiB: round(os.totalmem() / 2 ** 30, 1),
-    gc: gc(),
-    quick: QUICK,
-    only: [...ONLY].sort().join(','),
-    loadavgAtStart: os.loadavg().map((x) => round(x, 2)),
-  };
-  if (!env.gc) progress('warning: run with node --expose-gc (npm run bench) for meaningful heap figures');
+/** Runs each figure asked for (`--only`), in order; an unasked figure is undefined. */
+async function collectFigures() {
   const write = wants(1) ? await benchPersistedTransition() : undefined;
   const kill100 = wants(2) ? await benchKill(100, QUICK ? 3 : 7) : undefined;
   const kill1000 = wants(2) ? await benchKill(1000, QUICK ? 3 : 5) : undefined;
@@ -625,25 +619,12 @@ async function main() {
   const sandbox = wants(9) ? await benchSandboxLaunch(QUICK ? 10 : 40) : undefined;
   if (wants(10)) progress('10/10 workspace setup: a real npm ci in ten fresh workspaces of one repository, first vs tenth');
   const setupCache = wants(10) ? await benchSetupCache(10) : undefined;
-  const result = {
-    env,
-    persistedTransition: write && { ...write, targetRatio: 1.5 },
-    kill: kill100 && kill1000 && { n100: kill100, n1000: kill1000, targetMsAt1000: 50 },
-    dispatch: dispatch && dispatchSingle && { burst: dispatch, single: dispatchSingle, targetMedianMs: 100 },
-    memory,
-    restore,
-    scale,
-    killRestore,
-    e2e,
-    sandboxLaunch: sandbox,
-    setupCache,
-    totalSeconds: round((performance.now() - started) / 1000, 1),
-    loadavgAtEnd: os.loadavg().map((x) => round(x, 2)),
-  };
-  if (JSON_MODE) {
-    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-    return;
-  }
+  return { write, kill100, kill1000, dispatchSingle, dispatch, memory, restore, scale, killRestore, e2e, sandbox, setupCache };
+}
+
+/** The table's rows: one block per figure measured, each with its target where it has one. */
+function tableRows(figures: Awaited<ReturnType<typeof collectFigures>>): Array<[string, string, string, string]> {
+  const { write, kill100, kill1000, dispatchSingle, dispatch, memory, restore, scale, killRestore, e2e, sandbox, setupCache } = figures;
   const rows: Array<[string, string, string, string]> = [];
   const vs = (v: number, target: number) => (Number.isFinite(v) ? `${(v / target).toFixed(2)}× of target` : '');
   if (write) {
@@ -705,6 +686,53 @@ async function main() {
     rows.push([`10 workspace setup (npm ci, ${setupCache.sandbox}): first / tenth task`, `${setupCache.firstMs} / ${setupCache.tenthMs} ms`, '', `later median ${setupCache.laterMedianMs} ms`]);
     rows.push(['   ratio tenth / first (the cache at work)', `${setupCache.ratio}×`, '< 1×', '']);
   }
+  return rows;
+}
+
+async function main() {
+  if (await runScaleChild(process.argv)) return;
+  const child = process.argv.find((a) => a.startsWith('--child='))?.slice('--child='.length);
+  if (child === 'memory') {
+    const n = Number(process.argv.find((a) => a.startsWith('--tasks='))?.slice('--tasks='.length) ?? 1000);
+    process.stdout.write(JSON.stringify(await benchMemory(n)) + '\n');
+    return;
+  }
+  const started = performance.now();
+  const cpus = os.cpus();
+  const env = {
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${os.platform()} ${os.arch()}`,
+    cpus: `${cpus.length}x ${cpus[0]?.model ?? '?'}`,
+    memGiB: round(os.totalmem() / 2 ** 30, 1),
+    gc: gc(),
+    quick: QUICK,
+    only: [...ONLY].sort().join(','),
+    loadavgAtStart: os.loadavg().map((x) => round(x, 2)),
+  };
+  if (!env.gc) progress('warning: run with node --expose-gc (npm run bench) for meaningful heap figures');
+  const figures = await collectFigures();
+  const { write, kill100, kill1000, dispatchSingle, dispatch, memory, restore, scale, killRestore, e2e, sandbox, setupCache } = figures;
+  const result = {
+    env,
+    persistedTransition: write && { ...write, targetRatio: 1.5 },
+    kill: kill100 && kill1000 && { n100: kill100, n1000: kill1000, targetMsAt1000: 50 },
+    dispatch: dispatch && dispatchSingle && { burst: dispatch, single: dispatchSingle, targetMedianMs: 100 },
+    memory,
+    restore,
+    scale,
+    killRestore,
+    e2e,
+    sandboxLaunch: sandbox,
+    setupCache,
+    totalSeconds: round((performance.now() - started) / 1000, 1),
+    loadavgAtEnd: os.loadavg().map((x) => round(x, 2)),
+  };
+  if (JSON_MODE) {
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    return;
+  }
+  const rows = tableRows(figures);
   const head: [string, string, string, string] = ['figure', 'measured', 'target', 'vs target'];
   const widths = [0, 1, 2, 3].map((i) => Math.max(...[head, ...rows].map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();

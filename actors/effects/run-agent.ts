@@ -69,7 +69,7 @@ export function filesFor(deps: EffectDeps, input: RunAgentInput, resume = 0) {
  * the outcome. A worker gone without a result is `lost`: the task is reaped.
  */
 export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: AbortSignal): Promise<WorkOutput> {
-  const { adapter, clock, db, agents } = deps;
+  const { adapter, clock, db } = deps;
   const host = hostOf(deps, input.host);
   const place = placeOf(deps, input.host);
   const retry = <T>(fn: () => Promise<T>) => place.reach(signal, fn);
@@ -102,47 +102,9 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
   if (state?.terminatedByEngine && deps.terminateGroup) await deps.terminateGroup(input.host, state.pid, input.taskId);
   let setupNotes: LedgerNote[] = [];
   if (!state || state.terminatedByEngine || state.spent) {
-    // The per-task cap is enforced here too: what is left of it is all the agent may spend.
-    const left = adapter.budget.perTaskUsd - (getTask(db, input.taskId)?.cost_usd ?? 0);
-    if (left <= 0) {
-      return { outcome: 'failed', error: `the task already spent its per-task budget of $${adapter.budget.perTaskUsd}`, costUsd: 0, backend: adapter.agents.worker.backend, ledger: [{ kind: 'budget.task_cap', payload: { task: input.taskId, capUsd: adapter.budget.perTaskUsd } }] };
-    }
-    const request = {
-      taskId: input.taskId,
-      attempt: input.attempt,
-      fix: input.fix,
-      cwd: input.worktree,
-      maxBudgetUsd: left,
-      prompt: renderPrompt(templateFor(adapter.agents.prompts, 'worker'), {
-        taskId: input.taskId,
-        title: input.title,
-        description: input.description,
-        plan: input.plan,
-        feedback: input.feedback ? `Feedback on the previous attempt:\n${input.feedback}` : '',
-      }),
-      facts: { ...input },
-    };
-    let launch: ReturnType<typeof agents.workerLaunch>;
-    try {
-      launch = agents.workerLaunch(request);
-    } catch (error) {
-      // Every worker route is behind a closed agent gate: no session starts; the task waits for its probe.
-      if (!(error instanceof AgentGateClosedError)) throw error;
-      return { outcome: error.outage, outage: error.outage, resetAt: error.resetAt, error: error.message, costUsd: 0, backend: adapter.agents.worker.backend };
-    }
-    // The workspace setup (dependencies, .env) before the worker's first session, on the workspace as the engine
-    // keeps it; a failure waits, a repeated one spends the attempt.
-    await place.sanitize(input.worktree, { ifPresent: true });
-    const setup = await retry(() => ensureSetup(deps, { taskId: input.taskId, attempt: input.attempt, fix: input.fix, host: input.host, worktree: input.worktree }, signal));
-    if (setup.ran && !setup.ok) return { outcome: 'failed', error: setup.error, costUsd: 0, backend: launch.backend, ledger: setup.ledger };
-    setupNotes = setup.ledger;
-    // Queued messages (`oxi say`) that found no live session to resume go with the next session's prompt.
-    const queued = takeQueued(deps, input.taskId);
-    if (queued.length) request.prompt += `\n\n${operatorMessages(queued)}`;
-    files = filesFor(deps, input);
-    state = await startSession(deps, input, launch, files, {}, signal);
-    if (queued.length) markDelivered(db, input.taskId, queued.map((m) => m.id), 'new session', clock.now());
-    recordBackend(db, input.taskId, launch.backend, launch.model);
+    const fresh = await launchFresh(deps, input, place, signal);
+    if ('exit' in fresh) return fresh.exit;
+    ({ state, files, setupNotes } = fresh);
   } else {
     // An adopted worker (this engine restarted) gets its network proxy back at the path its sandbox binds.
     await resumeNetwork(networkSession(deps, input));
@@ -156,6 +118,61 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
 /** The worker's network session (actors/network/registry.ts): one per task. */
 function networkSession(deps: EffectDeps, input: RunAgentInput) {
   return { stateDir: deps.adapter.paths.stateDir, db: deps.adapter.paths.db, taskId: input.taskId, role: 'worker' };
+}
+
+/**
+ * A new worker session: budget check, prompt, launch route, workspace setup, queued messages, spawn.
+ * Returns `exit` when the run ends before any session starts (budget spent, agent gate closed, setup failed).
+ */
+async function launchFresh(
+  deps: EffectDeps,
+  input: RunAgentInput,
+  place: ReturnType<typeof placeOf>,
+  signal: AbortSignal,
+): Promise<{ exit: WorkOutput } | { state: WorkerState; files: ReturnType<typeof filesFor>; setupNotes: LedgerNote[] }> {
+  const { adapter, clock, db, agents } = deps;
+  const retry = <T>(fn: () => Promise<T>) => place.reach(signal, fn);
+  // The per-task cap is enforced here too: what is left of it is all the agent may spend.
+  const left = adapter.budget.perTaskUsd - (getTask(db, input.taskId)?.cost_usd ?? 0);
+  if (left <= 0) {
+    return { exit: { outcome: 'failed', error: `the task already spent its per-task budget of $${adapter.budget.perTaskUsd}`, costUsd: 0, backend: adapter.agents.worker.backend, ledger: [{ kind: 'budget.task_cap', payload: { task: input.taskId, capUsd: adapter.budget.perTaskUsd } }] } };
+  }
+  const request = {
+    taskId: input.taskId,
+    attempt: input.attempt,
+    fix: input.fix,
+    cwd: input.worktree,
+    maxBudgetUsd: left,
+    prompt: renderPrompt(templateFor(adapter.agents.prompts, 'worker'), {
+      taskId: input.taskId,
+      title: input.title,
+      description: input.description,
+      plan: input.plan,
+      feedback: input.feedback ? `Feedback on the previous attempt:\n${input.feedback}` : '',
+    }),
+    facts: { ...input },
+  };
+  let launch: ReturnType<typeof agents.workerLaunch>;
+  try {
+    launch = agents.workerLaunch(request);
+  } catch (error) {
+    // Every worker route is behind a closed agent gate: no session starts; the task waits for its probe.
+    if (!(error instanceof AgentGateClosedError)) throw error;
+    return { exit: { outcome: error.outage, outage: error.outage, resetAt: error.resetAt, error: error.message, costUsd: 0, backend: adapter.agents.worker.backend } };
+  }
+  // The workspace setup (dependencies, .env) before the worker's first session, on the workspace as the engine
+  // keeps it; a failure waits, a repeated one spends the attempt.
+  await place.sanitize(input.worktree, { ifPresent: true });
+  const setup = await retry(() => ensureSetup(deps, { taskId: input.taskId, attempt: input.attempt, fix: input.fix, host: input.host, worktree: input.worktree }, signal));
+  if (setup.ran && !setup.ok) return { exit: { outcome: 'failed', error: setup.error, costUsd: 0, backend: launch.backend, ledger: setup.ledger } };
+  // Queued messages (`oxi say`) that found no live session to resume go with the next session's prompt.
+  const queued = takeQueued(deps, input.taskId);
+  if (queued.length) request.prompt += `\n\n${operatorMessages(queued)}`;
+  const files = filesFor(deps, input);
+  const state = await startSession(deps, input, launch, files, {}, signal);
+  if (queued.length) markDelivered(db, input.taskId, queued.map((m) => m.id), 'new session', clock.now());
+  recordBackend(db, input.taskId, launch.backend, launch.model);
+  return { state, files, setupNotes: setup.ledger };
 }
 
 /**

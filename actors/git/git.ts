@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the engine's hardened git wrappers in one place, so every git call gets the same environment.
 /**
  * Typed wrappers over git: argv-form only (execa), never a shell, never a prompt.
  * Each helper that changes a repository reads its state first, so re-running it after a crash is safe.

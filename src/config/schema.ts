@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the adapter's zod schema is one tree, walked whole by describe.ts (the option reference) and validate.ts.
 /**
  * The adapter schema: every project-specific value oxi needs, with its default.
  *

@@ -124,38 +124,7 @@ function parseLines(markdown: string): ParsedRoadmap {
       continue;
     }
 
-    const [, id, tierDigits, rawTitle] = match;
-    const tier = Number.parseInt(tierDigits, 10);
-    const title = (rawTitle ?? '').trim();
-    const desc = readDescription(lines, i + 1);
-    if (desc.unclosedAt !== null) {
-      problems.push({
-        line: desc.unclosedAt,
-        message: `Description of ${id} has no closing italic marker; took the text up to the end of its paragraph.`,
-        severity: 'warning',
-      });
-    }
-    i = desc.nextIndex - 1;
-
-    // Keyed by the lower-cased id: T0-abc and T0-ABC would share a branch on a case-insensitive file system.
-    const first = firstLineOf.get(id.toLowerCase());
-    if (first !== undefined) {
-      const message = first.id === id
-        ? `Duplicate id ${id} (first defined on line ${first.line}); ignored.`
-        : `${id} and ${first.id} (line ${first.line}) map to the same branch: ids must differ in more than letter case; ${id} ignored. Rename one of them.`;
-      problems.push({ line: lineNo, message, severity: 'error' });
-      continue;
-    }
-    firstLineOf.set(id.toLowerCase(), { id, line: lineNo });
-    if (tier !== sectionTier) {
-      problems.push({
-        line: lineNo,
-        message: `${id} belongs to tier ${tier} by its id but sits under the tier ${sectionTier} heading; kept as tier ${tier}.`,
-        severity: 'warning',
-      });
-    }
-    if (title === '') problems.push({ line: lineNo, message: `${id} has no title.`, severity: 'warning' });
-    items.push({ id, tier, title, description: desc.text, line: lineNo });
+    i = readItem(lines, i, match, sectionTier, firstLineOf, items, problems);
   }
   // An unclosed fence or comment hides everything after it: say so rather than lose items silently.
   if (fence !== null || inComment) {
@@ -163,6 +132,54 @@ function parseLines(markdown: string): ParsedRoadmap {
     problems.push({ line: blockStart, message: `${what} opened here is never closed; the rest of the file was ignored.`, severity: 'warning' });
   }
   return { items, problems };
+}
+
+/**
+ * One matched item line and the description under it: pushes the item (or the problem that rejects it).
+ * Returns the index of the last line it consumed, so the caller's loop resumes after the description.
+ */
+function readItem(
+  lines: string[],
+  i: number,
+  match: RegExpExecArray,
+  sectionTier: number,
+  firstLineOf: Map<string, { id: string; line: number }>,
+  items: RoadmapItem[],
+  problems: RoadmapProblem[],
+): number {
+  const lineNo = i + 1;
+  const [, id, tierDigits, rawTitle] = match;
+  const tier = Number.parseInt(tierDigits, 10);
+  const title = (rawTitle ?? '').trim();
+  const desc = readDescription(lines, i + 1);
+  if (desc.unclosedAt !== null) {
+    problems.push({
+      line: desc.unclosedAt,
+      message: `Description of ${id} has no closing italic marker; took the text up to the end of its paragraph.`,
+      severity: 'warning',
+    });
+  }
+
+  // Keyed by the lower-cased id: T0-abc and T0-ABC would share a branch on a case-insensitive file system.
+  const first = firstLineOf.get(id.toLowerCase());
+  if (first !== undefined) {
+    const message = first.id === id
+      ? `Duplicate id ${id} (first defined on line ${first.line}); ignored.`
+      : `${id} and ${first.id} (line ${first.line}) map to the same branch: ids must differ in more than letter case; ${id} ignored. Rename one of them.`;
+    problems.push({ line: lineNo, message, severity: 'error' });
+    return desc.nextIndex - 1;
+  }
+  firstLineOf.set(id.toLowerCase(), { id, line: lineNo });
+  if (tier !== sectionTier) {
+    problems.push({
+      line: lineNo,
+      message: `${id} belongs to tier ${tier} by its id but sits under the tier ${sectionTier} heading; kept as tier ${tier}.`,
+      severity: 'warning',
+    });
+  }
+  if (title === '') problems.push({ line: lineNo, message: `${id} has no title.`, severity: 'warning' });
+  items.push({ id, tier, title, description: desc.text, line: lineNo });
+  return desc.nextIndex - 1;
 }
 
 /**
