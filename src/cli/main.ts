@@ -34,6 +34,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--agent <backend>', 'run the demo with a real agent instead of the scripted one: claude or codex (needs its credentials)', 'scripted')
     .option('--inspect [url]', 'stream the actor system to the Stately inspector (our relay, or the relay at url)')
     .option('--json', 'print the summary as JSON')
+    .option('--open', 'keep the dashboard up after the demo settles, until Ctrl-C')
     .action(async (_o, cmd) => setExit(await demoCommand(g(cmd))));
   program.command('run').description('run the engine as a daemon (PID file under .oxi/; SIGTERM drains)')
     .option('--no-dashboard', 'do not serve the dashboard')

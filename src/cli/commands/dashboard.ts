@@ -94,14 +94,32 @@ export async function dashboardCommand(global: GlobalOptions & { port?: string; 
     const server = await startDashboard({ db, adapter, token: dashboardToken(adapter), port, bind });
     process.stderr.write(`${announce(server)}\n`);
     if (global.json) process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, bind })}\n`);
-    await new Promise<void>((resolve) => {
-      const stop = () => (process.off('SIGINT', stop), process.off('SIGTERM', stop), resolve());
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilSignal();
     await server.close();
     return 0;
   } finally {
     db.close();
   }
+}
+
+/** Resolves on the first SIGINT or SIGTERM (Ctrl-C), and stops listening for them. */
+function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => (process.off('SIGINT', stop), process.off('SIGTERM', stop), resolve());
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/** `oxi demo --open`: the dashboard on the adapter's port (or a free one when it is taken) until Ctrl-C. */
+export async function serveUntilSignal(adapter: Adapter, db: Db, log: (line: string) => void): Promise<void> {
+  const options = { db, adapter, token: dashboardToken(adapter), bind: adapter.engine.dashboard.bind };
+  const server = await startDashboard({ ...options, port: adapter.engine.dashboard.port }).catch((error: unknown) => {
+    if (!(error instanceof DashboardError)) throw error;
+    return startDashboard({ ...options, port: 0 });
+  });
+  log(announce(server));
+  log('oxi demo: the demo has settled; the dashboard stays up until Ctrl-C.');
+  await untilSignal();
+  await server.close();
 }

@@ -86,7 +86,7 @@ export async function tickCommand(global: GlobalOptions & { times?: string }): P
   return last.code;
 }
 
-export async function demoCommand(global: GlobalOptions & LiveOptions & { dir?: string; tasks?: string; agent?: string }): Promise<number> {
+export async function demoCommand(global: GlobalOptions & LiveOptions & { dir?: string; tasks?: string; agent?: string; open?: boolean }): Promise<number> {
   const dir = resolve(global.dir ?? 'oxi-demo');
   const agent = parseDemoAgent(global.agent);
   const tasks = Number(global.tasks ?? 3);
@@ -114,9 +114,13 @@ export async function demoCommand(global: GlobalOptions & LiveOptions & { dir?: 
         '',
         `${merged} merged, ${abandoned} abandoned — ${exit.reason}`,
         `project, adapter and database left in ${dir} (oxi --config ${config} tasks)`,
+        `the dashboard again, any time: oxi dashboard --config ${config}`,
       ].join('\n'),
     );
-    return exit.code === 0 && abandoned === 0 ? 0 : exit.code || 2;
+    const code = exit.code === 0 && abandoned === 0 ? 0 : exit.code || 2;
+    // --open: the settled demo stays on show (diffs, transcripts, timelines) until Ctrl-C.
+    if (global.open) await (await import('./dashboard.js')).serveUntilSignal(adapter, db, (line) => process.stderr.write(`${line}\n`));
+    return code;
   } finally {
     db.close();
   }
