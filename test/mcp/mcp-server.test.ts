@@ -76,7 +76,7 @@ describe('oxi mcp over a real stdio transport', () => {
     expect(json(await client.callTool({ name: 'list_tasks', arguments: { status: 'abandoned' } })).map((t: { id: string }) => t.id)).toEqual(['T0-101']);
 
     const task = json(await client.callTool({ name: 'get_task', arguments: { id: 'T0-101' } }));
-    expect(task).toMatchObject({ id: 'T0-101', status: 'abandoned', reason: 'rejected after 2 fix attempts', plan: { summary: 'add double' }, pr: { number: 7, url: '/api/v1/prs/7' } });
+    expect(task).toMatchObject({ id: 'T0-101', status: 'abandoned', reason: 'rejected after 2 fix attempts', plan: { summary: 'add double' }, pr: { number: 7, url: '/prs/7' } });
     expect(task.lastFailure).toMatchObject({ kind: 'checks.failure', detail: { pr: 7 } });
     expect(task.transcriptTail.join('\n')).toContain('Writing src/double.js now.');
     const missing = await client.callTool({ name: 'get_task', arguments: { id: 'T9-999' } });
@@ -99,8 +99,8 @@ describe('oxi mcp over a real stdio transport', () => {
     const again = await client.callTool({ name: 'retry_task', arguments: { id: 'T0-101' } });
     expect((again as CallResult).isError).toBe(true);
 
-    const say = await client.callTool({ name: 'say', arguments: { taskId: 'T0-102', message: 'use a lookup table' } });
-    // The same refusal as `oxi say`: the task has no live agent session to take it.
+    const say = await client.callTool({ name: 'say', arguments: { taskId: 'T0-101', message: 'use a lookup table' } });
+    // The same refusal as `oxi say`: the task (queued again) has no live agent session to take it.
     expect((say as CallResult).isError).toBe(true);
     expect(text(say)).toMatch(/has no live agent to tell/);
 
@@ -117,7 +117,7 @@ describe('oxi mcp over a real stdio transport', () => {
       ['task.queued', 'T0-101', undefined, undefined],
       ['mcp.tool', 'T0-101', 'retry_task', true],
       ['mcp.tool', 'T0-101', 'retry_task', false],
-      ['mcp.tool', 'T0-102', 'say', false],
+      ['mcp.tool', 'T0-101', 'say', false],
     ]);
   });
 
