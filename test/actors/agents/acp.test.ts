@@ -21,7 +21,7 @@ import { agentFixture, seedTask, type AgentFixture } from '../../helpers/agent-d
 import { gitSync, makeRepo, type TestRepo } from '../../helpers/git-repo.js';
 import { waitFor } from '../../helpers/project.js';
 
-const ACP_AGENT = resolve(import.meta.dirname, '..', '..', '..', 'fixtures', 'bin', 'acp-agent.mjs');
+const ACP_AGENT = resolve(import.meta.dirname, '..', '..', 'fixtures', 'bin', 'acp-agent.mjs');
 
 let repo: TestRepo;
 let fx: AgentFixture;
