@@ -6,7 +6,7 @@
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { allows, type AllowRule } from './policy.js';
 
 export interface Denial {
@@ -76,6 +76,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     server.once('error', reject);
     server.listen(options.socketPath, () => (server.off('error', reject), resolve()));
   });
+  // The socket follows the umask: only the engine's user (its sandboxed agents run as it) may connect.
+  chmodSync(options.socketPath, 0o600);
   // Why: an idle proxy must not keep a finishing `oxi tick` alive; its open connections still do.
   server.unref();
   return {
