@@ -84,7 +84,7 @@ describe('reapScan', () => {
     insert.run('NOPID', 'working', null, null, old);
     insert.run('CHECKS', 'checks', dead.pid, 3, old);
     // A task is stale by last_progress_at only: its created_at (0) is ancient for all of them.
-    const deps = { db, clock, adapter: { engine: { stallMs: 1000 } }, hosts: new Map([['local', new LocalHost('local')]]) } as unknown as EffectDeps;
+    const deps = { db, clock, adapter: { engine: { stallMs: 1000, janitor: { keepMs: 86_400_000 } }, hosts: [] }, hosts: new Map([['local', new LocalHost('local')]]) } as unknown as EffectDeps;
     const reapScan = makeReapScan();
     // First sighting only makes suspects: a worker that just exited may have a result to be read.
     expect((await reapScan(deps)).reap).toEqual([]);
