@@ -161,8 +161,8 @@ async function launchFresh(
     return { exit: { outcome: error.outage, outage: error.outage, resetAt: error.resetAt, error: error.message, costUsd: 0, backend: adapter.agents.worker.backend } };
   }
   // The workspace setup (dependencies, .env) before the worker's first session, on the workspace as the engine
-  // keeps it; a failure waits, a repeated one spends the attempt.
-  await place.sanitize(input.worktree, { ifPresent: true });
+  // keeps it; a failure waits, a repeated one spends the attempt. (No setup: no extra round trip to the host.)
+  if (deps.adapter.workspace.setup || deps.adapter.workspace.files.length) await place.sanitize(input.worktree, { ifPresent: true });
   const setup = await retry(() => ensureSetup(deps, { taskId: input.taskId, attempt: input.attempt, fix: input.fix, host: input.host, worktree: input.worktree }, signal));
   if (setup.ran && !setup.ok) return { exit: { outcome: 'failed', error: setup.error, costUsd: 0, backend: launch.backend, ledger: setup.ledger } };
   // Queued messages (`oxi say`) that found no live session to resume go with the next session's prompt.
