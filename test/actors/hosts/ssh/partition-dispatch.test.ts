@@ -24,7 +24,8 @@ function hostState(db: string, name: string): { value: string; capacity: number 
   return row ? { value: row.value, capacity: (snapshotOf(row).context as { capacity: number }).capacity } : undefined;
 }
 
-describe('a silent partition of one SSH host during a run (real sshd behind a blackhole relay)', () => {
+// Every SSH command runs the login shell's init on these hosts: a loaded machine needs minutes for the run.
+describe('a silent partition of one SSH host during a run (real sshd behind a blackhole relay)', { timeout: 480_000 }, () => {
   it('makes the host unreachable (capacity 0) without losing or doubling its running task, which finishes after the heal', async () => {
     setup = await twoHostProject({
       tasks: 4,
