@@ -39,7 +39,7 @@ describe('dispatch onto two SSH hosts (real sshd)', () => {
     execFileSync('node', ['--test'], { cwd: project.dir, stdio: 'pipe' });
   }, 600_000);
 
-  it('a host whose sshd dies mid-run goes unreachable; its task is neither lost nor run twice, and finishes when the host is back', async () => {
+  it('a host whose sshd dies mid-run goes unreachable; its task is neither lost nor run twice, and finishes when the host is back', { timeout: 600_000 }, async () => {
     const setup = await twoHostProject({
       tasks: 4,
       script: (s) => {
@@ -50,7 +50,7 @@ describe('dispatch onto two SSH hosts (real sshd)', () => {
     const { project, hosts } = setup;
     const child = spawnOxi(['demo', '--dir', project.dir, '--json', '--no-dashboard']);
     try {
-      const victim = await waitFor('a task working on beta', () => query<Row>(project.db, `SELECT id, status, host, attempt, worker_pid FROM tasks WHERE host = 'beta' AND status = 'working' AND worker_pid IS NOT NULL`)[0], 60_000);
+      const victim = await waitFor('a task working on beta', () => query<Row>(project.db, `SELECT id, status, host, attempt, worker_pid FROM tasks WHERE host = 'beta' AND status = 'working' AND worker_pid IS NOT NULL`)[0], 240_000);
       await hosts.beta.stop();
       // While beta is down its worker runs on: the task stays working on beta, with the same worker.
       await new Promise((r) => setTimeout(r, 2500));
