@@ -9,7 +9,10 @@ import { snapshotOf } from '../../../../src/store/snapshots.js';
 
 let setup: TwoHosts | undefined;
 let proxy: BlackholeProxy | undefined;
+let demo: ReturnType<typeof spawnOxi> | undefined;
 afterAll(async () => {
+  // A test that timed out never reached its finally: its daemon goes here.
+  if (demo && demo.exitCode === null && demo.signalCode === null) (demo.kill('SIGKILL'), await demo.exited);
   proxy?.heal();
   await proxy?.close();
   await setup?.cleanup();
@@ -44,7 +47,7 @@ describe('a silent partition of one SSH host during a run (real sshd behind a bl
     writeFileSync(project.configPath, JSON.stringify(config, null, 2));
     execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'beta through the relay'], { cwd: project.dir });
 
-    const child = spawnOxi(['demo', '--dir', project.dir, '--json', '--no-dashboard']);
+    const child = (demo = spawnOxi(['demo', '--dir', project.dir, '--json', '--no-dashboard']));
     let onBetaDuring: string[] = [];
     try {
       const victim = await waitFor('a task working on beta', () => query<Row>(project.db, `SELECT id, status, host, attempt, worker_pid FROM tasks WHERE host = 'beta' AND status = 'working' AND worker_pid IS NOT NULL`)[0], 90_000);

@@ -6,7 +6,10 @@ import { oxi, query, spawnOxi, waitFor } from '../../../helpers/project.js';
 import { twoHostProject, type TwoHosts } from '../../../helpers/two-hosts.js';
 
 const setups: TwoHosts[] = [];
+const daemons: Array<ReturnType<typeof spawnOxi>> = [];
 afterAll(async () => {
+  // A test that timed out never reached its finally: its daemon goes here.
+  for (const d of daemons) if (d.exitCode === null && d.signalCode === null) (d.kill('SIGKILL'), await d.exited);
   for (const s of setups) await s.cleanup();
 });
 
@@ -49,6 +52,7 @@ describe('dispatch onto two SSH hosts (real sshd)', () => {
     setups.push(setup);
     const { project, hosts } = setup;
     const child = spawnOxi(['demo', '--dir', project.dir, '--json', '--no-dashboard']);
+    daemons.push(child);
     try {
       const victim = await waitFor('a task working on beta', () => query<Row>(project.db, `SELECT id, status, host, attempt, worker_pid FROM tasks WHERE host = 'beta' AND status = 'working' AND worker_pid IS NOT NULL`)[0], 240_000);
       await hosts.beta.stop();
