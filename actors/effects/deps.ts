@@ -43,15 +43,10 @@ export interface EffectDeps {
   agentGates?: AgentGatesPort;
 }
 
-export function hostOf(deps: EffectDeps, name: string): HostTransport {
+export function hostOf(deps: Pick<EffectDeps, 'hosts'>, name: string): HostTransport {
   const host = deps.hosts.get(name);
   if (!host) throw new Error(`Host "${name}" is not configured: expected one of ${[...deps.hosts.keys()].join(', ')}. Add it to hosts in the adapter.`);
   return host;
-}
-
-/** Where a task's worktree lives: per project and session tag, never a constant in core. */
-export function worktreePath(adapter: Adapter, taskId: string): string {
-  return `${adapter.paths.worktreesRoot}/${adapter.name}-${adapter.sessionTag}/${taskId}`;
 }
 
 export function branchName(adapter: Adapter, taskId: string): string {

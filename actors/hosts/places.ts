@@ -13,7 +13,7 @@ import type { HostTransport } from '../../src/ports.js';
 import { clockSleep } from '../../src/clock.js';
 import { git, headSha } from '../git/git.js';
 import { ship as shipWorkspace, type ShipInput, type ShipResult } from '../git/ship.js';
-import type { EffectDeps } from '../effects/deps.js';
+import { hostOf, type EffectDeps } from '../effects/deps.js';
 import { ensureRemoteWorktree, sanitizeRemote, shipRemote } from './ssh/remote-git.js';
 import { checksCheckout, ensureWorkspace, fetchTaskHead, reviewBase, sanitizeWorkspaceGit } from './workspace.js';
 
@@ -55,10 +55,7 @@ export function placeOf(deps: PlaceDeps, host: string | undefined): TaskPlace {
   const name = host ?? deps.adapter.hosts.find((h) => h.kind !== 'ssh')?.name ?? 'local';
   const cfg = deps.adapter.hosts.find((h) => h.name === name);
   const transport = deps.hosts.get(name);
-  if (cfg?.kind === 'ssh') {
-    if (!transport) throw new Error(`Host "${name}" is not configured: expected one of ${[...deps.hosts.keys()].join(', ')}. Add it to hosts in the adapter.`);
-    return sshPlace(deps, name, transport, cfg);
-  }
+  if (cfg?.kind === 'ssh') return sshPlace(deps, name, hostOf(deps, name), cfg);
   return localPlace(deps, name, transport);
 }
 

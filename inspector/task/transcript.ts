@@ -4,7 +4,8 @@
  * follows). The page polls with the offset it got, so a running agent's transcript grows live.
  * Tasks on SSH hosts keep their streams on the host: only what was copied here is shown.
  */
-import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { taskStreamFiles } from '../../src/agents/stream-file.js';
 import { join } from 'node:path';
 import { transcriptItems, type TranscriptItem } from './transcript-items.js';
 
@@ -31,21 +32,9 @@ export interface TranscriptPage {
   items: TranscriptItem[];
 }
 
-/** The task's stream files, oldest first (as `oxi tail` orders them). */
+/** The task's agent stream files, oldest first (as `oxi tail` orders them). */
 export function streamFiles(logsDir: string, taskId: string): StreamFile[] {
-  const dir = join(logsDir, taskId);
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.ndjson'));
-  } catch {
-    return [];
-  }
-  return names
-    .map((name) => {
-      const st = statSync(join(dir, name));
-      return { name, role: name.split('-')[0].replace(/\.ndjson$/, ''), bytes: st.size, modifiedAt: Math.round(st.mtimeMs) };
-    })
-    .sort((a, b) => a.modifiedAt - b.modifiedAt || a.name.localeCompare(b.name));
+  return taskStreamFiles(logsDir, taskId).map(({ name, bytes, modifiedAt }) => ({ name, role: name.split('-')[0]!.replace(/\.ndjson$/, ''), bytes, modifiedAt }));
 }
 
 function readFrom(path: string, offset: number): { text: string; next: number; reset: boolean } {

@@ -3,7 +3,8 @@
  * written since the last call. Bytes are decoded with a StringDecoder, so a UTF-8 character split
  * across two reads is never mangled; a line still being written stays pending.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { NdjsonSplitter } from './stream.js';
 
@@ -58,4 +59,34 @@ export class StreamFileReader {
     this.pendingRaw = parts.pop() ?? '';
     for (const line of parts) if (line.trim() !== '') onLine(line);
   }
+}
+
+export interface TaskStreamFile {
+  name: string;
+  path: string;
+  bytes: number;
+  modifiedAt: number;
+}
+
+/** The output of a workspace setup (actors/setup/paths.ts): plain text, not an agent's NDJSON. */
+export const isSetupLog = (name: string): boolean => name.startsWith('setup-') && name.endsWith('.log');
+
+/**
+ * A task's stream files under the engine's logs, oldest first: its agent sessions (`*.ndjson`) and, with
+ * `setup`, its workspace setup's logs. What `oxi tail`, the dashboard's transcript and `oxi mcp` read.
+ */
+export function taskStreamFiles(logsDir: string, taskId: string, options: { setup?: boolean } = {}): TaskStreamFile[] {
+  const dir = join(logsDir, taskId);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.ndjson') || (options.setup === true && isSetupLog(n)));
+  } catch {
+    return [];
+  }
+  return names
+    .map((name) => {
+      const st = statSync(join(dir, name));
+      return { name, path: join(dir, name), bytes: st.size, modifiedAt: Math.round(st.mtimeMs) };
+    })
+    .sort((a, b) => a.modifiedAt - b.modifiedAt || a.name.localeCompare(b.name));
 }

@@ -6,10 +6,8 @@
  * once everything written so far is printed). Requests the agent's network proxy refused (ledger
  * `network.denied`, agents.network "allowlist") are shown between the stream's lines as they happen.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { renderEvent } from '../../agents/render.js';
-import { StreamFileReader } from '../../agents/stream-file.js';
+import { isSetupLog, StreamFileReader, taskStreamFiles } from '../../agents/stream-file.js';
 import { UsageError } from '../../errors.js';
 import { openDb } from '../../store/db.js';
 import { listEvents, type LedgerRow } from '../../store/ledger.js';
@@ -26,22 +24,12 @@ export function renderDenial(row: LedgerRow, json: boolean): string {
 }
 
 /** The task's stream files, oldest first (by modification time, then name). */
+/** The task's stream files, oldest first, setup logs included (paths). */
 export function streamFiles(logsDir: string, taskId: string): string[] {
-  const dir = join(logsDir, taskId);
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.ndjson') || isSetupLog(n));
-  } catch {
-    return [];
-  }
-  return names
-    .map((n) => ({ path: join(dir, n), at: statSync(join(dir, n)).mtimeMs, n }))
-    .sort((a, b) => a.at - b.at || a.n.localeCompare(b.n))
-    .map((f) => f.path);
+  return taskStreamFiles(logsDir, taskId, { setup: true }).map((f) => f.path);
 }
 
-/** The output of a workspace setup (actors/setup/paths.ts): plain text, not an agent's NDJSON. */
-export const isSetupLog = (name: string): boolean => name.startsWith('setup-') && name.endsWith('.log');
+export { isSetupLog };
 
 export async function tailCommand(global: GlobalOptions & { follow?: boolean }, taskId: string, write: (s: string) => void = (s) => process.stdout.write(s), until?: AbortSignal): Promise<void> {
   const adapter = await resolveAdapter(global);
