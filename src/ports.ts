@@ -137,7 +137,11 @@ export interface AgentUsage {
   costUsd: number;
   inputTokens?: number;
   outputTokens?: number;
+  /** codex: reasoning tokens its session file reported for the run (priced on top of outputTokens when codex says they are not in it). */
+  reasoningTokens?: number;
   turns?: number;
+  /** Why costUsd may be lower than what the run really cost (recorded as a `budget.undercount_risk` ledger row, never silently). */
+  undercount?: string;
 }
 
 /** What an agent session ended with. */

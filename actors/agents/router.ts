@@ -117,6 +117,10 @@ export function agentRouter(options: RouterOptions): AgentPort {
     parseWorkerLog(text, launch): AgentOutcome | undefined {
       return port(launch?.backend ?? adapter.agents.worker.backend).parseWorkerLog(text, launch);
     },
+    async settleUsage(outcome, launch, host) {
+      const backend = port(launch.backend);
+      return backend.settleUsage ? backend.settleUsage(outcome, launch, host) : outcome;
+    },
   };
 }
 

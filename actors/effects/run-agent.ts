@@ -10,7 +10,7 @@ import { AgentGateClosedError, HostUnreachableError } from '../../src/errors.js'
 import { mkdirPrivate, writePrivate } from '../../src/fs-private.js';
 import { isOutage, OUTCOME_POLICY, resetTimeOf, type OutageKind } from '../../machines/outcome.js';
 import { routesOf, workerOutages } from '../agents/router.js';
-import type { HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
+import type { AgentUsage, HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
 import { clockSleep, hostOf, type EffectDeps } from './deps.js';
 import type { WorkerLaunch } from '../../src/agents/port.js';
 import { closeListener, markDelivered, openListener } from '../../src/store/messages.js';
@@ -328,7 +328,10 @@ function readState(path: string): WorkerState | undefined {
 /** The whole stream, parsed once at the end (remote: read over the transport, waiting out an unreachable host). */
 async function parse(deps: EffectDeps, hostName: string, stream: string, state: WorkerState) {
   const launch = { backend: state.backend, ...(state.model ? { model: state.model } : {}) };
-  return deps.agents.parseWorkerLog(await placeOf(deps, hostName).readStream(stream), launch);
+  const place = placeOf(deps, hostName);
+  const outcome = deps.agents.parseWorkerLog(await place.readStream(stream), launch);
+  // What the backend writes after its stream (codex: reasoning tokens in its session file, on the worker's host).
+  return outcome && deps.agents.settleUsage ? deps.agents.settleUsage(outcome, launch, place.remote ? place.transport : undefined) : outcome;
 }
 
 /**
@@ -357,7 +360,7 @@ async function finish(deps: EffectDeps, input: RunAgentInput, stream: string, st
   const prior = state.priorCostUsd ?? 0;
   if (!outcome) return { outcome: 'lost', error: 'the worker exited without a result', costUsd: prior, backend, ledger: spendNote(input, prior, 'worker') };
   const costUsd = outcome.usage.costUsd + prior;
-  const ledger: LedgerNote[] = [...spendNote(input, costUsd, 'worker'), ...sessionNote(input, outcome)];
+  const ledger: LedgerNote[] = [...spendNote(input, costUsd, 'worker', outcome.usage), ...sessionNote(input, outcome)];
   deps.agentGates?.record(backend, outcome.ok ? 'ok' : outcome.kind ?? 'failed', outcome, outcome.error, state.startedAt);
   if (outcome.ok) return { outcome: 'ok', costUsd, backend: outcome.backend, ledger };
   const kind = outcome.kind ?? 'failed';
@@ -391,6 +394,9 @@ function sessionNote(input: { taskId: string }, outcome: { sessionId?: string; b
   return [{ kind: 'agent.session', payload: { task: input.taskId, role: 'worker', backend: outcome.backend, model: outcome.model ?? null, session: outcome.sessionId, turns: outcome.usage.turns ?? null, permissionDenials: outcome.permissionDenials ?? 0 } }];
 }
 
-export function spendNote(input: { taskId: string }, usd: number, role: string) {
-  return usd > 0 ? [{ kind: 'spend', payload: { usd, role, task: input.taskId } }] : [];
+export function spendNote(input: { taskId: string }, usd: number, role: string, usage?: AgentUsage) {
+  const spend = usd > 0 ? [{ kind: 'spend', payload: { usd, role, task: input.taskId, ...(usage?.reasoningTokens ? { reasoningTokens: usage.reasoningTokens } : {}) } }] : [];
+  // A spend that may be low is said once, where it is recorded (docs/agents.md: budget.undercount_risk).
+  const risk = usage?.undercount ? [{ kind: 'budget.undercount_risk', payload: { task: input.taskId, role, usd, why: usage.undercount } }] : [];
+  return [...spend, ...risk];
 }

@@ -81,7 +81,7 @@ export async function plan(deps: EffectDeps, input: EffectInput<'plan'>, signal?
       signal,
     });
     costUsd += out.usage.costUsd;
-    const ledger = [...spendNote(input, costUsd, 'planner'), ...(lessons.length ? [{ kind: 'memory.lessons', payload: { task: input.taskId, lessons: facts.lessons } }] : [])];
+    const ledger = [...spendNote(input, costUsd, 'planner', out.usage), ...(lessons.length ? [{ kind: 'memory.lessons', payload: { task: input.taskId, lessons: facts.lessons } }] : [])];
     if (!out.ok) {
       const error = `planner (${out.backend}) failed: ${out.error ?? 'unknown error'}`;
       // An outage is no verdict on the item: the machine runs the planner again, spending nothing.
@@ -202,9 +202,9 @@ export async function critique(deps: EffectDeps, input: EffectInput<'critique'>,
   // An outage (rate limit, overload, bad key, stall) is no verdict: nothing is posted, the critic runs again on this head.
   const outage = outageFacts(deps, out);
   if (!out.ok && outage) {
-    return { verdict: 'none', error: `critic (${out.backend}) met an outage: ${out.error ?? out.kind}`, costUsd: out.usage.costUsd, ...outage, ledger: [...spendNote(input, out.usage.costUsd, 'critic'), outageNote('critic', input.taskId, out)] };
+    return { verdict: 'none', error: `critic (${out.backend}) met an outage: ${out.error ?? out.kind}`, costUsd: out.usage.costUsd, ...outage, ledger: [...spendNote(input, out.usage.costUsd, 'critic', out.usage), outageNote('critic', input.taskId, out)] };
   }
-  return afterVerdict(deps, input.taskId, pr, verdictOf(out, scope, pr), { costUsd: out.usage.costUsd, spend: spendNote(input, out.usage.costUsd, 'critic'), fresh: true });
+  return afterVerdict(deps, input.taskId, pr, verdictOf(out, scope, pr), { costUsd: out.usage.costUsd, spend: spendNote(input, out.usage.costUsd, 'critic', out.usage), fresh: true });
 }
 
 /**

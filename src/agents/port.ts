@@ -1,4 +1,4 @@
-import type { AgentOutcome } from '../ports.js';
+import type { AgentOutcome, HostTransport } from '../ports.js';
 
 export interface AgentRequest {
   taskId: string;
@@ -41,4 +41,9 @@ export interface AgentPort {
   workerResume?(request: AgentRequest & { fix: number; sessionId: string }, launch: { backend: string; model?: string }): WorkerLaunch;
   /** Reads a finished worker's stream into an outcome (undefined: no terminal event). `launch`: what workerLaunch chose. */
   parseWorkerLog(text: string, launch?: { backend: string; model?: string }): AgentOutcome | undefined;
+  /**
+   * A finished worker's outcome completed from what the backend writes after its stream ends (codex: reasoning tokens
+   * in its session file). `host`: where the worker ran (absent: this machine). Absent: the stream is the whole account.
+   */
+  settleUsage?(outcome: AgentOutcome, launch: { backend: string; model?: string }, host?: HostTransport): Promise<AgentOutcome>;
 }

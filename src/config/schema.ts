@@ -316,6 +316,12 @@ const codexSchema = section(
       .optional()
       .describe('JSON file of USD prices per million tokens by model, `{"<model>": {"input": 1.25, "cachedInput": 0.125, "output": 10}}`; codex reports tokens only.'),
     config: z.array(z.string().min(1)).default([]).describe('Extra `-c key=value` overrides passed to every codex run (e.g. a model provider).'),
+    sessionsDir: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'Where codex writes its session files, read after each run for reasoning tokens `--json` may omit (on the host the run was on).', defaultText: '<CODEX_HOME of the agent env, else $HOME/.codex>/sessions' }),
+    sessionWaitMs: z.int().min(0).default(3000).describe('How long to wait after a codex run for its session file to hold the run\'s token count; past it, the spend is recorded with a `budget.undercount_risk` row.'),
   },
   'Settings of the `codex` backend (`codex exec`).',
 );

@@ -64,7 +64,7 @@ describe('validateConfig: defaults', () => {
           allowedTools: ['Read', 'Write', 'Edit', 'Glob', 'Grep', 'Bash(git *)', 'Bash(npm *)', 'Bash(node *)'],
           extraArgs: [],
         },
-        codex: { command: ['codex'], sandbox: 'workspace-write', approvalPolicy: 'never', config: [] },
+        codex: { command: ['codex'], sandbox: 'workspace-write', approvalPolicy: 'never', config: [], sessionWaitMs: 3000 },
         acp: { command: ['gemini', '--experimental-acp'], writeScope: 'workspace' },
         prompts: {},
         sandbox: { mode: 'auto', required: false, writable: [] },

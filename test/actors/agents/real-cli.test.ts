@@ -110,6 +110,8 @@ describe('real codex CLI against a scripted OpenAI Responses API', () => {
     const cwd = await worktree();
     const server = await startResponsesApi((req) =>
       req.toolOutputs.length === 0 ? { exec: "mkdir -p src && printf \"module.exports = 'hi from codex';\\n\" > src/greeting.js && echo written" } : { text: 'Wrote src/greeting.js.' },
+      // Reasoning tokens are reported apart from output tokens, as codex records them in its session file.
+      { input: 1000, output: 50, reasoning: 300 },
     );
     api = server;
     // codex refuses to set up its helpers under /tmp: give it a home elsewhere.
@@ -132,8 +134,10 @@ describe('real codex CLI against a scripted OpenAI Responses API', () => {
     seedTask(fx.db, 'T1');
     const out = await runAgent(fx.deps, workInput(cwd), new AbortController().signal);
     expect(out, JSON.stringify(out)).toMatchObject({ outcome: 'ok', backend: 'codex' });
-    // 2 turns × (1000 in, 50 out) at $1.25 / $10 per million.
-    expect(out.costUsd).toBeCloseTo((2000 * 1.25 + 100 * 10) / 1e6, 6);
+    // 2 turns × (1000 in, 50 out, 300 reasoning) at $1.25 / $10 per million: the reasoning comes from codex's session file.
+    expect(out.costUsd).toBeCloseTo((2000 * 1.25 + 100 * 10 + 600 * 10) / 1e6, 6);
+    expect(out.ledger?.find((l) => l.kind === 'spend')?.payload).toMatchObject({ reasoningTokens: 600 });
+    expect(out.ledger?.some((l) => l.kind === 'budget.undercount_risk')).toBe(false);
     const session = out.ledger?.find((l) => l.kind === 'agent.session')?.payload as { session: string };
     expect(session.session).toMatch(/^[0-9a-f-]{36}$/);
     expect(readFileSync(join(cwd, 'src/greeting.js'), 'utf8')).toBe("module.exports = 'hi from codex';\n");

@@ -25,7 +25,14 @@ export interface ScriptedResponsesServer {
   close(): Promise<void>;
 }
 
-export async function startResponsesApi(script: (req: ResponsesRequest) => ResponsesReply): Promise<ScriptedResponsesServer> {
+/** Token usage each completed response reports (codex's `--json` usage and its session file are built from it). */
+export interface ScriptedUsage {
+  input: number;
+  output: number;
+  reasoning: number;
+}
+
+export async function startResponsesApi(script: (req: ResponsesRequest) => ResponsesReply, usage: ScriptedUsage = { input: 1000, output: 50, reasoning: 0 }): Promise<ScriptedResponsesServer> {
   const requests: ResponsesRequest[] = [];
   let seq = 0;
   const server: Server = createServer(async (req, res) => {
@@ -51,7 +58,7 @@ export async function startResponsesApi(script: (req: ResponsesRequest) => Respo
     send({ type: 'response.output_item.done', output_index: 0, item });
     send({
       type: 'response.completed',
-      response: { ...base, status: 'completed', output: [item], usage: { input_tokens: 1000, input_tokens_details: { cached_tokens: 0 }, output_tokens: 50, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 1050 } },
+      response: { ...base, status: 'completed', output: [item], usage: { input_tokens: usage.input, input_tokens_details: { cached_tokens: 0 }, output_tokens: usage.output, output_tokens_details: { reasoning_tokens: usage.reasoning }, total_tokens: usage.input + usage.output } },
     });
     res.end();
   });
