@@ -68,3 +68,9 @@ export function latestTriage(db: Db, taskIds?: readonly string[]): Map<string, T
   }
   return out;
 }
+
+/** The summary of the stop a task is in now (none once it moved on: a retried task's old summary is history). */
+export function currentTriage(rows: Map<string, TriageRow>, task: { id: string; status: string }): string | undefined {
+  const row = rows.get(task.id);
+  return row && row.status === task.status ? row.summary : undefined;
+}
