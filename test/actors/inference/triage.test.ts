@@ -122,6 +122,26 @@ describe('triage', () => {
     expect(t.server.requests).toHaveLength(1);
   });
 
+  it('a kill and resume that returns the task to the same stop asks nothing more; a new stop gets its own summary', async () => {
+    const t = await bed();
+    const first = t.start();
+    first.scan();
+    await first.idle();
+    expect(t.server.requests).toHaveLength(1);
+    // As the persister writes it: into held on a kill, back to the stop (from held) on the resume.
+    const at = Date.now();
+    appendEvent(t.db, { at, actor: 'task:T0-1', kind: 'task.held', task: 'T0-1', payload: { from: 'abandoned', event: 'engine.killed' } });
+    appendEvent(t.db, { at, actor: 'task:T0-1', kind: 'task.abandoned', task: 'T0-1', payload: { from: 'held', event: 'engine.resumed' } });
+    first.scan();
+    await first.idle();
+    expect(t.server.requests).toHaveLength(1);
+    appendEvent(t.db, { at, actor: 'task:T0-1', kind: 'task.abandoned', task: 'T0-1', payload: { from: 'rejected', event: 'xstate.done' } });
+    first.scan();
+    await first.idle();
+    expect(t.server.requests).toHaveLength(2);
+    expect(t.rows('task.triage')).toHaveLength(2);
+  });
+
   it('the prompt is bounded and redacts secret-looking payload keys', () => {
     const messages = triagePrompt({
       task: { id: 'T0-9', title: 't', status: 'awaiting_human', attempt: 0, reason: 'x'.repeat(10_000) },
