@@ -10,7 +10,7 @@ export interface TriageFacts {
   task: { id: string; title: string; status: string; attempt: number; reason: string | null };
   /** The task's newest ledger rows, oldest first. */
   recent: LedgerRow[];
-  /** The newest row that says something went wrong (ledger-queries lastFailureOfTask). */
+  /** The newest note before the stop that says something went wrong (ledger-queries lastFailureNoteBefore). */
   lastFailure?: Pick<LedgerRow, 'kind' | 'payload'>;
   /** The newest critic verdict, with its reasons. */
   critic?: { verdict: string; reasons: string[] };

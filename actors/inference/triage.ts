@@ -6,7 +6,7 @@
  * It never touches a task's transition: it reads the ledger after the commit and writes its own rows.
  * The ledger is the latch (src/store/inference.ts pendingTriage): a restart finds the summaries still
  * owed and asks for each once; one recorded is never asked again. A call that fails (timeout, HTTP error,
- * bad answer) records `task.triage_failed` once, so a broken endpoint is not hammered. Nothing is called
+ * bad answer) records `task.triage_missed` once, so a broken endpoint is not hammered. Nothing is called
  * while the killswitch is set or past the daily hard cap: those stops wait for the resume or the next day.
  */
 import type { Clock } from '../../src/clock.js';
@@ -14,7 +14,7 @@ import type { Adapter } from '../../src/config/schema.js';
 import { InferenceBudgetError, InferenceKilledError } from '../../src/errors.js';
 import type { Db } from '../../src/store/db.js';
 import { appendEvent, dayStart, listEvents } from '../../src/store/ledger.js';
-import { lastFailureOfTask, reviewEventsOfTask } from '../../src/store/ledger-queries.js';
+import { lastFailureNoteBefore, reviewEventsOfTask } from '../../src/store/ledger-queries.js';
 import { pendingTriage, type PendingTriage } from '../../src/store/inference.js';
 import { getTask } from '../../src/store/tasks.js';
 import type { InferenceClient } from './client.js';
@@ -51,7 +51,7 @@ export function facts(db: Db, p: PendingTriage): TriageFacts | undefined {
   return {
     task: { id: task.id, title: task.title, status: p.status, attempt: task.attempt, reason: task.reason },
     recent,
-    lastFailure: lastFailureOfTask(db, p.task),
+    lastFailure: lastFailureNoteBefore(db, p.task, p.event),
     critic: verdict ? { verdict: verdict.kind.slice('critic.'.length), reasons: Array.isArray(reasons) ? reasons.map(String) : [] } : undefined,
   };
 }
@@ -77,7 +77,7 @@ export function createTriage(options: TriageOptions): Triage {
         return 'refused';
       }
       const message = (error as Error)?.message ?? String(error);
-      appendEvent(db, { at: clock.now(), actor: 'triage', kind: 'task.triage_failed', task: p.task, payload: { event: p.event, status: p.status, error: message, errorName: (error as Error)?.name ?? 'Error' } });
+      appendEvent(db, { at: clock.now(), actor: 'triage', kind: 'task.triage_missed', task: p.task, payload: { event: p.event, status: p.status, error: message, errorName: (error as Error)?.name ?? 'Error' } });
       options.log?.(`triage of ${p.task} failed: ${message}`);
       return 'done';
     }

@@ -526,7 +526,7 @@ const inferenceSchema = z
       })
       .prefault({})
       .describe('The model each inference role uses (routing by role: `triage`).'),
-    timeoutMs: ms(30_000, 'Bound on one call, connection to last byte; a call over it fails with InferenceTimeoutError (triage records it once as `task.triage_failed`).'),
+    timeoutMs: ms(30_000, 'Bound on one call, connection to last byte; a call over it fails with InferenceTimeoutError (triage records it once as `task.triage_missed`).'),
     rateCard: localPath()
       .optional()
       .describe('JSON file of USD prices per million tokens by model (as agents.codex.rateCard), used when the endpoint reports no cost (neither the `x-litellm-response-cost` header nor `usage.total_cost`).'),

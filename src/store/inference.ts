@@ -24,7 +24,8 @@ const TRIAGED_STATUSES = "('abandoned','awaiting_human')";
 /**
  * Tasks stopped in abandoned / awaiting_human (their latest entering row, at or after `since`; a return from
  * `held` after a kill and resume is the same stop, not a new one) with no
- * `task.triage` or `task.triage_failed` row on that event: the ledger is the latch, so a restart finds
+ * `task.triage` or `task.triage_missed` row on that event (`_missed`, not `_failed`: the task's last-failure
+ * lookups match `%fail%`, and a summary that could not be had is no failure of the task): the ledger is the latch, so a restart finds
  * exactly the summaries still owed, and a recorded one is never asked for twice.
  */
 export function pendingTriage(db: Db, since: number): PendingTriage[] {
@@ -35,7 +36,7 @@ export function pendingTriage(db: Db, since: number): PendingTriage[] {
          JOIN event e ON e.id = (SELECT MAX(id) FROM event WHERE task = t.id AND kind = 'task.' || t.status
                                    AND json_extract(payload, '$.from') IS NOT 'held')
         WHERE t.status IN ${TRIAGED_STATUSES} AND e.at >= ?
-          AND NOT EXISTS (SELECT 1 FROM event x WHERE x.task = t.id AND x.kind IN ('task.triage', 'task.triage_failed')
+          AND NOT EXISTS (SELECT 1 FROM event x WHERE x.task = t.id AND x.kind IN ('task.triage', 'task.triage_missed')
                           AND x.id > e.id AND json_extract(x.payload, '$.event') = e.id)
         ORDER BY e.id`,
     )

@@ -31,6 +31,7 @@ async function bed(o: { reply?: () => ChatReply; timeoutMs?: number; hardUsd?: n
   cleanups.push(() => db.close());
   const now = Date.now();
   ingestItems(db, [{ id: 'T0-1', repo: 'demo', tier: 0, title: 'Add double(x)', description: 'x * 2', seq: 1 }], now);
+  appendEvent(db, { at: now, actor: 'task:T0-1', kind: 'agent.failed', task: 'T0-1', payload: { error: 'max turns reached in the first attempt' } });
   appendEvent(db, { at: now, actor: 'task:T0-1', kind: 'critic.reject', task: 'T0-1', payload: { reasons: ['touches the sensitive path .github/ci.yml'] } });
   abandonQueued(db, 'T0-1', 'rejected after 0 fix attempts: touches the sensitive path .github/ci.yml', now, 'test');
   const adapter = {
@@ -60,6 +61,7 @@ describe('triage', () => {
     expect(t.server.requests).toHaveLength(1);
     expect(t.server.requests[0].text).toContain('touches the sensitive path .github/ci.yml');
     expect(t.server.requests[0].text).toContain('abandoned');
+    expect(t.server.requests[0].text).toMatch(/Last failure \(critic\.reject\)/);
     const stop = t.rows('task.abandoned')[0];
     const [row] = t.rows('task.triage');
     expect(row).toMatchObject({ task: 'T0-1', actor: 'triage', payload: { event: stop.id, status: 'abandoned', model: 'm-triage', costUsd: 0.002, costSource: 'usage.total_cost' } });
@@ -107,13 +109,13 @@ describe('triage', () => {
     expect(pendingTriage(t.db, 0)).toHaveLength(1);
   });
 
-  it('a timeout: recorded once as task.triage_failed with the named error; the task is untouched and not asked again', async () => {
+  it('a timeout: recorded once as task.triage_missed with the named error; the task is untouched and not asked again', async () => {
     const t = await bed({ timeoutMs: 300, reply: () => ({ hang: true }) });
     const before = getTask(t.db, 'T0-1');
     const triage = t.start();
     triage.scan();
     await triage.idle();
-    const [failed] = t.rows('task.triage_failed');
+    const [failed] = t.rows('task.triage_missed');
     expect(failed.payload).toMatchObject({ status: 'abandoned', errorName: 'InferenceTimeoutError' });
     expect(failed.payload.error).toMatch(/inference\.timeoutMs/);
     expect(getTask(t.db, 'T0-1')).toEqual(before);
