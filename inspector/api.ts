@@ -6,6 +6,7 @@ import { actorJournal, listActors, taskJournal, toEntry } from './journal.js';
 import { graphOf, MACHINES } from './machine-graph.js';
 import type { InspectionRelay } from './relay.js';
 import { buildSnapshot, toTaskView } from './snapshot.js';
+import { currentTriage, latestTriage } from '../src/store/inference.js';
 import { prDetail } from '../src/store/pull-requests.js';
 import { decodeSegment as dec } from './task-api.js';
 
@@ -24,7 +25,8 @@ export function readApi(ctx: ApiContext, path: string, query: URLSearchParams): 
   if (path === '/api/v1/tasks') {
     const status = query.get('status') ?? undefined;
     const phase = query.get('phase');
-    const tasks = listTasks(db, { status }).map((t) => toTaskView(adapter, t)).filter((t) => !phase || t.phase === phase);
+    const triage = latestTriage(db);
+    const tasks = listTasks(db, { status }).map((t) => toTaskView(adapter, t, currentTriage(triage, t))).filter((t) => !phase || t.phase === phase);
     return ok({ schema: 'oxi.tasks.v1', tasks });
   }
   if (path === '/api/v1/actors') return ok({ actors: listActors(db) });
@@ -44,7 +46,8 @@ export function readApi(ctx: ApiContext, path: string, query: URLSearchParams): 
     const id = dec(m[1]);
     const row = getTask(db, id);
     if (!row) return notFound(`Task "${id}"`);
-    return ok(m[2] ? { task: toTaskView(adapter, row), ...taskJournal(db, id) } : toTaskView(adapter, row));
+    const view = toTaskView(adapter, row, currentTriage(latestTriage(db, [row.id]), row));
+    return ok(m[2] ? { task: view, ...taskJournal(db, id) } : view);
   }
   m = /^\/api\/v1\/actors\/([^/]+)\/journal$/.exec(path);
   if (m) {

@@ -8,6 +8,7 @@ import { readPid } from '../src/runtime/pidfile.js';
 import { snapshotSummary } from '../src/runtime/summary.js';
 import type { Db } from '../src/store/db.js';
 import { listTasks, type TaskRow } from '../src/store/tasks.js';
+import { currentTriage, latestTriage } from '../src/store/inference.js';
 import { RETRY_TASK_STATUSES as RETRYABLE_LIVE } from '../machines/status.js';
 import { localSandboxStatus } from '../actors/sandbox/sandbox.js';
 
@@ -33,6 +34,8 @@ const taskView = z.object({
   onRoadmap: z.boolean(),
   /** Whether a retry means something now (the dashboard's button, `oxi send task:<id> task.retry`). Optional: older snapshots lack it. */
   retryable: z.boolean().optional(),
+  /** Why it stopped, in one paragraph (triage.enabled; `task.triage` ledger row), while it is stopped there. Absent otherwise. */
+  triage: z.string().optional(),
 });
 
 /** The versioned snapshot every display client can rely on (documented in docs/dashboard.md). */
@@ -91,7 +94,7 @@ export function prUrl(adapter: Adapter, pr: number): string {
   return `/prs/${pr}`;
 }
 
-export function toTaskView(adapter: Adapter, t: TaskRow): TaskView {
+export function toTaskView(adapter: Adapter, t: TaskRow, triage?: string): TaskView {
   const phase = t.status === 'queued' ? 'queued' : t.status === 'merged' || t.status === 'abandoned' ? 'completed' : 'in_flight';
   return {
     id: t.id,
@@ -110,6 +113,7 @@ export function toTaskView(adapter: Adapter, t: TaskRow): TaskView {
     updatedAt: t.updated_at,
     onRoadmap: t.roadmap_state === 'present',
     retryable: t.status === 'abandoned' || (RETRYABLE_LIVE as readonly string[]).includes(t.status),
+    ...(triage === undefined ? {} : { triage }),
   };
 }
 
@@ -120,6 +124,7 @@ export function toTaskView(adapter: Adapter, t: TaskRow): TaskView {
 export function buildSnapshot(db: Db, adapter: Adapter, engine?: EngineHandle, now = Date.now()): Snapshot {
   const summary = snapshotSummary(db, engine, now);
   const rows = listTasks(db);
+  const triage = latestTriage(db);
   const daemon = engine ? undefined : readPid(adapter.paths.stateDir);
   let state = summary.engine.state;
   if (!engine && daemon) state = summary.engine.killed ? 'killed' : 'running';
@@ -137,7 +142,7 @@ export function buildSnapshot(db: Db, adapter: Adapter, engine?: EngineHandle, n
       ...summary.agents.gates.filter((g) => g.closed).map((g) => ({ name: `agent:${g.backend}`, reason: g.reason, since: g.since, resetAt: g.resetAt })),
       ...(summary.forge.gate.closed ? [{ name: 'forge', reason: summary.forge.gate.reason, since: summary.forge.gate.since, resetAt: null }] : []),
     ],
-    tasks: rows.map((t) => toTaskView(adapter, t)),
+    tasks: rows.map((t) => toTaskView(adapter, t, currentTriage(triage, t))),
     counts: summary.counts,
     spend: {
       today: summary.spend.today,

@@ -105,3 +105,20 @@ export class SayRefusedError extends OxiError {}
 
 /** Preflight found something that would fail every task (no git repository, no checks program, no roadmap items…): nothing was dispatched. */
 export class PreflightError extends OxiError {}
+
+/** A call to the inference gateway (inference.baseUrl) failed: the endpoint, the model and what came back are in the message. */
+export class InferenceError extends OxiError {}
+/** The endpoint answered with an HTTP error status (401 bad key, 404 wrong baseUrl or model, 429 rate limit, 5xx). */
+export class InferenceHttpError extends InferenceError {
+  constructor(message: string, readonly status: number, options: { fix?: string } = {}) {
+    super(message, options);
+  }
+}
+/** No complete answer within inference.timeoutMs: the call was aborted (nothing is recorded for it but this error). */
+export class InferenceTimeoutError extends InferenceError {}
+/** The endpoint answered 2xx with something that is not an OpenAI chat-completions JSON body. */
+export class InferenceResponseError extends InferenceError {}
+/** The daily hard cap is reached: no call was made (it would spend past the cap). */
+export class InferenceBudgetError extends InferenceError {}
+/** The killswitch is set: no call was made. */
+export class InferenceKilledError extends InferenceError {}

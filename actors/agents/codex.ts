@@ -42,20 +42,20 @@ const rateCardSchema = z.record(z.string().min(1), price);
 export type RateCard = z.infer<typeof rateCardSchema>;
 
 /** USD per million tokens by model; `*` is the fallback entry. */
-export function loadRateCard(path: string | undefined): RateCard {
+export function loadRateCard(path: string | undefined, field = 'agents.codex.rateCard'): RateCard {
   if (!path) return {};
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(path, 'utf8'));
   } catch (cause) {
-    throw new ConfigError(`agents.codex.rateCard: expected a readable JSON file at ${path}, got ${(cause as Error).message}.`, {
+    throw new ConfigError(`${field}: expected a readable JSON file at ${path}, got ${(cause as Error).message}.`, {
       fix: 'Write it as {"gpt-5-codex": {"input": 1.25, "cachedInput": 0.125, "output": 10}} (USD per million tokens).',
       cause,
     });
   }
   const parsed = rateCardSchema.safeParse(value);
   if (!parsed.success) {
-    throw new ConfigError(`agents.codex.rateCard ${path}: expected {"<model>": {"input": n, "cachedInput"?: n, "output": n}}, got: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}.`, {
+    throw new ConfigError(`${field} ${path}: expected {"<model>": {"input": n, "cachedInput"?: n, "output": n}}, got: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}.`, {
       fix: 'Prices are USD per million tokens; use "*" for a default entry.',
     });
   }

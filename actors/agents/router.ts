@@ -42,6 +42,22 @@ export function routesOf(adapter: Adapter, role: Role): Array<{ backend: Backend
   return [{ backend: r.backend, ...(r.model ? { model: r.model } : {}) }, ...r.fallbacks];
 }
 
+/** Roles served by the inference gateway (inference.models), not by an agent backend: short calls, no tools, no workspace. */
+export type InferenceRole = 'triage';
+export const INFERENCE_ROLES: readonly InferenceRole[] = ['triage'];
+
+/**
+ * Where any role goes: planner, worker and critic to their agent routes (the primary), `triage` to the
+ * inference gateway with its model from inference.models; undefined when that role has no model configured.
+ */
+export function routeOf(adapter: Adapter, role: Role | InferenceRole): { backend: Backend | 'inference'; model?: string } | undefined {
+  if (role === 'triage') {
+    const model = adapter.inference?.models[role];
+    return model ? { backend: 'inference', model } : undefined;
+  }
+  return routesOf(adapter, role)[0];
+}
+
 /** Worker outages that move to the next route, recorded for this task so far (`agent.retryable`: rows of earlier versions). */
 export function workerOutages(db: Db, taskId: string): number {
   return countWorkerOutages(db, taskId);

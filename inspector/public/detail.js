@@ -29,6 +29,7 @@ function renderReview(container, o) {
   const cost = h('table', { class: 'cost', 'data-testid': 'cost-by-role' }, h('tbody', {}, roles.map(([r, usd]) => h('tr', {}, h('td', {}, r), h('td', {}, money(usd)))), h('tr', { class: 'total' }, h('td', {}, 'total'), h('td', {}, money(o.costUsd)))));
   container.replaceChildren(
     h('p', { class: 'muted' }, `attempt ${o.attempts}${o.reason ? ` · ${o.reason}` : ''}`),
+    ...(o.triage ? [section('Why it stopped (triage)', h('p', { 'data-testid': 'triage' }, o.triage))] : []),
     section('Plan', plan), section('Critic', verdicts), section('Checks', checks), section('Cost per role', cost));
 }
 

@@ -97,7 +97,7 @@ export function renderTasks(snapshot, r, { select, retry }) {
   ])));
   $('completed-rows').replaceChildren(...done.map((t) => row(t, [
     h('td', { class: 'id' }, t.id), h('td', { class: 'title' }, t.title), h('span', { class: `state ${t.status}`, 'data-testid': `state-${t.id}` }, t.status),
-    h('td', { class: 'reason', title: t.reason ?? '' }, t.status === 'abandoned' ? t.reason ?? '' : ''), String(t.attempts), money(t.costUsd), prCell(t), canRetry(t) ? retryButton(t) : '',
+    h('td', { class: 'reason', title: t.triage ? `${t.reason ?? ''}\n\ntriage: ${t.triage}` : t.reason ?? '' }, t.status === 'abandoned' ? t.reason ?? '' : ''), String(t.attempts), money(t.costUsd), prCell(t), canRetry(t) ? retryButton(t) : '',
   ])));
   const hidden = all.length - tasks.length;
   $('inflight-empty').hidden = inflight.length > 0;

@@ -5,6 +5,7 @@
 import type { Db } from '../../src/store/db.js';
 import { reviewEventsOfTask } from '../../src/store/ledger-queries.js';
 import { getPrRow } from '../../src/store/pull-requests.js';
+import { currentTriage, latestTriage } from '../../src/store/inference.js';
 import type { TaskRow } from '../../src/store/tasks.js';
 import { sanitize } from '../sanitize.js';
 
@@ -31,6 +32,11 @@ const parse = (s: string) => {
     return {};
   }
 };
+
+function triageOf(db: Db, task: TaskRow): { triage?: string } {
+  const summary = currentTriage(latestTriage(db, [task.id]), task);
+  return summary === undefined ? {} : { triage: summary };
+}
 
 export function taskOverview(db: Db, task: TaskRow) {
   const rows = reviewEventsOfTask(db, task.id);
@@ -64,5 +70,7 @@ export function taskOverview(db: Db, task: TaskRow) {
     costUsd: Math.round(task.cost_usd * 10_000) / 10_000,
     attempts: task.attempt + 1,
     reason: task.reason,
+    // Only when there is one (triage.enabled): the page is unchanged otherwise.
+    ...triageOf(db, task),
   };
 }

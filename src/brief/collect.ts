@@ -11,12 +11,16 @@ import { dayStart, spendBetween } from '../store/ledger.js';
 import { getSnapshotRow, snapshotOf } from '../store/snapshots.js';
 import { getTask } from '../store/tasks.js';
 import { eventsBetween } from '../store/ledger-queries.js';
+import { currentTriage, latestTriage } from '../store/inference.js';
+import { listTasks } from '../store/tasks.js';
 
 export interface BriefData {
   project: string;
   window: { from: number; to: number; hours: number };
   merged: Array<{ task: string; title: string; pr: number | null; costUsd: number; at: number; alreadyMerged: boolean }>;
-  abandoned: Array<{ task: string; title: string; reason: string | null; at: number; logs?: string }>;
+  abandoned: Array<{ task: string; title: string; reason: string | null; at: number; logs?: string; triage?: string }>;
+  /** Tasks parked in awaiting_human with a triage summary (triage.enabled); absent when there are none. */
+  waiting?: Array<{ task: string; title: string; triage: string }>;
   spend: {
     windowUsd: number;
     todayUsd: number;
@@ -40,6 +44,7 @@ export function collectBrief(db: Db, adapter: Adapter, opts: { now: number; hour
   const events = eventsBetween(db, from, to + 1, KINDS);
   const taskOf = (id: string | null) => (id ? getTask(db, id) : undefined);
   const payloadOf = (e: EventRow) => JSON.parse(e.payload) as Record<string, unknown>;
+  const triage = latestTriage(db);
 
   // Each task once, by its last end in the window: one abandoned, retried and merged is merged only.
   const lastEnd = new Map<string, number>();
@@ -56,8 +61,13 @@ export function collectBrief(db: Db, adapter: Adapter, opts: { now: number; hour
     .filter((e) => e.kind === 'task.abandoned' && final(e))
     .map((e) => {
       const t = taskOf(e.task);
-      return { task: e.task ?? '?', title: t?.title ?? '', reason: firstLine(t?.reason ?? null), at: e.at, logs: shortPath(adapter, join(adapter.paths.logs, e.task ?? '?')) };
+      const summary = t ? currentTriage(triage, t) : undefined;
+      return { task: e.task ?? '?', title: t?.title ?? '', reason: firstLine(t?.reason ?? null), at: e.at, logs: shortPath(adapter, join(adapter.paths.logs, e.task ?? '?')), ...(summary ? { triage: summary } : {}) };
     });
+  const waiting = listTasks(db, { status: 'awaiting_human' }).flatMap((t) => {
+    const summary = currentTriage(triage, t);
+    return summary ? [{ task: t.id, title: t.title, triage: summary }] : [];
+  });
   const reaped = events
     .filter((e) => e.kind === 'reaper.reaped')
     .map((e) => {
@@ -78,6 +88,7 @@ export function collectBrief(db: Db, adapter: Adapter, opts: { now: number; hour
     window: { from, to, hours: opts.hours },
     merged,
     abandoned,
+    ...(waiting.length ? { waiting } : {}),
     spend: {
       windowUsd,
       todayUsd: round(spendBetween(db, dayStart(to), to + 1)),

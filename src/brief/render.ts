@@ -21,8 +21,17 @@ export function renderBrief(b: BriefData): string {
 
   lines.push(`## Abandoned (${b.abandoned.length})`, '');
   if (!b.abandoned.length) lines.push('- none');
-  for (const a of b.abandoned) lines.push(`- ${a.task} · ${a.title} — ${a.reason ?? 'no reason recorded'}${a.logs ? ` (full log: ${a.logs}/)` : ''}`);
+  for (const a of b.abandoned) {
+    lines.push(`- ${a.task} · ${a.title} — ${a.reason ?? 'no reason recorded'}${a.logs ? ` (full log: ${a.logs}/)` : ''}`);
+    if (a.triage) lines.push(`  - triage: ${a.triage}`);
+  }
   lines.push('');
+
+  if (b.waiting?.length) {
+    lines.push(`## Waiting for a human (${b.waiting.length})`, '');
+    for (const w of b.waiting) lines.push(`- ${w.task} · ${w.title}`, `  - triage: ${w.triage}`);
+    lines.push('');
+  }
 
   const s = b.spend;
   lines.push('## Spend', '');

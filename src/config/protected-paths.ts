@@ -50,7 +50,7 @@ export function protectedRules(adapter: Adapter): ProtectedRule[] {
   for (const dir of configDirs) for (const name of CONFIG_FILE_NAMES) add(`${dir === '' ? '' : `${dir}/`}${name}`, 'an adapter file name');
   // Files the adapter names and the engine reads.
   const ssh = adapter.hosts.flatMap((h) => (h.kind === 'ssh' ? [h.identityFile, h.knownHosts] : []));
-  for (const file of [adapter.agents.scripted.script, adapter.agents.codex.rateCard, ...ssh]) add(inRepo(file), 'a file the adapter names');
+  for (const file of [adapter.agents.scripted.script, adapter.agents.codex.rateCard, adapter.inference?.rateCard, ...ssh]) add(inRepo(file), 'a file the adapter names');
   // The engine's own state.
   add('.oxi/', 'the engine state dir');
   for (const dir of [adapter.paths.stateDir, adapter.paths.logs, adapter.paths.worktreesRoot]) add(dirOf(inRepo(dir)), 'the engine state dir');

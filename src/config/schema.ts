@@ -515,6 +515,39 @@ const engineSchema = z
   .prefault({})
   .describe('Engine timing and limits.');
 
+// ---------------------------------------------------------------- inference gateway, triage
+
+/** A short non-agentic call (no tools, no workspace) to an OpenAI-compatible endpoint: docs/agents.md. */
+const inferenceSchema = z
+  .strictObject({
+    baseUrl: z
+      .url({ protocol: /^https?$/, error: 'an http(s) URL of an OpenAI-compatible API, such as https://openrouter.ai/api/v1 (oxi POSTs to <baseUrl>/chat/completions)' })
+      .describe('Base URL of an OpenAI-compatible API (a LiteLLM proxy, OpenRouter, xAI, a local server); oxi POSTs to `<baseUrl>/chat/completions`.'),
+    apiKeyEnv: envVarName()
+      .optional()
+      .describe('Name of the environment variable holding the API key, read at each call (never the key itself; never logged or stored). Omit for an endpoint that needs no key.'),
+    models: z
+      .strictObject({
+        triage: z.string().min(1).optional().describe('Model of the `triage` role (the stuck-task summary), e.g. `x-ai/grok-4-fast` on OpenRouter.'),
+      })
+      .prefault({})
+      .describe('The model each inference role uses (routing by role: `triage`).'),
+    timeoutMs: ms(30_000, 'Bound on one call, connection to last byte; a call over it fails with InferenceTimeoutError (triage records it once as `task.triage_missed`).'),
+    rateCard: localPath()
+      .optional()
+      .describe('JSON file of USD prices per million tokens by model (as agents.codex.rateCard), used when the endpoint reports no cost (neither the `x-litellm-response-cost` header nor `usage.total_cost`).'),
+  })
+  .optional()
+  .describe('The inference gateway: short, non-streaming calls for the engine\'s own questions (docs/agents.md). Each call is checked against the daily hard cap first and its cost recorded as spend.');
+
+const triageSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('When a task is abandoned or parked in `awaiting_human`, ask the `triage` model for a one-paragraph summary of why (from its ledger), recorded as a `task.triage` ledger row and shown in `oxi tasks`, the dashboard and the brief. Needs inference.models.triage.'),
+    maxAgeHours: posNumber().default(24).describe('At start, tasks that stopped longer ago than this without a summary are left alone (so enabling triage does not summarise a long history at once).'),
+  })
+  .optional()
+  .describe('Stuck-task triage (off by default; off, nothing is called and nothing is recorded).');
+
 // ---------------------------------------------------------------- the adapter
 
 export const adapterSchema = z
@@ -573,8 +606,13 @@ export const adapterSchema = z
       .describe('Where events (merged, abandoned, budget reached…) are sent.'),
     memory: memorySchema,
     engine: engineSchema,
+    inference: inferenceSchema,
+    triage: triageSchema,
   })
   .superRefine((a, ctx) => {
+    if (a.triage?.enabled && !a.inference?.models.triage) {
+      ctx.addIssue({ code: 'custom', path: ['triage', 'enabled'], input: true, message: 'inference.models.triage set when triage is enabled (the model that writes the summary): add `inference: { baseUrl, apiKeyEnv, models: { triage: "<model>" } }`, or set triage.enabled to false' });
+    }
     // Issues are read, commented on and closed through the GitHub forge's repository and token.
     if (typeof a.roadmap === 'object' && a.roadmap.source === 'github-issues' && a.repo.forge.kind !== 'github') {
       ctx.addIssue({ code: 'custom', path: ['roadmap', 'source'], input: a.roadmap.source, message: 'a roadmap source that matches the forge: "github-issues" needs repo.forge.kind "github" (its owner, name and token are used)' });
@@ -631,3 +669,4 @@ export type SandboxSettings = Adapter['agents']['sandbox'];
 export type NetworkConfig = Adapter['agents']['network'];
 export type WorkspaceSettings = Adapter['workspace'];
 export type SetupSettings = NonNullable<Adapter['workspace']['setup']>;
+export type InferenceSettings = NonNullable<Adapter['inference']>;

@@ -49,6 +49,7 @@ function resolvePaths(a: ParsedAdapter, dir: string): Adapter {
       codex: a.agents.codex.rateCard === undefined ? a.agents.codex : { ...a.agents.codex, rateCard: local(a.agents.codex.rateCard) },
     },
     memory: a.memory.kind === 'file' ? { ...a.memory, dir: local(a.memory.dir) } : a.memory,
+    ...(a.inference?.rateCard === undefined ? {} : { inference: { ...a.inference, rateCard: local(a.inference.rateCard) } }),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { agentChecks } from './agents.js';
 import { forgeChecks } from './forge.js';
+import { inferenceChecks } from './inference.js';
 import { liveAgentChecks } from './live.js';
 import { localHostChecks } from './local-hosts.js';
 import { notificationChecks } from './notifications.js';
@@ -24,6 +25,7 @@ export const DOCTOR_PROVIDERS: readonly CheckProvider[] = [
   sshHostChecks,
   agentChecks,
   liveAgentChecks,
+  inferenceChecks,
   sandboxChecks,
   phaseChecks,
   forgeChecks,

@@ -25,6 +25,9 @@ import { buildPorts, type PortOverrides } from './ports.js';
 import { episodeRecorder } from '../memory/episodes.js';
 import { dailyBudgetGate } from '../dispatch/budget.js';
 import { EnvironmentGate } from '../gates/environment-gate.js';
+import { inferenceClient } from '../../actors/inference/client.js';
+import { createTriage, type Triage } from '../../actors/inference/triage.js';
+import { readKillswitch } from '../store/engine-state.js';
 
 export interface StartEngineOptions extends PortOverrides {
   adapter: Adapter;
@@ -40,6 +43,8 @@ export interface StartEngineOptions extends PortOverrides {
   watchIntervalMs?: number;
   /** Operator-facing lines (the daemon's stderr). */
   log?: (line: string) => void;
+  /** Where the inference gateway reads its API key at each call (default: this process's environment). */
+  inferenceEnv?: Record<string, string | undefined>;
 }
 
 const SLOT = new Set<string>(SLOT_STATES);
@@ -162,6 +167,25 @@ function onCommitted(o: { adapter: Adapter; pool: DispatchPool; listeners: Set<(
   };
 }
 
+const TRIAGED = new Set(['abandoned', 'awaiting_human']);
+
+/**
+ * Stuck-task triage (triage.enabled): a background concern fed by commits, never part of a transition. Off, it does
+ * not exist: no client, no listener, no scan, no row.
+ */
+function startTriage(options: StartEngineOptions, deps: EffectDeps, listeners: Set<(changes: CommittedChange[]) => void>): Triage | undefined {
+  const { adapter, db, clock } = options;
+  if (!adapter.triage?.enabled) return undefined;
+  // The DB row too: an `oxi kill` from another process is seen before the daemon's 250 ms poll relays it.
+  const killed = () => Boolean(deps.killed?.()) || readKillswitch(db).killed;
+  const client = inferenceClient({ adapter, db, clock, env: options.inferenceEnv ?? process.env, killed });
+  const triage = createTriage({ adapter, db, clock, client, killed, log: options.log });
+  listeners.add((changes) => {
+    if (changes.some((c) => (c.machine === 'task' && TRIAGED.has(c.status)) || (c.machine === 'engineState' && c.status === 'running'))) triage.scan();
+  });
+  return triage;
+}
+
 function provideMachines(effects: ReturnType<typeof makeEffects>) {
   return engineMachine.provide({
     actors: {
@@ -217,6 +241,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
   const deps = effectDeps({ adapter, db, clock, pool, ports, envGate, terminator, running, watchIntervalMs: options.watchIntervalMs });
   const effects = { ...makeEffects(deps), ...options.effects };
   const persister = createPersister({ db, clock, onError: (error) => options.onFatal?.(error), onCommit: onCommitted({ adapter, pool, listeners, hardKill }) });
+  const triage = startTriage(options, deps, listeners);
 
   const restore = restoreList({ db });
   const statusById = new Map(listTasks(db).map((t) => [t.id, t.status]));
@@ -243,7 +268,9 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
   if (kill.killed && kill.hard) hardKill();
   // Groups a previous run decided to terminate (a hard kill or a drain with a host out of reach) go now, or when their host answers.
   track(running, terminator.start());
-  return engineHandle({ actor, db, pool, persister, ports, listeners, envGate, terminator, running, adapter, failure: () => failure });
+  // Stops a previous run left without a summary (a crash, a kill) are asked for now, once.
+  triage?.scan();
+  return engineHandle({ actor, db, pool, persister, ports, listeners, envGate, terminator, running, adapter, triage, failure: () => failure });
 }
 
 function engineHandle(o: {
@@ -257,6 +284,7 @@ function engineHandle(o: {
   terminator: GroupTerminator;
   running: Running;
   adapter: Adapter;
+  triage?: Triage;
   failure: () => unknown;
 }): EngineHandle {
   const { actor, pool, persister, ports, running } = o;
@@ -299,6 +327,7 @@ function engineHandle(o: {
     },
     async stop(): Promise<void> {
       o.envGate.stop();
+      await o.triage?.stop();
       persister.pause();
       actor.stop();
       await Promise.allSettled([...running.pending]);

@@ -104,3 +104,10 @@ export function lastFailureOfTask(db: Db, taskId: string): { id: number; at: num
     | { id: number; at: number; actor: string; kind: string; payload: string }
     | undefined;
 }
+
+/** The newest note (not a transition) before row `beforeId` that says something went wrong for a task: what stopped it. */
+export function lastFailureNoteBefore(db: Db, taskId: string, beforeId: number): { id: number; at: number; actor: string; kind: string; payload: string } | undefined {
+  return db.prepare(`SELECT id, at, actor, kind, payload FROM event WHERE task=? AND id < ? AND kind NOT LIKE 'task.%' AND (${FAILURE_KINDS}) ORDER BY id DESC LIMIT 1`).get(taskId, beforeId) as
+    | { id: number; at: number; actor: string; kind: string; payload: string }
+    | undefined;
+}

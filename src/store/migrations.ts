@@ -142,4 +142,9 @@ export const migrations: readonly string[] = [
     at      INTEGER NOT NULL
   );
   `,
+  // 7: the stuck-task summaries (`task.triage` rows) are read per task by `oxi tasks` and every dashboard snapshot:
+  //    a partial index keeps that lookup off the whole ledger (and costs nothing while triage is off).
+  `
+  CREATE INDEX event_triage ON event(task, id) WHERE kind = 'task.triage';
+  `,
 ];

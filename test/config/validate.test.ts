@@ -325,3 +325,24 @@ describe('docs/adapter.md', () => {
       expect(doc).toContain(`| \`${key}\` |`);
   });
 });
+
+describe('validateConfig: inference and triage', () => {
+  it('absent: nothing added to the adapter (every existing config reads as before)', () => {
+    const a = validate({ name: 'widgets' });
+    expect('inference' in a).toBe(false);
+    expect('triage' in a).toBe(false);
+  });
+
+  it('fills the gateway defaults and resolves its rate card against the config directory', () => {
+    const a = validate({ name: 'widgets', inference: { baseUrl: 'https://openrouter.ai/api/v1', apiKeyEnv: 'OPENROUTER_API_KEY', models: { triage: 'x-ai/grok-4-fast' }, rateCard: 'rates.json' }, triage: { enabled: true } });
+    expect(a.inference).toEqual({ baseUrl: 'https://openrouter.ai/api/v1', apiKeyEnv: 'OPENROUTER_API_KEY', models: { triage: 'x-ai/grok-4-fast' }, timeoutMs: 30_000, rateCard: '/proj/rates.json' });
+    expect(a.triage).toEqual({ enabled: true, maxAgeHours: 24 });
+    expect(validate({ name: 'widgets', triage: {} }).triage).toEqual({ enabled: false, maxAgeHours: 24 });
+  });
+
+  it('triage enabled without a triage model, a key pasted where its variable name belongs, a bad URL', () => {
+    expect(errorOf({ name: 'widgets', triage: { enabled: true } }).message).toMatch(/triage\.enabled[\s\S]*inference\.models\.triage/);
+    expect(errorOf({ name: 'widgets', inference: { baseUrl: 'https://x.test/v1', apiKeyEnv: 'sk-or-v1-abc', models: {} } }).message).toMatch(/inference\.apiKeyEnv: expected the name of an environment variable/);
+    expect(errorOf({ name: 'widgets', inference: { baseUrl: 'ftp://x.test', models: {} } }).message).toMatch(/inference\.baseUrl[\s\S]*http\(s\) URL/);
+  });
+});

@@ -15,6 +15,7 @@ import { snapshotSummary, type StatusSummary } from '../../runtime/summary.js';
 import { configLine } from '../../runtime/live-config.js';
 import { liveConfig } from '../../config/source.js';
 import { listTasks } from '../../store/tasks.js';
+import { currentTriage, latestTriage } from '../../store/inference.js';
 import { localNetworkStatus, localSandboxStatus } from '../../../actors/sandbox/sandbox.js';
 import { networkVerdict } from '../../../actors/network/policy.js';
 import { TASK_STATUSES } from '../../../machines/status.js';
@@ -98,6 +99,7 @@ export async function tasksCommand(global: GlobalOptions & { status?: string }):
     throw new UsageError(`--status: expected one of ${TASK_STATUSES.join(', ')}, got "${global.status}".`);
   }
   await withStore(global, (adapter, db) => {
+    const triage = latestTriage(db);
     const rows = listTasks(db, { status: global.status }).map((t) => ({
       id: t.id,
       tier: t.tier,
@@ -111,13 +113,15 @@ export async function tasksCommand(global: GlobalOptions & { status?: string }):
       reason: t.reason,
       backend: t.backend ?? null,
       activity: t.status === 'working' ? (parseActivity(t.activity) ?? { kind: 'starting' }) : null,
+      // The summary of why it stopped (triage.enabled), while it is still stopped there; no field when there is none.
+      ...(currentTriage(triage, t) ? { triage: currentTriage(triage, t) } : {}),
     }));
     output(global, rows.map((r) => ({ ...r, reason_line: firstLine(r.reason), logs: join(adapter.paths.logs, r.id) })), () => (rows.length ? taskTable(rows, adapter.paths.logs) : 'no tasks'));
   });
 }
 
 /** `oxi tasks` for people: a header, columns sized to their longest cell, one line per failure reason. */
-function taskTable(rows: Array<{ id: string; status: string; activity: { kind: string } | null; attempts: number; pr: number | null; host: string | null; last_progress_at: string; backend: string | null; title: string; reason: string | null }>, logs: string): string {
+function taskTable(rows: Array<{ id: string; status: string; activity: { kind: string } | null; attempts: number; pr: number | null; host: string | null; last_progress_at: string; backend: string | null; title: string; reason: string | null; triage?: string }>, logs: string): string {
   const now = Date.now();
   const cells = rows.map((r) => [
     r.id,
@@ -137,6 +141,7 @@ function taskTable(rows: Array<{ id: string; status: string; activity: { kind: s
     out.push(line(cells[i]));
     const failed = r.reason && !['merged', 'queued', 'working', 'planning', 'provisioning', 'shipping'].includes(r.status);
     if (failed) out.push(color.dim(`  ↳ ${firstLine(r.reason)} (full log: ${join(logs, r.id)}/)`));
+    if (r.triage) out.push(`  ↳ triage: ${r.triage}`);
   });
   return out.join('\n');
 }
