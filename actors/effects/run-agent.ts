@@ -19,6 +19,7 @@ import { sandboxOf } from '../sandbox/sandbox.js';
 import { placeOf } from '../hosts/places.js';
 import { endNetwork, resumeNetwork } from '../network/registry.js';
 import { ensureSetup } from '../setup/run-setup.js';
+import { prepareShadow, recordRealShadowSide } from './shadow.js';
 
 /** The worker step's input, declared once in machines/effects.ts. */
 type RunAgentInput = EffectInput<'runAgent'>;
@@ -69,6 +70,13 @@ export function filesFor(deps: EffectDeps, input: RunAgentInput, resume = 0) {
  * the outcome. A worker gone without a result is `lost`: the task is reaped.
  */
 export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: AbortSignal): Promise<WorkOutput> {
+  const out = await runWorker(deps, input, signal);
+  // The session's shadow pair (agents.shadow) gets the real side; nothing about it changes the outcome.
+  if (deps.adapter.agents.shadow) await recordRealShadowSide(deps, input, out);
+  return out;
+}
+
+async function runWorker(deps: EffectDeps, input: RunAgentInput, signal: AbortSignal): Promise<WorkOutput> {
   const { adapter, clock, db } = deps;
   const host = hostOf(deps, input.host);
   const place = placeOf(deps, input.host);
@@ -169,7 +177,10 @@ async function launchFresh(
   const queued = takeQueued(deps, input.taskId);
   if (queued.length) request.prompt += `\n\n${operatorMessages(queued)}`;
   const files = filesFor(deps, input);
+  // The shadow (agents.shadow) starts from the commit the real session starts from, once the real one runs.
+  const shadow = adapter.agents.shadow ? await prepareShadow(deps, input, request, launch) : undefined;
   const state = await startSession(deps, input, launch, files, {}, signal);
+  shadow?.();
   if (queued.length) markDelivered(db, input.taskId, queued.map((m) => m.id), 'new session', clock.now());
   recordBackend(db, input.taskId, launch.backend, launch.model);
   return { state, files, setupNotes: setup.ledger };
