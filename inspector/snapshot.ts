@@ -173,8 +173,14 @@ export function buildSnapshot(db: Db, adapter: Adapter, engine?: EngineHandle, n
       gate: summary.spend.today >= adapter.budget.dailyHardUsd ? 'hard' : summary.spend.today >= adapter.budget.dailySoftUsd ? 'soft' : 'open',
     },
     config: engine || daemon ? liveOf(lastLiveConfig(db)) : null,
-    shadow: shadowOf(db, adapter),
+    // Only where shadow runs are on, or were: with agents.shadow absent the snapshot is what it always was.
+    ...shadowField(db, adapter),
   };
+}
+
+function shadowField(db: Db, adapter: Adapter): { shadow?: NonNullable<Snapshot['shadow']> } {
+  const shadow = shadowOf(db, adapter);
+  return shadow.enabled || shadow.pairs.length ? { shadow } : {};
 }
 
 /** The "agent shadow" panel's data, the same as `oxi shadow --json`. */
