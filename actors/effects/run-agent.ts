@@ -19,7 +19,7 @@ import { sandboxOf } from '../sandbox/sandbox.js';
 import { placeOf } from '../hosts/places.js';
 import { endNetwork, resumeNetwork } from '../network/registry.js';
 import { ensureSetup } from '../setup/run-setup.js';
-import { prepareShadow, recordRealShadowSide } from './shadow.js';
+import { prepareShadow } from './shadow.js';
 
 /** The worker step's input, declared once in machines/effects.ts. */
 type RunAgentInput = EffectInput<'runAgent'>;
@@ -70,13 +70,6 @@ export function filesFor(deps: EffectDeps, input: RunAgentInput, resume = 0) {
  * the outcome. A worker gone without a result is `lost`: the task is reaped.
  */
 export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: AbortSignal): Promise<WorkOutput> {
-  const out = await runWorker(deps, input, signal);
-  // The session's shadow pair (agents.shadow) gets the real side; nothing about it changes the outcome.
-  if (deps.adapter.agents.shadow) await recordRealShadowSide(deps, input, out);
-  return out;
-}
-
-async function runWorker(deps: EffectDeps, input: RunAgentInput, signal: AbortSignal): Promise<WorkOutput> {
   const { adapter, clock, db } = deps;
   const host = hostOf(deps, input.host);
   const place = placeOf(deps, input.host);

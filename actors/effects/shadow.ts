@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import type { EffectInput, WorkOutput } from '../../machines/effects.js';
 import type { AgentRequest, WorkerLaunch } from '../../src/agents/port.js';
 import { checksEnv } from '../../src/agents/phase-env.js';
-import { newTasksHeld } from '../../src/dispatch/budget.js';
+import { newShadowsHeld } from '../../src/dispatch/budget.js';
 import { mkdirPrivate } from '../../src/fs-private.js';
 import { appendEvent } from '../../src/store/ledger.js';
 import { claimShadowPair, getShadowPairFor, recordRealSide, recordShadowSide, runningShadowPairs, setShadowPid, type ShadowSide } from '../../src/store/shadow.js';
@@ -19,7 +19,7 @@ import { execChecksCommand } from '../forges/checks-command.js';
 import { resolveCommit, headSha, touchedFiles } from '../git/git.js';
 import { namespace, placeOf } from '../hosts/places.js';
 import { ensureWorkspace, sanitizeWorkspaceGit } from '../hosts/workspace.js';
-import { sandboxOf } from '../sandbox/sandbox.js';
+import { engineMachine, sandboxOf } from '../sandbox/sandbox.js';
 import { clockSleep, hostOf, type EffectDeps } from './deps.js';
 
 type RunAgentInput = EffectInput<'runAgent'>;
@@ -54,7 +54,7 @@ export async function prepareShadow(deps: EffectDeps, input: RunAgentInput, requ
     if (getShadowPairFor(deps.db, { task: input.taskId, attempt: input.attempt, fix: input.fix })) return undefined;
     if (deps.killed?.()) return undefined;
     // Shadows stop first: past the soft cap no new one starts (the real work goes on until the hard cap).
-    if (newTasksHeld(deps.db, deps.clock.now(), deps.adapter.budget)) return skipped(deps, input, 'budget: the daily soft cap is reached');
+    if (newShadowsHeld(deps.db, deps.clock.now(), deps.adapter.budget)) return skipped(deps, input, 'budget: the daily soft cap is reached');
     const place = placeOf(deps, input.host);
     if (place.remote) return skipped(deps, input, 'the worker runs on an SSH host: shadows run on local hosts only');
     const startSha = await headSha(input.worktree);
@@ -102,7 +102,7 @@ function stopped(deps: EffectDeps): boolean {
   return Boolean(deps.shadowStop?.aborted || deps.killed?.());
 }
 
-/** The checks as the local forge's gate runs them: confined, with the checks' own environment. */
+/** The checks as the local forge's gate runs them: confined on the engine's machine, with the checks' own environment. */
 function shadowChecks(deps: EffectDeps) {
   const { adapter } = deps;
   return {
@@ -110,7 +110,7 @@ function shadowChecks(deps: EffectDeps) {
     timeoutMs: adapter.checks.timeoutMs,
     env: checksEnv(adapter),
     sandbox: async (argv: readonly string[], cwd: string, env: Record<string, string>) =>
-      (await sandboxOf(adapter, hostOf(deps, placeOf(deps, undefined).host)).wrap({ role: 'checks', backend: 'checks', argv, env, workspace: cwd, writable: true, waited: true })).argv,
+      (await sandboxOf(adapter, engineMachine).wrap({ role: 'checks', backend: 'checks', argv, env, workspace: cwd, writable: true, waited: true })).argv,
   };
 }
 
@@ -171,6 +171,15 @@ async function costSoFar(deps: EffectDeps, plan: ShadowPlan, stream: string): Pr
 /** Shadow spend is a ledger spend row like any agent's: it counts against the daily caps. */
 function spend(deps: EffectDeps, taskId: string, usd: number): void {
   if (usd > 0) appendEvent(deps.db, { at: deps.clock.now(), actor: `task:${taskId}`, kind: 'spend', task: taskId, payload: { usd, role: 'shadow', task: taskId } });
+}
+
+/** The worker step with the real side of its session's shadow pair recorded once it ends; nothing about it changes the outcome. */
+export function recordingShadow(run: (deps: EffectDeps, input: RunAgentInput, signal: AbortSignal) => Promise<WorkOutput>) {
+  return async (deps: EffectDeps, input: RunAgentInput, signal: AbortSignal): Promise<WorkOutput> => {
+    const out = await run(deps, input, signal);
+    if (deps.adapter.agents.shadow) await recordRealShadowSide(deps, input, out);
+    return out;
+  };
 }
 
 /** The real worker's side of its session's pair, once its run ended (not when it was only stopped). Never throws. */

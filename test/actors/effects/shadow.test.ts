@@ -6,14 +6,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runAgent } from '../../../actors/effects/run-agent.js';
-import { interruptShadows, shadowSampled } from '../../../actors/effects/shadow.js';
+import { runAgent as runWorker } from '../../../actors/effects/run-agent.js';
+import { interruptShadows, recordingShadow, shadowSampled } from '../../../actors/effects/shadow.js';
 import { ensureWorkspace } from '../../../actors/hosts/workspace.js';
 import { listEvents } from '../../../src/store/ledger.js';
 import { getShadowPairFor, recentShadowPairs, shadowReport, type ShadowPairRow } from '../../../src/store/shadow.js';
 import { agentFixture, FAKE_CLAUDE, seedTask, type AgentFixture } from '../../helpers/agent-deps.js';
 import { gitSync, makeRepo, type TestRepo } from '../../helpers/git-repo.js';
 import { isAlive, waitFor } from '../../helpers/project.js';
+
+/** The worker step as the engine provides it (actors/index.ts): the real side of the pair recorded at its end. */
+const runAgent = recordingShadow(runWorker);
 
 let repo: TestRepo;
 let fx: AgentFixture;
