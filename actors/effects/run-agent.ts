@@ -171,7 +171,7 @@ async function launchFresh(
   if (queued.length) request.prompt += `\n\n${operatorMessages(queued)}`;
   const files = filesFor(deps, input);
   // The shadow (agents.shadow) starts from the commit the real session starts from, once the real one runs.
-  const shadow = adapter.agents.shadow ? await prepareShadow(deps, input, request, launch) : undefined;
+  const shadow = adapter.agents.shadow ? await prepareShadow(deps, input, request, launch).catch(() => undefined) : undefined;
   const state = await startSession(deps, input, launch, files, {}, signal);
   shadow?.();
   if (queued.length) markDelivered(db, input.taskId, queued.map((m) => m.id), 'new session', clock.now());
