@@ -7,7 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FAKE_CLAUDE } from '../helpers/agent-deps.js';
 import { engineProject } from '../helpers/engine-project.js';
 import { gitSync } from '../helpers/git-repo.js';
-import { recentShadowPairs } from '../../src/store/shadow.js';
+import { spawn } from 'node:child_process';
+import { claimShadowPair, getShadowPairFor, recentShadowPairs, setShadowPid } from '../../src/store/shadow.js';
+import { isAlive, waitFor } from '../helpers/project.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -45,5 +47,19 @@ describe('shadow runs in the engine', () => {
     const [pair] = recentShadowPairs(e.db);
     expect(pair).toMatchObject({ real_outcome: 'ok', shadow_backend: 'claude', shadow_status: 'done', shadow_checks: 'skipped', shape_match: 0 });
     expect(pair.shadow_outcome).not.toBe('ok');
+  }, 240_000);
+
+  it('a shadow the last run left running is terminated at the start and recorded as interrupted, never run again', async () => {
+    const e = await engineProject({ tasks: 1, forge: 'local', cleanups, config: (c) => (c.agents.shadow = { backend: 'scripted' }) });
+    // The process a crashed engine's shadow left behind: its own process group, like a detached session.
+    const orphan = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
+    cleanups.push(() => isAlive(orphan.pid!) && process.kill(-orphan.pid!, 'SIGKILL'));
+    const id = claimShadowPair(e.db, { task: 'T9-999', attempt: 0, fix: 0, startSha: 'c'.repeat(40), workspace: '/nowhere', host: 'local', realBackend: 'scripted', realModel: null, shadowBackend: 'scripted', shadowModel: null, at: Date.now() })!;
+    setShadowPid(e.db, id, orphan.pid!);
+    expect((await e.run()).code).toBe(0);
+    expect(getShadowPairFor(e.db, { task: 'T9-999', attempt: 0, fix: 0 })).toMatchObject({ shadow_status: 'interrupted', shadow_error: 'the engine ended while the shadow ran', pid: null });
+    await waitFor('the orphaned shadow group gone', () => !isAlive(orphan.pid!), 30_000, 50);
+    // The task's own session got its shadow; the interrupted one was not started again.
+    expect(recentShadowPairs(e.db).map((p) => [p.task, p.shadow_status])).toEqual([[e.p.ids[0], 'done'], ['T9-999', 'interrupted']]);
   }, 240_000);
 });
