@@ -5,6 +5,7 @@ import { oauthNotifyGate, readCredentials } from './agents/credentials.js';
 import { deadmanCheck, makePrScan, makeReapScan, probeHost, seedRoadmap, sleepUntil } from './effects/background.js';
 import { guardLaunch } from './effects/launch-guard.js';
 import { runAgent } from './effects/run-agent.js';
+import { recordingShadow } from './effects/shadow.js';
 import { claimSlot, critique, merge, openPr, plan, provision, runChecks, ship } from './effects/task-effects.js';
 
 /** Effects allowed while killed: prWatcher's read-only scan, and waiting. */
@@ -21,7 +22,7 @@ function implementations(): EffectImpls {
     plan,
     claimSlot,
     provision: guardLaunch(provision),
-    runAgent: guardLaunch(runAgent),
+    runAgent: guardLaunch(recordingShadow(runAgent)),
     ship,
     openPr,
     runChecks,

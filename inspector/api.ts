@@ -5,8 +5,8 @@ import { killAction, retryAction, unkillAction, type ActionResult, type ActionTa
 import { actorJournal, listActors, taskJournal, toEntry } from './journal.js';
 import { graphOf, MACHINES } from './machine-graph.js';
 import type { InspectionRelay } from './relay.js';
-import { buildSnapshot, toTaskView } from './snapshot.js';
 import { currentTriage, latestTriage } from '../src/store/inference.js';
+import { buildSnapshot, shadowOf, toTaskView } from './snapshot.js';
 import { prDetail } from '../src/store/pull-requests.js';
 import { decodeSegment as dec } from './task-api.js';
 
@@ -30,6 +30,7 @@ export function readApi(ctx: ApiContext, path: string, query: URLSearchParams): 
     return ok({ schema: 'oxi.tasks.v1', tasks });
   }
   if (path === '/api/v1/actors') return ok({ actors: listActors(db) });
+  if (path === '/api/v1/shadow') return ok(shadowOf(db, adapter));
   if (path === '/api/v1/machines') return ok({ machines: Object.keys(MACHINES) });
   if (path === '/api/v1/inspection') return ok({ enabled: ctx.inspecting, sessions: ctx.relay?.sessions() ?? [] });
   if (path === '/api/v1/ledger') {

@@ -9,6 +9,7 @@ import { snapshotSummary } from '../src/runtime/summary.js';
 import type { Db } from '../src/store/db.js';
 import { listTasks, type TaskRow } from '../src/store/tasks.js';
 import { currentTriage, latestTriage } from '../src/store/inference.js';
+import { shadowReport } from '../src/store/shadow.js';
 import { RETRY_TASK_STATUSES as RETRYABLE_LIVE } from '../machines/status.js';
 import { localSandboxStatus } from '../actors/sandbox/sandbox.js';
 
@@ -36,6 +37,28 @@ const taskView = z.object({
   retryable: z.boolean().optional(),
   /** Why it stopped, in one paragraph (triage.enabled; `task.triage` ledger row), while it is stopped there. Absent otherwise. */
   triage: z.string().optional(),
+});
+
+const shadowSide = { backend: z.string(), model: z.string().nullable(), outcome: z.string().nullable(), files: z.array(z.string()).nullable(), costUsd: z.number().nullable() };
+
+/** The "agent shadow" panel (agents.shadow): the last 50 pairs, the agreement rate (share of `shape_match`), the cost delta. */
+const shadowView = z.object({
+  enabled: z.boolean(),
+  pairs: z.array(z.object({
+    task: z.string(), attempt: z.number().int(), fix: z.number().int(), startSha: z.string(),
+    real: z.object(shadowSide),
+    shadow: z.object({ ...shadowSide, status: z.string(), error: z.string().nullable(), checks: z.string().nullable() }),
+    shape_match: z.boolean().nullable(),
+    costDeltaUsd: z.number().nullable(),
+    startedAt: z.number().int(),
+    endedAt: z.number().int().nullable(),
+  })),
+  compared: z.number().int().min(0),
+  matched: z.number().int().min(0),
+  agreementRate: z.number().min(0).max(1).nullable(),
+  realCostUsd: z.number(),
+  shadowCostUsd: z.number(),
+  costDeltaUsd: z.number(),
 });
 
 /** The versioned snapshot every display client can rely on (documented in docs/dashboard.md). */
@@ -77,6 +100,8 @@ export const snapshotSchema = z.object({
   }),
   /** The config the attached daemon started with (its `config.loaded` row): file, sha256, the commit it came from. Optional: older snapshots lack it. */
   config: z.object({ path: z.string(), sha256: z.string(), commit: z.string().optional() }).nullable().optional(),
+  /** Shadow runs (agents.shadow). Optional: older snapshots lack it. */
+  shadow: shadowView.optional(),
 });
 
 export type Snapshot = z.infer<typeof snapshotSchema>;
@@ -153,7 +178,19 @@ export function buildSnapshot(db: Db, adapter: Adapter, engine?: EngineHandle, n
       gate: summary.spend.today >= adapter.budget.dailyHardUsd ? 'hard' : summary.spend.today >= adapter.budget.dailySoftUsd ? 'soft' : 'open',
     },
     config: engine || daemon ? liveOf(lastLiveConfig(db)) : null,
+    // Only where shadow runs are on, or were: with agents.shadow absent the snapshot is what it always was.
+    ...shadowField(db, adapter),
   };
+}
+
+function shadowField(db: Db, adapter: Adapter): { shadow?: NonNullable<Snapshot['shadow']> } {
+  const shadow = shadowOf(db, adapter);
+  return shadow.enabled || shadow.pairs.length ? { shadow } : {};
+}
+
+/** The "agent shadow" panel's data, the same as `oxi shadow --json`. */
+export function shadowOf(db: Db, adapter: Adapter): NonNullable<Snapshot['shadow']> {
+  return { enabled: Boolean(adapter.agents.shadow), ...shadowReport(db, 50) };
 }
 
 /** The snapshot's view of a `config.loaded` row (without the daemon's pid). */

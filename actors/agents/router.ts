@@ -78,6 +78,7 @@ function allGated(role: Role, routes: Array<{ backend: Backend }>, gates: AgentG
 export function agentRouter(options: RouterOptions): AgentPort {
   const { adapter } = options;
   const used = new Set<Backend>((['planner', 'worker', 'critic'] as const).flatMap((role) => routesOf(adapter, role).map((r) => r.backend)));
+  if (adapter.agents.shadow) used.add(adapter.agents.shadow.backend);
   const ports = new Map<Backend, AgentPort>();
   for (const backend of used) ports.set(backend, options.backends?.[backend] ?? build(backend, options));
   const port = (backend: string): AgentPort => {
@@ -129,6 +130,12 @@ export function agentRouter(options: RouterOptions): AgentPort {
       const p = port(launch.backend);
       if (!p.workerResume) throw new ConfigError(`The ${launch.backend} backend cannot resume a session: a message to its worker waits for nothing.`, { fix: 'Route the worker to claude, codex or acp to talk to it (oxi say).' });
       return { ...p.workerResume(request, launch), backend: launch.backend };
+    },
+    shadowLaunch(request): WorkerLaunch {
+      const route = adapter.agents.shadow;
+      if (!route) throw new ConfigError('No shadow route is configured: expected agents.shadow { backend, model }.', { fix: 'Set agents.shadow in the adapter, or leave shadow runs off.' });
+      const launch = port(route.backend).workerLaunch(withModel(request, route.model));
+      return { ...launch, backend: route.backend, ...(route.model ? { model: route.model } : {}) };
     },
     parseWorkerLog(text, launch): AgentOutcome | undefined {
       return port(launch?.backend ?? adapter.agents.worker.backend).parseWorkerLog(text, launch);

@@ -33,6 +33,8 @@ export interface EffectDeps {
    * else when its host answers again or at the next start. Never rejects.
    */
   terminateGroup?: (host: string, pid: number, task: string | null) => Promise<void>;
+  /** Aborted when the engine stops: shadow runs (agents.shadow) end first, recorded as interrupted. */
+  shadowStop?: AbortSignal;
   /** Poll period of worker watching (ms). */
   watchIntervalMs?: number;
   /** The sandbox of each host (default: one per host from agents.sandbox, actors/sandbox/sandbox.ts). */

@@ -19,6 +19,7 @@ import { sandboxOf } from '../sandbox/sandbox.js';
 import { placeOf } from '../hosts/places.js';
 import { endNetwork, resumeNetwork } from '../network/registry.js';
 import { ensureSetup } from '../setup/run-setup.js';
+import { prepareShadow } from './shadow.js';
 
 /** The worker step's input, declared once in machines/effects.ts. */
 type RunAgentInput = EffectInput<'runAgent'>;
@@ -169,7 +170,10 @@ async function launchFresh(
   const queued = takeQueued(deps, input.taskId);
   if (queued.length) request.prompt += `\n\n${operatorMessages(queued)}`;
   const files = filesFor(deps, input);
+  // The shadow (agents.shadow) starts from the commit the real session starts from, once the real one runs.
+  const shadow = adapter.agents.shadow ? await prepareShadow(deps, input, request, launch).catch(() => undefined) : undefined;
   const state = await startSession(deps, input, launch, files, {}, signal);
+  shadow?.();
   if (queued.length) markDelivered(db, input.taskId, queued.map((m) => m.id), 'new session', clock.now());
   recordBackend(db, input.taskId, launch.backend, launch.model);
   return { state, files, setupNotes: setup.ledger };

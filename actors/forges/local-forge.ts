@@ -2,7 +2,6 @@
  * The embedded forge: pull requests are rows in SQLite, the repository is a local git repo, checks are a local
  * command, merges are squash merges onto the base branch. Every call reconciles with git and the rows first.
  */
-import { execa } from 'execa';
 import { ForgeError } from '../../src/errors.js';
 import type { ChecksResult, Forge, MergeResult, OpenPrInput, PullRequest } from '../../src/ports.js';
 import type { Db } from '../../src/store/db.js';
@@ -19,6 +18,7 @@ import {
   recordMergedExternally,
   type PrRow,
 } from '../../src/store/pull-requests.js';
+import { execChecksCommand, truncateLog } from './checks-command.js';
 import { branchSha, changedFiles, git, headSha, isAncestor, listWorktrees, squashMerge } from '../git/git.js';
 
 export interface LocalForgeOptions {
@@ -41,10 +41,7 @@ export interface LocalForgeOptions {
   sandbox?: (argv: readonly string[], cwd: string, env: Record<string, string>) => Promise<string[]>;
 }
 
-/** Checks logs keep their head and (mostly) their tail: failures print last. */
-const LOG_HEAD = 16 * 1024;
-const LOG_TAIL = 48 * 1024;
-const KILL_GRACE_MS = 2000;
+export { truncateLog };
 
 function toPr(row: PrRow): PullRequest {
   return {
@@ -59,12 +56,6 @@ function toPr(row: PrRow): PullRequest {
     ...(row.checks_sha ? { checksSha: row.checks_sha } : {}),
     ...(row.merge_sha ? { mergeSha: row.merge_sha } : {}),
   };
-}
-
-export function truncateLog(log: string): string {
-  if (log.length <= LOG_HEAD + LOG_TAIL) return log;
-  const dropped = log.length - LOG_HEAD - LOG_TAIL;
-  return `${log.slice(0, LOG_HEAD)}\n… [${dropped} characters cut] …\n${log.slice(-LOG_TAIL)}`;
 }
 
 export class LocalForge implements Forge {
@@ -142,47 +133,8 @@ export class LocalForge implements Forge {
     return { state, sha, log };
   }
 
-  private async execChecks(worktree: string): Promise<{ state: ChecksResult['state']; log: string }> {
-    const argv = this.options.sandbox ? await this.options.sandbox(this.options.checksCommand, worktree, this.options.env ?? {}) : this.options.checksCommand;
-    const [file, ...args] = argv;
-    const timeoutMs = this.options.checksTimeoutMs;
-    // Own process group, so a timeout (and cleanup) reaches the test runner's children too.
-    const child = execa(file, args, {
-      cwd: worktree,
-      all: true,
-      reject: false,
-      stdin: 'ignore',
-      detached: true,
-      ...(this.options.env ? { env: this.options.env, extendEnv: false } : {}),
-    });
-    let timedOut = false;
-    const killGroup = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid) process.kill(-child.pid, signal);
-      } catch {
-        /* the group is already gone */
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup('SIGTERM');
-      setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS).unref();
-    }, timeoutMs);
-    const result = await child;
-    clearTimeout(timer);
-    killGroup('SIGKILL'); // background processes the checks left behind
-    if (result.exitCode === undefined && !timedOut && result.signal === undefined) {
-      throw new ForgeError(`Expected to run the checks command ${JSON.stringify(this.options.checksCommand)} in ${worktree}; it could not start: ${result.message}`, {
-        fix: 'Install the program or fix the checks command in the configuration.',
-      });
-    }
-    const output = String(result.all ?? '');
-    if (timedOut) return { state: 'failure', log: truncateLog(`${output}\n[oxi] checks timed out after ${timeoutMs} ms and were killed.\n`) };
-    const state = result.exitCode === 0 ? 'success' : 'failure';
-    // 127 is a shell's "command not found": the checks command is broken, not the change.
-    const notFound = result.exitCode === 127 ? ' (command not found: fix checks.command in the adapter; `oxi doctor` checks it)' : '';
-    const tail = state === 'failure' ? `\n[oxi] checks failed: ${result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`}${notFound}.\n` : '';
-    return { state, log: truncateLog(output + tail) };
+  private execChecks(worktree: string): Promise<{ state: ChecksResult['state']; log: string }> {
+    return execChecksCommand({ command: this.options.checksCommand, timeoutMs: this.options.checksTimeoutMs, env: this.options.env, sandbox: this.options.sandbox }, worktree);
   }
 
   async merge(pr: PullRequest, expectedHeadSha: string, message: string): Promise<MergeResult> {

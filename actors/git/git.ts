@@ -146,6 +146,15 @@ export async function changedFiles(repo: string, base: string, head: string): Pr
   return out.split('\0').filter(Boolean);
 }
 
+/** Every file a workspace's tree differs in from `base`: committed or not, tracked or new (untracked, not ignored). */
+export async function touchedFiles(worktree: string, base: string): Promise<string[]> {
+  const [changed, added] = await Promise.all([
+    git(worktree, ['diff', '--name-only', '-z', '--no-renames', base]),
+    git(worktree, ['ls-files', '-z', '--others', '--exclude-standard']),
+  ]);
+  return [...new Set([...changed.split('\0'), ...added.split('\0')].filter(Boolean))].sort();
+}
+
 /** Files tracked at HEAD of `repo` (the planner's repo context). */
 export async function trackedFiles(repo: string): Promise<string[]> {
   const out = await git(repo, ['ls-files', '-z']);

@@ -6,6 +6,7 @@ import { showTab, stopLive, TABS } from './detail.js';
 import { renderHeader, retry, wireActions } from './header.js';
 import { renderFilters, renderHeads, renderTasks } from './list.js';
 import { renderAllTimelines } from './timeline.js';
+import { renderShadow } from './shadow.js';
 import { $, clock, elapsed, foldedJson, getJson, h, valueName } from './util.js';
 
 const state = { snapshot: null, ledger: new Map(), actors: new Map(), sessions: new Map(), inspecting: false, selected: null, journal: null, travel: null, graphs: new Map(), shown: '' };
@@ -33,7 +34,9 @@ function setRoute(patch) {
 }
 
 // ------------------------------------------------------------------ lists
+const LISTS = ['inflight', 'completed', 'timeline', 'activity', 'shadow'];
 function renderLists() {
+  renderShadow($('shadow'), state.snapshot?.shadow);
   renderFilters(state.snapshot?.tasks ?? [], route);
   renderHeads(route, setRoute);
   renderTasks(state.snapshot, route, { select: (id) => setRoute({ task: id, actor: null }), retry });
@@ -130,9 +133,9 @@ function renderDetailTabs() {
   showTab($('pane-task'), task, tab);
 }
 function apply() {
-  const list = ['inflight', 'completed', 'timeline', 'activity'].includes(route.list) ? route.list : 'inflight';
+  const list = LISTS.includes(route.list) ? route.list : 'inflight';
   for (const t of document.querySelectorAll('[data-list]')) t.setAttribute('aria-selected', String(t.dataset.list === list));
-  for (const p of ['inflight', 'completed', 'timeline', 'activity']) $(`panel-${p}`).hidden = p !== list;
+  for (const p of LISTS) $(`panel-${p}`).hidden = p !== list;
   if (list === 'timeline') renderTimelineAll();
   const selected = route.task ? `task:${route.task}` : route.actor ?? null;
   if (selected !== state.selected) {

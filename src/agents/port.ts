@@ -39,6 +39,8 @@ export interface AgentPort {
    * message, `oxi say`). `launch`: the finished session's route. Absent: the backend cannot resume a session.
    */
   workerResume?(request: AgentRequest & { fix: number; sessionId: string }, launch: { backend: string; model?: string }): WorkerLaunch;
+  /** The worker's launch on the shadow route (agents.shadow): the same request, another backend and model. Absent: no shadow route. */
+  shadowLaunch?(request: AgentRequest & { fix: number }): WorkerLaunch;
   /** Reads a finished worker's stream into an outcome (undefined: no terminal event). `launch`: what workerLaunch chose. */
   parseWorkerLog(text: string, launch?: { backend: string; model?: string }): AgentOutcome | undefined;
   /**

@@ -71,6 +71,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--allow-control', 'also offer the kill and unkill tools')
     .action(async (_o, cmd) => setExit(await (await import('./commands/mcp.js')).mcpCommand(g(cmd))));
   registerOperatorCommands(program, g, setExit);
+  program.command('shadow').description('shadow runs (agents.shadow): the last 50 pairs of real and shadow sessions, their agreement rate and cost delta')
+    .option('--json', 'print JSON')
+    .action(async (_o, cmd) => (await import('./commands/shadow.js')).shadowCommand(g(cmd)));
   program.command('tail <taskId>').description("follow the task's agent streams (planner, worker, critic) and its workspace setup's output live, in human form")
     .option('--json', 'print the raw NDJSON lines').option('--no-follow', 'print what is there and exit')
     .action(async (taskId: string, _o, cmd) => tailCommand(g(cmd), taskId));

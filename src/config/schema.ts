@@ -381,6 +381,14 @@ const agentsSchema = section(
     planner: route('Agent that turns a roadmap item into a plan.'),
     worker: route('Agent that writes the change.'),
     critic: route('Agent that reviews the change.'),
+    shadow: z
+      .strictObject({
+        backend,
+        model: model(),
+        sample: z.number().min(0).max(1).default(1).describe('Share of worker sessions also run on the shadow route, 0..1 (decided per task and attempt from a hash, so a restart never re-rolls); default 1: every session.'),
+      })
+      .optional()
+      .describe('Shadow runs (docs/agents.md): each worker session is also run on this route with the same prompt, in a sibling workspace sandboxed like any agent, and never shipped; both results are recorded as a pair (`oxi shadow`). Off when absent.'),
     scripted: section(
       { script: localPath().optional().describe("Path to the scripted agent's script JSON.") },
       'Settings of the `scripted` backend.',

@@ -49,6 +49,14 @@ export function newTasksHeld(db: Db, now: number, budget: Adapter['budget']): bo
   return spendBetween(db, dayStart(now), now + 1) >= budget.dailySoftUsd;
 }
 
+/**
+ * Shadow runs (agents.shadow) stop first: past today's soft cap no new shadow starts, while the real work goes on
+ * (fix attempts, retries) until the hard cap.
+ */
+export function newShadowsHeld(db: Db, now: number, budget: Adapter['budget']): boolean {
+  return newTasksHeld(db, now, budget);
+}
+
 /** A task has been dispatched once it has ever been provisioned (the ledger keeps every transition). */
 export function everDispatched(db: Db, taskId: string): boolean {
   return taskHasEvent(db, taskId, 'task.provisioning');

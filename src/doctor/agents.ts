@@ -15,7 +15,8 @@ export const agentChecks: CheckProvider = {
   needsAdapter: true,
   async check(ctx) {
     const adapter = ctx.adapter!;
-    const routes = (['planner', 'worker', 'critic'] as const).flatMap((r) => [adapter.agents[r], ...adapter.agents[r].fallbacks]);
+    // The shadow route (agents.shadow) is checked too; preflight leaves it out, since a shadow must never hold the real work.
+    const routes = [...(['planner', 'worker', 'critic'] as const).flatMap((r) => [adapter.agents[r], ...adapter.agents[r].fallbacks]), ...(adapter.agents.shadow ? [adapter.agents.shadow] : [])];
     const backends = [...new Set(routes.map((r) => r.backend))];
     const results: CheckResult[] = [];
     for (const backend of backends) {

@@ -28,6 +28,8 @@ import { EnvironmentGate } from '../gates/environment-gate.js';
 import { inferenceClient } from '../../actors/inference/client.js';
 import { createTriage, type Triage } from '../../actors/inference/triage.js';
 import { readKillswitch } from '../store/engine-state.js';
+import { interruptShadows } from '../../actors/effects/shadow.js';
+import { runningShadowPairs } from '../store/shadow.js';
 
 export interface StartEngineOptions extends PortOverrides {
   adapter: Adapter;
@@ -74,6 +76,8 @@ interface Running {
   actor?: AnyActorRef;
   draining: boolean;
   pending: Set<Promise<unknown>>;
+  /** Aborted at stop: shadow runs end first. */
+  shadows: AbortController;
 }
 
 /** Keeps a promise until it settles; both outcomes handled, so a tracked rejection never goes unhandled. */
@@ -141,6 +145,7 @@ function effectDeps(o: { adapter: Adapter; db: Db; clock: Clock; pool: DispatchP
     track: (p) => track(running, p),
     terminateGroup: (host, pid, task) => terminator.terminate(host, pid, task, running.draining || !hardKilled() ? 'drain' : 'hard kill'),
     watchIntervalMs: o.watchIntervalMs,
+    shadowStop: running.shadows.signal,
     dispatchGate: o.envGate,
     agentGates: o.ports.agentGates,
   };
@@ -231,7 +236,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
   const { adapter, db, clock } = options;
   const ports = buildPorts(adapter, db, clock, options);
   const listeners = new Set<(changes: CommittedChange[]) => void>([episodeRecorder(adapter, db)]);
-  const running: Running = { draining: false, pending: new Set() };
+  const running: Running = { draining: false, pending: new Set(), shadows: new AbortController() };
   const pool = createPool(adapter, db, clock, ports, running);
   // A full logs disk (or no file descriptors) closes dispatch until a probe of the logs dir succeeds.
   const envGate = new EnvironmentGate({ db, clock, logsDir: adapter.paths.logs, probeIntervalMs: adapter.engine.hostProbeIntervalMs, notifier: ports.notifier, onChange: (why) => pool.setEnvironmentClosed(why) });
@@ -240,6 +245,8 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
   const hardKill = () => terminateRecordedWorkers(db, terminator, running);
   const deps = effectDeps({ adapter, db, clock, pool, ports, envGate, terminator, running, watchIntervalMs: options.watchIntervalMs });
   const effects = { ...makeEffects(deps), ...options.effects };
+  // Shadows the last run left running were cut off: terminated and recorded as interrupted, never run again.
+  interruptShadows(deps);
   const persister = createPersister({ db, clock, onError: (error) => options.onFatal?.(error), onCommit: onCommitted({ adapter, pool, listeners, hardKill }) });
   const triage = startTriage(options, deps, listeners);
 
@@ -321,7 +328,8 @@ function engineHandle(o: {
     async drain(timeoutMs = o.adapter.engine.drainTimeoutMs): Promise<void> {
       pool.drain();
       const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline && this.liveTasks().some((t) => SLOT.has(t.status))) await new Promise((r) => setTimeout(r, 100));
+      // Shadow runs in flight finish within the same bound (then they are recorded as interrupted).
+      while (Date.now() < deadline && (this.liveTasks().some((t) => SLOT.has(t.status)) || runningShadowPairs(o.db).length > 0)) await new Promise((r) => setTimeout(r, 100));
       running.draining = true;
       await this.stop();
     },
@@ -329,6 +337,7 @@ function engineHandle(o: {
       o.envGate.stop();
       await o.triage?.stop();
       persister.pause();
+      running.shadows.abort();
       actor.stop();
       await Promise.allSettled([...running.pending]);
       await o.terminator.stop();

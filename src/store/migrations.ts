@@ -147,4 +147,36 @@ export const migrations: readonly string[] = [
   `
   CREATE INDEX event_triage ON event(task, id) WHERE kind = 'task.triage';
   `,
+  // 8: shadow runs (agents.shadow): each sampled worker session is also run on the shadow route in a sibling
+  //    workspace, never shipped; one row per session pairs both results (docs/agents.md).
+  `
+  CREATE TABLE shadow_pair (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    task           TEXT NOT NULL,
+    attempt        INTEGER NOT NULL,
+    fix            INTEGER NOT NULL,
+    start_sha      TEXT NOT NULL,      -- the commit both sessions started from
+    workspace      TEXT NOT NULL,      -- the shadow's sibling workspace
+    host           TEXT NOT NULL,
+    pid            INTEGER,            -- the shadow session's process group while it runs
+    real_backend   TEXT NOT NULL,
+    real_model     TEXT,
+    real_outcome   TEXT,               -- NULL while the real worker runs
+    real_files     TEXT,               -- JSON array, sorted
+    real_cost_usd  REAL,
+    shadow_backend TEXT NOT NULL,
+    shadow_model   TEXT,
+    shadow_status  TEXT NOT NULL,      -- 'running' | 'done' | 'failed' | 'interrupted'
+    shadow_outcome TEXT,
+    shadow_error   TEXT,
+    shadow_files   TEXT,               -- JSON array, sorted
+    shadow_cost_usd REAL,
+    shadow_checks  TEXT,               -- 'success' | 'failure' | 'skipped'
+    shape_match    INTEGER,            -- 1 when both changed-file sets are equal; NULL until both are known
+    started_at     INTEGER NOT NULL,
+    ended_at       INTEGER,
+    UNIQUE (task, attempt, fix)
+  );
+  CREATE INDEX shadow_pair_running ON shadow_pair(shadow_status) WHERE shadow_status = 'running';
+  `,
 ];
