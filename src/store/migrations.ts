@@ -142,4 +142,9 @@ export const migrations: readonly string[] = [
     at      INTEGER NOT NULL
   );
   `,
+  // 7: the promoter's questions to the ledger (its last run, the newest merge) answered from small partial indexes.
+  `
+  CREATE INDEX event_promote ON event(id) WHERE kind IN ('promote.started', 'promote.run', 'promote.armed');
+  CREATE INDEX event_merged ON event(id) WHERE kind = 'task.merged';
+  `,
 ];
