@@ -15,7 +15,7 @@ import type { Adapter, PromoteRecipe } from '../../src/config/schema.js';
 import { secretEnvNames } from '../../src/notify/notifier.js';
 import { redact } from '../../src/notify/payloads.js';
 import type { Db } from '../../src/store/db.js';
-import { appendEvent, lastEventId } from '../../src/store/ledger.js';
+import { appendEvent } from '../../src/store/ledger.js';
 import { lastPromoteRow, latestMergeId } from '../../src/store/promote.js';
 import type { EffectDeps } from './deps.js';
 
@@ -72,8 +72,8 @@ export async function runPromote(o: RunPromoteOptions): Promise<PromoteOutput & 
   const outputTail = promoteTail(result.output, secrets);
   const ok = result.exitCode === 0 && !result.stopped && !result.timedOut;
   const payload = { name, repo, trigger: o.trigger, ok, exitCode: result.exitCode, signal: result.signal, durationMs, summary: result.summary, outputTail, mergeId, pid: result.pid };
-  appendEvent(o.db, { at: o.clock.now(), actor: o.actor, kind: 'promote.run', payload });
-  return { ok, exitCode: result.exitCode, durationMs, summary: result.summary, outputTail, runId: lastEventId(o.db) };
+  const runId = appendEvent(o.db, { at: o.clock.now(), actor: o.actor, kind: 'promote.run', payload });
+  return { ok, exitCode: result.exitCode, durationMs, summary: result.summary, outputTail, runId };
 }
 
 interface Executed {
