@@ -10,6 +10,7 @@ import type { Db } from '../src/store/db.js';
 import { listTasks, type TaskRow } from '../src/store/tasks.js';
 import { RETRY_TASK_STATUSES as RETRYABLE_LIVE } from '../machines/status.js';
 import { localSandboxStatus } from '../actors/sandbox/sandbox.js';
+import { buildPromoteView, promoteView } from './promote-view.js';
 
 export const SNAPSHOT_SCHEMA = 'oxi.snapshot.v1';
 
@@ -74,6 +75,8 @@ export const snapshotSchema = z.object({
   }),
   /** The config the attached daemon started with (its `config.loaded` row): file, sha256, the commit it came from. Optional: older snapshots lack it. */
   config: z.object({ path: z.string(), sha256: z.string(), commit: z.string().optional() }).nullable().optional(),
+  /** The promote recipes and their last runs (without output tails: /api/v1/promote has them). Absent when none is configured. */
+  promote: promoteView.optional(),
 });
 
 export type Snapshot = z.infer<typeof snapshotSchema>;
@@ -148,7 +151,13 @@ export function buildSnapshot(db: Db, adapter: Adapter, engine?: EngineHandle, n
       gate: summary.spend.today >= adapter.budget.dailyHardUsd ? 'hard' : summary.spend.today >= adapter.budget.dailySoftUsd ? 'soft' : 'open',
     },
     config: engine || daemon ? liveOf(lastLiveConfig(db)) : null,
+    ...promoteOf(db, adapter),
   };
+}
+
+function promoteOf(db: Db, adapter: Adapter): { promote?: Snapshot['promote'] } {
+  const view = buildPromoteView(db, adapter);
+  return view ? { promote: view } : {};
 }
 
 /** The snapshot's view of a `config.loaded` row (without the daemon's pid). */
