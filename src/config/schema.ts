@@ -528,7 +528,7 @@ const promoteRecipeSchema = z.strictObject({
     .string()
     .regex(NAME_PATTERN, { error: 'a repository name matching /^[a-z0-9][a-z0-9-]*$/' })
     .optional()
-    .describe('The repository it promotes (its name); omit with a single repository. Each entry of a list needs its own.'),
+    .describe('The repository it promotes (its name); omit with a single repository. In a list, every entry but one names its own.'),
   env: z
     .array(envVarName())
     .default([])
@@ -549,7 +549,7 @@ const promoteSchema = z
       seen.add(key);
     });
   })
-  .describe('The promote recipe: a command run on a schedule (or with `oxi promote --now`), each run a `promote.run` ledger row. One recipe, or a list with one per repository.');
+  .describe('The promote recipe: a command run on a schedule (or with `oxi promote --now`), each run a `promote.run` ledger row (docs/adapter.md, "Promote"). One recipe, or a list of them with the same fields, one per repository.');
 
 // ---------------------------------------------------------------- the adapter
 
