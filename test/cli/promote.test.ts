@@ -101,6 +101,9 @@ describe('the daemon\'s promoter', () => {
     expect(afterMerge.payload).toMatchObject({ trigger: 'after-merge', ok: true, exitCode: 0 });
     expect(afterMerge.actor).toBe('promoter:default');
     expect(query(p.db, "SELECT 1 FROM event WHERE kind = 'task.merged'")).toHaveLength(1);
+    // Persisted like every actor: its snapshot row, and the armed row where its schedule started.
+    expect(query(p.db, "SELECT machine FROM actor_snapshot WHERE actor = 'promoter:default'")).toEqual([{ machine: 'promoter' }]);
+    expect(promoteRows(p.db)[0]).toMatchObject({ kind: 'promote.armed', actor: 'promoter:default' });
 
     writeFileSync(join(outDir, 'hang'), '');
     const now = spawnOxi(['promote', '--now', '--json'], p.dir);
