@@ -57,6 +57,8 @@ export interface RunPromoteOptions {
   signal?: AbortSignal;
   /** Told the pid once the command started (tests, progress). */
   onStart?: (pid: number) => void;
+  /** What stopped it when the signal aborts it (for its summary): a kill, the daemon stopping, Ctrl-C. */
+  stoppedBy?: () => string;
 }
 
 /** Runs the recipe's command once and records it; never rejects for the command's sake (a failure is an output). */
@@ -110,7 +112,7 @@ async function execute(o: RunPromoteOptions, cwd: string): Promise<Executed> {
     const exitCode = typeof r.exitCode === 'number' ? r.exitCode : null;
     const signal = r.signal ?? null;
     let summary: string;
-    if (stopped) summary = `stopped by a kill of the engine${signal ? ` (${signal})` : ''}`;
+    if (stopped) summary = `stopped by ${o.stoppedBy?.() ?? 'its caller'}${signal ? ` (${signal})` : ''}`;
     else if (timedOut) summary = `timed out after ${o.recipe.timeoutMinutes} min and was stopped`;
     else if (exitCode !== null) summary = `exit ${exitCode}`;
     else if (signal) summary = `killed by ${signal}`;
@@ -128,7 +130,8 @@ async function execute(o: RunPromoteOptions, cwd: string): Promise<Executed> {
 /** The `promote` effect: the recipe by name, run once; tracked so the engine's stop waits for its ledger row. */
 export async function promote(deps: EffectDeps, input: EffectInput<'promote'>, signal: AbortSignal): Promise<PromoteOutput> {
   const recipe = pickRecipe(deps.adapter, input.name);
-  const run = runPromote({ db: deps.db, adapter: deps.adapter, clock: deps.clock, recipe, trigger: input.trigger, actor: `promoter:${input.name}`, signal });
+  const stoppedBy = () => (deps.killed?.() ? 'a kill of the engine' : 'the engine stopping');
+  const run = runPromote({ db: deps.db, adapter: deps.adapter, clock: deps.clock, recipe, trigger: input.trigger, actor: `promoter:${input.name}`, signal, stoppedBy });
   deps.track?.(run);
   const { runId: _id, ...out } = await run;
   return out;

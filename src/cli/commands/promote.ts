@@ -77,7 +77,7 @@ async function direct(adapter: Adapter, db: Db, recipe: PromoteRecipe): Promise<
   const onSigint = () => stop.abort();
   process.once('SIGINT', onSigint);
   try {
-    const out = await runPromote({ db, adapter, clock: systemClock, recipe, trigger: 'manual', actor: operator(), signal: stop.signal });
+    const out = await runPromote({ db, adapter, clock: systemClock, recipe, trigger: 'manual', actor: operator(), signal: stop.signal, stoppedBy: () => 'Ctrl-C' });
     if (!out.ok) {
       const notifier = makeNotifier(adapter);
       await notifier.notify({ kind: 'promote', severity: 'error', title: `Promote ${promoteName(recipe)} failed: ${out.summary}`, body: out.outputTail.slice(-1000) || '(no output)' });
