@@ -22,6 +22,8 @@ export interface PromoterContext extends PromoterInput {
   mergeCursor: number;
   latestMerge: number;
   trigger: PromoteTrigger;
+  /** `promote.now` arrived while a run was in flight: one more run follows it. */
+  again: boolean;
   /** The last run this actor saw end (its output's last lines, for the failure notification). */
   last: { ok: boolean; exitCode: number | null; summary: string; tail: string; at: number } | null;
 }
@@ -44,6 +46,7 @@ export const promoterMachine = setup({
   },
   guards: {
     enabled: ({ context }) => context.enabled,
+    again: ({ context }) => context.again,
     due: ({ context }) => {
       const s = parseSchedule(context.schedule);
       if (s.kind === 'after-merge') return context.latestMerge > context.mergeCursor;
@@ -53,7 +56,8 @@ export const promoterMachine = setup({
   },
   actions: {
     tick: assign({ now: ({ system }) => nowOf(system) }),
-    manual: assign({ trigger: 'manual' as PromoteTrigger }),
+    manual: assign({ trigger: 'manual' as PromoteTrigger, again: false }),
+    queue: assign({ again: true }),
     scheduled: assign({ trigger: ({ context }) => (parseSchedule(context.schedule).kind === 'daily' ? 'schedule' : 'after-merge') as PromoteTrigger }),
     noteHistory: assign(({ event, system }) => {
       const h = doneOutput<PromoteHistoryOutput>(event);
@@ -69,7 +73,7 @@ export const promoterMachine = setup({
   },
 }).createMachine({
   id: 'promoter',
-  context: ({ input }) => ({ ...input, now: 0, lastRunAt: null, mergeCursor: 0, latestMerge: 0, trigger: 'schedule', last: null }),
+  context: ({ input }) => ({ ...input, now: 0, lastRunAt: null, mergeCursor: 0, latestMerge: 0, trigger: 'schedule', again: false, last: null }),
   ...heldWhileKilled('starting', {
     starting: { always: [{ guard: 'enabled', target: 'checking' }, { target: 'dormant' }] },
     // Configured but not enabled: nothing runs unless an operator asks.
@@ -102,6 +106,7 @@ export const promoterMachine = setup({
         ],
         onError: { target: 'notifying', actions: 'noteError' },
       },
+      on: { 'promote.now': { actions: 'queue' } },
     },
     notifying: {
       invoke: {
@@ -116,7 +121,8 @@ export const promoterMachine = setup({
         onDone: 'resting',
         onError: 'resting',
       },
+      on: { 'promote.now': { actions: 'queue' } },
     },
-    resting: { always: [{ guard: 'enabled', target: 'checking' }, { target: 'dormant' }] },
+    resting: { always: [{ guard: 'again', target: 'running', actions: 'manual' }, { guard: 'enabled', target: 'checking' }, { target: 'dormant' }] },
   }),
 });

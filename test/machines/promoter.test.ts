@@ -167,6 +167,30 @@ describe('promoter', () => {
     expect(w.runs).toHaveLength(2);
   });
 
+  it('promote.now during a run: one more run follows it (not two, not none)', async () => {
+    w = world('2026-03-10T02:50:00Z');
+    let finish: (o: PromoteOutput) => void = () => {};
+    const starts: string[] = [];
+    let lastRunAt = 0;
+    const gated = fromPromise<PromoteOutput, PromoteInput>(({ input }) => (starts.push(input.trigger), (lastRunAt = w!.clock.now()), new Promise((r) => (finish = r))));
+    const actor = createActor(promoterMachine.provide({ actors: { promote: gated, promoteHistory: fromPromise(async () => ({ lastRunAt, mergeCursor: 0, latestMerge: 0 })), notify: fromPromise(async () => undefined), killListener: fromPromise(() => new Promise(() => {})) } as never }), {
+      input: { name: 'default', schedule: 'daily 03:00', enabled: true, intervalMs: 10 * MIN },
+      clock: w.clock as never,
+    }).start();
+    await w.advance(0, 1);
+    expect(starts).toEqual(['schedule']);
+    actor.send({ type: 'promote.now' });
+    actor.send({ type: 'promote.now' });
+    finish({ ok: true, exitCode: 0, durationMs: 1, summary: 'exit 0', outputTail: '' });
+    await w.advance(0, 1);
+    expect(starts).toEqual(['schedule', 'manual']);
+    finish({ ok: true, exitCode: 0, durationMs: 1, summary: 'exit 0', outputTail: '' });
+    await w.advance(0, 1);
+    expect(starts).toEqual(['schedule', 'manual']);
+    expect(actor.getSnapshot().value).toEqual({ live: 'waiting' });
+    actor.stop();
+  });
+
   it('notifies when a run fails, with its summary and output tail', async () => {
     w = world('2026-03-10T00:00:00Z');
     w.fail({ exitCode: 3, summary: 'exit 3', outputTail: 'deploy refused: migration pending' });

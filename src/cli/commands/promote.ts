@@ -19,7 +19,7 @@ export interface PromoteOptions extends GlobalOptions {
 }
 
 /** How long the daemon's promoter may take to start a run it was asked for (it may be ending a notification). */
-const START_WAIT_MS = 30_000;
+const START_WAIT_MS = 120_000;
 const POLL_MS = 200;
 
 /**
@@ -37,7 +37,7 @@ export async function promoteCommand(global: PromoteOptions): Promise<number> {
       throw new UsageError(`oxi promote: expected a running engine, but it is killed (${kill.reason ?? 'no reason'}): no promote runs while killed.`, { fix: 'Resume it with `oxi unkill`, then run oxi promote --now again.' });
     }
     const daemon = readPid(adapter.paths.stateDir);
-    const row = daemon ? await viaDaemon(adapter, db, name, daemon.pid) : await direct(adapter, db, recipe);
+    const row = daemon ? await viaDaemon(adapter, db, recipe, daemon.pid) : await direct(adapter, db, recipe);
     const p = row.payload as { ok: boolean; exitCode: number | null; durationMs: number; summary: string; outputTail: string; repo: string; trigger: string };
     output(global, { name, repo: p.repo, ok: p.ok, exitCode: p.exitCode, durationMs: p.durationMs, summary: p.summary, outputTail: p.outputTail, via: daemon ? 'daemon' : 'direct', ledgerId: row.id }, () =>
       [`promote ${name}: ${p.ok ? 'ok' : 'FAILED'} (${p.summary}) in ${(p.durationMs / 1000).toFixed(1)} s${daemon ? ', run by the daemon' : ''}`, ...(p.ok || !p.outputTail ? [] : ['--- output (last 4 KiB) ---', p.outputTail.trimEnd()])].join('\n'),
@@ -47,7 +47,8 @@ export async function promoteCommand(global: PromoteOptions): Promise<number> {
 }
 
 /** Asks the daemon's promoter, then follows the ledger: the run it starts, then the row that ends it. */
-async function viaDaemon(adapter: Adapter, db: Db, name: string, pid: number): Promise<PromoteRow> {
+async function viaDaemon(adapter: Adapter, db: Db, recipe: PromoteRecipe, pid: number): Promise<PromoteRow> {
+  const name = promoteName(recipe);
   const before = lastEventId(db);
   const res = await callDaemon(adapter.paths.stateDir, { op: 'send', actor: `promoter:${name}`, event: { type: 'promote.now', by: operator() } });
   if (!res.ok) {
@@ -58,10 +59,20 @@ async function viaDaemon(adapter: Adapter, db: Db, name: string, pid: number): P
   process.stderr.write(`oxi promote: the daemon (pid ${pid}) runs ${name}; waiting for its result…\n`);
   const startDeadline = Date.now() + START_WAIT_MS;
   let started: PromoteRow | undefined;
+  let endDeadline = Infinity;
   for (;;) {
-    started ??= recentPromoteRows(db, 5, name).find((r) => r.id > before && r.kind === 'promote.started');
+    if (!started) {
+      started = recentPromoteRows(db, 5, name).find((r) => r.id > before && r.kind === 'promote.started');
+      // The run ends by its timeout at the latest; past that (and a grace), the daemon died under it.
+      if (started) endDeadline = Date.now() + recipe.timeoutMinutes * 60_000 + 120_000;
+    }
     const ended = started && promoteRunAfter(db, name, started.id);
     if (ended) return ended;
+    if (Date.now() > endDeadline) {
+      throw new DaemonError(`oxi promote: the run the daemon started (ledger row ${started!.id}) has not ended past its ${recipe.timeoutMinutes} min timeout: the daemon may have stopped under it.`, {
+        fix: 'Check `oxi status`; the process may still run (it was started in its own process group): look for it, then run oxi promote --now again.',
+      });
+    }
     if (!started && Date.now() > startDeadline) {
       throw new DaemonError(`oxi promote: the daemon's promoter "${name}" did not start a run within ${START_WAIT_MS / 1000} s (it may be running one already, or held by a kill).`, {
         fix: 'Check `oxi promote` for the last runs and `oxi status`; try again once the run in flight has ended.',
