@@ -8,7 +8,7 @@ import { callDaemon } from '../../runtime/control.js';
 import type { Db } from '../../store/db.js';
 import { readKillswitch } from '../../store/engine-state.js';
 import { lastEventId } from '../../store/ledger.js';
-import { promoteRunAfter, recentPromoteRows, type PromoteRow } from '../../store/promote.js';
+import { lastPromoteRow, promoteRunAfter, recentPromoteRows, type PromoteRow } from '../../store/promote.js';
 import { readPid } from '../../runtime/pidfile.js';
 import { output, withStore, type GlobalOptions } from '../context.js';
 import { operator } from './control.js';
@@ -56,8 +56,10 @@ async function viaDaemon(adapter: Adapter, db: Db, recipe: PromoteRecipe, pid: n
       fix: 'The daemon reads the adapter once: a promote recipe added after it started needs a restart of `oxi run`.',
     });
   }
-  process.stderr.write(`oxi promote: the daemon (pid ${pid}) runs ${name}; waiting for its result…\n`);
-  const startDeadline = Date.now() + START_WAIT_MS;
+  // A run in flight (started, not ended): the daemon's promoter runs ours after it.
+  const inFlight = lastPromoteRow(db, name)?.kind === 'promote.started';
+  process.stderr.write(`oxi promote: the daemon (pid ${pid}) runs ${name}${inFlight ? ' once the run in flight has ended' : ''}; waiting for its result…\n`);
+  const startDeadline = Date.now() + START_WAIT_MS + (inFlight ? recipe.timeoutMinutes * 60_000 : 0);
   let started: PromoteRow | undefined;
   let endDeadline = Infinity;
   for (;;) {
