@@ -4,6 +4,7 @@ import type { EffectDeps } from './effects/deps.js';
 import { oauthNotifyGate, readCredentials } from './agents/credentials.js';
 import { deadmanCheck, makePrScan, makeReapScan, probeHost, seedRoadmap, sleepUntil } from './effects/background.js';
 import { guardLaunch } from './effects/launch-guard.js';
+import { promote, promoteHistory } from './effects/promote.js';
 import { runAgent } from './effects/run-agent.js';
 import { recordingShadow } from './effects/shadow.js';
 import { claimSlot, critique, merge, openPr, plan, provision, runChecks, ship } from './effects/task-effects.js';
@@ -40,6 +41,8 @@ function implementations(): EffectImpls {
       oauth.sawState(out.state);
       return out;
     },
+    promoteHistory,
+    promote,
   };
 }
 

@@ -7,6 +7,7 @@ import { graphOf, MACHINES } from './machine-graph.js';
 import type { InspectionRelay } from './relay.js';
 import { currentTriage, latestTriage } from '../src/store/inference.js';
 import { buildSnapshot, shadowOf, toTaskView } from './snapshot.js';
+import { buildPromoteView } from './promote-view.js';
 import { prDetail } from '../src/store/pull-requests.js';
 import { decodeSegment as dec } from './task-api.js';
 
@@ -31,6 +32,7 @@ export function readApi(ctx: ApiContext, path: string, query: URLSearchParams): 
   }
   if (path === '/api/v1/actors') return ok({ actors: listActors(db) });
   if (path === '/api/v1/shadow') return ok(shadowOf(db, adapter));
+  if (path === '/api/v1/promote') return ok({ schema: 'oxi.promote.v1', recipes: buildPromoteView(db, adapter, { runs: 20, tails: true })?.recipes ?? [] });
   if (path === '/api/v1/machines') return ok({ machines: Object.keys(MACHINES) });
   if (path === '/api/v1/inspection') return ok({ enabled: ctx.inspecting, sessions: ctx.relay?.sessions() ?? [] });
   if (path === '/api/v1/ledger') {

@@ -12,6 +12,7 @@ import { currentTriage, latestTriage } from '../src/store/inference.js';
 import { shadowReport } from '../src/store/shadow.js';
 import { RETRY_TASK_STATUSES as RETRYABLE_LIVE } from '../machines/status.js';
 import { localSandboxStatus } from '../actors/sandbox/sandbox.js';
+import { buildPromoteView, promoteView } from './promote-view.js';
 
 export const SNAPSHOT_SCHEMA = 'oxi.snapshot.v1';
 
@@ -102,6 +103,8 @@ export const snapshotSchema = z.object({
   config: z.object({ path: z.string(), sha256: z.string(), commit: z.string().optional() }).nullable().optional(),
   /** Shadow runs (agents.shadow). Optional: older snapshots lack it. */
   shadow: shadowView.optional(),
+  /** The promote recipes and their last runs (without output tails: /api/v1/promote has them). Absent when none is configured. */
+  promote: promoteView.optional(),
 });
 
 export type Snapshot = z.infer<typeof snapshotSchema>;
@@ -180,6 +183,7 @@ export function buildSnapshot(db: Db, adapter: Adapter, engine?: EngineHandle, n
     config: engine || daemon ? liveOf(lastLiveConfig(db)) : null,
     // Only where shadow runs are on, or were: with agents.shadow absent the snapshot is what it always was.
     ...shadowField(db, adapter),
+    ...promoteOf(db, adapter),
   };
 }
 
@@ -191,6 +195,11 @@ function shadowField(db: Db, adapter: Adapter): { shadow?: NonNullable<Snapshot[
 /** The "agent shadow" panel's data, the same as `oxi shadow --json`. */
 export function shadowOf(db: Db, adapter: Adapter): NonNullable<Snapshot['shadow']> {
   return { enabled: Boolean(adapter.agents.shadow), ...shadowReport(db, 50) };
+}
+
+function promoteOf(db: Db, adapter: Adapter): { promote?: Snapshot['promote'] } {
+  const view = buildPromoteView(db, adapter);
+  return view ? { promote: view } : {};
 }
 
 /** The snapshot's view of a `config.loaded` row (without the daemon's pid). */

@@ -146,6 +146,40 @@ export interface CredentialsOutput {
   detail?: string;
 }
 
+/** What started a promote run: its schedule, a merge, or an operator (`oxi promote --now`). */
+export type PromoteTrigger = 'schedule' | 'after-merge' | 'manual';
+
+export interface PromoteHistoryInput {
+  /** The recipe's name (its repository, or `default`). */
+  name: string;
+}
+
+/** What the ledger says about a recipe's runs: when it last ran (or was armed) and the merges since. */
+export interface PromoteHistoryOutput {
+  lastRunAt: number;
+  /** The newest merge row the last run (or the arming) had seen. */
+  mergeCursor: number;
+  /** The newest merge row now. */
+  latestMerge: number;
+  ledger?: LedgerNote[];
+}
+
+export interface PromoteInput {
+  name: string;
+  trigger: PromoteTrigger;
+}
+
+export interface PromoteOutput {
+  ok: boolean;
+  /** Null when the command never started or was stopped by a signal. */
+  exitCode: number | null;
+  durationMs: number;
+  /** One line: what happened (`exit 0`, `exit 2`, `timed out after 30 min`, `could not start: ENOENT`). */
+  summary: string;
+  /** The last ≤ 4 KiB of its output, secrets redacted. */
+  outputTail: string;
+}
+
 /** What every task step is given: the task and the attempt it runs in. */
 export type PlanInput = TaskRef & { title: string; description: string };
 export type ClaimInput = TaskRef & { filesTouched: string[] };
@@ -213,6 +247,10 @@ export interface Effects {
   notify: { input: NotifyInput; output: void };
   /** Reads the agents' credential expiry. Implemented by actors/agents/credentials.ts `readCredentials`. */
   readCredentials: { input: NoInput; output: CredentialsOutput };
+  /** Reads a promote recipe's last run and the merges since (arming it on first sight). Implemented by actors/effects/promote.ts `promoteHistory`. */
+  promoteHistory: { input: PromoteHistoryInput; output: PromoteHistoryOutput };
+  /** Runs a promote recipe's command once, recording it in the ledger. Implemented by actors/effects/promote.ts `promote`. */
+  promote: { input: PromoteInput; output: PromoteOutput };
 }
 
 export type EffectName = keyof Effects;
@@ -226,7 +264,7 @@ export type EffectActors = { [K in keyof Effects]: EffectActor<K> };
 export const EFFECT_NAMES = [
   // The task's steps, then the background actors' and the engine's.
   'plan', 'claimSlot', 'provision', 'runAgent', 'ship', 'openPr', 'runChecks', 'critique', 'merge',
-  'sleep', 'probeHost', 'seedRoadmap', 'reapScan', 'prScan', 'deadmanCheck', 'notify', 'readCredentials',
+  'sleep', 'probeHost', 'seedRoadmap', 'reapScan', 'prScan', 'deadmanCheck', 'notify', 'readCredentials', 'promoteHistory', 'promote',
 ] as const satisfies readonly EffectName[];
 // A name declared in `Effects` but missing from the list above fails to compile here.
 const everyEffectListed: Exclude<EffectName, (typeof EFFECT_NAMES)[number]> extends never ? true : never = true;

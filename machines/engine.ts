@@ -5,6 +5,7 @@ import { engineStateMachine, type EngineStateInput } from './engine-state.js';
 import { hostMachine, type HostInput } from './host.js';
 import { oauthWatchMachine } from './oauth-watch.js';
 import { prWatcherMachine } from './pr-watcher.js';
+import { promoterMachine, type PromoterInput } from './promoter.js';
 import { reaperMachine } from './reaper.js';
 import { restorable } from './restorable.js';
 import { seederMachine } from './seeder.js';
@@ -13,7 +14,7 @@ import { nowOf } from './time.js';
 
 /** A permanent child: restarted whenever it fails (hosts and background concerns). */
 export interface ChildSpec {
-  src: 'engineState' | 'host' | 'seeder' | 'reaper' | 'prWatcher' | 'deadman' | 'oauthWatch';
+  src: 'engineState' | 'host' | 'seeder' | 'reaper' | 'prWatcher' | 'deadman' | 'oauthWatch' | 'promoter';
   id: string;
   input: unknown;
 }
@@ -21,6 +22,8 @@ export interface ChildSpec {
 export interface EngineInput {
   engineState: EngineStateInput;
   hosts: HostInput[];
+  /** One promoter per promote recipe (none when the adapter has no `promote`). Optional: older inputs lack it. */
+  promoters?: PromoterInput[];
   intervals: { seedMs: number; reaperMs: number; prWatchMs: number; deadmanMs: number; oauthMs: number };
   taskPolicy: TaskPolicy;
   tasks: TaskBoot[];
@@ -58,6 +61,7 @@ export const CHILD_MACHINES = {
   prWatcher: prWatcherMachine,
   deadman: deadmanMachine,
   oauthWatch: oauthWatchMachine,
+  promoter: promoterMachine,
 };
 
 /**
@@ -99,6 +103,7 @@ export const engineMachine = setup({
       { src: 'prWatcher', id: 'prWatcher', input: { intervalMs: input.intervals.prWatchMs } },
       { src: 'deadman', id: 'deadman', input: { intervalMs: input.intervals.deadmanMs } },
       { src: 'oauthWatch', id: 'oauthWatch', input: { intervalMs: input.intervals.oauthMs } },
+      ...(input.promoters ?? []).map((p): ChildSpec => ({ src: 'promoter', id: `promoter:${p.name}`, input: p })),
     ],
     taskPolicy: input.taskPolicy,
     tasks: {},

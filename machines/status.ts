@@ -32,6 +32,8 @@ const ROUTINE: Record<string, Set<string>> = {
   deadman: new Set(['ok']),
   oauthWatch: new Set(['checking', 'ok']),
   host: new Set(['connecting', 'ready']),
+  // A run is its own promote.run row; the looks between runs are routine.
+  promoter: new Set(['starting', 'dormant', 'checking', 'deciding', 'waiting', 'resting']),
 };
 
 export function ledgerWorthy(machine: string, from: string, to: string): boolean {

@@ -19,9 +19,20 @@ export function renderHeader(s) {
   const gates = s.gates ?? [];
   $('gates').hidden = gates.length === 0;
   $('gates').replaceChildren(...gates.map((g) => h('div', { 'data-gate': g.name }, `${g.name} closed: ${g.reason ?? ''}${g.resetAt ? ` — resets ${new Date(g.resetAt).toLocaleString()}` : ' — probing'}. No task or attempt is lost; it reopens by itself.`)));
+  renderPromote(s.promote);
   $('hosts').replaceChildren(...s.hosts.map((x) => h('span', { class: `host${x.blocked ? ' blocked' : ''}`, 'data-host': x.name }, `${x.name} ${x.inUse}/${x.capacity}`)));
   const sb = s.sandbox;
   if (sb) $('hosts').append(h('span', { class: `host${sb.available ? '' : ' blocked'}`, 'data-testid': 'sandbox', title: sb.reason }, sb.available ? `agents sandboxed (${sb.kind})` : `agents are NOT sandboxed: ${sb.reason}`));
+}
+
+// One line per promote recipe: its schedule and its last runs (newest first), failures marked.
+function renderPromote(p) {
+  const recipes = p?.recipes ?? [];
+  $('promote').hidden = recipes.length === 0;
+  $('promote').replaceChildren(...recipes.map((r) => h('div', { 'data-promote': r.name },
+    h('b', {}, `promote ${r.name}`), ` ${r.schedule}${r.enabled ? '' : ' (not enabled)'} · `,
+    ...(r.runs.length ? r.runs.slice(0, 3).map((x) => h('span', { class: x.ok ? 'ok' : 'fail', title: `${x.trigger} · ${Math.round(x.durationMs / 100) / 10} s` }, `${new Date(x.at).toLocaleString()} ${x.ok ? 'ok' : 'FAILED'} (${x.summary}) `)) : [h('span', { class: 'muted' }, 'no runs yet')]),
+  )));
 }
 
 export async function act(path, body, what) {

@@ -70,6 +70,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program.command('mcp').description('serve the Model Context Protocol on stdio: tools for Claude Code, Claude Desktop, editors and other agents (docs/mcp.md)')
     .option('--allow-control', 'also offer the kill and unkill tools')
     .action(async (_o, cmd) => setExit(await (await import('./commands/mcp.js')).mcpCommand(g(cmd))));
+  program.command('promote').description('the promote recipe: its last runs, or --now to run it once (through the daemon when one runs; exit 1 when the command fails)')
+    .option('--now', 'run it once now, whatever its schedule and even when not enabled')
+    .option('--repo <name>', 'the repository whose recipe runs (needed when several are configured)')
+    .option('--json', 'print JSON')
+    .action(async (_o, cmd) => setExit(await (await import('./commands/promote.js')).promoteCommand(g(cmd))));
   registerOperatorCommands(program, g, setExit);
   program.command('shadow').description('shadow runs (agents.shadow): the last 50 pairs of real and shadow sessions, their agreement rate and cost delta')
     .option('--json', 'print JSON')

@@ -555,6 +555,47 @@ const triageSchema = z
   })
   .optional()
   .describe('Stuck-task triage (off by default; off, nothing is called and nothing is recorded).');
+// ---------------------------------------------------------------- promote
+
+/** "daily HH:MM" (UTC) or "after-merge"; machines/promote-schedule.ts reads it. */
+const PROMOTE_SCHEDULE = /^(daily ([01][0-9]|2[0-3]):[0-5][0-9]|after-merge)$/;
+
+const promoteRecipeSchema = z.strictObject({
+  command: z
+    .array(z.string().min(1))
+    .min(1, { error: 'a command as argv words, e.g. ["npm", "run", "promote"] (never a shell string)' })
+    .describe('The promote command as argv words (run without a shell), e.g. `["./scripts/promote.sh", "--prod"]`. It runs in the main clone of its repository.'),
+  schedule: z
+    .string()
+    .regex(PROMOTE_SCHEDULE, { error: 'a schedule: "daily HH:MM" (24-hour clock, UTC) or "after-merge"' })
+    .describe('When it runs: `daily HH:MM` (UTC, once a day at that time; a run missed while no daemon ran happens once at the next start) or `after-merge` (after a task merges, once per batch of merges noticed together).'),
+  enabled: z.boolean().default(false).describe('Whether the schedule runs it. Off by default, so it can be configured and left dormant; `oxi promote --now` runs it either way.'),
+  repo: z
+    .string()
+    .regex(NAME_PATTERN, { error: 'a repository name matching /^[a-z0-9][a-z0-9-]*$/' })
+    .optional()
+    .describe('The repository it promotes (its name); omit with a single repository. In a list, every entry but one names its own.'),
+  env: z
+    .array(envVarName())
+    .default([])
+    .describe('Environment variables passed through to the command besides PATH, HOME, LANG, LC_ALL, TERM, TMPDIR and USER; all others are dropped, and the forge token never passes.'),
+  timeoutMinutes: posNumber().default(30).describe('A run still going after this long is stopped (its whole process group) and recorded as failed.'),
+});
+
+const promoteSchema = z
+  .union([promoteRecipeSchema, z.array(promoteRecipeSchema).min(1)])
+  .optional()
+  .superRefine((p, ctx) => {
+    if (!Array.isArray(p)) return;
+    // One recipe per repository: the name picks it in `oxi promote --repo` and names its actor.
+    const seen = new Set<string>();
+    p.forEach((r, i) => {
+      const key = r.repo ?? '';
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i, 'repo'], input: r.repo, message: r.repo ? `a repository named once: "${r.repo}" has two promote recipes` : 'a repository name on every recipe but one (two recipes without `repo`)' });
+      seen.add(key);
+    });
+  })
+  .describe('The promote recipe: a command run on a schedule (or with `oxi promote --now`), each run a `promote.run` ledger row (docs/adapter.md, "Promote"). One recipe, or a list of them with the same fields, one per repository.');
 
 // ---------------------------------------------------------------- the adapter
 
@@ -616,6 +657,7 @@ export const adapterSchema = z
     engine: engineSchema,
     inference: inferenceSchema,
     triage: triageSchema,
+    promote: promoteSchema,
   })
   .superRefine((a, ctx) => {
     if (a.triage?.enabled && !a.inference?.models.triage) {
@@ -676,5 +718,6 @@ export type MemoryConfig = Adapter['memory'];
 export type SandboxSettings = Adapter['agents']['sandbox'];
 export type NetworkConfig = Adapter['agents']['network'];
 export type WorkspaceSettings = Adapter['workspace'];
+export type PromoteRecipe = z.output<typeof promoteRecipeSchema>;
 export type SetupSettings = NonNullable<Adapter['workspace']['setup']>;
 export type InferenceSettings = NonNullable<Adapter['inference']>;

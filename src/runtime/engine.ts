@@ -10,6 +10,8 @@ import { reaperMachine } from '../../machines/reaper.js';
 import { prWatcherMachine } from '../../machines/pr-watcher.js';
 import { deadmanMachine } from '../../machines/deadman.js';
 import { oauthWatchMachine } from '../../machines/oauth-watch.js';
+import { promoterMachine } from '../../machines/promoter.js';
+import { promoteName, promoteRecipes } from '../config/promote.js';
 import { restorable } from '../../machines/restorable.js';
 import { hasClock } from '../../machines/time.js';
 import type { Clock } from '../clock.js';
@@ -201,6 +203,7 @@ function provideMachines(effects: ReturnType<typeof makeEffects>) {
       prWatcher: prWatcherMachine.provide({ actors: effects }),
       deadman: deadmanMachine.provide({ actors: effects }),
       oauthWatch: oauthWatchMachine.provide({ actors: effects }),
+      promoter: promoterMachine.provide({ actors: effects }),
     } as never,
   });
 }
@@ -211,6 +214,8 @@ function engineInput(adapter: Adapter, engineState: EngineInput['engineState'], 
     engineState,
     // An unreachable host is probed again within one probe interval at most: slots come back that fast after a partition heals.
     hosts: adapter.hosts.map((h) => ({ name: h.name, probeIntervalMs: probeMs, backoffBaseMs: Math.min(1000, probeMs), backoffMaxMs: probeMs })),
+    // Merges are noticed by the PR watcher at its interval: the promoter looks as often.
+    promoters: promoteRecipes(adapter).map((r) => ({ name: promoteName(r), schedule: r.schedule, enabled: r.enabled, intervalMs: adapter.engine.prWatchIntervalMs })),
     intervals: {
       seedMs: adapter.engine.seedIntervalMs,
       reaperMs: adapter.engine.reaperIntervalMs,

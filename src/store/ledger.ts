@@ -17,14 +17,16 @@ export interface LedgerEntry {
   payload?: Record<string, unknown>;
 }
 
-export function appendEvent(db: Db, e: LedgerEntry): void {
-  db.prepare('INSERT INTO event (at, actor, kind, task, payload) VALUES (?, ?, ?, ?, ?)').run(
+/** Appends one row; returns its id. */
+export function appendEvent(db: Db, e: LedgerEntry): number {
+  const info = db.prepare('INSERT INTO event (at, actor, kind, task, payload) VALUES (?, ?, ?, ?, ?)').run(
     e.at,
     e.actor,
     e.kind,
     e.task ?? null,
     JSON.stringify(e.payload ?? {}),
   );
+  return Number(info.lastInsertRowid);
 }
 
 export function listEvents(db: Db, filter: { task?: string; afterId?: number; limit?: number; kindPrefix?: string } = {}): LedgerRow[] {

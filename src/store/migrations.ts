@@ -179,4 +179,9 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX shadow_pair_running ON shadow_pair(shadow_status) WHERE shadow_status = 'running';
   `,
+  // 9: the promoter's questions to the ledger (its last run, the newest merge) answered from small partial indexes.
+  `
+  CREATE INDEX event_promote ON event(id) WHERE kind IN ('promote.started', 'promote.run', 'promote.armed');
+  CREATE INDEX event_merged ON event(id) WHERE kind = 'task.merged';
+  `,
 ];

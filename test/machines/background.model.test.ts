@@ -8,6 +8,7 @@ import { prWatcherMachine } from '../../machines/pr-watcher.js';
 import { deadmanMachine } from '../../machines/deadman.js';
 import { oauthWatchMachine } from '../../machines/oauth-watch.js';
 import { engineStateMachine } from '../../machines/engine-state.js';
+import { promoterMachine } from '../../machines/promoter.js';
 import { done, recordingActor } from '../helpers/machine-events.js';
 
 const KILL = { type: 'engine.killed', reason: 'test', hard: false };
@@ -27,6 +28,20 @@ const cases: Array<{ name: string; machine: AnyStateMachine; input: unknown; out
   { name: 'reaper', machine: reaperMachine, input: { intervalMs: interval }, outputs: { reapScan: { reap: [] } }, events: [done('reapScan', { reap: [] }), { type: 'reaper.scan' }] },
   { name: 'deadman', machine: deadmanMachine, input: { intervalMs: interval }, outputs: { deadmanCheck: { silent: true, inFlight: 1, quietMs: 1e6 }, notify: undefined }, events: [done('deadmanCheck', { silent: true, inFlight: 1, quietMs: 9e5 }), done('deadmanCheck', { silent: false, inFlight: 0, quietMs: 0 }), done('notify', undefined)] },
   { name: 'oauthWatch', machine: oauthWatchMachine, input: { intervalMs: interval }, outputs: { readCredentials: { state: 'expiring' }, notify: undefined }, events: [done('readCredentials', { state: 'ok' }), done('readCredentials', { state: 'expiring' }), done('readCredentials', { state: 'expired' })] },
+  {
+    name: 'promoter',
+    machine: promoterMachine,
+    input: { name: 'default', schedule: 'after-merge', enabled: true, intervalMs: interval },
+    outputs: { promoteHistory: { lastRunAt: 0, mergeCursor: 0, latestMerge: 0 }, notify: undefined },
+    events: [
+      done('promoteHistory', { lastRunAt: 0, mergeCursor: 0, latestMerge: 0 }),
+      done('promoteHistory', { lastRunAt: 0, mergeCursor: 0, latestMerge: 2 }),
+      done('promote', { ok: true, exitCode: 0, durationMs: 1, summary: 'exit 0', outputTail: '' }),
+      done('promote', { ok: false, exitCode: 1, durationMs: 1, summary: 'exit 1', outputTail: 'x' }),
+      done('notify', undefined),
+      { type: 'promote.now' },
+    ],
+  },
 ];
 
 describe('background machines honour the killswitch', () => {
