@@ -84,13 +84,13 @@ function archive<T>(dir: string, rows: T[], atOf: (r: T) => number, write: (a: D
 }
 
 /** Ids of the newest task-less row of each kind per subject: a latch's last word, never archived. */
-function latchIds(db: Db, before: number): number[] {
+function latchIds(db: Db): number[] {
   const rows = db
     .prepare(
-      `SELECT MAX(id) AS id FROM event WHERE task IS NULL AND id < ?
+      `SELECT MAX(id) AS id FROM event WHERE task IS NULL
        GROUP BY kind, COALESCE(json_extract(payload, '$.backend'), json_extract(payload, '$.host'), '')`,
     )
-    .all(before) as Array<{ id: number }>;
+    .all() as Array<{ id: number }>;
   return rows.map((r) => r.id);
 }
 
@@ -102,7 +102,7 @@ function firstRecentId(db: Db, cutoff: number): number {
 
 function compactLedger(db: Db, dir: string, cutoff: number, now: number, archives: Set<string>): number {
   const bound = firstRecentId(db, cutoff);
-  const keep = JSON.stringify(latchIds(db, bound));
+  const keep = JSON.stringify(latchIds(db));
   const select = db.prepare(
     `SELECT e.* FROM event e WHERE e.id > ? AND e.id < ? AND e.at < ?
        AND (e.task IS NULL OR NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = e.task AND t.status NOT IN ${FINISHED}))
