@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { openDb } from '../src/store/db.js';
+import { setSynchronous } from '../src/store/probes.js';
 import { LAYOUTS, layoutCommit, measureLayout, seedLayout, type Layout, type LayoutFigure } from '../src/store/layout-probes.js';
 
 export interface PersistFigure {
@@ -26,7 +27,7 @@ function measureOne(layout: Layout, tasks: number, rows: number, samples: number
     const ids = seedLayout(db, layout, tasks, rows, Date.now());
     const commit = layoutCommit(db, layout, ids, rows + tasks);
     const full = measureLayout(db, `${file}-wal`, commit, samples);
-    db.pragma('synchronous = NORMAL');
+    setSynchronous(db, 'NORMAL');
     const normal = measureLayout(db, `${file}-wal`, commit, samples);
     return { full, normal };
   } finally {
