@@ -68,6 +68,8 @@ export function compactFinished(deps: { db: Db; adapter: Adapter; now: number })
   if (last !== undefined && now - last < policy.intervalMs) return [];
   lastCompacted.set(db, now);
   const report = compactStore(db, { dir: archiveDir(adapter), policy, now });
+  // A backlog (the first run on an old database) is moved a slice per reaper tick, not in one long stall.
+  if (report.more) lastCompacted.delete(db);
   if (!report.ledgerRows && !report.snapshots) return [];
   return [{ kind: 'janitor.archived', payload: { ledgerRows: report.ledgerRows, snapshots: report.snapshots, archives: report.archives } }];
 }

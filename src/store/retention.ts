@@ -27,6 +27,8 @@ export interface CompactReport {
   snapshots: number;
   /** Archive files written to, in the order first touched. */
   archives: string[];
+  /** The run stopped at its row budget: more is left for the next one. */
+  more: boolean;
 }
 
 const DAY = 86_400_000;
@@ -100,7 +102,7 @@ function firstRecentId(db: Db, cutoff: number): number {
   return row ? row.id : (db.prepare('SELECT COALESCE(MAX(id), 0) + 1 AS id FROM event').get() as { id: number }).id;
 }
 
-function compactLedger(db: Db, dir: string, cutoff: number, now: number, archives: Set<string>): number {
+function compactLedger(db: Db, dir: string, cutoff: number, now: number, archives: Set<string>, budget: number): number {
   const bound = firstRecentId(db, cutoff);
   const keep = JSON.stringify(latchIds(db));
   const select = db.prepare(
@@ -112,7 +114,7 @@ function compactLedger(db: Db, dir: string, cutoff: number, now: number, archive
   const del = db.prepare('DELETE FROM event WHERE id = ?');
   let after = 0;
   let moved = 0;
-  for (;;) {
+  while (moved < budget) {
     const rows = select.all(after, bound, cutoff, keep) as LedgerRow[];
     if (!rows.length) return moved;
     for (const f of archive(dir, rows, (r) => r.at, (a, part) => {
@@ -126,6 +128,7 @@ function compactLedger(db: Db, dir: string, cutoff: number, now: number, archive
     moved += rows.length;
     after = rows[rows.length - 1].id;
   }
+  return moved;
 }
 
 function compactSnapshots(db: Db, dir: string, cutoff: number, now: number, archives: Set<string>): number {
@@ -164,14 +167,18 @@ function compactSnapshots(db: Db, dir: string, cutoff: number, now: number, arch
   }
 }
 
-/** Archives, then removes, what the policy says is old. Idempotent: run it as often as you like. */
-export function compactStore(db: Db, options: { dir: string; policy: RetentionPolicy; now: number }): CompactReport {
+/**
+ * Archives, then removes, what the policy says is old. Idempotent: run it as often as you like. At most
+ * about `maxRows` ledger rows per run (the caller's event loop waits while it runs): `more` says to come back.
+ */
+export function compactStore(db: Db, options: { dir: string; policy: RetentionPolicy; now: number; maxRows?: number }): CompactReport {
   const { dir, policy, now } = options;
+  const budget = options.maxRows ?? 20_000;
   mkdirPrivate(dir);
   const archives = new Set<string>();
-  const ledgerRows = compactLedger(db, dir, now - policy.ledgerDays * DAY, now, archives);
+  const ledgerRows = compactLedger(db, dir, now - policy.ledgerDays * DAY, now, archives, budget);
   const snapshots = compactSnapshots(db, dir, now - policy.terminalSnapshotDays * DAY, now, archives);
-  return { ledgerRows, snapshots, archives: [...archives] };
+  return { ledgerRows, snapshots, archives: [...archives], more: ledgerRows >= budget };
 }
 
 /** Size of the live database: pages in use and free (freed pages are reused before the file grows). */

@@ -111,7 +111,7 @@ describe('retention (engine.retention)', () => {
     const policy = { ledgerDays: 30, terminalSnapshotDays: 7 };
     const first = compactStore(db, { dir: archive, policy, now: NOW });
     expect(first.ledgerRows).toBeGreaterThan(0);
-    expect(compactStore(db, { dir: archive, policy, now: NOW })).toEqual({ ledgerRows: 0, snapshots: 0, archives: [] });
+    expect(compactStore(db, { dir: archive, policy, now: NOW })).toEqual({ ledgerRows: 0, snapshots: 0, archives: [], more: false });
     // As if the delete had not committed: the archived rows are back in the live database.
     const archivedIds = new Set(readdirSync(archive).flatMap((f) => readArchivedEvents(join(archive, f))).map((e) => e.id));
     const ins = db.prepare('INSERT INTO event (id, at, actor, kind, task, payload) VALUES (?, ?, ?, ?, ?, ?)');
@@ -123,6 +123,19 @@ describe('retention (engine.retention)', () => {
     const archivedAfter = readdirSync(archive).flatMap((f) => readArchivedEvents(join(archive, f)));
     expect(archivedAfter.length).toBe(archivedIds.size);
     expect(listEvents(db).length + archivedAfter.length).toBe(all.length);
+  });
+
+  it('moves a backlog a slice per run: maxRows bounds one run, `more` says to come back', () => {
+    const { db, archive } = bed();
+    task(db, 'OLDM', 'merged', 60, 1);
+    history(db, ['OLDM'], 59, 100);
+    const policy = { ledgerDays: 30, terminalSnapshotDays: 7 };
+    const first = compactStore(db, { dir: archive, policy, now: NOW, maxRows: 2000 });
+    expect(first).toMatchObject({ ledgerRows: 2000, more: true });
+    const second = compactStore(db, { dir: archive, policy, now: NOW, maxRows: 2000 });
+    expect(second.more).toBe(false);
+    // Days 31–59 are past the 30: 100 task rows and one host.up each (a newer host.up exists, so none is a last word).
+    expect(first.ledgerRows + second.ledgerRows).toBe(29 * 101);
   });
 
   it('never archives the snapshot of a task requeued since: only finished tasks lose theirs', () => {
