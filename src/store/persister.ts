@@ -125,7 +125,8 @@ function createCommit(db: Db, writtenContext: WeakMap<AnyActorRef, unknown>, nex
       const snap = [ref.id, machine, snapshot.status, JSON.stringify(snapshot.value), JSON.stringify(rest), contextChanged ? JSON.stringify(context ?? null) : null, nextSeq(), at];
       const taskId = machine === 'task' ? ref.id.slice('task:'.length) : null;
       if (taskId) {
-        taskRows.push([...taskRow(taskId, status, snapshot.context, at), snap[2], snap[3], snap[6], snap[4], snap[5]]);
+        const [, , snapStatus, value, persisted, contextJson, seq] = snap;
+        taskRows.push([...taskRow(taskId, status, snapshot.context, at), snapStatus, value, seq, persisted, contextJson]);
         taskSnapshots.set(taskId, snap);
       } else snapshots.push(snap);
       if (machine === 'engineState') w.writeEngineState.run(...engineStateRow(status, snapshot.context));
