@@ -29,6 +29,7 @@ import { listTasks } from '../src/store/tasks.js';
 import { benchEndToEnd, benchRestoreAfterKill, ingestInChild, runScaleChild } from './scale.js';
 import { benchSandboxLaunch } from './sandbox.js';
 import { benchSetupCache } from './setup.js';
+import { benchPersist } from './persist.js';
 import { bareBlobWriter, checkpointTruncate, countTasksWithWorker, persistedBytes, seedTaskRows, setSynchronous, setWalAutocheckpoint, walFrameBytes } from '../src/store/probes.js';
 import { countEventsOfActor } from '../src/store/ledger-queries.js';
 
@@ -578,9 +579,9 @@ async function benchRestore(n: number, runs: number) {
 
 // ---------------------------------------------------------------- main
 
-/** `--only=1,2` runs a subset (profiling); the default runs all ten. */
+/** `--only=1,2` runs a subset (profiling); the default runs all eleven. */
 const ONLY = new Set(
-  (process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? '1,2,3,4,5,6,7,8,9,10')
+  (process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? '1,2,3,4,5,6,7,8,9,10,11')
     .split(',')
     .map((x) => x.trim()),
 );
@@ -619,7 +620,9 @@ async function collectFigures() {
   const sandbox = wants(9) ? await benchSandboxLaunch(QUICK ? 10 : 40) : undefined;
   if (wants(10)) progress('10/10 workspace setup: a real npm ci in ten fresh workspaces of one repository, first vs tenth');
   const setupCache = wants(10) ? await benchSetupCache(10) : undefined;
-  return { write, kill100, kill1000, dispatchSingle, dispatch, memory, restore, scale, killRestore, e2e, sandbox, setupCache };
+  if (wants(11)) progress(`11/11 pages per persisted transition, by storage layout (${QUICK ? '100 tasks, 20,000' : '400 tasks, 100,000'} ledger rows)`);
+  const persist = wants(11) ? await benchPersist({ quick: QUICK, progress }) : undefined;
+  return { write, kill100, kill1000, dispatchSingle, dispatch, memory, restore, scale, killRestore, e2e, sandbox, setupCache, persist };
 }
 
 /** The table's rows: one block per figure measured, each with its target where it has one. */
@@ -725,6 +728,7 @@ async function main() {
     e2e,
     sandboxLaunch: sandbox,
     setupCache,
+    persist: figures.persist,
     totalSeconds: round((performance.now() - started) / 1000, 1),
     loadavgAtEnd: os.loadavg().map((x) => round(x, 2)),
   };

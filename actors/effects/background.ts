@@ -7,7 +7,7 @@ import { countInStatuses, countLive, ingestItems, listTasks, markMissing, nextQu
 import { newTasksHeld } from '../../src/dispatch/budget.js';
 import { clockSleep, hostOf, type EffectDeps } from './deps.js';
 import { EFFECT_TASK_STATUSES, LIVE_TASK_STATUSES } from '../../machines/status.js';
-import { sweepFinished } from './janitor.js';
+import { compactFinished, sweepFinished } from './janitor.js';
 
 /** Waits until an absolute deadline on the injected clock (restored waits keep their deadline). */
 export async function sleepUntil(deps: EffectDeps, input: EffectInput<'sleep'>, signal: AbortSignal): Promise<{ at: number }> {
@@ -87,6 +87,7 @@ export function makeReapScan() {
     // The janitor rides the reaper's tick: finished tasks' workspaces and branches, past their keep time.
     try {
       ledger.push(...(await sweepFinished({ db: deps.db, adapter: deps.adapter, now })));
+      ledger.push(...compactFinished({ db: deps.db, adapter: deps.adapter, now }));
     } catch (error) {
       ledger.push({ kind: 'janitor.failed', payload: { error: (error as Error)?.message ?? String(error) } });
     }

@@ -4,10 +4,11 @@
  * An abandoned task keeps `refs/oxi/tasks/<id>` (its last attempt); a merged one loses it too.
  */
 import { existsSync, realpathSync, rmSync } from 'node:fs';
-import { isAbsolute, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type { LedgerNote } from '../../machines/effects.js';
 import type { Adapter } from '../../src/config/schema.js';
 import type { Db } from '../../src/store/db.js';
+import { compactStore } from '../../src/store/retention.js';
 import { finishedWithLeftovers, forgetLeftovers } from '../../src/store/tasks.js';
 import { gitRun } from '../git/git.js';
 import { taskRef } from '../hosts/workspace.js';
@@ -46,4 +47,29 @@ export async function sweepFinished(deps: { db: Db; adapter: Adapter; now: numbe
     if (removed.length) ledger.push({ kind: 'janitor.removed', payload: { task: t.id, status: t.status, removed } });
   }
   return ledger;
+}
+
+/** Where the janitor's archives go: `<stateDir>/archive/`. */
+export function archiveDir(adapter: Adapter): string {
+  return join(adapter.paths.stateDir, 'archive');
+}
+
+// When each database was last compacted (in this process): retention runs once per `intervalMs`, not on every reaper tick.
+const lastCompacted = new WeakMap<Db, number>();
+
+/**
+ * Retention (`engine.retention`): old ledger rows and the snapshots of long-finished tasks move to the
+ * monthly archive databases. Live tasks are never touched; see src/store/retention.ts for what is kept.
+ */
+export function compactFinished(deps: { db: Db; adapter: Adapter; now: number }): LedgerNote[] {
+  const { db, adapter, now } = deps;
+  const policy = adapter.engine.retention;
+  const last = lastCompacted.get(db);
+  if (last !== undefined && now - last < policy.intervalMs) return [];
+  lastCompacted.set(db, now);
+  const report = compactStore(db, { dir: archiveDir(adapter), policy, now });
+  // A backlog (the first run on an old database) is moved a slice per reaper tick, not in one long stall.
+  if (report.more) lastCompacted.delete(db);
+  if (!report.ledgerRows && !report.snapshots) return [];
+  return [{ kind: 'janitor.archived', payload: { ledgerRows: report.ledgerRows, snapshots: report.snapshots, archives: report.archives } }];
 }

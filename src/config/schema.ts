@@ -501,6 +501,14 @@ const engineSchema = z
       },
       'Cleanup of finished tasks\' workspaces and branches on local hosts.',
     ),
+    retention: section(
+      {
+        ledgerDays: posInt().default(30).describe('Ledger rows older than this many days are moved by the janitor into a monthly archive database under `<stateDir>/archive/` (`oxi-archive-YYYY-MM.db`). Rows of tasks not yet merged or abandoned, and the newest task-less row of each kind (what gates read as their last word), stay whatever their age.'),
+        terminalSnapshotDays: posInt().default(7).describe('The persisted snapshot of a task merged or abandoned longer ago than this many days is moved to the same archive (a finished task is never restored from it; its row and ledger stay).'),
+        intervalMs: ms(3_600_000, 'How often the janitor (run with the reaper) looks for rows past their retention.'),
+      },
+      'How long the database keeps old ledger rows and finished tasks\' snapshots before archiving them (see docs/runbooks.md "Database growth and retention").',
+    ),
     restartIntensity: section(
       {
         maxRestarts: posInt().default(5).describe('Restarts allowed within `periodMs` before giving up.'),

@@ -2,10 +2,10 @@ import type { Db } from './db.js';
 
 const CHUNK = 64;
 
-type Runnable = { run(...params: unknown[]): unknown };
+type Runnable = { run(...params: unknown[]): unknown; all(...params: unknown[]): unknown[] };
 
 /** Runs `rows` through one statement per 64 rows; statements are prepared once per chunk size. */
-function chunked(db: Db, columns: number, sql: (values: string) => string) {
+function chunked(db: Db, columns: number, sql: (values: string) => string, returning = false) {
   const cache = new Map<number, Runnable>();
   const one = `(${Array(columns).fill('?').join(', ')})`;
   const statement = (rows: number) => {
@@ -16,11 +16,15 @@ function chunked(db: Db, columns: number, sql: (values: string) => string) {
     }
     return s;
   };
-  return (rows: unknown[][]): void => {
+  return (rows: unknown[][]): unknown[] => {
+    const out: unknown[] = [];
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK);
-      statement(chunk.length).run(...chunk.flat());
+      const s = statement(chunk.length);
+      if (returning) out.push(...s.all(...chunk.flat()));
+      else s.run(...chunk.flat());
     }
+    return out;
   };
 }
 
@@ -38,4 +42,10 @@ export function batchInsert(db: Db, head: string, columns: number, tail = '') {
  */
 export function batchUpdate(db: Db, table: string, key: string, columns: number, set: string) {
   return chunked(db, columns, (values) => `UPDATE ${table} SET ${set} FROM (VALUES ${values}) AS v WHERE ${table}.${key} = v.column1`);
+}
+
+/** batchUpdate that returns the keys of the rows it changed (a key with no row is simply absent). */
+export function batchUpdateReturning(db: Db, table: string, key: string, columns: number, set: string): (rows: unknown[][]) => Array<Record<string, unknown>> {
+  const run = chunked(db, columns, (values) => `UPDATE ${table} SET ${set} FROM (VALUES ${values}) AS v WHERE ${table}.${key} = v.column1 RETURNING ${table}.${key}`, true);
+  return (rows) => run(rows) as Array<Record<string, unknown>>;
 }

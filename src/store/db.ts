@@ -23,6 +23,8 @@ export function openDb(file: string, options: OpenDbOptions = {}): Db {
   try {
     db = new Database(file, { readonly: options.readonly ?? false });
     db.pragma(`busy_timeout = ${Math.max(5000, options.busyTimeoutMs ?? 5000)}`);
+    // Before migrating, so migrations commit at the durability the caller asked for (FULL by default).
+    db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
       // Migrations are never undone: the copy before them is what a rollback restores.
@@ -32,7 +34,6 @@ export function openDb(file: string, options: OpenDbOptions = {}): Db {
     }
     // Files left by an earlier version (or another umask) are tightened too.
     if (onDisk) for (const suffix of ['-wal', '-shm']) chmodPrivateIfExists(`${file}${suffix}`);
-    db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     db.pragma('foreign_keys = ON');
     return db;
   } catch (cause) {

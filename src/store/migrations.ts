@@ -184,4 +184,21 @@ export const migrations: readonly string[] = [
   CREATE INDEX event_promote ON event(id) WHERE kind IN ('promote.started', 'promote.run', 'promote.armed');
   CREATE INDEX event_merged ON event(id) WHERE kind = 'task.merged';
   `,
+  // 10: fewer B-tree pages per persisted transition (one fsync'd commit wrote four leaves: snapshot, task row,
+  //    ledger row, ledger task index). A task actor's snapshot now lives on its task row, so one UPDATE
+  //    writes status, last_progress_at and the snapshot in one leaf. Other actors keep actor_snapshot.
+  //    The snapshot columns come last, so a large context overflows without moving the hot columns.
+  //    NULL snap_status: no snapshot on the row (a fresh boot, or a row actor_snapshot still holds).
+  `
+  ALTER TABLE tasks ADD COLUMN snap_status TEXT;     -- xstate snapshot status: active | done | error
+  ALTER TABLE tasks ADD COLUMN snap_value TEXT;      -- JSON state value
+  ALTER TABLE tasks ADD COLUMN snap_seq INTEGER;     -- shares actor_snapshot's sequence
+  ALTER TABLE tasks ADD COLUMN snap_at INTEGER;
+  ALTER TABLE tasks ADD COLUMN snapshot TEXT;        -- JSON persisted snapshot, without its context
+  ALTER TABLE tasks ADD COLUMN snap_context TEXT;    -- JSON context (NULL: inside snapshot)
+  UPDATE tasks SET (snap_status, snap_value, snap_seq, snap_at, snapshot, snap_context) =
+    (SELECT s.status, s.value, s.seq, s.updated_at, s.snapshot, s.context FROM actor_snapshot s WHERE s.actor = 'task:' || tasks.id)
+  WHERE EXISTS (SELECT 1 FROM actor_snapshot s WHERE s.actor = 'task:' || tasks.id);
+  DELETE FROM actor_snapshot WHERE actor IN (SELECT 'task:' || id FROM tasks WHERE snap_status IS NOT NULL);
+  `,
 ];

@@ -1,6 +1,6 @@
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { Clock } from '../clock.js';
-import { batchInsert, batchUpdate } from './batch.js';
+import { batchInsert, batchUpdateReturning } from './batch.js';
 import type { Db } from './db.js';
 import { ledgerWorthy, statusOf, type StateValue } from '../../machines/status.js';
 import { isMachineActor, isRootOwned, machineIdOf, persistedSnapshotOf } from '../../machines/xstate-internals.js';
@@ -46,15 +46,18 @@ function prepareWrites(db: Db) {
          snapshot=excluded.snapshot, context=COALESCE(excluded.context, actor_snapshot.context), seq=excluded.seq,
          updated_at=excluded.updated_at`,
     ),
-    // The only statement that changes a task's status: it always stamps last_progress_at.
-    updateTasks: batchUpdate(
+    // The only statement that changes a task's status: it always stamps last_progress_at, and writes the
+    // task actor's snapshot in the same row (migration 7), so a transition dirties one leaf, not two.
+    // Returns the ids it updated: a task actor with no row keeps its snapshot in actor_snapshot.
+    updateTasks: batchUpdateReturning(
       db,
       'tasks',
       'id',
-      12,
+      17,
       `status=v.column2, last_progress_at=v.column3, updated_at=v.column3, plan=v.column4, attempt=v.column5, branch=v.column6,
          worktree=v.column7, host=v.column8, pr=v.column9, cost_usd=v.column10, reason=v.column11,
-         last_deferred_at=COALESCE(v.column12, tasks.last_deferred_at)`,
+         last_deferred_at=COALESCE(v.column12, tasks.last_deferred_at), snap_status=v.column13, snap_value=v.column14,
+         snap_seq=v.column15, snap_at=v.column3, snapshot=v.column16, snap_context=COALESCE(v.column17, tasks.snap_context)`,
     ),
     insertEvents: batchInsert(db, 'INSERT INTO event (at, actor, kind, task, payload)', 5),
     writeEngineState: db.prepare('UPDATE engine_state SET killed=?, hard=?, reason=?, by=?, at=? WHERE id=1'),
@@ -109,6 +112,7 @@ function createCommit(db: Db, writtenContext: WeakMap<AnyActorRef, unknown>, nex
     const snapshots: unknown[][] = [];
     const events: unknown[][] = [];
     const taskRows: unknown[][] = [];
+    const taskSnapshots = new Map<string, unknown[]>();
     const contexts: Array<[AnyActorRef, unknown]> = [];
     for (const p of items) {
       const { ref, snapshot } = p;
@@ -118,15 +122,20 @@ function createCommit(db: Db, writtenContext: WeakMap<AnyActorRef, unknown>, nex
       // An unchanged context is not written, so xstate need not walk it either.
       const { context, ...rest } = persistedSnapshotOf(ref, { ...snapshot, context: contextChanged ? snapshot.context : UNCHANGED, children: ownedChildren(snapshot) }) as { context?: unknown };
       if (contextChanged) contexts.push([ref, snapshot.context]);
-      snapshots.push([ref.id, machine, snapshot.status, JSON.stringify(snapshot.value), JSON.stringify(rest), contextChanged ? JSON.stringify(context ?? null) : null, nextSeq(), at]);
+      const snap = [ref.id, machine, snapshot.status, JSON.stringify(snapshot.value), JSON.stringify(rest), contextChanged ? JSON.stringify(context ?? null) : null, nextSeq(), at];
       const taskId = machine === 'task' ? ref.id.slice('task:'.length) : null;
-      if (taskId) taskRows.push(taskRow(taskId, status, snapshot.context, at));
+      if (taskId) {
+        const [, , snapStatus, value, persisted, contextJson, seq] = snap;
+        taskRows.push([...taskRow(taskId, status, snapshot.context, at), snapStatus, value, seq, persisted, contextJson]);
+        taskSnapshots.set(taskId, snap);
+      } else snapshots.push(snap);
       if (machine === 'engineState') w.writeEngineState.run(...engineStateRow(status, snapshot.context));
       events.push(...ledgerRows(p, machine, taskId, at));
       changes.push({ actor: ref.id, machine, status, value: snapshot.value, context: snapshot.context, at });
     }
-    w.upsertSnapshots(snapshots);
-    w.updateTasks(taskRows);
+    for (const r of w.updateTasks(taskRows)) taskSnapshots.delete(r.id as string);
+    // A task actor without a task row (none in the engine; tests may spawn one): its snapshot goes where other actors' do.
+    w.upsertSnapshots([...snapshots, ...taskSnapshots.values()]);
     w.insertEvents(events);
     return { changes, contexts };
   });

@@ -25,11 +25,13 @@ export function seedTaskRows(db: Db, rows: SeedTask[], now: number): void {
   })();
 }
 
-/** Bytes one transition of `actor` (task `taskId`) writes: its snapshot row, its task row, an average ledger row. */
+/** Bytes one transition of `actor` (task `taskId`) writes: its snapshot, its task row, an average ledger row. */
 export function persistedBytes(db: Db, actor: string, taskId: string): number {
   const row = db
     .prepare(
-      `SELECT (SELECT length(actor)+length(machine)+length(status)+length(value)+length(snapshot)+16 FROM actor_snapshot WHERE actor=@a)
+      // The snapshot is on the task row since migration 7 (actor_snapshot for a task without one): the same bytes either way.
+      `SELECT COALESCE((SELECT length(actor)+length(machine)+length(status)+length(value)+length(snapshot)+16 FROM actor_snapshot WHERE actor=@a),
+                       (SELECT length(@a)+length('task')+length(snap_status)+length(snap_value)+length(snapshot)+16 FROM tasks WHERE id=@id AND snap_status IS NOT NULL), 0)
             + (SELECT length(id)+length(repo)+length(title)+length(description)+length(status)+COALESCE(length(plan),0)+COALESCE(length(reason),0)+8*10 FROM tasks WHERE id=@id)
             + (SELECT CAST(AVG(length(actor)+length(kind)+length(task)+length(payload)+16) AS INTEGER) FROM event WHERE actor=@a) AS bytes`,
     )

@@ -31,6 +31,10 @@ export interface TaskRow {
   activity_at?: number | null;
 }
 
+/** A task row's own columns: the task actor's snapshot, stored on the same row (migration 7), is read through snapshots.ts. */
+const TASK_COLUMNS = `id, repo, tier, title, description, status, plan, attempt, branch, worktree, host, worker_pid, pr, cost_usd, reason,
+  roadmap_state, seq, last_progress_at, last_deferred_at, created_at, updated_at, backend, activity, activity_at`;
+
 export interface NewTask {
   id: string;
   repo: string;
@@ -74,19 +78,19 @@ export function markMissing(db: Db, repo: string, presentIds: string[], now: num
 }
 
 export function getTask(db: Db, id: string): TaskRow | undefined {
-  return db.prepare('SELECT * FROM tasks WHERE id=?').get(id) as TaskRow | undefined;
+  return cached(db, `SELECT ${TASK_COLUMNS} FROM tasks WHERE id=?`).get(id) as TaskRow | undefined;
 }
 
 export function listTasks(db: Db, filter: { status?: string } = {}): TaskRow[] {
-  if (filter.status) return db.prepare('SELECT * FROM tasks WHERE status=? ORDER BY tier, seq, id').all(filter.status) as TaskRow[];
-  return db.prepare('SELECT * FROM tasks ORDER BY tier, seq, id').all() as TaskRow[];
+  if (filter.status) return db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks WHERE status=? ORDER BY tier, seq, id`).all(filter.status) as TaskRow[];
+  return db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks ORDER BY tier, seq, id`).all() as TaskRow[];
 }
 
 /** Queued tasks still on the roadmap, in tier order then file order. */
 export function nextQueued(db: Db, limit: number): TaskRow[] {
   if (limit <= 0) return [];
   return db
-    .prepare(`SELECT * FROM tasks WHERE status='queued' AND roadmap_state='present' ORDER BY tier, seq, id LIMIT ?`)
+    .prepare(`SELECT ${TASK_COLUMNS} FROM tasks WHERE status='queued' AND roadmap_state='present' ORDER BY tier, seq, id LIMIT ?`)
     .all(limit) as TaskRow[];
 }
 
@@ -146,6 +150,8 @@ export function requeue(db: Db, id: string, now: number, by: string): boolean {
     db.prepare(
       `UPDATE tasks SET status='queued', attempt=0, reason=NULL, worker_pid=NULL, last_progress_at=?, updated_at=? WHERE id=?`,
     ).run(now, now, id);
+    // Its snapshot goes (on the row since migration 7; actor_snapshot for older rows): the task boots afresh.
+    db.prepare(`UPDATE tasks SET snap_status=NULL, snap_value=NULL, snap_seq=NULL, snap_at=NULL, snapshot=NULL, snap_context=NULL WHERE id=?`).run(id);
     db.prepare(`DELETE FROM actor_snapshot WHERE actor=?`).run(`task:${id}`);
     db.prepare(`INSERT INTO event (at, actor, kind, task, payload) VALUES (?, ?, 'task.queued', ?, ?)`).run(
       now,

@@ -110,7 +110,13 @@ export function checkInvariants(options: { db: string; repo: string; worktrees: 
       if (i < statuses.length) problems.push(`acknowledged transition lost: ${task} → ${statuses[i]} (acknowledged ${statuses.join(',')}; ledger ${recorded.join(',')})`);
     }
     // Torn writes: a task row and its own snapshot are written in one transaction.
-    const rows = db.prepare(`SELECT t.id, t.status, s.value FROM tasks t JOIN actor_snapshot s ON s.actor = 'task:' || t.id WHERE t.status != 'queued'`).all() as Array<{ id: string; status: string; value: string }>;
+    // The snapshot is on the task row (migration 7); a task without one may still have an actor_snapshot row.
+    const rows = db
+      .prepare(
+        `SELECT t.id, t.status, COALESCE(t.snap_value, s.value) AS value FROM tasks t LEFT JOIN actor_snapshot s ON s.actor = 'task:' || t.id
+         WHERE t.status != 'queued' AND COALESCE(t.snap_value, s.value) IS NOT NULL`,
+      )
+      .all() as Array<{ id: string; status: string; value: string }>;
     for (const r of rows) {
       const v = JSON.parse(r.value);
       const status = typeof v === 'string' ? v : typeof v.live === 'string' ? v.live : Object.keys(v.live ?? {})[0];

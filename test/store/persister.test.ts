@@ -10,7 +10,7 @@ import { ManualClock } from '../../src/clock.js';
 import { createPersister } from '../../src/store/persister.js';
 import { statusOf } from '../../machines/status.js';
 import { openDb, type Db } from '../../src/store/db.js';
-import { loadSnapshot } from '../../src/store/snapshots.js';
+import { getSnapshotRow, loadSnapshot } from '../../src/store/snapshots.js';
 import { serializeTask, taskEvents, taskInput } from '../helpers/machine-events.js';
 
 const cleanups: Array<() => void> = [];
@@ -55,7 +55,7 @@ describe('persister (contract 3.1)', () => {
         expect(r.last_progress_at).toBe(clock.now());
         // The same commit stamped both: the ledger row carries the very same instant.
         expect(lastEvent(db)).toEqual({ at: r.last_progress_at, kind: `task.${status}` });
-        expect(JSON.parse((db.prepare(`SELECT value FROM actor_snapshot WHERE actor='task:T1'`).get() as { value: string }).value)).toEqual(actor.getSnapshot().value);
+        expect(JSON.parse(getSnapshotRow(db, 'task:T1')!.value)).toEqual(actor.getSnapshot().value);
         // The context is written apart and only when it changed; the row still restores the whole snapshot.
         expect(loadSnapshot(db, 'task:T1')).toEqual(JSON.parse(JSON.stringify(actor.getPersistedSnapshot())));
       }
@@ -74,7 +74,7 @@ describe('persister (contract 3.1)', () => {
     expect(errors).toHaveLength(1);
     expect(String(errors[0])).toMatch(/disk full/);
     expect(row(db).status).toBe('planning');
-    expect(JSON.parse((db.prepare(`SELECT value FROM actor_snapshot WHERE actor='task:T1'`).get() as { value: string }).value)).toEqual({ live: 'planning' });
+    expect(JSON.parse(getSnapshotRow(db, 'task:T1')!.value)).toEqual({ live: 'planning' });
     expect(persister.paused).toBe(true);
   });
 
@@ -97,10 +97,10 @@ describe('persister (contract 3.1)', () => {
   it('writes the context only when it changed: a kill and a resume leave it as it was', async () => {
     const { db, actor } = setup();
     await flush();
-    const context = () => (db.prepare(`SELECT context FROM actor_snapshot WHERE actor='task:T1'`).get() as { context: string }).context;
+    const context = () => (db.prepare(`SELECT snap_context AS context FROM tasks WHERE id='T1'`).get() as { context: string }).context;
     // Re-indent the stored context: the same value, other text. Only a rewrite would make it compact again.
     const spaced = JSON.stringify(JSON.parse(context()), null, 2);
-    db.prepare(`UPDATE actor_snapshot SET context=? WHERE actor='task:T1'`).run(spaced);
+    db.prepare(`UPDATE tasks SET snap_context=? WHERE id='T1'`).run(spaced);
     actor.send({ type: 'engine.killed', reason: 'test', hard: false } as never);
     await flush();
     actor.send({ type: 'engine.resumed' } as never);
@@ -117,7 +117,28 @@ describe('persister (contract 3.1)', () => {
     const { db, actor } = setup();
     await flush();
     const whole = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()));
-    db.prepare(`UPDATE actor_snapshot SET snapshot=?, context=NULL WHERE actor='task:T1'`).run(JSON.stringify(whole));
+    db.prepare(`UPDATE tasks SET snapshot=?, snap_context=NULL WHERE id='T1'`).run(JSON.stringify(whole));
     expect(loadSnapshot(db, 'task:T1')).toEqual(whole);
+  });
+
+  it('writes a task snapshot on its task row, in the same row as status and last_progress_at', async () => {
+    const { db, actor } = setup();
+    await flush();
+    const r = db.prepare(`SELECT status, snap_value, snap_at, last_progress_at FROM tasks WHERE id='T1'`).get() as { status: string; snap_value: string; snap_at: number; last_progress_at: number };
+    expect(r.status).toBe('planning');
+    expect(JSON.parse(r.snap_value)).toEqual(actor.getSnapshot().value);
+    expect(r.snap_at).toBe(r.last_progress_at);
+    expect(db.prepare(`SELECT COUNT(*) AS n FROM actor_snapshot WHERE actor='task:T1'`).get()).toEqual({ n: 0 });
+  });
+
+  it('keeps the snapshot of a task actor that has no task row in actor_snapshot', async () => {
+    const { db, clock, persister } = setup();
+    const orphan = createActor(taskMachine.provide({ actors: never as never }), { id: 'task:T9', input: { ...taskInput, id: 'T9' }, clock: clock as never, inspect: persister.inspect });
+    persister.setRoot(orphan);
+    orphan.start();
+    await flush();
+    expect(JSON.parse(getSnapshotRow(db, 'task:T9')!.value)).toEqual(orphan.getSnapshot().value);
+    expect(db.prepare(`SELECT machine FROM actor_snapshot WHERE actor='task:T9'`).get()).toEqual({ machine: 'task' });
+    orphan.stop();
   });
 });

@@ -1,12 +1,14 @@
 /** The janitor removes finished tasks' workspaces and local branches after the keep time, and nothing else. */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sweepFinished } from '../../../actors/effects/janitor.js';
+import { archiveDir, compactFinished, sweepFinished } from '../../../actors/effects/janitor.js';
 import { loadAdapter } from '../../../src/config/load.js';
 import { openDb } from '../../../src/store/db.js';
 import { ingestItems } from '../../../src/store/tasks.js';
+import { appendEvent, listEvents } from '../../../src/store/ledger.js';
+import { readArchivedEvents } from '../../../src/store/retention.js';
 import { oxi, sampleProject } from '../../helpers/project.js';
 
 const p = sampleProject({ tasks: 4 });
@@ -67,5 +69,31 @@ describe('janitor', () => {
     expect(disk.worktrees.bytes).toBeGreaterThan(0);
     expect(disk.db.bytes).toBeGreaterThan(0);
     expect(oxi(['status'], { cwd: p.dir }).stdout).toMatch(/disk {5}workspaces [\d.]+ KB \(2; finished ones removed after 24 h\), logs .*, database [\d.]+ KB/);
+  });
+
+  it('retention: with the reaper, once per intervalMs, old rows of finished tasks go to the archive under the state dir; live ones stay', async () => {
+    const adapter = await loadAdapter({ cwd: p.dir });
+    expect(adapter.engine.retention).toEqual({ ledgerDays: 30, terminalSnapshotDays: 7, intervalMs: 3_600_000 });
+    const db = openDb(p.db);
+    const now = Date.now();
+    const [finished, live] = p.ids;
+    db.prepare(`UPDATE tasks SET status=?, last_progress_at=? WHERE id=?`).run('merged', now - 40 * 86_400_000, finished);
+    db.prepare(`UPDATE tasks SET status=?, last_progress_at=? WHERE id=?`).run('working', now - 40 * 86_400_000, live);
+    for (const task of [finished, live]) appendEvent(db, { at: now - 35 * 86_400_000, actor: `task:${task}`, kind: 'task.working', task });
+    const notes = compactFinished({ db, adapter, now });
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatchObject({ kind: 'janitor.archived', payload: { ledgerRows: 1, snapshots: 0 } });
+    expect(listEvents(db, { task: finished })).toEqual([]);
+    expect(listEvents(db, { task: live })).toHaveLength(1);
+    const files = readdirSync(archiveDir(adapter));
+    expect(files).toHaveLength(1);
+    expect(readArchivedEvents(join(archiveDir(adapter), files[0]), { task: finished }).map((e) => e.kind)).toEqual(['task.working']);
+    // Within intervalMs nothing runs again; after it, a run finds nothing left to move.
+    appendEvent(db, { at: now - 35 * 86_400_000, actor: `task:${finished}`, kind: 'task.merged', task: finished });
+    expect(compactFinished({ db, adapter, now: now + 1000 })).toEqual([]);
+    expect(listEvents(db, { task: finished })).toHaveLength(1);
+    expect(compactFinished({ db, adapter, now: now + 3_600_000 })).toHaveLength(1);
+    expect(listEvents(db, { task: finished })).toEqual([]);
+    db.close();
   });
 });
