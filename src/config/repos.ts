@@ -37,8 +37,8 @@ export function repoViews(adapter: Adapter): RepoView[] {
 }
 
 /** The names of the repositories (the values `tasks.repo` holds). */
-export function repoNames(adapter: Adapter): string[] {
-  return repoViews(adapter).map((r) => r.name);
+export function repoNames(adapter: Pick<Adapter, 'name' | 'repos'>): string[] {
+  return adapter.repos ? adapter.repos.map((r) => r.name) : [adapter.name];
 }
 
 /** The view of the repository named `name`; a name the adapter does not have is a ConfigError. */
