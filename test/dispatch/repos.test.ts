@@ -94,7 +94,7 @@ describe('the budget with several repositories', () => {
     expect(repoSpendToday(d, adapter, now)).toEqual({ product: 5, engine: 2.5 });
     expect(heldRepos(d, adapter, now)).toEqual(['engine']);
 
-    const gate = repoBudgetGate({ db: d, clock: { now: () => now }, adapter, inFlight: () => 0 })!;
+    const gate = repoBudgetGate({ db: d, clock: new JumpClock(now), adapter, inFlight: () => 0 })!;
     expect(gate('product/T0-9')).toMatchObject({ soft: false, exceeded: false, spentToday: 5 });
     // engine: $2.5 spent + one session's $1 cap reserved > its $3 hard cap.
     expect(gate('engine/T0-9')).toMatchObject({ soft: true, exceeded: true, spentToday: 2.5 });
@@ -105,7 +105,7 @@ describe('the budget with several repositories', () => {
     expect(d.prepare(`SELECT COUNT(*) AS n FROM event WHERE kind LIKE 'budget.repo_%'`).get()).toEqual({ n: 2 });
 
     // The pool refuses engine's fresh task on engine's caps, with the repository named in the ledger row.
-    const p = new DispatchPool({ clock: { now: () => now }, planTierMax: 4, overlapDeferMs: 1000, openPrFiles: async () => [], budget: () => ({ exceeded: false, soft: false, until: 0 }), repoBudget: gate });
+    const p = new DispatchPool({ clock: new JumpClock(now), planTierMax: 4, overlapDeferMs: 1000, openPrFiles: async () => [], budget: () => ({ exceeded: false, soft: false, until: 0 }), repoBudget: gate });
     p.setCapacity('local', 2);
     return Promise.all([
       expect(p.claim('engine/T0-9', ['x'], undefined, true)).resolves.toMatchObject({ granted: false, reason: 'budget', ledger: [{ kind: 'budget.hard_cap', payload: { task: 'engine/T0-9', scope: 'repo' } }] }),
@@ -116,7 +116,7 @@ describe('the budget with several repositories', () => {
   it('with a single repo there is no per-repository gate and nothing is held', () => {
     const single = validateConfig({ name: 'w' }, { configPath: '/proj/oxi.config.json' });
     const d = db();
-    expect(repoBudgetGate({ db: d, clock: { now: () => 0 }, adapter: single, inFlight: () => 0 })).toBeUndefined();
+    expect(repoBudgetGate({ db: d, clock: new JumpClock(0), adapter: single, inFlight: () => 0 })).toBeUndefined();
     expect(heldRepos(d, single, Date.now())).toEqual([]);
     expect(repoSpendToday(d, single, Date.now())).toEqual({ w: 0 });
   });
