@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { SshHostConfig } from '../../src/config/schema.js';
-import { GitError, HostUnreachableError } from '../../src/errors.js';
+import { ConfigError, GitError, HostUnreachableError } from '../../src/errors.js';
 import { DIR_MODE, mkdirPrivate } from '../../src/fs-private.js';
 import type { HostTransport } from '../../src/ports.js';
 import { clockSleep } from '../../src/clock.js';
@@ -89,7 +89,8 @@ function localPlace(deps: PlaceDeps, host: string, transport: HostTransport | un
     transport,
     remote: false,
     mainClone,
-    cacheDir: join(adapter.paths.stateDir, 'cache', namespace(deps)),
+    // One cache per repository: with `repos`, a folder of its own under the project's.
+    cacheDir: join(adapter.paths.stateDir, 'cache', namespace(deps), ...(adapter.scopedTo ? [adapter.scopedTo] : [])),
     async provision(taskId, branch, baseSha) {
       const worktree = `${adapter.paths.worktreesRoot}/${namespace(deps)}/${taskId}`;
       // A remote forge merges on its side: new branches must start from what it has merged so far.
@@ -122,15 +123,21 @@ function localPlace(deps: PlaceDeps, host: string, transport: HostTransport | un
   };
 }
 
-function sshPlace(deps: PlaceDeps, host: string, transport: HostTransport, cfg: SshHostConfig): TaskPlace {
+function sshPlace(deps: PlaceDeps, host: string, transport: HostTransport, sshCfg: SshHostConfig): TaskPlace {
   const { adapter } = deps;
+  // The task's repository's clone on this host (adapterForRepo put it in mainClone); a host without one never gets the task.
+  if (sshCfg.mainClone === undefined)
+    throw new ConfigError(`Expected host "${host}" to have a clone of repository "${adapter.scopedTo ?? adapter.name}"; hosts.${host}.repos does not name one.`, {
+      fix: `Add repos: { "${adapter.scopedTo ?? adapter.name}": { mainClone: "/path/on/host" } } to host "${host}", or leave its tasks to other hosts.`,
+    });
+  const cfg = { ...sshCfg, mainClone: sshCfg.mainClone };
   const reach = <T>(signal: AbortSignal | undefined, fn: () => Promise<T>) => whileUnreachable(deps, host, signal, fn);
   return {
     host,
     transport,
     remote: true,
     mainClone: cfg.mainClone,
-    cacheDir: `${cfg.worktreesRoot}/.oxi-cache/${namespace(deps)}`,
+    cacheDir: `${cfg.worktreesRoot}/.oxi-cache/${namespace(deps)}${adapter.scopedTo ? `/${adapter.scopedTo}` : ''}`,
     async provision(taskId, branch, baseSha) {
       const worktree = `${cfg.worktreesRoot}/${namespace(deps)}/${taskId}`;
       try {

@@ -1,5 +1,6 @@
 /** The promote recipes of an adapter: one, a list, or none; each named by its repository. */
 import { ConfigError } from '../errors.js';
+import { isMultiRepo, repoView } from './repos.js';
 import type { Adapter, PromoteRecipe } from './schema.js';
 
 /** The name of a recipe without `repo` (a single-repository adapter). */
@@ -18,11 +19,12 @@ export function promoteName(recipe: PromoteRecipe): string {
 
 /**
  * Where a recipe's command runs and for which repository: the one place that decides it.
- * Today every recipe runs in the main clone (`repo.path`); with several repositories, `recipe.repo`
- * picks the clone of that repository here.
+ * With one repository, its main clone; with several (`repos`), the clone of the repository `recipe.repo` names
+ * (a name the adapter lacks is a ConfigError naming the ones it has).
  */
-export function promoteTarget(adapter: Pick<Adapter, 'repo'>, recipe: PromoteRecipe): { cwd: string; repo: string } {
-  return { cwd: adapter.repo.path, repo: promoteName(recipe) };
+export function promoteTarget(adapter: Adapter, recipe: PromoteRecipe): { cwd: string; repo: string } {
+  const cwd = isMultiRepo(adapter) && recipe.repo !== undefined ? repoView(adapter, recipe.repo).repo.path : adapter.repo.path;
+  return { cwd, repo: promoteName(recipe) };
 }
 
 /** The recipe `oxi promote --now [--repo NAME]` means: the named one, or the only one. */

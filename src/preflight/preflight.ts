@@ -10,6 +10,7 @@ import type { CheckResult } from '../doctor/types.js';
 import { parseRoadmap } from '../roadmap/parse.js';
 import { agentEnv } from '../agents/env.js';
 import { programsOf, resolveProgram } from './resolve.js';
+import { adapterForRepo, isMultiRepo, repoNames } from '../config/repos.js';
 
 async function git(cwd: string, args: string[]): Promise<{ ok: boolean; out: string }> {
   const r = await execa('git', args, { cwd, reject: false, stdin: 'ignore', timeout: 20_000 }).catch((e: Error) => ({ failed: true, stdout: e.message }));
@@ -99,5 +100,19 @@ export function commandChecks(adapter: Adapter, env: NodeJS.ProcessEnv = process
 }
 
 export async function preflight(adapter: Adapter): Promise<CheckResult[]> {
-  return [...(await repoChecks(adapter)), ...commandChecks(adapter), ...roadmapChecks(adapter)];
+  if (!isMultiRepo(adapter)) return [...(await repoChecks(adapter)), ...commandChecks(adapter), ...roadmapChecks(adapter)];
+  // With `repos`: every repository's clone, checks, agent routes and roadmap, each line naming its repository.
+  const seen = new Set<string>();
+  const out: CheckResult[] = [];
+  for (const name of repoNames(adapter)) {
+    const view = adapterForRepo(adapter, name);
+    for (const r of [...(await repoChecks(view)), ...commandChecks(view), ...roadmapChecks(view)]) {
+      // An agent command shared by every repository is checked once.
+      const key = `${r.id}\0${r.detail}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ ...r, detail: `${name}: ${r.detail}` });
+    }
+  }
+  return out;
 }

@@ -201,4 +201,12 @@ export const migrations: readonly string[] = [
   WHERE EXISTS (SELECT 1 FROM actor_snapshot s WHERE s.actor = 'task:' || tasks.id);
   DELETE FROM actor_snapshot WHERE actor IN (SELECT 'task:' || id FROM tasks WHERE snap_status IS NOT NULL);
   `,
+  // 11: with several repositories (adapter `repos`), each repository's main as the engine last saw it move by a fast-forward
+  //    (engine_state.main_sha stays the single repository's).
+  `
+  CREATE TABLE repo_main (
+    repo TEXT PRIMARY KEY,
+    sha  TEXT NOT NULL
+  );
+  `,
 ];
