@@ -24,11 +24,16 @@ function seedLedger(db: ReturnType<typeof makeBed>['db'], ids: string[], rows: n
   })();
 }
 
-/** Page load → every one of `n` task rows in the table (epoch ms on both sides: same machine, same clock). */
+/**
+ * Page load → the task rows shown: the list's first page of rows drawn and its count saying all `n` are in
+ * flight (epoch ms on both sides: same machine, same clock).
+ */
 async function firstPaint(page: Page, url: string, n: number): Promise<number> {
   const t0 = performance.timeOrigin + performance.now();
   await page.goto(url, { waitUntil: 'commit' });
-  const shown = await page.waitForFunction((count) => document.querySelectorAll('#inflight-rows tr.task').length >= count && performance.timeOrigin + performance.now(), n, { polling: 'raf', timeout: 60_000 });
+  const rowsShown = (count: number) =>
+    document.querySelectorAll('#inflight-rows tr.task').length >= Math.min(count, 100) && document.getElementById('count-inflight')?.textContent === String(count) && performance.timeOrigin + performance.now();
+  const shown = await page.waitForFunction(rowsShown, n, { polling: 'raf', timeout: 60_000 });
   return ((await shown.jsonValue()) as number) - t0;
 }
 
@@ -68,8 +73,9 @@ export async function dashboardFigure(opts: FigureOptions) {
       const page = await browser.newPage();
       await firstPaint(page, server.url, tasks);
       const updates: number[] = [];
+      const visible = await page.evaluate(() => [...document.querySelectorAll('#inflight-rows tr.task')].map((tr) => (tr as HTMLElement).dataset.task!));
       for (let r = 0; r < (opts.quick ? 6 : 20); r++) {
-        const id = ids[(r * 37) % tasks];
+        const id = visible[(r * 7) % visible.length];
         const actor = `task:${id}`;
         for (const [event, status] of [[{ type: 'engine.killed', reason: 'bench', hard: false }, 'held'], [{ type: 'engine.resumed' }, 'planning']] as const) {
           const shown = rowShows(page, id, status);
