@@ -51,3 +51,15 @@ export async function benchPersist(options: { quick: boolean; progress: (line: s
   }
   return { tasks, ledgerRows, samples, layouts };
 }
+
+/** Registry entry of `bench/run.ts`. */
+export const persistFigure = (opts: { quick: boolean; progress: (line: string) => void }) => benchPersist(opts);
+
+/** One block per layout: pages per commit, then the commit against a bare write of the same bytes. */
+export function persistRows(p: PersistFigure): Array<[string, string, string, string]> {
+  return p.layouts.flatMap((l): Array<[string, string, string, string]> => [
+    [`${l.layout} (${p.tasks} tasks, ${p.ledgerRows.toLocaleString('en')} ledger rows): WAL pages per commit`, `${l.full.pagesPerCommit}`, '', `bare ${l.full.barePagesPerCommit}`],
+    ['   commit / bare write, FULL', `${l.full.ratio}×`, l.layout === 'snapshotOnRow' ? '≤ 1.5×' : '', `${l.full.commitUs} vs ${l.full.bareUs} µs`],
+    ['   commit / bare write, NORMAL', `${l.normal.ratio}×`, '', `${l.normal.commitUs} vs ${l.normal.bareUs} µs`],
+  ]);
+}

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { LocalHost } from '../actors/hosts/local-host.js';
 import { sandboxOf } from '../actors/sandbox/sandbox.js';
 import { validateConfig } from '../src/config/validate.js';
+import type { FigureOptions, Row } from './fixtures.js';
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -81,4 +82,14 @@ export async function benchSandboxLaunch(runs: number): Promise<SandboxLaunchFig
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+export const sandboxFigure = (opts: FigureOptions) => benchSandboxLaunch(opts.quick ? 10 : 40);
+
+export function sandboxRows(s: SandboxLaunchFigure): Row[] {
+  return [
+    [`agent launch (node -e 0), median of ${s.runs}: unsandboxed / ${s.kind}`, `${s.plainMs} / ${s.sandboxedMs} ms`, '', s.available ? '' : 'no sandbox here'],
+    ['   of which wrap (launch facts + mounts) / bwrap start + run', `${s.wrapMs} / ${s.bwrapStartMs} ms`, '', ''],
+    ['   ratio sandboxed / unsandboxed launch', `${s.ratio}×`, '', ''],
+  ];
 }

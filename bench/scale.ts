@@ -1,31 +1,27 @@
 /**
- * Scale figures of `npm run bench` (6–8): 10,000 roadmap items ingested with 1,000 live task actors
- * (RSS), restore after a SIGKILL, and end-to-end engine overhead against the raw git work.
+ * Scale figures of `npm run bench`: `scale` (10,000 roadmap items ingested with 1,000 live task actors,
+ * RSS) and `kill-restore` (restore after a SIGKILL).
  * Each runs in fresh child processes so memory and restore figures are not skewed by the others.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { fromPromise } from 'xstate';
 import { seedRoadmap } from '../actors/effects/background.js';
 import type { EffectDeps } from '../actors/effects/deps.js';
-import { scriptedWorkerArgv } from '../actors/agents/scripted/paths.js';
 import { EFFECT_NAMES, effectPlaceholders, type PlanOutput } from '../machines/effects.js';
 import { systemClock } from '../src/clock.js';
 import type { Adapter } from '../src/config/schema.js';
 import { validateConfig } from '../src/config/validate.js';
-import { createSampleProject } from '../src/demo/sample-project.js';
 import type { Forge, HostTransport } from '../src/ports.js';
 import { startEngine, type EngineHandle } from '../src/runtime/engine.js';
 import { openDb, type Db } from '../src/store/db.js';
 import { countTasks } from '../src/store/tasks.js';
+import { BENCH_ENTRY, vs, type FigureOptions, type Row } from './fixtures.js';
 
 type Effects = typeof effectPlaceholders;
-const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
-const OXI = join(ROOT, 'bin', 'oxi.js');
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const round = (n: number, d = 1) => Number(n.toFixed(d));
 const never = <T>() => new Promise<T>(() => {});
@@ -161,59 +157,6 @@ export async function benchRestoreAfterKill(self: string, n: number) {
   }
 }
 
-// ---------------------------------------------------------------- 8. end to end vs the raw git work
-
-function git(cwd: string, args: string[]) {
-  execFileSync('git', ['-c', 'user.name=raw', '-c', 'user.email=raw@localhost', ...args], { cwd, stdio: 'pipe' });
-}
-
-/** The same work without the engine, one task after the other: worktree, worker, checks, squash merge, cleanup. */
-function rawGitWork(project: string, ids: string[], checks: string[]): number {
-  const script = join(project, '.oxi-script.json');
-  const t0 = performance.now();
-  for (const id of ids) {
-    const wt = join(project, '.raw-worktrees', id);
-    const branch = `oxi/${id.toLowerCase()}`;
-    git(project, ['worktree', 'add', '-q', '-b', branch, wt, 'main']);
-    const [node, ...args] = scriptedWorkerArgv({ task: id, script, cwd: wt, attempt: 1 });
-    execFileSync(node, args, { cwd: wt, stdio: 'pipe' });
-    execFileSync(checks[0], checks.slice(1), { cwd: wt, stdio: 'pipe' });
-    git(project, ['merge', '--squash', '-q', branch]);
-    git(project, ['commit', '-q', '-m', `${id}: raw`]);
-    git(project, ['worktree', 'remove', '--force', wt]);
-    git(project, ['branch', '-D', '-q', branch]);
-  }
-  return performance.now() - t0;
-}
-
-export async function benchEndToEnd(tasks: number) {
-  const dir = mkdtempSync(join(os.tmpdir(), 'oxi-scale-e2e-'));
-  try {
-    const t0 = performance.now();
-    const out = execFileSync(process.execPath, [OXI, 'demo', '--dir', join(dir, 'engine'), '--tasks', String(tasks), '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 3_600_000 });
-    const engineMs = performance.now() - t0;
-    const summary = JSON.parse(out) as { merged: number; abandoned: number };
-    const raw = join(dir, 'raw');
-    const { configPath, ids } = createSampleProject({ dir: raw, tasks });
-    const config = JSON.parse(readFileSync(configPath, 'utf8'));
-    const rawMs = rawGitWork(raw, ids, config.checks.command);
-    return {
-      tasks,
-      merged: summary.merged,
-      abandoned: summary.abandoned,
-      workers: config.hosts[0].maxWorkers,
-      engineMs: round(engineMs),
-      rawSequentialMs: round(rawMs),
-      ratio: round(engineMs / rawMs, 2),
-      perTaskEngineMs: round(engineMs / tasks),
-      perTaskRawMs: round(rawMs / tasks),
-      targetRatio: 1.25,
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
-  }
-}
-
 /** Entry for the child processes (`--child=ingest|prepare|restore`); true when this process is one. */
 export async function runScaleChild(argv: string[]): Promise<boolean> {
   const arg = (k: string) => argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3);
@@ -228,4 +171,23 @@ export async function runScaleChild(argv: string[]): Promise<boolean> {
 export function ingestInChild(self: string, items: number, live: number) {
   const out = execFileSync(process.execPath, ['--expose-gc', self, '--child=ingest', `--items=${items}`, `--live=${live}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   return JSON.parse(out) as Awaited<ReturnType<typeof childIngest>>;
+}
+
+export const scaleFigure = async (_opts: FigureOptions) => ingestInChild(BENCH_ENTRY, 10_000, 1000);
+
+export function scaleRows(scale: Awaited<ReturnType<typeof scaleFigure>>): Row[] {
+  return [
+    [`${scale.items} roadmap items ingested (real seeder)`, `${scale.ingestMs} ms`, '', `${scale.rows} rows`],
+    [`   ${scale.live} live task actors: process RSS`, `${scale.rssMiB} MiB`, '≤ 300 MiB', vs(scale.rssMiB, 300)],
+    ['   heap used / seed + spawn time', `${scale.heapUsedMiB} MiB / ${scale.seedAndSpawnMs} ms`, '', ''],
+  ];
+}
+
+export const killRestoreFigure = (_opts: FigureOptions) => benchRestoreAfterKill(BENCH_ENTRY, 1000);
+
+export function killRestoreRows(k: Awaited<ReturnType<typeof killRestoreFigure>>): Row[] {
+  return [
+    [`restore ${k.tasks} tasks after SIGKILL (startEngine → all live)`, `${k.restoredMs} ms`, '≤ 2 s', vs(k.restoredMs, 2000)],
+    ['   since process start / wall incl. node start + stop', `${k.sinceProcessStartMs} / ${k.processWallMs} ms`, '', ''],
+  ];
 }

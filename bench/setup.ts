@@ -16,6 +16,7 @@ import { ensureSetup } from '../actors/setup/run-setup.js';
 import { systemClock } from '../src/clock.js';
 import { validateConfig } from '../src/config/validate.js';
 import { openDb } from '../src/store/db.js';
+import type { FigureOptions, Row } from './fixtures.js';
 
 const PACKAGE = { name: 'oxi-bench-setup', private: true, type: 'module', dependencies: { 'is-number': '7.0.0' } };
 const LOCK = {
@@ -93,4 +94,14 @@ export async function benchSetupCache(tasks: number): Promise<SetupCacheFigure> 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Quick: four workspaces (first vs fourth) instead of ten; npm's start-up dominates either way. */
+export const setupFigure = (opts: FigureOptions) => benchSetupCache(opts.quick ? 4 : 10);
+
+export function setupRows(s: SetupCacheFigure): Row[] {
+  return [
+    [`workspace setup (npm ci, ${s.sandbox}): first / last of ${s.tasks} tasks`, `${s.firstMs} / ${s.tenthMs} ms`, '', `later median ${s.laterMedianMs} ms`],
+    ['   ratio last / first (the cache at work)', `${s.ratio}×`, '< 1×', ''],
+  ];
 }

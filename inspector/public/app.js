@@ -187,6 +187,16 @@ function onMessage(m) {
   } else if (m.type === 'snapshot') {
     state.snapshot = m.snapshot;
     later(() => renderHeader(state.snapshot)), later(renderLists), later(renderActorSelect);
+  } else if (m.type === 'summary' && state.snapshot) {
+    state.snapshot = { ...m.summary, tasks: state.snapshot.tasks };
+    later(() => renderHeader(state.snapshot)), later(renderLists);
+  } else if (m.type === 'tasks' && state.snapshot) {
+    // Only these tasks changed: replace them (or add the new ones), redraw the lists on the next frame.
+    const byId = new Map(m.tasks.map((t) => [t.id, t]));
+    const tasks = state.snapshot.tasks.map((t) => byId.get(t.id) ?? t);
+    for (const t of tasks) byId.delete(t.id);
+    state.snapshot = { ...state.snapshot, tasks: [...tasks, ...byId.values()] };
+    later(renderLists);
   } else if (m.type === 'ledger') {
     for (const r of m.rows) state.ledger.set(r.id, r);
     later(renderLedger);

@@ -75,6 +75,22 @@ function prCell(t) {
   return t.pr ? h('a', { href: t.pr.url, target: '_blank', rel: 'noopener' }, `#${t.pr.number}`) : '';
 }
 
+// Rows drawn per list, more on demand: a table of 1,000 rows costs the browser seconds of layout
+// (and again on every update), a page of them a few milliseconds.
+export const PAGE = 100;
+const shownRows = { inflight: PAGE, completed: PAGE };
+
+/** The first rows of a list (those shown so far), the selected task always among them; a "more" row when some are left. */
+function page(list, tasks, r, width, rerender) {
+  const at = r.task ? tasks.findIndex((t) => t.id === r.task) : -1;
+  const limit = Math.max(shownRows[list], at + 1);
+  if (tasks.length <= limit) return { tasks, more: [] };
+  const left = tasks.length - limit;
+  const b = h('button', { class: 'small', 'data-testid': `more-${list}` }, `show ${Math.min(PAGE, left)} more (${left} not shown)`);
+  b.addEventListener('click', () => ((shownRows[list] = limit + PAGE), rerender()));
+  return { tasks: tasks.slice(0, limit), more: [h('tr', { class: 'more' }, h('td', { colspan: width }, b))] };
+}
+
 export function renderTasks(snapshot, r, { select, retry }) {
   const all = snapshot?.tasks ?? [];
   const tasks = filterTasks(all, r);
@@ -91,14 +107,17 @@ export function renderTasks(snapshot, r, { select, retry }) {
   const defaultOrder = (a, b) => (a.phase === 'queued') - (b.phase === 'queued');
   const inflight = sortTasks(tasks.filter((t) => t.phase !== 'completed').sort(defaultOrder), r.sort, r.dir);
   const done = sortTasks(tasks.filter((t) => t.phase === 'completed').sort((a, b) => b.updatedAt - a.updatedAt), r.sort, r.dir);
-  $('inflight-rows').replaceChildren(...inflight.map((t) => row(t, [
+  const rerender = () => renderTasks(snapshot, r, { select, retry });
+  const inflightPage = page('inflight', inflight, r, COLUMNS.inflight.length, rerender);
+  const donePage = page('completed', done, r, COLUMNS.completed.length, rerender);
+  $('inflight-rows').replaceChildren(...inflightPage.tasks.map((t) => row(t, [
     h('td', { class: 'id' }, t.id), h('td', { class: 'title' }, t.title), h('span', { class: `state ${t.status}`, 'data-testid': `state-${t.id}` }, t.status), t.host ?? '',
     h('span', { class: 'since', 'data-since': t.lastProgressAt }, elapsed(Date.now() - t.lastProgressAt)), money(t.costUsd), prCell(t), canRetry(t) ? retryButton(t) : '',
-  ])));
-  $('completed-rows').replaceChildren(...done.map((t) => row(t, [
+  ])), ...inflightPage.more);
+  $('completed-rows').replaceChildren(...donePage.tasks.map((t) => row(t, [
     h('td', { class: 'id' }, t.id), h('td', { class: 'title' }, t.title), h('span', { class: `state ${t.status}`, 'data-testid': `state-${t.id}` }, t.status),
     h('td', { class: 'reason', title: t.triage ? `${t.reason ?? ''}\n\ntriage: ${t.triage}` : t.reason ?? '' }, t.status === 'abandoned' ? t.reason ?? '' : ''), String(t.attempts), money(t.costUsd), prCell(t), canRetry(t) ? retryButton(t) : '',
-  ])));
+  ])), ...donePage.more);
   const hidden = all.length - tasks.length;
   $('inflight-empty').hidden = inflight.length > 0;
   $('completed-empty').hidden = done.length > 0;

@@ -201,6 +201,22 @@ describe('live feed', () => {
     expect(rehello.ledger.at(-1).kind).toBe('task.shipping');
   });
 
+  it('a task that moved goes out alone (tasks), the rest of the snapshot as summary: the page never gets every task again', async () => {
+    const { server } = await serve();
+    const page = await socket(`ws://127.0.0.1:${server.port}/ws`);
+    const hello = await nextMessage(page, 'hello');
+    const before = hello.snapshot.tasks.find((t: { id: string }) => t.id === 'T0-1').status;
+    const next = before === 'reviewing' ? 'checks' : 'reviewing';
+    db.prepare(`UPDATE tasks SET status=?, updated_at=updated_at+1 WHERE id='T0-1'`).run(next);
+    appendEvent(db, { at: Date.now(), actor: 'task:T0-1', kind: `task.${next}`, task: 'T0-1', payload: { from: before, event: 'x' } });
+    const moved = await nextMessage(page, 'tasks', (m) => m.tasks.some((t: { id: string; status: string }) => t.id === 'T0-1' && t.status === next));
+    expect(moved.tasks.map((t: { id: string }) => t.id)).toEqual(['T0-1']);
+    const summary = await nextMessage(page, 'summary', (m) => m.summary.counts[next] === 1);
+    expect(summary.summary).not.toHaveProperty('tasks');
+    expect(summary.summary.schema).toBe('oxi.snapshot.v1');
+    expect(page.queue.filter((m: { type: string }) => m.type === 'snapshot')).toEqual([]);
+  });
+
   it('relays the @statelyai/inspect stream: the engine side publishes with the token, pages see the actors', async () => {
     const { server } = await serve({ inspect: true });
     const page = await socket(`ws://127.0.0.1:${server.port}/ws`);
