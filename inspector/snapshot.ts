@@ -6,6 +6,7 @@ import { dispatchPausedReason } from '../src/gates/environment-gate.js';
 import { lastLiveConfig } from '../src/runtime/live-config.js';
 import { readPid } from '../src/runtime/pidfile.js';
 import { snapshotSummary } from '../src/runtime/summary.js';
+import { repoSummaries } from '../src/runtime/repo-summary.js';
 import type { Db } from '../src/store/db.js';
 import { listTasks, type TaskRow } from '../src/store/tasks.js';
 import { RETRY_TASK_STATUSES as RETRYABLE_LIVE } from '../machines/status.js';
@@ -16,8 +17,8 @@ export const SNAPSHOT_SCHEMA = 'oxi.snapshot.v1';
 const taskView = z.object({
   id: z.string(),
   title: z.string(),
-  /** The repository the roadmap item names. Optional: older snapshots lack it. */
-  repo: z.string().optional(),
+  /** The repository the task belongs to (the adapter's name in single-repo mode); the id is `<repo>/<id>` in multi-repo mode. */
+  repo: z.string(),
   tier: z.number().int(),
   status: z.string(),
   /** queued: not started; in_flight: a live task; completed: merged or abandoned. */
@@ -72,6 +73,13 @@ export const snapshotSchema = z.object({
     /** open: new tasks start; soft: past the soft cap, no new task starts today; hard: nothing that spends starts today. */
     gate: z.enum(['open', 'soft', 'hard']),
   }),
+  /** Each repository's task counts and today's spend (one entry in single-repo mode). Optional: older snapshots lack it. */
+  repos: z.array(z.object({
+    name: z.string(),
+    counts: z.record(z.string(), z.number().int()),
+    todayUsd: z.number().min(0),
+    dailyHardUsd: z.number().nullable(),
+  })).optional(),
   /** The config the attached daemon started with (its `config.loaded` row): file, sha256, the commit it came from. Optional: older snapshots lack it. */
   config: z.object({ path: z.string(), sha256: z.string(), commit: z.string().optional() }).nullable().optional(),
 });
@@ -147,6 +155,7 @@ export function buildSnapshot(db: Db, adapter: Adapter, engine?: EngineHandle, n
       currency: 'USD',
       gate: summary.spend.today >= adapter.budget.dailyHardUsd ? 'hard' : summary.spend.today >= adapter.budget.dailySoftUsd ? 'soft' : 'open',
     },
+    repos: repoSummaries(adapter, db, now),
     config: engine || daemon ? liveOf(lastLiveConfig(db)) : null,
   };
 }

@@ -75,8 +75,14 @@ function prCell(t) {
   return t.pr ? h('a', { href: t.pr.url, target: '_blank', rel: 'noopener' }, `#${t.pr.number}`) : '';
 }
 
+/** `<repo>/<id>` when the engine serves several repositories (multi-repo ids carry the prefix already). */
+export function taskLabel(t, multi) {
+  return multi && t.repo && !t.id.startsWith(`${t.repo}/`) ? `${t.repo}/${t.id}` : t.id;
+}
+
 export function renderTasks(snapshot, r, { select, retry }) {
   const all = snapshot?.tasks ?? [];
+  const multi = (snapshot?.repos?.length ?? 0) > 1 || new Set(all.map((t) => t.repo)).size > 1;
   const tasks = filterTasks(all, r);
   const retryButton = (t) => {
     const b = h('button', { class: 'small', 'data-testid': `retry-${t.id}` }, 'retry');
@@ -92,11 +98,11 @@ export function renderTasks(snapshot, r, { select, retry }) {
   const inflight = sortTasks(tasks.filter((t) => t.phase !== 'completed').sort(defaultOrder), r.sort, r.dir);
   const done = sortTasks(tasks.filter((t) => t.phase === 'completed').sort((a, b) => b.updatedAt - a.updatedAt), r.sort, r.dir);
   $('inflight-rows').replaceChildren(...inflight.map((t) => row(t, [
-    h('td', { class: 'id' }, t.id), h('td', { class: 'title' }, t.title), h('span', { class: `state ${t.status}`, 'data-testid': `state-${t.id}` }, t.status), t.host ?? '',
+    h('td', { class: 'id', 'data-repo': t.repo ?? '' }, taskLabel(t, multi)), h('td', { class: 'title' }, t.title), h('span', { class: `state ${t.status}`, 'data-testid': `state-${t.id}` }, t.status), t.host ?? '',
     h('span', { class: 'since', 'data-since': t.lastProgressAt }, elapsed(Date.now() - t.lastProgressAt)), money(t.costUsd), prCell(t), canRetry(t) ? retryButton(t) : '',
   ])));
   $('completed-rows').replaceChildren(...done.map((t) => row(t, [
-    h('td', { class: 'id' }, t.id), h('td', { class: 'title' }, t.title), h('span', { class: `state ${t.status}`, 'data-testid': `state-${t.id}` }, t.status),
+    h('td', { class: 'id', 'data-repo': t.repo ?? '' }, taskLabel(t, multi)), h('td', { class: 'title' }, t.title), h('span', { class: `state ${t.status}`, 'data-testid': `state-${t.id}` }, t.status),
     h('td', { class: 'reason', title: t.reason ?? '' }, t.status === 'abandoned' ? t.reason ?? '' : ''), String(t.attempts), money(t.costUsd), prCell(t), canRetry(t) ? retryButton(t) : '',
   ])));
   const hidden = all.length - tasks.length;

@@ -15,6 +15,8 @@ import { snapshotSummary, type StatusSummary } from '../../runtime/summary.js';
 import { configLine } from '../../runtime/live-config.js';
 import { liveConfig } from '../../config/source.js';
 import { listTasks } from '../../store/tasks.js';
+import { knownRepos, repoSpendLine, repoSummaries } from '../../runtime/repo-summary.js';
+import { assertKnownRepo, isMultiRepo, taskIdentity } from '../../runtime/repo-names.js';
 import { localNetworkStatus, localSandboxStatus } from '../../../actors/sandbox/sandbox.js';
 import { networkVerdict } from '../../../actors/network/policy.js';
 import { TASK_STATUSES } from '../../../machines/status.js';
@@ -50,7 +52,7 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
     return;
   }
   await withStore(global, async (adapter, db) => {
-    const { data, summary, daemon, shown, answered, onDisk, sandbox, network, disk } = await statusData(adapter, db);
+    const { data, summary, daemon, shown, answered, onDisk, sandbox, network, disk, repos } = await statusData(adapter, db);
     output(global, data, () => {
       const e = summary.engine;
       const state = e.killed ? color.red(`killed (${e.reason ?? 'no reason'}${e.hard ? ', hard' : ''})`) : color.green(e.state);
@@ -61,6 +63,7 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
         `tasks    ${counts}`,
         `hosts    ${hosts}`,
         `spend    $${summary.spend.today.toFixed(2)} today (soft $${adapter.budget.dailySoftUsd}, hard $${adapter.budget.dailyHardUsd})${summary.spend.today >= adapter.budget.dailyHardUsd ? color.red(' — hard cap reached: nothing new dispatches until tomorrow') : summary.spend.today >= adapter.budget.dailySoftUsd ? ' — soft cap passed' : ''}`,
+        ...(repos.length > 1 ? [`         by repository: ${repoSpendLine(repos)}`] : []),
         ...agentLines(summary.agents ?? agentSummary(db)),
         ...(shown ? [`config   ${configLine(shown, answered, onDisk)}`] : []),
         `disk     ${diskLine(disk, adapter.engine.janitor.keepMs)}`,
@@ -89,17 +92,22 @@ export async function statusData(adapter: Adapter, db: Db) {
   const sandbox = localSandboxStatus(adapter.agents.sandbox);
   const network = localNetworkStatus(adapter);
   const disk = diskUse(adapter);
-  const data = { ...summary, config, agents: { ...(summary.agents ?? agentSummary(db)), sandbox, network }, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget, disk };
-  return { data, summary, daemon, shown, answered, onDisk, sandbox, network, disk };
+  // Spend and counts per repository: the database is the truth whether or not a daemon answered.
+  const repos = repoSummaries(adapter, db);
+  const data = { ...summary, repos, config, agents: { ...(summary.agents ?? agentSummary(db)), sandbox, network }, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget, disk };
+  return { data, summary, daemon, shown, answered, onDisk, sandbox, network, disk, repos };
 }
 
-export async function tasksCommand(global: GlobalOptions & { status?: string }): Promise<void> {
+export async function tasksCommand(global: GlobalOptions & { status?: string; repo?: string }): Promise<void> {
   if (global.status && !TASK_STATUSES.includes(global.status)) {
     throw new UsageError(`--status: expected one of ${TASK_STATUSES.join(', ')}, got "${global.status}".`);
   }
   await withStore(global, (adapter, db) => {
-    const rows = listTasks(db, { status: global.status }).map((t) => ({
+    const multi = isMultiRepo(adapter);
+    if (global.repo !== undefined) assertKnownRepo(global.repo, knownRepos(adapter, db));
+    const rows = listTasks(db, { status: global.status }).filter((t) => global.repo === undefined || t.repo === global.repo).map((t) => ({
       id: t.id,
+      repo: t.repo,
       tier: t.tier,
       title: t.title,
       status: t.status,
@@ -112,15 +120,15 @@ export async function tasksCommand(global: GlobalOptions & { status?: string }):
       backend: t.backend ?? null,
       activity: t.status === 'working' ? (parseActivity(t.activity) ?? { kind: 'starting' }) : null,
     }));
-    output(global, rows.map((r) => ({ ...r, reason_line: firstLine(r.reason), logs: join(adapter.paths.logs, r.id) })), () => (rows.length ? taskTable(rows, adapter.paths.logs) : 'no tasks'));
+    output(global, rows.map((r) => ({ ...r, reason_line: firstLine(r.reason), logs: join(adapter.paths.logs, r.id) })), () => (rows.length ? taskTable(rows, adapter.paths.logs, multi) : global.repo === undefined ? 'no tasks' : `no tasks in ${global.repo}`));
   });
 }
 
 /** `oxi tasks` for people: a header, columns sized to their longest cell, one line per failure reason. */
-function taskTable(rows: Array<{ id: string; status: string; activity: { kind: string } | null; attempts: number; pr: number | null; host: string | null; last_progress_at: string; backend: string | null; title: string; reason: string | null }>, logs: string): string {
+function taskTable(rows: Array<{ id: string; repo: string; status: string; activity: { kind: string } | null; attempts: number; pr: number | null; host: string | null; last_progress_at: string; backend: string | null; title: string; reason: string | null }>, logs: string, multi: boolean): string {
   const now = Date.now();
   const cells = rows.map((r) => [
-    r.id,
+    taskIdentity(multi, r),
     r.activity ? `${r.status}:${activityLabel(r.activity as never)}` : r.status,
     String(r.attempts),
     r.pr === null ? '-' : `#${r.pr}`,
