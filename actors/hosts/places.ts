@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { SshHostConfig } from '../../src/config/schema.js';
-import { GitError, HostUnreachableError } from '../../src/errors.js';
+import { ConfigError, GitError, HostUnreachableError } from '../../src/errors.js';
 import { DIR_MODE, mkdirPrivate } from '../../src/fs-private.js';
 import type { HostTransport } from '../../src/ports.js';
 import { clockSleep } from '../../src/clock.js';
@@ -122,8 +122,14 @@ function localPlace(deps: PlaceDeps, host: string, transport: HostTransport | un
   };
 }
 
-function sshPlace(deps: PlaceDeps, host: string, transport: HostTransport, cfg: SshHostConfig): TaskPlace {
+function sshPlace(deps: PlaceDeps, host: string, transport: HostTransport, sshCfg: SshHostConfig): TaskPlace {
   const { adapter } = deps;
+  // The task's repository's clone on this host (adapterForRepo put it in mainClone); a host without one never gets the task.
+  if (sshCfg.mainClone === undefined)
+    throw new ConfigError(`Expected host "${host}" to have a clone of repository "${adapter.scopedTo ?? adapter.name}"; hosts.${host}.repos does not name one.`, {
+      fix: `Add repos: { "${adapter.scopedTo ?? adapter.name}": { mainClone: "/path/on/host" } } to host "${host}", or leave its tasks to other hosts.`,
+    });
+  const cfg = { ...sshCfg, mainClone: sshCfg.mainClone };
   const reach = <T>(signal: AbortSignal | undefined, fn: () => Promise<T>) => whileUnreachable(deps, host, signal, fn);
   return {
     host,

@@ -130,10 +130,15 @@ export class HostSandbox implements AgentSandbox {
 /** Paths of the engine's own on a host: its state, the main clone, every workspace, the logs, key files. */
 export function hiddenPaths(adapter: Adapter, hostName: string): string[] {
   const cfg = adapter.hosts.find((h) => h.name === hostName);
-  if (cfg?.kind === 'ssh') return [cfg.mainClone, cfg.worktreesRoot, `${cfg.worktreesRoot}/.oxi-logs`];
-  const paths = [adapter.paths.stateDir, adapter.repo.path, adapter.paths.worktreesRoot, adapter.paths.logs, dirname(adapter.paths.db)];
+  // Every repository's clone is hidden, not only the task's own: an agent of one repository never reads another's clone.
+  if (cfg?.kind === 'ssh') {
+    const clones = [cfg.mainClone, ...Object.values(cfg.repos ?? {}).flatMap((r) => [r.mainClone, r.worktreesRoot])].filter((p): p is string => !!p);
+    return [...new Set([...clones, cfg.worktreesRoot, `${cfg.worktreesRoot}/.oxi-logs`])];
+  }
+  const clones = [adapter.repo.path, ...(adapter.repos ?? []).map((r) => r.repo.path)];
+  const paths = [adapter.paths.stateDir, ...clones, adapter.paths.worktreesRoot, adapter.paths.logs, dirname(adapter.paths.db)];
   // The adapter file where it usually lives (the main clone's root): hidden even from a planner reading the clone.
-  paths.push(...CONFIG_FILE_NAMES.map((name) => join(adapter.repo.path, name)));
+  for (const clone of clones) paths.push(...CONFIG_FILE_NAMES.map((name) => join(clone, name)));
   if (adapter.memory.kind === 'file') paths.push(adapter.memory.dir);
   for (const h of adapter.hosts) if (h.kind === 'ssh') paths.push(...[h.identityFile, h.knownHosts].filter((p): p is string => !!p));
   return [...new Set(paths)];

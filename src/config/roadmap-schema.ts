@@ -32,8 +32,10 @@ export const githubIssuesRoadmapSchema = z.strictObject({
   defaultTier: z.int().min(0).optional().meta({ description: 'Tier of an issue with no tier label.', defaultText: 'the highest tier in labels.tiers' }),
 });
 
-export const roadmapSchema = z
-  .union([z.string().min(1), markdownRoadmapSchema, githubIssuesRoadmapSchema])
+/** The three forms, without a default (a `repos` entry that omits its roadmap takes the top-level one). */
+export const roadmapForms = z.union([z.string().min(1), markdownRoadmapSchema, githubIssuesRoadmapSchema]);
+
+export const roadmapSchema = roadmapForms
   .default('ROADMAP.md')
   .describe('The roadmap: a markdown file path (relative to the config file), `{ source: "markdown", path }`, or `{ source: "github-issues", labels: { include, tiers }, idFormat }` (docs/roadmap-sources.md).');
 

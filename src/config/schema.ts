@@ -8,7 +8,7 @@
  * generated from them (describe.ts), so write them for users.
  */
 import { z } from 'zod';
-import { roadmapSchema, type RoadmapSourceConfig } from './roadmap-schema.js';
+import { roadmapForms, roadmapSchema, type RoadmapSourceConfig } from './roadmap-schema.js';
 
 // ---------------------------------------------------------------- building blocks
 
@@ -71,14 +71,17 @@ const forgeSchema = z
   .default({ kind: 'local' })
   .describe('Where PRs are opened and watched.');
 
-const repoSchema = section(
-  {
-    path: localPath().default('.').describe('The main clone of the repository (relative to the config file).'),
-    mainBranch: z.string().min(1).default('main').describe('Branch that task branches start from and merge into.'),
-    forge: forgeSchema,
-  },
-  'The repository oxi works on.',
-);
+const repoShape = {
+  path: localPath().default('.').describe('The main clone of the repository (relative to the config file).'),
+  mainBranch: z.string().min(1).default('main').describe('Branch that task branches start from and merge into.'),
+  forge: forgeSchema,
+};
+
+/** Optional and without a prefault: whether the user wrote it is what tells `repo` from `repos` (validate.ts fills the defaults). */
+export const repoSchema = z
+  .strictObject(repoShape)
+  .optional()
+  .meta({ description: 'The repository oxi works on (one repository; for several, `repos` instead).', defaultText: '{ path: ".", mainBranch: "main", forge: { kind: "local" } }' });
 
 // ---------------------------------------------------------------- hosts
 
@@ -119,8 +122,18 @@ const hostSchema = z.discriminatedUnion('kind', [
     identityFile: localPath().optional().describe('Local private key file (resolved like other local paths).'),
     knownHosts: localPath().optional().describe('Local known_hosts file to verify the host key against.'),
     maxWorkers: maxWorkers(),
-    mainClone: remotePath().describe('Absolute path of the repository clone on the remote host.'),
+    mainClone: remotePath().optional().describe('Absolute path of the repository clone on the remote host (required with `repo`; with `repos`, name each clone in `repos` instead).'),
     worktreesRoot: remotePath().describe('Absolute remote directory under which worktrees are created.'),
+    repos: z
+      .record(
+        z.string().regex(NAME_PATTERN, { error: 'a repository name of `repos` (`[a-z0-9][a-z0-9-]*`)' }),
+        z.strictObject({
+          mainClone: remotePath().describe('Absolute path of this repository\'s clone on the remote host.'),
+          worktreesRoot: remotePath().optional().describe('Absolute remote directory for this repository\'s worktrees; default: the host\'s worktreesRoot (each repository gets its own folder under it).'),
+        }),
+      )
+      .optional()
+      .describe('With `repos`: the clone of each repository this host has, by repository name. A task of a repository the host has no clone of is never placed there.'),
     connection: sshConnectionSchema,
   }),
 ]);
@@ -200,8 +213,7 @@ const policySchema = section(
   'Merge and retry policy.',
 );
 
-const checksSchema = section(
-  {
+const checksShape = {
     command: z
       .array(z.string().min(1))
       .min(1)
@@ -215,9 +227,9 @@ const checksSchema = section(
       })
       .optional()
       .describe('The checks\' own whitelisted environment; omitted, they get the agents\' (agents.env). `oxi doctor` prints which variable reaches which phase.'),
-  },
-  'The checks a change must pass before review.',
-);
+};
+
+const checksSchema = section(checksShape, 'The checks a change must pass before review.');
 
 // ---------------------------------------------------------------- workspace (setup, files, caches)
 
@@ -269,18 +281,17 @@ const backend = z
   .describe('Agent backend: `scripted` replays a script (tests, demos), `claude` / `codex` run those CLIs, `acp` any agent that speaks the Agent Client Protocol (agents.acp.command).');
 const model = () => z.string().min(1).optional().describe('Model name passed to the backend; omit for its default.');
 
-const route = (description: string) =>
-  z
-    .strictObject({
+const routeObject = () =>
+  z.strictObject({
       backend,
       model: model(),
       fallbacks: z
         .array(z.strictObject({ backend, model: model() }))
         .default([])
         .describe('Routes tried in order when the backend is unavailable (rate limits, outages).'),
-    })
-    .prefault({ backend: 'scripted' })
-    .describe(description);
+  });
+
+const route = (description: string) => routeObject().prefault({ backend: 'scripted' }).describe(description);
 
 const argvPrefix = (bin: string) =>
   z.array(z.string().min(1)).min(1).default([bin]).describe(`The program (and leading arguments) to run, as an argv array; default \`["${bin}"]\` from PATH.`);
@@ -443,6 +454,104 @@ const agentsSchema = section(
   'Which agents run, and how.',
 );
 
+// ---------------------------------------------------------------- repos (several repositories in one engine)
+
+const branchPrefix = () =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9._/-]*$/, { error: 'a branch-name prefix (letters, digits, . _ / -)', abort: true })
+    .refine((s) => !s.includes('..') && !s.startsWith('/'), { error: 'a branch-name prefix without .. or a leading /' });
+
+const scopeOverride = (description: string) =>
+  z
+    .array(z.string().refine((s) => !s.startsWith('/') && !s.split('/').includes('..'), { error: 'a repo-relative path prefix (no leading / and no ..)' }))
+    .optional()
+    .describe(description);
+
+const repoEntrySchema = z.strictObject({
+  name: z
+    .string()
+    .regex(NAME_PATTERN, { error: 'a repository name matching /^[a-z0-9][a-z0-9-]*$/ (lowercase letters, digits, dashes)' })
+    .describe('Short slug naming the repository (`[a-z0-9][a-z0-9-]*`, unique): task ids read `<name>/<id>`, and it names the repository\'s folders.'),
+  path: localPath().describe('The main clone of the repository (relative to the config file).'),
+  mainBranch: z.string().min(1).default('main').describe('Branch that task branches start from and merge into.'),
+  forge: forgeSchema,
+  roadmap: roadmapForms.optional().meta({
+    description: 'This repository\'s roadmap (same forms as the top-level `roadmap`; a markdown path is relative to the config file).',
+    defaultText: 'the top-level roadmap; a markdown path is then read in this repository\'s clone',
+  }),
+  checks: z.strictObject(checksShape).optional().meta({ description: 'This repository\'s checks (same fields as the top-level `checks`).', defaultText: 'the top-level checks' }),
+  scope: z
+    .strictObject({
+      allowed: scopeOverride('Path prefixes agents may change in this repository; default: policy.scope.allowed.'),
+      blocked: scopeOverride('Path prefixes agents must never change in this repository; default: policy.scope.blocked.'),
+      sensitive: scopeOverride('Path prefixes of this repository whose changes are never auto-merged; default: policy.scope.sensitive.'),
+    })
+    .optional()
+    .describe('This repository\'s scope policy; each omitted list is policy.scope\'s. policy.scope.protected and the built-in protected paths apply to every repository.'),
+  branches: z
+    .strictObject({ prefix: branchPrefix().optional().describe('Task branch = prefix + task id (without the repository name) lowercased; default: branches.prefix.') })
+    .optional()
+    .describe('Task branch naming in this repository.'),
+  budget: z
+    .strictObject({
+      perTaskUsd: posNumber().optional().describe('Spend cap for one task of this repository (at most budget.perTaskUsd).'),
+      dailySoftUsd: posNumber().optional().describe('Daily spend of this repository after which none of its new tasks start (at most budget.dailySoftUsd).'),
+      dailyHardUsd: posNumber().optional().describe('Daily spend cap of this repository (at most budget.dailyHardUsd).'),
+    })
+    .optional()
+    .describe('Caps of this repository inside the global budget (each omitted one is the global one).'),
+  routing: z
+    .strictObject({
+      planner: routeObject().optional().describe('Planner route for this repository\'s tasks.'),
+      worker: routeObject().optional().describe('Worker route for this repository\'s tasks.'),
+      critic: routeObject().optional().describe('Critic route for this repository\'s tasks.'),
+    })
+    .optional()
+    .describe('Agent routes for this repository\'s tasks, overriding agents.planner / worker / critic.'),
+});
+
+const reposSchema = z
+  .array(repoEntrySchema)
+  .min(1)
+  .superRefine((repos, ctx) => {
+    const seen = new Map<string, number>();
+    repos.forEach((r, i) => {
+      const first = seen.get(r.name);
+      if (first === undefined) seen.set(r.name, i);
+      else ctx.addIssue({ code: 'custom', path: [i, 'name'], input: r.name, message: `a unique repository name ("${r.name}" is already used by repos.${first})` });
+    });
+  })
+  .optional()
+  .describe('Several repositories in one engine, instead of `repo` (docs/adapter.md, "One repository or several"): hosts, agents, the global budget, the killswitch, the dashboard and notifications are shared.');
+
+/** Cross-field rules of `repo` / `repos` (called from the adapter's superRefine). */
+function refineRepos(a: z.output<typeof adapterObject>, ctx: z.RefinementCtx): void {
+  if (a.repo !== undefined && a.repos !== undefined)
+    ctx.addIssue({ code: 'custom', path: ['repos'], input: a.repos.map((r) => r.name), message: 'either `repo` or `repos`, not both (move repo into repos as an entry with a name, or drop repos)' });
+  const names = new Set((a.repos ?? []).map((r) => r.name));
+  a.hosts.forEach((h, i) => {
+    if (h.kind !== 'ssh') return;
+    if (a.repos === undefined && h.mainClone === undefined)
+      ctx.addIssue({ code: 'custom', path: ['hosts', i, 'mainClone'], message: 'an absolute path on the remote host (required: the repository\'s clone there)' });
+    if (a.repos === undefined && h.repos !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['hosts', i, 'repos'], input: Object.keys(h.repos), message: 'no per-repository clones with a single `repo` (use mainClone, or name the repositories in `repos`)' });
+    for (const name of Object.keys(h.repos ?? {}))
+      if (a.repos !== undefined && !names.has(name))
+        ctx.addIssue({ code: 'custom', path: ['hosts', i, 'repos'], input: name, message: `keys that are repositories of repos (${[...names].join(', ')}), not "${name}"` });
+  });
+  a.repos?.forEach((r, i) => {
+    for (const key of ['perTaskUsd', 'dailySoftUsd', 'dailyHardUsd'] as const) {
+      const v = r.budget?.[key];
+      if (v !== undefined && v > a.budget[key])
+        ctx.addIssue({ code: 'custom', path: ['repos', i, 'budget', key], input: v, message: `a number <= budget.${key} (${a.budget[key]}): a repository's cap lies inside the global one` });
+    }
+    const roadmap = r.roadmap ?? a.roadmap;
+    if (typeof roadmap === 'object' && roadmap.source === 'github-issues' && r.forge.kind !== 'github')
+      ctx.addIssue({ code: 'custom', path: ['repos', i, 'roadmap'], input: 'github-issues', message: 'a roadmap source that matches the forge: "github-issues" needs this repository\'s forge.kind "github"' });
+  });
+}
+
 // ---------------------------------------------------------------- notifications, memory, engine
 
 const notificationSchema = z.discriminatedUnion('kind', [
@@ -511,8 +620,7 @@ const engineSchema = z
 
 // ---------------------------------------------------------------- the adapter
 
-export const adapterSchema = z
-  .strictObject({
+const adapterObject = z.strictObject({
     name: z
       .string()
       .regex(NAME_PATTERN, {
@@ -520,13 +628,11 @@ export const adapterSchema = z
       })
       .describe('Project name (`[a-z0-9][a-z0-9-]*`), used in worktree folder names.'),
     repo: repoSchema,
+    repos: reposSchema,
     roadmap: roadmapSchema,
     branches: section(
       {
-        prefix: z
-          .string()
-          .regex(/^[A-Za-z0-9._/-]*$/, { error: 'a branch-name prefix (letters, digits, . _ / -)', abort: true })
-          .refine((s) => !s.includes('..') && !s.startsWith('/'), { error: 'a branch-name prefix without .. or a leading /' })
+        prefix: branchPrefix()
           .default('oxi/')
           .describe('Task branch = prefix + task id lowercased.'),
       },
@@ -567,10 +673,13 @@ export const adapterSchema = z
       .describe('Where events (merged, abandoned, budget reached…) are sent.'),
     memory: memorySchema,
     engine: engineSchema,
-  })
+  });
+
+export const adapterSchema = adapterObject
   .superRefine((a, ctx) => {
+    refineRepos(a, ctx);
     // Issues are read, commented on and closed through the GitHub forge's repository and token.
-    if (typeof a.roadmap === 'object' && a.roadmap.source === 'github-issues' && a.repo.forge.kind !== 'github') {
+    if (a.repos === undefined && typeof a.roadmap === 'object' && a.roadmap.source === 'github-issues' && (a.repo?.forge.kind ?? 'local') !== 'github') {
       ctx.addIssue({ code: 'custom', path: ['roadmap', 'source'], input: a.roadmap.source, message: 'a roadmap source that matches the forge: "github-issues" needs repo.forge.kind "github" (its owner, name and token are used)' });
     }
   })
@@ -607,13 +716,44 @@ export interface ConfigSource {
 }
 
 /** The fully resolved adapter: defaults applied, every local path absolute. */
-export type Adapter = Omit<ParsedAdapter, 'paths' | 'roadmap'> & {
+/** One repository: its clone (absolute path), main branch and forge. */
+export type RepoConfig = z.output<z.ZodObject<typeof repoShape>>;
+export type ChecksConfig = z.output<typeof checksSchema>;
+export type ScopeConfig = z.output<typeof policySchema>['scope'];
+export type BudgetConfig = z.output<typeof budgetSchema>;
+export type RepoEntry = z.output<typeof repoEntrySchema>;
+
+/**
+ * Everything per repository, resolved: defaults from the top-level fields filled in, paths absolute.
+ * With `repo` there is one, named after the adapter (src/config/repos.ts derives it on demand).
+ */
+export interface RepoView {
+  name: string;
+  repo: RepoConfig;
+  roadmap: string;
+  roadmapSource: RoadmapSourceConfig;
+  checks: ChecksConfig;
+  /** allowed / blocked / sensitive of this repository; protected is policy.scope's (shared). */
+  scope: ScopeConfig;
+  branches: { prefix: string };
+  budget: BudgetConfig;
+  routing: NonNullable<RepoEntry['routing']>;
+}
+
+/** The fully resolved adapter: defaults applied, every local path absolute. */
+export type Adapter = Omit<ParsedAdapter, 'paths' | 'roadmap' | 'repo' | 'repos'> & {
   paths: AdapterPaths;
   source?: ConfigSource;
+  /** The repository (with `repos`: the first one; per-task code reads its task's repository through src/config/repos.ts). */
+  repo: RepoConfig;
   /** The markdown roadmap file (absolute); with the GitHub Issues source, where one would be (still a protected path). */
   roadmap: string;
   /** Where tasks come from (src/config/roadmap-schema.ts). */
   roadmapSource: RoadmapSourceConfig;
+  /** Present only when the config names `repos` (task ids are then `<repo>/<id>`); read it through src/config/repos.ts. */
+  repos?: RepoView[];
+  /** Set on the view of one repository made by `adapterForRepo` (src/config/repos.ts): the repository it is scoped to. */
+  scopedTo?: string;
 };
 
 export type HostConfig = Adapter['hosts'][number];

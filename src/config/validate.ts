@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { schemaAt } from './describe.js';
-import { adapterSchema, type Adapter, type ParsedAdapter } from './schema.js';
+import { adapterSchema, repoSchema, type Adapter, type ParsedAdapter, type RepoView } from './schema.js';
 
 export function validateConfig(raw: unknown, opts: { configPath: string }): Adapter {
   const configPath = resolve(opts.configPath);
@@ -23,10 +23,15 @@ export function validateConfig(raw: unknown, opts: { configPath: string }): Adap
 function resolvePaths(a: ParsedAdapter, dir: string): Adapter {
   const local = (p: string) => resolve(dir, expandHome(p));
   const stateDir = local(a.paths.stateDir);
+  const { repos: entries, repo: single, ...rest } = a;
+  const repos = entries === undefined ? undefined : resolveRepos(a, local);
+  const repo = single ?? repoSchema.parse({})!;
   return {
-    ...a,
-    repo: { ...a.repo, path: local(a.repo.path) },
-    ...resolveRoadmap(a.roadmap, local),
+    ...rest,
+    // With `repos`, the top-level repo and roadmap are the first repository's (per-task code reads its own: src/config/repos.ts).
+    repo: repos ? repos[0].repo : { ...repo, path: local(repo.path) },
+    ...(repos ? { roadmap: repos[0].roadmap, roadmapSource: repos[0].roadmapSource } : resolveRoadmap(a.roadmap, local)),
+    ...(repos ? { repos } : {}),
     paths: {
       stateDir,
       db: a.paths.db === undefined ? join(stateDir, 'oxi.db') : local(a.paths.db),
@@ -50,6 +55,34 @@ function resolvePaths(a: ParsedAdapter, dir: string): Adapter {
     },
     memory: a.memory.kind === 'file' ? { ...a.memory, dir: local(a.memory.dir) } : a.memory,
   };
+}
+
+/** Each `repos` entry with the top-level fields it omits filled in (roadmap, checks, scope lists, branch prefix, budget caps). */
+function resolveRepos(a: ParsedAdapter, local: (p: string) => string): RepoView[] {
+  return (a.repos ?? []).map((r) => {
+    const path = local(r.path);
+    // An omitted markdown roadmap is the top-level one's path read in this repository's clone (not one file shared by all).
+    const inClone = (p: string) => resolve(path, expandHome(p));
+    const roadmap =
+      r.roadmap !== undefined
+        ? resolveRoadmap(r.roadmap, local)
+        : resolveRoadmap(a.roadmap, typeof a.roadmap === 'object' && a.roadmap.source === 'github-issues' ? local : inClone);
+    const { allowed, blocked, sensitive } = r.scope ?? {};
+    return {
+      name: r.name,
+      repo: { path, mainBranch: r.mainBranch, forge: r.forge },
+      ...roadmap,
+      checks: r.checks ?? a.checks,
+      scope: { ...a.policy.scope, ...(allowed ? { allowed } : {}), ...(blocked ? { blocked } : {}), ...(sensitive ? { sensitive } : {}) },
+      branches: { prefix: r.branches?.prefix ?? a.branches.prefix },
+      budget: {
+        perTaskUsd: r.budget?.perTaskUsd ?? a.budget.perTaskUsd,
+        dailySoftUsd: r.budget?.dailySoftUsd ?? Math.min(a.budget.dailySoftUsd, r.budget?.dailyHardUsd ?? Infinity),
+        dailyHardUsd: r.budget?.dailyHardUsd ?? a.budget.dailyHardUsd,
+      },
+      routing: r.routing ?? {},
+    };
+  });
 }
 
 function resolveRoadmap(r: ParsedAdapter['roadmap'], local: (p: string) => string): Pick<Adapter, 'roadmap' | 'roadmapSource'> {

@@ -87,7 +87,8 @@ export async function checkHost(adapter: Adapter, cfg: HostConfig, transport?: H
         ? { name: 'credentials', status: 'ok', detail: `~/${have.stdout.trim()} present` }
         : { name: 'credentials', status: 'warn', detail: `none of ~/${credentials.join(', ~/')} exists`, fix: `Log in once on "${cfg.name}" (${cli} login) as the ssh user.` });
     }
-    if (cfg.kind === 'ssh') {
+    // Per-repository clones (`hosts[].repos`) are checked where each repository is listed.
+    if (cfg.kind === 'ssh' && cfg.mainClone !== undefined) {
       const clone = await host.exec(['git', '-C', cfg.mainClone, 'remote', 'get-url', 'origin']);
       checks.push(clone.exitCode === 0
         ? { name: 'main_clone', status: 'ok', detail: `${cfg.mainClone} (origin ${clone.stdout.trim()})` }
