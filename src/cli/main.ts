@@ -30,6 +30,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program.command('demo').description('create a sample project and run the engine on it until every item is merged or abandoned')
     .option('--dir <dir>', 'where the sample project lives (created, or resumed when it is a demo already)', 'oxi-demo')
     .option('--tasks <n>', 'roadmap items in a new sample project', '3')
+    .option('--repos <n>', 'a new demo of n sample repositories served by one engine (task ids <repo>/<id>; docs/multi-repo.md)')
     .option('--no-dashboard', 'do not serve the dashboard')
     .option('--agent <backend>', 'run the demo with a real agent instead of the scripted one: claude or codex (needs its credentials)', 'scripted')
     .option('--inspect [url]', 'stream the actor system to the Stately inspector (our relay, or the relay at url)')

@@ -6,14 +6,14 @@ import type { Adapter } from '../config/schema.js';
 import type { Db } from '../store/db.js';
 import { dayStart } from '../store/ledger.js';
 import { countsByRepo, reposWithTasks, spendByRepo } from '../store/repo-spend.js';
-import { repoNames } from './repo-names.js';
+import { isMultiRepo, repoNames, repoViews } from '../config/repos.js';
 
 export interface RepoSummary {
   name: string;
   counts: Record<string, number>;
   /** Spend of this repository's tasks since the start of the UTC day. */
   todayUsd: number;
-  /** The repository's own daily hard cap, when the adapter sets one (inside the global caps). */
+  /** The repository's daily hard cap in multi-repo mode (its own, or the global one), null in single-repo mode. */
   dailyHardUsd: number | null;
 }
 
@@ -35,15 +35,15 @@ export function repoSummaries(adapter: Adapter, db: Db, now = Date.now()): RepoS
   }));
 }
 
-/** A repository's own daily hard cap from its `budget` override, or null. */
+/** A repository's daily hard cap in multi-repo mode (a repository since removed from the config: null). */
 function repoCap(adapter: Adapter, name: string): number | null {
-  const repos = (adapter as Adapter & { repos?: Array<{ name: string; budget?: { dailyHardUsd?: number } }> }).repos;
-  return repos?.find((r) => r.name === name)?.budget?.dailyHardUsd ?? null;
+  if (!isMultiRepo(adapter)) return null;
+  return repoViews(adapter).find((r) => r.name === name)?.budget.dailyHardUsd ?? null;
 }
 
-/** `product $1.20 (cap $5.00), tools $0.30`: one line for people. */
-export function repoSpendLine(repos: readonly RepoSummary[]): string {
-  return repos.map((r) => `${r.name} $${r.todayUsd.toFixed(2)}${r.dailyHardUsd === null ? '' : ` (cap $${r.dailyHardUsd.toFixed(2)})`}`).join(', ');
+/** `product $1.20 (cap $5.00), tools $0.30`: one line for people; a cap only where it is tighter than the global one. */
+export function repoSpendLine(repos: readonly RepoSummary[], globalHardUsd: number): string {
+  return repos.map((r) => `${r.name} $${r.todayUsd.toFixed(2)}${r.dailyHardUsd === null || r.dailyHardUsd >= globalHardUsd ? '' : ` (cap $${r.dailyHardUsd.toFixed(2)})`}`).join(', ');
 }
 
 function round(usd: number): number {

@@ -16,7 +16,8 @@ import { configLine } from '../../runtime/live-config.js';
 import { liveConfig } from '../../config/source.js';
 import { listTasks } from '../../store/tasks.js';
 import { knownRepos, repoSpendLine, repoSummaries } from '../../runtime/repo-summary.js';
-import { assertKnownRepo, isMultiRepo, taskIdentity } from '../../runtime/repo-names.js';
+import { assertKnownRepo, isMultiRepo, repoNames, taskIdentity } from '../../runtime/repo-names.js';
+import { adapterForRepo } from '../../config/repos.js';
 import { localNetworkStatus, localSandboxStatus } from '../../../actors/sandbox/sandbox.js';
 import { networkVerdict } from '../../../actors/network/policy.js';
 import { TASK_STATUSES } from '../../../machines/status.js';
@@ -63,7 +64,7 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
         `tasks    ${counts}`,
         `hosts    ${hosts}`,
         `spend    $${summary.spend.today.toFixed(2)} today (soft $${adapter.budget.dailySoftUsd}, hard $${adapter.budget.dailyHardUsd})${summary.spend.today >= adapter.budget.dailyHardUsd ? color.red(' — hard cap reached: nothing new dispatches until tomorrow') : summary.spend.today >= adapter.budget.dailySoftUsd ? ' — soft cap passed' : ''}`,
-        ...(repos.length > 1 ? [`         by repository: ${repoSpendLine(repos)}`] : []),
+        ...(repos.length > 1 ? [`         by repository: ${repoSpendLine(repos, adapter.budget.dailyHardUsd)}`] : []),
         ...agentLines(summary.agents ?? agentSummary(db)),
         ...(shown ? [`config   ${configLine(shown, answered, onDisk)}`] : []),
         `disk     ${diskLine(disk, adapter.engine.janitor.keepMs)}`,
@@ -165,19 +166,54 @@ function readRoadmap(file: string): string {
   }
 }
 
-export async function roadmapCommand(global: GlobalOptions & { file?: string }): Promise<void> {
-  const adapter = global.file ? undefined : await resolveAdapter(global);
-  // A file given, or the markdown roadmap: parsed here; GitHub Issues: read through the source the seeder uses.
-  if (adapter && adapter.roadmapSource.source !== 'markdown') {
+interface RoadmapItemView {
+  id: string;
+  tier: number;
+  title: string;
+  description?: string;
+}
+
+/** One repository's roadmap items (the markdown file parsed here, or the GitHub Issues source as the seeder reads it); problems on stderr. */
+async function roadmapItems(adapter: Adapter): Promise<{ items: RoadmapItemView[]; where: string }> {
+  if (adapter.roadmapSource.source !== 'markdown') {
     const source = roadmapSourceFor(adapter);
     const read = await source.read([]);
-    output(global, read.items, () => read.items.map((i) => `${i.id.padEnd(9)} tier ${i.tier}  ${i.title}`).join('\n') || `no items (${source.where})`);
     for (const p of read.problems) process.stderr.write(`${source.where}: issue #${p.line}: ${p.severity}: ${p.message}\n`);
+    return { items: read.items, where: source.where };
+  }
+  return { items: roadmapFile(adapter.roadmap), where: adapter.roadmap };
+}
+
+function roadmapFile(file: string): RoadmapItemView[] {
+  const parsed = parseRoadmap(readRoadmap(file));
+  for (const p of parsed.problems) process.stderr.write(`${file}:${p.line}: ${p.severity}: ${p.message}\n`);
+  return parsed.items.map(({ id, tier, title, description }) => ({ id, tier, title, description }));
+}
+
+const itemLine = (i: RoadmapItemView) => `${i.id.padEnd(9)} tier ${i.tier}  ${i.title}`;
+
+export async function roadmapCommand(global: GlobalOptions & { file?: string; repo?: string }): Promise<void> {
+  if (global.file && global.repo !== undefined) throw new UsageError('--file and --repo both name a roadmap.', { fix: 'Pass one: --file F reads that file, --repo NAME reads that repository\'s roadmap from the adapter.' });
+  if (global.file) {
+    const items = roadmapFile(resolve(global.file));
+    output(global, items, () => items.map(itemLine).join('\n') || 'no items');
     return;
   }
-  const file = global.file ? resolve(global.file) : adapter!.roadmap;
-  const parsed = parseRoadmap(readRoadmap(file));
-  const items = parsed.items.map(({ id, tier, title, description }) => ({ id, tier, title, description }));
-  output(global, items, () => items.map((i) => `${i.id.padEnd(9)} tier ${i.tier}  ${i.title}`).join('\n') || 'no items');
-  for (const p of parsed.problems) process.stderr.write(`${file}:${p.line}: ${p.severity}: ${p.message}\n`);
+  const adapter = await resolveAdapter(global);
+  if (global.repo !== undefined) assertKnownRepo(global.repo, repoNames(adapter));
+  if (!isMultiRepo(adapter)) {
+    const { items, where } = await roadmapItems(adapter);
+    output(global, items, () => items.map(itemLine).join('\n') || (adapter.roadmapSource.source === 'markdown' ? 'no items' : `no items (${where})`));
+    return;
+  }
+  // Several repositories: each one's roadmap through its own view of the adapter, grouped under its name.
+  const names = global.repo === undefined ? repoNames(adapter) : [global.repo];
+  const groups: Array<{ repo: string; items: RoadmapItemView[]; where: string }> = [];
+  for (const repo of names) groups.push({ repo, ...(await roadmapItems(adapterForRepo(adapter, repo))) });
+  const items = groups.flatMap((g) => g.items.map((i) => ({ repo: g.repo, ...i })));
+  output(global, items, () =>
+    global.repo !== undefined
+      ? groups[0].items.map(itemLine).join('\n') || `no items (${groups[0].where})`
+      : groups.map((g) => [`${g.repo} (${g.where})`, ...(g.items.length ? g.items.map((i) => `  ${itemLine(i)}`) : ['  no items'])].join('\n')).join('\n\n'),
+  );
 }
