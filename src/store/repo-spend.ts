@@ -4,7 +4,7 @@
  */
 import type { Db } from './db.js';
 
-/** Spend summed per repository from the window's spend events; spend of no known task is under `null`'s key "". */
+/** Spend summed per repository from the window's spend events (by the task each names); spend of no stored task is under "". */
 export function spendByRepo(db: Db, from: number, to: number): Record<string, number> {
   const rows = db
     .prepare(
