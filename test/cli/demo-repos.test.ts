@@ -28,9 +28,9 @@ describe('oxi demo --repos 2', { timeout: 900_000 }, () => {
       'math/T1-102 math merged',
     ]);
     // Each repository's main has exactly its own items, one squash commit each, and a green suite.
-    const subjects = (repo: string) => execFileSync('git', ['log', '--format=%s', 'main'], { cwd: join(dir, repo), encoding: 'utf8' }).split('\n').filter((l) => /^T\d-\d+:/.test(l)).sort();
-    expect(subjects('math')).toEqual(['T0-101: Add `double(x)` to the math library', 'T1-102: Add `square(x)` to the math library']);
-    expect(subjects('calc')).toEqual(['T0-101: Add `decrement(x)` to the math library', 'T1-102: Add `cube(x)` to the math library']);
+    const subjects = (repo: string) => execFileSync('git', ['log', '--format=%s', 'main'], { cwd: join(dir, repo), encoding: 'utf8' }).split('\n').filter((l) => l !== 'Initial commit' && l !== '').map((l) => l.replace(/ \(#\d+\)$/, '')).sort();
+    expect(subjects('math')).toEqual(['math/T0-101: Add `double(x)` to the math library', 'math/T1-102: Add `square(x)` to the math library']);
+    expect(subjects('calc')).toEqual(['calc/T0-101: Add `decrement(x)` to the math library', 'calc/T1-102: Add `cube(x)` to the math library']);
     for (const repo of ['math', 'calc']) {
       execFileSync('node', ['--test'], { cwd: join(dir, repo), stdio: 'pipe' });
       expect(execFileSync('git', ['status', '--porcelain'], { cwd: join(dir, repo), encoding: 'utf8' })).toBe('');
