@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SLOT_STATES } from '../machines/task.js';
 import type { Adapter } from '../src/config/schema.js';
+import { adapterForTask } from '../src/config/repos.js';
 import type { EngineHandle } from '../src/runtime/engine.js';
 import { dispatchPausedReason } from '../src/gates/environment-gate.js';
 import { lastLiveConfig } from '../src/runtime/live-config.js';
@@ -111,7 +112,7 @@ export function toTaskView(adapter: Adapter, t: TaskRow): TaskView {
     host: t.host,
     attempts: t.attempt + 1,
     costUsd: Math.round(t.cost_usd * 10_000) / 10_000,
-    pr: t.pr === null ? null : { number: t.pr, url: prUrl(adapter, t.pr) },
+    pr: t.pr === null ? null : { number: t.pr, url: prUrl(adapterForTask(adapter, t), t.pr) },
     reason: t.reason,
     lastProgressAt: t.last_progress_at,
     createdAt: t.created_at,

@@ -3,7 +3,8 @@
  * repository's counts and spend, `<repo>/<id>` in the lists and each one's spend in the header
  * (a real server, a real database, a real headless Chromium).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -18,6 +19,22 @@ import { launchChromium } from '../helpers/browser.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'oxi-dash-multi-'));
 for (const r of ['product', 'engine', 'one']) mkdirSync(join(dir, r));
+const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' }).trim();
+// Both repositories are real: the same change is on a task ref of each, src/core/ is sensitive only in engine.
+for (const r of ['product', 'engine']) {
+  const cwd = join(dir, r);
+  git(cwd, 'init', '-q', '-b', 'main');
+  writeFileSync(join(cwd, 'README.md'), `# ${r}\n`);
+  git(cwd, 'add', '-A');
+  git(cwd, 'commit', '-qm', 'init');
+  git(cwd, 'checkout', '-qb', 'work');
+  mkdirSync(join(cwd, 'src', 'core'), { recursive: true });
+  writeFileSync(join(cwd, 'src', 'core', 'x.js'), 'export const x = 1;\n');
+  git(cwd, 'add', '-A');
+  git(cwd, 'commit', '-qm', 'change');
+  git(cwd, 'update-ref', `refs/oxi/tasks/${r}/T0-1`, 'HEAD');
+  git(cwd, 'checkout', '-q', 'main');
+}
 const TOKEN = { value: 'test-token-0123456789abcdef', generated: true };
 const multi = validateConfig(
   {
@@ -25,7 +42,7 @@ const multi = validateConfig(
     budget: { dailyHardUsd: 40 },
     repos: [
       { name: 'product', path: 'product' },
-      { name: 'engine', path: 'engine', forge: { kind: 'github', owner: 'acme', name: 'engine' }, budget: { dailyHardUsd: 10 } },
+      { name: 'engine', path: 'engine', forge: { kind: 'github', owner: 'acme', name: 'engine' }, scope: { sensitive: ['src/core/'] }, budget: { dailyHardUsd: 10 } },
     ],
   },
   { configPath: join(dir, 'oxi.config.json') },
@@ -46,6 +63,7 @@ beforeAll(() => {
   ], now);
   db.prepare(`UPDATE tasks SET status='working', host='local' WHERE id='engine/T0-1'`).run();
   db.prepare(`UPDATE tasks SET status='merged', pr=4 WHERE id='product/T0-1'`).run();
+  db.prepare(`UPDATE tasks SET pr=9 WHERE id='engine/T0-2'`).run();
   appendEvent(db, { at: now, actor: 'task:product/T0-1', kind: 'spend', task: 'product/T0-1', payload: { usd: 1.5, task: 'product/T0-1' } });
   appendEvent(db, { at: now, actor: 'task:engine/T0-1', kind: 'spend', task: 'engine/T0-1', payload: { usd: 0.75, task: 'engine/T0-1' } });
   singleDb = openDb(single.paths.db);
@@ -80,6 +98,19 @@ describe('snapshot API with several repositories', () => {
     expect(list.tasks.map((t) => [t.id, t.repo])).toEqual([['engine/T0-1', 'engine']]);
     const one = (await (await fetch(`${base}/api/v1/tasks/${encodeURIComponent('engine/T0-2')}`)).json()) as { id: string; repo: string };
     expect(one).toMatchObject({ id: 'engine/T0-2', repo: 'engine' });
+  });
+
+  it('a task\'s PR link and diff are its own repository\'s: its forge, its clone, its scope policy', async () => {
+    const base = await serve('multi');
+    const snap = snapshotSchema.parse(await (await fetch(`${base}/api/v1/snapshot`)).json());
+    const pr = Object.fromEntries(snap.tasks.map((t) => [t.id, t.pr?.url ?? null]));
+    expect(pr).toEqual({ 'product/T0-1': '/prs/4', 'engine/T0-2': 'https://github.com/acme/engine/pull/9', 'engine/T0-1': null });
+    const diff = async (id: string) => (await (await fetch(`${base}/api/v1/tasks/${encodeURIComponent(id)}/diff`)).json()) as { files: Array<{ path: string; scope: { verdict: string } }>; source: string };
+    const engine = await diff('engine/T0-1');
+    const product = await diff('product/T0-1');
+    expect(engine.source).toBe('ref');
+    expect(engine.files.map((f) => [f.path, f.scope.verdict])).toEqual([['src/core/x.js', 'sensitive']]);
+    expect(product.files.map((f) => [f.path, f.scope.verdict])).toEqual([['src/core/x.js', 'ok']]);
   });
 
   it('one repository: repo is the adapter\'s name on every task, one repos entry, no cap of its own', async () => {
