@@ -93,6 +93,19 @@ describe('oxi roadmap with several repositories', () => {
   });
 });
 
+describe('oxi status --dry-run with several repositories', () => {
+  it('reads each repository\'s roadmap: one line each, and repos in --json', () => {
+    const res = oxi([...cfg, 'status', '--dry-run']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toContain(`math: roadmap ${join(dir, 'math', 'ROADMAP.md')}: 2 items\ncalc: roadmap ${join(dir, 'calc', 'ROADMAP.md')}: 2 items`);
+    const json = JSON.parse(oxi([...cfg, 'status', '--dry-run', '--json']).stdout);
+    expect(json.repos).toEqual([
+      { name: 'math', roadmap: join(dir, 'math', 'ROADMAP.md'), items: 2 },
+      { name: 'calc', roadmap: join(dir, 'calc', 'ROADMAP.md'), items: 2 },
+    ]);
+  });
+});
+
 describe('spend per repository', () => {
   it('oxi status: a line with each repository\'s spend today; --json repos with counts and caps', () => {
     const res = oxi([...cfg, 'status']);

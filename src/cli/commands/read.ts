@@ -36,19 +36,12 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
     const results = await preflight(adapter);
     const problems = results.filter((r) => r.status !== 'ok');
     const failures = problems.filter((r) => r.status === 'fail');
-    const markdown = adapter.roadmapSource.source === 'markdown';
-    let items: number | null = null;
-    if (markdown) {
-      try {
-        items = parseRoadmap(readRoadmap(adapter.roadmap)).items.length;
-      } catch {
-        // unreadable: preflight already says so
-      }
-    }
-    const roadmap = markdown ? adapter.roadmap : adapter.roadmapSource.source;
-    const data = { ok: failures.length === 0, config: adapter.name, roadmap, items, problems };
-    const roadmapLine = markdown ? `roadmap ${adapter.roadmap}: ${items} items` : 'roadmap: GitHub Issues (not read in a dry run; `oxi roadmap` and `oxi doctor` read them)';
-    output(global, data, () => [`config ${adapter.name}: ok`, roadmapLine, ...problems.map(problemLines)].join('\n'));
+    // Each repository's roadmap (one with `repo`): the file and how many items it parses to.
+    const roadmaps = repoNames(adapter).map((name) => ({ name, ...dryRoadmap(adapterForRepo(adapter, name)) }));
+    const { roadmap, items, line: roadmapLine } = roadmaps[0];
+    const data = { ok: failures.length === 0, config: adapter.name, roadmap, items, problems, ...(isMultiRepo(adapter) ? { repos: roadmaps.map(({ name, roadmap, items }) => ({ name, roadmap, items })) } : {}) };
+    const lines = isMultiRepo(adapter) ? roadmaps.map((r) => `${r.name}: ${r.line}`) : [roadmapLine];
+    output(global, data, () => [`config ${adapter.name}: ok`, ...lines, ...problems.map(problemLines)].join('\n'));
     if (failures.length) throw new PreflightError(`preflight: ${failures.length} problem(s) would fail every task (listed above).`, { fix: 'Fix each line above, then run oxi status --dry-run again.' });
     return;
   }
@@ -74,6 +67,18 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
       ].join('\n');
     });
   });
+}
+
+/** A roadmap as the dry run reports it: the markdown file and its item count (null: unreadable, the preflight says why), or the GitHub source unread. */
+function dryRoadmap(adapter: Adapter): { roadmap: string; items: number | null; line: string } {
+  if (adapter.roadmapSource.source !== 'markdown') return { roadmap: adapter.roadmapSource.source, items: null, line: 'roadmap: GitHub Issues (not read in a dry run; `oxi roadmap` and `oxi doctor` read them)' };
+  let items: number | null = null;
+  try {
+    items = parseRoadmap(readRoadmap(adapter.roadmap)).items.length;
+  } catch {
+    // unreadable: preflight already says so
+  }
+  return { roadmap: adapter.roadmap, items, line: `roadmap ${adapter.roadmap}: ${items} items` };
 }
 
 /** What `oxi status --json` prints (and the MCP `status` tool answers): the daemon's view when one runs, else the database's. */
