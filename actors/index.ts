@@ -1,6 +1,6 @@
 import { fromEffect, type EffectLogic } from './effects/effect-logic.js';
 import { EFFECT_NAMES, type EffectActors, type EffectInput, type EffectName, type EffectOutput } from '../machines/effects.js';
-import type { EffectDeps } from './effects/deps.js';
+import { depsForTask, type EffectDeps } from './effects/deps.js';
 import { oauthNotifyGate, readCredentials } from './agents/credentials.js';
 import { deadmanCheck, makePrScan, makeReapScan, probeHost, seedRoadmap, sleepUntil } from './effects/background.js';
 import { guardLaunch } from './effects/launch-guard.js';
@@ -49,7 +49,9 @@ function bind<K extends EffectName>(deps: EffectDeps, name: K, impl: EffectImpl<
     // An actor started (or restored) while the engine is killed learns it a moment later;
     // its effect must not act in between: it parks until the held state stops it.
     if (gated && deps.killed?.()) return new Promise<never>(() => {});
-    return impl(deps, input, signal);
+    // A task's effect acts in its own repository: its clone, forge, checks, scope, branch prefix and routes.
+    const taskId = (input as { taskId?: unknown }).taskId;
+    return impl(typeof taskId === 'string' ? depsForTask(deps, taskId) : deps, input, signal);
   });
 }
 

@@ -18,6 +18,7 @@ import { claudeBackend } from './claude.js';
 import { codexBackend } from './codex.js';
 import { acpBackend } from './acp/backend.js';
 import { countWorkerOutages } from '../../src/store/ledger-queries.js';
+import { adapterForRepo, adapterForTask, repoNames } from '../../src/config/repos.js';
 
 export type Backend = AgentRoute['backend'];
 export type Role = 'planner' | 'worker' | 'critic';
@@ -61,7 +62,9 @@ function allGated(role: Role, routes: Array<{ backend: Backend }>, gates: AgentG
 
 export function agentRouter(options: RouterOptions): AgentPort {
   const { adapter } = options;
-  const used = new Set<Backend>((['planner', 'worker', 'critic'] as const).flatMap((role) => routesOf(adapter, role).map((r) => r.backend)));
+  // Every repository's routes (repos[].routing) name backends too.
+  const views = repoNames(adapter).map((name) => adapterForRepo(adapter, name));
+  const used = new Set<Backend>(views.flatMap((view) => (['planner', 'worker', 'critic'] as const).flatMap((role) => routesOf(view, role).map((r) => r.backend))));
   const ports = new Map<Backend, AgentPort>();
   for (const backend of used) ports.set(backend, options.backends?.[backend] ?? build(backend, options));
   const port = (backend: string): AgentPort => {
@@ -72,7 +75,7 @@ export function agentRouter(options: RouterOptions): AgentPort {
 
   return {
     async complete(role, request): Promise<AgentOutcome> {
-      const all = routesOf(adapter, role);
+      const all = routesOf(adapterForTask(adapter, request.taskId), role);
       const gates = options.gates;
       let spent = 0;
       const failures: string[] = [];
@@ -100,7 +103,7 @@ export function agentRouter(options: RouterOptions): AgentPort {
       return result;
     },
     workerLaunch(request): WorkerLaunch {
-      const routes = routesOf(adapter, 'worker');
+      const routes = routesOf(adapterForTask(adapter, request.taskId), 'worker');
       const first = workerOutages(options.db, request.taskId);
       // From the route after the ones that failed, the first whose backend's gate admits a session.
       const rotated = routes.map((_, i) => routes[(first + i) % routes.length]);

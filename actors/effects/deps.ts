@@ -1,5 +1,6 @@
 import type { Clock } from '../../src/clock.js';
 import type { Adapter } from '../../src/config/schema.js';
+import { adapterForRepo, bareTaskId, isMultiRepo, repoOfTask } from '../../src/config/repos.js';
 import type { AgentPort } from '../../src/agents/port.js';
 import type { Forge, HostTransport, Notifier } from '../../src/ports.js';
 import type { AgentSandbox } from '../../src/sandbox/port.js';
@@ -20,6 +21,10 @@ export interface EffectDeps {
   notifier: Notifier;
   /** Where tasks come from (default: the markdown file at adapter.roadmap). */
   roadmap?: RoadmapSource;
+  /** With `repos`: each repository's forge, by repository name (`forge` is the first one's). */
+  forges?: Map<string, Forge>;
+  /** With `repos`: each repository's roadmap source, by repository name. */
+  roadmaps?: Map<string, RoadmapSource>;
   /** How stopped workers are treated: soft kill leaves them to finish their turn. */
   workerStopMode: () => 'detach' | 'terminate';
   /** Whether the killswitch is set right now (effects park instead of acting). */
@@ -49,8 +54,25 @@ export function hostOf(deps: Pick<EffectDeps, 'hosts'>, name: string): HostTrans
   return host;
 }
 
+/** Task branch: the repository's prefix + the roadmap id (without the repository name) lowercased. */
 export function branchName(adapter: Adapter, taskId: string): string {
-  return `${adapter.branches.prefix}${taskId.toLowerCase()}`;
+  return `${adapter.branches.prefix}${bareTaskId(adapter, taskId).toLowerCase()}`;
+}
+
+/** The deps of one repository (its view of the adapter, its forge and roadmap); with `repo`, deps itself. */
+export function depsForRepo(deps: EffectDeps, repo: string): EffectDeps {
+  if (!isMultiRepo(deps.adapter) || deps.adapter.scopedTo === repo) return deps;
+  return {
+    ...deps,
+    adapter: adapterForRepo(deps.adapter, repo),
+    forge: deps.forges?.get(repo) ?? deps.forge,
+    ...(deps.roadmaps?.get(repo) ? { roadmap: deps.roadmaps.get(repo) } : {}),
+  };
+}
+
+/** The deps the task `taskId` acts with: its repository's. */
+export function depsForTask(deps: EffectDeps, taskId: string): EffectDeps {
+  return isMultiRepo(deps.adapter) ? depsForRepo(deps, repoOfTask(deps.adapter, taskId)) : deps;
 }
 
 export { clockSleep } from '../../src/clock.js';

@@ -11,6 +11,7 @@ import type { Db } from '../../src/store/db.js';
 import { finishedWithLeftovers, forgetLeftovers } from '../../src/store/tasks.js';
 import { gitRun } from '../git/git.js';
 import { taskRef } from '../hosts/workspace.js';
+import { adapterForTask } from '../../src/config/repos.js';
 
 /** True when `path` lies strictly inside `root` (after resolving links): the janitor deletes nothing else. */
 function inside(root: string, path: string): boolean {
@@ -32,7 +33,8 @@ export async function sweepFinished(deps: { db: Db; adapter: Adapter; now: numbe
       rmSync(t.worktree, { recursive: true, force: true });
       removed.push(t.worktree);
     }
-    const repo = adapter.repo.path;
+    // The task's own repository's clone (branch names repeat across repositories).
+    const repo = adapterForTask(adapter, t).repo.path;
     const head = (await gitRun(repo, ['symbolic-ref', '-q', 'HEAD'], { ok: [0, 1] })).stdout.trim();
     const refs = [...(t.branch ? [`refs/heads/${t.branch}`] : []), ...(t.status === 'merged' ? [taskRef(t.id)] : [])];
     for (const ref of refs) {

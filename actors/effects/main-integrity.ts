@@ -25,21 +25,23 @@ export async function checkMainIntegrity(deps: EffectDeps): Promise<MainCheck> {
   const main = `refs/heads/${deps.adapter.repo.mainBranch}`;
   const now = await resolveCommit(repo, main);
   if (!now) return { ok: true, ledger: [] };
-  const recorded = readMainSha(deps.db);
+  // With several repositories each one's main is recorded apart (the deps are that repository's: depsForRepo).
+  const key = deps.adapter.scopedTo;
+  const recorded = readMainSha(deps.db, key);
   if (recorded === now) return { ok: true, sha: now, ledger: [] };
   if (!recorded || (await resolveCommit(repo, recorded)) && (await isAncestor(repo, recorded, now))) {
-    writeMainSha(deps.db, now);
+    writeMainSha(deps.db, now, key);
     return { ok: true, sha: now, ledger: [] };
   }
-  const reason = `${MAIN_MOVED}: ${main} went from ${recorded} to ${now}, which is no fast-forward; check what rewrote it, then oxi unkill`;
-  writeMainSha(deps.db, now);
+  const reason = `${MAIN_MOVED}: ${key ? `${key}'s ` : ''}${main} went from ${recorded} to ${now}, which is no fast-forward; check what rewrote it, then oxi unkill`;
+  writeMainSha(deps.db, now, key);
   deps.selfKill?.(reason);
   await deps.notifier.notify({ kind: 'main.moved', title: 'oxi killed itself: main moved unexpectedly', body: reason, severity: 'error' }).catch(() => undefined);
-  return { ok: false, sha: now, ledger: [{ kind: 'main.moved_unexpectedly', payload: { ref: main, from: recorded, to: now } }] };
+  return { ok: false, sha: now, ledger: [{ kind: 'main.moved_unexpectedly', payload: { ref: main, from: recorded, to: now, ...(key ? { repo: key } : {}) } }] };
 }
 
 /** After the engine's own merge: main is where that merge put it. */
 export async function recordMain(deps: EffectDeps): Promise<void> {
   const sha = await resolveCommit(deps.adapter.repo.path, `refs/heads/${deps.adapter.repo.mainBranch}`);
-  if (sha) writeMainSha(deps.db, sha);
+  if (sha) writeMainSha(deps.db, sha, deps.adapter.scopedTo);
 }

@@ -1,7 +1,8 @@
 import type { EffectInput, LedgerNote, PrScanOutput } from '../../machines/effects.js';
 import { PR_STATES } from '../../machines/task.js';
 import { listTasks } from '../../src/store/tasks.js';
-import type { EffectDeps } from './deps.js';
+import { depsForRepo, depsForTask, type EffectDeps } from './deps.js';
+import { repoNames, repoOfTask } from '../../src/config/repos.js';
 import { checkMainIntegrity } from './main-integrity.js';
 
 type ScanEvent = PrScanOutput['events'][number];
@@ -13,19 +14,23 @@ type ScanEvent = PrScanOutput['events'][number];
  * Read-only while the engine is killed: it observes and records, it tells no task and deletes nothing.
  */
 export function makePrScan() {
-  const seen = new Map<number, string>(); // pr → last state logged, so each observation is logged once
+  const seen = new Map<string, string>(); // task#pr → last state logged, so each observation is logged once
   const reported = new Map<string, string>(); // task:what → head sha already sent back to the worker
   const swept = new Set<string>(); // branches the janitor is done with
   return async function prScan(deps: EffectDeps, input: EffectInput<'prScan'>): Promise<PrScanOutput> {
     const events: ScanEvent[] = [];
     // Every tick, killed or not: main moved by anything but a fast-forward sets the killswitch.
-    const ledger: LedgerNote[] = [...(await checkMainIntegrity(deps)).ledger];
+    // Each repository's main (with `repo`, the one).
+    const ledger: LedgerNote[] = [];
+    for (const repo of repoNames(deps.adapter)) ledger.push(...(await checkMainIntegrity(depsForRepo(deps, repo))).ledger);
     const watched = new Set<string>([...PR_STATES, 'awaiting_human', 'held']);
     const janitor = async (task: string, branch: string) => {
-      if (input.readOnly || swept.has(branch)) return;
-      swept.add(branch);
+      // Branch names repeat across repositories: the key names the task's repository too.
+      const key = `${repoOfTask(deps.adapter, task)}:${branch}`;
+      if (input.readOnly || swept.has(key)) return;
+      swept.add(key);
       try {
-        await deps.forge.deleteBranch(branch);
+        await depsForTask(deps, task).forge.deleteBranch(branch);
         ledger.push({ kind: 'janitor.branch_deleted', payload: { task, branch } });
       } catch {
         /* not ours, or still checked out somewhere: left alone */
@@ -38,10 +43,12 @@ export function makePrScan() {
         continue;
       }
       if (!watched.has(t.status)) continue;
-      const pr = await deps.forge.getPr(t.pr);
+      // Each task's PR is on its repository's forge (PR numbers repeat across forges).
+      const forge = depsForTask(deps, t.id).forge;
+      const pr = await forge.getPr(t.pr);
       if (!pr) continue;
-      if (seen.get(pr.number) !== pr.state) {
-        seen.set(pr.number, pr.state);
+      if (seen.get(`${t.id}#${pr.number}`) !== pr.state) {
+        seen.set(`${t.id}#${pr.number}`, pr.state);
         if (pr.state !== 'open') ledger.push({ kind: 'pr_watcher.observed', payload: { task: t.id, pr: pr.number, state: pr.state, readOnly: input.readOnly } });
       }
       // The merge effect is about to learn it itself; an event now would only be noise.
@@ -57,8 +64,8 @@ export function makePrScan() {
       }
       if (t.status !== 'awaiting_human' || input.readOnly) continue;
       // Each failure is sent once per head: the fix loop pushes a new head, which is judged afresh.
-      if (deps.forge.readChecks && reported.get(`${t.id}:ci`) !== pr.headSha) {
-        const checks = await deps.forge.readChecks(pr);
+      if (forge.readChecks && reported.get(`${t.id}:ci`) !== pr.headSha) {
+        const checks = await forge.readChecks(pr);
         if (checks.state === 'failure') {
           reported.set(`${t.id}:ci`, pr.headSha);
           const failed = checks.log.split('\n').filter((l) => /fail|error/i.test(l)).slice(0, 20);
@@ -66,8 +73,8 @@ export function makePrScan() {
           continue;
         }
       }
-      if (deps.forge.changesRequested && reported.get(`${t.id}:review`) !== pr.headSha) {
-        const asked = await deps.forge.changesRequested(pr);
+      if (forge.changesRequested && reported.get(`${t.id}:review`) !== pr.headSha) {
+        const asked = await forge.changesRequested(pr);
         if (asked) {
           reported.set(`${t.id}:review`, pr.headSha);
           events.push({ taskId: t.id, type: 'pr.changes_requested', detail: asked, ledger: [{ kind: 'review.changes_requested', payload: { pr: pr.number, sha: pr.headSha } }] });

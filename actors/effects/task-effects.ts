@@ -164,7 +164,7 @@ export async function openPr(deps: EffectDeps, input: EffectInput<'openPr'>): Pr
     headSha: input.headSha,
   });
   const ledger: LedgerNote[] = [...disarmed, { kind: pr.adopted ? 'pr.adopted' : 'pr.opened', payload: { pr: pr.number } }];
-  if (deps.roadmap && pr.state === 'open') ledger.push(...(await linkPr(deps.roadmap, input.taskId, pr)));
+  if (deps.roadmap && pr.state === 'open') ledger.push(...(await linkPr(deps.roadmap, input.taskId, pr, deps.adapter)));
   return { pr: pr.number, merged: pr.state === 'merged', ledger };
 }
 

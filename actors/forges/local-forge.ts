@@ -32,6 +32,8 @@ export interface LocalForgeOptions {
   /** The whole environment of the checks (already whitelisted); inherits oxi's when absent. */
   env?: Record<string, string>;
   now: () => number;
+  /** With several repositories: this forge's repository name (it sees only PRs of tasks `<repoName>/<id>`). */
+  repoName?: string;
   /** deleteBranch touches only branches starting with this. Default 'oxi/'. */
   branchPrefix?: string;
   /**
@@ -105,7 +107,7 @@ export class LocalForge implements Forge {
         fix: 'Push or create the branch (ship the task) before opening its pull request.',
       });
     }
-    const { row, adopted } = openOrAdoptPr(this.options.db, input, this.options.now());
+    const { row, adopted } = openOrAdoptPr(this.options.db, input, this.options.now(), this.options.repoName);
     return { ...toPr(row), adopted };
   }
 
@@ -116,12 +118,12 @@ export class LocalForge implements Forge {
 
   /** The branch's open PR, else its newest merged one, else its newest closed one. */
   async findPrForBranch(branch: string): Promise<PullRequest | undefined> {
-    const row = prRowForBranch(this.options.db, branch);
+    const row = prRowForBranch(this.options.db, branch, this.options.repoName);
     return row && toPr(row);
   }
 
   async listOpenPrs(): Promise<Array<PullRequest & { files: string[] }>> {
-    const rows = openPrRows(this.options.db);
+    const rows = openPrRows(this.options.db, this.options.repoName);
     const out: Array<PullRequest & { files: string[] }> = [];
     for (const row of rows) {
       const head = (await branchSha(this.options.repo, row.branch)) ?? row.head_sha;

@@ -89,7 +89,8 @@ function localPlace(deps: PlaceDeps, host: string, transport: HostTransport | un
     transport,
     remote: false,
     mainClone,
-    cacheDir: join(adapter.paths.stateDir, 'cache', namespace(deps)),
+    // One cache per repository: with `repos`, a folder of its own under the project's.
+    cacheDir: join(adapter.paths.stateDir, 'cache', namespace(deps), ...(adapter.scopedTo ? [adapter.scopedTo] : [])),
     async provision(taskId, branch, baseSha) {
       const worktree = `${adapter.paths.worktreesRoot}/${namespace(deps)}/${taskId}`;
       // A remote forge merges on its side: new branches must start from what it has merged so far.
@@ -136,7 +137,7 @@ function sshPlace(deps: PlaceDeps, host: string, transport: HostTransport, sshCf
     transport,
     remote: true,
     mainClone: cfg.mainClone,
-    cacheDir: `${cfg.worktreesRoot}/.oxi-cache/${namespace(deps)}`,
+    cacheDir: `${cfg.worktreesRoot}/.oxi-cache/${namespace(deps)}${adapter.scopedTo ? `/${adapter.scopedTo}` : ''}`,
     async provision(taskId, branch, baseSha) {
       const worktree = `${cfg.worktreesRoot}/${namespace(deps)}/${taskId}`;
       try {

@@ -18,8 +18,9 @@ export function agentEnv(adapter: Adapter, source: NodeJS.ProcessEnv = process.e
 
 /** The variables a forge token may be read from: the adapter's tokenEnv, then GH_TOKEN, then GITHUB_TOKEN. */
 export function forgeTokenNames(adapter: Adapter): string[] {
-  const f = adapter.repo.forge;
-  return [...new Set([...(f.kind === 'github' ? [f.tokenEnv] : []), 'GH_TOKEN', 'GITHUB_TOKEN'])];
+  // Every repository's forge token (repos[].forge), not only the first one's.
+  const named = [adapter.repo.forge, ...(adapter.repos ?? []).map((r) => r.repo.forge)].flatMap((f) => (f.kind === 'github' ? [f.tokenEnv] : []));
+  return [...new Set([...named, 'GH_TOKEN', 'GITHUB_TOKEN'])];
 }
 
 /**

@@ -37,8 +37,8 @@ export function repoViews(adapter: Adapter): RepoView[] {
 }
 
 /** The names of the repositories (the values `tasks.repo` holds). */
-export function repoNames(adapter: Adapter): string[] {
-  return repoViews(adapter).map((r) => r.name);
+export function repoNames(adapter: Pick<Adapter, 'name' | 'repos'>): string[] {
+  return adapter.repos ? adapter.repos.map((r) => r.name) : [adapter.name];
 }
 
 /** The view of the repository named `name`; a name the adapter does not have is a ConfigError. */
@@ -80,6 +80,19 @@ export function bareTaskId(adapter: Pick<Adapter, 'repos'>, taskId: string): str
  */
 export function adapterForRepo(adapter: Adapter, name: string): Adapter {
   if (!adapter.repos || adapter.scopedTo === name) return adapter;
+  let byName = scopedCache.get(adapter);
+  if (!byName) scopedCache.set(adapter, (byName = new Map()));
+  const cached = byName.get(name);
+  if (cached) return cached;
+  const scoped = scope(adapter, name);
+  byName.set(name, scoped);
+  return scoped;
+}
+
+/** One view per adapter object and repository: effects ask for it at every step. */
+const scopedCache = new WeakMap<Adapter, Map<string, Adapter>>();
+
+function scope(adapter: Adapter, name: string): Adapter {
   const r = repoView(adapter, name);
   const agents = adapter.agents;
   return {

@@ -16,6 +16,12 @@ export interface PoolOptions {
   rank?: (taskId: string) => { tier: number; seq: number } | undefined;
   /** Tasks ranked before `taskId` that are planning or on their way to a claim (they will want a slot soon). */
   pendingAhead?: (taskId: string) => string[];
+  /** With several repositories: the task's repository's own caps, asked besides `budget`. */
+  repoBudget?: (taskId: string) => { exceeded: boolean; soft?: boolean; until: number };
+  /** With several repositories: whether two tasks are of the same repository (only those can overlap). */
+  sameRepo?: (a: string, b: string) => boolean;
+  /** With several repositories: whether `host` has a clone of the task's repository (a host without one never gets it). */
+  hostServes?: (host: string, taskId: string) => boolean;
 }
 
 interface Lease {
@@ -84,6 +90,13 @@ export class DispatchPool {
     return this.leases.size;
   }
 
+  /** Slots held right now by the tasks `which` picks (e.g. one repository's). */
+  inFlightWhere(which: (taskId: string) => boolean): number {
+    let n = 0;
+    for (const id of this.leases.keys()) if (which(id)) n++;
+    return n;
+  }
+
   leaseOf(taskId: string): string | undefined {
     return this.leases.get(taskId)?.host;
   }
@@ -115,7 +128,7 @@ export class DispatchPool {
     const existing = this.leases.get(taskId);
     if (existing) return { granted: true, host: existing.host }; // a re-run after restore keeps its host
     const now = this.options.clock.now();
-    const refused = this.budgetRefusal(this.options.budget(), taskId, fresh);
+    const refused = this.budgetRefusal(this.options.budget(), taskId, fresh) ?? this.repoBudgetRefusal(taskId, fresh);
     if (refused) return refused;
     const overlap = await this.overlaps(taskId, files);
     if (overlap.length) {
@@ -182,11 +195,12 @@ export class DispatchPool {
     return Math.min(free, this.options.planTierMax - this.totalInUse());
   }
 
-  private freeHost(): string | undefined {
+  private freeHost(taskId?: string): string | undefined {
     let best: string | undefined;
     let bestFree = 0;
     for (const [host, cap] of this.capacity) {
       if (this.blocked.has(host)) continue;
+      if (taskId !== undefined && this.options.hostServes && !this.options.hostServes(host, taskId)) continue;
       const free = cap - this.inUse(host);
       if (free > bestFree) {
         best = host;
@@ -203,16 +217,25 @@ export class DispatchPool {
     return undefined;
   }
 
+  /** The repository's own caps (`repos[].budget`): recorded as the global ones are, with the repository named. */
+  private repoBudgetRefusal(taskId: string, fresh: boolean): ClaimOutput | undefined {
+    const budget = this.options.repoBudget?.(taskId);
+    const refused = budget && this.budgetRefusal(budget, taskId, fresh);
+    if (!refused || refused.granted) return refused;
+    return { ...refused, ledger: (refused.ledger ?? []).map((l) => ({ ...l, payload: { ...l.payload, scope: 'repo' } })) };
+  }
+
   private pump(): void {
     while (!this.draining && this.envClosed === null && this.waiters.length && this.totalInUse() < this.options.planTierMax) {
       const host = this.freeHost();
       if (!host) return;
       // Spend may have passed a cap while these tasks waited: the caps hold for waiters too.
       const budget = this.options.budget();
-      const refusedAt = this.waiters.findIndex((w) => this.budgetRefusal(budget, w.taskId, w.fresh));
+      const refusal = (w: Waiter) => this.budgetRefusal(budget, w.taskId, w.fresh) ?? this.repoBudgetRefusal(w.taskId, w.fresh);
+      const refusedAt = this.waiters.findIndex((w) => refusal(w));
       if (refusedAt >= 0) {
         const [w] = this.waiters.splice(refusedAt, 1);
-        w.resolve(this.budgetRefusal(budget, w.taskId, w.fresh)!);
+        w.resolve(refusal(w)!);
         continue;
       }
       this.sortWaiters();
@@ -223,13 +246,17 @@ export class DispatchPool {
         w.resolve({ granted: false, reason: 'overlap', until: this.options.clock.now() + this.options.overlapDeferMs, ledger: [{ kind: 'overlap.deferred', payload: { files: this.overlapsLeases(w.taskId, w.files) } }] });
         continue;
       }
+      // A waiter whose repository no free host has a clone of stays parked; the next one may go (all may, with one repository).
+      const placed = this.options.hostServes ? this.waiters.findIndex((w) => !this.overlapsLeases(w.taskId, w.files).length && this.freeHost(w.taskId) !== undefined) : index;
+      if (placed < 0) return;
       // Slots that better-ranked tasks still in planning will ask for are theirs: the waiter stays parked (poke() re-checks).
-      if (this.freeSlots() <= this.comingAhead(this.waiters[index]!.taskId)) return;
-      const [w] = this.waiters.splice(index, 1);
-      this.leases.set(w.taskId, { host, files: w.files });
+      if (this.freeSlots() <= this.comingAhead(this.waiters[placed]!.taskId)) return;
+      const [w] = this.waiters.splice(placed, 1);
+      const slotHost = this.options.hostServes ? this.freeHost(w.taskId)! : host;
+      this.leases.set(w.taskId, { host: slotHost, files: w.files });
       this.reserved.set(w.taskId, w.files);
-      this.options.onLeases?.(host, this.inUse(host));
-      w.resolve({ granted: true, host });
+      this.options.onLeases?.(slotHost, this.inUse(slotHost));
+      w.resolve({ granted: true, host: slotHost });
     }
   }
 
@@ -237,7 +264,7 @@ export class DispatchPool {
     const mine = new Set(files);
     const hits = new Set<string>();
     for (const [other, reservedFiles] of this.reserved) {
-      if (other === taskId) continue;
+      if (other === taskId || (this.options.sameRepo && !this.options.sameRepo(taskId, other))) continue;
       for (const f of reservedFiles) if (mine.has(f)) hits.add(f);
     }
     return [...hits];
@@ -248,7 +275,7 @@ export class DispatchPool {
     const mine = new Set(files);
     const hits = new Set(this.overlapsLeases(taskId, files));
     for (const pr of await this.options.openPrFiles()) {
-      if (pr.task === taskId) continue;
+      if (pr.task === taskId || (this.options.sameRepo && !this.options.sameRepo(taskId, pr.task))) continue;
       for (const f of pr.files) if (mine.has(f)) hits.add(f);
     }
     return [...hits];

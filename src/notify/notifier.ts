@@ -91,7 +91,7 @@ export function makeNotifier(adapter: Adapter, options: NotifierOptions = {}): D
 /** Names of the environment variables holding secrets in this adapter. */
 export function secretEnvNames(adapter: Adapter): string[] {
   const names = new Set<string>();
-  if (adapter.repo.forge.kind === 'github') names.add(adapter.repo.forge.tokenEnv);
+  for (const f of [adapter.repo.forge, ...(adapter.repos ?? []).map((r) => r.repo.forge)]) if (f.kind === 'github') names.add(f.tokenEnv);
   if (adapter.engine.dashboard.tokenEnv) names.add(adapter.engine.dashboard.tokenEnv);
   for (const n of adapter.notifications) {
     if (n.kind === 'slack') names.add(n.webhookEnv);

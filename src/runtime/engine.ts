@@ -20,10 +20,11 @@ import { readKillState, writeKillFile } from './killswitch.js';
 import { createPersister, type CommittedChange } from '../store/persister.js';
 import { dispatchOrder } from '../dispatch/order.js';
 import { GroupTerminator } from '../../actors/hosts/kill-groups.js';
-import { DispatchPool } from '../dispatch/pool.js';
+import { DispatchPool, type PoolOptions } from '../dispatch/pool.js';
+import { hostHasRepo, isMultiRepo, repoOfTask } from '../config/repos.js';
 import { buildPorts, type PortOverrides } from './ports.js';
 import { episodeRecorder } from '../memory/episodes.js';
-import { dailyBudgetGate } from '../dispatch/budget.js';
+import { dailyBudgetGate, repoBudgetGate } from '../dispatch/budget.js';
 import { EnvironmentGate } from '../gates/environment-gate.js';
 
 export interface StartEngineOptions extends PortOverrides {
@@ -85,13 +86,27 @@ function createPool(adapter: Adapter, db: Db, clock: Clock, ports: ReturnType<ty
     clock,
     planTierMax: adapter.planTier.maxWorkers,
     overlapDeferMs: Math.max(1000, Math.min(adapter.engine.backoffBaseMs, 30_000)),
-    openPrFiles: async () => (await ports.forge.listOpenPrs()).map((p) => ({ task: p.task, files: p.files })),
+    // Every repository's forge: the overlap gate then compares only tasks of the same repository (sameRepo).
+    openPrFiles: async () => (await Promise.all([...ports.forges.values()].map((f) => f.listOpenPrs()))).flat().map((p) => ({ task: p.task, files: p.files })),
     // Sessions in flight (and the one asking) may each still spend their per-task cap: reserve it, so no day ends past the hard cap.
     budget: dailyBudgetGate({ db, clock, budget: adapter.budget, notifier: ports.notifier, reservedUsd: () => (pool.inFlight() + 1) * adapter.budget.perTaskUsd }),
     onLeases: (host, inUse) => running.actor?.system.get(`host:${host}`)?.send({ type: 'host.leases', inUse }),
     ...dispatchOrder(db),
+    ...repoDispatch(adapter, db, clock, ports, () => pool),
   });
   return pool;
+}
+
+/** With `repos`: each repository's caps, overlap only within a repository, and hosts only for repositories they have a clone of. */
+function repoDispatch(adapter: Adapter, db: Db, clock: Clock, ports: ReturnType<typeof buildPorts>, pool: () => DispatchPool): Partial<PoolOptions> {
+  if (!isMultiRepo(adapter)) return {};
+  const repoOf = (taskId: string) => repoOfTask(adapter, taskId);
+  const repoBudget = repoBudgetGate({ db, clock, adapter, notifier: ports.notifier, inFlight: (repo) => pool().inFlightWhere((id) => repoOf(id) === repo) });
+  return {
+    ...(repoBudget ? { repoBudget } : {}),
+    sameRepo: (a, b) => repoOf(a) === repoOf(b),
+    hostServes: (host, taskId) => hostHasRepo(adapter, host, repoOf(taskId)),
+  };
 }
 
 /** Leases are derived state: rebuilt from the task rows that hold a slot (or hold files past it). */
@@ -127,6 +142,8 @@ function effectDeps(o: { adapter: Adapter; db: Db; clock: Clock; pool: DispatchP
     pool: o.pool,
     forge: o.ports.forge,
     roadmap: o.ports.roadmap,
+    forges: o.ports.forges,
+    roadmaps: o.ports.roadmaps,
     hosts: o.ports.hosts,
     agents: o.ports.agents,
     notifier: o.ports.notifier,

@@ -46,6 +46,11 @@ export function eventSince(db: Db, kind: string, from: number): boolean {
   return db.prepare(`SELECT 1 FROM event WHERE kind = ? AND at >= ? LIMIT 1`).get(kind, from) !== undefined;
 }
 
+/** Whether a row of `kind` whose payload `repo` is `repo` was appended at or after `from` (a once-a-day latch per repository). */
+export function repoEventSince(db: Db, kind: string, repo: string, from: number): boolean {
+  return db.prepare(`SELECT 1 FROM event WHERE kind = ? AND at >= ? AND json_extract(payload, '$.repo') = ? LIMIT 1`).get(kind, from, repo) !== undefined;
+}
+
 /** Whether the task has a row of `kind` (whose payload field equals the value, when `match` is given). */
 export function taskHasEvent(db: Db, task: string, kind: string, match?: { field: string; value: string | number }): boolean {
   if (!match) return db.prepare(`SELECT 1 FROM event WHERE task = ? AND kind = ? LIMIT 1`).get(task, kind) !== undefined;

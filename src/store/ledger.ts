@@ -60,6 +60,20 @@ export function spendBetween(db: Db, from: number, to: number): number {
   return row.usd;
 }
 
+/**
+ * Spend per repository between `from` and `to`: each spend row counts for the repository of the task it names
+ * (`tasks.repo`); spend of no task, or of a task no longer stored, is under `''`.
+ */
+export function spendByRepoBetween(db: Db, from: number, to: number): Record<string, number> {
+  const rows = db
+    .prepare(
+      `SELECT COALESCE(t.repo, '') AS repo, COALESCE(SUM(CAST(json_extract(e.payload, '$.usd') AS REAL)), 0) AS usd
+       FROM event e LEFT JOIN tasks t ON t.id = e.task WHERE e.kind='spend' AND e.at >= ? AND e.at < ? GROUP BY 1`,
+    )
+    .all(from, to) as Array<{ repo: string; usd: number }>;
+  return Object.fromEntries(rows.map((r) => [r.repo, r.usd]));
+}
+
 /** Start of the UTC day containing `at`. */
 export function dayStart(at: number): number {
   return at - (at % 86_400_000);

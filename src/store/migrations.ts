@@ -142,4 +142,12 @@ export const migrations: readonly string[] = [
     at      INTEGER NOT NULL
   );
   `,
+  // 7: with several repositories (adapter `repos`), each repository's main as the engine last saw it move by a fast-forward
+  //    (engine_state.main_sha stays the single repository's).
+  `
+  CREATE TABLE repo_main (
+    repo TEXT PRIMARY KEY,
+    sha  TEXT NOT NULL
+  );
+  `,
 ];

@@ -32,12 +32,12 @@ export function getPrRow(db: Db, number: number): PrRow | undefined {
  * The branch's open PR (its head moved to `input.headSha`), else its newest merged one — adopted;
  * else a new open PR. One transaction: two openers of one branch never make two PRs.
  */
-export function openOrAdoptPr(db: Db, input: NewPr, at: number): { row: PrRow; adopted: boolean } {
+export function openOrAdoptPr(db: Db, input: NewPr, at: number, repo?: string): { row: PrRow; adopted: boolean } {
   return immediate(db, () => {
     const existing = db
-      .prepare(`SELECT * FROM pull_request WHERE branch = ? AND state IN ('open', 'merged')
+      .prepare(`SELECT * FROM pull_request WHERE branch = ? AND state IN ('open', 'merged') AND ${OF_REPO}
                 ORDER BY CASE state WHEN 'open' THEN 0 ELSE 1 END, number DESC LIMIT 1`)
-      .get(input.branch) as PrRow | undefined;
+      .get(input.branch, ...ofRepo(repo)) as PrRow | undefined;
     if (existing) {
       if (existing.state === 'open' && existing.head_sha !== input.headSha) {
         db.prepare('UPDATE pull_request SET head_sha = ?, updated_at = ? WHERE number = ?').run(input.headSha, at, existing.number);
@@ -54,15 +54,25 @@ export function openOrAdoptPr(db: Db, input: NewPr, at: number): { row: PrRow; a
 }
 
 /** The branch's open PR, else its newest merged one, else its newest closed one. */
-export function prRowForBranch(db: Db, branch: string): PrRow | undefined {
+export function prRowForBranch(db: Db, branch: string, repo?: string): PrRow | undefined {
   return db
-    .prepare(`SELECT * FROM pull_request WHERE branch = ?
+    .prepare(`SELECT * FROM pull_request WHERE branch = ? AND ${OF_REPO}
               ORDER BY CASE state WHEN 'open' THEN 0 WHEN 'merged' THEN 1 ELSE 2 END, number DESC LIMIT 1`)
-    .get(branch) as PrRow | undefined;
+    .get(branch, ...ofRepo(repo)) as PrRow | undefined;
 }
 
-export function openPrRows(db: Db): PrRow[] {
-  return db.prepare(`SELECT * FROM pull_request WHERE state = 'open' ORDER BY number`).all() as PrRow[];
+export function openPrRows(db: Db, repo?: string): PrRow[] {
+  return db.prepare(`SELECT * FROM pull_request WHERE state = 'open' AND ${OF_REPO} ORDER BY number`).all(...ofRepo(repo)) as PrRow[];
+}
+
+/**
+ * With several repositories, two local forges share this table and may both have a branch `oxi/t0-1`:
+ * each sees only the PRs of its own tasks (ids `<repo>/<id>`). No repository given: every row, as before.
+ */
+const OF_REPO = `(? IS NULL OR substr(task, 1, length(?)) = ?)`;
+function ofRepo(repo: string | undefined): Array<string | null> {
+  const prefix = repo === undefined ? null : `${repo}/`;
+  return [prefix, prefix, prefix];
 }
 
 export function recordChecks(db: Db, number: number, checks: { state: PrRow['checks']; sha: string; log: string }, at: number): void {

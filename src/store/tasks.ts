@@ -83,11 +83,13 @@ export function listTasks(db: Db, filter: { status?: string } = {}): TaskRow[] {
 }
 
 /** Queued tasks still on the roadmap, in tier order then file order. */
-export function nextQueued(db: Db, limit: number): TaskRow[] {
+export function nextQueued(db: Db, limit: number, skipRepos: readonly string[] = []): TaskRow[] {
   if (limit <= 0) return [];
+  // Repositories past their own daily soft cap (`repos[].budget`) start none of their tasks.
+  const skip = skipRepos.length ? ` AND repo NOT IN (${marks(skipRepos)})` : '';
   return db
-    .prepare(`SELECT * FROM tasks WHERE status='queued' AND roadmap_state='present' ORDER BY tier, seq, id LIMIT ?`)
-    .all(limit) as TaskRow[];
+    .prepare(`SELECT * FROM tasks WHERE status='queued' AND roadmap_state='present'${skip} ORDER BY tier, seq, id LIMIT ?`)
+    .all(...skipRepos, limit) as TaskRow[];
 }
 
 /** Tasks whose machine runs (neither queued nor finished). */
@@ -158,10 +160,10 @@ export function requeue(db: Db, id: string, now: number, by: string): boolean {
 }
 
 /** Finished tasks (merged, abandoned) last updated before `before` that still name a workspace or a branch: the janitor's work. */
-export function finishedWithLeftovers(db: Db, before: number): Array<{ id: string; status: string; branch: string | null; worktree: string | null; host: string | null }> {
+export function finishedWithLeftovers(db: Db, before: number): Array<{ id: string; repo: string; status: string; branch: string | null; worktree: string | null; host: string | null }> {
   return db
-    .prepare(`SELECT id, status, branch, worktree, host FROM tasks WHERE status IN ('merged','abandoned') AND (worktree IS NOT NULL OR branch IS NOT NULL) AND updated_at < ?`)
-    .all(before) as Array<{ id: string; status: string; branch: string | null; worktree: string | null; host: string | null }>;
+    .prepare(`SELECT id, repo, status, branch, worktree, host FROM tasks WHERE status IN ('merged','abandoned') AND (worktree IS NOT NULL OR branch IS NOT NULL) AND updated_at < ?`)
+    .all(before) as Array<{ id: string; repo: string; status: string; branch: string | null; worktree: string | null; host: string | null }>;
 }
 
 /** The janitor removed them: the row names no workspace or branch any more (only while the task is still `status`). */

@@ -149,6 +149,7 @@ function where(path: readonly PropertyKey[]): string {
  * field by field, then, on a fix, the fix step's fields on top. Undefined when the task id is absent.
  */
 export function resolveTask(script: Script, taskId: string, fix = 0): ResolvedTask | undefined {
+  taskId = scriptKey(script, taskId);
   if (!Object.hasOwn(script.tasks, taskId)) return undefined;
   const { fixes, ...own } = { ...script.defaults, ...script.tasks[taskId] };
   const baseMessage = own.commitMessage ?? `oxi(${taskId}): scripted change`;
@@ -167,7 +168,18 @@ export function resolveTask(script: Script, taskId: string, fix = 0): ResolvedTa
 }
 
 /** Every file the task may write, first attempt and fixes, in order: what its plan must cover. */
+/**
+ * The script's entry for an engine task id: the id itself, else (a task `<repo>/<id>` of an adapter with
+ * `repos`) its roadmap id, so one script can serve every repository by full or bare ids.
+ */
+export function scriptKey(script: Script, taskId: string): string {
+  if (Object.hasOwn(script.tasks, taskId)) return taskId;
+  const bare = /^[a-z0-9][a-z0-9-]*\/(.+)$/.exec(taskId)?.[1];
+  return bare !== undefined && Object.hasOwn(script.tasks, bare) ? bare : taskId;
+}
+
 export function scriptedFiles(script: Script, taskId: string): string[] {
+  taskId = scriptKey(script, taskId);
   if (!Object.hasOwn(script.tasks, taskId)) return [];
   const task = { ...script.defaults, ...script.tasks[taskId] };
   const all = [task.files ?? {}, ...(task.fixes ?? []).map((s) => s.files ?? {})].flatMap((f) => Object.keys(f));
