@@ -7,11 +7,10 @@ import type { Adapter } from '../config/schema.js';
 import type { LedgerRow } from '../store/ledger.js';
 import type { Db } from '../store/db.js';
 import { readKillswitch } from '../store/engine-state.js';
-import { dayStart, spendBetween } from '../store/ledger.js';
+import { dayStart, spendBetween, spendByRepoBetween } from '../store/ledger.js';
 import { getSnapshotRow, snapshotOf } from '../store/snapshots.js';
 import { getTask } from '../store/tasks.js';
 import { eventsBetween } from '../store/ledger-queries.js';
-import { spendByRepo } from '../store/repo-spend.js';
 import { knownRepos } from '../runtime/repo-summary.js';
 
 export interface BriefData {
@@ -78,8 +77,8 @@ export function collectBrief(db: Db, adapter: Adapter, opts: { now: number; hour
   const windowUsd = round(spendBetween(db, from, to + 1));
   const kill = readKillswitch(db);
   const names = knownRepos(adapter, db);
-  const inWindow = spendByRepo(db, from, to + 1);
-  const today = spendByRepo(db, dayStart(to), to + 1);
+  const inWindow = spendByRepoBetween(db, from, to + 1);
+  const today = spendByRepoBetween(db, dayStart(to), to + 1);
   return {
     project: adapter.name,
     repos: names.map((name) => ({ name, windowUsd: round(inWindow[name] ?? 0), todayUsd: round(today[name] ?? 0) })),

@@ -4,8 +4,8 @@
  */
 import type { Adapter } from '../config/schema.js';
 import type { Db } from '../store/db.js';
-import { dayStart } from '../store/ledger.js';
-import { countsByRepo, reposWithTasks, spendByRepo } from '../store/repo-spend.js';
+import { dayStart, spendByRepoBetween } from '../store/ledger.js';
+import { countsByRepo, reposWithTasks } from '../store/repo-spend.js';
 import { isMultiRepo, repoNames, repoViews } from '../config/repos.js';
 
 export interface RepoSummary {
@@ -25,7 +25,7 @@ export function knownRepos(adapter: Adapter, db: Db): string[] {
 
 /** One summary per known repository, in config order. */
 export function repoSummaries(adapter: Adapter, db: Db, now = Date.now()): RepoSummary[] {
-  const spend = spendByRepo(db, dayStart(now), now + 1);
+  const spend = spendByRepoBetween(db, dayStart(now), now + 1);
   const counts = countsByRepo(db);
   return knownRepos(adapter, db).map((name) => ({
     name,

@@ -1,11 +1,11 @@
-/** Spend and task counts per repository, from a real SQLite file. */
+/** Spend (ledger.ts) and task counts per repository, from a real SQLite file. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/store/db.js';
-import { appendEvent } from '../../src/store/ledger.js';
-import { countsByRepo, reposWithTasks, spendByRepo } from '../../src/store/repo-spend.js';
+import { appendEvent, spendByRepoBetween as spendByRepo } from '../../src/store/ledger.js';
+import { countsByRepo, reposWithTasks } from '../../src/store/repo-spend.js';
 import { ingestItems } from '../../src/store/tasks.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'oxi-repo-spend-'));
@@ -23,11 +23,10 @@ describe('per repository', () => {
   ], 1000);
   db.prepare(`UPDATE tasks SET status='merged' WHERE id='product/T0-1'`).run();
 
-  it('spend is summed by the repository of the task each spend row names, inside the window only', () => {
+  it('spend is summed by the repository of the task each spend row names, inside the window only; spend of no task under ""', () => {
     appendEvent(db, { at: 100, actor: 'task:product/T0-1', kind: 'spend', task: 'product/T0-1', payload: { usd: 0.5 } });
     appendEvent(db, { at: 200, actor: 'task:product/T0-2', kind: 'spend', task: 'product/T0-2', payload: { usd: 0.25 } });
-    // A row without the task column still names it in its payload.
-    appendEvent(db, { at: 300, actor: 'task:engine/T0-1', kind: 'spend', payload: { usd: 1, task: 'engine/T0-1' } });
+    appendEvent(db, { at: 300, actor: 'task:engine/T0-1', kind: 'spend', task: 'engine/T0-1', payload: { usd: 1, task: 'engine/T0-1' } });
     appendEvent(db, { at: 400, actor: 'engine', kind: 'spend', payload: { usd: 2 } });
     appendEvent(db, { at: 500, actor: 'task:engine/T0-1', kind: 'spend', task: 'engine/T0-1', payload: { usd: 8 } });
     appendEvent(db, { at: 150, actor: 'task:engine/T0-1', kind: 'task.working', task: 'engine/T0-1', payload: { usd: 99 } });
