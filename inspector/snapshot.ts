@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { SLOT_STATES } from '../machines/task.js';
 import type { Adapter } from '../src/config/schema.js';
+import { adapterForTask } from '../src/config/repos.js';
 import type { EngineHandle } from '../src/runtime/engine.js';
 import { dispatchPausedReason } from '../src/gates/environment-gate.js';
 import { lastLiveConfig } from '../src/runtime/live-config.js';
 import { readPid } from '../src/runtime/pidfile.js';
 import { snapshotSummary } from '../src/runtime/summary.js';
+import { repoSummaries } from '../src/runtime/repo-summary.js';
 import type { Db } from '../src/store/db.js';
 import { listTasks, type TaskRow } from '../src/store/tasks.js';
 import { currentTriage, latestTriage } from '../src/store/inference.js';
@@ -19,8 +21,8 @@ export const SNAPSHOT_SCHEMA = 'oxi.snapshot.v1';
 const taskView = z.object({
   id: z.string(),
   title: z.string(),
-  /** The repository the roadmap item names. Optional: older snapshots lack it. */
-  repo: z.string().optional(),
+  /** The repository the task belongs to (the adapter's name in single-repo mode); the id is `<repo>/<id>` in multi-repo mode. */
+  repo: z.string(),
   tier: z.number().int(),
   status: z.string(),
   /** queued: not started; in_flight: a live task; completed: merged or abandoned. */
@@ -99,6 +101,13 @@ export const snapshotSchema = z.object({
     /** open: new tasks start; soft: past the soft cap, no new task starts today; hard: nothing that spends starts today. */
     gate: z.enum(['open', 'soft', 'hard']),
   }),
+  /** Each repository's task counts and today's spend (one entry in single-repo mode). Optional: older snapshots lack it. */
+  repos: z.array(z.object({
+    name: z.string(),
+    counts: z.record(z.string(), z.number().int()),
+    todayUsd: z.number().min(0),
+    dailyHardUsd: z.number().nullable(),
+  })).optional(),
   /** The config the attached daemon started with (its `config.loaded` row): file, sha256, the commit it came from. Optional: older snapshots lack it. */
   config: z.object({ path: z.string(), sha256: z.string(), commit: z.string().optional() }).nullable().optional(),
   /** Shadow runs (agents.shadow). Optional: older snapshots lack it. */
@@ -134,7 +143,7 @@ export function toTaskView(adapter: Adapter, t: TaskRow, triage?: string): TaskV
     host: t.host,
     attempts: t.attempt + 1,
     costUsd: Math.round(t.cost_usd * 10_000) / 10_000,
-    pr: t.pr === null ? null : { number: t.pr, url: prUrl(adapter, t.pr) },
+    pr: t.pr === null ? null : { number: t.pr, url: prUrl(adapterForTask(adapter, t), t.pr) },
     reason: t.reason,
     lastProgressAt: t.last_progress_at,
     createdAt: t.created_at,
@@ -180,6 +189,7 @@ export function buildSnapshot(db: Db, adapter: Adapter, engine?: EngineHandle, n
       currency: 'USD',
       gate: summary.spend.today >= adapter.budget.dailyHardUsd ? 'hard' : summary.spend.today >= adapter.budget.dailySoftUsd ? 'soft' : 'open',
     },
+    repos: repoSummaries(adapter, db, now),
     config: engine || daemon ? liveOf(lastLiveConfig(db)) : null,
     // Only where shadow runs are on, or were: with agents.shadow absent the snapshot is what it always was.
     ...shadowField(db, adapter),

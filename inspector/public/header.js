@@ -15,6 +15,9 @@ export function renderHeader(s) {
   const gate = sp.gate === 'hard' ? ' · hard cap: nothing new starts today' : sp.gate === 'soft' ? ' · soft cap: no new task starts today' : '';
   const paused = e.dispatchPaused ? ` · dispatch paused: ${e.dispatchPaused}` : '';
   $('spend').replaceChildren(h('span', {}, `${money(sp.today)} today`), bar, h('span', { class: 'muted' }, `soft ${money(sp.dailySoftUsd)} · hard ${money(sp.dailyHardUsd)}${gate}${paused}`));
+  // One engine, several repositories: each one's share of today's spend (and its own cap, if set).
+  const repos = s.repos ?? [];
+  if (repos.length > 1) $('spend').append(h('span', { class: 'muted', 'data-testid': 'repo-spend' }, repos.map((r) => `${r.name} ${money(r.todayUsd)}${r.dailyHardUsd === null || r.dailyHardUsd >= sp.dailyHardUsd ? '' : ` / ${money(r.dailyHardUsd)}`}`).join(' · ')));
   // One banner line per closed outage gate: what is closed, why, and until when.
   const gates = s.gates ?? [];
   $('gates').hidden = gates.length === 0;

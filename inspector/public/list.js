@@ -91,8 +91,14 @@ function page(list, tasks, r, width, rerender) {
   return { tasks: tasks.slice(0, limit), more: [h('tr', { class: 'more' }, h('td', { colspan: width }, b))] };
 }
 
+/** `<repo>/<id>` when the engine serves several repositories (multi-repo ids carry the prefix already). */
+export function taskLabel(t, multi) {
+  return multi && t.repo && !t.id.startsWith(`${t.repo}/`) ? `${t.repo}/${t.id}` : t.id;
+}
+
 export function renderTasks(snapshot, r, { select, retry }) {
   const all = snapshot?.tasks ?? [];
+  const multi = (snapshot?.repos?.length ?? 0) > 1 || new Set(all.map((t) => t.repo)).size > 1;
   const tasks = filterTasks(all, r);
   const retryButton = (t) => {
     const b = h('button', { class: 'small', 'data-testid': `retry-${t.id}` }, 'retry');
@@ -111,11 +117,11 @@ export function renderTasks(snapshot, r, { select, retry }) {
   const inflightPage = page('inflight', inflight, r, COLUMNS.inflight.length, rerender);
   const donePage = page('completed', done, r, COLUMNS.completed.length, rerender);
   $('inflight-rows').replaceChildren(...inflightPage.tasks.map((t) => row(t, [
-    h('td', { class: 'id' }, t.id), h('td', { class: 'title' }, t.title), h('span', { class: `state ${t.status}`, 'data-testid': `state-${t.id}` }, t.status), t.host ?? '',
+    h('td', { class: 'id', 'data-repo': t.repo ?? '' }, taskLabel(t, multi)), h('td', { class: 'title' }, t.title), h('span', { class: `state ${t.status}`, 'data-testid': `state-${t.id}` }, t.status), t.host ?? '',
     h('span', { class: 'since', 'data-since': t.lastProgressAt }, elapsed(Date.now() - t.lastProgressAt)), money(t.costUsd), prCell(t), canRetry(t) ? retryButton(t) : '',
   ])), ...inflightPage.more);
   $('completed-rows').replaceChildren(...donePage.tasks.map((t) => row(t, [
-    h('td', { class: 'id' }, t.id), h('td', { class: 'title' }, t.title), h('span', { class: `state ${t.status}`, 'data-testid': `state-${t.id}` }, t.status),
+    h('td', { class: 'id', 'data-repo': t.repo ?? '' }, taskLabel(t, multi)), h('td', { class: 'title' }, t.title), h('span', { class: `state ${t.status}`, 'data-testid': `state-${t.id}` }, t.status),
     h('td', { class: 'reason', title: t.triage ? `${t.reason ?? ''}\n\ntriage: ${t.triage}` : t.reason ?? '' }, t.status === 'abandoned' ? t.reason ?? '' : ''), String(t.attempts), money(t.costUsd), prCell(t), canRetry(t) ? retryButton(t) : '',
   ])), ...donePage.more);
   const hidden = all.length - tasks.length;

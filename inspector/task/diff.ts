@@ -8,6 +8,7 @@ import { git, gitRun, resolveCommit } from '../../actors/git/git.js';
 import { taskRef } from '../../actors/hosts/workspace.js';
 import type { Adapter } from '../../src/config/schema.js';
 import { adapterForTask } from '../../src/config/repos.js';
+import { getTask } from '../../src/store/tasks.js';
 import { fileScopes, type FileScope } from '../../src/config/scope-verdict.js';
 import type { Db } from '../../src/store/db.js';
 import { loadSnapshot } from '../../src/store/snapshots.js';
@@ -90,8 +91,8 @@ function statusOf(patch: string, added: string, deleted: string): DiffFile['stat
 }
 
 export async function taskDiff(db: Db, engineAdapter: Adapter, taskId: string): Promise<TaskDiff> {
-  // The task's own repository: its clone, main branch and scope policy (adapter `repos`).
-  const adapter = adapterForTask(engineAdapter, taskId);
+  // The task's own repository (with `repos`): its clone, main branch and scope policy.
+  const adapter = adapterForTask(engineAdapter, getTask(db, taskId) ?? taskId);
   const { base, head, source } = await shas(db, adapter, taskId);
   const empty = (note: string): TaskDiff => ({ schema: 'oxi.diff.v1', task: taskId, base, head, source, files: [], note });
   if (!head) return empty('No head shipped yet: the diff appears once the worker\'s branch is shipped.');

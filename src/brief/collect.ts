@@ -7,18 +7,21 @@ import type { Adapter } from '../config/schema.js';
 import type { LedgerRow } from '../store/ledger.js';
 import type { Db } from '../store/db.js';
 import { readKillswitch } from '../store/engine-state.js';
-import { dayStart, spendBetween } from '../store/ledger.js';
+import { dayStart, spendBetween, spendByRepoBetween } from '../store/ledger.js';
 import { getSnapshotRow, snapshotOf } from '../store/snapshots.js';
 import { getTask } from '../store/tasks.js';
 import { eventsBetween } from '../store/ledger-queries.js';
 import { currentTriage, latestTriage } from '../store/inference.js';
 import { listTasks } from '../store/tasks.js';
+import { knownRepos } from '../runtime/repo-summary.js';
 
 export interface BriefData {
   project: string;
   window: { from: number; to: number; hours: number };
-  merged: Array<{ task: string; title: string; pr: number | null; costUsd: number; at: number; alreadyMerged: boolean }>;
-  abandoned: Array<{ task: string; title: string; reason: string | null; at: number; logs?: string; triage?: string }>;
+  /** The repositories this engine serves (one in single-repo mode) with their spend in the window and today (UTC): several make the brief label tasks and split spend. */
+  repos: Array<{ name: string; windowUsd: number; todayUsd: number }>;
+  merged: Array<{ task: string; repo: string | null; title: string; pr: number | null; costUsd: number; at: number; alreadyMerged: boolean }>;
+  abandoned: Array<{ task: string; repo: string | null; title: string; reason: string | null; at: number; logs?: string; triage?: string }>;
   /** Tasks parked in awaiting_human with a triage summary (triage.enabled); absent when there are none. */
   waiting?: Array<{ task: string; title: string; triage: string }>;
   spend: {
@@ -55,14 +58,14 @@ export function collectBrief(db: Db, adapter: Adapter, opts: { now: number; hour
     .filter((e) => e.kind === 'task.merged' && final(e))
     .map((e) => {
       const t = taskOf(e.task);
-      return { task: e.task ?? '?', title: t?.title ?? '', pr: t?.pr ?? null, costUsd: round(t?.cost_usd ?? 0), at: e.at, alreadyMerged: alreadyMerged.has(e.task) };
+      return { task: e.task ?? '?', repo: t?.repo ?? null, title: t?.title ?? '', pr: t?.pr ?? null, costUsd: round(t?.cost_usd ?? 0), at: e.at, alreadyMerged: alreadyMerged.has(e.task) };
     });
   const abandoned = events
     .filter((e) => e.kind === 'task.abandoned' && final(e))
     .map((e) => {
       const t = taskOf(e.task);
       const summary = t ? currentTriage(triage, t) : undefined;
-      return { task: e.task ?? '?', title: t?.title ?? '', reason: firstLine(t?.reason ?? null), at: e.at, logs: shortPath(adapter, join(adapter.paths.logs, e.task ?? '?')), ...(summary ? { triage: summary } : {}) };
+      return { task: e.task ?? '?', repo: t?.repo ?? null, title: t?.title ?? '', reason: firstLine(t?.reason ?? null), at: e.at, logs: shortPath(adapter, join(adapter.paths.logs, e.task ?? '?')), ...(summary ? { triage: summary } : {}) };
     });
   const waiting = listTasks(db, { status: 'awaiting_human' }).flatMap((t) => {
     const summary = currentTriage(triage, t);
@@ -83,8 +86,12 @@ export function collectBrief(db: Db, adapter: Adapter, opts: { now: number; hour
 
   const windowUsd = round(spendBetween(db, from, to + 1));
   const kill = readKillswitch(db);
+  const names = knownRepos(adapter, db);
+  const inWindow = spendByRepoBetween(db, from, to + 1);
+  const today = spendByRepoBetween(db, dayStart(to), to + 1);
   return {
     project: adapter.name,
+    repos: names.map((name) => ({ name, windowUsd: round(inWindow[name] ?? 0), todayUsd: round(today[name] ?? 0) })),
     window: { from, to, hours: opts.hours },
     merged,
     abandoned,

@@ -15,14 +15,16 @@ export function renderBrief(b: BriefData): string {
 
   lines.push(`## Merged PRs (${mergedN})`, '');
   if (!mergedN) lines.push('- none');
+  const multi = b.repos.length > 1;
+  const label = (t: { task: string; repo: string | null }) => (multi && t.repo && !t.task.startsWith(`${t.repo}/`) ? `${t.repo}/${t.task}` : t.task);
   for (const m of b.merged)
-    lines.push(`- ${m.task} · ${m.title} — ${m.pr === null ? 'no PR' : `PR #${m.pr}`}, ${usd(m.costUsd)}${m.alreadyMerged ? ' (was already merged)' : ''}`);
+    lines.push(`- ${label(m)} · ${m.title} — ${m.pr === null ? 'no PR' : `PR #${m.pr}`}, ${usd(m.costUsd)}${m.alreadyMerged ? ' (was already merged)' : ''}`);
   lines.push('');
 
   lines.push(`## Abandoned (${b.abandoned.length})`, '');
   if (!b.abandoned.length) lines.push('- none');
   for (const a of b.abandoned) {
-    lines.push(`- ${a.task} · ${a.title} — ${a.reason ?? 'no reason recorded'}${a.logs ? ` (full log: ${a.logs}/)` : ''}`);
+    lines.push(`- ${label(a)} · ${a.title} — ${a.reason ?? 'no reason recorded'}${a.logs ? ` (full log: ${a.logs}/)` : ''}`);
     if (a.triage) lines.push(`  - triage: ${a.triage}`);
   }
   lines.push('');
@@ -39,6 +41,7 @@ export function renderBrief(b: BriefData): string {
   lines.push(`| last ${b.window.hours} h | ${usd(s.windowUsd)} | |`);
   lines.push(`| today (UTC) | ${usd(s.todayUsd)} | soft ${usd(s.caps.dailySoftUsd)} · hard ${usd(s.caps.dailyHardUsd)}${capNote(s)} |`);
   lines.push(`| per merged PR | ${s.perMergedPrUsd === null ? '—' : usd(s.perMergedPrUsd)} | per task ${usd(s.caps.perTaskUsd)} |`);
+  if (multi) for (const r of b.repos) lines.push(`| ${r.name}: last ${b.window.hours} h · today | ${usd(r.windowUsd)} · ${usd(r.todayUsd)} | |`);
   if (s.budgetStops) lines.push('', `Dispatch refused by the daily hard cap ${plural(s.budgetStops, 'time')}.`);
   lines.push('');
 

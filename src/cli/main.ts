@@ -30,6 +30,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program.command('demo').description('create a sample project and run the engine on it until every item is merged or abandoned')
     .option('--dir <dir>', 'where the sample project lives (created, or resumed when it is a demo already)', 'oxi-demo')
     .option('--tasks <n>', 'roadmap items in a new sample project', '3')
+    .option('--repos <n>', 'a new demo of n sample repositories served by one engine (task ids <repo>/<id>; docs/multi-repo.md)')
     .option('--no-dashboard', 'do not serve the dashboard')
     .option('--agent <backend>', 'run the demo with a real agent instead of the scripted one: claude or codex (needs its credentials)', 'scripted')
     .option('--inspect [url]', 'stream the actor system to the Stately inspector (our relay, or the relay at url)')
@@ -52,9 +53,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program.command('status').description('engine state, kill reason, counts per status, hosts, today\'s spend')
     .option('--json', 'print JSON').option('--dry-run', 'only validate the adapter and the roadmap')
     .action(async (_o, cmd) => statusCommand(g(cmd)));
-  program.command('tasks').description('list tasks').option('--json', 'print JSON').option('--status <status>', 'only tasks with this status')
+  program.command('tasks').description('list tasks (`<repo>/<id>` when the adapter names several repositories)').option('--json', 'print JSON').option('--status <status>', 'only tasks with this status')
+    .option('--repo <name>', 'only tasks of this repository (a name from the adapter\'s repos)')
     .action(async (_o, cmd) => tasksCommand(g(cmd)));
-  program.command('roadmap').description('the parsed roadmap items, in file order').option('--file <file>', 'a roadmap file (default: the adapter\'s)').option('--json', 'print JSON')
+  program.command('roadmap').description('the parsed roadmap items, in file order (grouped by repository when the adapter names several)').option('--file <file>', 'a roadmap file (default: the adapter\'s)').option('--json', 'print JSON')
+    .option('--repo <name>', 'only this repository\'s roadmap (a name from the adapter\'s repos)')
     .action(async (_o, cmd) => roadmapCommand(g(cmd)));
   program.command('kill').description('set the killswitch: no actor starts a new side effect').option('--reason <text>', 'why (required)')
     .option('--hard', 'also terminate running agent sessions').option('--json', 'print JSON')

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
 
 export const DEMO_AGENTS = ['scripted', 'claude', 'codex'] as const;
@@ -39,5 +39,7 @@ export function useRealAgent(configPath: string, agent: DemoAgent): void {
   };
   config.budget = { perTaskUsd: 1, dailySoftUsd: 3, dailyHardUsd: 5 };
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
-  execFileSync('git', ['-c', 'user.name=oxi demo', '-c', 'user.email=demo@localhost', 'commit', '-q', '-am', `Run the demo with the ${agent} agent`], { cwd: dirname(configPath), stdio: 'pipe' });
+  // A one-repository demo keeps its adapter in the repository; with --repos it sits beside them, uncommitted.
+  if (existsSync(join(dirname(configPath), '.git')))
+    execFileSync('git', ['-c', 'user.name=oxi demo', '-c', 'user.email=demo@localhost', 'commit', '-q', '-am', `Run the demo with the ${agent} agent`], { cwd: dirname(configPath), stdio: 'pipe' });
 }

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 
 export const DEMO_CONFIG = 'oxi.config.json';
+/** The demo's engine timing: short intervals so a demo settles in seconds. */
+export const DEMO_ENGINE = { seedIntervalMs: 2000, reaperIntervalMs: 5000, prWatchIntervalMs: 2000, backoffBaseMs: 1000, backoffMaxMs: 10000 };
 
 export interface SampleOptions {
   dir: string;
@@ -16,7 +18,7 @@ export interface SampleOptions {
 }
 
 /** The demo's setup: a real `npm ci`, offline-safe, keyed by its lockfile. */
-const DEMO_WORKSPACE = {
+export const DEMO_WORKSPACE = {
   files: [{ from: '.env.example', to: '.env' }],
   setup: { command: ['npm', 'ci', '--offline', '--no-audit', '--no-fund'], timeoutMs: 120000, cacheKey: ['package-lock.json'] },
 };
@@ -36,10 +38,10 @@ const FUNCTIONS: Array<{ name: string; body: string; says: string; cases: Array<
   { name: 'abs', body: 'Math.abs(x)', says: 'the absolute value of its argument', cases: [[3, 3], [-2, 2], [0, 0]] },
 ];
 
-/** Item i of the demo roadmap: a small pure function with its own test, in files no other item touches. */
-function item(i: number) {
-  const fn = FUNCTIONS[i % FUNCTIONS.length];
-  const name = i < FUNCTIONS.length ? fn.name : `${fn.name}${Math.floor(i / FUNCTIONS.length) + 1}`;
+/** Item i of the demo roadmap: a small pure function with its own test, in files no other item touches (`shift` picks other functions for a second repository). */
+export function item(i: number, shift = 0) {
+  const fn = FUNCTIONS[(i + shift) % FUNCTIONS.length];
+  const name = i + shift < FUNCTIONS.length ? fn.name : `${fn.name}${Math.floor((i + shift) / FUNCTIONS.length) + 1}`;
   const asserts = fn.cases.map(([x, y]) => `  assert.equal(${name}(${x}), ${y});`).join('\n');
   return {
     id: `T${i % 3}-${101 + i}`,
@@ -54,7 +56,7 @@ function item(i: number) {
   };
 }
 
-function git(dir: string, args: string[]) {
+export function git(dir: string, args: string[]) {
   execFileSync('git', ['-c', 'user.name=oxi demo', '-c', 'user.email=demo@localhost', ...args], { cwd: dir, stdio: 'pipe' });
 }
 
@@ -73,22 +75,7 @@ export function createSampleProject(options: SampleOptions): { configPath: strin
     throw new UsageError(`${dir} is not empty and holds no oxi demo (no ${DEMO_CONFIG}).`, { fix: 'Pass --dir with a new or empty directory.' });
   }
   const items = Array.from({ length: options.tasks }, (_, i) => item(i));
-  const files: Record<string, string> = {
-    'package.json': JSON.stringify({ name: 'oxi-demo-math', private: true, type: 'module', scripts: { test: 'node --test' } }, null, 2) + '\n',
-    'src/add.js': 'export function add(a, b) {\n  return a + b;\n}\n',
-    'test/add.test.js': "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { add } from '../src/add.js';\n\ntest('add', () => {\n  assert.equal(add(2, 3), 5);\n});\n",
-    '.gitignore': '.oxi/\nnode_modules/\n',
-    'README.md': '# oxi demo\n\nA tiny math library that oxi extends from ROADMAP.md with the scripted agent.\n',
-    'ROADMAP.md': roadmap(items),
-    ...(options.setup ? { 'package-lock.json': `${JSON.stringify(DEMO_LOCK, null, 2)}\n`, '.env.example': 'DEMO_GREETING=hello\n', '.gitignore': '.oxi/\nnode_modules/\n.env\n' } : {}),
-  };
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  git(dir, ['init', '-q', '-b', 'main']);
-  git(dir, ['add', '-A']);
-  git(dir, ['commit', '-q', '-m', 'Initial commit']);
+  writeSampleRepo(dir, items, options.setup);
   const script = { tasks: Object.fromEntries(items.map((it) => [it.id, { files: it.files, commitMessage: `${it.id}: ${it.title}` }])) };
   writeFileSync(join(dir, '.oxi-script.json'), JSON.stringify(script, null, 2) + '\n');
   const config = {
@@ -99,7 +86,7 @@ export function createSampleProject(options: SampleOptions): { configPath: strin
     checks: { command: ['node', '--test'], timeoutMs: 120000 },
     ...(options.setup ? { workspace: DEMO_WORKSPACE } : {}),
     agents: { scripted: { script: '.oxi-script.json' } },
-    engine: { seedIntervalMs: 2000, reaperIntervalMs: 5000, prWatchIntervalMs: 2000, backoffBaseMs: 1000, backoffMaxMs: 10000 },
+    engine: DEMO_ENGINE,
   };
   writeFileSync(join(dir, DEMO_CONFIG), JSON.stringify(config, null, 2) + '\n');
   git(dir, ['add', '-A']);
@@ -107,7 +94,27 @@ export function createSampleProject(options: SampleOptions): { configPath: strin
   return { configPath: join(dir, DEMO_CONFIG), ids: items.map((i) => i.id) };
 }
 
-function roadmap(items: ReturnType<typeof item>[]): string {
+/** A sample repository in `dir`: the math library with a test suite and a roadmap of `items`, committed on `main`. */
+export function writeSampleRepo(dir: string, items: ReturnType<typeof item>[], setup?: boolean, label = 'math'): void {
+  const files: Record<string, string> = {
+    'package.json': JSON.stringify({ name: `oxi-demo-${label}`, private: true, type: 'module', scripts: { test: 'node --test' } }, null, 2) + '\n',
+    'src/add.js': 'export function add(a, b) {\n  return a + b;\n}\n',
+    'test/add.test.js': "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { add } from '../src/add.js';\n\ntest('add', () => {\n  assert.equal(add(2, 3), 5);\n});\n",
+    '.gitignore': '.oxi/\nnode_modules/\n',
+    'README.md': `# oxi demo\n\nA tiny ${label} library that oxi extends from ROADMAP.md with the scripted agent.\n`,
+    'ROADMAP.md': roadmap(items),
+    ...(setup ? { 'package-lock.json': `${JSON.stringify({ ...DEMO_LOCK, name: `oxi-demo-${label}`, packages: { '': { name: `oxi-demo-${label}` } } }, null, 2)}\n`, '.env.example': 'DEMO_GREETING=hello\n', '.gitignore': '.oxi/\nnode_modules/\n.env\n' } : {}),
+  };
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  git(dir, ['init', '-q', '-b', 'main']);
+  git(dir, ['add', '-A']);
+  git(dir, ['commit', '-q', '-m', 'Initial commit']);
+}
+
+export function roadmap(items: ReturnType<typeof item>[]): string {
   const out = ['# Roadmap', '', 'Items are taken in tier order. Each is a bold id and title, then an italic description.', ''];
   for (const tier of [0, 1, 2]) {
     const mine = items.filter((i) => i.tier === tier);

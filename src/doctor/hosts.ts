@@ -6,13 +6,14 @@
 import { LocalHost } from '../../actors/hosts/local-host.js';
 import { HostSandbox } from '../../actors/sandbox/sandbox.js';
 import { sandboxResult } from './sandbox.js';
+import { repoCloneChecks, skippedCloneChecks } from './repo-clones.js';
 import { sshHostFromConfig } from '../../actors/hosts/ssh/from-adapter.js';
 import { networkSettings, networkStatus, networkVerdict } from '../../actors/network/policy.js';
 import type { Adapter, HostConfig } from '../config/schema.js';
 import { HostKeyError, HostUnreachableError } from '../errors.js';
 import type { HostTransport } from '../ports.js';
 
-export type CheckName = 'reachable' | 'host_key' | 'git' | 'agent_cli' | 'credentials' | 'main_clone' | 'sandbox' | 'network';
+export type CheckName = 'reachable' | 'host_key' | 'git' | 'agent_cli' | 'credentials' | 'main_clone' | 'sandbox' | 'network' | `clone:${string}`;
 export type CheckStatus = 'ok' | 'fail' | 'warn' | 'skip';
 
 export interface HostCheck {
@@ -49,6 +50,7 @@ export async function checkHost(adapter: Adapter, cfg: HostConfig, transport?: H
   const checks: HostCheck[] = [];
   const skipRest = (why: string) => {
     for (const name of ['git', 'agent_cli', 'credentials', ...(cfg.kind === 'ssh' ? ['main_clone'] : []), 'sandbox', ...(cfg.kind === 'ssh' ? ['network'] : [])] as CheckName[]) checks.push({ name, status: 'skip', detail: why });
+    checks.push(...skippedCloneChecks(adapter, why));
   };
   const report = (latencyMs?: number): HostReport => ({ host: cfg.name, kind: cfg.kind, ok: checks.every((c) => c.status !== 'fail'), latencyMs, checks });
   const started = Date.now();
@@ -94,6 +96,8 @@ export async function checkHost(adapter: Adapter, cfg: HostConfig, transport?: H
         ? { name: 'main_clone', status: 'ok', detail: `${cfg.mainClone} (origin ${clone.stdout.trim()})` }
         : { name: 'main_clone', status: 'fail', detail: `${cfg.mainClone} is not a clone with an origin remote: ${clone.stderr.trim()}`, fix: `On "${cfg.name}": git clone <your repository> ${cfg.mainClone}` });
     }
+    // With `repos`: this host's clone of each repository (src/doctor/repo-clones.ts).
+    checks.push(...(await repoCloneChecks(adapter, cfg, host)));
     // Probed on the host itself: the same bwrap the agents there would run under.
     const sandbox = await new HostSandbox(host, adapter.agents.sandbox, []).status();
     checks.push({ name: 'sandbox', ...sandboxResult(sandbox, adapter.agents.sandbox, cfg.name) });

@@ -20,9 +20,10 @@ export const sshHostChecks: CheckProvider = {
     (ctx as unknown as Record<symbol, HostReport[]>)[HOST_REPORTS] = reports;
     const results: CheckResult[] = [];
     for (const r of reports) {
-      if (r.kind !== 'ssh') continue; // local hosts have their own provider
-      for (const c of r.checks) {
-        results.push({ id: `host:${r.host}:${c.name}`, status: c.status, detail: `${r.host} (ssh): ${c.detail}`, fix: c.fix });
+      // Local hosts have their own provider; of their checks only each repository's clone (`repos`) is reported here.
+      const shown = r.kind === 'ssh' ? r.checks : r.checks.filter((c) => c.name.startsWith('clone:'));
+      for (const c of shown) {
+        results.push({ id: `host:${r.host}:${c.name}`, status: c.status, detail: `${r.host} (${r.kind}): ${c.detail}`, fix: c.fix });
       }
     }
     return results;

@@ -67,8 +67,8 @@ export function createOxiMcpServer(o: OxiMcpOptions): McpServer {
   );
   server.registerTool(
     'list_tasks',
-    { description: 'The tasks, in tier order: id, title, tier, status, attempts, PR, reason. Optionally only one status.', inputSchema: { status: z.enum(TASK_STATUSES).optional().describe('Only tasks with this status') }, annotations: { readOnlyHint: true } },
-    ({ status }) => guarded(async () => ok(listTasks(db, { status }).map((t) => ({ id: t.id, title: t.title, tier: t.tier, status: t.status, attempts: t.attempt + (t.status === 'queued' ? 0 : 1), pr: t.pr, reason: t.reason, costUsd: t.cost_usd })))),
+    { description: 'The tasks, in tier order: id (`<repo>/<id>` when the adapter names several repositories), repo, title, tier, status, attempts, PR, reason. Optionally only one status.', inputSchema: { status: z.enum(TASK_STATUSES).optional().describe('Only tasks with this status') }, annotations: { readOnlyHint: true } },
+    ({ status }) => guarded(async () => ok(listTasks(db, { status }).map((t) => ({ id: t.id, repo: t.repo, title: t.title, tier: t.tier, status: t.status, attempts: t.attempt + (t.status === 'queued' ? 0 : 1), pr: t.pr, reason: t.reason, costUsd: t.cost_usd })))),
   );
   server.registerTool(
     'get_task',

@@ -3,6 +3,7 @@ import { renderEvent } from '../agents/render.js';
 import { StreamFileReader } from '../agents/stream-file.js';
 import { streamFiles } from '../cli/commands/tail.js';
 import type { Adapter } from '../config/schema.js';
+import { adapterForTask } from '../config/repos.js';
 import type { Db } from '../store/db.js';
 import { getTask } from '../store/tasks.js';
 import { lastFailureOfTask } from '../store/ledger-queries.js';
@@ -14,6 +15,7 @@ export function taskDetail(db: Db, adapter: Adapter, id: string, tailLines = 40)
   const failure = lastFailureOfTask(db, id);
   return {
     id: t.id,
+    repo: t.repo,
     title: t.title,
     description: t.description,
     tier: t.tier,
@@ -26,7 +28,7 @@ export function taskDetail(db: Db, adapter: Adapter, id: string, tailLines = 40)
     lastProgressAt: new Date(t.last_progress_at).toISOString(),
     onRoadmap: t.roadmap_state === 'present',
     plan: t.plan ? (JSON.parse(t.plan) as unknown) : null,
-    pr: t.pr === null ? null : { number: t.pr, url: prUrl(adapter, t.pr) },
+    pr: t.pr === null ? null : { number: t.pr, url: prUrl(adapterForTask(adapter, t), t.pr) },
     lastFailure: failure ? { at: new Date(failure.at).toISOString(), kind: failure.kind, actor: failure.actor, detail: JSON.parse(failure.payload) as unknown } : null,
     transcriptTail: transcriptTail(adapter.paths.logs, id, tailLines),
   };

@@ -73,6 +73,8 @@ describe('oxi mcp over a real stdio transport', () => {
 
     const listed = json(await client.callTool({ name: 'list_tasks', arguments: {} }));
     expect(listed.map((t: { id: string }) => t.id)).toEqual(items.map((i) => i.id));
+    // Every task names its repository (the adapter's name with a single `repo`).
+    expect(new Set(listed.map((t: { repo: string }) => t.repo))).toEqual(new Set([adapter.name]));
     expect(json(await client.callTool({ name: 'list_tasks', arguments: { status: 'abandoned' } })).map((t: { id: string }) => t.id)).toEqual(['T0-101']);
 
     const task = json(await client.callTool({ name: 'get_task', arguments: { id: 'T0-101' } }));

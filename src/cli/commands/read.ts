@@ -16,6 +16,9 @@ import { configLine } from '../../runtime/live-config.js';
 import { liveConfig } from '../../config/source.js';
 import { listTasks } from '../../store/tasks.js';
 import { currentTriage, latestTriage } from '../../store/inference.js';
+import { knownRepos, repoSpendLine, repoSummaries } from '../../runtime/repo-summary.js';
+import { assertKnownRepo, isMultiRepo, repoNames, taskIdentity } from '../../runtime/repo-names.js';
+import { adapterForRepo } from '../../config/repos.js';
 import { localNetworkStatus, localSandboxStatus } from '../../../actors/sandbox/sandbox.js';
 import { networkVerdict } from '../../../actors/network/policy.js';
 import { TASK_STATUSES } from '../../../machines/status.js';
@@ -34,24 +37,17 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
     const results = await preflight(adapter);
     const problems = results.filter((r) => r.status !== 'ok');
     const failures = problems.filter((r) => r.status === 'fail');
-    const markdown = adapter.roadmapSource.source === 'markdown';
-    let items: number | null = null;
-    if (markdown) {
-      try {
-        items = parseRoadmap(readRoadmap(adapter.roadmap)).items.length;
-      } catch {
-        // unreadable: preflight already says so
-      }
-    }
-    const roadmap = markdown ? adapter.roadmap : adapter.roadmapSource.source;
-    const data = { ok: failures.length === 0, config: adapter.name, roadmap, items, problems };
-    const roadmapLine = markdown ? `roadmap ${adapter.roadmap}: ${items} items` : 'roadmap: GitHub Issues (not read in a dry run; `oxi roadmap` and `oxi doctor` read them)';
-    output(global, data, () => [`config ${adapter.name}: ok`, roadmapLine, ...problems.map(problemLines)].join('\n'));
+    // Each repository's roadmap (one with `repo`): the file and how many items it parses to.
+    const roadmaps = repoNames(adapter).map((name) => ({ name, ...dryRoadmap(adapterForRepo(adapter, name)) }));
+    const { roadmap, items, line: roadmapLine } = roadmaps[0];
+    const data = { ok: failures.length === 0, config: adapter.name, roadmap, items, problems, ...(isMultiRepo(adapter) ? { repos: roadmaps.map(({ name, roadmap, items }) => ({ name, roadmap, items })) } : {}) };
+    const lines = isMultiRepo(adapter) ? roadmaps.map((r) => `${r.name}: ${r.line}`) : [roadmapLine];
+    output(global, data, () => [`config ${adapter.name}: ok`, ...lines, ...problems.map(problemLines)].join('\n'));
     if (failures.length) throw new PreflightError(`preflight: ${failures.length} problem(s) would fail every task (listed above).`, { fix: 'Fix each line above, then run oxi status --dry-run again.' });
     return;
   }
   await withStore(global, async (adapter, db) => {
-    const { data, summary, daemon, shown, answered, onDisk, sandbox, network, disk } = await statusData(adapter, db);
+    const { data, summary, daemon, shown, answered, onDisk, sandbox, network, disk, repos } = await statusData(adapter, db);
     output(global, data, () => {
       const e = summary.engine;
       const state = e.killed ? color.red(`killed (${e.reason ?? 'no reason'}${e.hard ? ', hard' : ''})`) : color.green(e.state);
@@ -62,6 +58,7 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
         `tasks    ${counts}`,
         `hosts    ${hosts}`,
         `spend    $${summary.spend.today.toFixed(2)} today (soft $${adapter.budget.dailySoftUsd}, hard $${adapter.budget.dailyHardUsd})${summary.spend.today >= adapter.budget.dailyHardUsd ? color.red(' — hard cap reached: nothing new dispatches until tomorrow') : summary.spend.today >= adapter.budget.dailySoftUsd ? ' — soft cap passed' : ''}`,
+        ...(repos.length > 1 ? [`         by repository: ${repoSpendLine(repos, adapter.budget.dailyHardUsd)}`] : []),
         ...agentLines(summary.agents ?? agentSummary(db)),
         ...(shown ? [`config   ${configLine(shown, answered, onDisk)}`] : []),
         `disk     ${diskLine(disk, adapter.engine.janitor.keepMs)}`,
@@ -71,6 +68,18 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
       ].join('\n');
     });
   });
+}
+
+/** A roadmap as the dry run reports it: the markdown file and its item count (null: unreadable, the preflight says why), or the GitHub source unread. */
+function dryRoadmap(adapter: Adapter): { roadmap: string; items: number | null; line: string } {
+  if (adapter.roadmapSource.source !== 'markdown') return { roadmap: adapter.roadmapSource.source, items: null, line: 'roadmap: GitHub Issues (not read in a dry run; `oxi roadmap` and `oxi doctor` read them)' };
+  let items: number | null = null;
+  try {
+    items = parseRoadmap(readRoadmap(adapter.roadmap)).items.length;
+  } catch {
+    // unreadable: preflight already says so
+  }
+  return { roadmap: adapter.roadmap, items, line: `roadmap ${adapter.roadmap}: ${items} items` };
 }
 
 /** What `oxi status --json` prints (and the MCP `status` tool answers): the daemon's view when one runs, else the database's. */
@@ -90,18 +99,23 @@ export async function statusData(adapter: Adapter, db: Db) {
   const sandbox = localSandboxStatus(adapter.agents.sandbox);
   const network = localNetworkStatus(adapter);
   const disk = diskUse(adapter);
-  const data = { ...summary, config, agents: { ...(summary.agents ?? agentSummary(db)), sandbox, network }, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget, disk };
-  return { data, summary, daemon, shown, answered, onDisk, sandbox, network, disk };
+  // Spend and counts per repository: the database is the truth whether or not a daemon answered.
+  const repos = repoSummaries(adapter, db);
+  const data = { ...summary, repos, config, agents: { ...(summary.agents ?? agentSummary(db)), sandbox, network }, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget, disk };
+  return { data, summary, daemon, shown, answered, onDisk, sandbox, network, disk, repos };
 }
 
-export async function tasksCommand(global: GlobalOptions & { status?: string }): Promise<void> {
+export async function tasksCommand(global: GlobalOptions & { status?: string; repo?: string }): Promise<void> {
   if (global.status && !TASK_STATUSES.includes(global.status)) {
     throw new UsageError(`--status: expected one of ${TASK_STATUSES.join(', ')}, got "${global.status}".`);
   }
   await withStore(global, (adapter, db) => {
     const triage = latestTriage(db);
-    const rows = listTasks(db, { status: global.status }).map((t) => ({
+    const multi = isMultiRepo(adapter);
+    if (global.repo !== undefined) assertKnownRepo(global.repo, knownRepos(adapter, db));
+    const rows = listTasks(db, { status: global.status }).filter((t) => global.repo === undefined || t.repo === global.repo).map((t) => ({
       id: t.id,
+      repo: t.repo,
       tier: t.tier,
       title: t.title,
       status: t.status,
@@ -116,15 +130,15 @@ export async function tasksCommand(global: GlobalOptions & { status?: string }):
       // The summary of why it stopped (triage.enabled), while it is still stopped there; no field when there is none.
       ...(currentTriage(triage, t) ? { triage: currentTriage(triage, t) } : {}),
     }));
-    output(global, rows.map((r) => ({ ...r, reason_line: firstLine(r.reason), logs: join(adapter.paths.logs, r.id) })), () => (rows.length ? taskTable(rows, adapter.paths.logs) : 'no tasks'));
+    output(global, rows.map((r) => ({ ...r, reason_line: firstLine(r.reason), logs: join(adapter.paths.logs, r.id) })), () => (rows.length ? taskTable(rows, adapter.paths.logs, multi) : global.repo === undefined ? 'no tasks' : `no tasks in ${global.repo}`));
   });
 }
 
 /** `oxi tasks` for people: a header, columns sized to their longest cell, one line per failure reason. */
-function taskTable(rows: Array<{ id: string; status: string; activity: { kind: string } | null; attempts: number; pr: number | null; host: string | null; last_progress_at: string; backend: string | null; title: string; reason: string | null; triage?: string }>, logs: string): string {
+function taskTable(rows: Array<{ id: string; repo: string; status: string; activity: { kind: string } | null; attempts: number; pr: number | null; host: string | null; last_progress_at: string; backend: string | null; title: string; reason: string | null; triage?: string }>, logs: string, multi: boolean): string {
   const now = Date.now();
   const cells = rows.map((r) => [
-    r.id,
+    taskIdentity(multi, r),
     r.activity ? `${r.status}:${activityLabel(r.activity as never)}` : r.status,
     String(r.attempts),
     r.pr === null ? '-' : `#${r.pr}`,
@@ -162,19 +176,54 @@ function readRoadmap(file: string): string {
   }
 }
 
-export async function roadmapCommand(global: GlobalOptions & { file?: string }): Promise<void> {
-  const adapter = global.file ? undefined : await resolveAdapter(global);
-  // A file given, or the markdown roadmap: parsed here; GitHub Issues: read through the source the seeder uses.
-  if (adapter && adapter.roadmapSource.source !== 'markdown') {
+interface RoadmapItemView {
+  id: string;
+  tier: number;
+  title: string;
+  description?: string;
+}
+
+/** One repository's roadmap items (the markdown file parsed here, or the GitHub Issues source as the seeder reads it); problems on stderr. */
+async function roadmapItems(adapter: Adapter): Promise<{ items: RoadmapItemView[]; where: string }> {
+  if (adapter.roadmapSource.source !== 'markdown') {
     const source = roadmapSourceFor(adapter);
     const read = await source.read([]);
-    output(global, read.items, () => read.items.map((i) => `${i.id.padEnd(9)} tier ${i.tier}  ${i.title}`).join('\n') || `no items (${source.where})`);
     for (const p of read.problems) process.stderr.write(`${source.where}: issue #${p.line}: ${p.severity}: ${p.message}\n`);
+    return { items: read.items, where: source.where };
+  }
+  return { items: roadmapFile(adapter.roadmap), where: adapter.roadmap };
+}
+
+function roadmapFile(file: string): RoadmapItemView[] {
+  const parsed = parseRoadmap(readRoadmap(file));
+  for (const p of parsed.problems) process.stderr.write(`${file}:${p.line}: ${p.severity}: ${p.message}\n`);
+  return parsed.items.map(({ id, tier, title, description }) => ({ id, tier, title, description }));
+}
+
+const itemLine = (i: RoadmapItemView) => `${i.id.padEnd(9)} tier ${i.tier}  ${i.title}`;
+
+export async function roadmapCommand(global: GlobalOptions & { file?: string; repo?: string }): Promise<void> {
+  if (global.file && global.repo !== undefined) throw new UsageError('--file and --repo both name a roadmap.', { fix: 'Pass one: --file F reads that file, --repo NAME reads that repository\'s roadmap from the adapter.' });
+  if (global.file) {
+    const items = roadmapFile(resolve(global.file));
+    output(global, items, () => items.map(itemLine).join('\n') || 'no items');
     return;
   }
-  const file = global.file ? resolve(global.file) : adapter!.roadmap;
-  const parsed = parseRoadmap(readRoadmap(file));
-  const items = parsed.items.map(({ id, tier, title, description }) => ({ id, tier, title, description }));
-  output(global, items, () => items.map((i) => `${i.id.padEnd(9)} tier ${i.tier}  ${i.title}`).join('\n') || 'no items');
-  for (const p of parsed.problems) process.stderr.write(`${file}:${p.line}: ${p.severity}: ${p.message}\n`);
+  const adapter = await resolveAdapter(global);
+  if (global.repo !== undefined) assertKnownRepo(global.repo, repoNames(adapter));
+  if (!isMultiRepo(adapter)) {
+    const { items, where } = await roadmapItems(adapter);
+    output(global, items, () => items.map(itemLine).join('\n') || (adapter.roadmapSource.source === 'markdown' ? 'no items' : `no items (${where})`));
+    return;
+  }
+  // Several repositories: each one's roadmap through its own view of the adapter, grouped under its name.
+  const names = global.repo === undefined ? repoNames(adapter) : [global.repo];
+  const groups: Array<{ repo: string; items: RoadmapItemView[]; where: string }> = [];
+  for (const repo of names) groups.push({ repo, ...(await roadmapItems(adapterForRepo(adapter, repo))) });
+  const items = groups.flatMap((g) => g.items.map((i) => ({ repo: g.repo, ...i })));
+  output(global, items, () =>
+    global.repo !== undefined
+      ? groups[0].items.map(itemLine).join('\n') || `no items (${groups[0].where})`
+      : groups.map((g) => [`${g.repo} (${g.where})`, ...(g.items.length ? g.items.map((i) => `  ${itemLine(i)}`) : ['  no items'])].join('\n')).join('\n\n'),
+  );
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDemoAgent, useRealAgent } from '../../demo/agent-demo.js';
 import { createSampleProject, DEMO_CONFIG, isDemoDir } from '../../demo/sample-project.js';
+import { createSampleRepos, DEMO_REPOS } from '../../demo/sample-repos.js';
 import { UsageError } from '../../errors.js';
 import { runDaemon, type DaemonExit } from '../../runtime/daemon.js';
 import { readPid } from '../../runtime/pidfile.js';
@@ -86,15 +87,19 @@ export async function tickCommand(global: GlobalOptions & { times?: string }): P
   return last.code;
 }
 
-export async function demoCommand(global: GlobalOptions & LiveOptions & { dir?: string; tasks?: string; agent?: string; open?: boolean }): Promise<number> {
+export async function demoCommand(global: GlobalOptions & LiveOptions & { dir?: string; tasks?: string; agent?: string; open?: boolean; repos?: string }): Promise<number> {
   const dir = resolve(global.dir ?? 'oxi-demo');
   const agent = parseDemoAgent(global.agent);
   const tasks = Number(global.tasks ?? 3);
+  const repos = global.repos === undefined ? undefined : Number(global.repos);
   const resuming = isDemoDir(dir);
   if (!resuming) {
     if (!Number.isInteger(tasks) || tasks < 1) throw new UsageError(`--tasks: expected a whole number ≥ 1, got ${global.tasks}.`);
-    useRealAgent(createSampleProject({ dir, tasks, setup: true }).configPath, agent);
-    if (!global.json) process.stderr.write(`oxi demo: created a sample project with ${tasks} roadmap items in ${dir}\n`);
+    if (repos !== undefined && !Number.isInteger(repos)) throw new UsageError(`--repos: expected a whole number from 1 to ${DEMO_REPOS.length}, got ${JSON.stringify(global.repos)}.`, { fix: 'Pass e.g. --repos 2.' });
+    // --repos N: N repositories under one engine (docs/multi-repo.md); without it, the one-repository demo.
+    const created = repos === undefined ? createSampleProject({ dir, tasks, setup: true }) : createSampleRepos({ dir, tasks, repos, setup: true });
+    useRealAgent(created.configPath, agent);
+    if (!global.json) process.stderr.write(repos === undefined ? `oxi demo: created a sample project with ${tasks} roadmap items in ${dir}\n` : `oxi demo: created ${repos} sample repositories with ${tasks} roadmap items each in ${dir} (one engine serves them all)\n`);
   } else if (!global.json) {
     process.stderr.write(`oxi demo: resuming the demo in ${dir}\n`);
   }
@@ -105,12 +110,13 @@ export async function demoCommand(global: GlobalOptions & LiveOptions & { dir?: 
   const adapter = await resolveAdapter(demoGlobal);
   const db = openDb(adapter.paths.db);
   try {
-    const rows = listTasks(db).map((t) => ({ id: t.id, status: t.status, pr: t.pr, attempts: t.attempt + 1, reason: t.reason }));
+    const rows = listTasks(db).map((t) => ({ id: t.id, repo: t.repo, status: t.status, pr: t.pr, attempts: t.attempt + 1, reason: t.reason }));
     const merged = rows.filter((r) => r.status === 'merged').length;
     const abandoned = rows.filter((r) => r.status === 'abandoned').length;
+    const width = Math.max(9, ...rows.map((r) => r.id.length));
     output(global, { dir, tasks: rows, merged, abandoned, exit }, () =>
       [
-        ...rows.map((r) => `${r.id.padEnd(9)} ${r.status === 'merged' ? color.green(r.status) : color.red(r.status)}  PR #${r.pr ?? '-'}  attempts ${r.attempts}${r.reason && r.status !== 'merged' ? `  ${r.reason}` : ''}`),
+        ...rows.map((r) => `${r.id.padEnd(width)} ${r.status === 'merged' ? color.green(r.status) : color.red(r.status)}  PR #${r.pr ?? '-'}  attempts ${r.attempts}${r.reason && r.status !== 'merged' ? `  ${r.reason}` : ''}`),
         '',
         `${merged} merged, ${abandoned} abandoned — ${exit.reason}`,
         `project, adapter and database left in ${dir} (oxi --config ${config} tasks)`,
