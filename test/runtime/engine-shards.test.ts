@@ -85,7 +85,7 @@ describe('engine with task shards, persisted', () => {
     const b = bed();
     copyFileSync(FIXTURE, b.adapter.paths.db);
     const db = openDb(b.adapter.paths.db);
-    cleanups.push(() => db.close());
+    cleanups.push(() => void db.close());
     const h = boot(b, db);
     cleanups.push(() => h.stop());
     expect(h.liveTasks().sort((x, y) => x.id.localeCompare(y.id))).toEqual(['T0-1', 'T0-2', 'T0-3', 'T0-4'].map((id) => ({ id, status: 'waiting' })));
@@ -100,7 +100,7 @@ describe('engine with task shards, persisted', () => {
   it('a kill reaches every task of every shard in one commit; after a restart each resumes from its own row', async () => {
     const b = bed();
     let db = openDb(b.adapter.paths.db);
-    cleanups.push(() => db.close());
+    cleanups.push(() => void db.close());
     const ids = Array.from({ length: 7 }, (_, i) => `T1-${i + 1}`);
     seedTaskRows(db, ids.map((id, seq) => ({ id, repo: 'shards', tier: 1, title: id, description: '', status: 'planning', seq })), Date.now());
     let h = boot(b, db, 3);
