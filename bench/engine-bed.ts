@@ -92,8 +92,9 @@ const silentNotifier: Notifier = { notify: async () => {} };
 /** Only what the pool's overlap gate reads; every other forge call is behind a stubbed effect. */
 const stubForge = { listOpenPrs: async () => [] } as unknown as Forge;
 
-export function bootEngine(bed: Bed, effects: Partial<Effects>): EngineHandle {
+export function bootEngine(bed: Bed, effects: Partial<Effects>, shardSize?: number): EngineHandle {
   return startEngine({
+    shardSize,
     adapter: bed.adapter,
     db: bed.db,
     clock: systemClock,
