@@ -8,7 +8,7 @@ import type { Adapter } from '../../src/config/schema.js';
 import { startEngine, type EngineHandle } from '../../src/runtime/engine.js';
 import { probePath } from '../../src/gates/environment-gate.js';
 import { openDb, type Db } from '../../src/store/db.js';
-import { between, prng } from '../helpers/prng.js';
+import { between, prng } from './prng.js';
 import { Population, weatherError, type Weather } from './population.js';
 import { SimClock } from './sim-clock.js';
 import { SimForge } from './sim-forge.js';
