@@ -59,6 +59,8 @@ export function monthWorld(o: MonthOptions): World {
     expiredKeyDays: o.days >= 5 ? Math.max(1, Math.round(weeks / 2)) : 0,
     fleet: { count: o.hosts, slots: o.slotsPerHost },
     maxLiveTasks: o.maxLiveTasks,
+    // Sessions last simulated tens of minutes: a poll a minute sees each one end soon enough, at half the week's cost.
+    watchIntervalMs: 60_000,
     // A team's budget: every item a day can be worked (the population spends well under the per-task cap).
     budget: { perTaskUsd: 2, dailySoftUsd: o.itemsPerDay * 3, dailyHardUsd: o.itemsPerDay * 4 },
   };

@@ -32,6 +32,8 @@ export interface WorldOptions {
   fleet?: { count: number; slots: number };
   /** engine.maxLiveTasks (default 12); planTier.maxWorkers (default 5, or the fleet's slots). */
   maxLiveTasks?: number;
+  /** How often a running worker's stream is polled (simulated ms; default 30 s). */
+  watchIntervalMs?: number;
   /** Budget override (default: $2 a task, $15 soft, $25 hard a day). */
   budget?: { perTaskUsd: number; dailySoftUsd: number; dailyHardUsd: number };
 }
@@ -199,7 +201,7 @@ export class World {
       // Behind the real router, so its routes and the agent gates apply to the simulated backend too.
       backends: { scripted: simAgents(this.population, { killed: () => this.killed, violation: (w, t) => this.violations.push({ what: `${w} while killed`, task: t, at: this.clock.now() }) }) },
       notifier: { notify: async () => {} },
-      watchIntervalMs: 30_000,
+      watchIntervalMs: this.options.watchIntervalMs ?? 30_000,
       onFatal: (error) => this.violations.push({ what: `engine fatal: ${String(error)}`, task: '-', at: this.clock.now() }),
     });
     this.onBoot?.(this.engine);
