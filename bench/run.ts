@@ -29,6 +29,8 @@ import { listTasks } from '../src/store/tasks.js';
 import { benchEndToEnd, benchRestoreAfterKill, ingestInChild, runScaleChild } from './scale.js';
 import { benchSandboxLaunch } from './sandbox.js';
 import { benchSetupCache } from './setup.js';
+import { benchShards } from './shards.js';
+import { benchDispatchSim } from './dispatch-sim.js';
 import { bareBlobWriter, checkpointTruncate, countTasksWithWorker, persistedBytes, seedTaskRows, setSynchronous, setWalAutocheckpoint, walFrameBytes } from '../src/store/probes.js';
 import { countEventsOfActor } from '../src/store/ledger-queries.js';
 
@@ -580,7 +582,7 @@ async function benchRestore(n: number, runs: number) {
 
 /** `--only=1,2` runs a subset (profiling); the default runs all ten. */
 const ONLY = new Set(
-  (process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? '1,2,3,4,5,6,7,8,9,10')
+  (process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? '1,2,3,4,5,6,7,8,9,10,11,12')
     .split(',')
     .map((x) => x.trim()),
 );
@@ -619,7 +621,9 @@ async function collectFigures() {
   const sandbox = wants(9) ? await benchSandboxLaunch(QUICK ? 10 : 40) : undefined;
   if (wants(10)) progress('10/10 workspace setup: a real npm ci in ten fresh workspaces of one repository, first vs tenth');
   const setupCache = wants(10) ? await benchSetupCache(10) : undefined;
-  return { write, kill100, kill1000, dispatchSingle, dispatch, memory, restore, scale, killRestore, e2e, sandbox, setupCache };
+  const shards = wants(11) ? await benchShards({ quick: QUICK, progress }) : undefined;
+  const dispatchSim = wants(12) ? await benchDispatchSim({ quick: QUICK, progress }) : undefined;
+  return { write, kill100, kill1000, dispatchSingle, dispatch, memory, restore, scale, killRestore, e2e, sandbox, setupCache, shards, dispatchSim };
 }
 
 /** The table's rows: one block per figure measured, each with its target where it has one. */
@@ -725,6 +729,8 @@ async function main() {
     e2e,
     sandboxLaunch: sandbox,
     setupCache,
+    shards: figures.shards,
+    dispatchSim: figures.dispatchSim,
     totalSeconds: round((performance.now() - started) / 1000, 1),
     loadavgAtEnd: os.loadavg().map((x) => round(x, 2)),
   };
