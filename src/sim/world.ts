@@ -8,6 +8,7 @@ import type { Adapter } from '../../src/config/schema.js';
 import { startEngine, type EngineHandle } from '../../src/runtime/engine.js';
 import { probePath } from '../../src/gates/environment-gate.js';
 import { openDb, type Db } from '../../src/store/db.js';
+import { awaitingHumanPrs, simDaySample, skipFsync, taskHistory } from '../../src/store/sim-queries.js';
 import { between, prng } from './prng.js';
 import { Population, weatherError, type Weather } from './population.js';
 import { SimClock } from './sim-clock.js';
@@ -124,7 +125,7 @@ export class World {
     mkdirSync(this.adapter.paths.stateDir, { recursive: true });
     this.db = openDb(this.adapter.paths.db);
     // Durability is the chaos suite's business (real SIGKILLs); here fsyncs would only slow the week down.
-    this.db.pragma('synchronous = OFF');
+    skipFsync(this.db);
     this.population = new Population(this.rand, this.adapter.budget.perTaskUsd);
     this.population.weather = () => this.weather;
     const observer = {
@@ -182,12 +183,8 @@ export class World {
   }
 
   private sample(day: number): void {
-    const merged = (this.db.prepare(`SELECT COUNT(*) AS n FROM tasks WHERE status='merged'`).get() as { n: number }).n;
-    const tasks = (this.db.prepare(`SELECT COUNT(*) AS n FROM tasks`).get() as { n: number }).n;
-    const page = this.db.pragma('page_size', { simple: true }) as number;
-    const pages = this.db.pragma('page_count', { simple: true }) as number;
     const cpu = process.cpuUsage();
-    this.daily.push({ day, merged, tasks, dbBytes: page * pages, cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
+    this.daily.push({ day, ...simDaySample(this.db), cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
   }
 
   private boot(): void {
@@ -318,7 +315,7 @@ export class World {
     // A human reviews PRs the engine left for them, and now and then acts on one behind its back.
     const human = () => {
       const waiting = new Set(
-        (this.db.prepare(`SELECT pr FROM tasks WHERE status='awaiting_human' AND pr IS NOT NULL AND last_progress_at < ?`).all(this.clock.now() - HOUR) as Array<{ pr: number }>).map((r) => r.pr),
+        awaitingHumanPrs(this.db, this.clock.now() - HOUR),
       );
       for (const pr of this.forge.openPrs()) if (waiting.has(pr.number) || this.rand() < 0.004) this.forge.humanActs(pr.number);
       this.clock.setTimeout(human, 15 * MIN);
@@ -351,9 +348,8 @@ export class World {
 
   /** A task's recent ledger and its reason, for a violation's line: enough to see how it got there. */
   private history(task: string): string {
-    const rows = this.db.prepare('SELECT at, kind FROM event WHERE task = ? ORDER BY id DESC LIMIT 12').all(task) as Array<{ at: number; kind: string }>;
-    const reason = (this.db.prepare('SELECT reason FROM tasks WHERE id = ?').get(task) as { reason: string | null } | undefined)?.reason;
-    return `ledger (day): ${rows.reverse().map((r) => `${((r.at - START) / DAY).toFixed(3)} ${r.kind}`).join(', ')}; reason: ${reason ?? '-'}`;
+    const { rows, reason } = taskHistory(this.db, task);
+    return `ledger (day): ${rows.map((r) => `${((r.at - START) / DAY).toFixed(3)} ${r.kind}`).join(', ')}; reason: ${reason ?? '-'}`;
   }
 
   async close(): Promise<void> {
