@@ -24,6 +24,8 @@ export interface MonthReport {
   dbGrowthBytesPerDay: number;
   contracts: Record<string, boolean>;
   held: boolean;
+  /** The world's VIOLATION lines, each with the task's recent ledger: how it got there. */
+  violationLog: string[];
   week: WeekReport;
 }
 
@@ -106,6 +108,7 @@ export async function runMonth(o: MonthOptions): Promise<MonthReport> {
       dbGrowthBytesPerDay: bytes.length > 1 ? Math.round((bytes[bytes.length - 1] - bytes[0]) / (bytes.length - 1)) : bytes[0] ?? 0,
       contracts,
       held: Object.values(contracts).every(Boolean),
+      violationLog: world.log.filter((l) => l.includes('VIOLATION')),
       week,
     };
   } finally {
@@ -124,5 +127,6 @@ export function printMonth(r: MonthReport): string {
     `  contracts: ${r.held ? 'every one held' : 'BROKEN'}`,
     ...Object.entries(r.contracts).map(([k, v]) => `    ${v ? 'held  ' : 'BROKEN'} ${k}`),
     printReport(r.week),
+    ...r.violationLog,
   ].join('\n');
 }
