@@ -14,6 +14,8 @@ import { e2eFigure, e2eRows } from './e2e.js';
 import { gc, round, type FigureOptions, type Row } from './fixtures.js';
 import { killFigure, killRows } from './kill.js';
 import { persistFigure, persistRows } from './persist.js';
+import { benchShards, shardsRows } from './shards.js';
+import { benchDispatchSim, dispatchSimRows } from './dispatch-sim.js';
 import { benchMemory, memoryFigure, memoryRows } from './memory.js';
 import { restoreFigure, restoreRows } from './restore.js';
 import { sandboxFigure, sandboxRows } from './sandbox.js';
@@ -45,6 +47,8 @@ const FIGURES: Figure[] = [
   { name: 'setup', title: 'workspace setup: first vs last npm ci', expectSec: { quick: 25, full: 70 }, run: setupFigure, rows: setupRows },
   { name: 'dashboard', title: 'dashboard first paint and update, 1,000 tasks', expectSec: { quick: 25, full: 45 }, run: dashboardFigure, rows: dashboardRows },
   { name: 'persist', title: 'pages per persisted transition, by storage layout', expectSec: { quick: 20, full: 60 }, run: persistFigure, rows: persistRows },
+  { name: 'shards', title: 'spawn, stop and kill at 100, 400 and 1,000 live tasks; P4', expectSec: { quick: 60, full: 180 }, run: benchShards, rows: shardsRows },
+  { name: 'dispatch-fleet', title: 'dispatch p50/p99, 50 simulated hosts and 400 live tasks', expectSec: { quick: 60, full: 120 }, run: benchDispatchSim, rows: dispatchSimRows },
 ];
 
 /** `--only=kill,e2e` (the older numbers 1–10 still work for the first ten). */

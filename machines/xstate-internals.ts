@@ -29,11 +29,20 @@ export function isMachineActor(ref: AnyActorRef): boolean {
   return logicOf(ref).root !== undefined;
 }
 
-/** `root` itself, or a machine actor `root` spawned directly: the actors that own a persisted row. */
+/**
+ * `root` itself, or a machine actor `root` spawned directly, or one spawned by a shard supervisor (machine
+ * `taskShard`) of `root`: the actors that own a persisted row. Shards own none: they hold only what rows rebuild.
+ */
 export function isRootOwned(ref: AnyActorRef, root: AnyActorRef | undefined): boolean {
   if (!root) return false;
-  return ref === root || (parentOf(ref) === root && isMachineActor(ref));
+  if (ref === root) return true;
+  if (!isMachineActor(ref) || machineIdOf(ref) === SHARD_MACHINE) return false;
+  const parent = parentOf(ref);
+  return parent === root || (parent !== undefined && machineIdOf(parent) === SHARD_MACHINE && parentOf(parent) === root);
 }
+
+/** The machine id of the engine's task shard supervisors (machines/task-shard.ts). */
+export const SHARD_MACHINE = 'taskShard';
 
 /** The machine's id (`task`, `host`, …); `actor` for logic without one. */
 export function machineIdOf(ref: AnyActorRef): string {

@@ -594,7 +594,12 @@ const memorySchema = z
 
 const engineSchema = z
   .strictObject({
-    maxLiveTasks: posInt().default(20).describe('Task actors alive at once.'),
+    maxLiveTasks: posInt()
+      .optional()
+      .meta({
+        description: 'Task actors alive at once (planning, waiting for a slot, working, in review). Unset: one per host slot, at least 20.',
+        defaultText: 'max(20, sum of hosts[].maxWorkers)',
+      }),
     seedIntervalMs: ms(30_000, 'How often the roadmap is re-read for new tasks.'),
     reaperIntervalMs: ms(30_000, 'How often the reaper looks for stalled or dead workers.'),
     prWatchIntervalMs: ms(30_000, 'How often open PRs are polled.'),
@@ -789,6 +794,18 @@ export const adapterSchema = adapterObject
 
 // ---------------------------------------------------------------- types
 
+/** The live-set floor when hosts are few: tasks in review or checks hold no slot but stay alive. */
+export const MIN_LIVE_TASKS = 20;
+
+/**
+ * `engine.maxLiveTasks` when unset: one live task per host slot (50 hosts × 8 slots → 400), never under
+ * MIN_LIVE_TASKS. Not capped by planTier.maxWorkers: the pool caps running agents by it, while the live set
+ * also holds tasks that run none (waiting for a slot, in checks, in review). Shards keep spawning O(N).
+ */
+export function defaultMaxLiveTasks(hosts: ReadonlyArray<{ maxWorkers: number }>): number {
+  return Math.max(MIN_LIVE_TASKS, hosts.reduce((sum, h) => sum + h.maxWorkers, 0));
+}
+
 /** What users write in `oxi.config.ts` (every field but `name` optional). */
 export type AdapterInput = z.input<typeof adapterSchema>;
 
@@ -843,8 +860,10 @@ export interface RepoView {
 }
 
 /** The fully resolved adapter: defaults applied, every local path absolute. */
-export type Adapter = Omit<ParsedAdapter, 'paths' | 'roadmap' | 'repo' | 'repos'> & {
+export type Adapter = Omit<ParsedAdapter, 'paths' | 'roadmap' | 'repo' | 'repos' | 'engine'> & {
   paths: AdapterPaths;
+  /** `maxLiveTasks` resolved (defaultMaxLiveTasks when unset). */
+  engine: ParsedAdapter['engine'] & { maxLiveTasks: number };
   source?: ConfigSource;
   /** The repository (with `repos`: the first one; per-task code reads its task's repository through src/config/repos.ts). */
   repo: RepoConfig;

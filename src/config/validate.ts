@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { schemaAt } from './describe.js';
-import { adapterSchema, repoSchema, type Adapter, type ParsedAdapter, type RepoView } from './schema.js';
+import { adapterSchema, defaultMaxLiveTasks, repoSchema, type Adapter, type ParsedAdapter, type RepoView } from './schema.js';
 
 export function validateConfig(raw: unknown, opts: { configPath: string }): Adapter {
   const configPath = resolve(opts.configPath);
@@ -38,6 +38,7 @@ function resolvePaths(a: ParsedAdapter, dir: string): Adapter {
       logs: a.paths.logs === undefined ? join(stateDir, 'logs') : local(a.paths.logs),
       worktreesRoot: a.paths.worktreesRoot === undefined ? join(stateDir, 'worktrees') : local(a.paths.worktreesRoot),
     },
+    engine: { ...a.engine, maxLiveTasks: a.engine.maxLiveTasks ?? defaultMaxLiveTasks(a.hosts) },
     // ssh mainClone/worktreesRoot are remote paths: left alone. Key files live on this machine.
     hosts: a.hosts.map((h) =>
       h.kind === 'ssh'

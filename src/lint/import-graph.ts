@@ -39,6 +39,7 @@ export const PARTS: ReadonlyArray<readonly [prefix: string, part: Part]> = [
   ['src/say/', 'app'],
   ['src/preflight/', 'app'],
   ['src/mcp/', 'app'],
+  ['src/sim/', 'app'],
   ['inspector/', 'app'],
   ['adapters/', 'app'],
   ['bench/', 'app'],

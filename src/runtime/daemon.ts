@@ -1,3 +1,4 @@
+import { isShardId } from '../../machines/engine.js';
 import { refuseEvent } from './accepted-events.js';
 import { forgetForgeToken } from '../agents/env.js';
 import type { Server } from 'node:net';
@@ -180,6 +181,8 @@ function settleCheck(options: DaemonOptions, engine: EngineHandle, stop: (exit: 
   };
 }
 
+/** The actors `oxi send` can reach: the engine's own children (shards aside) and every live task. */
 function liveActors(engine: EngineHandle): string[] {
-  return Object.keys(engine.actor.getSnapshot().children as object).sort();
+  const own = Object.keys(engine.actor.getSnapshot().children as object).filter((id) => !isShardId(id));
+  return [...own, ...engine.liveTasks().map((t) => `task:${t.id}`)].sort();
 }

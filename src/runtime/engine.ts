@@ -1,7 +1,7 @@
 import { createActor, type AnyActorRef, type InspectionEvent } from 'xstate';
 import { makeEffects, type EffectDeps } from '../../actors/index.js';
 import { restoreList } from '../../actors/effects/background.js';
-import { engineMachine, type EngineInput } from '../../machines/engine.js';
+import { engineMachine, isShardId, withTaskLogic, type EngineInput } from '../../machines/engine.js';
 import { effectPlaceholders } from '../../machines/effects.js';
 import { PR_STATES, SLOT_STATES, taskMachine } from '../../machines/task.js';
 import { hostMachine } from '../../machines/host.js';
@@ -44,6 +44,8 @@ export interface StartEngineOptions extends PortOverrides {
   inspect?: (event: InspectionEvent) => void;
   /** Called when a write fails: the caller must stop the process (the DB is the truth). */
   onFatal?: (error: unknown) => void;
+  /** Live tasks per shard supervisor (bench: Infinity gives the flat, O(N²) baseline). */
+  shardSize?: number;
   /** Poll period of worker watching; simulations with a simulated clock use a coarser one. */
   watchIntervalMs?: number;
   /** Operator-facing lines (the daemon's stderr). */
@@ -211,9 +213,7 @@ function startTriage(options: StartEngineOptions, deps: EffectDeps, listeners: S
 }
 
 function provideMachines(effects: ReturnType<typeof makeEffects>) {
-  return engineMachine.provide({
-    actors: {
-      task: restorable(taskMachine.provide({ actors: effects })),
+  return withTaskLogic(engineMachine, restorable(taskMachine.provide({ actors: effects })), {
       host: hostMachine.provide({ actors: effects }),
       seeder: seederMachine.provide({ actors: effects }),
       reaper: reaperMachine.provide({ actors: effects }),
@@ -221,11 +221,10 @@ function provideMachines(effects: ReturnType<typeof makeEffects>) {
       deadman: deadmanMachine.provide({ actors: effects }),
       oauthWatch: oauthWatchMachine.provide({ actors: effects }),
       promoter: promoterMachine.provide({ actors: effects }),
-    } as never,
   });
 }
 
-function engineInput(adapter: Adapter, engineState: EngineInput['engineState'], tasks: EngineInput['tasks']): EngineInput {
+function engineInput(adapter: Adapter, engineState: EngineInput['engineState'], tasks: EngineInput['tasks'], shardSize?: number): EngineInput {
   const probeMs = adapter.engine.hostProbeIntervalMs;
   return {
     engineState,
@@ -251,6 +250,7 @@ function engineInput(adapter: Adapter, engineState: EngineInput['engineState'], 
     },
     tasks,
     restartIntensity: adapter.engine.restartIntensity,
+    shardSize,
   };
 }
 
@@ -277,7 +277,7 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
   for (const t of restore) persister.primeStatus(`task:${t.id}`, statusById.get(t.id) ?? 'new');
   const kill = readKillState(db, adapter.paths.stateDir);
   const actor = createActor(provideMachines(effects), {
-    input: engineInput(adapter, kill, restore),
+    input: engineInput(adapter, kill, restore, options.shardSize),
     clock: clock as never,
     // Named, so the ledger, the snapshots and the inspector call the root `engine` (not its session id `x:0`).
     id: 'engine',
@@ -338,10 +338,7 @@ function engineHandle(o: {
       return true;
     },
     liveTasks(): Array<{ id: string; status: string }> {
-      const children = actor.getSnapshot().children as Record<string, AnyActorRef>;
-      return Object.keys(children)
-        .filter((k) => k.startsWith('task:'))
-        .map((k) => ({ id: k.slice(5), status: statusOfRef(children[k]) }));
+      return Object.entries(liveTaskRefs(actor)).map(([k, ref]) => ({ id: k.slice(5), status: statusOfRef(ref) }));
     },
     engineStatus(): string {
       return actor.getSnapshot().value as string;
@@ -366,6 +363,16 @@ function engineHandle(o: {
       await ports.close();
     },
   };
+}
+
+/** Every live task actor, by its id (`task:<id>`), across the engine's shards. */
+export function liveTaskRefs(root: AnyActorRef): Record<string, AnyActorRef> {
+  const out: Record<string, AnyActorRef> = {};
+  for (const [id, shard] of Object.entries(root.getSnapshot().children as Record<string, AnyActorRef>)) {
+    if (!isShardId(id)) continue;
+    for (const [k, ref] of Object.entries((shard.getSnapshot()?.children ?? {}) as Record<string, AnyActorRef>)) if (k.startsWith('task:')) out[k] = ref;
+  }
+  return out;
 }
 
 function statusOfRef(ref: AnyActorRef): string {

@@ -117,6 +117,21 @@ describe('validateConfig: defaults', () => {
   });
 });
 
+describe('validateConfig: engine.maxLiveTasks', () => {
+  const hosts = (n: number, slots: number) => Array.from({ length: n }, (_, i) => ({ name: `h${i}`, kind: 'local', maxWorkers: slots }));
+  it('defaults to one live task per host slot: 50 hosts × 8 slots → 400', () => {
+    expect(validate({ name: 'w', hosts: hosts(50, 8), planTier: { maxWorkers: 400 } }).engine.maxLiveTasks).toBe(400);
+  });
+  it('never defaults under 20, so a small setup keeps tasks in review alive beside its workers', () => {
+    expect(validate({ name: 'w' }).engine.maxLiveTasks).toBe(20);
+    expect(validate({ name: 'w', hosts: hosts(3, 4) }).engine.maxLiveTasks).toBe(20);
+  });
+  it('keeps an explicit setting, lower or higher than the default', () => {
+    expect(validate({ name: 'w', hosts: hosts(50, 8), engine: { maxLiveTasks: 12 } }).engine.maxLiveTasks).toBe(12);
+    expect(validate({ name: 'w', engine: { maxLiveTasks: 1000 } }).engine.maxLiveTasks).toBe(1000);
+  });
+});
+
 describe('validateConfig: paths', () => {
   it('resolves local paths against the config directory, leaves remote paths alone', () => {
     const a = validateConfig(

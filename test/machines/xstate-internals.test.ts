@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createActor, createMachine, fromPromise, type AnyActorRef, type InspectionEvent } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { isMachineActor, isRootOwned, machineIdOf, parentOf, persistedSnapshotOf, relay, systemClock } from '../../machines/xstate-internals.js';
+import { SHARD_MACHINE, isMachineActor, isRootOwned, machineIdOf, parentOf, persistedSnapshotOf, relay, systemClock } from '../../machines/xstate-internals.js';
 import { ROOT } from '../helpers/project.js';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'node_modules', 'xstate', 'package.json'), 'utf8')) as { version: string }).version;
@@ -50,6 +50,17 @@ describe(`xstate internals (installed: xstate ${VERSION})`, () => {
     expect([isRootOwned(root, root), isRootOwned(kid, root), isRootOwned(job, root), isRootOwned(kid, undefined)], REVERIFY).toEqual([true, true, false, false]);
     expect(machineIdOf(kid), REVERIFY).toBe('child');
     expect(persistedSnapshotOf(kid, kid.getSnapshot()), REVERIFY).toMatchObject({ value: 'idle', status: 'active' });
+    root.stop();
+  });
+
+  it('isRootOwned: a machine under a task shard of the root owns a row; the shard and deeper actors do not', () => {
+    const task = createMachine({ id: 'task', invoke: { id: 'deep', src: createMachine({ id: 'deep' }) } });
+    const shard = createMachine({ id: SHARD_MACHINE, invoke: { id: 'task:T1', src: task } });
+    const root = createActor(createMachine({ id: 'engine', invoke: { id: 'tasks:0', src: shard } })).start();
+    const shardRef = (root.getSnapshot().children as Record<string, AnyActorRef>)['tasks:0'];
+    const taskRef = (shardRef.getSnapshot().children as Record<string, AnyActorRef>)['task:T1'];
+    const deep = (taskRef.getSnapshot().children as Record<string, AnyActorRef>).deep;
+    expect([isRootOwned(shardRef, root), isRootOwned(taskRef, root), isRootOwned(deep, root)], REVERIFY).toEqual([false, true, false]);
     root.stop();
   });
 

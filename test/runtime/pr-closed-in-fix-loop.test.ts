@@ -13,8 +13,8 @@ import { validateConfig } from '../../src/config/validate.js';
 import { openDb } from '../../src/store/db.js';
 import { ingestItems } from '../../src/store/tasks.js';
 import { prng } from '../helpers/prng.js';
-import { Population } from '../sim/population.js';
-import { SimForge } from '../sim/sim-forge.js';
+import { Population } from '../../src/sim/population.js';
+import { SimForge } from '../../src/sim/sim-forge.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'oxi-prclosed-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { printReport, weekReport } from './report.js';
-import { World } from './world.js';
+import { printReport, weekReport } from '../../src/sim/report.js';
+import { World } from '../../src/sim/world.js';
 
 /**
  * Simulated weeks. `npm test` runs one week with a modest roadmap; `npm run sim` runs the long

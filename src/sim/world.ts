@@ -8,7 +8,8 @@ import type { Adapter } from '../../src/config/schema.js';
 import { startEngine, type EngineHandle } from '../../src/runtime/engine.js';
 import { probePath } from '../../src/gates/environment-gate.js';
 import { openDb, type Db } from '../../src/store/db.js';
-import { between, prng } from '../helpers/prng.js';
+import { awaitingHumanPrs, simDaySample, skipFsync, taskHistory } from '../../src/store/sim-queries.js';
+import { between, prng } from './prng.js';
 import { Population, weatherError, type Weather } from './population.js';
 import { SimClock } from './sim-clock.js';
 import { SimForge } from './sim-forge.js';
@@ -28,6 +29,23 @@ export interface WorldOptions {
   /** Outage weather: usage-limit windows of hours (count over the run), and days with an expired API key. */
   rateLimitWindows?: number;
   expiredKeyDays?: number;
+  /** A fleet instead of the two default hosts (`local` 3 slots, `spare` 2): `count` hosts `h1…` of `slots` each. */
+  fleet?: { count: number; slots: number };
+  /** engine.maxLiveTasks (default 12); planTier.maxWorkers (default 5, or the fleet's slots). */
+  maxLiveTasks?: number;
+  /** How often a running worker's stream is polled (simulated ms; default 30 s). */
+  watchIntervalMs?: number;
+  /** Budget override (default: $2 a task, $15 soft, $25 hard a day). */
+  budget?: { perTaskUsd: number; dailySoftUsd: number; dailyHardUsd: number };
+}
+
+/** One sample a simulated day: what the month report reads (merged so far, DB bytes, process CPU). */
+export interface DaySample {
+  day: number;
+  merged: number;
+  tasks: number;
+  dbBytes: number;
+  cpuMs: number;
 }
 
 const MIN = 60_000;
@@ -67,6 +85,13 @@ export class World {
   readonly reviewFaults: Array<{ task: string; at: number }> = [];
   killed = false;
   engine!: EngineHandle;
+  /** Called after each (re)boot of the engine: the bench attaches its commit listeners here. */
+  onBoot?: (engine: EngineHandle) => void;
+  /** Called when a worker is spawned on a simulated host (the wall-clock end of a dispatch). */
+  onSpawn?: (task: string) => void;
+  readonly daily: DaySample[] = [];
+  /** Ends the run early once true (checked between timer deadlines): the dispatch bench stops after its samples. */
+  stopWhen?: () => boolean;
   private restartWanted = false;
   private nextItem = 1;
   private shipSeq = 0;
@@ -77,17 +102,14 @@ export class World {
       name: 'sim',
       repo: { path: '.', mainBranch: 'main', forge: { kind: 'local' } },
       roadmap: 'ROADMAP.md',
-      hosts: [
-        { name: 'local', kind: 'local', maxWorkers: 3 },
-        { name: 'spare', kind: 'local', maxWorkers: 2 },
-      ],
-      planTier: { maxWorkers: 5 },
+      hosts: hostNames(options).map((name, i) => ({ name, kind: 'local', maxWorkers: options.fleet ? options.fleet.slots : i === 0 ? 3 : 2 })),
+      planTier: { maxWorkers: options.fleet ? options.fleet.count * options.fleet.slots : 5 },
       checks: { command: ['true'] },
       agents: { scripted: { script: 'unused.json' }, timeouts: { wallMinutes: 150, stallMinutes: 10 } },
-      budget: { perTaskUsd: 2, dailySoftUsd: 15, dailyHardUsd: 25 },
+      budget: options.budget ?? { perTaskUsd: 2, dailySoftUsd: 15, dailyHardUsd: 25 },
       policy: { maxAttempts: 3, maxFixAttempts: 2 },
       engine: {
-        maxLiveTasks: 12,
+        maxLiveTasks: options.maxLiveTasks ?? 12,
         seedIntervalMs: 5 * MIN,
         reaperIntervalMs: 5 * MIN,
         prWatchIntervalMs: 5 * MIN,
@@ -103,7 +125,7 @@ export class World {
     mkdirSync(this.adapter.paths.stateDir, { recursive: true });
     this.db = openDb(this.adapter.paths.db);
     // Durability is the chaos suite's business (real SIGKILLs); here fsyncs would only slow the week down.
-    this.db.pragma('synchronous = OFF');
+    skipFsync(this.db);
     this.population = new Population(this.rand, this.adapter.budget.perTaskUsd);
     this.population.weather = () => this.weather;
     const observer = {
@@ -113,12 +135,15 @@ export class World {
         this.violations.push({ what: full, task, at: this.clock.now() });
         this.note(`VIOLATION ${full}: ${task}; ${this.history(task)}`);
       },
-      spawned: (task: string, _pid: number, at: number) => this.spawns.set(task, [...(this.spawns.get(task) ?? []), at]),
+      spawned: (task: string, _pid: number, at: number) => {
+        this.spawns.set(task, [...(this.spawns.get(task) ?? []), at]);
+        this.onSpawn?.(task);
+      },
       aliveFor: (task: string) => [...this.hosts.values()].reduce((n, h) => n + h.alive().filter((p) => p.task === task).length, 0),
     };
     this.forge = new SimForge(this.rand, this.population, observer);
     this.forge.faultRate = options.forgeFaultRate ?? 0.03;
-    this.hosts = new Map(['local', 'spare'].map((n) => [n, new SimHost(n, this.clock, this.population, observer)]));
+    this.hosts = new Map(hostNames(options).map((n) => [n, new SimHost(n, this.clock, this.population, observer)]));
   }
 
   // ------------------------------------------------------------ the engine
@@ -157,6 +182,11 @@ export class World {
     };
   }
 
+  private sample(day: number): void {
+    const cpu = process.cpuUsage();
+    this.daily.push({ day, ...simDaySample(this.db), cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
+  }
+
   private boot(): void {
     this.engine = startEngine({
       adapter: this.adapter,
@@ -168,9 +198,10 @@ export class World {
       // Behind the real router, so its routes and the agent gates apply to the simulated backend too.
       backends: { scripted: simAgents(this.population, { killed: () => this.killed, violation: (w, t) => this.violations.push({ what: `${w} while killed`, task: t, at: this.clock.now() }) }) },
       notifier: { notify: async () => {} },
-      watchIntervalMs: 30_000,
+      watchIntervalMs: this.options.watchIntervalMs ?? 30_000,
       onFatal: (error) => this.violations.push({ what: `engine fatal: ${String(error)}`, task: '-', at: this.clock.now() }),
     });
+    this.onBoot?.(this.engine);
   }
 
   private async restart(): Promise<void> {
@@ -236,11 +267,17 @@ export class World {
       },
     );
     for (let i = 0; i < per(o.restartsPerDay ?? 2); i++) this.clock.setTimeout(() => (this.restartWanted = true), Math.floor(this.rand() * (end - START)));
-    const spare = this.hosts.get('spare')!;
-    this.windows(per(o.outagesPerDay ?? 1), START, end, 20 * MIN, 90 * MIN,
-      () => ((spare.down = true), this.counters.outages++, this.note('host spare unreachable')),
-      () => ((spare.down = false), this.note('host spare back')),
-    );
+    // Host outages: the default world loses `spare`; a fleet loses a host picked at random each time.
+    const names = [...this.hosts.keys()];
+    for (let i = 0; i < per(o.outagesPerDay ?? 1); i++) {
+      const host = this.hosts.get(o.fleet ? names[Math.floor(this.rand() * names.length)] : 'spare')!;
+      this.windows(1, START, end, 20 * MIN, 90 * MIN,
+        () => ((host.down = true), this.counters.outages++, this.note(`host ${host.name} unreachable`)),
+        () => ((host.down = false), this.note(`host ${host.name} back`)),
+      );
+    }
+    // One sample a day (and one at the end): throughput, DB growth and process CPU for the month report.
+    for (let d = 1; d <= o.days; d++) this.clock.setTimeout(() => this.sample(d), d * DAY - 1);
     // Outage weather: a plan's usage limit for hours (it names its reset time), and an API key expired for a day.
     this.windows(o.rateLimitWindows ?? 0, START + HOUR, end - DAY, 2 * HOUR, 5 * HOUR,
       () => {
@@ -278,7 +315,7 @@ export class World {
     // A human reviews PRs the engine left for them, and now and then acts on one behind its back.
     const human = () => {
       const waiting = new Set(
-        (this.db.prepare(`SELECT pr FROM tasks WHERE status='awaiting_human' AND pr IS NOT NULL AND last_progress_at < ?`).all(this.clock.now() - HOUR) as Array<{ pr: number }>).map((r) => r.pr),
+        awaitingHumanPrs(this.db, this.clock.now() - HOUR),
       );
       for (const pr of this.forge.openPrs()) if (waiting.has(pr.number) || this.rand() < 0.004) this.forge.humanActs(pr.number);
       this.clock.setTimeout(human, 15 * MIN);
@@ -293,7 +330,7 @@ export class World {
     const end = START + this.options.days * DAY;
     this.boot();
     this.schedule();
-    while (this.clock.now() < end) {
+    while (this.clock.now() < end && !this.stopWhen?.()) {
       await settle();
       if (this.restartWanted) {
         this.restartWanted = false;
@@ -311,9 +348,8 @@ export class World {
 
   /** A task's recent ledger and its reason, for a violation's line: enough to see how it got there. */
   private history(task: string): string {
-    const rows = this.db.prepare('SELECT at, kind FROM event WHERE task = ? ORDER BY id DESC LIMIT 12').all(task) as Array<{ at: number; kind: string }>;
-    const reason = (this.db.prepare('SELECT reason FROM tasks WHERE id = ?').get(task) as { reason: string | null } | undefined)?.reason;
-    return `ledger (day): ${rows.reverse().map((r) => `${((r.at - START) / DAY).toFixed(3)} ${r.kind}`).join(', ')}; reason: ${reason ?? '-'}`;
+    const { rows, reason } = taskHistory(this.db, task);
+    return `ledger (day): ${rows.map((r) => `${((r.at - START) / DAY).toFixed(3)} ${r.kind}`).join(', ')}; reason: ${reason ?? '-'}`;
   }
 
   async close(): Promise<void> {
@@ -321,6 +357,11 @@ export class World {
     this.db.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The default world's two hosts, or a fleet's `h1…hN`. */
+function hostNames(o: WorldOptions): string[] {
+  return o.fleet ? Array.from({ length: o.fleet.count }, (_, i) => `h${i + 1}`) : ['local', 'spare'];
 }
 
 /** Lets every promise the last timers resolved run to its next wait. */

@@ -1,4 +1,4 @@
-import { between, pick } from '../helpers/prng.js';
+import { between, pick } from './prng.js';
 
 /** The kinds of worker the simulated week is populated with. */
 export const BEHAVIOURS = ['fast', 'slow', 'flaky', 'hanging', 'overBudget', 'garbage', 'rateLimited'] as const;

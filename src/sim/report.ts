@@ -1,4 +1,5 @@
 import { MAX_ENV_WAITS } from '../../machines/task.js';
+import { countEventsOfKind, nextTaskEventAfterReview, simTasks, softCapDay, spendEvents, workerOutageCounter } from '../store/sim-queries.js';
 import { DAY, START, type World } from './world.js';
 
 export interface WeekReport {
@@ -33,16 +34,16 @@ export interface WeekReport {
 /** What the week did, from the database (the truth) and the world's own counters. */
 export function weekReport(world: World): WeekReport {
   const { db, adapter } = world;
-  const tasks = db.prepare('SELECT id, status, attempt, created_at, reason FROM tasks').all() as Array<{ id: string; status: string; attempt: number; created_at: number; reason: string | null }>;
+  const tasks = simTasks(db);
   const count = (s: string) => tasks.filter((t) => t.status === s).length;
   // A spawn whose launch then fails on the machine (a full disk) spends no attempt: the task machine allows MAX_ENV_WAITS of those.
   const bound = adapter.policy.maxAttempts * (1 + adapter.policy.maxFixAttempts) + MAX_ENV_WAITS;
   // A relaunch after a worker outage (rate limit, bad key, stall) spends no attempt: it is paced by a wait, not counted.
-  const outageRelaunches = db.prepare(`SELECT COUNT(*) AS n FROM event WHERE task = ? AND kind = 'agent.outage' AND json_extract(payload, '$.role') = 'worker'`);
-  const perTask = tasks.map((t) => (world.spawns.get(t.id)?.length ?? 0) - (outageRelaunches.get(t.id) as { n: number }).n);
+  const outageRelaunches = workerOutageCounter(db);
+  const perTask = tasks.map((t) => (world.spawns.get(t.id)?.length ?? 0) - outageRelaunches(t.id));
   const histogram: Record<string, number> = {};
   for (const n of perTask) histogram[n] = (histogram[n] ?? 0) + 1;
-  const spendRows = db.prepare(`SELECT at, json_extract(payload, '$.usd') AS usd FROM event WHERE kind='spend'`).all() as Array<{ at: number; usd: number }>;
+  const spendRows = spendEvents(db);
   const spendPerDay = Array.from({ length: world.options.days }, (_, day) => ({
     day: day + 1,
     usd: Math.round(spendRows.filter((r) => r.at >= START + day * DAY && r.at < START + (day + 1) * DAY).reduce((a, r) => a + r.usd, 0) * 100) / 100,
@@ -60,10 +61,8 @@ export function weekReport(world: World): WeekReport {
     abandonReasons[key] = (abandonReasons[key] ?? 0) + 1;
   }
   // What the task did next, after the review the fault hit (everything may happen at one simulated instant).
-  const nextTaskRow = db.prepare(
-    `SELECT kind FROM event WHERE task = ? AND kind LIKE 'task.%' AND id > (SELECT MAX(id) FROM event WHERE task = ? AND kind = 'task.reviewing' AND at <= ?) ORDER BY id LIMIT 1`,
-  );
-  const afterFault = world.reviewFaults.map((f) => (nextTaskRow.get(f.task, f.task, f.at) as { kind: string } | undefined)?.kind);
+  const nextTaskRow = nextTaskEventAfterReview(db);
+  const afterFault = world.reviewFaults.map((f) => nextTaskRow(f.task, f.at));
   return {
     seed: world.options.seed,
     days: world.options.days,
@@ -71,7 +70,7 @@ export function weekReport(world: World): WeekReport {
     merged: count('merged'),
     abandoned: count('abandoned'),
     inFlight: tasks.length - count('merged') - count('abandoned'),
-    reaped: (db.prepare(`SELECT COUNT(*) AS n FROM event WHERE kind='task.reaped'`).get() as { n: number }).n,
+    reaped: countEventsOfKind(db, 'task.reaped'),
     dispatches: { max: Math.max(0, ...perTask), mean: Math.round((perTask.reduce((a, b) => a + b, 0) / Math.max(1, tasks.length)) * 100) / 100, bound, histogram },
     attemptsMax: Math.max(0, ...tasks.map((t) => t.attempt + 1)),
     spendPerDay,
@@ -84,7 +83,7 @@ export function weekReport(world: World): WeekReport {
     events: { ...world.counters, forgeFaults: world.forge.faults.injected, forgeCalls: world.forge.faults.served, behindBack: world.forge.faults.behindBack, spawnsOnUnreachableHost: [...world.hosts.values()].reduce((n, h) => n + h.refusedSpawns, 0) },
     abandonReasons,
     abandonedByOutage: tasks.filter((t) => t.status === 'abandoned' && /usage limit|rate.?limit|429|401|authenticat|outage/i.test(t.reason ?? '')).length,
-    gates: { closed: (db.prepare(`SELECT COUNT(*) AS n FROM event WHERE kind = 'agent.gate_closed'`).get() as { n: number }).n, opened: (db.prepare(`SELECT COUNT(*) AS n FROM event WHERE kind = 'agent.gate_opened'`).get() as { n: number }).n },
+    gates: { closed: countEventsOfKind(db, 'agent.gate_closed'), opened: countEventsOfKind(db, 'agent.gate_opened') },
     abandonedByDisk: tasks.filter((t) => t.status === 'abandoned' && /ENOSPC|no space left/i.test(t.reason ?? '')).length,
     review: { forgeFaults: world.reviewFaults.length, rejectedByForgeFault: afterFault.filter((k) => k === 'task.rejected').length, retried: afterFault.filter((k) => k === 'task.pr_backoff').length, next: tally(afterFault.map(String)) },
   };
@@ -99,11 +98,8 @@ function tally(keys: string[]): Record<string, number> {
 /** When the day's spend passed the soft cap, and how many claims of never-dispatched tasks were held back after it. */
 function softCapOn(world: World, from: number): { softPassedAt: string | null; newTasksHeld: number; afterSoftUsd: number } {
   const to = from + DAY;
-  const warned = world.db.prepare(`SELECT at FROM event WHERE kind = 'budget.soft_warning' AND at >= ? AND at < ? ORDER BY id LIMIT 1`).get(from, to) as { at: number } | undefined;
-  const held = world.db.prepare(`SELECT COUNT(*) AS n FROM event WHERE kind = 'budget.soft_cap' AND at >= ? AND at < ?`).get(from, to) as { n: number };
-  // What work already started spent after the cap was passed (nothing new started then).
-  const after = warned ? (world.db.prepare(`SELECT COALESCE(SUM(json_extract(payload, '$.usd')), 0) AS usd FROM event WHERE kind = 'spend' AND at > ? AND at < ?`).get(warned.at, to) as { usd: number }).usd : 0;
-  return { softPassedAt: warned ? new Date(warned.at).toISOString().slice(11, 16) : null, newTasksHeld: held.n, afterSoftUsd: Math.round(after * 100) / 100 };
+  const { warnedAt, held, afterUsd } = softCapDay(world.db, from, to);
+  return { softPassedAt: warnedAt !== null ? new Date(warnedAt).toISOString().slice(11, 16) : null, newTasksHeld: held, afterSoftUsd: Math.round(afterUsd * 100) / 100 };
 }
 
 export function printReport(r: WeekReport): string {
