@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { World } from '../src/sim/world.js';
-import { median, pct, round, type BenchOptions } from './engine-bed.js';
+import { median, pct, round, type FigureOptions as BenchOptions } from './fixtures.js';
 
 async function dispatchRun(o: { hosts: number; slots: number; live: number; samples: number; seed: number }) {
   const world = new World({

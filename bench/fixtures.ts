@@ -75,8 +75,8 @@ export interface Bed {
   db: Db;
 }
 
-/** A temp state dir with a validated adapter and a fresh DB (openDb defaults: WAL, synchronous=FULL). */
-export function makeBed(label: string): Bed {
+/** A temp state dir with a validated adapter (`engine` merged in) and a fresh DB (openDb defaults: WAL, synchronous=FULL). */
+export function makeBed(label: string, engine: Record<string, unknown> = {}): Bed {
   const dir = mkdtempSync(join(os.tmpdir(), `oxi-bench-${label}-`));
   const raw = {
     name: 'bench',
@@ -85,7 +85,7 @@ export function makeBed(label: string): Bed {
     planTier: { maxWorkers: 8 },
     checks: { command: ['true'], timeoutMs: 10_000 },
     agents: { scripted: { script: 'script.json' } },
-    engine: { maxLiveTasks: 5000 },
+    engine: { maxLiveTasks: 5000, ...engine },
   };
   const adapter = validateConfig(raw, { configPath: join(dir, 'oxi.config.json') });
   const db = openDb(adapter.paths.db);
@@ -103,9 +103,9 @@ export function dropBed(bed: Bed): void {
 
 export const taskId = (i: number) => `T${i % 3}-${1001 + i}`;
 
-/** N task rows as the seeder would leave them, with no snapshot: the engine boots them fresh. */
-export function insertTasks(db: Db, n: number, status: string): string[] {
-  const rows = Array.from({ length: n }, (_, i) => ({
+/** N task rows (from the `from`-th id on) as the seeder would leave them, with no snapshot: the engine boots them fresh. */
+export function insertTasks(db: Db, n: number, status: string, from = 0): string[] {
+  const rows = Array.from({ length: n }, (_, k) => from + k).map((i) => ({
     id: taskId(i),
     repo: 'bench',
     tier: i % 3,
@@ -118,8 +118,10 @@ export function insertTasks(db: Db, n: number, status: string): string[] {
   return rows.map((r) => r.id);
 }
 
-export function boot(bed: Bed, effects: Partial<Effects>): EngineHandle {
+/** The real engine on the bed, every port stubbed; `shardSize` Infinity is the flat supervisor (the shards figure's baseline). */
+export function boot(bed: Bed, effects: Partial<Effects>, shardSize?: number): EngineHandle {
   return startEngine({
+    shardSize,
     adapter: bed.adapter,
     db: bed.db,
     clock: systemClock,
@@ -135,7 +137,7 @@ export function boot(bed: Bed, effects: Partial<Effects>): EngineHandle {
 }
 
 /** Resolves with the time of the commit at which `done` first holds over the committed changes seen so far. */
-export function commitWhen(handle: EngineHandle, done: (change: CommittedChange) => boolean, timeoutMs = 60_000): Promise<{ at: number; commits: number }> {
+export function commitWhen(handle: EngineHandle, done: (change: CommittedChange) => boolean, timeoutMs = 120_000): Promise<{ at: number; commits: number }> {
   return new Promise((resolve, reject) => {
     let commits = 0;
     const timer = setTimeout(() => {

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { TaskBoot } from '../machines/effects.js';
 import { listTasks } from '../src/store/tasks.js';
-import { allReach, bootEngine, commitWhen, dropBed, gc, insertTasks, makeBed, median, parkedEffects, quiesce, round, type BenchOptions } from './engine-bed.js';
+import { allReach, boot, commitWhen, dropBed, gc, insertTasks, makeBed, median, parkedEffects, quiesce, round, type FigureOptions as BenchOptions } from './fixtures.js';
 
 type Layout = 'sharded' | 'flat';
 const shardSizeOf = (layout: Layout) => (layout === 'flat' ? Infinity : undefined);
@@ -19,7 +19,7 @@ async function spawnStop(n: number, layout: Layout) {
   const bed = makeBed(`spawn${n}`);
   try {
     const ids = insertTasks(bed.db, n, 'queued');
-    const handle = bootEngine(bed, parkedEffects(), shardSizeOf(layout));
+    const handle = boot(bed, parkedEffects(), shardSizeOf(layout));
     await quiesce(handle);
     const boots: TaskBoot[] = listTasks(bed.db).map((r) => ({ id: r.id, title: r.title, description: r.description, tier: r.tier, attempt: r.attempt }));
     const durable = commitWhen(handle, allReach(ids, 'planning'));
@@ -42,7 +42,7 @@ async function killHeld(n: number, layout: Layout, runs: number) {
   const bed = makeBed(`kill${n}`);
   try {
     const ids = insertTasks(bed.db, n, 'planning');
-    const handle = bootEngine(bed, parkedEffects(), shardSizeOf(layout));
+    const handle = boot(bed, parkedEffects(), shardSizeOf(layout));
     if (handle.liveTasks().length !== n) throw new Error(`expected ${n} live tasks, got ${handle.liveTasks().length}`);
     await quiesce(handle);
     const total: number[] = [];
@@ -119,7 +119,7 @@ export async function p4InProcess(live: number, items: number) {
     const ids = insertTasks(bed.db, live, 'planning');
     insertTasks(bed.db, items - live, 'queued', live);
     const rss0 = process.memoryUsage().rss;
-    let handle = bootEngine(bed, parkedEffects());
+    let handle = boot(bed, parkedEffects());
     await commitWhen(handle, allReach(ids, 'planning'));
     await quiesce(handle);
     gc();
@@ -129,7 +129,7 @@ export async function p4InProcess(live: number, items: number) {
       await handle.stop();
       gc();
       const s = performance.now();
-      handle = bootEngine(bed, parkedEffects());
+      handle = boot(bed, parkedEffects());
       if (handle.liveTasks().length !== live) throw new Error(`restore: ${handle.liveTasks().length} of ${live} live`);
       await commitWhen(handle, () => true); // the restored actors' first transaction
       restores.push(performance.now() - s);
