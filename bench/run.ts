@@ -31,30 +31,32 @@ interface Figure {
   expectSec: { quick: number; full: number };
   run: (opts: FigureOptions) => Promise<object>;
   rows: (figure: never) => Row[];
+  /** Minutes of real runs (whole demos, a simulated fleet): left out of `--quick` unless named with `--only`. */
+  slow?: true;
 }
 
 /** Every figure, in the order they run. Add one line per new figure. */
 const FIGURES: Figure[] = [
   { name: 'write', title: 'persisted transition vs bare INSERT', expectSec: { quick: 5, full: 15 }, run: writeFigure, rows: writeRows },
   { name: 'kill', title: 'kill → 100 and 1,000 live tasks held', expectSec: { quick: 8, full: 15 }, run: killFigure, rows: killRows },
-  { name: 'dispatch', title: 'dispatch waiting → worker spawned', expectSec: { quick: 10, full: 20 }, run: dispatchFigure, rows: dispatchRows },
-  { name: 'memory', title: 'heap and RSS per idle task actor', expectSec: { quick: 5, full: 5 }, run: memoryFigure, rows: memoryRows },
+  { name: 'dispatch', title: 'dispatch waiting → worker spawned', expectSec: { quick: 10, full: 20 }, run: dispatchFigure, rows: dispatchRows, slow: true },
+  { name: 'memory', title: 'heap and RSS per idle task actor', expectSec: { quick: 10, full: 5 }, run: memoryFigure, rows: memoryRows },
   { name: 'restore', title: 'restore 1,000 mid-flight tasks', expectSec: { quick: 10, full: 20 }, run: restoreFigure, rows: restoreRows },
-  { name: 'scale', title: '10,000 items ingested, 1,000 live tasks: RSS', expectSec: { quick: 5, full: 5 }, run: scaleFigure, rows: scaleRows },
-  { name: 'kill-restore', title: 'restore 1,000 tasks after SIGKILL', expectSec: { quick: 10, full: 10 }, run: killRestoreFigure, rows: killRestoreRows },
-  { name: 'e2e', title: 'end to end at 1 and N workers vs the raw work as wide', expectSec: { quick: 60, full: 240 }, run: e2eFigure, rows: e2eRows },
-  { name: 'sandbox', title: 'sandbox cost per agent launch', expectSec: { quick: 10, full: 35 }, run: sandboxFigure, rows: sandboxRows },
-  { name: 'setup', title: 'workspace setup: first vs last npm ci', expectSec: { quick: 25, full: 70 }, run: setupFigure, rows: setupRows },
-  { name: 'dashboard', title: 'dashboard first paint and update, 1,000 tasks', expectSec: { quick: 25, full: 45 }, run: dashboardFigure, rows: dashboardRows },
-  { name: 'persist', title: 'pages per persisted transition, by storage layout', expectSec: { quick: 20, full: 60 }, run: persistFigure, rows: persistRows },
-  { name: 'shards', title: 'spawn, stop and kill at 100, 400 and 1,000 live tasks; P4', expectSec: { quick: 60, full: 180 }, run: benchShards, rows: shardsRows },
-  { name: 'dispatch-fleet', title: 'dispatch p50/p99, 50 simulated hosts and 400 live tasks', expectSec: { quick: 60, full: 120 }, run: benchDispatchSim, rows: dispatchSimRows },
+  { name: 'scale', title: '10,000 items ingested, 1,000 live tasks: RSS', expectSec: { quick: 25, full: 5 }, run: scaleFigure, rows: scaleRows },
+  { name: 'kill-restore', title: 'restore 1,000 tasks after SIGKILL', expectSec: { quick: 10, full: 10 }, run: killRestoreFigure, rows: killRestoreRows, slow: true },
+  { name: 'e2e', title: 'end to end at 1 and N workers vs the raw work as wide', expectSec: { quick: 60, full: 240 }, run: e2eFigure, rows: e2eRows, slow: true },
+  { name: 'sandbox', title: 'sandbox cost per agent launch', expectSec: { quick: 15, full: 35 }, run: sandboxFigure, rows: sandboxRows },
+  { name: 'setup', title: 'workspace setup: first vs last npm ci', expectSec: { quick: 20, full: 70 }, run: setupFigure, rows: setupRows },
+  { name: 'dashboard', title: 'dashboard first paint and update, 1,000 tasks', expectSec: { quick: 30, full: 45 }, run: dashboardFigure, rows: dashboardRows },
+  { name: 'persist', title: 'pages per persisted transition, by storage layout', expectSec: { quick: 10, full: 60 }, run: persistFigure, rows: persistRows },
+  { name: 'shards', title: 'spawn, stop and kill at 100, 400 and 1,000 live tasks; P4', expectSec: { quick: 70, full: 180 }, run: benchShards, rows: shardsRows },
+  { name: 'dispatch-fleet', title: 'dispatch p50/p99, 50 simulated hosts and 400 live tasks', expectSec: { quick: 60, full: 120 }, run: benchDispatchSim, rows: dispatchSimRows, slow: true },
 ];
 
-/** `--only=kill,e2e` (the older numbers 1–10 still work for the first ten). */
-function selected(argv: string[]): Figure[] {
+/** `--only=kill,e2e` (the older numbers 1–10 still work for the first ten); `--quick` alone leaves the slow figures out. */
+function selected(argv: string[], quick: boolean): Figure[] {
   const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-  if (!only) return FIGURES;
+  if (!only) return quick ? FIGURES.filter((f) => !f.slow) : FIGURES;
   const names = only.split(',').map((x) => x.trim()).filter(Boolean).map((x) => (/^\d+$/.test(x) ? FIGURES[Number(x) - 1]?.name ?? x : x));
   const unknown = names.filter((n) => !FIGURES.some((f) => f.name === n));
   if (unknown.length) throw new Error(`--only: no figure named ${unknown.join(', ')}; the figures are ${FIGURES.map((f) => f.name).join(', ')}.`);
@@ -89,8 +91,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const json = argv.includes('--json');
   const quick = argv.includes('--quick');
-  const figures = selected(argv);
+  const figures = selected(argv, quick);
   const progress = (text: string) => process.stderr.write(`bench: ${text}\n`);
+  const left = FIGURES.filter((f) => !figures.includes(f) && f.slow);
+  if (quick && left.length && !argv.some((a) => a.startsWith('--only='))) {
+    progress(`--quick leaves out the slow figures (${left.map((f) => f.name).join(', ')}): --quick --only=${left.map((f) => f.name).join(',')} runs them small`);
+  }
   const env = environment(quick, figures);
   const expected = figures.reduce((s, f) => s + (quick ? f.expectSec.quick : f.expectSec.full), 0);
   progress(`${figures.length} figure(s)${quick ? ', quick' : ''}: about ${Math.ceil(expected / 60)} min on a 2-core VM (${figures.map((f) => `${f.name} ~${quick ? f.expectSec.quick : f.expectSec.full}s`).join(', ')})`);
