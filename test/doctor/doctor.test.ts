@@ -137,7 +137,7 @@ describe('oxi doctor', () => {
     const config = report.checks.find((c: { id: string }) => c.id === 'config');
     expect(config.status).toBe('fail');
     expect(config.fix).toContain('oxi init');
-    expect(report.checks.filter((c: { status: string }) => c.status === 'skip').map((c: { id: string }) => c.id)).toEqual(['roadmap', 'project', 'hosts', 'ssh-hosts', 'agents', 'live', 'sandbox', 'phases', 'forge', 'notifications']);
+    expect(report.checks.filter((c: { status: string }) => c.status === 'skip').map((c: { id: string }) => c.id)).toEqual(['roadmap', 'project', 'hosts', 'ssh-hosts', 'agents', 'live', 'inference', 'sandbox', 'phases', 'forge', 'notifications']);
     const human = oxi(['doctor'], { cwd: empty });
     expect(human.stdout).toMatch(/^fail +config +No adapter config found/m);
     expect(human.stdout).toContain('fix: Run `oxi init`');
