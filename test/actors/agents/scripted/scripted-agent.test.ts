@@ -72,7 +72,11 @@ describe('scripted worker (real subprocess)', () => {
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('close', (code, signal) => done({ code, signal })));
-    await new Promise((done) => setTimeout(done, 1000));
+    // Its init line is out (however long a loaded machine takes to start node), and it goes on running.
+    await new Promise<void>((done, fail) => {
+      const look = () => (stdout.includes('\n') ? done() : child.exitCode !== null ? fail(new Error(`exited ${child.exitCode} before its init line`)) : setTimeout(look, 20));
+      look();
+    });
     expect(child.exitCode).toBeNull();
     child.kill('SIGTERM');
     const exit = await exited;
