@@ -275,12 +275,16 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
   let shownAt = 0;
 
   const onAbort = () => {
-    // Soft kill: the session finishes its turn and is adopted on resume. Hard kill / drain: terminate.
+    // Soft kill: the session finishes its turn and is adopted on resume. Anything else (hard kill, drain, the task left working): terminate.
     if (deps.workerStopMode() === 'terminate') {
-      writePrivate(files.state, JSON.stringify({ ...state, terminatedByEngine: true }));
       // Recorded before it is tried: a host out of reach now has the group terminated when it answers again.
       const killing = deps.terminateGroup ? deps.terminateGroup(input.host, state.pid, input.taskId) : host.killGroup(state.pid).catch(() => undefined);
       deps.track?.(killing);
+      try {
+        writePrivate(files.state, JSON.stringify({ ...state, terminatedByEngine: true }));
+      } catch {
+        // A full disk: the kill (recorded in the database above) still stands, and a relaunch waits for it.
+      }
     }
   };
   // Stopped while the session was being started: the listener would never fire, and the worker would run unwatched.
