@@ -21,7 +21,7 @@ describe('brief: triage', () => {
     expect(before).not.toHaveProperty('waiting');
     const stop = (fx.db.prepare(`SELECT id FROM event WHERE kind='task.abandoned' AND task='T0-103'`).get() as { id: number }).id;
     appendEvent(fx.db, { at: NOW - 60_000, actor: 'triage', kind: 'task.triage', task: 'T0-103', payload: { event: stop, status: 'abandoned', summary: 'The plan named no tests, so the critic kept rejecting.' } });
-    fx.db.prepare(`INSERT INTO tasks (id, repo, tier, title, status, seq, last_progress_at, created_at, updated_at) VALUES ('T0-199', 'r', 0, 'Ship the CI change', 'awaiting_human', 9, ?, ?, ?)`).run(NOW, NOW, NOW);
+    fx.db.prepare(`INSERT INTO tasks (id, repo, tier, title, status, seq, last_progress_at, created_at, updated_at) VALUES ('T0-199', ?, 0, 'Ship the CI change', 'awaiting_human', 9, ?, ?, ?)`).run(fx.adapter.name, NOW, NOW, NOW);
     appendEvent(fx.db, { at: NOW - 120_000, actor: 'task:T0-199', kind: 'task.awaiting_human', task: 'T0-199', payload: { from: 'merging', event: 'x' } });
     appendEvent(fx.db, { at: NOW - 60_000, actor: 'triage', kind: 'task.triage', task: 'T0-199', payload: { event: 0, status: 'awaiting_human', summary: 'It changes .github/; only a human merges that.' } });
 
