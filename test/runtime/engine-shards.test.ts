@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,8 @@ import type { CommittedChange } from '../../src/store/persister.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { seedTaskRows } from '../../src/store/probes.js';
 
-const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/v0.1-engine.db');
+// Kept as SQL text (a .db is a build artefact): loaded into a fresh file, then opened by openDb, which migrates it.
+const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/v0.1-engine.sql');
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
@@ -83,7 +85,9 @@ const parentId = (ref: AnyActorRef) => (ref as unknown as { _parent: AnyActorRef
 describe('engine with task shards, persisted', () => {
   it('restores a database written before shards: same tasks in the same states, now under shards', async () => {
     const b = bed();
-    copyFileSync(FIXTURE, b.adapter.paths.db);
+    const raw = new Database(b.adapter.paths.db);
+    raw.exec(readFileSync(FIXTURE, 'utf8'));
+    raw.close();
     const db = openDb(b.adapter.paths.db);
     cleanups.push(() => void db.close());
     const h = boot(b, db);
