@@ -1,5 +1,6 @@
 /** The brief as markdown: deterministic for given data (UTC times, fixed order, fixed wording). */
 import type { BriefData } from './collect.js';
+import { taskIdentity } from '../runtime/repo-names.js';
 
 export function renderBrief(b: BriefData): string {
   const lines: string[] = [];
@@ -16,7 +17,7 @@ export function renderBrief(b: BriefData): string {
   lines.push(`## Merged PRs (${mergedN})`, '');
   if (!mergedN) lines.push('- none');
   const multi = b.repos.length > 1;
-  const label = (t: { task: string; repo: string | null }) => (multi && t.repo && !t.task.startsWith(`${t.repo}/`) ? `${t.repo}/${t.task}` : t.task);
+  const label = (t: { task: string; repo: string | null }) => (t.repo ? taskIdentity(multi, { id: t.task, repo: t.repo }) : t.task);
   for (const m of b.merged)
     lines.push(`- ${label(m)} · ${m.title} — ${m.pr === null ? 'no PR' : `PR #${m.pr}`}, ${usd(m.costUsd)}${m.alreadyMerged ? ' (was already merged)' : ''}`);
   lines.push('');

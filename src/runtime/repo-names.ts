@@ -4,8 +4,6 @@
  */
 import { UsageError } from '../errors.js';
 
-export { isMultiRepo, repoNames } from '../config/repos.js';
-
 /** A task as the operator reads it: `<repo>/<id>` in multi-repo mode (engine ids carry it already), the plain id otherwise. */
 export function taskIdentity(multi: boolean, t: { id: string; repo: string }): string {
   return multi && !t.id.startsWith(`${t.repo}/`) ? `${t.repo}/${t.id}` : t.id;
