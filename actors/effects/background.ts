@@ -3,7 +3,7 @@ import type { DeadmanOutput, EffectInput, LedgerNote, ProbeOutput, ReapOutput, S
 import { HostUnreachableError, RoadmapError } from '../../src/errors.js';
 import { parseRoadmap } from '../../src/roadmap/parse.js';
 import { loadSnapshot } from '../../src/store/snapshots.js';
-import { countInStatuses, countLive, ingestItems, listTasks, markMissing, nextQueued } from '../../src/store/tasks.js';
+import { countInStatuses, countLive, getTask, ingestItems, listTasks, markMissing, nextQueued } from '../../src/store/tasks.js';
 import { newTasksHeld } from '../../src/dispatch/budget.js';
 import { clockSleep, hostOf, type EffectDeps } from './deps.js';
 import { EFFECT_TASK_STATUSES, LIVE_TASK_STATUSES } from '../../machines/status.js';
@@ -53,7 +53,9 @@ export function restoreList(deps: Pick<EffectDeps, 'db'>): TaskBoot[] {
  * its result waiting for the watcher to read it — is never taken for a lost one.
  */
 export function makeReapScan() {
-  const suspects = new Map<string, number | null>(); // task → pid seen dead on the previous scan
+  // task → the worker seen dead on the previous scan, and the task's last progress then: a task that moved since
+  // (a new attempt entering `working` stamps it) is a new suspect, never reaped on an earlier attempt's sighting.
+  const suspects = new Map<string, string>();
   const unreachable = new Set<string>(); // tasks whose host was out of reach (logged once per outage)
   return async function reapScan(deps: EffectDeps): Promise<ReapOutput> {
     const now = deps.clock.now();
@@ -61,6 +63,7 @@ export function makeReapScan() {
     const reap: ReapOutput['reap'] = [];
     const ledger: LedgerNote[] = [];
     const seen = new Set<string>();
+    const judged = new Map<string, (typeof stalled)[number]>();
     for (const t of stalled) {
       let alive: boolean;
       try {
@@ -76,12 +79,13 @@ export function makeReapScan() {
       unreachable.delete(t.id);
       if (alive) continue;
       seen.add(t.id);
-      if (!suspects.has(t.id) || suspects.get(t.id) !== t.worker_pid) {
-        suspects.set(t.id, t.worker_pid);
+      const sighting = `${t.host ?? ''}:${t.worker_pid ?? ''}@${t.last_progress_at}`;
+      if (suspects.get(t.id) !== sighting) {
+        suspects.set(t.id, sighting);
         continue;
       }
       reap.push({ taskId: t.id, reason: `no progress for ${Math.round((now - t.last_progress_at) / 1000)} s and worker ${t.worker_pid ?? '(none)'} is not running` });
-      ledger.push({ kind: 'reaper.reaped', payload: { task: t.id, pid: t.worker_pid, host: t.host } });
+      judged.set(t.id, t);
     }
     for (const id of [...suspects.keys()]) if (!seen.has(id) || reap.some((r) => r.taskId === id)) suspects.delete(id);
     // The janitor rides the reaper's tick: finished tasks' workspaces and branches, past their keep time.
@@ -91,8 +95,21 @@ export function makeReapScan() {
     } catch (error) {
       ledger.push({ kind: 'janitor.failed', payload: { error: (error as Error)?.message ?? String(error) } });
     }
-    return { reap, ledger };
+    // The verdict is about the worker seen dead, and the scan took time (hosts answering, the janitor): a task that
+    // recorded another worker (or moved on) since is not reaped, or its new, live worker would be left behind.
+    const still = reap.filter((r) => sameWorkerStalled(deps, judged.get(r.taskId)!));
+    for (const r of still) {
+      const t = judged.get(r.taskId)!;
+      ledger.push({ kind: 'reaper.reaped', payload: { task: t.id, pid: t.worker_pid, host: t.host } });
+    }
+    return { reap: still, ledger };
   };
+}
+
+/** The task is still working on the same recorded worker, still without progress and without a PR. */
+function sameWorkerStalled(deps: EffectDeps, seen: { id: string; worker_pid: number | null; host: string | null; last_progress_at: number }): boolean {
+  const now = getTask(deps.db, seen.id);
+  return !!now && now.status === 'working' && now.pr === null && now.worker_pid === seen.worker_pid && now.host === seen.host && now.last_progress_at === seen.last_progress_at;
 }
 
 export { makePrScan } from './pr-scan.js';

@@ -14,6 +14,7 @@ import type { AgentUsage, HostTransport, SpawnDetachedOptions } from '../../src/
 import { clockSleep, hostOf, type EffectDeps } from './deps.js';
 import type { WorkerLaunch } from '../../src/agents/port.js';
 import { closeListener, markDelivered, openListener } from '../../src/store/messages.js';
+import { pendingKillGroupsOfTask } from '../../src/store/kill-groups.js';
 import { afterTurn, operatorMessages, resumeWorker, takeQueued } from './worker-resume.js';
 import { sandboxOf } from '../sandbox/sandbox.js';
 import { placeOf } from '../hosts/places.js';
@@ -103,6 +104,7 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
   if (state?.terminatedByEngine && deps.terminateGroup) await deps.terminateGroup(input.host, state.pid, input.taskId);
   let setupNotes: LedgerNote[] = [];
   if (!state || state.terminatedByEngine || state.spent) {
+    await previousWorkersGone(deps, input.taskId, signal);
     const fresh = await launchFresh(deps, input, place, signal);
     if ('exit' in fresh) return fresh.exit;
     ({ state, files, setupNotes } = fresh);
@@ -114,6 +116,25 @@ export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: A
   // A worker left running (soft kill) keeps its proxy; one that ended, or was terminated, does not.
   if (out.error !== 'stopped' || deps.workerStopMode() === 'terminate') await endNetwork(networkSession(deps, input));
   return setupNotes.length ? { ...out, ledger: [...setupNotes, ...(out.ledger ?? [])] } : out;
+}
+
+/**
+ * Contract 3.2 at a relaunch: a worker the engine decided to terminate (a reaped or abandoned attempt, a hard kill)
+ * may still run while its host is out of reach. No new worker starts until every such group of the task is seen
+ * gone: tried again now, then waited for (the host's outage is the task's wait, never a second worker).
+ */
+async function previousWorkersGone(deps: EffectDeps, taskId: string, signal: AbortSignal): Promise<void> {
+  const terminate = deps.terminateGroup;
+  if (!terminate) return;
+  // A group on a host no longer configured can run nothing this engine could see or start beside it.
+  const pending = () => pendingKillGroupsOfTask(deps.db, taskId).filter((g) => deps.hosts.has(g.host));
+  for (let tries = 0; ; tries++) {
+    const groups = pending();
+    if (groups.length === 0) return;
+    await Promise.all(groups.map((g) => terminate(g.host, g.pid, taskId)));
+    if (pending().length === 0) return;
+    await clockSleep(deps.clock, Math.min(60_000, 1_000 * 2 ** Math.min(tries, 6)), signal);
+  }
 }
 
 /** The worker's network session (actors/network/registry.ts): one per task. */
@@ -254,15 +275,21 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
   let shownAt = 0;
 
   const onAbort = () => {
-    // Soft kill: the session finishes its turn and is adopted on resume. Hard kill / drain: terminate.
+    // Soft kill: the session finishes its turn and is adopted on resume. Anything else (hard kill, drain, the task left working): terminate.
     if (deps.workerStopMode() === 'terminate') {
-      writePrivate(files.state, JSON.stringify({ ...state, terminatedByEngine: true }));
       // Recorded before it is tried: a host out of reach now has the group terminated when it answers again.
       const killing = deps.terminateGroup ? deps.terminateGroup(input.host, state.pid, input.taskId) : host.killGroup(state.pid).catch(() => undefined);
       deps.track?.(killing);
+      try {
+        writePrivate(files.state, JSON.stringify({ ...state, terminatedByEngine: true }));
+      } catch {
+        // A full disk: the kill (recorded in the database above) still stands, and a relaunch waits for it.
+      }
     }
   };
-  signal.addEventListener('abort', onAbort, { once: true });
+  // Stopped while the session was being started: the listener would never fire, and the worker would run unwatched.
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
       if (signal.aborted) return { outcome: 'failed', error: 'stopped', costUsd: 0, backend: state.backend };

@@ -80,6 +80,8 @@ export interface EngineHandle {
 interface Running {
   actor?: AnyActorRef;
   draining: boolean;
+  /** The engine is stopping (a restart, or the end of a drain): workers stay for the next run to adopt. */
+  stopping?: boolean;
   pending: Set<Promise<unknown>>;
   /** Aborted at stop: shadow runs end first. */
   shadows: AbortController;
@@ -148,6 +150,7 @@ function effectDeps(o: { adapter: Adapter; db: Db; clock: Clock; pool: DispatchP
   const { running, terminator } = o;
   const engineState = () => running.actor?.system.get('engineState');
   const hardKilled = () => Boolean(engineState()?.getSnapshot()?.context?.hard);
+  const softKilled = () => engineState()?.getSnapshot()?.value === 'killed';
   return {
     db: o.db,
     clock: o.clock,
@@ -160,9 +163,11 @@ function effectDeps(o: { adapter: Adapter; db: Db; clock: Clock; pool: DispatchP
     hosts: o.ports.hosts,
     agents: o.ports.agents,
     notifier: o.ports.notifier,
-    killed: () => engineState()?.getSnapshot()?.value === 'killed',
+    killed: softKilled,
     selfKill: (reason) => engineState()?.send({ type: 'engine.kill', reason, by: 'oxi' }),
-    workerStopMode: () => (running.draining || hardKilled() ? 'terminate' : 'detach'),
+    // A worker is left running (for adoption) only when the whole engine steps away: a soft kill, or a stop. A task
+    // that leaves its worker on its own (reaped, abandoned, crashed) ends it: its next attempt must not start a second one.
+    workerStopMode: () => (running.draining || hardKilled() || !(running.stopping || softKilled()) ? 'terminate' : 'detach'),
     track: (p) => track(running, p),
     terminateGroup: (host, pid, task) => terminator.terminate(host, pid, task, running.draining || !hardKilled() ? 'drain' : 'hard kill'),
     watchIntervalMs: o.watchIntervalMs,
@@ -353,6 +358,7 @@ function engineHandle(o: {
       await this.stop();
     },
     async stop(): Promise<void> {
+      running.stopping = true;
       o.envGate.stop();
       await o.triage?.stop();
       persister.pause();

@@ -17,6 +17,11 @@ export function pendingKillGroups(db: Db, host?: string): KillGroupRow[] {
     : (db.prepare('SELECT * FROM kill_group WHERE host = ? ORDER BY at, pid').all(host) as KillGroupRow[]);
 }
 
+/** The groups recorded for one task (the ones its next worker waits for). */
+export function pendingKillGroupsOfTask(db: Db, task: string): KillGroupRow[] {
+  return db.prepare('SELECT * FROM kill_group WHERE task = ? ORDER BY at, pid').all(task) as KillGroupRow[];
+}
+
 /** Records a group before it is terminated; a group already recorded keeps its row. */
 export function recordKillGroup(db: Db, group: { host: string; pid: number; task: string | null; reason: string; at: number }): void {
   db.prepare('INSERT INTO kill_group (host, pid, task, reason, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(host, pid) DO NOTHING').run(

@@ -90,6 +90,46 @@ describe('reapScan', () => {
     expect((await reapScan(deps)).reap).toEqual([]);
     const out = await reapScan(deps);
     expect(out.reap.map((r) => r.taskId).sort()).toEqual(['DEAD', 'NOPID']);
-    expect(out.ledger?.map((l) => l.kind)).toEqual(['reaper.reaped', 'reaper.reaped']);
+    // (The janitor rides the scan; this stub adapter has no retention section, so only the reaper's rows are read.)
+    expect(out.ledger?.map((l) => l.kind).filter((k) => k.startsWith('reaper.'))).toEqual(['reaper.reaped', 'reaper.reaped']);
+  });
+});
+
+describe('reapScan judges one worker, not whatever the task does next', () => {
+  function bed() {
+    const dir = mkdtempSync(join(tmpdir(), 'oxi-reap-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const db = openDb(join(dir, 'oxi.db'));
+    cleanups.push(() => db.close());
+    const clock = new ManualClock(1_000_000);
+    db.prepare(
+      `INSERT INTO tasks (id, repo, tier, title, status, seq, host, worker_pid, pr, last_progress_at, created_at, updated_at) VALUES ('T', 'r', 0, 't', 'working', 0, 'h', 41, NULL, ?, 0, 0)`,
+    ).run(clock.now() - 10_000);
+    // A host where the recorded worker 41 is dead; `onProbe` runs as the scan asks (the engine moving meanwhile).
+    const host = { onProbe: undefined as (() => void) | undefined, isAlive: async () => (host.onProbe?.(), false) };
+    const deps = { db, clock, adapter: { engine: { stallMs: 1000, janitor: { keepMs: 86_400_000 } }, hosts: [] }, hosts: new Map([['h', host]]) } as unknown as EffectDeps;
+    return { db, clock, deps, host };
+  }
+
+  it('a sighting from an earlier attempt never reaps the next one (a new `working` stamps the task)', async () => {
+    const { db, clock, deps } = bed();
+    const reapScan = makeReapScan();
+    expect((await reapScan(deps)).reap).toEqual([]);
+    // Between scans the task was re-dispatched: it left `working` and entered it again (stamped), its new worker not yet recorded.
+    db.prepare('UPDATE tasks SET last_progress_at=? WHERE id=?').run(clock.now() - 2_000, 'T');
+    expect((await reapScan(deps)).reap).toEqual([]);
+    // Seen the same way on two scans in a row: reaped.
+    expect((await reapScan(deps)).reap.map((r) => r.taskId)).toEqual(['T']);
+  });
+
+  it('a task that records another worker while the scan runs is not reaped on the dead one', async () => {
+    const { db, deps, host } = bed();
+    const reapScan = makeReapScan();
+    expect((await reapScan(deps)).reap).toEqual([]);
+    // The relaunch records its worker while the second scan waits on the host.
+    host.onProbe = () => db.prepare('UPDATE tasks SET worker_pid=42 WHERE id=?').run('T');
+    const out = await reapScan(deps);
+    expect(out.reap).toEqual([]);
+    expect(out.ledger?.filter((l) => l.kind.startsWith('reaper.'))).toEqual([]);
   });
 });
