@@ -50,7 +50,8 @@ export function restoreList(deps: Pick<EffectDeps, 'db'>): TaskBoot[] {
  * Stalled workers (no progress for stallMs, measured from last_progress_at only) whose process
  * is dead on its host. A live worker is never reaped, nor a task past shipping (it owns a PR).
  * Two strikes: a worker must be seen dead on two scans in a row, so one that just finished —
- * its result waiting for the watcher to read it — is never taken for a lost one.
+ * its result waiting for the watcher to read it — is never taken for a lost one. A worker that a
+ * runAgent in this process attends (deps.watchers) is that watcher's to judge, never the reaper's.
  */
 export function makeReapScan() {
   // task → the worker seen dead on the previous scan, and the task's last progress then: a task that moved since
@@ -59,12 +60,16 @@ export function makeReapScan() {
   const unreachable = new Set<string>(); // tasks whose host was out of reach (logged once per outage)
   return async function reapScan(deps: EffectDeps): Promise<ReapOutput> {
     const now = deps.clock.now();
+    for (const [task, at] of deps.watchers ?? []) if (now - at > deps.adapter.engine.stallMs) deps.watchers!.delete(task);
     const stalled = listTasks(deps.db, { status: 'working' }).filter((t) => now - t.last_progress_at > deps.adapter.engine.stallMs && t.pr === null);
     const reap: ReapOutput['reap'] = [];
     const ledger: LedgerNote[] = [];
     const seen = new Set<string>();
     const judged = new Map<string, (typeof stalled)[number]>();
     for (const t of stalled) {
+      // A worker attended in this process (or until stallMs ago) is runAgent's to judge: two judges of one exit start two workers.
+      const watchedAt = deps.watchers?.get(t.id);
+      if (watchedAt !== undefined && now - watchedAt <= deps.adapter.engine.stallMs) continue;
       let alive: boolean;
       try {
         alive = t.worker_pid !== null && t.host !== null && (await hostOf(deps, t.host).isAlive(t.worker_pid));

@@ -40,6 +40,11 @@ export interface EffectDeps {
   terminateGroup?: (host: string, pid: number, task: string | null) => Promise<void>;
   /** Aborted when the engine stops: shadow runs (agents.shadow) end first, recorded as interrupted. */
   shadowStop?: AbortSignal;
+  /**
+   * Task → Infinity while a runAgent in this process attends its worker (launch, watch, reading its end), then the
+   * time it stopped. An attended worker's exit is runAgent's to judge; the reaper takes only tasks nobody attends.
+   */
+  watchers?: Map<string, number>;
   /** Poll period of worker watching (ms). */
   watchIntervalMs?: number;
   /** The sandbox of each host (default: one per host from agents.sandbox, actors/sandbox/sandbox.ts). */

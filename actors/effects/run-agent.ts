@@ -71,6 +71,17 @@ export function filesFor(deps: EffectDeps, input: RunAgentInput, resume = 0) {
  * the outcome. A worker gone without a result is `lost`: the task is reaped.
  */
 export async function runAgent(deps: EffectDeps, input: RunAgentInput, signal: AbortSignal): Promise<WorkOutput> {
+  // From launch to the worker's end this is the one judge of the task's worker: the reaper keeps off (deps.watchers).
+  deps.watchers?.set(input.taskId, Number.POSITIVE_INFINITY);
+  try {
+    return await attendWorker(deps, input, signal);
+  } finally {
+    // Its answer moves the task out of `working` a moment later: that moment is not a lost worker either.
+    deps.watchers?.set(input.taskId, deps.clock.now());
+  }
+}
+
+async function attendWorker(deps: EffectDeps, input: RunAgentInput, signal: AbortSignal): Promise<WorkOutput> {
   const { adapter, clock, db } = deps;
   const host = hostOf(deps, input.host);
   const place = placeOf(deps, input.host);

@@ -171,6 +171,7 @@ function effectDeps(o: { adapter: Adapter; db: Db; clock: Clock; pool: DispatchP
     track: (p) => track(running, p),
     terminateGroup: (host, pid, task) => terminator.terminate(host, pid, task, running.draining || !hardKilled() ? 'drain' : 'hard kill'),
     watchIntervalMs: o.watchIntervalMs,
+    watchers: new Map(),
     shadowStop: running.shadows.signal,
     dispatchGate: o.envGate,
     agentGates: o.ports.agentGates,

@@ -32,8 +32,32 @@ export function sampleProject(options: {
     configPath,
     ids,
     db: join(dir, '.oxi', 'oxi.db'),
-    cleanup: () => rmSync(parent, { recursive: true, force: true }),
+    cleanup: () => {
+      // A test that failed before its daemon ended its workers must not leave them running (they are detached groups).
+      endRecordedWorkers(join(dir, '.oxi', 'oxi.db'));
+      rmSync(parent, { recursive: true, force: true });
+    },
   };
+}
+
+/** SIGKILLs the process group of every worker the project's database recorded (none if it has no database). */
+export function endRecordedWorkers(dbPath: string): void {
+  let pids: number[] = [];
+  try {
+    pids = [
+      ...query<{ pid: number }>(dbPath, 'SELECT worker_pid AS pid FROM tasks WHERE worker_pid IS NOT NULL'),
+      ...query<{ pid: number }>(dbPath, 'SELECT pid FROM kill_group'),
+    ].map((r) => r.pid);
+  } catch {
+    return; // no database yet
+  }
+  for (const pid of new Set(pids)) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 }
 
 /** Runs the CLI to completion. */

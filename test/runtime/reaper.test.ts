@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { isAlive, oxi, query, sampleProject, spawnOxi, waitFor } from '../helpers/project.js';
 
 const cleanups: Array<() => void> = [];
-afterEach(() => cleanups.splice(0).forEach((f) => f()));
+// Last in, first out: the daemon ends before its project's leftover workers are ended and its files removed.
+afterEach(() => cleanups.splice(0).reverse().forEach((f) => f()));
 
 function project(behaviour: Record<string, unknown>, engine: Record<string, unknown> = {}) {
   const p = sampleProject({
@@ -131,5 +132,26 @@ describe('reapScan judges one worker, not whatever the task does next', () => {
     const out = await reapScan(deps);
     expect(out.reap).toEqual([]);
     expect(out.ledger?.filter((l) => l.kind.startsWith('reaper.'))).toEqual([]);
+  });
+
+  it('a task whose worker runAgent attends is left to it, however long; once it stops attending, the reaper takes it after stallMs', async () => {
+    const { clock, deps } = bed();
+    const watchers = new Map<string, number>([['T', Number.POSITIVE_INFINITY]]);
+    const attended = { ...deps, watchers } as EffectDeps;
+    const reapScan = makeReapScan();
+    for (let i = 0; i < 3; i++) {
+      expect((await reapScan(attended)).reap).toEqual([]);
+      clock.advance(5_000);
+    }
+    // runAgent answered (the task leaves `working` a moment later): not a lost worker within stallMs.
+    watchers.set('T', clock.now());
+    expect((await reapScan(attended)).reap).toEqual([]);
+    clock.advance(300);
+    expect((await reapScan(attended)).reap).toEqual([]);
+    // Still `working` with nobody attending, past stallMs: the two-strike reaper takes it.
+    clock.advance(1_000);
+    expect((await reapScan(attended)).reap).toEqual([]);
+    expect((await reapScan(attended)).reap.map((r) => r.taskId)).toEqual(['T']);
+    expect(watchers.has('T')).toBe(false);
   });
 });
