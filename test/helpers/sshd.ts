@@ -78,7 +78,10 @@ export async function startSshd(options: { maxSessions?: number } = {}): Promise
   writeFileSync(join(dir, 'sshd_config'), [
     `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${join(dir, 'host_ed25519')}`, 'PidFile none', 'StrictModes no', 'UsePAM no',
     'PermitRootLogin yes', 'PubkeyAuthentication yes', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
-    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, `MaxSessions ${options.maxSessions ?? 10}`, 'LogLevel ERROR', '',
+    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, `MaxSessions ${options.maxSessions ?? 10}`, 'LogLevel ERROR',
+    // The test user's ~/.bashrc is the machine's, not the test's (a pyenv init there costs ~1 s per command): bash
+    // reads it for an SSH command only at shell level 1, and SHLVL=1 from sshd makes the command's shell level 2.
+    'SetEnv SHLVL=1', '',
   ].join('\n'));
   let child: ChildProcess | undefined;
   const sshd: TestSshd = {
