@@ -50,7 +50,7 @@ const shadowView = z.object({
   pairs: z.array(z.object({
     task: z.string(), attempt: z.number().int(), fix: z.number().int(), startSha: z.string(),
     real: z.object(shadowSide),
-    shadow: z.object({ ...shadowSide, status: z.string(), error: z.string().nullable(), checks: z.string().nullable() }),
+    shadow: z.object({ ...shadowSide, status: z.string(), error: z.string().nullable(), checks: z.string().nullable(), checksReason: z.string().nullable() }),
     shape_match: z.boolean().nullable(),
     costDeltaUsd: z.number().nullable(),
     startedAt: z.number().int(),

@@ -1,26 +1,21 @@
 /**
  * Shadow runs (agents.shadow): a sampled worker session is also run on the shadow route, with the same prompt,
- * in a sibling workspace made at the commit the real session starts from, sandboxed like any worker, and never
- * shipped (its branch lives in its own workspace only). It runs beside the real worker, never awaited by it: a
- * shadow that fails or crashes is a recorded result, never the task's. The pair row is claimed before the shadow
- * starts (one per task, attempt and fix), so a restart never starts it twice; one cut off by the engine's end is
- * recorded as interrupted, at the stop or at the next start.
+ * in a sibling workspace made at the commit the real session starts from on the worker's own host (the engine's
+ * machine or an SSH host: see shadow-site.ts), sandboxed like any worker there, and never shipped (its branch
+ * lives in its own workspace only). It runs beside the real worker, never awaited by it: a shadow that fails or
+ * crashes is a recorded result, never the task's. The pair row is claimed before the shadow starts (one per task,
+ * attempt and fix), so a restart never starts it twice; one cut off by the engine's end is recorded as
+ * interrupted, at the stop or at the next start.
  */
 import { createHash } from 'node:crypto';
-import { dirname, join } from 'node:path';
 import type { EffectInput, WorkOutput } from '../../machines/effects.js';
 import type { AgentRequest, WorkerLaunch } from '../../src/agents/port.js';
-import { checksEnv } from '../../src/agents/phase-env.js';
 import { newShadowsHeld } from '../../src/dispatch/budget.js';
-import { mkdirPrivate } from '../../src/fs-private.js';
 import { appendEvent } from '../../src/store/ledger.js';
 import { claimShadowPair, getShadowPairFor, recordRealSide, recordShadowSide, runningShadowPairs, setShadowPid, type ShadowSide } from '../../src/store/shadow.js';
-import { execChecksCommand } from '../forges/checks-command.js';
-import { resolveCommit, headSha, touchedFiles } from '../git/git.js';
-import { namespace, placeOf } from '../hosts/places.js';
-import { ensureWorkspace, sanitizeWorkspaceGit } from '../hosts/workspace.js';
-import { engineMachine, sandboxOf } from '../sandbox/sandbox.js';
-import { clockSleep, hostOf, type EffectDeps } from './deps.js';
+import { sandboxOf } from '../sandbox/sandbox.js';
+import { clockSleep, type EffectDeps } from './deps.js';
+import { shadowSiteOf, type ShadowChecks, type ShadowSite } from './shadow-site.js';
 
 type RunAgentInput = EffectInput<'runAgent'>;
 
@@ -32,8 +27,8 @@ export function shadowSampled(taskId: string, attempt: number, fix: number, samp
 
 interface ShadowPlan {
   input: RunAgentInput;
+  site: ShadowSite;
   startSha: string;
-  workspace: string;
   launch: WorkerLaunch;
   real: { backend: string; model: string | null };
 }
@@ -55,14 +50,12 @@ export async function prepareShadow(deps: EffectDeps, input: RunAgentInput, requ
     if (deps.killed?.()) return undefined;
     // Shadows stop first: past the soft cap no new one starts (the real work goes on until the hard cap).
     if (newShadowsHeld(deps.db, deps.clock.now(), deps.adapter.budget)) return skipped(deps, input, 'budget: the daily soft cap is reached');
-    const place = placeOf(deps, input.host);
-    if (place.remote) return skipped(deps, input, 'the worker runs on an SSH host: shadows run on local hosts only');
-    const startSha = await headSha(input.worktree);
-    // The sibling workspace borrows the main clone's objects: a start commit only the real workspace holds cannot be shadowed.
-    if (!(await resolveCommit(place.mainClone, startSha))) return skipped(deps, input, `the start commit ${startSha} is not in the main clone yet`);
-    const workspace = join(deps.adapter.paths.worktreesRoot, `${namespace(deps)}-shadow`, `${input.taskId}-a${input.attempt}-f${input.fix}`);
-    const launch = deps.agents.shadowLaunch({ ...request, cwd: workspace });
-    const plan: ShadowPlan = { input, startSha, workspace, launch, real: { backend: real.backend, model: real.model ?? null } };
+    // On the worker's host (its own machine or an SSH host), beside the real workspace; one try, the real session never waits for it.
+    const site = shadowSiteOf(deps, input);
+    const start = await site.startCommit(input.worktree);
+    if ('skip' in start) return skipped(deps, input, start.skip);
+    const launch = deps.agents.shadowLaunch({ ...request, cwd: site.workspace });
+    const plan: ShadowPlan = { input, site, startSha: start.sha, launch, real: { backend: real.backend, model: real.model ?? null } };
     return () => {
       const running = runShadow(deps, plan).catch(() => undefined);
       deps.track?.(running);
@@ -74,10 +67,10 @@ export async function prepareShadow(deps: EffectDeps, input: RunAgentInput, requ
 
 /** The shadow session from its claim to its recorded result; every failure is recorded on the pair, never thrown. */
 async function runShadow(deps: EffectDeps, plan: ShadowPlan): Promise<void> {
-  const { db, clock, adapter } = deps;
-  const { input, launch } = plan;
+  const { db, clock } = deps;
+  const { input, launch, site } = plan;
   const id = claimShadowPair(db, {
-    task: input.taskId, attempt: input.attempt, fix: input.fix, startSha: plan.startSha, workspace: plan.workspace, host: input.host,
+    task: input.taskId, attempt: input.attempt, fix: input.fix, startSha: plan.startSha, workspace: site.workspace, host: input.host,
     realBackend: plan.real.backend, realModel: plan.real.model, shadowBackend: launch.backend, shadowModel: launch.model ?? null, at: clock.now(),
   });
   if (id === undefined) return;
@@ -86,12 +79,14 @@ async function runShadow(deps: EffectDeps, plan: ShadowPlan): Promise<void> {
   try {
     const ran = await session(deps, plan, id, (r) => (release = r));
     if (ran.interrupted) return record({ status: 'interrupted', outcome: null, error: ran.interrupted, files: null, costUsd: ran.costUsd, checks: null });
-    await sanitizeWorkspaceGit(plan.workspace, adapter.repo.path);
-    const files = await touchedFiles(plan.workspace, plan.startSha);
-    const checks = ran.ok && !stopped(deps) ? (await execChecksCommand(shadowChecks(deps), plan.workspace)).state : 'skipped';
-    record({ status: 'done', outcome: ran.outcome, error: ran.error, files, costUsd: ran.costUsd, checks });
+    await site.reach(() => site.sanitize());
+    const files = await site.reach(() => site.touched(site.workspace, plan.startSha));
+    const checks: ShadowChecks = !ran.ok ? { state: 'skipped', reason: 'the shadow did not end well' } : stopped(deps) ? { state: 'skipped', reason: 'the engine stopped' } : await site.checks();
+    record({ status: 'done', outcome: ran.outcome, error: ran.error, files, costUsd: ran.costUsd, checks: checks.state, checksReason: checks.reason });
   } catch (error) {
-    record({ status: 'failed', outcome: null, error: (error as Error).message ?? String(error), files: null, costUsd: 0, checks: null });
+    // A stop while the shadow's host was out of reach ends here too: cut off, not failed.
+    const status = stopped(deps) ? 'interrupted' : 'failed';
+    record({ status, outcome: null, error: (error as Error).message ?? String(error), files: null, costUsd: 0, checks: null });
   } finally {
     await release?.().catch(() => undefined);
   }
@@ -102,57 +97,39 @@ function stopped(deps: EffectDeps): boolean {
   return Boolean(deps.shadowStop?.aborted || deps.killed?.());
 }
 
-/** The checks as the local forge's gate runs them: confined on the engine's machine, with the checks' own environment. */
-function shadowChecks(deps: EffectDeps) {
-  const { adapter } = deps;
-  return {
-    command: adapter.checks.command,
-    timeoutMs: adapter.checks.timeoutMs,
-    env: checksEnv(adapter),
-    sandbox: async (argv: readonly string[], cwd: string, env: Record<string, string>) =>
-      (await sandboxOf(adapter, engineMachine).wrap({ role: 'checks', backend: 'checks', argv, env, workspace: cwd, writable: true, waited: true })).argv,
-  };
-}
-
 type SessionResult = { ok: boolean; outcome: string; error: string | null; costUsd: number; interrupted?: string };
 
 /** Makes the sibling workspace, starts the confined session detached, and watches it to its end (or the engine's). */
 async function session(deps: EffectDeps, plan: ShadowPlan, id: number, onRelease: (r: () => Promise<void>) => void): Promise<SessionResult> {
   const { adapter, clock, db } = deps;
-  const { input, launch } = plan;
-  const host = hostOf(deps, input.host);
-  mkdirPrivate(adapter.paths.worktreesRoot);
-  mkdirPrivate(dirname(plan.workspace), { own: true });
+  const { input, launch, site } = plan;
   const branch = `${adapter.branches.prefix}shadow/${input.taskId.toLowerCase()}-a${input.attempt}-f${input.fix}`;
-  await ensureWorkspace({ mainClone: adapter.repo.path, path: plan.workspace, branch, taskId: `${input.taskId}/shadow-a${input.attempt}-f${input.fix}`, baseSha: plan.startSha, mainBranch: adapter.repo.mainBranch });
-  const sandbox = deps.sandboxes?.get(input.host) ?? sandboxOf(adapter, host);
-  const confined = await sandbox.wrap({ role: 'worker', backend: launch.backend, argv: launch.argv, env: launch.env, workspace: plan.workspace, writable: true, readOnly: launch.readOnly, waited: false, taskId: `${input.taskId}-shadow` });
+  await site.reach(() => site.make(plan.startSha, branch, `${input.taskId}/shadow-a${input.attempt}-f${input.fix}`));
+  // Confined by the sandbox of the host it runs on, like the worker there.
+  const sandbox = deps.sandboxes?.get(input.host) ?? sandboxOf(adapter, site.host);
+  const confined = await site.reach(() => sandbox.wrap({ role: 'worker', backend: launch.backend, argv: launch.argv, env: launch.env, workspace: site.workspace, writable: true, readOnly: launch.readOnly, waited: false, taskId: `${input.taskId}-shadow` }));
   if (confined.network) onRelease(() => confined.network!.release());
-  const dir = join(adapter.paths.logs, input.taskId, 'shadow');
-  mkdirPrivate(dir);
-  const stem = join(dir, `shadow-a${input.attempt}-f${input.fix}`);
-  const files = { stream: `${stem}.ndjson`, stderr: `${stem}.stderr.log`, pid: `${stem}.ndjson.pid` };
   if (stopped(deps)) return { ok: false, outcome: 'interrupted', error: null, costUsd: 0, interrupted: 'the engine stopped before the shadow started' };
-  const { pid } = await host.spawnDetached(confined.argv, { cwd: plan.workspace, env: launch.env, stdoutFile: files.stream, stderrFile: files.stderr, pidFile: files.pid });
+  const pid = await site.reach(() => site.spawn(confined.argv, launch.env));
   setShadowPid(db, id, pid);
   const wallMs = adapter.agents.timeouts.wallMinutes * 60_000;
   const startedAt = clock.now();
   const interval = deps.watchIntervalMs ?? 200;
   let timedOut = false;
-  while (await host.isAlive(pid)) {
+  // undefined: its host does not answer now; the shadow may run on, so it is watched on until the host is back.
+  while ((await site.alive(pid)) !== false) {
     if (stopped(deps)) {
-      // Terminated like a worker's group: recorded first, so a group the engine could not reach goes at the next start.
-      await (deps.terminateGroup ? deps.terminateGroup(input.host, pid, input.taskId) : host.killGroup(pid));
-      return { ok: false, outcome: 'interrupted', error: null, costUsd: await costSoFar(deps, plan, files.stream), interrupted: deps.killed?.() ? 'the killswitch stopped the shadow' : 'the engine stopped while the shadow ran' };
+      await site.terminate(pid, input.taskId);
+      return { ok: false, outcome: 'interrupted', error: null, costUsd: await costSoFar(deps, plan), interrupted: deps.killed?.() ? 'the killswitch stopped the shadow' : 'the engine stopped while the shadow ran' };
     }
     if (clock.now() - startedAt > wallMs) {
-      await host.killGroup(pid).catch(() => undefined);
+      await site.terminate(pid, input.taskId).catch(() => undefined);
       timedOut = true;
       break;
     }
     await clockSleep(clock, interval, deps.shadowStop);
   }
-  const outcome = deps.agents.parseWorkerLog(await placeOf(deps, input.host).readStream(files.stream), { backend: launch.backend, ...(launch.model ? { model: launch.model } : {}) });
+  const outcome = deps.agents.parseWorkerLog(await site.stream(true), { backend: launch.backend, ...(launch.model ? { model: launch.model } : {}) });
   const costUsd = outcome?.usage.costUsd ?? 0;
   spend(deps, input.taskId, costUsd);
   if (timedOut) return { ok: false, outcome: 'timed_out', error: `wall-clock timeout (${adapter.agents.timeouts.wallMinutes} min)`, costUsd };
@@ -160,9 +137,9 @@ async function session(deps: EffectDeps, plan: ShadowPlan, id: number, onRelease
   return { ok: outcome.ok, outcome: outcome.ok ? 'ok' : outcome.kind ?? 'failed', error: outcome.ok ? null : outcome.error ?? null, costUsd };
 }
 
-/** What an interrupted shadow spent so far, as its stream tells (counted against the budget too). */
-async function costSoFar(deps: EffectDeps, plan: ShadowPlan, stream: string): Promise<number> {
-  const text = await placeOf(deps, plan.input.host).readStream(stream).catch(() => '');
+/** What an interrupted shadow spent so far, as its stream tells (counted against the budget too); one try at its host. */
+async function costSoFar(deps: EffectDeps, plan: ShadowPlan): Promise<number> {
+  const text = await plan.site.stream(false);
   const usd = deps.agents.parseWorkerLog(text, { backend: plan.launch.backend, ...(plan.launch.model ? { model: plan.launch.model } : {}) })?.usage.costUsd ?? 0;
   spend(deps, plan.input.taskId, usd);
   return usd;
@@ -189,7 +166,8 @@ export async function recordRealShadowSide(deps: EffectDeps, input: RunAgentInpu
     const key = { task: input.taskId, attempt: input.attempt, fix: input.fix };
     const row = getShadowPairFor(deps.db, key);
     if (!row) return;
-    const files = await touchedFiles(input.worktree, row.start_sha);
+    // Where the real workspace is (over the transport on an SSH host); one try: the task never waits for its shadow's record.
+    const files = await shadowSiteOf(deps, input).touched(input.worktree, row.start_sha);
     recordRealSide(deps.db, key, { outcome: out.outcome, files, costUsd: out.costUsd, backend: out.backend ?? row.real_backend, model: row.real_model });
   } catch {
     // The pair keeps its real side empty: the shadow's record never costs the task anything.

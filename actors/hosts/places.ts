@@ -32,6 +32,8 @@ export interface TaskPlace {
   readonly remote: boolean;
   /** The repository's clone on this host: workspaces borrow its objects. */
   readonly mainClone: string;
+  /** Where this host keeps workspaces (the engine's worktreesRoot, or the SSH host's own). */
+  readonly worktreesRoot: string;
   /** The workspace setup's cache on this host: one per repository (project and session tag), shared by its tasks. */
   readonly cacheDir: string;
   /** The task's workspace (made whole, or found as it was), at the recorded base or main's head. */
@@ -89,6 +91,7 @@ function localPlace(deps: PlaceDeps, host: string, transport: HostTransport | un
     transport,
     remote: false,
     mainClone,
+    worktreesRoot: adapter.paths.worktreesRoot,
     // One cache per repository: with `repos`, a folder of its own under the project's.
     cacheDir: join(adapter.paths.stateDir, 'cache', namespace(deps), ...(adapter.scopedTo ? [adapter.scopedTo] : [])),
     async provision(taskId, branch, baseSha) {
@@ -137,6 +140,7 @@ function sshPlace(deps: PlaceDeps, host: string, transport: HostTransport, sshCf
     transport,
     remote: true,
     mainClone: cfg.mainClone,
+    worktreesRoot: cfg.worktreesRoot,
     cacheDir: `${cfg.worktreesRoot}/.oxi-cache/${namespace(deps)}${adapter.scopedTo ? `/${adapter.scopedTo}` : ''}`,
     async provision(taskId, branch, baseSha) {
       const worktree = `${cfg.worktreesRoot}/${namespace(deps)}/${taskId}`;

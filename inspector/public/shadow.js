@@ -14,7 +14,7 @@ function pairRow(p) {
     h('td', { title: files(p.real.files) }, `${route(p.real)} ${p.real.outcome ?? 'running'}`),
     h('td', { title: p.shadow.error ?? files(p.shadow.files) }, `${route(p.shadow)} ${shadow}`),
     h('td', { class: `shape ${match}` }, match),
-    h('td', {}, p.shadow.checks ?? '—'),
+    h('td', { title: p.shadow.checksReason ?? '' }, p.shadow.checks ?? '—'),
     h('td', {}, usd(p.costDeltaUsd)));
 }
 

@@ -209,4 +209,9 @@ export const migrations: readonly string[] = [
     sha  TEXT NOT NULL
   );
   `,
+  // 12: why a shadow's tree was not checked (shadow_checks 'skipped'): it did not end well, the engine stopped,
+  //    or it ran on an SSH host, whose tree is never shipped to where the checks run.
+  `
+  ALTER TABLE shadow_pair ADD COLUMN shadow_checks_reason TEXT;
+  `,
 ];

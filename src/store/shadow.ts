@@ -27,6 +27,8 @@ export interface ShadowPairRow {
   shadow_files: string | null;
   shadow_cost_usd: number | null;
   shadow_checks: 'success' | 'failure' | 'skipped' | null;
+  /** Why the checks were skipped (null when they ran or nothing is known yet). */
+  shadow_checks_reason: string | null;
   shape_match: number | null;
   started_at: number;
   ended_at: number | null;
@@ -84,6 +86,8 @@ export interface ShadowSide {
   files: readonly string[] | null;
   costUsd: number;
   checks: 'success' | 'failure' | 'skipped' | null;
+  /** Why the checks were skipped. */
+  checksReason?: string | null;
   at: number;
 }
 
@@ -92,10 +96,10 @@ export function recordShadowSide(db: Db, id: number, side: ShadowSide): void {
   const files = side.files ? filesJson(side.files) : null;
   db.prepare(
     `UPDATE shadow_pair SET shadow_status = @status, shadow_outcome = @outcome, shadow_error = @error, shadow_files = @files,
-       shadow_cost_usd = @cost, shadow_checks = @checks, ended_at = @at, pid = NULL,
+       shadow_cost_usd = @cost, shadow_checks = @checks, shadow_checks_reason = @checksReason, ended_at = @at, pid = NULL,
        shape_match = CASE WHEN real_files IS NOT NULL AND @files IS NOT NULL THEN (real_files = @files) END
      WHERE id = @id AND shadow_status = 'running'`,
-  ).run({ id, status: side.status, outcome: side.outcome, error: side.error, files, cost: side.costUsd, checks: side.checks, at: side.at });
+  ).run({ id, status: side.status, outcome: side.outcome, error: side.error, files, cost: side.costUsd, checks: side.checks, checksReason: side.checksReason ?? null, at: side.at });
 }
 
 /** Shadows recorded as running: at a start, every one of them was cut off by the engine's end. */
@@ -123,7 +127,7 @@ export interface ShadowPairView {
   fix: number;
   startSha: string;
   real: { backend: string; model: string | null; outcome: string | null; files: string[] | null; costUsd: number | null };
-  shadow: { backend: string; model: string | null; status: string; outcome: string | null; error: string | null; files: string[] | null; costUsd: number | null; checks: string | null };
+  shadow: { backend: string; model: string | null; status: string; outcome: string | null; error: string | null; files: string[] | null; costUsd: number | null; checks: string | null; checksReason: string | null };
   shape_match: boolean | null;
   /** Shadow cost minus real cost, once both are known. */
   costDeltaUsd: number | null;
@@ -155,7 +159,7 @@ function view(row: ShadowPairRow): ShadowPairView {
     fix: row.fix,
     startSha: row.start_sha,
     real: { backend: row.real_backend, model: row.real_model, outcome: row.real_outcome, files: files(row.real_files), costUsd: row.real_cost_usd },
-    shadow: { backend: row.shadow_backend, model: row.shadow_model, status: row.shadow_status, outcome: row.shadow_outcome, error: row.shadow_error, files: files(row.shadow_files), costUsd: row.shadow_cost_usd, checks: row.shadow_checks },
+    shadow: { backend: row.shadow_backend, model: row.shadow_model, status: row.shadow_status, outcome: row.shadow_outcome, error: row.shadow_error, files: files(row.shadow_files), costUsd: row.shadow_cost_usd, checks: row.shadow_checks, checksReason: row.shadow_checks_reason },
     shape_match: row.shape_match === null ? null : row.shape_match === 1,
     costDeltaUsd: both ? round(row.shadow_cost_usd! - row.real_cost_usd!) : null,
     startedAt: row.started_at,

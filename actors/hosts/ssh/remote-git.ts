@@ -29,9 +29,19 @@ export async function remoteGit(host: HostTransport, cwd: string, args: readonly
 const out = async (host: HostTransport, cwd: string, args: readonly string[], options?: { ok?: number[]; fix?: string }) =>
   (await remoteGit(host, cwd, args, options)).stdout.replace(/\n$/, '');
 
-async function commitOf(host: HostTransport, cwd: string, ref: string): Promise<string | undefined> {
+/** The commit `ref` names in the repository at `cwd` on the host, or undefined when it names none there. */
+export async function commitOf(host: HostTransport, cwd: string, ref: string): Promise<string | undefined> {
   const r = await remoteGit(host, cwd, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], { ok: [0, 1, 128] });
   return r.exitCode === 0 ? r.stdout.trim() : undefined;
+}
+
+/** The remote twin of touchedFiles: what the workspace changed since `base`, committed or not, plus its untracked files. */
+export async function remoteTouchedFiles(host: HostTransport, worktree: string, base: string): Promise<string[]> {
+  const [changed, added] = await Promise.all([
+    out(host, worktree, ['diff', '--name-only', '-z', '--no-renames', base]),
+    out(host, worktree, ['ls-files', '-z', '--others', '--exclude-standard']),
+  ]);
+  return [...new Set([...changed.split('\0'), ...added.split('\0')].filter(Boolean))].sort();
 }
 
 /** Brings origin/<base> up to date in the host's clone; returns that ref. */
