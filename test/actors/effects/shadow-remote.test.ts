@@ -2,10 +2,11 @@
  * Shadow runs of a worker on an SSH host (a real sshd on loopback with its own clone and worktrees root): the fake
  * `claude` as both routes, the worker's session ended, its shadow hanging. A kill ends the shadow's process group
  * on the host through the engine's durable terminator and records the pair as interrupted; a host out of reach at
- * that moment keeps the group recorded until it answers, and neither the shadow nor the task throws meanwhile.
+ * that moment keeps the group recorded until it answers, and neither the shadow nor the task throws meanwhile. A
+ * shadow that ends while its host is out of reach is waited for and recorded once the host answers.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runAgent as runWorker } from '../../../actors/effects/run-agent.js';
@@ -37,12 +38,14 @@ interface Bed {
   host: SshHost;
   work: string;
   pidsFile: string;
+  /** The `say` scenario's turn ends once this file exists. */
+  go: string;
   calls: Array<[string, number]>;
   kill(): void;
 }
 
-/** The worker plays `happy` on host "alpha", its shadow `hang`; the engine's terminator records groups before ending them. */
-async function bed(): Promise<Bed> {
+/** The worker plays `happy` on host "alpha", its shadow `shadow`; the engine's terminator records groups before ending them. */
+async function bed(shadow = 'hang'): Promise<Bed> {
   const sshd = await startSshd();
   cleanups.push(() => sshd.cleanup());
   const repo = makeRepo();
@@ -57,9 +60,9 @@ async function bed(): Promise<Bed> {
     hosts: [{ name: 'alpha', kind: 'ssh', address: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.identityFile, knownHosts: sshd.knownHosts, maxWorkers: 1, mainClone: clone, worktreesRoot: work }],
     agents: {
       worker: { backend: 'claude', model: 'scenario-happy' },
-      shadow: { backend: 'claude', model: 'scenario-hang' },
+      shadow: { backend: 'claude', model: `scenario-${shadow}` },
       claude: { command: [process.execPath, FAKE_CLAUDE] },
-      env: { set: { FAKE_CLAUDE_PIDS: pidsFile } },
+      env: { set: { FAKE_CLAUDE_PIDS: pidsFile, FAKE_CLAUDE_STATE: repo.scratch } },
       timeouts: { wallMinutes: 5, stallMinutes: 5 },
       sandbox: { mode: 'none' }, // the pids are read from outside
       network: 'open',
@@ -79,11 +82,11 @@ async function bed(): Promise<Bed> {
   let killed = false;
   fx.deps.killed = () => killed;
   seedTask(fx.db, 'T1');
-  return { fx, sshd, host, work, pidsFile, calls, kill: () => (killed = true) };
+  return { fx, sshd, host, work, pidsFile, go: join(repo.scratch, 'go'), calls, kill: () => (killed = true) };
 }
 
 /** Runs the worker's session on alpha (in its workspace there) and waits for the hanging shadow to run. */
-async function workerWithShadow(b: Bed): Promise<{ out: Awaited<ReturnType<typeof runAgent>>; pair: ShadowPairRow; pids: number[] }> {
+async function workerWithShadow(b: Bed, hangs = true): Promise<{ out: Awaited<ReturnType<typeof runAgent>>; pair: ShadowPairRow; pids: number[] }> {
   const { worktree } = await placeOf(b.fx.deps, 'alpha').provision('T1', 'oxi/t1', null);
   const input = {
     taskId: 'T1', attempt: 0, host: 'alpha', worktree, branch: 'oxi/t1', fix: 0, title: 'Task T1', description: 'add fake.txt', feedback: null,
@@ -94,6 +97,7 @@ async function workerWithShadow(b: Bed): Promise<{ out: Awaited<ReturnType<typeo
     const row = getShadowPairFor(b.fx.db, { task: 'T1', attempt: 0, fix: 0 });
     return row?.pid ? row : undefined;
   }, 60_000, 50);
+  if (!hangs) return { out, pair, pids: [pair.pid!] };
   const pids = await waitFor('the hanging shadow and its child', () => {
     const list = existsSync(b.pidsFile) ? readFileSync(b.pidsFile, 'utf8').trim().split('\n').filter(Boolean).map(Number) : [];
     return list.length === 2 ? list : undefined;
@@ -106,6 +110,31 @@ const ended = (b: Bed) =>
     const row = getShadowPairFor(b.fx.db, { task: 'T1', attempt: 0, fix: 0 });
     return row && row.shadow_status !== 'running' ? row : undefined;
   }, 60_000, 50);
+
+describe('shadow runs on an SSH host: the host out of reach', () => {
+  it('a shadow that ends while its host is out of reach is waited for, then recorded done with its files', async () => {
+    const b = await bed('say');
+    // Counts the liveness checks alpha left unanswered (the real transport, observed).
+    let unanswered = 0;
+    const alive = b.host.isAlive.bind(b.host);
+    b.host.isAlive = (pid) => alive(pid).catch((error: unknown) => (unanswered++, Promise.reject(error)));
+    const { out, pair } = await workerWithShadow(b, false);
+    expect(out.outcome).toBe('ok');
+    await b.sshd.stop();
+    await waitFor('a liveness check of the shadow unanswered', () => unanswered >= 1, 60_000, 50);
+    writeFileSync(b.go, '');
+    await waitFor('the shadow session ended on alpha', () => !isAlive(pair.pid!), 60_000, 50);
+    const seen = unanswered;
+    await waitFor('another liveness check unanswered since', () => unanswered > seen, 60_000, 50);
+    // The shadow's end is unknown to the engine while alpha is out of reach: nothing is recorded yet, nothing thrown.
+    expect(getShadowPairFor(b.fx.db, { task: 'T1', attempt: 0, fix: 0 })).toMatchObject({ shadow_status: 'running', real_outcome: 'ok' });
+    await b.sshd.start();
+    b.host.redial();
+    const row = await ended(b);
+    expect(row).toMatchObject({ shadow_status: 'done', shadow_outcome: 'ok', shadow_files: '["fake.txt"]', real_files: '["fake.txt"]', shape_match: 1, shadow_checks: 'skipped' });
+    expect(b.calls).toEqual([]);
+  }, 240_000);
+});
 
 describe('shadow runs on an SSH host: kills', () => {
   it('a kill ends the remote shadow\'s process group through the terminator and records the pair interrupted', async () => {
