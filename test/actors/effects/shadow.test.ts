@@ -74,7 +74,7 @@ describe('shadow runs beside a worker session', () => {
     expect(row).toMatchObject({
       real_backend: 'claude', real_model: 'scenario-happy', real_outcome: 'ok', real_files: '["fake.txt"]', real_cost_usd: 0.05,
       shadow_backend: 'claude', shadow_model: 'scenario-happy', shadow_status: 'done', shadow_outcome: 'ok', shadow_files: '["fake.txt"]', shadow_cost_usd: 0.05,
-      shadow_checks: 'success', shape_match: 1, start_sha: gitSync(repo.dir, ['rev-parse', 'main']).trim(),
+      shadow_checks: 'success', shadow_checks_reason: null, shape_match: 1, start_sha: gitSync(repo.dir, ['rev-parse', 'main']).trim(),
     });
     // A sibling workspace of its own, its own commit; the main clone gained no ref and the real workspace no shadow commit.
     expect(row.workspace).not.toBe(cwd);
@@ -108,6 +108,7 @@ describe('shadow runs beside a worker session', () => {
     expect(row.shadow_status).toBe('done');
     expect(row.shadow_outcome).not.toBe('ok');
     expect(row.shadow_checks).toBe('skipped');
+    expect(row.shadow_checks_reason).toBe('the shadow did not end well');
     expect(row.real_outcome).toBe('ok');
   });
 
