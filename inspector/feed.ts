@@ -172,10 +172,16 @@ export function createFeed(options: FeedOptions) {
   return {
     /** Everything a page needs when it (re)connects: it never depends on messages it missed. */
     hello(): FeedMessage {
-      const snapshot = buildSnapshot(db, adapter, engine);
+      const now = Date.now();
+      const snapshot = buildSnapshot(db, adapter, engine, now);
       // Tasks no page was sent yet start from this snapshot, so the first change is not all 1,000 tasks again.
       // A task already sent keeps its cursor: the pages that joined earlier still get its next change.
       for (const t of snapshot.tasks) if (!cursors.tasks.has(t.id)) cursors.tasks.set(t.id, JSON.stringify(t));
+      // The only page: this hello is its whole look, so the next poll does not rebuild the snapshot while the page draws.
+      if (listeners.size <= 1) {
+        const { tasks: _tasks, ...summary } = snapshot;
+        Object.assign(cursors, { snapshotKey: summaryKey(summary), wholeAt: now, moved: false });
+      }
       return {
         type: 'hello',
         snapshot,

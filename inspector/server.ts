@@ -44,6 +44,7 @@ const ASSETS: Record<string, string> = {
   'stately.js': 'text/javascript; charset=utf-8',
   'say.js': 'text/javascript; charset=utf-8',
   'shadow.js': 'text/javascript; charset=utf-8',
+  'socket.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
 };
 const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";

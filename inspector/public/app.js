@@ -7,6 +7,7 @@ import { renderHeader, retry, wireActions } from './header.js';
 import { renderFilters, renderHeads, renderTasks } from './list.js';
 import { renderAllTimelines } from './timeline.js';
 import { renderShadow } from './shadow.js';
+import { openSocket, takeEarlySocket } from './socket.js';
 import { $, clock, elapsed, foldedJson, getJson, h, valueName } from './util.js';
 
 const state = { snapshot: null, ledger: new Map(), actors: new Map(), sessions: new Map(), inspecting: false, selected: null, journal: null, travel: null, graphs: new Map(), shown: '' };
@@ -182,7 +183,9 @@ function onMessage(m) {
     state.actors = new Map(m.actors.map((a) => [a.actor, a]));
     state.inspecting = m.inspection.enabled;
     state.sessions = new Map(m.inspection.sessions.map((s) => [s.sessionId, s]));
-    renderHeader(state.snapshot), renderLists(), renderLedger(), renderActorSelect(), renderInspection();
+    renderHeader(state.snapshot), renderLists();
+    // What the first screen does not show (the activity tab, the actor picker's 1,000 options) on the next frame.
+    later(renderLedger), later(renderActorSelect), later(renderInspection);
     if (state.selected) loadJournal();
   } else if (m.type === 'snapshot') {
     state.snapshot = m.snapshot;
@@ -220,9 +223,11 @@ function onMessage(m) {
 }
 let backoff = 250;
 function connect() {
-  const t = sessionStorage.getItem('oxi.token');
-  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${t ? `?token=${encodeURIComponent(t)}` : ''}`);
-  ws.onopen = () => (($('conn').textContent = 'live'), ($('conn').className = 'conn live'), (backoff = 250));
+  // The first connection is the one socket.js opened at page start (the hello may be here already).
+  const early = takeEarlySocket();
+  const ws = early?.ws ?? openSocket();
+  const opened = () => (($('conn').textContent = 'live'), ($('conn').className = 'conn live'), (backoff = 250));
+  ws.onopen = opened;
   ws.onmessage = (ev) => onMessage(JSON.parse(ev.data));
   ws.onclose = () => {
     $('conn').textContent = 'reconnecting';
@@ -230,6 +235,10 @@ function connect() {
     setTimeout(connect, backoff);
     backoff = Math.min(backoff * 2, 5000);
   };
+  if (!early) return;
+  if (ws.readyState === WebSocket.OPEN) opened();
+  for (const ev of early.backlog) ws.onmessage(ev);
+  if (ws.readyState === WebSocket.CLOSED) ws.onclose();
 }
 
 function wire() {

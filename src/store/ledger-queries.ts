@@ -4,6 +4,15 @@ import type { LedgerRow } from './ledger.js';
 
 export type EventHead = { kind: string; at: number; payload: string };
 
+/** The kinds the partial index event_latch holds, spelled exactly as in its migration (SQLite uses it only on an identical term). */
+export const LATCH_KINDS = ['forge.gate_closed', 'forge.gate_opened', 'agent.gate_closed', 'agent.gate_opened', 'dispatch.env_blocked', 'dispatch.env_cleared', 'config.loaded'] as const;
+const LATCH_TERM = `kind IN (${LATCH_KINDS.map((k) => `'${k}'`).join(', ')}) AND `;
+
+/** The index's term when every kind asked for is a latch kind: the query reads a few index rows, not the ledger. */
+function latchTerm(kinds: readonly string[]): string {
+  return kinds.every((k) => (LATCH_KINDS as readonly string[]).includes(k)) ? LATCH_TERM : '';
+}
+
 /**
  * The newest row of any of `kinds` — a latch's last word (gate closed/opened). `subject` narrows it
  * to rows whose payload fields equal the given values (`{backend: 'claude'}`).
@@ -12,7 +21,7 @@ export function lastEventOfKinds(db: Db, kinds: readonly string[], subject: Reco
   const fields = Object.entries(subject);
   const where = fields.map(() => ' AND json_extract(payload, ?) = ?').join('');
   return db
-    .prepare(`SELECT kind, at, payload FROM event WHERE kind IN (${kinds.map(() => '?').join(', ')})${where} ORDER BY id DESC LIMIT 1`)
+    .prepare(`SELECT kind, at, payload FROM event WHERE ${latchTerm(kinds)}kind IN (${kinds.map(() => '?').join(', ')})${where} ORDER BY id DESC LIMIT 1`)
     .get(...kinds, ...fields.flatMap(([k, v]) => [`$.${k}`, v])) as EventHead | undefined;
 }
 
@@ -29,7 +38,7 @@ export function lastEventPerSubject(db: Db, kinds: readonly string[], field: str
   return db
     .prepare(
       `SELECT e.kind, e.at, e.payload FROM event e
-       JOIN (SELECT json_extract(payload, ?) AS b, MAX(id) AS id FROM event WHERE kind IN (${marks}) GROUP BY b) last ON last.id = e.id
+       JOIN (SELECT json_extract(payload, ?) AS b, MAX(id) AS id FROM event WHERE ${latchTerm(kinds)}kind IN (${marks}) GROUP BY b) last ON last.id = e.id
        ORDER BY e.id`,
     )
     .all(`$.${field}`, ...kinds) as EventHead[];

@@ -214,4 +214,10 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE shadow_pair ADD COLUMN shadow_checks_reason TEXT;
   `,
+  // 13: the latches read on every status and dashboard snapshot (the forge, agent and environment gates, the
+  //    daemon's config row) by index: without it each read scanned the whole ledger when the kind never occurred.
+  //    Rare rows, so the index costs the hot ledger appends nothing. The list is LATCH_KINDS (ledger-queries.ts).
+  `
+  CREATE INDEX event_latch ON event(id) WHERE kind IN ('forge.gate_closed', 'forge.gate_opened', 'agent.gate_closed', 'agent.gate_opened', 'dispatch.env_blocked', 'dispatch.env_cleared', 'config.loaded');
+  `,
 ];
