@@ -220,4 +220,10 @@ export const migrations: readonly string[] = [
   `
   CREATE INDEX event_latch ON event(id) WHERE kind IN ('forge.gate_closed', 'forge.gate_opened', 'agent.gate_closed', 'agent.gate_opened', 'dispatch.env_blocked', 'dispatch.env_cleared', 'config.loaded');
   `,
+  // 14: today's spend (every status and dashboard snapshot, per repository too) summed from the index alone: the
+  //    spend rows' amount and task in the index entry, so the sum reads no ledger row. It replaces event_spend_at.
+  `
+  CREATE INDEX event_spend_usd ON event(at, CAST(json_extract(payload, '$.usd') AS REAL), task) WHERE kind = 'spend';
+  DROP INDEX event_spend_at;
+  `,
 ];
