@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/store/db.js';
-import { appendEvent } from '../../src/store/ledger.js';
+import { appendEvent, spendBetween, spendByRepoBetween } from '../../src/store/ledger.js';
+import { ingestItems } from '../../src/store/tasks.js';
 import { LATCH_KINDS, lastEventOfKinds, lastEventPerSubject } from '../../src/store/ledger-queries.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'oxi-ledger-queries-'));
@@ -54,5 +55,17 @@ describe('latches', () => {
     const perBackend = lastEventPerSubject(db, ['agent.gate_closed', 'agent.gate_opened'], 'backend');
     expect(perBackend.map((r) => [JSON.parse(r.payload).backend, r.kind])).toEqual([['codex', 'agent.gate_closed'], ['claude', 'agent.gate_opened']]);
     expect(lastEventOfKinds(db, ['task.working', 'forge.gate_closed'])).toMatchObject({ kind: 'task.working', at: 5001 });
+  });
+});
+
+describe("today's spend", () => {
+  it('sums the spend rows of the window by index alone, in all and per repository', () => {
+    ingestItems(db, [{ id: 'T0-1', repo: 'one', tier: 0, title: 'a', description: '', seq: 0 }], 1);
+    appendEvent(db, { at: 9000, actor: 'task:T0-1', kind: 'spend', task: 'T0-1', payload: { usd: 0.5 } });
+    appendEvent(db, { at: 9001, actor: 'engine', kind: 'spend', payload: { usd: 0.25 } });
+    appendEvent(db, { at: 9500, actor: 'task:T0-1', kind: 'spend', task: 'T0-1', payload: { usd: 4 } });
+    expect(spendBetween(db, 9000, 9500)).toBe(0.75);
+    expect(spendByRepoBetween(db, 9000, 9501)).toEqual({ one: 4.5, '': 0.25 });
+    expect(planOf(() => spendBetween(db, 9000, 9500)).join(' | ')).toMatch(/USING (COVERING )?INDEX event_spend_usd/);
   });
 });
