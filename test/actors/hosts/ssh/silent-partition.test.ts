@@ -81,7 +81,7 @@ describe('a silent partition (no RST, no FIN) between the engine and a real sshd
         (e: unknown) => e,
       );
       // The command runs on the host before the link goes silent.
-      await waitFor('the remote sleep', () => remotePids(marker).length > 0, 10_000, 50);
+      await waitFor('the remote sleep', () => remotePids(marker).length > 0, 60_000, 50);
       expect(host.pool.stats().channels).toEqual([1]);
       proxy.partition();
 
