@@ -89,6 +89,12 @@ async function attendWorker(deps: EffectDeps, input: RunAgentInput, signal: Abor
   let state = readState(filesFor(deps, input).state);
   let files = filesFor(deps, input, state?.resume ?? 0);
   mkdirPrivate(files.dir);
+  // A worker recorded on another host (the task was placed elsewhere since): its pid means nothing here. It is ended
+  // on its own host (recorded first), and the fresh launch below waits until it is seen gone (contract 3.2).
+  if (state && state.host && state.host !== input.host && !state.terminatedByEngine) {
+    if (deps.terminateGroup) await deps.terminateGroup(state.host, state.pid, input.taskId);
+    state = { ...state, terminatedByEngine: true };
+  }
 
   if (!state || state.spent || state.terminatedByEngine || state.delivering) {
     const launched = Number((await retry(() => host.readFile(files.pid)))?.trim());
@@ -112,7 +118,7 @@ async function attendWorker(deps: EffectDeps, input: RunAgentInput, signal: Abor
     return finish(deps, input, files.stream, state, signal);
   }
   // A worker the engine terminated (hard kill, drain) may still run on a host that was out of reach: it goes before a new one starts.
-  if (state?.terminatedByEngine && deps.terminateGroup) await deps.terminateGroup(input.host, state.pid, input.taskId);
+  if (state?.terminatedByEngine && deps.terminateGroup) await deps.terminateGroup(state.host || input.host, state.pid, input.taskId);
   let setupNotes: LedgerNote[] = [];
   if (!state || state.terminatedByEngine || state.spent) {
     await previousWorkersGone(deps, input.taskId, signal);
@@ -348,6 +354,14 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
       }
       await clockSleep(clock, interval, signal);
     }
+  } catch (error) {
+    // Left by an error, not a stop (a host that stopped answering, say): the worker must not run on unwatched, or
+    // the next attempt would start a second one. Ended durably; that attempt waits until it is seen gone.
+    if (!signal.aborted && deps.terminateGroup) {
+      const ending = deps.terminateGroup(input.host, state.pid, input.taskId);
+      deps.track?.(ending);
+    }
+    throw error;
   } finally {
     signal.removeEventListener('abort', onAbort);
   }

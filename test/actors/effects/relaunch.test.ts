@@ -215,4 +215,35 @@ describe('a relaunch never starts a second live worker', () => {
     again.abort();
     await adopt;
   });
+
+  it('a watch that fails (its host stopped answering) ends its worker; the same attempt placed on another host waits until it is gone', async () => {
+    const { a, b, db, clock, deps, violations, input } = bed();
+    const run1 = runAgent(deps, input(0, 'a'), new AbortController().signal).catch((e: unknown) => e);
+    await settle();
+    expect(a.alive('T1')).toHaveLength(1);
+    a.down = true;
+    clock.advance(60_000);
+    expect(await run1).toBeInstanceOf(HostUnreachableError);
+    await settle();
+    expect(pendingKillGroups(db).map((g) => g.host)).toEqual(['a']);
+    // The task's next try of the same attempt lands on host b: the recorded worker is a's, never taken for dead on b.
+    const second = new AbortController();
+    cleanups.push(() => second.abort());
+    const run2 = runAgent(deps, input(0, 'b'), second.signal).catch((e: unknown) => e);
+    for (let i = 0; i < 3; i++) {
+      clock.advance(60_000);
+      await settle();
+    }
+    expect(b.alive('T1')).toEqual([]);
+    a.down = false;
+    for (let i = 0; i < 3 && b.alive('T1').length === 0; i++) {
+      clock.advance(60_000);
+      await settle();
+    }
+    expect(a.alive('T1')).toEqual([]);
+    expect(b.alive('T1')).toHaveLength(1);
+    expect(violations).toEqual([]);
+    second.abort();
+    await run2;
+  });
 });
