@@ -90,11 +90,8 @@ async function attendWorker(deps: EffectDeps, input: RunAgentInput, signal: Abor
   let files = filesFor(deps, input, state?.resume ?? 0);
   mkdirPrivate(files.dir);
   // A worker recorded on another host (the task was placed elsewhere since): its pid means nothing here. It is ended
-  // on its own host (recorded first), and the fresh launch below waits until it is seen gone (contract 3.2).
-  if (state && state.host && state.host !== input.host && !state.terminatedByEngine) {
-    if (deps.terminateGroup) await deps.terminateGroup(state.host, state.pid, input.taskId);
-    state = { ...state, terminatedByEngine: true };
-  }
+  // on its own host like an engine-terminated one (below), and the fresh launch waits until it is seen gone (3.2).
+  if (state?.host && state.host !== input.host) state = { ...state, terminatedByEngine: true };
 
   if (!state || state.spent || state.terminatedByEngine || state.delivering) {
     const launched = Number((await retry(() => host.readFile(files.pid)))?.trim());
@@ -291,12 +288,15 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
   let shown = '';
   let shownAt = 0;
 
+  // Recorded before it is tried: a host out of reach now has the group terminated when it answers again.
+  const endWorker = () => {
+    const killing = deps.terminateGroup ? deps.terminateGroup(input.host, state.pid, input.taskId) : host.killGroup(state.pid).catch(() => undefined);
+    deps.track?.(killing);
+  };
   const onAbort = () => {
     // Soft kill: the session finishes its turn and is adopted on resume. Anything else (hard kill, drain, the task left working): terminate.
     if (deps.workerStopMode() === 'terminate') {
-      // Recorded before it is tried: a host out of reach now has the group terminated when it answers again.
-      const killing = deps.terminateGroup ? deps.terminateGroup(input.host, state.pid, input.taskId) : host.killGroup(state.pid).catch(() => undefined);
-      deps.track?.(killing);
+      endWorker();
       try {
         writePrivate(files.state, JSON.stringify({ ...state, terminatedByEngine: true }));
       } catch {
@@ -357,10 +357,7 @@ async function watch(deps: EffectDeps, input: RunAgentInput, files: ReturnType<t
   } catch (error) {
     // Left by an error, not a stop (a host that stopped answering, say): the worker must not run on unwatched, or
     // the next attempt would start a second one. Ended durably; that attempt waits until it is seen gone.
-    if (!signal.aborted && deps.terminateGroup) {
-      const ending = deps.terminateGroup(input.host, state.pid, input.taskId);
-      deps.track?.(ending);
-    }
+    if (!signal.aborted) endWorker();
     throw error;
   } finally {
     signal.removeEventListener('abort', onAbort);
