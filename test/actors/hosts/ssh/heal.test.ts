@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SshHost } from '../../../../actors/hosts/ssh/ssh-host.js';
 import { startBlackholeProxy } from '../../../helpers/blackhole-proxy.js';
-import { oxi, spawnOxi, waitFor } from '../../../helpers/project.js';
+import { oxiAsync, spawnOxi, waitFor } from '../../../helpers/project.js';
 import { startSshd } from '../../../helpers/sshd.js';
 import { twoHostProject } from '../../../helpers/two-hosts.js';
 import { failOnUnhandledRejections } from '../../../helpers/unhandled.js';
@@ -82,23 +82,29 @@ describe('a host after a partition heals', () => {
       if (d.exitCode === null) (d.kill('SIGKILL'), await d.exited);
     });
     type HostView = { name: string; capacity: number; state?: string; lastError?: string | null };
-    const beta = () => (JSON.parse(oxi(['status', '--json'], { cwd: project.dir }).stdout).hosts as HostView[]).find((h) => h.name === 'beta');
-    await waitFor('beta up', () => (beta()?.capacity ?? 0) > 0, 240_000, 500);
+    // Why async: the relay runs in this process, and a synchronous CLI call would stop it forwarding the daemon's handshakes.
+    const beta = async () => (JSON.parse((await oxiAsync(['status', '--json'], { cwd: project.dir })).stdout).hosts as HostView[]).find((h) => h.name === 'beta');
+    // On a timeout, say what the host looked like and what the daemon said: a bare timeout hides why.
+    const explain = async (e: Error): Promise<never> => {
+      const seen = await beta().catch((x: Error) => x.message);
+      throw new Error(`${e.message}; beta: ${JSON.stringify(seen)}; daemon (exit ${d.exitCode}) said:\n${d.output().slice(-4000)}`);
+    };
+    await waitFor('beta up', async () => ((await beta())?.capacity ?? 0) > 0, 240_000, 500).catch(explain);
 
     proxy.partition();
-    const down = await waitFor('beta seen unreachable, with why', () => {
-      const b = beta();
+    const down = await waitFor('beta seen unreachable, with why', async () => {
+      const b = await beta();
       return b && b.capacity === 0 && b.lastError ? b : undefined;
-    }, 120_000, 500);
+    }, 120_000, 500).catch(explain);
     expect(down.lastError).toMatch(/HostUnreachableError|RemoteChannelError/);
-    expect(oxi(['status'], { cwd: project.dir }).stdout).toMatch(/beta 0\/0 (unreachable|connecting) — \w+Error: /);
+    expect((await oxiAsync(['status'], { cwd: project.dir })).stdout).toMatch(/beta 0\/0 (unreachable|connecting) — \w+Error: /);
 
     proxy.heal();
     const healedAt = Date.now();
-    const up = await waitFor('beta back with slots', () => {
-      const b = beta();
+    const up = await waitFor('beta back with slots', async () => {
+      const b = await beta();
       return b && b.capacity > 0 ? b : undefined;
-    }, 120_000, 200);
+    }, 120_000, 200).catch(explain);
     const ms = Date.now() - healedAt;
     expect(up.lastError).toBeNull();
     // One probe interval (15 s) until the next probe, plus the probe itself (its connect and its command, each bounded at 10 s).
