@@ -116,7 +116,7 @@ async function endGroupIfAlive(pid: number, graceMs?: number): Promise<boolean> 
 
 function interruptedSummary(row: PromoteGroupRow, ended: boolean): string {
   const who = `the process running it (pid ${row.owner_pid}) ended mid-run`;
-  if (row.pid === null) return `interrupted: ${who}, before its command started`;
+  if (row.pid === null) return `interrupted: ${who}, before its command's process group was on record`;
   if (ended) return `interrupted: ${who}; its command (process group ${row.pid}) was still running and was stopped`;
   return `interrupted: ${who}; its command (process group ${row.pid}) had ended, its outcome is unknown`;
 }

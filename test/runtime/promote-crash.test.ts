@@ -141,6 +141,8 @@ describe('a promote command and the process that runs it', () => {
     const kill = cli(['kill', '--reason', 'end the orphan', '--json'], p.dir);
     expect(kill.code).toBe(0);
     expect(JSON.parse(kill.stdout)).toMatchObject({ killed: true, promotesEnded: 1 });
+    // Notified like a failed run (the sample project's notifier logs; stdout stays the --json answer).
+    expect(kill.stderr).toContain('[oxi error] promote: Promote default interrupted: the process running it');
     expect(pids2.every((pid) => !isAlive(pid))).toBe(true);
     expect(groups(p.db)).toEqual([]);
     expect(promoteRows(p.db).at(-1)).toMatchObject({ kind: 'promote.run', payload: expect.objectContaining({ interrupted: true, ok: false, pid: pids2[0] }) });

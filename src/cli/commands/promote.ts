@@ -92,9 +92,10 @@ async function viaDaemon(adapter: Adapter, db: Db, recipe: PromoteRecipe, pid: n
  * killswitch is watched while it runs). A failure is notified from here.
  */
 async function direct(adapter: Adapter, db: Db, recipe: PromoteRecipe): Promise<PromoteRow> {
-  const notifier = makeNotifier(adapter);
+  // Stdout is the command's answer (--json): the `log` notifier writes to stderr here.
+  const notifier = makeNotifier(adapter, { out: { log: (s) => process.stderr.write(s), err: (s) => process.stderr.write(s) } });
   // A run an earlier process left behind (killed mid-run) is ended and recorded first: never two at once.
-  await endInterruptedPromotes({ db, clock: systemClock, notifier, log: (line) => process.stderr.write(`${line}\n`) });
+  const swept = await endInterruptedPromotes({ db, clock: systemClock, notifier, log: (line) => process.stderr.write(`${line}\n`) });
   const stop = new AbortController();
   let by = 'Ctrl-C';
   const onSigint = () => stop.abort();
@@ -104,10 +105,8 @@ async function direct(adapter: Adapter, db: Db, recipe: PromoteRecipe): Promise<
   }, KILL_POLL_MS);
   try {
     const out = await runPromote({ db, adapter, clock: systemClock, recipe, trigger: 'manual', actor: operator(), signal: stop.signal, stoppedBy: () => by });
-    if (!out.ok) {
-      await notifier.notify({ kind: 'promote', severity: 'error', title: `Promote ${promoteName(recipe)} failed: ${out.summary}`, body: out.outputTail.slice(-1000) || '(no output)' });
-      await notifier.flush(15_000);
-    }
+    if (!out.ok) await notifier.notify({ kind: 'promote', severity: 'error', title: `Promote ${promoteName(recipe)} failed: ${out.summary}`, body: out.outputTail.slice(-1000) || '(no output)' });
+    if (!out.ok || swept) await notifier.flush(15_000);
     return promoteRunAfter(db, promoteName(recipe), out.runId - 1)!;
   } finally {
     clearInterval(watch);
