@@ -33,6 +33,7 @@ import { createTriage, type Triage } from '../../actors/inference/triage.js';
 import { readKillswitch } from '../store/engine-state.js';
 import { interruptShadows } from '../../actors/effects/shadow.js';
 import { runningShadowPairs } from '../store/shadow.js';
+import { endInterruptedPromotes } from '../../actors/effects/promote-recovery.js';
 
 export interface StartEngineOptions extends PortOverrides {
   adapter: Adapter;
@@ -303,6 +304,8 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
   if (kill.killed && kill.hard) hardKill();
   // Groups a previous run decided to terminate (a hard kill or a drain with a host out of reach) go now, or when their host answers.
   track(running, terminator.start());
+  // A promote command the last run left running (a crash, a SIGKILL) is ended and recorded as interrupted.
+  track(running, endInterruptedPromotes({ db, clock, log: options.log, notifier: ports.notifier }));
   // Stops a previous run left without a summary (a crash, a kill) are asked for now, once.
   triage?.scan();
   return engineHandle({ actor, db, pool, persister, ports, listeners, envGate, terminator, running, adapter, triage, failure: () => failure });

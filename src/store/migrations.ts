@@ -226,4 +226,21 @@ export const migrations: readonly string[] = [
   CREATE INDEX event_spend_usd ON event(at, CAST(json_extract(payload, '$.usd') AS REAL), task) WHERE kind = 'spend';
   DROP INDEX event_spend_at;
   `,
+  // 15: a promote command in flight and its process group, recorded as it starts and cleared (with its promote.run row)
+  //    when it ends: a restart after a crash ends a group whose runner died and records the run as interrupted.
+  `
+  CREATE TABLE promote_group (
+    started_id   INTEGER PRIMARY KEY,  -- the run's promote.started ledger row
+    name         TEXT NOT NULL,        -- the recipe
+    actor        TEXT NOT NULL,        -- who runs it (promoter:<name>, cli:<user>)
+    trigger      TEXT NOT NULL,
+    merge_id     INTEGER NOT NULL,     -- the newest merge the run covers
+    owner_pid    INTEGER NOT NULL,     -- the process running it (the daemon or the CLI)
+    owner_start  TEXT,                 -- its start time (/proc ticks): a reused pid is not the owner
+    boot_id      TEXT,                 -- the kernel's boot id: after a reboot every recorded process is gone
+    pid          INTEGER,              -- the command's process group; NULL until it has started
+    leader_start TEXT,                 -- the group leader's start time: a reused pid is not the group
+    at           INTEGER NOT NULL
+  );
+  `,
 ];

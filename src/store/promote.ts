@@ -44,3 +44,9 @@ export function promoteRunAfter(db: Db, name: string, afterId: number): PromoteR
     .get(afterId, name) as Parameters<typeof parse>[0] | undefined;
   return row && parse(row);
 }
+
+/** One promote row by its ledger id (a run's `promote.started`), if it is one. */
+export function promoteRowById(db: Db, id: number): PromoteRow | undefined {
+  const row = db.prepare(`SELECT id, at, kind, actor, payload FROM event WHERE id = ? AND ${PROMOTE_WHERE}`).get(id) as Parameters<typeof parse>[0] | undefined;
+  return row && parse(row);
+}

@@ -40,13 +40,14 @@ export function sampleProject(options: {
   };
 }
 
-/** SIGKILLs the process group of every worker the project's database recorded (none if it has no database). */
+/** SIGKILLs the process group of every worker (and promote command) the project's database recorded (none if it has no database). */
 export function endRecordedWorkers(dbPath: string): void {
   let pids: number[] = [];
   try {
     pids = [
       ...query<{ pid: number }>(dbPath, 'SELECT worker_pid AS pid FROM tasks WHERE worker_pid IS NOT NULL'),
       ...query<{ pid: number }>(dbPath, 'SELECT pid FROM kill_group'),
+      ...query<{ pid: number }>(dbPath, 'SELECT pid FROM promote_group WHERE pid IS NOT NULL'),
     ].map((r) => r.pid);
   } catch {
     return; // no database yet

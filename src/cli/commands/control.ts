@@ -1,5 +1,8 @@
 import { userInfo } from 'node:os';
+import { endInterruptedPromotes } from '../../../actors/effects/promote-recovery.js';
+import { systemClock } from '../../clock.js';
 import { UsageError } from '../../errors.js';
+import { makeNotifier } from '../../notify/notifier.js';
 import { callDaemon } from '../../runtime/control.js';
 import { clearKill, setKill } from '../../runtime/killswitch.js';
 import { readPid } from '../../runtime/pidfile.js';
@@ -29,8 +32,13 @@ export async function killCommand(global: GlobalOptions & { reason?: string; har
     if (daemon) {
       await callDaemon(adapter.paths.stateDir, { op: 'send', actor: 'engineState', event: { type: 'engine.kill', reason: global.reason!, by, hard: !!global.hard } }).catch(() => undefined);
     }
-    output(global, { killed: true, reason: global.reason, hard: !!global.hard, daemon: daemon ? daemon.pid : null }, () =>
-      `killed: ${global.reason}${global.hard ? ' (hard: running agents terminated)' : ' (running agents finish their turn)'}${daemon ? '' : '\nno daemon is running: the kill holds at its next start'}`,
+    // A promote command whose runner died (a daemon or CLI killed mid-run) has nobody to stop it: it ends here.
+    // Stdout is the command's answer (--json): the `log` notifier writes to stderr here.
+    const notifier = makeNotifier(adapter, { out: { log: (s) => process.stderr.write(s), err: (s) => process.stderr.write(s) } });
+    const promotesEnded = await endInterruptedPromotes({ db, clock: systemClock, notifier });
+    if (promotesEnded) await notifier.flush(15_000);
+    output(global, { killed: true, reason: global.reason, hard: !!global.hard, daemon: daemon ? daemon.pid : null, promotesEnded }, () =>
+      `killed: ${global.reason}${global.hard ? ' (hard: running agents terminated)' : ' (running agents finish their turn)'}${daemon ? '' : '\nno daemon is running: the kill holds at its next start'}${promotesEnded ? `\n${promotesEnded} promote run(s) left by a dead process: stopped and recorded as interrupted` : ''}`,
     );
   });
 }

@@ -1,4 +1,5 @@
 import { runPromote } from '../../../actors/effects/promote.js';
+import { endInterruptedPromotes } from '../../../actors/effects/promote-recovery.js';
 import { systemClock } from '../../clock.js';
 import { pickRecipe, promoteName, promoteRecipes } from '../../config/promote.js';
 import type { Adapter, PromoteRecipe } from '../../config/schema.js';
@@ -21,6 +22,8 @@ export interface PromoteOptions extends GlobalOptions {
 /** How long the daemon's promoter may take to start a run it was asked for (it may be ending a notification). */
 const START_WAIT_MS = 120_000;
 const POLL_MS = 200;
+/** How often a run in this process looks at the killswitch (as often as the daemon does). */
+const KILL_POLL_MS = 250;
 
 /**
  * `oxi promote`: the recipes and their last runs. `oxi promote --now [--repo NAME]` runs one once: through the
@@ -72,7 +75,7 @@ async function viaDaemon(adapter: Adapter, db: Db, recipe: PromoteRecipe, pid: n
     if (ended) return ended;
     if (Date.now() > endDeadline) {
       throw new DaemonError(`oxi promote: the run the daemon started (ledger row ${started!.id}) has not ended past its ${recipe.timeoutMinutes} min timeout: the daemon may have stopped under it.`, {
-        fix: 'Check `oxi status`; the process may still run (it was started in its own process group): look for it, then run oxi promote --now again.',
+        fix: 'Check `oxi status`: if the daemon died under it, its next start ends the command (recorded in promote_group) and records the run as interrupted; then run oxi promote --now again.',
       });
     }
     if (!started && Date.now() > startDeadline) {
@@ -84,20 +87,29 @@ async function viaDaemon(adapter: Adapter, db: Db, recipe: PromoteRecipe, pid: n
   }
 }
 
-/** No daemon: the run happens in this process (Ctrl-C stops it like a kill); a failure is notified from here. */
+/**
+ * No daemon: the run happens in this process; Ctrl-C stops it, and so does an `oxi kill` from anywhere (the
+ * killswitch is watched while it runs). A failure is notified from here.
+ */
 async function direct(adapter: Adapter, db: Db, recipe: PromoteRecipe): Promise<PromoteRow> {
+  // Stdout is the command's answer (--json): the `log` notifier writes to stderr here.
+  const notifier = makeNotifier(adapter, { out: { log: (s) => process.stderr.write(s), err: (s) => process.stderr.write(s) } });
+  // A run an earlier process left behind (killed mid-run) is ended and recorded first: never two at once.
+  const swept = await endInterruptedPromotes({ db, clock: systemClock, notifier, log: (line) => process.stderr.write(`${line}\n`) });
   const stop = new AbortController();
+  let by = 'Ctrl-C';
   const onSigint = () => stop.abort();
   process.once('SIGINT', onSigint);
+  const watch = setInterval(() => {
+    if (!stop.signal.aborted && readKillswitch(db).killed) ((by = 'a kill of the engine'), stop.abort());
+  }, KILL_POLL_MS);
   try {
-    const out = await runPromote({ db, adapter, clock: systemClock, recipe, trigger: 'manual', actor: operator(), signal: stop.signal, stoppedBy: () => 'Ctrl-C' });
-    if (!out.ok) {
-      const notifier = makeNotifier(adapter);
-      await notifier.notify({ kind: 'promote', severity: 'error', title: `Promote ${promoteName(recipe)} failed: ${out.summary}`, body: out.outputTail.slice(-1000) || '(no output)' });
-      await notifier.flush(15_000);
-    }
+    const out = await runPromote({ db, adapter, clock: systemClock, recipe, trigger: 'manual', actor: operator(), signal: stop.signal, stoppedBy: () => by });
+    if (!out.ok) await notifier.notify({ kind: 'promote', severity: 'error', title: `Promote ${promoteName(recipe)} failed: ${out.summary}`, body: out.outputTail.slice(-1000) || '(no output)' });
+    if (!out.ok || swept) await notifier.flush(15_000);
     return promoteRunAfter(db, promoteName(recipe), out.runId - 1)!;
   } finally {
+    clearInterval(watch);
     process.off('SIGINT', onSigint);
   }
 }

@@ -21,6 +21,7 @@ import { assertKnownRepo, taskIdentity } from '../../runtime/repo-names.js';
 import { adapterForRepo, isMultiRepo, repoNames } from '../../config/repos.js';
 import { localNetworkStatus, localSandboxStatus } from '../../../actors/sandbox/sandbox.js';
 import { networkVerdict } from '../../../actors/network/policy.js';
+import { promoteStatus, promoteStatusLine } from '../../runtime/promote-summary.js';
 import { TASK_STATUSES } from '../../../machines/status.js';
 import { roadmapSourceFor } from '../../../actors/roadmap/from-adapter.js';
 import { sandboxLine } from '../../sandbox/port.js';
@@ -47,7 +48,7 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
     return;
   }
   await withStore(global, async (adapter, db) => {
-    const { data, summary, daemon, shown, answered, onDisk, sandbox, network, disk, repos } = await statusData(adapter, db);
+    const { data, summary, daemon, shown, answered, onDisk, sandbox, network, disk, repos, promote } = await statusData(adapter, db);
     output(global, data, () => {
       const e = summary.engine;
       const state = e.killed ? color.red(`killed (${e.reason ?? 'no reason'}${e.hard ? ', hard' : ''})`) : color.green(e.state);
@@ -64,6 +65,7 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
         `disk     ${diskLine(disk, adapter.engine.janitor.keepMs)}`,
         `sandbox  ${sandbox.available ? color.green(sandboxLine(sandbox)) : color.red(sandboxLine(sandbox))}`,
         `network  ${((v) => (v.status === 'ok' ? v.detail : color.red(v.detail)))(networkVerdict(network))}`,
+        ...promote.map((s, i) => `${i ? '         ' : 'promote  '}${s.last?.interrupted && !s.running ? color.red(promoteStatusLine(s)) : promoteStatusLine(s)}`),
         ...(summary.forge?.gate.closed ? [color.red(`forge    gate closed: ${summary.forge.gate.reason ?? 'credentials rejected'} — PR steps wait, probing`)] : []),
       ].join('\n');
     });
@@ -101,8 +103,9 @@ export async function statusData(adapter: Adapter, db: Db) {
   const disk = diskUse(adapter);
   // Spend and counts per repository: the database is the truth whether or not a daemon answered.
   const repos = repoSummaries(adapter, db);
-  const data = { ...summary, repos, config, agents: { ...(summary.agents ?? agentSummary(db)), sandbox, network }, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget, disk };
-  return { data, summary, daemon, shown, answered, onDisk, sandbox, network, disk, repos };
+  const promote = promoteStatus(adapter, db);
+  const data = { ...summary, repos, config, ...(promote.length ? { promote } : {}), agents: { ...(summary.agents ?? agentSummary(db)), sandbox, network }, daemon: daemon ? { pid: daemon.pid } : null, budget: adapter.budget, disk };
+  return { data, summary, daemon, shown, answered, onDisk, sandbox, network, disk, repos, promote };
 }
 
 export async function tasksCommand(global: GlobalOptions & { status?: string; repo?: string }): Promise<void> {
