@@ -3,8 +3,6 @@ import { join, resolve } from 'node:path';
 import { firstLine } from '../../brief/collect.js';
 import { diskLine, diskUse } from '../../runtime/disk-use.js';
 import { PreflightError, RoadmapError, UsageError } from '../../errors.js';
-import { preflight } from '../../preflight/preflight.js';
-import { problemLines } from '../../preflight/gate.js';
 import { parseRoadmap } from '../../roadmap/parse.js';
 import { callDaemon } from '../../runtime/control.js';
 import { readPid } from '../../runtime/pidfile.js';
@@ -22,7 +20,6 @@ import { adapterForRepo, isMultiRepo, repoNames } from '../../config/repos.js';
 import { localNetworkStatus, localSandboxStatus } from '../../../actors/sandbox/sandbox.js';
 import { networkVerdict } from '../../../actors/network/policy.js';
 import { TASK_STATUSES } from '../../../machines/status.js';
-import { roadmapSourceFor } from '../../../actors/roadmap/from-adapter.js';
 import { sandboxLine } from '../../sandbox/port.js';
 import type { Adapter } from '../../config/schema.js';
 import type { Db } from '../../store/db.js';
@@ -34,6 +31,8 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
   if (global.dryRun) {
     // Validate config, repository, commands and roadmap (the preflight) without touching the database.
     const adapter = await resolveAdapter(global);
+    // Loaded here: the preflight's subprocess library is not needed by a plain status.
+    const [{ preflight }, { problemLines }] = await Promise.all([import('../../preflight/preflight.js'), import('../../preflight/gate.js')]);
     const results = await preflight(adapter);
     const problems = results.filter((r) => r.status !== 'ok');
     const failures = problems.filter((r) => r.status === 'fail');
@@ -186,6 +185,8 @@ interface RoadmapItemView {
 /** One repository's roadmap items (the markdown file parsed here, or the GitHub Issues source as the seeder reads it); problems on stderr. */
 async function roadmapItems(adapter: Adapter): Promise<{ items: RoadmapItemView[]; where: string }> {
   if (adapter.roadmapSource.source !== 'markdown') {
+    // Loaded here: the GitHub client is only needed for an Issues roadmap.
+    const { roadmapSourceFor } = await import('../../../actors/roadmap/from-adapter.js');
     const source = roadmapSourceFor(adapter);
     const read = await source.read([]);
     for (const p of read.problems) process.stderr.write(`${source.where}: issue #${p.line}: ${p.severity}: ${p.message}\n`);
