@@ -90,13 +90,15 @@ export async function statusData(adapter: Adapter, db: Db) {
     if (res?.ok) summary = res as unknown as StatusSummary;
   }
   // The daemon's config is the one it started with; without a daemon, the file a start would load now.
-  const onDisk = await liveConfig(adapter.source);
-  const answered = daemon !== undefined && summary.config !== undefined;
-  const shown = answered ? summary.config ?? undefined : onDisk;
-  const config = shown ? { ...shown, live: answered, ...(answered && onDisk ? { changedOnDisk: onDisk.sha256 !== shown.sha256 } : {}) } : null;
+  // Its git queries start first, so they run while the synchronous sandbox probe below blocks.
+  const onDiskRead = liveConfig(adapter.source);
   // Whether agents run confined here (agents.sandbox: {kind, available, reason}), probed once per process.
   const sandbox = localSandboxStatus(adapter.agents.sandbox);
   const network = localNetworkStatus(adapter);
+  const onDisk = await onDiskRead;
+  const answered = daemon !== undefined && summary.config !== undefined;
+  const shown = answered ? summary.config ?? undefined : onDisk;
+  const config = shown ? { ...shown, live: answered, ...(answered && onDisk ? { changedOnDisk: onDisk.sha256 !== shown.sha256 } : {}) } : null;
   const disk = diskUse(adapter);
   // Spend and counts per repository: the database is the truth whether or not a daemon answered.
   const repos = repoSummaries(adapter, db);
