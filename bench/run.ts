@@ -8,6 +8,7 @@
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { cliStartupFigure, cliStartupRows } from './cli-startup.js';
 import { dashboardFigure, dashboardRows } from './dashboard.js';
 import { dispatchFigure, dispatchRows } from './dispatch.js';
 import { e2eFigure, e2eRows } from './e2e.js';
@@ -50,6 +51,7 @@ const FIGURES: Figure[] = [
   { name: 'dashboard', title: 'dashboard first paint and update, 1,000 tasks', expectSec: { quick: 30, full: 45 }, run: dashboardFigure, rows: dashboardRows },
   { name: 'persist', title: 'pages per persisted transition, by storage layout', expectSec: { quick: 10, full: 60 }, run: persistFigure, rows: persistRows },
   { name: 'shards', title: 'spawn, stop and kill at 100, 400 and 1,000 live tasks; P4', expectSec: { quick: 70, full: 180 }, run: benchShards, rows: shardsRows },
+  { name: 'cli', title: 'CLI startup: --version, --help, status --json vs bare node', expectSec: { quick: 15, full: 40 }, run: cliStartupFigure, rows: cliStartupRows },
   { name: 'dispatch-fleet', title: 'dispatch p50/p99, 50 simulated hosts and 400 live tasks', expectSec: { quick: 60, full: 120 }, run: benchDispatchSim, rows: dispatchSimRows, slow: true },
 ];
 

@@ -3,7 +3,6 @@
  * Typed wrappers over git: argv-form only (execa), never a shell, never a prompt.
  * Each helper that changes a repository reads its state first, so re-running it after a crash is safe.
  */
-import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -55,6 +54,8 @@ export function gitEnv(extra?: Record<string, string>, source: NodeJS.ProcessEnv
 }
 
 async function spawnGit(cwd: string, args: readonly string[], options: GitOptions): Promise<GitRun> {
+  // Loaded on the first git run: a command that only imports this module (oxi status) does not pay for execa.
+  const { execa } = await import('execa');
   const result = await execa('git', [...HARDENED_CONFIG, ...args], {
     cwd,
     env: gitEnv(options.env),

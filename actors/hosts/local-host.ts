@@ -7,7 +7,6 @@ import { closeSync, constants as fsConstants, existsSync } from 'node:fs';
 import { readFile, readdir, rename } from 'node:fs/promises';
 import os from 'node:os';
 import { openPrivate, writePrivate } from '../../src/fs-private.js';
-import { execa } from 'execa';
 import { OxiError } from '../../src/errors.js';
 import type { ExecOptions, ExecResult, HostProbe, HostTransport, SpawnDetachedOptions } from '../../src/ports.js';
 import { processExists } from '../../src/process.js';
@@ -52,6 +51,8 @@ export class LocalHost implements HostTransport {
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const [file, ...args] = argv;
     if (file === undefined) throw new OxiError('LocalHost.exec needs a program to run, got an empty argv.');
+    // Loaded on the first exec: importing the host (as status does, through the sandbox) does not load execa.
+    const { execa } = await import('execa');
     const result = await execa(file, args, {
       cwd: options.cwd,
       // Why: the caller whitelists the environment; extending it with ours would leak secrets into agents.

@@ -1,11 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { OxiError } from '../errors.js';
 import { dbError, isDbError } from '../store/db-errors.js';
-import { killCommand, sendCommand, unkillCommand } from './commands/control.js';
-import { roadmapCommand, statusCommand, tasksCommand } from './commands/read.js';
-import { demoCommand, runCommand, tickCommand } from './commands/run.js';
 import { registerOperatorCommands } from './operator-commands.js';
-import { tailCommand } from './commands/tail.js';
 import type { GlobalOptions } from './context.js';
 import { errorLines, unknownCommandLines, usageLines } from './messages.js';
 import { oxiVersion } from './version.js';
@@ -36,12 +32,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--inspect [url]', 'stream the actor system to the Stately inspector (our relay, or the relay at url)')
     .option('--json', 'print the summary as JSON')
     .option('--open', 'keep the dashboard up after the demo settles, until Ctrl-C')
-    .action(async (_o, cmd) => setExit(await demoCommand(g(cmd))));
+    .action(async (_o, cmd) => setExit(await (await import('./commands/run.js')).demoCommand(g(cmd))));
   program.command('run').description('run the engine as a daemon (PID file under .oxi/; SIGTERM drains)')
     .option('--no-dashboard', 'do not serve the dashboard')
     .option('--halt-exit <code>', 'exit code when the engine halts itself (default 3; the launchd unit uses 0 so launchd does not restart it)')
     .option('--inspect [url]', 'stream the actor system to the Stately inspector (our relay, or the relay at url)')
-    .action(async (_o, cmd) => setExit(await runCommand(g(cmd))));
+    .action(async (_o, cmd) => setExit(await (await import('./commands/run.js')).runCommand(g(cmd))));
   program.command('dashboard').description('serve the live dashboard and its API for this project (next to a running daemon, or none)')
     .option('--port <n>', 'port (default: the adapter\'s engine.dashboard.port, 8765; 0 picks a free one)')
     .option('--bind <address>', 'address to listen on (default 127.0.0.1; anything else requires the token for every request)')
@@ -49,24 +45,24 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(async (_o, cmd) => setExit(await (await import('./commands/dashboard.js')).dashboardCommand(g(cmd))));
   program.command('tick').description('one pass: run until nothing is left to do now, then stop (for cron/systemd timers)')
     .option('--times <n>', 'passes to run', '1').option('--json', 'print JSON')
-    .action(async (_o, cmd) => setExit(await tickCommand(g(cmd))));
+    .action(async (_o, cmd) => setExit(await (await import('./commands/run.js')).tickCommand(g(cmd))));
   program.command('status').description('engine state, kill reason, counts per status, hosts, today\'s spend')
     .option('--json', 'print JSON').option('--dry-run', 'only validate the adapter and the roadmap')
-    .action(async (_o, cmd) => statusCommand(g(cmd)));
+    .action(async (_o, cmd) => (await import('./commands/read.js')).statusCommand(g(cmd)));
   program.command('tasks').description('list tasks (`<repo>/<id>` when the adapter names several repositories)').option('--json', 'print JSON').option('--status <status>', 'only tasks with this status')
     .option('--repo <name>', 'only tasks of this repository (a name from the adapter\'s repos)')
-    .action(async (_o, cmd) => tasksCommand(g(cmd)));
+    .action(async (_o, cmd) => (await import('./commands/read.js')).tasksCommand(g(cmd)));
   program.command('roadmap').description('the parsed roadmap items, in file order (grouped by repository when the adapter names several)').option('--file <file>', 'a roadmap file (default: the adapter\'s)').option('--json', 'print JSON')
     .option('--repo <name>', 'only this repository\'s roadmap (a name from the adapter\'s repos)')
-    .action(async (_o, cmd) => roadmapCommand(g(cmd)));
+    .action(async (_o, cmd) => (await import('./commands/read.js')).roadmapCommand(g(cmd)));
   program.command('kill').description('set the killswitch: no actor starts a new side effect').option('--reason <text>', 'why (required)')
     .option('--hard', 'also terminate running agent sessions').option('--json', 'print JSON')
-    .action(async (_o, cmd) => killCommand(g(cmd)));
+    .action(async (_o, cmd) => (await import('./commands/control.js')).killCommand(g(cmd)));
   program.command('unkill').description('clear the killswitch: every actor resumes where it was').option('--json', 'print JSON')
-    .action(async (_o, cmd) => unkillCommand(g(cmd)));
+    .action(async (_o, cmd) => (await import('./commands/control.js')).unkillCommand(g(cmd)));
   program.command('send <actorId> <event>').description('deliver an event to a live actor in the running daemon (e.g. oxi send task:T0-1 task.retry)')
     .option('--data <json>', 'event payload as a JSON object').option('--json', 'print JSON')
-    .action(async (actorId: string, event: string, _o, cmd) => sendCommand(g(cmd), actorId, event));
+    .action(async (actorId: string, event: string, _o, cmd) => (await import('./commands/control.js')).sendCommand(g(cmd), actorId, event));
   program.command('retry <taskId>').description('an abandoned task back to the queue, or a waiting one (backoff, deferred, awaiting_human, pr_backoff) resumed now')
     .option('--json', 'print JSON')
     .action(async (taskId: string, _o, cmd) => (await import('./commands/retry.js')).retryCommand(g(cmd), taskId));
@@ -84,7 +80,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(async (_o, cmd) => (await import('./commands/shadow.js')).shadowCommand(g(cmd)));
   program.command('tail <taskId>').description("follow the task's agent streams (planner, worker, critic) and its workspace setup's output live, in human form")
     .option('--json', 'print the raw NDJSON lines').option('--no-follow', 'print what is there and exit')
-    .action(async (taskId: string, _o, cmd) => tailCommand(g(cmd), taskId));
+    .action(async (taskId: string, _o, cmd) => (await import('./commands/tail.js')).tailCommand(g(cmd), taskId));
   program.command('say <taskId> <message>').description("tell a task's live agent something: queued until its turn ends, then its session is resumed with it")
     .option('--json', 'print JSON')
     .action(async (taskId: string, message: string, _o, cmd) => (await import('./commands/say.js')).sayCommand(g(cmd), taskId, message));

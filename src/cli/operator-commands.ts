@@ -1,10 +1,6 @@
 /** The operator's commands: init, service, brief, doctor (registered by main.ts). */
 import type { Command } from 'commander';
 import type { GlobalOptions } from './context.js';
-import { briefCommand } from './commands/brief.js';
-import { doctorCommand } from './commands/doctor.js';
-import { initCommand } from './commands/init.js';
-import { serviceCommand } from './commands/service.js';
 
 type Opts = (cmd: Command) => GlobalOptions & Record<string, unknown>;
 
@@ -28,18 +24,18 @@ export function registerOperatorCommands(program: Command, g: Opts, setExit: (co
     .option('--checks <command>', 'check command, words separated by spaces (default: guessed from the repo)')
     .option('--setup <command>', 'workspace setup command run before each worker, e.g. "npm ci", or "none" (default: suggested from the lockfiles)')
     .option('--json', 'print JSON')
-    .action(async (dir: string | undefined, _o, cmd) => setExit(await initCommand(g(cmd), dir)));
+    .action(async (dir: string | undefined, _o, cmd) => setExit(await (await import('./commands/init.js')).initCommand(g(cmd), dir)));
   program.command('brief').description('markdown recap: merged PRs, abandoned tasks, spend vs caps, stalls reaped, kills, hosts')
     .option('--hours <n>', 'length of the window', '24').option('--until <iso>', 'end of the window (default: now)')
     .option('--post', 'also send it through the adapter\'s notifications (exit 1 if a delivery fails)').option('--json', 'print JSON')
-    .action(async (_o, cmd) => setExit(await briefCommand(g(cmd))));
+    .action(async (_o, cmd) => setExit(await (await import('./commands/brief.js')).briefCommand(g(cmd))));
   program.command('doctor').description('check node, git, the config, the roadmap, the DB, hosts, agent CLIs and credentials, the forge token; each problem with its fix')
     .option('--repair', 'copy what can be read of a damaged database into a new file (the old one is kept beside it), then check')
     .option('--live', 'prove the agent credentials with one real, minimal call per backend (costs a few tokens; docs/cli.md)')
     .option('--json', 'print JSON')
-    .action(async (_o, cmd) => setExit(await doctorCommand(g(cmd))));
+    .action(async (_o, cmd) => setExit(await (await import('./commands/doctor.js')).doctorCommand(g(cmd))));
   program.command('service <kind>').description('print (or --write) a systemd or launchd unit that runs `oxi run` with this adapter\'s config and DB paths')
     .option('--write', 'write it where the service manager looks (~/.config/systemd/user, ~/Library/LaunchAgents)')
     .option('--out <file>', 'write it to this file instead').option('--json', 'print JSON')
-    .action(async (kind: string, _o, cmd) => serviceCommand(g(cmd), kind));
+    .action(async (kind: string, _o, cmd) => (await import('./commands/service.js')).serviceCommand(g(cmd), kind));
 }

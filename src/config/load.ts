@@ -5,7 +5,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createJiti } from 'jiti';
 import { ConfigError } from '../errors.js';
 import type { Adapter } from './schema.js';
 import { configSource } from './source.js';
@@ -59,6 +58,8 @@ export async function readConfigFile(configPath: string, bytes = readBytes(confi
 
   // `import { defineAdapter } from 'oxi'` must work in a repository that has no oxi in node_modules
   // (oxi run from a clone or a global install): 'oxi' resolves to this very installation.
+  // Loaded here: a JSON config (and every command that reads one) does not pay for the TypeScript loader.
+  const { createJiti } = await import('jiti');
   const jiti = createJiti(import.meta.url, { interopDefault: true, moduleCache: false, alias: { oxi: OWN_ENTRY } });
   let mod: unknown;
   try {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
-import { gitRun } from '../../actors/git/git.js';
+import { gitQuery } from '../../actors/git/query.js';
 import type { ConfigSource } from './schema.js';
 
 const CODE = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
@@ -92,10 +92,11 @@ export async function liveConfig(source: ConfigSource | undefined): Promise<Live
   const name = `./${basename(source.path)}`;
   if (!existsSync(dir)) return out;
   try {
-    const blob = await gitRun(dir, ['rev-parse', '--verify', '--quiet', `HEAD:${name}`], { ok: [0, 1, 128] });
+    const blob = await gitQuery(dir, ['rev-parse', '--verify', '--quiet', `HEAD:${name}`]);
     const id = blob.stdout.trim();
     if (blob.exitCode !== 0 || (id !== source.gitBlob.sha1 && id !== source.gitBlob.sha256)) return out;
-    const log = await gitRun(dir, ['log', '-1', '--format=%H', 'HEAD', '--', name], { ok: [0] });
+    const log = await gitQuery(dir, ['log', '-1', '--format=%H', 'HEAD', '--', name]);
+    if (log.exitCode !== 0) return out;
     const commit = log.stdout.trim();
     return commit ? { ...out, commit } : out;
   } catch {

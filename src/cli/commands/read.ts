@@ -3,8 +3,6 @@ import { join, resolve } from 'node:path';
 import { firstLine } from '../../brief/collect.js';
 import { diskLine, diskUse } from '../../runtime/disk-use.js';
 import { PreflightError, RoadmapError, UsageError } from '../../errors.js';
-import { preflight } from '../../preflight/preflight.js';
-import { problemLines } from '../../preflight/gate.js';
 import { parseRoadmap } from '../../roadmap/parse.js';
 import { callDaemon } from '../../runtime/control.js';
 import { readPid } from '../../runtime/pidfile.js';
@@ -23,7 +21,6 @@ import { localNetworkStatus, localSandboxStatus } from '../../../actors/sandbox/
 import { networkVerdict } from '../../../actors/network/policy.js';
 import { promoteStatus, promoteStatusLine } from '../../runtime/promote-summary.js';
 import { TASK_STATUSES } from '../../../machines/status.js';
-import { roadmapSourceFor } from '../../../actors/roadmap/from-adapter.js';
 import { sandboxLine } from '../../sandbox/port.js';
 import type { Adapter } from '../../config/schema.js';
 import type { Db } from '../../store/db.js';
@@ -35,6 +32,8 @@ export async function statusCommand(global: GlobalOptions & { dryRun?: boolean }
   if (global.dryRun) {
     // Validate config, repository, commands and roadmap (the preflight) without touching the database.
     const adapter = await resolveAdapter(global);
+    // Loaded here: the preflight's subprocess library is not needed by a plain status.
+    const [{ preflight }, { problemLines }] = await Promise.all([import('../../preflight/preflight.js'), import('../../preflight/gate.js')]);
     const results = await preflight(adapter);
     const problems = results.filter((r) => r.status !== 'ok');
     const failures = problems.filter((r) => r.status === 'fail');
@@ -93,13 +92,15 @@ export async function statusData(adapter: Adapter, db: Db) {
     if (res?.ok) summary = res as unknown as StatusSummary;
   }
   // The daemon's config is the one it started with; without a daemon, the file a start would load now.
-  const onDisk = await liveConfig(adapter.source);
-  const answered = daemon !== undefined && summary.config !== undefined;
-  const shown = answered ? summary.config ?? undefined : onDisk;
-  const config = shown ? { ...shown, live: answered, ...(answered && onDisk ? { changedOnDisk: onDisk.sha256 !== shown.sha256 } : {}) } : null;
+  // Its git queries start first, so they run while the synchronous sandbox probe below blocks.
+  const onDiskRead = liveConfig(adapter.source);
   // Whether agents run confined here (agents.sandbox: {kind, available, reason}), probed once per process.
   const sandbox = localSandboxStatus(adapter.agents.sandbox);
   const network = localNetworkStatus(adapter);
+  const onDisk = await onDiskRead;
+  const answered = daemon !== undefined && summary.config !== undefined;
+  const shown = answered ? summary.config ?? undefined : onDisk;
+  const config = shown ? { ...shown, live: answered, ...(answered && onDisk ? { changedOnDisk: onDisk.sha256 !== shown.sha256 } : {}) } : null;
   const disk = diskUse(adapter);
   // Spend and counts per repository: the database is the truth whether or not a daemon answered.
   const repos = repoSummaries(adapter, db);
@@ -189,6 +190,8 @@ interface RoadmapItemView {
 /** One repository's roadmap items (the markdown file parsed here, or the GitHub Issues source as the seeder reads it); problems on stderr. */
 async function roadmapItems(adapter: Adapter): Promise<{ items: RoadmapItemView[]; where: string }> {
   if (adapter.roadmapSource.source !== 'markdown') {
+    // Loaded here: the GitHub client is only needed for an Issues roadmap.
+    const { roadmapSourceFor } = await import('../../../actors/roadmap/from-adapter.js');
     const source = roadmapSourceFor(adapter);
     const read = await source.read([]);
     for (const p of read.problems) process.stderr.write(`${source.where}: issue #${p.line}: ${p.severity}: ${p.message}\n`);
