@@ -226,4 +226,9 @@ export const migrations: readonly string[] = [
   CREATE INDEX event_spend_usd ON event(at, CAST(json_extract(payload, '$.usd') AS REAL), task) WHERE kind = 'spend';
   DROP INDEX event_spend_at;
   `,
+  // 15: the janitor removes a finished shadow run's workspace (agents.shadow) once its task ended long enough ago;
+  //    the pair stays (it is the report), marked so the janitor looks at it only once.
+  `
+  ALTER TABLE shadow_pair ADD COLUMN workspace_removed_at INTEGER;
+  `,
 ];
