@@ -20,7 +20,7 @@ import { taskRef } from '../hosts/workspace.js';
 import { adapterForTask } from '../../src/config/repos.js';
 import { HostUnreachableError } from '../../src/errors.js';
 
-/** Rows one SSH host works through per tick: a backlog (the first sweep after an upgrade) never stalls the reaper. */
+/** Rows one SSH host works through per tick (one round trip): a backlog (the first sweep after an upgrade) is spread over ticks. */
 export const REMOTE_ROWS_PER_TICK = 20;
 
 /** One row's leftovers on one host, and how the row forgets them. */
@@ -84,6 +84,8 @@ function once(db: Db, key: string): boolean {
 /** What a removal's report means for its row and the ledger. */
 function settle(db: Db, job: Job, report: LeftoverReport, ledger: LedgerNote[]): void {
   const host = job.host;
+  // What went is recorded even when the rest waits for the next tick.
+  if (report.removed.length) ledger.push({ kind: 'janitor.removed', payload: { ...job.note, host, removed: report.removed } });
   if (report.failed.length) {
     // Kept for the next tick; said once, not on every try.
     if (once(db, `failed:${host}:${job.key}`)) ledger.push({ kind: 'janitor.failed', payload: { ...job.note, host, failed: report.failed } });
@@ -91,27 +93,26 @@ function settle(db: Db, job: Job, report: LeftoverReport, ledger: LedgerNote[]):
   }
   noted.get(db)?.delete(`failed:${host}:${job.key}`);
   job.forget();
-  if (report.removed.length) ledger.push({ kind: 'janitor.removed', payload: { ...job.note, host, removed: report.removed } });
   // Never deleted, never tried again: a path outside the root (or a link) is a human's to look at.
   if (report.refused.length) ledger.push({ kind: 'janitor.refused', payload: { ...job.note, host, refused: report.refused, root: job.leftovers.root } });
 }
 
 async function sweepHost(db: Db, host: string, list: Job[], ledger: LedgerNote[]): Promise<void> {
-  for (const job of list.slice(0, REMOTE_ROWS_PER_TICK)) {
-    let report: LeftoverReport;
-    try {
-      report = await removeRemoteLeftovers(job.remote!.transport, { ...job.leftovers, timeoutMs: job.remote!.timeoutMs });
-    } catch (error) {
-      // Out of reach (or not answering within its bound): the whole host waits for the next tick, its rows kept.
-      if (once(db, `unreachable:${host}`)) {
-        const kind = error instanceof HostUnreachableError ? 'janitor.host_unreachable' : 'janitor.failed';
-        ledger.push({ kind, payload: { host, error: (error as Error)?.message ?? String(error) } });
-      }
-      return;
+  const batch = list.slice(0, REMOTE_ROWS_PER_TICK);
+  let reports: LeftoverReport[];
+  try {
+    // One round trip for the batch: on a busy host each SSH command costs seconds.
+    reports = await removeRemoteLeftovers(batch[0].remote!.transport, batch.map((j) => j.leftovers), batch[0].remote!.timeoutMs);
+  } catch (error) {
+    // Out of reach (or not answering within its bound): the host waits for the next tick, its rows kept; said once.
+    if (once(db, `unreachable:${host}`)) {
+      const kind = error instanceof HostUnreachableError ? 'janitor.host_unreachable' : 'janitor.failed';
+      ledger.push({ kind, payload: { host, error: (error as Error)?.message ?? String(error) } });
     }
-    noted.get(db)?.delete(`unreachable:${host}`);
-    settle(db, job, report, ledger);
+    return;
   }
+  noted.get(db)?.delete(`unreachable:${host}`);
+  batch.forEach((job, i) => settle(db, job, reports[i], ledger));
 }
 
 export interface SweepDeps {

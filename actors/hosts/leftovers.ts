@@ -99,7 +99,7 @@ export async function removeLocalLeftovers(input: Leftovers): Promise<LeftoverRe
     (removeTree(t.real) ? report.removed : report.failed).push(path);
     if (linked) await gitRun(input.clone!, ['worktree', 'prune'], { ok: [0, 1, 128] });
   }
-  if (!input.clone || !real(input.clone)) return report;
+  if (!input.refs.length || !input.clone || !real(input.clone)) return report;
   const head = (await gitRun(input.clone, ['symbolic-ref', '-q', 'HEAD'], { ok: [0, 1] })).stdout.trim();
   for (const ref of input.refs) {
     // Never the checked-out branch of the clone, nor main, whatever the row says.
