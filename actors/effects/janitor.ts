@@ -12,7 +12,7 @@ import type { Db } from '../../src/store/db.js';
 import type { HostTransport } from '../../src/ports.js';
 import { compactStore } from '../../src/store/retention.js';
 import { finishedShadowWorkspaces, forgetShadowWorkspace } from '../../src/store/shadow.js';
-import { finishedWithLeftovers, forgetLeftovers } from '../../src/store/tasks.js';
+import { finishedWithLeftovers, forgetLeftovers, getTask } from '../../src/store/tasks.js';
 import { emptyReport, removeLocalLeftovers, type LeftoverReport, type Leftovers } from '../hosts/leftovers.js';
 import { removeRemoteLeftovers } from '../hosts/ssh/remote-janitor.js';
 import { UPSTREAM } from '../hosts/ssh/remote-git.js';
@@ -23,6 +23,8 @@ import { HostUnreachableError } from '../../src/errors.js';
 /** Rows one SSH host works through per tick (one round trip): a backlog (the first sweep after an upgrade) is spread over ticks. */
 export const REMOTE_ROWS_PER_TICK = 20;
 
+const FINISHED = ['merged', 'abandoned'];
+
 /** One row's leftovers on one host, and how the row forgets them. */
 interface Job {
   key: string;
@@ -31,13 +33,15 @@ interface Job {
   remote?: { transport: HostTransport; timeoutMs: number };
   leftovers: Leftovers;
   note: Record<string, unknown>;
+  /** The task is still as the row was read (a retry since would be given this workspace again). */
+  still(): boolean;
   forget(): void;
 }
 
 // What was noted already (a host out of reach, a removal that keeps failing), per database: once, not every tick.
 const noted = new WeakMap<Db, Set<string>>();
 
-function jobFor(deps: SweepDeps, row: { id: string; repo: string; host: string | null }, workspace: string | null, refsOf: (ssh: boolean) => string[]): Omit<Job, 'key' | 'note' | 'forget'> | undefined {
+function jobFor(deps: SweepDeps, row: { id: string; repo: string; host: string | null }, workspace: string | null, refsOf: (ssh: boolean) => string[]): Omit<Job, 'key' | 'note' | 'still' | 'forget'> | undefined {
   const view = adapterForTask(deps.adapter, row);
   const name = row.host ?? view.hosts.find((h) => h.kind === 'local')?.name ?? 'local';
   const cfg = view.hosts.find((h) => h.name === name);
@@ -63,12 +67,14 @@ function jobs(deps: SweepDeps, cutoff: number): Job[] {
       ...(t.status === 'merged' ? [taskRef(t.id)] : []),
     ];
     const job = jobFor(deps, t, t.worktree, refs);
-    if (job) out.push({ ...job, key: `task:${t.id}`, note: { task: t.id, status: t.status }, forget: () => forgetLeftovers(db, t.id, t.status) });
+    const still = () => getTask(db, t.id)?.status === t.status;
+    if (job) out.push({ ...job, key: `task:${t.id}`, note: { task: t.id, status: t.status }, still, forget: () => forgetLeftovers(db, t.id, t.status) });
   }
   for (const s of finishedShadowWorkspaces(db, cutoff)) {
     // A shadow makes no ref in the host's clone: its branch lives in its own workspace only.
     const job = jobFor(deps, { id: s.task, repo: s.repo, host: s.host }, s.workspace, () => []);
-    if (job) out.push({ ...job, key: `shadow:${s.id}`, note: { task: s.task, shadow: { attempt: s.attempt, fix: s.fix } }, forget: () => forgetShadowWorkspace(db, s.id, now) });
+    const still = () => FINISHED.includes(getTask(db, s.task)?.status ?? '');
+    if (job) out.push({ ...job, key: `shadow:${s.id}`, note: { task: s.task, shadow: { attempt: s.attempt, fix: s.fix } }, still, forget: () => forgetShadowWorkspace(db, s.id, now) });
   }
   return out;
 }
@@ -98,7 +104,12 @@ function settle(db: Db, job: Job, report: LeftoverReport, ledger: LedgerNote[]):
 }
 
 async function sweepHost(db: Db, host: string, list: Job[], ledger: LedgerNote[]): Promise<void> {
-  const batch = list.slice(0, REMOTE_ROWS_PER_TICK);
+  // Rows that failed before go last: a few that keep failing never hold the rest back.
+  const failing = (j: Job) => (noted.get(db)?.has(`failed:${host}:${j.key}`) ? 1 : 0);
+  const ordered = [...list].sort((a, b) => failing(a) - failing(b));
+  // Read again just before: a task retried since the rows were read keeps its workspace.
+  const batch = ordered.slice(0, REMOTE_ROWS_PER_TICK).filter((j) => j.still());
+  if (!batch.length) return;
   let reports: LeftoverReport[];
   try {
     // One round trip for the batch: on a busy host each SSH command costs seconds.
@@ -128,10 +139,16 @@ export async function sweepFinished(deps: SweepDeps): Promise<LedgerNote[]> {
   const all = jobs(deps, now - adapter.engine.janitor.keepMs);
   const ledger: LedgerNote[] = [];
   const remote = new Map<string, Job[]>();
-  for (const job of all) if (job.remote) remote.set(job.host, [...(remote.get(job.host) ?? []), job]);
+  for (const job of all) {
+    if (!job.remote) continue;
+    const list = remote.get(job.host) ?? [];
+    list.push(job);
+    remote.set(job.host, list);
+  }
   // The SSH hosts in parallel (one slow host holds no other), each through its own rows in order.
   const hostsDone = Promise.all([...remote].map(([host, list]) => sweepHost(db, host, list, ledger)));
   for (const job of all.filter((j) => !j.remote)) {
+    if (!job.still()) continue;
     let report: LeftoverReport;
     try {
       report = await removeLocalLeftovers(job.leftovers);

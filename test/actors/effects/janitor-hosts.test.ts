@@ -68,12 +68,16 @@ const hosts = () => new Map([['alpha', alpha]]);
 const sweep = (now = Date.now()) => sweepFinished({ db, adapter, now, hosts: hosts() });
 const kinds = (ledger: LedgerNote[]) => ledger.map((n) => n.kind);
 
-/** A task on alpha with its workspace made there as provisioning makes it, its head shipped into the clone's task ref and tracking branch. */
+/**
+ * A task on alpha with its workspace there, its head shipped into the clone's task ref and tracking branch. The
+ * workspace is the standalone repository provisioning makes from the host's clone (made here without the SSH round
+ * trips, which the shadow test below takes).
+ */
 async function remoteTask(status: string, endedAgo: number): Promise<{ id: string; ws: string; branch: string }> {
   const id = p.ids[next++];
   const branch = `oxi/${id.toLowerCase()}`;
   const ws = join(work, ns, id);
-  const made = await ensureRemoteWorktree(alpha, { mainClone: clone, path: ws, branch, base: 'main', taskId: id, baseSha: null });
+  const made = await ensureWorkspace({ mainClone: clone, path: ws, branch, taskId: id, baseSha: null, mainBranch: 'main' });
   writeFileSync(join(ws, 'work.txt'), 'the worker was here');
   git(clone, 'update-ref', `refs/oxi/tasks/${id}`, made.headSha);
   git(clone, 'update-ref', `refs/remotes/origin/${branch}`, made.headSha);
