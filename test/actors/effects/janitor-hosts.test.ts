@@ -8,6 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeReapScan } from '../../../actors/effects/background.js';
+import type { EffectDeps } from '../../../actors/effects/deps.js';
 import { REMOTE_ROWS_PER_TICK, sweepFinished } from '../../../actors/effects/janitor.js';
 import { namespace } from '../../../actors/hosts/places.js';
 import { sshHostFromConfig } from '../../../actors/hosts/ssh/from-adapter.js';
@@ -194,6 +196,14 @@ describe('janitor on SSH hosts', () => {
     expect((await sweep()).map((n) => [n.kind, n.payload!.removed])).toEqual([['janitor.removed', [`refs/oxi/tasks/${t.id}`]]]);
     expect(hasRef(clone, `refs/oxi/tasks/${t.id}`)).toBe(false);
     expect(getTask(db, t.id)).toMatchObject({ worktree: null, branch: null });
+  }, 60_000);
+
+  it('rides the reaper\'s tick, with the engine\'s host transports', async () => {
+    const t = await remoteTask('merged', 25 * HOUR);
+    const deps = { db, adapter, clock: { now: () => Date.now() }, hosts: hosts() } as unknown as EffectDeps;
+    const out = await makeReapScan()(deps);
+    expect(out.ledger!.filter((n) => n.kind.startsWith('janitor.')).map((n) => [n.kind, n.payload!.task, n.payload!.host])).toEqual([['janitor.removed', t.id, 'alpha']]);
+    expect(existsSync(t.ws)).toBe(false);
   }, 60_000);
 
   it('a backlog on a host is spread over ticks: at most REMOTE_ROWS_PER_TICK rows a tick, oldest first', async () => {
