@@ -1,8 +1,8 @@
 /**
  * What a finished task (or shadow run) leaves on a host: its workspace and refs in the host's clone. This file
  * holds the rule both kinds of host keep and the engine's own machine; an SSH host's side is ssh/remote-janitor.ts
- * (the same rule, decided on the host where its links resolve). Deleted: only a directory strictly inside the
- * host's worktrees root, reached without following a link; never a link, never the clone, never its checked-out
+ * (the same rule, decided on the host where its links resolve). Deleted: only a directory at least two levels inside
+ * the host's worktrees root (`<root>/<namespace>/<name>`), reached without following a link; never a link, never the clone, never its checked-out
  * or main branch.
  */
 import { chmodSync, lstatSync, readdirSync, realpathSync, rmSync } from 'node:fs';
@@ -54,6 +54,8 @@ function target(input: Leftovers, path: string): { real: string } | 'gone' | 're
   const full = join(parent, name);
   const rel = relative(root, full);
   if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return 'refused';
+  // At least two levels in (<root>/<namespace>/<name>): never a namespace folder holding every task's workspace.
+  if (!rel.includes(sep)) return 'refused';
   const clone = input.clone ? real(input.clone) : undefined;
   if (clone && (clone === full || clone.startsWith(full + sep))) return 'refused';
   return { real: full };

@@ -1,8 +1,8 @@
 /**
  * The janitor's work on an SSH host: finished tasks' (and shadow runs') workspaces and their refs in the host's
  * clone, removed in one round trip per batch over the host's transport, bounded by the host's command timeout.
- * The script decides on the host, where links resolve: it deletes only a directory strictly inside the host's
- * worktrees root, never a symbolic link (nor what it points at), never the clone itself, never the clone's
+ * The script decides on the host, where links resolve: it deletes only a directory at least two levels inside the
+ * host's worktrees root, never a symbolic link (nor what it points at), never the clone itself, never the clone's
  * checked-out or main branch.
  */
 import type { HostTransport } from '../../../src/ports.js';
@@ -31,7 +31,8 @@ drop() {
   case "$b" in ''|.|..) echo "refused $p"; return;; esac
   real="$d/$b"
   if [ -z "$r" ] || [ -z "$d" ]; then echo "refused $p"; return; fi
-  case "$real" in "$r"/?*) ;; *) echo "refused $p"; return;; esac
+  # At least two levels in (<root>/<namespace>/<name>): never a namespace folder holding every task's workspace.
+  case "$real" in "$r"/?*/?*) ;; *) echo "refused $p"; return;; esac
   if [ -n "$c" ]; then case "$c/" in "$real"/*) echo "refused $p"; return;; esac; fi
   # A linked worktree (older oxi): the clone forgets it too.
   if [ -n "$c" ] && [ -f "$real/.git" ]; then g -C "$c" worktree remove --force --force "$real" >/dev/null 2>&1; linked=1; fi

@@ -126,7 +126,7 @@ describe('janitor on SSH hosts', () => {
     expect(hasRef(clone, 'refs/remotes/origin/main')).toBe(true);
   }, 60_000);
 
-  it('never deletes outside the host\'s worktrees root: a workspace that is a link out, a linked parent, a path climbing out', async () => {
+  it('never deletes outside the host\'s worktrees root: a workspace that is a link out, a linked parent, a path climbing out, the root or a namespace folder', async () => {
     const outside = join(sshd.dir, 'precious');
     mkdirSync(join(outside, 'ws'), { recursive: true });
     writeFileSync(join(outside, 'keep.txt'), 'mine');
@@ -137,20 +137,21 @@ describe('janitor on SSH hosts', () => {
     // The engine's own machine keeps the same rule.
     mkdirSync(join(adapter.paths.worktreesRoot, ns), { recursive: true });
     symlinkSync(outside, join(adapter.paths.worktreesRoot, ns, 'link-out'));
-    const rows = [join(work, ns, 'link-out'), join(work, 'linked-parent', 'ws'), `${work}/${ns}/../../precious`, work, join(adapter.paths.worktreesRoot, ns, 'link-out')];
+    const rows = [join(work, ns, 'link-out'), join(work, 'linked-parent', 'ws'), `${work}/${ns}/../../precious`, work, join(work, ns), join(adapter.paths.worktreesRoot, ns, 'link-out')];
     const ids = rows.map((ws, i) => {
       const id = p.ids[next++];
-      db.prepare(`UPDATE tasks SET host=?, branch=NULL, worktree=?, status='abandoned', updated_at=? WHERE id=?`).run(i < 4 ? 'alpha' : 'local', ws, Date.now() - 25 * HOUR + i, id);
+      db.prepare(`UPDATE tasks SET host=?, branch=NULL, worktree=?, status='abandoned', updated_at=? WHERE id=?`).run(i < 5 ? 'alpha' : 'local', ws, Date.now() - 25 * HOUR + i, id);
       return id;
     });
     const ledger = await sweep();
     expect(existsSync(join(outside, 'keep.txt'))).toBe(true);
     expect(existsSync(join(outside, 'ws', 'keep.txt'))).toBe(true);
     expect(existsSync(work)).toBe(true);
+    expect(existsSync(join(work, ns))).toBe(true);
     // (The local row and the host's are settled side by side: in either order.)
     const byTask = new Map(ledger.map((n) => [n.payload!.task, n]));
     expect(ledger).toHaveLength(rows.length);
-    ids.forEach((id, i) => expect(byTask.get(id)).toMatchObject({ kind: 'janitor.refused', payload: { host: i < 4 ? 'alpha' : 'local', refused: [rows[i]] } }));
+    ids.forEach((id, i) => expect(byTask.get(id)).toMatchObject({ kind: 'janitor.refused', payload: { host: i < 5 ? 'alpha' : 'local', refused: [rows[i]] } }));
     // Refused once and for all: the rows are not tried again.
     for (const id of ids) expect(getTask(db, id)!.worktree).toBeNull();
     expect(await sweep()).toEqual([]);
