@@ -146,18 +146,23 @@ export async function sweepFinished(deps: SweepDeps): Promise<LedgerNote[]> {
     remote.set(job.host, list);
   }
   // The SSH hosts in parallel (one slow host holds no other), each through its own rows in order.
-  const hostsDone = Promise.all([...remote].map(([host, list]) => sweepHost(db, host, list, ledger)));
-  for (const job of all.filter((j) => !j.remote)) {
-    if (!job.still()) continue;
-    let report: LeftoverReport;
-    try {
-      report = await removeLocalLeftovers(job.leftovers);
-    } catch (error) {
-      report = { ...emptyReport(), failed: [(error as Error)?.message ?? String(error)] };
+  const hostsDone = Promise.allSettled([...remote].map(([host, list]) => sweepHost(db, host, list, ledger)));
+  try {
+    for (const job of all.filter((j) => !j.remote)) {
+      if (!job.still()) continue;
+      let report: LeftoverReport;
+      try {
+        report = await removeLocalLeftovers(job.leftovers);
+      } catch (error) {
+        report = { ...emptyReport(), failed: [(error as Error)?.message ?? String(error)] };
+      }
+      settle(db, job, report, ledger);
     }
-    settle(db, job, report, ledger);
+  } finally {
+    // Awaited whatever happened here: no host's sweep is left running (or rejecting) unattended.
+    const failed = (await hostsDone).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
-  await hostsDone;
   return ledger;
 }
 
