@@ -8,6 +8,7 @@
 import { chmodSync, lstatSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { gitRun } from '../git/git.js';
+import { UPSTREAM } from './ssh/remote-git.js';
 
 /** What one removal found, path by path and ref by ref. */
 export interface LeftoverReport {
@@ -105,7 +106,7 @@ export async function removeLocalLeftovers(input: Leftovers): Promise<LeftoverRe
   const head = (await gitRun(input.clone, ['symbolic-ref', '-q', 'HEAD'], { ok: [0, 1] })).stdout.trim();
   for (const ref of input.refs) {
     // Never the checked-out branch of the clone, nor main, whatever the row says.
-    if (ref === head || ref === `refs/heads/${input.mainBranch}`) continue;
+    if (ref === head || ref === `refs/heads/${input.mainBranch}` || ref === `refs/remotes/${UPSTREAM}/${input.mainBranch}`) continue;
     if ((await gitRun(input.clone, ['rev-parse', '--verify', '-q', ref], { ok: [0, 1] })).exitCode !== 0) continue;
     const r = await gitRun(input.clone, ['update-ref', '-d', ref], { ok: [0, 1, 128] });
     (r.exitCode === 0 ? report.removed : report.failed).push(ref);
