@@ -95,7 +95,7 @@ export function makeReapScan() {
     for (const id of [...suspects.keys()]) if (!seen.has(id) || reap.some((r) => r.taskId === id)) suspects.delete(id);
     // The janitor rides the reaper's tick: finished tasks' workspaces and branches, past their keep time.
     try {
-      ledger.push(...(await sweepFinished({ db: deps.db, adapter: deps.adapter, now })));
+      ledger.push(...(await sweepFinished({ db: deps.db, adapter: deps.adapter, now, hosts: deps.hosts })));
       ledger.push(...compactFinished({ db: deps.db, adapter: deps.adapter, now }));
     } catch (error) {
       ledger.push({ kind: 'janitor.failed', payload: { error: (error as Error)?.message ?? String(error) } });

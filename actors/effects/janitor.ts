@@ -1,52 +1,167 @@
 /**
- * The janitor: removes the workspace and the local branch of a task that ended (merged or
- * abandoned) more than `engine.janitor.keepMs` ago, on local hosts. Run with the reaper's tick.
- * An abandoned task keeps `refs/oxi/tasks/<id>` (its last attempt); a merged one loses it too.
+ * The janitor: removes what a task that ended (merged or abandoned) more than `engine.janitor.keepMs` ago left on
+ * its host, local or SSH: its workspace and branch, and the workspaces of its shadow runs (agents.shadow). Run with
+ * the reaper's tick. An abandoned task keeps `refs/oxi/tasks/<id>` (its last attempt); a merged one loses it too.
+ * A row forgets its leftovers only once they are removed (or found gone); a host out of reach is skipped this tick,
+ * its rows kept for the next. Nothing outside the host's worktrees root is ever deleted (actors/hosts/leftovers.ts).
  */
-import { existsSync, realpathSync, rmSync } from 'node:fs';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import type { LedgerNote } from '../../machines/effects.js';
 import type { Adapter } from '../../src/config/schema.js';
 import type { Db } from '../../src/store/db.js';
+import type { HostTransport } from '../../src/ports.js';
 import { compactStore } from '../../src/store/retention.js';
-import { finishedWithLeftovers, forgetLeftovers } from '../../src/store/tasks.js';
-import { gitRun } from '../git/git.js';
+import { finishedShadowWorkspaces, forgetShadowWorkspace } from '../../src/store/shadow.js';
+import { finishedWithLeftovers, forgetLeftovers, getTask } from '../../src/store/tasks.js';
+import { emptyReport, removeLocalLeftovers, type LeftoverReport, type Leftovers } from '../hosts/leftovers.js';
+import { removeRemoteLeftovers } from '../hosts/ssh/remote-janitor.js';
+import { UPSTREAM } from '../hosts/ssh/remote-git.js';
 import { taskRef } from '../hosts/workspace.js';
 import { adapterForTask } from '../../src/config/repos.js';
+import { HostUnreachableError } from '../../src/errors.js';
 
-/** True when `path` lies strictly inside `root` (after resolving links): the janitor deletes nothing else. */
-function inside(root: string, path: string): boolean {
-  if (!existsSync(root) || !existsSync(path)) return false;
-  const rel = relative(realpathSync(root), realpathSync(path));
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+/** Rows one SSH host works through per tick (one round trip): a backlog (the first sweep after an upgrade) is spread over ticks. */
+export const REMOTE_ROWS_PER_TICK = 20;
+
+const FINISHED = ['merged', 'abandoned'];
+
+/** One row's leftovers on one host, and how the row forgets them. */
+interface Job {
+  key: string;
+  host: string;
+  /** SSH: the transport and its command bound; local: undefined. */
+  remote?: { transport: HostTransport; timeoutMs: number };
+  leftovers: Leftovers;
+  note: Record<string, unknown>;
+  /** The task is still as the row was read (a retry since would be given this workspace again). */
+  still(): boolean;
+  forget(): void;
 }
 
-export async function sweepFinished(deps: { db: Db; adapter: Adapter; now: number }): Promise<LedgerNote[]> {
+// What was noted already (a host out of reach, a removal that keeps failing), per database: once, not every tick.
+const noted = new WeakMap<Db, Set<string>>();
+
+function jobFor(deps: SweepDeps, row: { id: string; repo: string; host: string | null }, workspace: string | null, refsOf: (ssh: boolean) => string[]): Omit<Job, 'key' | 'note' | 'still' | 'forget'> | undefined {
+  const view = adapterForTask(deps.adapter, row);
+  const name = row.host ?? view.hosts.find((h) => h.kind === 'local')?.name ?? 'local';
+  const cfg = view.hosts.find((h) => h.name === name);
+  // A host no longer in the adapter: nothing to reach it with; its rows wait (the host may come back).
+  if (row.host !== null && !cfg) return undefined;
+  const base = { workspace, mainBranch: view.repo.mainBranch };
+  if (cfg?.kind !== 'ssh') return { host: name, leftovers: { ...base, root: deps.adapter.paths.worktreesRoot, clone: view.repo.path, refs: refsOf(false) } };
+  const transport = deps.hosts?.get(name);
+  if (!transport) return undefined;
+  return {
+    host: name,
+    remote: { transport, timeoutMs: cfg.connection?.commandTimeoutMs ?? 60_000 },
+    leftovers: { ...base, root: cfg.worktreesRoot, clone: cfg.mainClone, refs: refsOf(true) },
+  };
+}
+
+function jobs(deps: SweepDeps, cutoff: number): Job[] {
+  const { db, now } = deps;
+  const out: Job[] = [];
+  for (const t of finishedWithLeftovers(db, cutoff)) {
+    const refs = (ssh: boolean) => [
+      ...(t.branch ? [`refs/heads/${t.branch}`, ...(ssh ? [`refs/remotes/${UPSTREAM}/${t.branch}`] : [])] : []),
+      ...(t.status === 'merged' ? [taskRef(t.id)] : []),
+    ];
+    const job = jobFor(deps, t, t.worktree, refs);
+    const still = () => getTask(db, t.id)?.status === t.status;
+    if (job) out.push({ ...job, key: `task:${t.id}`, note: { task: t.id, status: t.status }, still, forget: () => forgetLeftovers(db, t.id, t.status) });
+  }
+  for (const s of finishedShadowWorkspaces(db, cutoff)) {
+    // A shadow makes no ref in the host's clone: its branch lives in its own workspace only.
+    const job = jobFor(deps, { id: s.task, repo: s.repo, host: s.host }, s.workspace, () => []);
+    const still = () => FINISHED.includes(getTask(db, s.task)?.status ?? '');
+    if (job) out.push({ ...job, key: `shadow:${s.id}`, note: { task: s.task, shadow: { attempt: s.attempt, fix: s.fix } }, still, forget: () => forgetShadowWorkspace(db, s.id, now) });
+  }
+  return out;
+}
+
+function once(db: Db, key: string): boolean {
+  let seen = noted.get(db);
+  if (!seen) noted.set(db, (seen = new Set()));
+  if (seen.has(key)) return false;
+  seen.add(key);
+  return true;
+}
+
+/** What a removal's report means for its row and the ledger. */
+function settle(db: Db, job: Job, report: LeftoverReport, ledger: LedgerNote[]): void {
+  const host = job.host;
+  // What went is recorded even when the rest waits for the next tick.
+  if (report.removed.length) ledger.push({ kind: 'janitor.removed', payload: { ...job.note, host, removed: report.removed } });
+  if (report.failed.length) {
+    // Kept for the next tick; said once, not on every try.
+    if (once(db, `failed:${host}:${job.key}`)) ledger.push({ kind: 'janitor.failed', payload: { ...job.note, host, failed: report.failed } });
+    return;
+  }
+  noted.get(db)?.delete(`failed:${host}:${job.key}`);
+  job.forget();
+  // Never deleted, never tried again: a path outside the root (or a link) is a human's to look at.
+  if (report.refused.length) ledger.push({ kind: 'janitor.refused', payload: { ...job.note, host, refused: report.refused, root: job.leftovers.root } });
+}
+
+async function sweepHost(db: Db, host: string, list: Job[], ledger: LedgerNote[]): Promise<void> {
+  // Rows that failed before go last: a few that keep failing never hold the rest back.
+  const failing = (j: Job) => (noted.get(db)?.has(`failed:${host}:${j.key}`) ? 1 : 0);
+  const ordered = [...list].sort((a, b) => failing(a) - failing(b));
+  // Read again just before: a task retried since the rows were read keeps its workspace.
+  const batch = ordered.slice(0, REMOTE_ROWS_PER_TICK).filter((j) => j.still());
+  if (!batch.length) return;
+  let reports: LeftoverReport[];
+  try {
+    // One round trip for the batch: on a busy host each SSH command costs seconds.
+    reports = await removeRemoteLeftovers(batch[0].remote!.transport, batch.map((j) => j.leftovers), batch[0].remote!.timeoutMs);
+  } catch (error) {
+    // Out of reach (or not answering within its bound): the host waits for the next tick, its rows kept; said once.
+    if (once(db, `unreachable:${host}`)) {
+      const kind = error instanceof HostUnreachableError ? 'janitor.host_unreachable' : 'janitor.failed';
+      ledger.push({ kind, payload: { host, error: (error as Error)?.message ?? String(error) } });
+    }
+    return;
+  }
+  noted.get(db)?.delete(`unreachable:${host}`);
+  batch.forEach((job, i) => settle(db, job, reports[i], ledger));
+}
+
+export interface SweepDeps {
+  db: Db;
+  adapter: Adapter;
+  now: number;
+  /** The hosts' transports (SSH hosts are reached through them; a host without one is skipped). */
+  hosts?: ReadonlyMap<string, HostTransport>;
+}
+
+export async function sweepFinished(deps: SweepDeps): Promise<LedgerNote[]> {
   const { db, adapter, now } = deps;
-  const local = new Set(adapter.hosts.filter((h) => h.kind === 'local').map((h) => h.name));
-  const rows = finishedWithLeftovers(db, now - adapter.engine.janitor.keepMs);
+  const all = jobs(deps, now - adapter.engine.janitor.keepMs);
   const ledger: LedgerNote[] = [];
-  for (const t of rows) {
-    // A workspace on an ssh host is that host's to clean: only local ones are removed here.
-    if (t.host !== null && !local.has(t.host)) continue;
-    const removed: string[] = [];
-    if (t.worktree && inside(adapter.paths.worktreesRoot, t.worktree)) {
-      rmSync(t.worktree, { recursive: true, force: true });
-      removed.push(t.worktree);
+  const remote = new Map<string, Job[]>();
+  for (const job of all) {
+    if (!job.remote) continue;
+    const list = remote.get(job.host) ?? [];
+    list.push(job);
+    remote.set(job.host, list);
+  }
+  // The SSH hosts in parallel (one slow host holds no other), each through its own rows in order.
+  const hostsDone = Promise.allSettled([...remote].map(([host, list]) => sweepHost(db, host, list, ledger)));
+  try {
+    for (const job of all.filter((j) => !j.remote)) {
+      if (!job.still()) continue;
+      let report: LeftoverReport;
+      try {
+        report = await removeLocalLeftovers(job.leftovers);
+      } catch (error) {
+        report = { ...emptyReport(), failed: [(error as Error)?.message ?? String(error)] };
+      }
+      settle(db, job, report, ledger);
     }
-    // The task's own repository's clone (branch names repeat across repositories).
-    const repo = adapterForTask(adapter, t).repo.path;
-    const head = (await gitRun(repo, ['symbolic-ref', '-q', 'HEAD'], { ok: [0, 1] })).stdout.trim();
-    const refs = [...(t.branch ? [`refs/heads/${t.branch}`] : []), ...(t.status === 'merged' ? [taskRef(t.id)] : [])];
-    for (const ref of refs) {
-      // Never the checked-out branch of the main clone, whatever the row says.
-      if (ref === head) continue;
-      if ((await gitRun(repo, ['rev-parse', '--verify', '-q', ref], { ok: [0, 1] })).exitCode !== 0) continue;
-      const r = await gitRun(repo, ['update-ref', '-d', ref], { ok: [0, 1] });
-      if (r.exitCode === 0) removed.push(ref);
-    }
-    forgetLeftovers(db, t.id, t.status);
-    if (removed.length) ledger.push({ kind: 'janitor.removed', payload: { task: t.id, status: t.status, removed } });
+  } finally {
+    // Awaited whatever happened here: no host's sweep is left running (or rejecting) unattended.
+    const failed = (await hostsDone).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
   return ledger;
 }

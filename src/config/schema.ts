@@ -611,9 +611,9 @@ const engineSchema = z
     drainTimeoutMs: ms(30_000, 'On shutdown, how long running work may take to reach a safe point.'),
     janitor: section(
       {
-        keepMs: ms(86_400_000, 'How long the workspace and local branch of a merged or abandoned task are kept for inspection before the janitor (run with the reaper) removes them. An abandoned task keeps `refs/oxi/tasks/<id>` (its last attempt, for a retry or a human); a merged one loses it too (its change is on the main branch).'),
+        keepMs: ms(86_400_000, 'How long the workspace and branch of a merged or abandoned task (and the workspaces of its shadow runs) are kept for inspection before the janitor (run with the reaper) removes them, on the engine\'s machine and on SSH hosts (over the host\'s connection, only inside its worktreesRoot). An abandoned task keeps `refs/oxi/tasks/<id>` (its last attempt, for a retry or a human); a merged one loses it too (its change is on the main branch).'),
       },
-      'Cleanup of finished tasks\' workspaces and branches on local hosts.',
+      'Cleanup of finished tasks\' workspaces and branches, and of shadow runs\' workspaces, on local and SSH hosts.',
     ),
     retention: section(
       {

@@ -243,4 +243,9 @@ export const migrations: readonly string[] = [
     at           INTEGER NOT NULL
   );
   `,
+  // 16: the janitor removes a finished shadow run's workspace (agents.shadow) once its task ended long enough ago;
+  //    the pair stays (it is the report), marked so the janitor looks at it only once.
+  `
+  ALTER TABLE shadow_pair ADD COLUMN workspace_removed_at INTEGER;
+  `,
 ];

@@ -32,6 +32,8 @@ export interface ShadowPairRow {
   shape_match: number | null;
   started_at: number;
   ended_at: number | null;
+  /** When the janitor removed the shadow's workspace (null while it may still be there). */
+  workspace_removed_at: number | null;
 }
 
 export interface NewShadowPair {
@@ -113,6 +115,32 @@ export function getShadowPairFor(db: Db, key: { task: string; attempt: number; f
 
 export function getShadowPair(db: Db, id: number): ShadowPairRow | undefined {
   return db.prepare('SELECT * FROM shadow_pair WHERE id = ?').get(id) as ShadowPairRow | undefined;
+}
+
+/** A shadow's workspace the janitor may remove: its run ended and its task ended (merged or abandoned) before `before`. */
+export interface ShadowLeftover {
+  id: number;
+  task: string;
+  repo: string;
+  attempt: number;
+  fix: number;
+  host: string;
+  workspace: string;
+}
+
+export function finishedShadowWorkspaces(db: Db, before: number): ShadowLeftover[] {
+  return db
+    .prepare(
+      `SELECT s.id, s.task, t.repo, s.attempt, s.fix, s.host, s.workspace FROM shadow_pair s JOIN tasks t ON t.id = s.task
+       WHERE s.shadow_status <> 'running' AND s.workspace_removed_at IS NULL AND t.status IN ('merged','abandoned') AND t.updated_at < ?
+       ORDER BY t.updated_at, s.id`,
+    )
+    .all(before) as ShadowLeftover[];
+}
+
+/** The janitor removed the pair's workspace (or found it gone): the pair itself stays, it is the report. */
+export function forgetShadowWorkspace(db: Db, id: number, at: number): void {
+  db.prepare('UPDATE shadow_pair SET workspace_removed_at = ? WHERE id = ? AND workspace_removed_at IS NULL').run(at, id);
 }
 
 /** The newest pairs first. */

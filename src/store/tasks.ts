@@ -168,7 +168,7 @@ export function requeue(db: Db, id: string, now: number, by: string): boolean {
 /** Finished tasks (merged, abandoned) last updated before `before` that still name a workspace or a branch: the janitor's work. */
 export function finishedWithLeftovers(db: Db, before: number): Array<{ id: string; repo: string; status: string; branch: string | null; worktree: string | null; host: string | null }> {
   return db
-    .prepare(`SELECT id, repo, status, branch, worktree, host FROM tasks WHERE status IN ('merged','abandoned') AND (worktree IS NOT NULL OR branch IS NOT NULL) AND updated_at < ?`)
+    .prepare(`SELECT id, repo, status, branch, worktree, host FROM tasks WHERE status IN ('merged','abandoned') AND (worktree IS NOT NULL OR branch IS NOT NULL) AND updated_at < ? ORDER BY updated_at, id`)
     .all(before) as Array<{ id: string; repo: string; status: string; branch: string | null; worktree: string | null; host: string | null }>;
 }
 
