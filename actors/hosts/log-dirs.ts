@@ -2,7 +2,8 @@
  * A finished task's log directory on a host (its agents' stream files, every role): `<logs>/<task>` on the engine's
  * machine, `<worktreesRoot>/.oxi-logs/<namespace>/<task>` on an SSH host. Deleted only when it is a directory right
  * inside its logs root, reached without a link (its parent resolved must be the root resolved); never a link, nor
- * what it points at, nor the root. An SSH host's side decides on the host, where its links resolve, in one round trip.
+ * what it points at, nor the root. On an SSH host, where agents' sandboxes may write under `.oxi-logs`, a root that
+ * is itself a link (or whose parent is) is refused too. An SSH host's side decides on the host, where its links resolve, in one round trip.
  */
 import { lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -58,7 +59,8 @@ while [ "$#" -ge 2 ]; do
   # A link is never followed nor removed; the parent is resolved, so ../ or a linked parent cannot lead out.
   elif [ -L "$p" ] || [ ! -d "$p" ]; then echo "refused $p"
   else
-    r=$(resolved "$1") || r=
+    # The root and its parent (.oxi-logs) are written by agents' sandboxes too: one made a link leads nowhere.
+    r=; if [ ! -L "$1" ] && [ ! -L "$(dirname -- "$1")" ]; then r=$(resolved "$1") || r=; fi
     b=$(basename -- "$p"); d=$(resolved "$(dirname -- "$p")") || d=
     case "$b" in ''|.|..) d=;; esac
     if [ -z "$r" ] || [ "$d" != "$r" ]; then echo "refused $p"
