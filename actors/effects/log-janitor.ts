@@ -107,12 +107,12 @@ export async function sweepLogs(deps: SweepDeps): Promise<LedgerNote[]> {
     const t = getTask(db, row.id);
     return t?.status === row.status && t.updated_at === row.updated_at;
   };
-  const live = rows.filter((r) => still(r.row));
+  const due = rows.filter((r) => still(r.row));
   const byHost = new Map<string, Part[]>();
-  for (const r of live) for (const p of r.parts.slice(1)) byHost.set(p.host, [...(byHost.get(p.host) ?? []), p]);
+  for (const r of due) for (const p of r.parts.slice(1)) (byHost.get(p.host) ?? byHost.set(p.host, []).get(p.host)!).push(p);
   // The SSH hosts in parallel (one slow host holds no other); removeOnHost never throws.
   const hostsDone = Promise.all([...byHost].map(([host, parts]) => removeOnHost(deps, host, parts, ledger)));
-  for (const r of live) {
+  for (const r of due) {
     try {
       r.parts[0].report = removeLocalLogDir(r.parts[0].dir);
     } catch (error) {
@@ -120,6 +120,6 @@ export async function sweepLogs(deps: SweepDeps): Promise<LedgerNote[]> {
     }
   }
   await hostsDone;
-  for (const r of live) settle(deps, r.row, r.parts, r.unknown, ledger);
+  for (const r of due) settle(deps, r.row, r.parts, r.unknown, ledger);
   return ledger;
 }
