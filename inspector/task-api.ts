@@ -2,6 +2,8 @@
  * The task detail reads of /api/v1: a task's diff, agent transcript (by byte offset, so the page
  * follows a running agent), timeline and review overview, and the timeline of all recent tasks.
  */
+import { logsRemoved } from '../src/agents/stream-file.js';
+import { logsRemovedAt } from '../src/store/task-logs.js';
 import { getTask } from '../src/store/tasks.js';
 import type { ActionResult } from './actions.js';
 import type { ApiContext } from './api.js';
@@ -50,8 +52,14 @@ export async function taskApi(ctx: ApiContext, path: string, query: URLSearchPar
       const page = readTranscript(adapter.paths.logs, id, query.get('file'), offset);
       if ('error' in page) return { status: 404, body: page };
       const host = adapter.hosts.find((h) => h.name === task.host);
-      const note = host?.kind === 'ssh' && page.files.length === 0 ? `The agents of ${id} run on ${host.name}: their streams stay on that host (as for \`oxi tail\`).` : undefined;
-      return { status: 200, body: { ...page, status: task.status, ...(note ? { note } : {}) } };
+      const removedAt = page.files.length === 0 ? logsRemovedAt(db, id) : undefined;
+      const note =
+        removedAt !== undefined
+          ? ((e) => `${e.message} ${e.fix}`)(logsRemoved(id, removedAt, adapter.engine.janitor.logsKeepMs))
+          : host?.kind === 'ssh' && page.files.length === 0
+            ? `The agents of ${id} run on ${host.name}: their streams stay on that host (as for \`oxi tail\`).`
+            : undefined;
+      return { status: 200, body: { ...page, status: task.status, ...(note ? { note } : {}), ...(removedAt !== undefined ? { logsRemovedAt: new Date(removedAt).toISOString() } : {}) } };
     }
   }
 }

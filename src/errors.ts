@@ -19,6 +19,12 @@ export class RoadmapError extends OxiError {}
 export class StoreError extends OxiError {}
 export class DaemonError extends OxiError {}
 export class UsageError extends OxiError {}
+/** A finished task's agent logs were removed by the janitor (engine.janitor.logsKeepMs): nothing is left to show. */
+export class LogsRemovedError extends OxiError {
+  constructor(message: string, readonly removedAt: number, options: { fix?: string } = {}) {
+    super(message, options);
+  }
+}
 export class DashboardError extends OxiError {}
 export class GitError extends OxiError {}
 export class ForgeError extends OxiError {}

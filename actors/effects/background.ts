@@ -8,6 +8,7 @@ import { newTasksHeld } from '../../src/dispatch/budget.js';
 import { clockSleep, hostOf, type EffectDeps } from './deps.js';
 import { EFFECT_TASK_STATUSES, LIVE_TASK_STATUSES } from '../../machines/status.js';
 import { compactFinished, sweepFinished } from './janitor.js';
+import { sweepLogs } from './log-janitor.js';
 
 /** Waits until an absolute deadline on the injected clock (restored waits keep their deadline). */
 export async function sleepUntil(deps: EffectDeps, input: EffectInput<'sleep'>, signal: AbortSignal): Promise<{ at: number }> {
@@ -93,9 +94,10 @@ export function makeReapScan() {
       judged.set(t.id, t);
     }
     for (const id of [...suspects.keys()]) if (!seen.has(id) || reap.some((r) => r.taskId === id)) suspects.delete(id);
-    // The janitor rides the reaper's tick: finished tasks' workspaces and branches, past their keep time.
+    // The janitor rides the reaper's tick: finished tasks' workspaces and branches, and their logs, past their keep times.
     try {
       ledger.push(...(await sweepFinished({ db: deps.db, adapter: deps.adapter, now, hosts: deps.hosts })));
+      ledger.push(...(await sweepLogs({ db: deps.db, adapter: deps.adapter, now, hosts: deps.hosts })));
       ledger.push(...compactFinished({ db: deps.db, adapter: deps.adapter, now }));
     } catch (error) {
       ledger.push({ kind: 'janitor.failed', payload: { error: (error as Error)?.message ?? String(error) } });

@@ -68,7 +68,8 @@ function makeWritable(dir: string): void {
   for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) makeWritable(join(dir, e.name));
 }
 
-function removeTree(path: string): boolean {
+/** Removes a tree (made owner-writable first if it must be); whether it is gone. */
+export function removeTree(path: string): boolean {
   try {
     rmSync(path, { recursive: true, force: true });
   } catch {

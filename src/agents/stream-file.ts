@@ -6,6 +6,7 @@
 import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { LogsRemovedError } from '../errors.js';
 import { NdjsonSplitter } from './stream.js';
 
 const CHUNK = 1 << 20;
@@ -89,4 +90,12 @@ export function taskStreamFiles(logsDir: string, taskId: string, options: { setu
       return { name, path: join(dir, name), bytes: st.size, modifiedAt: Math.round(st.mtimeMs) };
     })
     .sort((a, b) => a.modifiedAt - b.modifiedAt || a.name.localeCompare(b.name));
+}
+
+/** What `oxi tail` (and the dashboard's transcript) says of a task whose logs the janitor removed. */
+export function logsRemoved(taskId: string, removedAt: number, keepMs: number): LogsRemovedError {
+  const days = Math.round((keepMs / 86_400_000) * 10) / 10;
+  return new LogsRemovedError(`The agent logs of task ${taskId} were removed by the janitor on ${new Date(removedAt).toISOString()}, ${days} days after the task ended (engine.janitor.logsKeepMs); there is no stream left to show.`, removedAt, {
+    fix: `What the task did stays in the ledger (the dashboard's timeline of ${taskId}) and in its PR. To keep logs longer, raise engine.janitor.logsKeepMs in the adapter.`,
+  });
 }

@@ -612,8 +612,9 @@ const engineSchema = z
     janitor: section(
       {
         keepMs: ms(86_400_000, 'How long the workspace and branch of a merged or abandoned task (and the workspaces of its shadow runs) are kept for inspection before the janitor (run with the reaper) removes them, on the engine\'s machine and on SSH hosts (over the host\'s connection, only inside its worktreesRoot). An abandoned task keeps `refs/oxi/tasks/<id>` (its last attempt, for a retry or a human); a merged one loses it too (its change is on the main branch).'),
+        logsKeepMs: ms(1_209_600_000, 'How long the agent stream files of a merged or abandoned task (every role: planner, worker, critic, shadow, setup) are kept after it ended before the janitor removes them: `<paths.logs>/<task>/` on the engine\'s machine and `<worktreesRoot>/.oxi-logs/<namespace>/<task>/` on SSH hosts (only strictly inside those roots, never through a link). Its ledger rows, PR and outcome stay; `oxi tail` and the dashboard then say the logs were removed. Longer than `keepMs` by default (14 days).'),
       },
-      'Cleanup of finished tasks\' workspaces and branches, and of shadow runs\' workspaces, on local and SSH hosts.',
+      'Cleanup of finished tasks\' workspaces, branches and agent logs, and of shadow runs\' workspaces, on local and SSH hosts.',
     ),
     retention: section(
       {

@@ -5,6 +5,7 @@ import { streamFiles } from '../cli/commands/tail.js';
 import type { Adapter } from '../config/schema.js';
 import { adapterForTask } from '../config/repos.js';
 import type { Db } from '../store/db.js';
+import { logsRemovedAt } from '../store/task-logs.js';
 import { getTask } from '../store/tasks.js';
 import { lastFailureOfTask } from '../store/ledger-queries.js';
 import { prUrl } from '../../inspector/snapshot.js';
@@ -31,6 +32,8 @@ export function taskDetail(db: Db, adapter: Adapter, id: string, tailLines = 40)
     pr: t.pr === null ? null : { number: t.pr, url: prUrl(adapterForTask(adapter, t), t.pr) },
     lastFailure: failure ? { at: new Date(failure.at).toISOString(), kind: failure.kind, actor: failure.actor, detail: JSON.parse(failure.payload) as unknown } : null,
     transcriptTail: transcriptTail(adapter.paths.logs, id, tailLines),
+    // The janitor removed the task's agent logs (engine.janitor.logsKeepMs): why the tail above is empty.
+    logsRemovedAt: ((at) => (at === undefined ? null : new Date(at).toISOString()))(logsRemovedAt(db, id)),
   };
 }
 

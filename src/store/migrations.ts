@@ -248,4 +248,9 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE shadow_pair ADD COLUMN workspace_removed_at INTEGER;
   `,
+  // 17: the janitor removes a finished task's agent logs (engine.janitor.logsKeepMs); when it did, so it does so once
+  //    (a task retried and finished again since, updated_at past the mark, has its new logs removed in turn).
+  `
+  ALTER TABLE tasks ADD COLUMN logs_removed_at INTEGER;
+  `,
 ];

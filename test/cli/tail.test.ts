@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureWorkspace } from '../../actors/hosts/workspace.js';
 import { runAgent } from '../../actors/effects/run-agent.js';
+import { sweepLogs } from '../../actors/effects/log-janitor.js';
 import { agentFixture, FAKE_CLAUDE, seedTask, type AgentFixture } from '../helpers/agent-deps.js';
 import { makeRepo, type TestRepo } from '../helpers/git-repo.js';
 import { oxi, spawnOxi, waitFor } from '../helpers/project.js';
@@ -70,5 +71,19 @@ describe('oxi tail', () => {
     const missing = oxi(['--config', configPath, 'tail', 'T9']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('No task "T9"');
+  });
+
+  it('a task whose logs the janitor removed: says so (when, and what to do) instead of printing nothing', async () => {
+    const configPath = project();
+    await work();
+    const ended = Date.now() - 15 * 86_400_000;
+    fx!.db.prepare(`UPDATE tasks SET status = 'merged', updated_at = ? WHERE id = 'T1'`).run(ended);
+    const ledger = await sweepLogs({ db: fx!.db, adapter: fx!.adapter, now: Date.now() });
+    expect(ledger.map((n) => n.kind)).toEqual(['janitor.logs_removed']);
+    const gone = oxi(['--config', configPath, 'tail', 'T1', '--no-follow']);
+    expect(gone.code).not.toBe(0);
+    expect(gone.stderr).toContain('The agent logs of task T1 were removed by the janitor on');
+    expect(gone.stderr).toContain('engine.janitor.logsKeepMs');
+    expect(gone.stderr).not.toMatch(/at .*\.js:\d+/);
   });
 });

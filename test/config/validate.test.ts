@@ -84,7 +84,7 @@ describe('validateConfig: defaults', () => {
         backoffBaseMs: 30_000,
         backoffMaxMs: 1_800_000,
         drainTimeoutMs: 30_000,
-        janitor: { keepMs: 86_400_000 },
+        janitor: { keepMs: 86_400_000, logsKeepMs: 1_209_600_000 },
         retention: { ledgerDays: 30, terminalSnapshotDays: 7, intervalMs: 3_600_000 },
         restartIntensity: { maxRestarts: 5, periodMs: 60_000 },
         dashboard: { port: 8765, bind: '127.0.0.1' },

@@ -1,5 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sweepLogs } from '../../actors/effects/log-janitor.js';
 import { startDashboard, type DashboardServer } from '../../inspector/server.js';
 import type { Db } from '../../src/store/db.js';
 import { line, seedDashboardProject } from '../helpers/dashboard-seed.js';
@@ -91,6 +92,18 @@ describe('task detail API', () => {
     ]);
     expect((await json('/api/v1/tasks/T0-1/transcript?file=../../oxi.db')).status).toBe(404);
     expect((await json('/api/v1/tasks/T0-1/transcript?offset=-1')).status).toBe(400);
+  });
+
+  it('the transcript of a task whose logs the janitor removed says so, with when and what to do', async () => {
+    const before = await json('/api/v1/tasks/T0-3/transcript');
+    expect(before.body.note).toBeUndefined();
+    await sweepLogs({ db, adapter: seed.adapter, now: T0 + 15 * 86_400_000 });
+    const after = await json('/api/v1/tasks/T0-3/transcript');
+    expect(after.status).toBe(200);
+    expect(after.body.files).toEqual([]);
+    expect(after.body.logsRemovedAt).toBe(new Date(T0 + 15 * 86_400_000).toISOString());
+    expect(after.body.note).toContain('The agent logs of task T0-3 were removed by the janitor');
+    expect(after.body.note).toContain('engine.janitor.logsKeepMs');
   });
 
   it('bad percent-encoding in a path is a 400, not a crash', async () => {

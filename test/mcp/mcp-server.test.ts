@@ -81,6 +81,7 @@ describe('oxi mcp over a real stdio transport', () => {
     expect(task).toMatchObject({ id: 'T0-101', status: 'abandoned', reason: 'rejected after 2 fix attempts', plan: { summary: 'add double' }, pr: { number: 7, url: '/prs/7' } });
     expect(task.lastFailure).toMatchObject({ kind: 'checks.failure', detail: { pr: 7 } });
     expect(task.transcriptTail.join('\n')).toContain('Writing src/double.js now.');
+    expect(task.logsRemovedAt).toBeNull();
     const missing = await client.callTool({ name: 'get_task', arguments: { id: 'T9-999' } });
     expect((missing as CallResult).isError).toBe(true);
     expect(text(missing)).toContain('No task "T9-999"');

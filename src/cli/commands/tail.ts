@@ -7,8 +7,9 @@
  * `network.denied`, agents.network "allowlist") are shown between the stream's lines as they happen.
  */
 import { renderEvent } from '../../agents/render.js';
-import { isSetupLog, StreamFileReader, taskStreamFiles } from '../../agents/stream-file.js';
+import { isSetupLog, logsRemoved, StreamFileReader, taskStreamFiles } from '../../agents/stream-file.js';
 import { UsageError } from '../../errors.js';
+import { logsRemovedAt } from '../../store/task-logs.js';
 import { openDb } from '../../store/db.js';
 import { listEvents, type LedgerRow } from '../../store/ledger.js';
 import { getTask } from '../../store/tasks.js';
@@ -38,6 +39,8 @@ export async function tailCommand(global: GlobalOptions & { follow?: boolean }, 
     if (!getTask(db, taskId)) {
       throw new UsageError(`No task "${taskId}" in ${adapter.paths.db}.`, { fix: 'Pass a task id that `oxi tasks` lists (ids are case-sensitive, e.g. T0-101).' });
     }
+    const removedAt = logsRemovedAt(db, taskId);
+    if (removedAt !== undefined && streamFiles(adapter.paths.logs, taskId).length === 0) throw logsRemoved(taskId, removedAt, adapter.engine.janitor.logsKeepMs);
     const readers = new Map<string, StreamFileReader>();
     const emit = (file: string, reader: StreamFileReader, final: boolean) => {
       const show = (event: unknown) => {

@@ -1,0 +1,125 @@
+/**
+ * Log retention: the agents' stream files of a task that ended (merged or abandoned) more than
+ * `engine.janitor.logsKeepMs` ago are removed, every role's, on the engine's machine and on the SSH hosts the task
+ * (or a shadow run of it) ran on. Run with the reaper's tick, after the workspace janitor. A task's logs are marked
+ * removed (tasks.logs_removed_at) once every host's part is settled: never removed twice, and `oxi tail` can say
+ * they are gone. A host out of reach is skipped this tick (said once) and its tasks tried again on the next.
+ * Deleted: only a directory right inside a logs root, never through a link (actors/hosts/log-dirs.ts).
+ */
+import { join } from 'node:path';
+import type { LedgerNote } from '../../machines/effects.js';
+import { HostUnreachableError } from '../../src/errors.js';
+import type { Db } from '../../src/store/db.js';
+import { finishedWithLogs, markLogsRemoved, type TaskWithLogs } from '../../src/store/task-logs.js';
+import { getTask } from '../../src/store/tasks.js';
+import { emptyReport, type LeftoverReport } from '../hosts/leftovers.js';
+import { removeLocalLogDir, removeRemoteLogDirs, type LogDir } from '../hosts/log-dirs.js';
+import { namespace } from '../hosts/places.js';
+import type { SweepDeps } from './janitor.js';
+
+/** Tasks whose logs one tick works through (a backlog, the first sweep after an upgrade, is spread over ticks). */
+export const LOG_ROWS_PER_TICK = 100;
+
+/** One host's part of a task's logs. */
+interface Part {
+  host: string;
+  dir: LogDir;
+  report?: LeftoverReport;
+}
+
+// What was noted already (a host out of reach, a removal that keeps failing), per database: once, not every tick.
+const noted = new WeakMap<Db, Set<string>>();
+
+function once(db: Db, key: string): boolean {
+  let seen = noted.get(db);
+  if (!seen) noted.set(db, (seen = new Set()));
+  if (seen.has(key)) return false;
+  seen.add(key);
+  return true;
+}
+
+/** The task's parts: the engine's machine always (its agents' state lives there), and each SSH host it ran on. */
+function partsOf(deps: SweepDeps, row: TaskWithLogs): { parts: Part[]; unknown: string[] } {
+  const { adapter } = deps;
+  const parts: Part[] = [{ host: 'local', dir: { root: adapter.paths.logs, dir: join(adapter.paths.logs, row.id) } }];
+  const unknown: string[] = [];
+  for (const name of new Set([row.host, ...row.shadowHosts])) {
+    if (!name) continue;
+    const cfg = adapter.hosts.find((h) => h.name === name);
+    if (!cfg) unknown.push(name);
+    else if (cfg.kind === 'ssh') {
+      const root = `${cfg.worktreesRoot}/.oxi-logs/${namespace({ adapter })}`;
+      parts.push({ host: name, dir: { root, dir: `${root}/${row.id}` } });
+    }
+  }
+  return { parts, unknown };
+}
+
+async function removeOnHost(deps: SweepDeps, host: string, parts: Part[], ledger: LedgerNote[]): Promise<void> {
+  const cfg = deps.adapter.hosts.find((h) => h.name === host);
+  const transport = deps.hosts?.get(host);
+  // No transport to reach it with (yet): its parts wait.
+  if (!transport || cfg?.kind !== 'ssh') return;
+  try {
+    // One round trip for the host's batch, bounded by the host's command timeout.
+    const reports = await removeRemoteLogDirs(transport, parts.map((p) => p.dir), cfg.connection?.commandTimeoutMs ?? 60_000);
+    parts.forEach((p, i) => (p.report = reports[i]));
+    noted.get(deps.db)?.delete(`unreachable:${host}`);
+  } catch (error) {
+    if (once(deps.db, `unreachable:${host}`)) {
+      const kind = error instanceof HostUnreachableError ? 'janitor.host_unreachable' : 'janitor.failed';
+      ledger.push({ kind, payload: { host, logs: true, error: (error as Error)?.message ?? String(error) } });
+    }
+  }
+}
+
+/** What the parts' reports mean for the task's mark and the ledger. */
+function settle(deps: SweepDeps, row: TaskWithLogs, parts: Part[], unknown: string[], ledger: LedgerNote[]): void {
+  const { db, now } = deps;
+  const note = { task: row.id, status: row.status };
+  const all = (key: keyof LeftoverReport) => parts.flatMap((p) => (p.report?.[key] ?? []).map((path) => ({ host: p.host, path })));
+  const removed = all('removed');
+  const failed = all('failed');
+  // What went is recorded even when the rest waits; a host no longer configured cannot be reached: named, not waited for.
+  if (removed.length || unknown.length) ledger.push({ kind: 'janitor.logs_removed', payload: { ...note, removed, ...(unknown.length ? { unreachedHosts: unknown } : {}) } });
+  // Never deleted, never tried again: a link or a path outside the root is a human's to look at.
+  for (const p of parts.filter((x) => x.report?.refused.length)) ledger.push({ kind: 'janitor.refused', payload: { ...note, host: p.host, refused: p.report!.refused, root: p.dir.root } });
+  if (failed.length) {
+    if (once(db, `failed:${row.id}`)) ledger.push({ kind: 'janitor.failed', payload: { ...note, logs: true, failed } });
+    return;
+  }
+  if (parts.some((p) => !p.report)) return;
+  noted.get(db)?.delete(`failed:${row.id}`);
+  markLogsRemoved(db, row.id, row.status, row.updated_at, now);
+}
+
+export async function sweepLogs(deps: SweepDeps): Promise<LedgerNote[]> {
+  const { db, adapter, now } = deps;
+  const ledger: LedgerNote[] = [];
+  const blocked = (t: { parts: Part[] }) => (t.parts.some((p) => noted.get(db)?.has(`unreachable:${p.host}`)) ? 1 : 0);
+  // Tasks waiting on a host out of reach go last: they never hold the others back.
+  const rows = finishedWithLogs(db, now - adapter.engine.janitor.logsKeepMs)
+    .map((row) => ({ row, ...partsOf(deps, row) }))
+    .sort((a, b) => blocked(a) - blocked(b))
+    .slice(0, LOG_ROWS_PER_TICK);
+  // Read again just before: a task retried since (live again) keeps its logs.
+  const still = (row: TaskWithLogs) => {
+    const t = getTask(db, row.id);
+    return t?.status === row.status && t.updated_at === row.updated_at;
+  };
+  const due = rows.filter((r) => still(r.row));
+  const byHost = new Map<string, Part[]>();
+  for (const r of due) for (const p of r.parts.slice(1)) (byHost.get(p.host) ?? byHost.set(p.host, []).get(p.host)!).push(p);
+  // The SSH hosts in parallel (one slow host holds no other); removeOnHost never throws.
+  const hostsDone = Promise.all([...byHost].map(([host, parts]) => removeOnHost(deps, host, parts, ledger)));
+  for (const r of due) {
+    try {
+      r.parts[0].report = removeLocalLogDir(r.parts[0].dir);
+    } catch (error) {
+      r.parts[0].report = { ...emptyReport(), failed: [(error as Error)?.message ?? String(error)] };
+    }
+  }
+  await hostsDone;
+  for (const r of due) settle(deps, r.row, r.parts, r.unknown, ledger);
+  return ledger;
+}

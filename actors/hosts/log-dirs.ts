@@ -1,0 +1,98 @@
+/**
+ * A finished task's log directory on a host (its agents' stream files, every role): `<logs>/<task>` on the engine's
+ * machine, `<worktreesRoot>/.oxi-logs/<namespace>/<task>` on an SSH host. Deleted only when it is a directory right
+ * inside its logs root, reached without a link (its parent resolved must be the root resolved); never a link, nor
+ * what it points at, nor the root. On an SSH host, where agents' sandboxes may write under `.oxi-logs`, a root that
+ * is itself a link (or whose parent is) is refused too. An SSH host's side decides on the host, where its links resolve, in one round trip.
+ */
+import { lstatSync, realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { HostTransport } from '../../src/ports.js';
+import { emptyReport, removeTree, type LeftoverReport } from './leftovers.js';
+
+export interface LogDir {
+  /** The host's logs root: nothing but a directory right inside it is deleted. */
+  root: string;
+  /** The task's log directory, `<root>/<task>`. */
+  dir: string;
+}
+
+const real = (path: string) => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+};
+
+/** Removes a task's log directory on the engine's own machine. */
+export function removeLocalLogDir(input: LogDir): LeftoverReport {
+  const report = emptyReport();
+  const info = lstatSync(input.dir, { throwIfNoEntry: false });
+  if (!info) {
+    report.gone.push(input.dir);
+    return report;
+  }
+  const name = basename(input.dir);
+  const parent = real(dirname(input.dir));
+  const root = real(input.root);
+  if (info.isSymbolicLink() || !info.isDirectory() || name === '.' || name === '..' || !root || parent !== root) {
+    report.refused.push(input.dir);
+    return report;
+  }
+  (removeTree(join(parent, name)) ? report.removed : report.failed).push(input.dir);
+  return report;
+}
+
+/**
+ * sh script: items of two arguments each (root, dir). For item N it prints `item N`, then one
+ * `removed|gone|refused|failed <dir>` line, then `done N`.
+ */
+const SCRIPT = `
+export LC_ALL=C
+resolved() { (cd -P -- "$1" 2>/dev/null && pwd -P); }
+n=0
+while [ "$#" -ge 2 ]; do
+  echo "item $n"
+  p="$2"
+  if [ ! -e "$p" ] && [ ! -L "$p" ]; then echo "gone $p"
+  # A link is never followed nor removed; the parent is resolved, so ../ or a linked parent cannot lead out.
+  elif [ -L "$p" ] || [ ! -d "$p" ]; then echo "refused $p"
+  else
+    # The root and its parent (.oxi-logs) are written by agents' sandboxes too: one made a link leads nowhere.
+    r=; if [ ! -L "$1" ] && [ ! -L "$(dirname -- "$1")" ]; then r=$(resolved "$1") || r=; fi
+    b=$(basename -- "$p"); d=$(resolved "$(dirname -- "$p")") || d=
+    case "$b" in ''|.|..) d=;; esac
+    if [ -z "$r" ] || [ "$d" != "$r" ]; then echo "refused $p"
+    else
+      rm -rf -- "$d/$b" 2>/dev/null || { chmod -R u+w -- "$d/$b" 2>/dev/null; rm -rf -- "$d/$b" 2>/dev/null; }
+      if [ -e "$d/$b" ] || [ -L "$d/$b" ]; then echo "failed $p"; else echo "removed $p"; fi
+    fi
+  fi
+  echo "done $n"
+  n=$((n+1)); shift 2
+done
+`;
+
+/**
+ * Removes the log directories `items` on an SSH host, in one round trip bounded by `timeoutMs`. An item the script
+ * did not finish reports a failure (tried again next time). Throws only what the transport throws (out of reach).
+ */
+export async function removeRemoteLogDirs(host: HostTransport, items: readonly LogDir[], timeoutMs: number): Promise<LeftoverReport[]> {
+  if (!items.length) return [];
+  const r = await host.exec(['sh', '-c', SCRIPT, 'oxi', ...items.flatMap((i) => [i.root, i.dir])], { timeoutMs });
+  const reports = items.map(() => emptyReport());
+  const finished = new Set<number>();
+  let at = -1;
+  for (const line of r.stdout.split('\n')) {
+    const space = line.indexOf(' ');
+    const word = line.slice(0, space);
+    const rest = line.slice(space + 1);
+    if (word === 'item') at = Number(rest);
+    else if (word === 'done') finished.add(Number(rest));
+    else if (space > 0 && reports[at] && word in reports[at]) reports[at][word as keyof LeftoverReport].push(rest);
+  }
+  const why = `(unfinished: exit ${r.exitCode}${r.stderr.trim() ? `, ${r.stderr.trim().split('\n')[0]}` : ''})`;
+  reports.forEach((report, i) => finished.has(i) || report.failed.push(why));
+  return reports;
+}
