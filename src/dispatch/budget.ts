@@ -70,22 +70,31 @@ export function shadowsInFlight(db: Db, which?: (taskId: string) => boolean): nu
   return which ? tasks.filter(which).length : tasks.length;
 }
 
+/**
+ * The largest per-task cap a session in flight may carry: the global one, or with `repos` the largest of the
+ * repositories' (a task's adapter view carries its own repository's cap as `budget.perTaskUsd`, not the global one).
+ */
+function sessionCapUsd(adapter: Adapter): number {
+  return Math.max(adapter.budget.perTaskUsd, ...(adapter.repos ?? []).map((r) => r.budget.perTaskUsd));
+}
+
 const usd = (v: number) => `$${Math.round(v * 10_000) / 10_000}`;
 
 /**
  * Why a shadow may not start now, or undefined: it starts only if today's spend, the per-task cap of every session
  * in flight (tasks and shadows) and its own stay within the daily hard cap, and within its repository's.
+ * `adapter`: as the task sees it (its `budget.perTaskUsd` is its own cap, its repository's with `repos`).
  * Called just before the shadow's pair is claimed, with no await between: two shadows never both take the last room.
  */
 export function shadowBudgetRefusal(o: { db: Db; adapter: Adapter; now: number; taskId: string; pool: Pick<DispatchPool, 'inFlight' | 'inFlightWhere'> }): string | undefined {
   const { db, adapter, now } = o;
   const start = dayStart(now);
-  const over = (scope: string, spent: number, sessions: number, caps: Adapter['budget']) => {
-    const reserved = sessions * caps.perTaskUsd;
+  const over = (scope: string, spent: number, sessions: number, caps: Adapter['budget'], eachUsd = caps.perTaskUsd) => {
+    const reserved = sessions * eachUsd;
     if (spent < caps.dailyHardUsd && spent + reserved + caps.perTaskUsd <= caps.dailyHardUsd) return undefined;
     return `budget: starting it would pass ${scope} of ${usd(caps.dailyHardUsd)} (${usd(spent)} spent today + ${usd(reserved)} reserved for ${sessions} session${sessions === 1 ? '' : 's'} in flight + ${usd(caps.perTaskUsd)} for this shadow)`;
   };
-  const global = over('the daily hard cap', spendBetween(db, start, now + 1), o.pool.inFlight() + shadowsInFlight(db), adapter.budget);
+  const global = over('the daily hard cap', spendBetween(db, start, now + 1), o.pool.inFlight() + shadowsInFlight(db), adapter.budget, sessionCapUsd(adapter));
   if (global || !isMultiRepo(adapter)) return global;
   const repo = repoOfTask(adapter, o.taskId);
   const mine = (id: string) => repoOfTask(adapter, id) === repo;

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { adapterForRepo } from '../../src/config/repos.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { dailyBudgetGate, repoBudgetGate, shadowBudgetRefusal } from '../../src/dispatch/budget.js';
 import { openDb, type Db } from '../../src/store/db.js';
@@ -133,5 +134,30 @@ describe('the per-repository gate reserves its shadows in flight', () => {
     expect(why).toMatch(/^budget: starting it would pass repository engine's daily hard cap of \$4 /);
     // Product has room: its shadow may start.
     expect(shadowBudgetRefusal({ db: d, adapter, now, taskId: 'product/T0-1', pool })).toBeUndefined();
+  });
+
+  it("as a task's repository view sees it: the global check reserves the others at the largest per-task cap, its own at its repository's", () => {
+    const multi = validateConfig(
+      {
+        name: 'acme',
+        budget: { perTaskUsd: 2, dailySoftUsd: 10, dailyHardUsd: 10 },
+        repos: [{ name: 'product', path: 'product' }, { name: 'engine', path: 'engine', budget: { perTaskUsd: 1 } }],
+      },
+      { configPath: '/proj/oxi.config.json' },
+    );
+    const d = db();
+    const now = Date.now();
+    appendEvent(d, { at: now, actor: 'engine', kind: 'spend', payload: { usd: 5 } });
+    const pool = { inFlight: () => 2, inFlightWhere: () => 0 };
+    // The effect's deps carry engine's view: its budget.perTaskUsd is engine's $1.
+    const view = adapterForRepo(multi, 'engine');
+    expect(view.budget.perTaskUsd).toBe(1);
+    // $5 + two sessions at $2 + this shadow's $1 = $10.
+    expect(shadowBudgetRefusal({ db: d, adapter: view, now, taskId: 'engine/T0-1', pool })).toBeUndefined();
+    shadowRunning(d, 'product/T0-1');
+    // + product's shadow at $2: $12 > $10 (at engine's $1 each it would seem $9).
+    expect(shadowBudgetRefusal({ db: d, adapter: view, now, taskId: 'engine/T0-1', pool })).toBe(
+      'budget: starting it would pass the daily hard cap of $10 ($5 spent today + $6 reserved for 3 sessions in flight + $1 for this shadow)',
+    );
   });
 });
