@@ -5,12 +5,13 @@
  * lives in its own workspace only). It runs beside the real worker, never awaited by it: a shadow that fails or
  * crashes is a recorded result, never the task's. The pair row is claimed before the shadow starts (one per task,
  * attempt and fix), so a restart never starts it twice; one cut off by the engine's end is recorded as
- * interrupted, at the stop or at the next start.
+ * interrupted, at the stop or at the next start. A running pair is a reservation: the budget gates hold its per-task
+ * cap like a task's in flight, and a shadow whose own cap would pass a daily hard cap is skipped (src/dispatch/budget.ts).
  */
 import { createHash } from 'node:crypto';
 import type { EffectInput, WorkOutput } from '../../machines/effects.js';
 import type { AgentRequest, WorkerLaunch } from '../../src/agents/port.js';
-import { newShadowsHeld } from '../../src/dispatch/budget.js';
+import { newShadowsHeld, shadowBudgetRefusal } from '../../src/dispatch/budget.js';
 import { appendEvent } from '../../src/store/ledger.js';
 import { claimShadowPair, getShadowPairFor, recordRealSide, recordShadowSide, runningShadowPairs, setShadowPid, type ShadowSide } from '../../src/store/shadow.js';
 import { sandboxOf } from '../sandbox/sandbox.js';
@@ -69,6 +70,9 @@ export async function prepareShadow(deps: EffectDeps, input: RunAgentInput, requ
 async function runShadow(deps: EffectDeps, plan: ShadowPlan): Promise<void> {
   const { db, clock } = deps;
   const { input, launch, site } = plan;
+  // Its per-task cap is reserved like a task's: it starts only if the day's hard caps hold it (checked and claimed with no await between).
+  const refused = shadowBudgetRefusal({ db, adapter: deps.adapter, now: clock.now(), taskId: input.taskId, pool: deps.pool });
+  if (refused) return void skipped(deps, input, refused);
   const id = claimShadowPair(db, {
     task: input.taskId, attempt: input.attempt, fix: input.fix, startSha: plan.startSha, workspace: site.workspace, host: input.host,
     realBackend: plan.real.backend, realModel: plan.real.model, shadowBackend: launch.backend, shadowModel: launch.model ?? null, at: clock.now(),

@@ -4,6 +4,8 @@ import type { Notifier } from '../ports.js';
 import type { Db } from '../store/db.js';
 import { appendEvent, dayStart, spendBetween, spendByRepoBetween } from '../store/ledger.js';
 import { eventSince, repoEventSince, taskHasEvent } from '../store/ledger-queries.js';
+import { runningShadowTasks } from '../store/shadow.js';
+import type { DispatchPool } from './pool.js';
 import { isMultiRepo, repoNames, repoOfTask, repoView, repoViews } from '../config/repos.js';
 
 const DAY_MS = 86_400_000;
@@ -21,7 +23,8 @@ export interface BudgetState {
  * spend events. Passing the soft cap records one `budget.soft_warning` (from then on no new task
  * starts: see `DispatchPool.claim` and `newTasksHeld`); reaching the hard cap records
  * one `budget.hard_stop` — once per day, however many tasks ask (the ledger itself is the latch, so a
- * restart does not repeat them) — and nothing new dispatches until the next day.
+ * restart does not repeat them) — and nothing new dispatches until the next day. `reservedUsd`: what the tasks in
+ * flight (and the one asking) may still spend; every shadow run in flight is reserved on top, at the per-task cap.
  */
 export function dailyBudgetGate(options: { db: Db; clock: Clock; budget: Adapter['budget']; notifier?: Notifier; reservedUsd?: () => number }): () => BudgetState {
   const { db, clock, budget } = options;
@@ -35,7 +38,7 @@ export function dailyBudgetGate(options: { db: Db; clock: Clock; budget: Adapter
     const start = dayStart(now);
     const spentToday = spendBetween(db, start, now + 1);
     const soft = spentToday >= budget.dailySoftUsd;
-    const reserved = options.reservedUsd?.() ?? 0;
+    const reserved = (options.reservedUsd?.() ?? 0) + shadowsInFlight(db) * budget.perTaskUsd;
     const exceeded = spentToday >= budget.dailyHardUsd || (reserved > 0 && spentToday + reserved > budget.dailyHardUsd);
     const payload = { spentUsd: Math.round(spentToday * 10_000) / 10_000, softUsd: budget.dailySoftUsd, hardUsd: budget.dailyHardUsd };
     const resume = new Date(start + DAY_MS).toISOString().replace('.000Z', 'Z');
@@ -56,6 +59,47 @@ export function newTasksHeld(db: Db, now: number, budget: Adapter['budget']): bo
  */
 export function newShadowsHeld(db: Db, now: number, budget: Adapter['budget']): boolean {
   return newTasksHeld(db, now, budget);
+}
+
+/**
+ * Shadow sessions in flight (of the tasks `which` picks): the pair table's running rows, so a restart leaves no
+ * phantom (the engine records the last run's as interrupted before it dispatches anything).
+ */
+export function shadowsInFlight(db: Db, which?: (taskId: string) => boolean): number {
+  const tasks = runningShadowTasks(db);
+  return which ? tasks.filter(which).length : tasks.length;
+}
+
+/**
+ * The largest per-task cap a session in flight may carry: the global one, or with `repos` the largest of the
+ * repositories' (a task's adapter view carries its own repository's cap as `budget.perTaskUsd`, not the global one).
+ */
+function sessionCapUsd(adapter: Adapter): number {
+  return Math.max(adapter.budget.perTaskUsd, ...(adapter.repos ?? []).map((r) => r.budget.perTaskUsd));
+}
+
+const usd = (v: number) => `$${Math.round(v * 10_000) / 10_000}`;
+
+/**
+ * Why a shadow may not start now, or undefined: it starts only if today's spend, the per-task cap of every session
+ * in flight (tasks and shadows) and its own stay within the daily hard cap, and within its repository's.
+ * `adapter`: as the task sees it (its `budget.perTaskUsd` is its own cap, its repository's with `repos`).
+ * Called just before the shadow's pair is claimed, with no await between: two shadows never both take the last room.
+ */
+export function shadowBudgetRefusal(o: { db: Db; adapter: Adapter; now: number; taskId: string; pool: Pick<DispatchPool, 'inFlight' | 'inFlightWhere'> }): string | undefined {
+  const { db, adapter, now } = o;
+  const start = dayStart(now);
+  const over = (scope: string, spent: number, sessions: number, caps: Adapter['budget'], eachUsd = caps.perTaskUsd) => {
+    const reserved = sessions * eachUsd;
+    if (spent < caps.dailyHardUsd && spent + reserved + caps.perTaskUsd <= caps.dailyHardUsd) return undefined;
+    return `budget: starting it would pass ${scope} of ${usd(caps.dailyHardUsd)} (${usd(spent)} spent today + ${usd(reserved)} reserved for ${sessions} session${sessions === 1 ? '' : 's'} in flight + ${usd(caps.perTaskUsd)} for this shadow)`;
+  };
+  const global = over('the daily hard cap', spendBetween(db, start, now + 1), o.pool.inFlight() + shadowsInFlight(db), adapter.budget, sessionCapUsd(adapter));
+  if (global || !isMultiRepo(adapter)) return global;
+  const repo = repoOfTask(adapter, o.taskId);
+  const mine = (id: string) => repoOfTask(adapter, id) === repo;
+  const sessions = o.pool.inFlightWhere(mine) + shadowsInFlight(db, mine);
+  return over(`repository ${repo}'s daily hard cap`, spendByRepoBetween(db, start, now + 1)[repo] ?? 0, sessions, repoView(adapter, repo).budget);
 }
 
 /** A task has been dispatched once it has ever been provisioned (the ledger keeps every transition). */
@@ -81,7 +125,7 @@ export function heldRepos(db: Db, adapter: Adapter, now: number): string[] {
 /**
  * The per-repository gate the pool asks besides the global one: a repository past its own daily caps is
  * refused like the whole engine past the global ones (its hard cap reserves the per-task cap of each of its
- * sessions in flight). Each passing is recorded once a day per repository. Undefined with `repo`.
+ * sessions in flight: its tasks' and their shadows'). Each passing is recorded once a day per repository. Undefined with `repo`.
  */
 export function repoBudgetGate(options: { db: Db; clock: Clock; adapter: Adapter; notifier?: Notifier; inFlight: (repo: string) => number }): ((taskId: string) => BudgetState) | undefined {
   const { db, clock, adapter } = options;
@@ -97,7 +141,8 @@ export function repoBudgetGate(options: { db: Db; clock: Clock; adapter: Adapter
     const repo = repoOfTask(adapter, taskId);
     const caps = repoView(adapter, repo).budget;
     const spentToday = spendByRepoBetween(db, start, now + 1)[repo] ?? 0;
-    const reserved = (options.inFlight(repo) + 1) * caps.perTaskUsd;
+    const shadows = shadowsInFlight(db, (id) => repoOfTask(adapter, id) === repo);
+    const reserved = (options.inFlight(repo) + shadows + 1) * caps.perTaskUsd;
     const soft = spentToday >= caps.dailySoftUsd;
     const exceeded = spentToday >= caps.dailyHardUsd || spentToday + reserved > caps.dailyHardUsd;
     const payload = { repo, spentUsd: Math.round(spentToday * 10_000) / 10_000, softUsd: caps.dailySoftUsd, hardUsd: caps.dailyHardUsd };

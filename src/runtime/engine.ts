@@ -104,7 +104,7 @@ function createPool(adapter: Adapter, db: Db, clock: Clock, ports: ReturnType<ty
     overlapDeferMs: Math.max(1000, Math.min(adapter.engine.backoffBaseMs, 30_000)),
     // Every repository's forge: the overlap gate then compares only tasks of the same repository (sameRepo).
     openPrFiles: async () => (await Promise.all([...ports.forges.values()].map((f) => f.listOpenPrs()))).flat().map((p) => ({ task: p.task, files: p.files })),
-    // Sessions in flight (and the one asking) may each still spend their per-task cap: reserve it, so no day ends past the hard cap.
+    // Sessions in flight (and the one asking) may each still spend their per-task cap: reserve it, so no day ends past the hard cap (the gate adds running shadows).
     budget: dailyBudgetGate({ db, clock, budget: adapter.budget, notifier: ports.notifier, reservedUsd: () => (pool.inFlight() + 1) * adapter.budget.perTaskUsd }),
     onLeases: (host, inUse) => running.actor?.system.get(`host:${host}`)?.send({ type: 'host.leases', inUse }),
     ...dispatchOrder(db),

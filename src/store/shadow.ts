@@ -109,6 +109,11 @@ export function runningShadowPairs(db: Db): ShadowPairRow[] {
   return db.prepare("SELECT * FROM shadow_pair WHERE shadow_status = 'running' ORDER BY id").all() as ShadowPairRow[];
 }
 
+/** The tasks of the shadows running now, one entry per shadow (the partial index `shadow_pair_running` answers it). */
+export function runningShadowTasks(db: Db): string[] {
+  return (db.prepare("SELECT task FROM shadow_pair WHERE shadow_status = 'running'").all() as Array<{ task: string }>).map((r) => r.task);
+}
+
 export function getShadowPairFor(db: Db, key: { task: string; attempt: number; fix: number }): ShadowPairRow | undefined {
   return db.prepare('SELECT * FROM shadow_pair WHERE task = ? AND attempt = ? AND fix = ?').get(key.task, key.attempt, key.fix) as ShadowPairRow | undefined;
 }
