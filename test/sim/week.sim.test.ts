@@ -32,8 +32,10 @@ describe(`a simulated week (seed ${seed}, ${days} days, ${tasksPerDay} tasks a d
     expect(r.abandonedByOutage, `abandoned by an outage, ${replay}`).toBe(0);
     expect(r.events.rateLimitWindows + r.events.expiredKeyDays, replay).toBeGreaterThan(0);
     expect(r.review.rejectedByForgeFault, `rejections caused by a forge fault, ${replay}`).toBe(0);
-    // The week did real work: most tasks merged, the faults happened.
-    expect(r.merged, replay).toBeGreaterThan(r.tasks / 2);
+    // The week did real work and the faults happened. About half the tasks merge in this world (its over-budget and
+    // garbage workers never can, and its human closes about 3 in 10 of the PRs left to them), so half is a coin flip:
+    // a third is the floor that still fails a stalled engine.
+    expect(r.merged, replay).toBeGreaterThan(r.tasks / 3);
     expect(r.events.kills + r.events.restarts + r.events.outages, replay).toBeGreaterThan(0);
   });
 });
