@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { LedgerNote } from '../../machines/effects.js';
 import type { Adapter } from '../../src/config/schema.js';
 import type { Db } from '../../src/store/db.js';
+import { janitorNotes } from './janitor-notes.js';
 import type { HostTransport } from '../../src/ports.js';
 import { compactStore } from '../../src/store/retention.js';
 import { finishedShadowWorkspaces, forgetShadowWorkspace } from '../../src/store/shadow.js';
@@ -38,8 +39,7 @@ interface Job {
   forget(): void;
 }
 
-// What was noted already (a host out of reach, a removal that keeps failing), per database: once, not every tick.
-const noted = new WeakMap<Db, Set<string>>();
+const notes = janitorNotes();
 
 function jobFor(deps: SweepDeps, row: { id: string; repo: string; host: string | null }, workspace: string | null, refsOf: (ssh: boolean) => string[]): Omit<Job, 'key' | 'note' | 'still' | 'forget'> | undefined {
   const view = adapterForTask(deps.adapter, row);
@@ -79,14 +79,6 @@ function jobs(deps: SweepDeps, cutoff: number): Job[] {
   return out;
 }
 
-function once(db: Db, key: string): boolean {
-  let seen = noted.get(db);
-  if (!seen) noted.set(db, (seen = new Set()));
-  if (seen.has(key)) return false;
-  seen.add(key);
-  return true;
-}
-
 /** What a removal's report means for its row and the ledger. */
 function settle(db: Db, job: Job, report: LeftoverReport, ledger: LedgerNote[]): void {
   const host = job.host;
@@ -94,10 +86,10 @@ function settle(db: Db, job: Job, report: LeftoverReport, ledger: LedgerNote[]):
   if (report.removed.length) ledger.push({ kind: 'janitor.removed', payload: { ...job.note, host, removed: report.removed } });
   if (report.failed.length) {
     // Kept for the next tick; said once, not on every try.
-    if (once(db, `failed:${host}:${job.key}`)) ledger.push({ kind: 'janitor.failed', payload: { ...job.note, host, failed: report.failed } });
+    if (notes.once(db, `failed:${host}:${job.key}`)) ledger.push({ kind: 'janitor.failed', payload: { ...job.note, host, failed: report.failed } });
     return;
   }
-  noted.get(db)?.delete(`failed:${host}:${job.key}`);
+  notes.forget(db, `failed:${host}:${job.key}`);
   job.forget();
   // Never deleted, never tried again: a path outside the root (or a link) is a human's to look at.
   if (report.refused.length) ledger.push({ kind: 'janitor.refused', payload: { ...job.note, host, refused: report.refused, root: job.leftovers.root } });
@@ -105,7 +97,7 @@ function settle(db: Db, job: Job, report: LeftoverReport, ledger: LedgerNote[]):
 
 async function sweepHost(db: Db, host: string, list: Job[], ledger: LedgerNote[]): Promise<void> {
   // Rows that failed before go last: a few that keep failing never hold the rest back.
-  const failing = (j: Job) => (noted.get(db)?.has(`failed:${host}:${j.key}`) ? 1 : 0);
+  const failing = (j: Job) => (notes.has(db, `failed:${host}:${j.key}`) ? 1 : 0);
   const ordered = [...list].sort((a, b) => failing(a) - failing(b));
   // Read again just before: a task retried since the rows were read keeps its workspace.
   const batch = ordered.slice(0, REMOTE_ROWS_PER_TICK).filter((j) => j.still());
@@ -116,13 +108,13 @@ async function sweepHost(db: Db, host: string, list: Job[], ledger: LedgerNote[]
     reports = await removeRemoteLeftovers(batch[0].remote!.transport, batch.map((j) => j.leftovers), batch[0].remote!.timeoutMs);
   } catch (error) {
     // Out of reach (or not answering within its bound): the host waits for the next tick, its rows kept; said once.
-    if (once(db, `unreachable:${host}`)) {
+    if (notes.once(db, `unreachable:${host}`)) {
       const kind = error instanceof HostUnreachableError ? 'janitor.host_unreachable' : 'janitor.failed';
       ledger.push({ kind, payload: { host, error: (error as Error)?.message ?? String(error) } });
     }
     return;
   }
-  noted.get(db)?.delete(`unreachable:${host}`);
+  notes.forget(db, `unreachable:${host}`);
   batch.forEach((job, i) => settle(db, job, reports[i], ledger));
 }
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { LedgerNote } from '../../machines/effects.js';
 import { HostUnreachableError } from '../../src/errors.js';
 import type { Db } from '../../src/store/db.js';
+import { janitorNotes } from './janitor-notes.js';
 import { finishedWithLogs, markLogsRemoved, type TaskWithLogs } from '../../src/store/task-logs.js';
 import { getTask } from '../../src/store/tasks.js';
 import { emptyReport, type LeftoverReport } from '../hosts/leftovers.js';
@@ -27,16 +28,7 @@ interface Part {
   report?: LeftoverReport;
 }
 
-// What was noted already (a host out of reach, a removal that keeps failing), per database: once, not every tick.
-const noted = new WeakMap<Db, Set<string>>();
-
-function once(db: Db, key: string): boolean {
-  let seen = noted.get(db);
-  if (!seen) noted.set(db, (seen = new Set()));
-  if (seen.has(key)) return false;
-  seen.add(key);
-  return true;
-}
+const notes = janitorNotes();
 
 /** The task's parts: the engine's machine always (its agents' state lives there), and each SSH host it ran on. */
 function partsOf(deps: SweepDeps, row: TaskWithLogs): { parts: Part[]; unknown: string[] } {
@@ -64,9 +56,9 @@ async function removeOnHost(deps: SweepDeps, host: string, parts: Part[], ledger
     // One round trip for the host's batch, bounded by the host's command timeout.
     const reports = await removeRemoteLogDirs(transport, parts.map((p) => p.dir), cfg.connection?.commandTimeoutMs ?? 60_000);
     parts.forEach((p, i) => (p.report = reports[i]));
-    noted.get(deps.db)?.delete(`unreachable:${host}`);
+    notes.forget(deps.db, `unreachable:${host}`);
   } catch (error) {
-    if (once(deps.db, `unreachable:${host}`)) {
+    if (notes.once(deps.db, `unreachable:${host}`)) {
       const kind = error instanceof HostUnreachableError ? 'janitor.host_unreachable' : 'janitor.failed';
       ledger.push({ kind, payload: { host, logs: true, error: (error as Error)?.message ?? String(error) } });
     }
@@ -85,18 +77,18 @@ function settle(deps: SweepDeps, row: TaskWithLogs, parts: Part[], unknown: stri
   // Never deleted, never tried again: a link or a path outside the root is a human's to look at.
   for (const p of parts.filter((x) => x.report?.refused.length)) ledger.push({ kind: 'janitor.refused', payload: { ...note, host: p.host, refused: p.report!.refused, root: p.dir.root } });
   if (failed.length) {
-    if (once(db, `failed:${row.id}`)) ledger.push({ kind: 'janitor.failed', payload: { ...note, logs: true, failed } });
+    if (notes.once(db, `failed:${row.id}`)) ledger.push({ kind: 'janitor.failed', payload: { ...note, logs: true, failed } });
     return;
   }
   if (parts.some((p) => !p.report)) return;
-  noted.get(db)?.delete(`failed:${row.id}`);
+  notes.forget(db, `failed:${row.id}`);
   markLogsRemoved(db, row.id, row.status, row.updated_at, now);
 }
 
 export async function sweepLogs(deps: SweepDeps): Promise<LedgerNote[]> {
   const { db, adapter, now } = deps;
   const ledger: LedgerNote[] = [];
-  const blocked = (t: { parts: Part[] }) => (t.parts.some((p) => noted.get(db)?.has(`unreachable:${p.host}`)) ? 1 : 0);
+  const blocked = (t: { parts: Part[] }) => (t.parts.some((p) => notes.has(db, `unreachable:${p.host}`)) ? 1 : 0);
   // Tasks waiting on a host out of reach go last: they never hold the others back.
   const rows = finishedWithLogs(db, now - adapter.engine.janitor.logsKeepMs)
     .map((row) => ({ row, ...partsOf(deps, row) }))

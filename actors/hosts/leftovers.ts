@@ -9,6 +9,7 @@ import { chmodSync, lstatSync, readdirSync, realpathSync, rmSync } from 'node:fs
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { gitRun } from '../git/git.js';
 import { UPSTREAM } from './ssh/remote-git.js';
+import type { HostTransport } from '../../src/ports.js';
 
 /** What one removal found, path by path and ref by ref. */
 export interface LeftoverReport {
@@ -69,6 +70,29 @@ function makeWritable(dir: string): void {
 }
 
 /** Removes a tree (made owner-writable first if it must be); whether it is gone. */
+/**
+ * Runs a removal script on a host in one round trip bounded by `timeoutMs` and reads its report: `item N` starts item N,
+ * `<field> <text>` adds to that item's report, `done N` ends it. An item the script did not finish (cut off by the
+ * bound, a missing sh) reports a failure and is tried again next time. Throws only what the transport throws.
+ */
+export async function runRemovalScript(host: HostTransport, script: string, args: readonly string[], count: number, timeoutMs: number): Promise<LeftoverReport[]> {
+  const r = await host.exec(['sh', '-c', script, 'oxi', ...args], { timeoutMs });
+  const reports = Array.from({ length: count }, () => emptyReport());
+  const finished = new Set<number>();
+  let at = -1;
+  for (const line of r.stdout.split('\n')) {
+    const space = line.indexOf(' ');
+    const word = line.slice(0, space);
+    const rest = line.slice(space + 1);
+    if (word === 'item') at = Number(rest);
+    else if (word === 'done') finished.add(Number(rest));
+    else if (space > 0 && reports[at] && word in reports[at]) reports[at][word as keyof LeftoverReport].push(rest);
+  }
+  const why = `(unfinished: exit ${r.exitCode}${r.stderr.trim() ? `, ${r.stderr.trim().split('\n')[0]}` : ''})`;
+  reports.forEach((report, i) => finished.has(i) || report.failed.push(why));
+  return reports;
+}
+
 export function removeTree(path: string): boolean {
   try {
     rmSync(path, { recursive: true, force: true });

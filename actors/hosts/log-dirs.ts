@@ -8,7 +8,7 @@
 import { lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { HostTransport } from '../../src/ports.js';
-import { emptyReport, removeTree, type LeftoverReport } from './leftovers.js';
+import { emptyReport, removeTree, runRemovalScript, type LeftoverReport } from './leftovers.js';
 
 export interface LogDir {
   /** The host's logs root: nothing but a directory right inside it is deleted. */
@@ -80,19 +80,5 @@ done
  */
 export async function removeRemoteLogDirs(host: HostTransport, items: readonly LogDir[], timeoutMs: number): Promise<LeftoverReport[]> {
   if (!items.length) return [];
-  const r = await host.exec(['sh', '-c', SCRIPT, 'oxi', ...items.flatMap((i) => [i.root, i.dir])], { timeoutMs });
-  const reports = items.map(() => emptyReport());
-  const finished = new Set<number>();
-  let at = -1;
-  for (const line of r.stdout.split('\n')) {
-    const space = line.indexOf(' ');
-    const word = line.slice(0, space);
-    const rest = line.slice(space + 1);
-    if (word === 'item') at = Number(rest);
-    else if (word === 'done') finished.add(Number(rest));
-    else if (space > 0 && reports[at] && word in reports[at]) reports[at][word as keyof LeftoverReport].push(rest);
-  }
-  const why = `(unfinished: exit ${r.exitCode}${r.stderr.trim() ? `, ${r.stderr.trim().split('\n')[0]}` : ''})`;
-  reports.forEach((report, i) => finished.has(i) || report.failed.push(why));
-  return reports;
+  return runRemovalScript(host, SCRIPT, items.flatMap((i) => [i.root, i.dir]), items.length, timeoutMs);
 }

@@ -7,7 +7,7 @@
  */
 import type { HostTransport } from '../../../src/ports.js';
 import { HARDENED_CONFIG } from '../../git/git.js';
-import { emptyReport, type LeftoverReport, type Leftovers } from '../leftovers.js';
+import { runRemovalScript, type LeftoverReport, type Leftovers } from '../leftovers.js';
 import { UPSTREAM } from './remote-git.js';
 import { shJoin } from './shell.js';
 
@@ -75,20 +75,5 @@ done
 export async function removeRemoteLeftovers(host: HostTransport, items: readonly Leftovers[], timeoutMs: number): Promise<LeftoverReport[]> {
   if (!items.length) return [];
   const args = items.flatMap((i) => [i.root, i.workspace ?? '', i.clone ?? '', i.refs.join('\n'), i.mainBranch]);
-  const r = await host.exec(['sh', '-c', SCRIPT, 'oxi', ...args], { timeoutMs });
-  const reports = items.map(() => emptyReport());
-  const finished = new Set<number>();
-  let at = -1;
-  for (const line of r.stdout.split('\n')) {
-    const space = line.indexOf(' ');
-    const word = line.slice(0, space);
-    const rest = line.slice(space + 1);
-    if (word === 'item') at = Number(rest);
-    else if (word === 'done') finished.add(Number(rest));
-    else if (space > 0 && reports[at] && word in reports[at]) reports[at][word as keyof LeftoverReport].push(rest);
-  }
-  // Cut off (its time limit, a missing sh): whatever an item did not finish is left for next time.
-  const why = `(unfinished: exit ${r.exitCode}${r.stderr.trim() ? `, ${r.stderr.trim().split('\n')[0]}` : ''})`;
-  reports.forEach((report, i) => finished.has(i) || report.failed.push(why));
-  return reports;
+  return runRemovalScript(host, SCRIPT, args, items.length, timeoutMs);
 }
