@@ -44,11 +44,16 @@ export function ownerGone(row: PromoteGroupRow): boolean {
   return !processExists(row.owner_pid);
 }
 
-/** Whether the recorded group may still hold the command: not after a reboot, nor when its pid leads another process. */
-function groupMayLive(row: PromoteGroupRow): row is PromoteGroupRow & { pid: number } {
-  if (row.pid === null || otherBoot(row)) return false;
+/**
+ * Whether the recorded group is this run's: never after a reboot; unverified when its leader's start time was not
+ * recorded (no procfs), so it is never signalled; a leader gone leaves the group ours (its id is not reused while a
+ * member lives); a live leader (a zombie too) must have the recorded start time, else the pid leads another process.
+ */
+function groupVerdict(row: PromoteGroupRow): 'ours' | 'not ours' | 'unverified' {
+  if (row.pid === null || otherBoot(row)) return 'not ours';
+  if (row.leader_start === null) return 'unverified';
   const leader = processStart(row.pid);
-  return !(leader && leader.state !== 'Z' && row.leader_start !== null && leader.start !== row.leader_start);
+  return !leader || leader.start === row.leader_start ? 'ours' : 'not ours';
 }
 
 /** Ends a promote's process group and waits until it is gone (SIGTERM, `graceMs`, SIGKILL). Rejects when it cannot signal it. */
@@ -83,15 +88,16 @@ async function sweepOnce(o: SweepOptions): Promise<number> {
   let recorded = 0;
   for (const row of promoteGroups(o.db).filter(ownerGone)) {
     let ended = false;
-    if (groupMayLive(row)) {
+    const verdict = groupVerdict(row);
+    if (verdict === 'ours') {
       try {
-        ended = await endGroupIfAlive(row.pid, o.graceMs);
+        ended = await endGroupIfAlive(row.pid!, o.graceMs);
       } catch (error) {
         o.log?.(`oxi: could not end promote ${row.name}'s process group ${row.pid}: ${(error as Error).message}; it stays recorded and is tried again at the next start`);
         continue;
       }
     }
-    const summary = interruptedSummary(row, ended);
+    const summary = interruptedSummary(row, ended, verdict === 'unverified');
     const started = promoteRowById(o.db, row.started_id);
     const at = o.clock.now();
     const payload = { name: row.name, repo: started?.payload.repo, trigger: row.trigger, ok: false, interrupted: true, exitCode: null, signal: ended ? 'SIGTERM' : null, durationMs: Math.max(0, at - row.at), summary, outputTail: '', mergeId: row.merge_id, pid: row.pid, startedId: row.started_id, startedAt: row.at };
@@ -114,9 +120,10 @@ async function endGroupIfAlive(pid: number, graceMs?: number): Promise<boolean> 
   return true;
 }
 
-function interruptedSummary(row: PromoteGroupRow, ended: boolean): string {
+function interruptedSummary(row: PromoteGroupRow, ended: boolean, unverified: boolean): string {
   const who = `the process running it (pid ${row.owner_pid}) ended mid-run`;
   if (row.pid === null) return `interrupted: ${who}, before its command's process group was on record`;
+  if (unverified) return `interrupted: ${who}; its command's process group ${row.pid} could not be verified as its own (no start time on record), so it was not signalled: check whether it still runs`;
   if (ended) return `interrupted: ${who}; its command (process group ${row.pid}) was still running and was stopped`;
   return `interrupted: ${who}; its command (process group ${row.pid}) had ended, its outcome is unknown`;
 }

@@ -107,7 +107,15 @@ async function execute(o: RunPromoteOptions, cwd: string, startedId: number): Pr
   const child = execa(file!, args, { cwd, env: promoteEnv(o.adapter, o.recipe), extendEnv: false, stdin: 'ignore', detached: true, reject: false, buffer: false });
   const pid = child.pid ?? null;
   // The group is on record before anything else happens (the pid is known as soon as it is forked).
-  if (pid !== null) setPromoteGroup(o.db, startedId, pid, processStart(pid)?.start ?? null);
+  if (pid !== null) {
+    try {
+      setPromoteGroup(o.db, startedId, pid, processStart(pid)?.start ?? null);
+    } catch (error) {
+      // Not on record (the database refused the write): the command must not run on unrecorded.
+      await endPromoteGroup(pid, GRACE_MS).catch(() => undefined);
+      throw error;
+    }
+  }
   if (pid !== null) o.onStart?.(pid);
   child.stdout?.setEncoding('utf8').on('data', keep);
   child.stderr?.setEncoding('utf8').on('data', keep);

@@ -121,4 +121,16 @@ describe('promote runs on record', () => {
     expect(recentPromoteRows(db, 1, 'other')[0]!.payload.summary).toMatch(/had ended, its outcome is unknown$/);
     expect(promoteGroups(db).map((g) => g.started_id)).toEqual([live]);
   });
+  it('never signals a group it cannot verify (no start time on record, as where there is no procfs): recorded, not signalled', async () => {
+    const { db, clock } = setup();
+    const group = sleepingGroup();
+    await firstLine(group);
+    const owner = deadPid();
+    const id = startPromoteRun(db, { at: clock.now(), actor: 'promoter:default', kind: 'promote.started', payload: { name: 'default', trigger: 'schedule', mergeId: 0 } }, { pid: owner, start: null, bootId: bootId() });
+    setPromoteGroup(db, id, group.pid, null);
+    expect(await endInterruptedPromotes({ db, clock, graceMs: 100 })).toBe(1);
+    expect(isAlive(group.pid)).toBe(true);
+    expect(recentPromoteRows(db, 1)[0]!.payload.summary).toMatch(new RegExp(`process group ${group.pid} could not be verified as its own .*not signalled`));
+    expect(promoteGroups(db)).toEqual([]);
+  });
 });
