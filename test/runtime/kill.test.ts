@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive, oxi, query, sampleProject, spawnOxi, waitFor } from '../helpers/project.js';
 
@@ -34,17 +34,20 @@ async function prWatcherScans(db: string, n: number): Promise<void> {
   }, 60_000, 20);
 }
 
-/** Whether the task's worker wrote its result: it ended its turn itself, not stopped by a signal. */
-function endedItsTurn(projectDir: string, taskId: string): boolean {
+/** Whether the task's worker wrote its result after `since`: it went on past the kill and ended its turn itself, not stopped by a signal. */
+function endedItsTurnAfter(projectDir: string, taskId: string, since: number): boolean {
   const dir = join(projectDir, '.oxi', 'logs', taskId);
   if (!existsSync(dir)) return false;
-  return readdirSync(dir).some((f) => f.startsWith('worker') && f.endsWith('.ndjson') && readFileSync(join(dir, f), 'utf8').split('\n').some((l) => /^\{"type":\s*"result"/.test(l)));
+  return readdirSync(dir).some((f) => {
+    const file = join(dir, f);
+    return f.startsWith('worker') && f.endsWith('.ndjson') && statSync(file).mtimeMs >= since && readFileSync(file, 'utf8').split('\n').some((l) => /^\{"type":\s*"result"/.test(l));
+  });
 }
 
 describe('killswitch', () => {
   it('oxi kill stops every actor but prWatcher; running agents finish their turn; oxi unkill finishes everything', async () => {
     // Long enough that the worker is surely still in its turn when a slow `oxi kill` (a loaded machine, a sandboxed start) lands.
-    const p = slowProject(8000);
+    const p = slowProject(15_000);
     const daemon = spawnOxi(['--config', p.configPath, 'run']);
     cleanups.push(() => daemon.kill('SIGKILL'));
     const working = await waitFor('a task working', () => query<{ id: string; worker_pid: number }>(p.db, `SELECT id, worker_pid FROM tasks WHERE status='working' AND worker_pid IS NOT NULL`)[0]);
@@ -59,7 +62,8 @@ describe('killswitch', () => {
     // The killswitch is logged once, on the transition.
     expect(query<Ev>(p.db, `SELECT * FROM event WHERE kind='engineState.killed'`)).toHaveLength(1);
     // A soft kill leaves the running agent to finish its turn: it still runs, or (a slow kill on a loaded machine) it ended its turn itself.
-    expect(isAlive(working.worker_pid) || endedItsTurn(p.dir, working.id), 'the worker was stopped by a soft kill').toBe(true);
+    const killedAt = query<{ at: number }>(p.db, `SELECT at FROM event WHERE kind='engineState.killed'`)[0]!.at;
+    expect(isAlive(working.worker_pid) || endedItsTurnAfter(p.dir, working.id, killedAt), 'the worker was stopped by a soft kill').toBe(true);
     await prWatcherScans(p.db, 6);
     const after = query<Ev>(p.db, 'SELECT * FROM event WHERE id > ?', mark);
     expect(after.filter((e) => e.actor !== 'prWatcher'), JSON.stringify(after)).toEqual([]);
@@ -70,7 +74,7 @@ describe('killswitch', () => {
 
     const resumed = oxi(['--config', p.configPath, 'unkill']);
     expect(resumed.code, resumed.stderr).toBe(0);
-    await waitFor('all merged', () => query<{ n: number }>(p.db, `SELECT COUNT(*) AS n FROM tasks WHERE status='merged'`)[0].n === 3, 60_000);
+    await waitFor('all merged', () => query<{ n: number }>(p.db, `SELECT COUNT(*) AS n FROM tasks WHERE status='merged'`)[0].n === 3, 120_000);
     expect(query<Ev>(p.db, `SELECT * FROM event WHERE kind='engineState.running' AND id > ?`, mark)).toHaveLength(1);
     // The worker that was running at the kill was adopted, not started twice.
     expect(query(p.db, `SELECT id FROM event WHERE task=? AND kind='task.working'`, working.id).length).toBeLessThanOrEqual(2);
