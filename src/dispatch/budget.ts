@@ -43,7 +43,11 @@ export function dailyBudgetGate(options: { db: Db; clock: Clock; budget: Adapter
     const payload = { spentUsd: Math.round(spentToday * 10_000) / 10_000, softUsd: budget.dailySoftUsd, hardUsd: budget.dailyHardUsd };
     const resume = new Date(start + DAY_MS).toISOString().replace('.000Z', 'Z');
     if (soft) once('budget.soft_warning', start, payload, `Daily spend $${payload.spentUsd} passed the soft cap of $${budget.dailySoftUsd}; no new task starts until ${resume} (tasks already started go on)`, 'warn');
-    if (exceeded) once('budget.hard_stop', start, payload, `Daily hard budget cap reached: $${spentToday.toFixed(2)} of $${budget.dailyHardUsd}; no new agent starts until ${resume}`, 'warn');
+    // Refused for the sessions in flight (their caps reserved), not for spend already over: the title says which.
+    const why = spentToday >= budget.dailyHardUsd
+      ? `Daily hard budget cap reached: $${spentToday.toFixed(2)} of $${budget.dailyHardUsd}`
+      : `Daily hard budget cap would be passed by the sessions in flight: $${spentToday.toFixed(2)} spent + $${reserved.toFixed(2)} reserved, of $${budget.dailyHardUsd}`;
+    if (exceeded) once('budget.hard_stop', start, { ...payload, reservedUsd: Math.round(reserved * 10_000) / 10_000 }, `${why}; no new agent starts until ${resume}`, 'warn');
     return { spentToday, soft, exceeded, until: start + DAY_MS };
   };
 }

@@ -42,6 +42,24 @@ function ended(d: Db, id: number, status: 'done' | 'interrupted'): void {
 
 const budget = { perTaskUsd: 1, dailySoftUsd: 4, dailyHardUsd: 5 };
 
+describe('the hard stop says why', () => {
+  it('a refusal for the sessions in flight says so, with what is spent and reserved; spend over the cap says reached', () => {
+    const titles: string[] = [];
+    const notifier = { notify: async (m: { title: string }) => void titles.push(m.title) };
+    const d = db();
+    const now = Date.now();
+    appendEvent(d, { at: now, actor: 'engine', kind: 'spend', payload: { usd: 3 } });
+    const gate = dailyBudgetGate({ db: d, clock: new JumpClock(now), budget, notifier, reservedUsd: () => 3 * budget.perTaskUsd });
+    expect(gate()).toMatchObject({ exceeded: true, spentToday: 3 });
+    expect(titles[titles.length - 1]).toMatch(/^Daily hard budget cap would be passed by the sessions in flight: \$3\.00 spent \+ \$3\.00 reserved, of \$5; no new agent starts until /);
+    const over = db();
+    appendEvent(over, { at: now, actor: 'engine', kind: 'spend', payload: { usd: 5.5 } });
+    const titlesBefore = titles.length;
+    dailyBudgetGate({ db: over, clock: new JumpClock(now), budget, notifier })();
+    expect(titles.slice(titlesBefore).find((t) => t.startsWith('Daily hard'))).toMatch(/^Daily hard budget cap reached: \$5\.50 of \$5; /);
+  });
+});
+
 describe('the global daily gate reserves shadows in flight', () => {
   it('refuses a claim it admits without them, and admits it again once they ended (done or interrupted)', () => {
     const d = db();
