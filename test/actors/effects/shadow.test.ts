@@ -163,11 +163,11 @@ describe('shadow runs beside a worker session', () => {
     await runAgent(fx.deps, workInput(cwd), new AbortController().signal);
     const running = await waitFor('the shadow pid recorded', () => recentShadowPairs(fx.db).find((r) => r.pid !== null), 30_000, 50);
     const host = fx.deps.hosts.get('local')!;
-    const swept = interruptShadows({ db: fx.db, clock: fx.deps.clock, terminateGroup: (_h, pid) => host.killGroup(pid) });
+    const swept = await interruptShadows({ ...fx.deps, terminateGroup: (_h, pid) => host.killGroup(pid) });
     expect(swept).toBe(1);
     expect(getShadowPairFor(fx.db, { task: 'T1', attempt: 0, fix: 0 })).toMatchObject({ shadow_status: 'interrupted', shadow_error: 'the engine ended while the shadow ran' });
     await waitFor('the swept shadow gone', () => !isAlive(running.pid!), 10_000, 50);
     stop.abort();
-    expect(interruptShadows({ db: fx.db, clock: fx.deps.clock })).toBe(0);
+    expect(await interruptShadows(fx.deps)).toBe(0);
   });
 });
