@@ -83,7 +83,7 @@ describe('shadow runs beside a worker session', () => {
     expect(gitSync(cwd, ['rev-list', '--count', 'HEAD', '^main']).trim()).toBe('1');
     // Its spend is a ledger spend row like any agent's (counted against the daily caps), never the task's own cost.
     const spends = listEvents(fx.db, { task: 'T1' }).filter((e) => e.kind === 'spend').map((e) => JSON.parse(e.payload));
-    expect(spends).toContainEqual({ usd: 0.05, role: 'shadow', task: 'T1' });
+    expect(spends).toContainEqual({ usd: 0.05, role: 'shadow', task: 'T1', pair: expect.any(Number) });
     const report = shadowReport(fx.db);
     expect(report).toMatchObject({ compared: 1, matched: 1, agreementRate: 1, costDeltaUsd: 0 });
     expect(report.pairs[0]).toMatchObject({ shape_match: true, real: { files: ['fake.txt'] }, shadow: { files: ['fake.txt'], checks: 'success' } });
