@@ -58,7 +58,9 @@ export function remoteShadowSite(deps: EffectDeps, base: SiteBase): ShadowSite {
       deps.track?.(ending);
       if (!deps.terminateGroup) await ending;
     },
-    stream: (wait) => (wait ? place.readStream(files.stream, deps.shadowStop) : host.readFile(files.stream).then((text) => text ?? '', () => '')),
+    stream: () => place.readStream(files.stream, deps.shadowStop),
+    // Never rejects: an unread stream is undefined (its host out of reach), a missing one ''.
+    streamNow: () => host.readFile(files.stream).then((text) => text ?? '', () => undefined),
     sanitize: () => sanitizeRemote(host, workspace, place.mainClone),
     touched: (worktree, sha) => remoteTouchedFiles(host, worktree, sha),
     checks: async () => ({ state: 'skipped', reason: REMOTE_CHECKS_SKIPPED }),

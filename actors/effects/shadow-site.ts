@@ -4,6 +4,7 @@
  * share and the engine's own machine; an SSH host's side is in shadow-remote.ts. The shadow's logic (shadow.ts)
  * asks the site and never decides local vs SSH itself.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { EffectInput } from '../../machines/effects.js';
 import { checksEnv } from '../../src/agents/phase-env.js';
@@ -44,8 +45,13 @@ export interface ShadowSite {
   alive(pid: number): Promise<boolean | undefined>;
   /** Ends the session's group: recorded first when the engine keeps a record of groups to terminate. */
   terminate(pid: number, taskId: string): Promise<void>;
-  /** The session's stream; `wait`: until the host answers (or the engine stops), else one try ('' when it fails). */
-  stream(wait: boolean): Promise<string>;
+  /** The session's stream, once the host answers (or the engine stops). */
+  stream(): Promise<string>;
+  /**
+   * The session's stream now, one try: '' when there is none, undefined when it cannot be read now (its host out of
+   * reach). On the engine's machine the answer is immediate (no promise), so a start records it before dispatching.
+   */
+  streamNow(): string | undefined | Promise<string | undefined>;
   /** The workspace's git state is the engine's again. */
   sanitize(): Promise<void>;
   /** Files a workspace on this host changed since `base` (committed or not, untracked included). */
@@ -102,12 +108,21 @@ function localShadowSite(deps: EffectDeps, base: SiteBase): ShadowSite {
     alive: (pid) => host.isAlive(pid),
     // Terminated like a worker's group: recorded first, so a group the engine could not end goes at the next start.
     terminate: (pid, taskId) => (deps.terminateGroup ? deps.terminateGroup(place.host, pid, taskId) : host.killGroup(pid)),
-    stream: (wait) => (wait ? place.readStream(files.stream) : place.readStream(files.stream).catch(() => '')),
+    stream: () => place.readStream(files.stream),
+    streamNow: () => readLocalStream(files.stream),
     sanitize: () => sanitizeWorkspaceGit(workspace, place.mainClone),
     touched: (worktree, sha) => touchedFiles(worktree, sha),
     checks: async () => ({ state: (await execChecksCommand(localChecks(deps), workspace)).state, reason: null }),
     reach: (fn) => fn(),
   };
+}
+
+function readLocalStream(path: string): string | undefined {
+  try {
+    return existsSync(path) ? readFileSync(path, 'utf8') : '';
+  } catch {
+    return undefined;
+  }
 }
 
 /** The checks as the local forge's gate runs them: confined on the engine's machine, with the checks' own environment. */

@@ -13,9 +13,9 @@ import type { EffectInput, WorkOutput } from '../../machines/effects.js';
 import type { AgentRequest, WorkerLaunch } from '../../src/agents/port.js';
 import { newShadowsHeld, shadowBudgetRefusal } from '../../src/dispatch/budget.js';
 import { appendEvent } from '../../src/store/ledger.js';
-import { claimShadowPair, getShadowPairFor, recordRealSide, recordShadowSide, runningShadowPairs, setShadowPid, type ShadowSide } from '../../src/store/shadow.js';
+import { claimShadowPair, getShadowPairFor, recordRealSide, recordShadowSide, runningShadowPairs, setShadowPid, shadowSpendOf, type ShadowPairRow, type ShadowSide } from '../../src/store/shadow.js';
 import { sandboxOf } from '../sandbox/sandbox.js';
-import { clockSleep, type EffectDeps } from './deps.js';
+import { clockSleep, depsForTask, type EffectDeps } from './deps.js';
 import { shadowSiteOf, type ShadowChecks, type ShadowSite } from './shadow-site.js';
 
 type RunAgentInput = EffectInput<'runAgent'>;
@@ -80,8 +80,9 @@ async function runShadow(deps: EffectDeps, plan: ShadowPlan): Promise<void> {
   if (id === undefined) return;
   const record = (side: Omit<ShadowSide, 'at'>) => recordShadowSide(db, id, { ...side, at: clock.now() });
   let release: (() => Promise<void>) | undefined;
+  let ran: SessionResult | undefined;
   try {
-    const ran = await session(deps, plan, id, (r) => (release = r));
+    ran = await session(deps, plan, id, (r) => (release = r));
     if (ran.interrupted) return record({ status: 'interrupted', outcome: null, error: ran.interrupted, files: null, costUsd: ran.costUsd, checks: null });
     await site.reach(() => site.sanitize());
     const files = await site.reach(() => site.touched(site.workspace, plan.startSha));
@@ -90,7 +91,10 @@ async function runShadow(deps: EffectDeps, plan: ShadowPlan): Promise<void> {
   } catch (error) {
     // A stop while the shadow's host was out of reach ends here too: cut off, not failed.
     const status = stopped(deps) ? 'interrupted' : 'failed';
-    record({ status, outcome: null, error: (error as Error).message ?? String(error), files: null, costUsd: 0, checks: null });
+    // The session may have spent before it broke off: charged once (its end already did when it returned).
+    const charged = ran ? { usd: ran.costUsd, note: null } : await chargeCut(deps, { id, task: input.taskId }, launch, plan.site.streamNow());
+    const message = [(error as Error).message ?? String(error), charged.note].filter(Boolean).join('; ');
+    record({ status, outcome: null, error: message, files: null, costUsd: charged.usd, checks: null });
   } finally {
     await release?.().catch(() => undefined);
   }
@@ -124,7 +128,9 @@ async function session(deps: EffectDeps, plan: ShadowPlan, id: number, onRelease
   while ((await site.alive(pid)) !== false) {
     if (stopped(deps)) {
       await site.terminate(pid, input.taskId);
-      return { ok: false, outcome: 'interrupted', error: null, costUsd: await costSoFar(deps, plan), interrupted: deps.killed?.() ? 'the killswitch stopped the shadow' : 'the engine stopped while the shadow ran' };
+      const cut = deps.killed?.() ? 'the killswitch stopped the shadow' : 'the engine stopped while the shadow ran';
+      const charged = await chargeCut(deps, { id, task: input.taskId }, launch, site.streamNow());
+      return { ok: false, outcome: 'interrupted', error: null, costUsd: charged.usd, interrupted: charged.note ? `${cut}; ${charged.note}` : cut };
     }
     if (clock.now() - startedAt > wallMs) {
       await site.terminate(pid, input.taskId).catch(() => undefined);
@@ -133,25 +139,42 @@ async function session(deps: EffectDeps, plan: ShadowPlan, id: number, onRelease
     }
     await clockSleep(clock, interval, deps.shadowStop);
   }
-  const outcome = deps.agents.parseWorkerLog(await site.stream(true), { backend: launch.backend, ...(launch.model ? { model: launch.model } : {}) });
+  const outcome = deps.agents.parseWorkerLog(await site.stream(), { backend: launch.backend, ...(launch.model ? { model: launch.model } : {}) });
   const costUsd = outcome?.usage.costUsd ?? 0;
-  spend(deps, input.taskId, costUsd);
+  spend(deps, { id, task: input.taskId }, costUsd);
   if (timedOut) return { ok: false, outcome: 'timed_out', error: `wall-clock timeout (${adapter.agents.timeouts.wallMinutes} min)`, costUsd };
   if (!outcome) return { ok: false, outcome: 'lost', error: 'the shadow exited without a result', costUsd };
   return { ok: outcome.ok, outcome: outcome.ok ? 'ok' : outcome.kind ?? 'failed', error: outcome.ok ? null : outcome.error ?? null, costUsd };
 }
 
-/** What an interrupted shadow spent so far, as its stream tells (counted against the budget too); one try at its host. */
-async function costSoFar(deps: EffectDeps, plan: ShadowPlan): Promise<number> {
-  const text = await plan.site.stream(false);
-  const usd = deps.agents.parseWorkerLog(text, { backend: plan.launch.backend, ...(plan.launch.model ? { model: plan.launch.model } : {}) })?.usage.costUsd ?? 0;
-  spend(deps, plan.input.taskId, usd);
-  return usd;
+type Charged = { usd: number; note: string | null };
+
+/**
+ * Charges a shadow cut off before its end, once per pair: what its stream shows it spent so far, or (its stream
+ * unreadable now, its host out of reach) its whole per-task cap, the most it may have spent. A pair already charged
+ * (its end, or an earlier cut) keeps that charge. `text` is its stream now (see ShadowSite.streamNow).
+ */
+async function chargeCut(deps: EffectDeps, pair: { id: number; task: string }, route: { backend: string; model?: string | null }, text: ReturnType<ShadowSite['streamNow']>): Promise<Charged> {
+  return chargeRead(deps, pair, route, await text);
 }
 
-/** Shadow spend is a ledger spend row like any agent's: it counts against the daily caps. */
-function spend(deps: EffectDeps, taskId: string, usd: number): void {
-  if (usd > 0) appendEvent(deps.db, { at: deps.clock.now(), actor: `task:${taskId}`, kind: 'spend', task: taskId, payload: { usd, role: 'shadow', task: taskId } });
+/** chargeCut once the stream is read (no await: a start charges its local shadows before it dispatches). */
+function chargeRead(deps: EffectDeps, pair: { id: number; task: string }, route: { backend: string; model?: string | null }, text: string | undefined): Charged {
+  const already = shadowSpendOf(deps.db, pair.id);
+  if (already !== undefined) return { usd: already, note: null };
+  if (text === undefined) {
+    const cap = deps.adapter.budget.perTaskUsd;
+    spend(deps, pair, cap);
+    return { usd: cap, note: `its stream could not be read, so its per-task cap of $${cap} is charged` };
+  }
+  const usd = deps.agents.parseWorkerLog(text, { backend: route.backend, ...(route.model ? { model: route.model } : {}) })?.usage.costUsd ?? 0;
+  spend(deps, pair, usd);
+  return { usd, note: null };
+}
+
+/** Shadow spend is a ledger spend row like any agent's: it counts against the daily caps. It names its pair, so it is charged once. */
+function spend(deps: EffectDeps, pair: { id: number; task: string }, usd: number): void {
+  if (usd > 0) appendEvent(deps.db, { at: deps.clock.now(), actor: `task:${pair.task}`, kind: 'spend', task: pair.task, payload: { usd, role: 'shadow', task: pair.task, pair: pair.id } });
 }
 
 /** The worker step with the real side of its session's shadow pair recorded once it ends; nothing about it changes the outcome. */
@@ -180,16 +203,39 @@ export async function recordRealShadowSide(deps: EffectDeps, input: RunAgentInpu
 
 /**
  * At a start: a shadow recorded as running was cut off by the engine's end (a crash, a stop). Its process group is
- * terminated (recorded first, like a worker's) and the pair is recorded as interrupted, never run again.
+ * terminated (recorded first, like a worker's), what it spent is charged (chargeCut), and the pair is recorded as
+ * interrupted, never run again. Shadows on the engine's machine are all recorded before this returns its promise
+ * (no await before them), so the budget gates see their spend before anything is dispatched; one on an SSH host
+ * stays running, reserved at its cap by the gates, until its stream is read (one try) and it is recorded.
  */
-export function interruptShadows(deps: Pick<EffectDeps, 'db' | 'clock' | 'terminateGroup' | 'track'>): number {
+export async function interruptShadows(deps: EffectDeps): Promise<number> {
   const rows = runningShadowPairs(deps.db);
+  const remote: Array<() => Promise<void>> = [];
   for (const row of rows) {
     if (row.pid !== null && deps.terminateGroup) {
       const ending = deps.terminateGroup(row.host, row.pid, row.task).catch(() => undefined);
       deps.track?.(ending);
     }
-    recordShadowSide(deps.db, row.id, { status: 'interrupted', outcome: null, error: 'the engine ended while the shadow ran', files: null, costUsd: 0, checks: null, at: deps.clock.now() });
+    const taskDeps = depsForTask(deps, row.task);
+    const text = streamOf(taskDeps, row);
+    if (text instanceof Promise) remote.push(async () => recordCut(taskDeps, row, await text));
+    else recordCut(taskDeps, row, text);
   }
+  for (const record of remote) await record();
   return rows.length;
+}
+
+/** The cut-off shadow's stream now; undefined when its site cannot be named any more (its host gone from the config). */
+function streamOf(deps: EffectDeps, row: ShadowPairRow): ReturnType<ShadowSite['streamNow']> {
+  try {
+    return shadowSiteOf(deps, { taskId: row.task, attempt: row.attempt, fix: row.fix, host: row.host } as RunAgentInput).streamNow();
+  } catch {
+    return undefined;
+  }
+}
+
+function recordCut(deps: EffectDeps, row: ShadowPairRow, text: string | undefined): void {
+  const charged = chargeRead(deps, row, { backend: row.shadow_backend, model: row.shadow_model }, text);
+  const error = ['the engine ended while the shadow ran', charged.note].filter(Boolean).join('; ');
+  recordShadowSide(deps.db, row.id, { status: 'interrupted', outcome: null, error, files: null, costUsd: charged.usd, checks: null, at: deps.clock.now() });
 }

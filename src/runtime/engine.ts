@@ -274,8 +274,9 @@ export function startEngine(options: StartEngineOptions): EngineHandle {
   const hardKill = () => terminateRecordedWorkers(db, terminator, running);
   const deps = effectDeps({ adapter, db, clock, pool, ports, envGate, terminator, running, watchIntervalMs: options.watchIntervalMs });
   const effects = { ...makeEffects(deps), ...options.effects };
-  // Shadows the last run left running were cut off: terminated and recorded as interrupted, never run again.
-  interruptShadows(deps);
+  // Shadows the last run left running were cut off: terminated, charged what they spent, recorded as interrupted.
+  // Those on this machine are recorded before this call returns (so before dispatch); an SSH host's stays reserved at its cap until read.
+  track(running, interruptShadows(deps));
   const persister = createPersister({ db, clock, onError: (error) => options.onFatal?.(error), onCommit: onCommitted({ adapter, pool, listeners, hardKill }) });
   const triage = startTriage(options, deps, listeners);
 

@@ -216,3 +216,14 @@ export function shadowReport(db: Db, limit = 50): ShadowReport {
     costDeltaUsd: round(costed.reduce((s, p) => s + p.costDeltaUsd!, 0)),
   };
 }
+
+/** What the ledger holds as the pair's shadow spend (its spend rows name the pair), or undefined when none was appended. */
+export function shadowSpendOf(db: Db, pairId: number): number | undefined {
+  const row = db
+    .prepare(
+      `SELECT COUNT(*) AS n, COALESCE(SUM(CAST(json_extract(payload, '$.usd') AS REAL)), 0) AS usd FROM event
+       WHERE kind = 'spend' AND json_extract(payload, '$.role') = 'shadow' AND json_extract(payload, '$.pair') = ?`,
+    )
+    .get(pairId) as { n: number; usd: number };
+  return row.n ? row.usd : undefined;
+}

@@ -109,6 +109,6 @@ describe('shadows and the daily hard cap', () => {
     }, 60_000, 50);
     expect(row).toMatchObject({ shadow_status: 'done', shadow_outcome: 'ok', shadow_cost_usd: 1.5 });
     const spends = listEvents(fx.db, { task: 'T1' }).filter((e) => e.kind === 'spend').map((e) => JSON.parse(e.payload));
-    expect(spends).toContainEqual({ usd: 1.5, role: 'shadow', task: 'T1' });
+    expect(spends).toContainEqual({ usd: 1.5, role: 'shadow', task: 'T1', pair: expect.any(Number) });
   });
 });

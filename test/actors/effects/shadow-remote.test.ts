@@ -158,7 +158,9 @@ describe('shadow runs on an SSH host: kills', () => {
     await b.sshd.stop();
     b.kill();
     const row = await ended(b);
-    expect(row).toMatchObject({ shadow_status: 'interrupted', shadow_error: 'the killswitch stopped the shadow', real_outcome: 'ok' });
+    expect(row).toMatchObject({ shadow_status: 'interrupted', real_outcome: 'ok', shadow_cost_usd: b.fx.adapter.budget.perTaskUsd });
+    // Its stream is out of reach too: it is charged its whole per-task cap, the most it may have spent.
+    expect(row.shadow_error).toBe(`the killswitch stopped the shadow; its stream could not be read, so its per-task cap of $${b.fx.adapter.budget.perTaskUsd} is charged`);
     // Recorded, and tried in vain: alpha does not answer.
     await waitFor('the group recorded for alpha, its first try failed', () => pendingKillGroups(b.fx.db).find((g) => g.host === 'alpha' && g.pid === pair.pid && g.last_error !== null), 60_000, 50);
     // Out of reach, the shadow runs on; nothing is lost of the record that it must end.

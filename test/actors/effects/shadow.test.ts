@@ -83,7 +83,7 @@ describe('shadow runs beside a worker session', () => {
     expect(gitSync(cwd, ['rev-list', '--count', 'HEAD', '^main']).trim()).toBe('1');
     // Its spend is a ledger spend row like any agent's (counted against the daily caps), never the task's own cost.
     const spends = listEvents(fx.db, { task: 'T1' }).filter((e) => e.kind === 'spend').map((e) => JSON.parse(e.payload));
-    expect(spends).toContainEqual({ usd: 0.05, role: 'shadow', task: 'T1' });
+    expect(spends).toContainEqual({ usd: 0.05, role: 'shadow', task: 'T1', pair: expect.any(Number) });
     const report = shadowReport(fx.db);
     expect(report).toMatchObject({ compared: 1, matched: 1, agreementRate: 1, costDeltaUsd: 0 });
     expect(report.pairs[0]).toMatchObject({ shape_match: true, real: { files: ['fake.txt'] }, shadow: { files: ['fake.txt'], checks: 'success' } });
@@ -163,11 +163,11 @@ describe('shadow runs beside a worker session', () => {
     await runAgent(fx.deps, workInput(cwd), new AbortController().signal);
     const running = await waitFor('the shadow pid recorded', () => recentShadowPairs(fx.db).find((r) => r.pid !== null), 30_000, 50);
     const host = fx.deps.hosts.get('local')!;
-    const swept = interruptShadows({ db: fx.db, clock: fx.deps.clock, terminateGroup: (_h, pid) => host.killGroup(pid) });
+    const swept = await interruptShadows({ ...fx.deps, terminateGroup: (_h, pid) => host.killGroup(pid) });
     expect(swept).toBe(1);
     expect(getShadowPairFor(fx.db, { task: 'T1', attempt: 0, fix: 0 })).toMatchObject({ shadow_status: 'interrupted', shadow_error: 'the engine ended while the shadow ran' });
     await waitFor('the swept shadow gone', () => !isAlive(running.pid!), 10_000, 50);
     stop.abort();
-    expect(interruptShadows({ db: fx.db, clock: fx.deps.clock })).toBe(0);
+    expect(await interruptShadows(fx.deps)).toBe(0);
   });
 });
