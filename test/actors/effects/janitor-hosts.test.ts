@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeReapScan } from '../../../actors/effects/background.js';
 import type { EffectDeps } from '../../../actors/effects/deps.js';
 import { REMOTE_ROWS_PER_TICK, sweepFinished } from '../../../actors/effects/janitor.js';
+import { beingSwept, untilSwept } from '../../../actors/effects/janitor-sweeping.js';
+import type { HostTransport } from '../../../src/ports.js';
 import { namespace } from '../../../actors/hosts/places.js';
 import { sshHostFromConfig } from '../../../actors/hosts/ssh/from-adapter.js';
 import { ensureRemoteWorktree } from '../../../actors/hosts/ssh/remote-git.js';
@@ -155,6 +157,34 @@ describe('janitor on SSH hosts', () => {
     // Refused once and for all: the rows are not tried again.
     for (const id of ids) expect(getTask(db, id)!.worktree).toBeNull();
     expect(await sweep()).toEqual([]);
+  }, 60_000);
+
+  it('a task retried during the round trip: provisioning waits for the sweep, and the row the retry wrote is not forgotten', async () => {
+    const task = await remoteTask('abandoned', 25 * HOUR);
+    const retried = join(work, ns, `${task.id}-new`);
+    const seen: { swept?: boolean; waited?: boolean; early?: boolean } = {};
+    let provisioned: Promise<void> | undefined;
+    // The host itself (a real sshd); while its round trip is under way, `oxi retry` and a new attempt that ends again.
+    const during = Object.create(alpha) as HostTransport;
+    during.exec = async (argv, options) => {
+      seen.swept = beingSwept(db, task.id);
+      db.prepare(`UPDATE tasks SET status='queued', updated_at=? WHERE id=?`).run(Date.now(), task.id);
+      provisioned = untilSwept(db, task.id).then(() => void (seen.waited = true));
+      db.prepare(`UPDATE tasks SET status='abandoned', worktree=?, updated_at=? WHERE id=?`).run(retried, Date.now() - 30 * HOUR, task.id);
+      const done = await alpha.exec(argv, options);
+      seen.early = seen.waited;
+      return done;
+    };
+    const ledger = await sweepFinished({ db, adapter, now: Date.now(), hosts: new Map([['alpha', during]]) });
+    expect(seen.swept).toBe(true);
+    // Provisioning waited until the removal was over (it would reuse the very path otherwise), then went on.
+    expect(seen.early).toBeUndefined();
+    await provisioned;
+    expect(seen.waited).toBe(true);
+    expect(beingSwept(db, task.id)).toBe(false);
+    expect(kinds(ledger)).toEqual(['janitor.removed']);
+    // Abandoned, retried and abandoned again is not the row read: its new workspace and branch stay named.
+    expect(getTask(db, task.id)).toMatchObject({ status: 'abandoned', worktree: retried, branch: task.branch });
   }, 60_000);
 
   it('a host out of reach: the sweep does not throw, keeps its rows and says so once; once the host answers, the next tick cleans', async () => {
