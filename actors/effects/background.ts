@@ -9,6 +9,9 @@ import { clockSleep, hostOf, type EffectDeps } from './deps.js';
 import { EFFECT_TASK_STATUSES, LIVE_TASK_STATUSES } from '../../machines/status.js';
 import { compactFinished, sweepFinished } from './janitor.js';
 import { sweepLogs } from './log-janitor.js';
+import { janitorNotes } from './janitor-notes.js';
+
+const sweepNotes = janitorNotes();
 
 /** Waits until an absolute deadline on the injected clock (restored waits keep their deadline). */
 export async function sleepUntil(deps: EffectDeps, input: EffectInput<'sleep'>, signal: AbortSignal): Promise<{ at: number }> {
@@ -95,12 +98,15 @@ export function makeReapScan() {
     }
     for (const id of [...suspects.keys()]) if (!seen.has(id) || reap.some((r) => r.taskId === id)) suspects.delete(id);
     // The janitor rides the reaper's tick: finished tasks' workspaces and branches, and their logs, past their keep times.
-    try {
-      ledger.push(...(await sweepFinished({ db: deps.db, adapter: deps.adapter, now, hosts: deps.hosts })));
-      ledger.push(...(await sweepLogs({ db: deps.db, adapter: deps.adapter, now, hosts: deps.hosts })));
-      ledger.push(...compactFinished({ db: deps.db, adapter: deps.adapter, now }));
-    } catch (error) {
-      ledger.push({ kind: 'janitor.failed', payload: { error: (error as Error)?.message ?? String(error) } });
+    // Each sweep on its own: one failing never stops the others (said once while it keeps failing).
+    const sweepDeps = { db: deps.db, adapter: deps.adapter, now, hosts: deps.hosts };
+    for (const [name, sweep] of [['workspaces', sweepFinished], ['logs', sweepLogs], ['retention', compactFinished]] as const) {
+      try {
+        ledger.push(...(await sweep(sweepDeps)));
+        sweepNotes.forget(deps.db, `sweep:${name}`);
+      } catch (error) {
+        if (sweepNotes.once(deps.db, `sweep:${name}`)) ledger.push({ kind: 'janitor.failed', payload: { sweep: name, error: (error as Error)?.message ?? String(error) } });
+      }
     }
     // The verdict is about the worker seen dead, and the scan took time (hosts answering, the janitor): a task that
     // recorded another worker (or moved on) since is not reaped, or its new, live worker would be left behind.
