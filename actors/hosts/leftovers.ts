@@ -69,7 +69,6 @@ function makeWritable(dir: string): void {
   for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) makeWritable(join(dir, e.name));
 }
 
-/** Removes a tree (made owner-writable first if it must be); whether it is gone. */
 /**
  * Runs a removal script on a host in one round trip bounded by `timeoutMs` and reads its report: `item N` starts item N,
  * `<field> <text>` adds to that item's report, `done N` ends it. An item the script did not finish (cut off by the
@@ -86,13 +85,15 @@ export async function runRemovalScript(host: HostTransport, script: string, args
     const rest = line.slice(space + 1);
     if (word === 'item') at = Number(rest);
     else if (word === 'done') finished.add(Number(rest));
-    else if (space > 0 && reports[at] && word in reports[at]) reports[at][word as keyof LeftoverReport].push(rest);
+    // Own fields only: a stray line (`constructor x`, from a host's shell profile) is not a report field.
+    else if (space > 0 && reports[at] && Object.hasOwn(reports[at], word)) reports[at][word as keyof LeftoverReport].push(rest);
   }
   const why = `(unfinished: exit ${r.exitCode}${r.stderr.trim() ? `, ${r.stderr.trim().split('\n')[0]}` : ''})`;
   reports.forEach((report, i) => finished.has(i) || report.failed.push(why));
   return reports;
 }
 
+/** Removes a tree (made owner-writable first if it must be); whether it is gone. */
 export function removeTree(path: string): boolean {
   try {
     rmSync(path, { recursive: true, force: true });
