@@ -25,6 +25,9 @@ import { HostUnreachableError } from '../../src/errors.js';
 /** Rows one SSH host works through per tick (one round trip): a backlog (the first sweep after an upgrade) is spread over ticks. */
 export const REMOTE_ROWS_PER_TICK = 20;
 
+/** Rows the engine's machine works through per tick: a backlog (every old shadow workspace after an upgrade) is spread over ticks. */
+export const LOCAL_ROWS_PER_TICK = 50;
+
 const FINISHED = ['merged', 'abandoned'];
 
 /** One row's leftovers on one host, and how the row forgets them. */
@@ -175,7 +178,9 @@ export async function sweepFinished(deps: SweepDeps): Promise<LedgerNote[]> {
   // The SSH hosts in parallel (one slow host holds no other), each through its own rows in order.
   const hostsDone = Promise.allSettled([...remote].map(([host, list]) => sweepHost(db, host, list, ledger)));
   try {
-    for (const job of all.filter((j) => !j.remote)) {
+    const failing = (j: Job) => (notes.has(db, `failed:${j.host}:${j.key}`) ? 1 : 0);
+    const local = all.filter((j) => !j.remote).sort((a, b) => failing(a) - failing(b)).slice(0, LOCAL_ROWS_PER_TICK);
+    for (const job of local) {
       const end = beginSweep(db, [job.task]);
       try {
         if (!job.still()) continue;

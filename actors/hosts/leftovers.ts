@@ -5,7 +5,8 @@
  * the host's worktrees root (`<root>/<namespace>/<name>`), reached without following a link; never a link, never the clone, never its checked-out
  * or main branch.
  */
-import { chmodSync, lstatSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, readdirSync, realpathSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { gitRun } from '../git/git.js';
 import { UPSTREAM } from './ssh/remote-git.js';
@@ -93,14 +94,17 @@ export async function runRemovalScript(host: HostTransport, script: string, args
   return reports;
 }
 
-/** Removes a tree (made owner-writable first if it must be); whether it is gone. */
-export function removeTree(path: string): boolean {
+/**
+ * Removes a tree (made owner-writable first if it must be); whether it is gone. Asynchronous: a big workspace
+ * (node_modules) never blocks the engine's event loop.
+ */
+export async function removeTree(path: string): Promise<boolean> {
   try {
-    rmSync(path, { recursive: true, force: true });
+    await rm(path, { recursive: true, force: true });
   } catch {
     try {
       makeWritable(path);
-      rmSync(path, { recursive: true, force: true });
+      await rm(path, { recursive: true, force: true });
     } catch {
       return false;
     }
@@ -125,7 +129,7 @@ export async function removeLocalLeftovers(input: Leftovers): Promise<LeftoverRe
     // A linked worktree (older oxi): the clone forgets it too.
     const linked = lstatSync(join(t.real, '.git'), { throwIfNoEntry: false })?.isFile() && input.clone;
     if (linked) await gitRun(input.clone!, ['worktree', 'remove', '--force', '--force', t.real], { ok: [0, 1, 128] });
-    (removeTree(t.real) ? report.removed : report.failed).push(path);
+    (await removeTree(t.real) ? report.removed : report.failed).push(path);
     if (linked) await gitRun(input.clone!, ['worktree', 'prune'], { ok: [0, 1, 128] });
   }
   if (!input.refs.length || !input.clone || !real(input.clone)) return report;

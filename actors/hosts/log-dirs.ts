@@ -26,7 +26,7 @@ const real = (path: string) => {
 };
 
 /** Removes a task's log directory on the engine's own machine. */
-export function removeLocalLogDir(input: LogDir): LeftoverReport {
+export async function removeLocalLogDir(input: LogDir): Promise<LeftoverReport> {
   const report = emptyReport();
   const info = lstatSync(input.dir, { throwIfNoEntry: false });
   if (!info) {
@@ -40,7 +40,7 @@ export function removeLocalLogDir(input: LogDir): LeftoverReport {
     report.refused.push(input.dir);
     return report;
   }
-  (removeTree(join(parent, name)) ? report.removed : report.failed).push(input.dir);
+  (await removeTree(join(parent, name)) ? report.removed : report.failed).push(input.dir);
   return report;
 }
 

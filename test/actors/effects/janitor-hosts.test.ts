@@ -24,7 +24,8 @@ import type { Adapter, SshHostConfig } from '../../../src/config/schema.js';
 import { openDb, type Db } from '../../../src/store/db.js';
 import { claimShadowPair, getShadowPair, recordShadowSide } from '../../../src/store/shadow.js';
 import { getTask, ingestItems } from '../../../src/store/tasks.js';
-import { sampleProject } from '../../helpers/project.js';
+import { listEvents } from '../../../src/store/ledger.js';
+import { sampleProject, waitFor } from '../../helpers/project.js';
 import { startSshd, type TestSshd } from '../../helpers/sshd.js';
 
 const HOUR = 3_600_000;
@@ -229,12 +230,37 @@ describe('janitor on SSH hosts', () => {
     expect(getTask(db, t.id)).toMatchObject({ worktree: null, branch: null });
   }, 60_000);
 
-  it('rides the reaper\'s tick, with the engine\'s host transports', async () => {
+  it('rides the reaper\'s tick, detached from its verdicts: a host that hangs delays no reap, one run at a time, tracked; its rows go to the ledger', async () => {
     const t = await remoteTask('merged', 25 * HOUR);
-    const deps = { db, adapter, clock: { now: () => Date.now() }, hosts: hosts() } as unknown as EffectDeps;
-    const out = await makeReapScan()(deps);
-    expect(out.ledger!.filter((n) => n.kind.startsWith('janitor.')).map((n) => [n.kind, n.payload!.task, n.payload!.host])).toEqual([['janitor.removed', t.id, 'alpha']]);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    // The host itself (a real sshd), answering only once released: a host that hangs.
+    const slow = Object.create(alpha) as HostTransport;
+    slow.exec = async (argv, options) => {
+      calls++;
+      await held;
+      return alpha.exec(argv, options);
+    };
+    const tracked: Promise<unknown>[] = [];
+    const deps = { db, adapter, clock: { now: () => Date.now() }, hosts: new Map([['alpha', slow]]), track: (p: Promise<unknown>) => tracked.push(p) } as unknown as EffectDeps;
+    const before = listEvents(db, { kindPrefix: 'janitor.' }).length;
+    const scan = makeReapScan();
+    // The verdicts come while the host has not answered; the next tick starts no second run.
+    expect((await scan(deps)).reap).toEqual([]);
+    expect((await scan(deps)).reap).toEqual([]);
+    await waitFor('the janitor reaching the host', () => calls === 1);
+    expect(tracked).toHaveLength(1);
+    release();
+    await Promise.all(tracked);
+    expect(calls).toBe(1);
     expect(existsSync(t.ws)).toBe(false);
+    const rows = listEvents(db, { kindPrefix: 'janitor.' }).slice(before);
+    expect(rows.map((r) => [r.actor, r.kind, JSON.parse(r.payload).task])).toEqual([['reaper', 'janitor.removed', t.id]]);
+    // Done: the next tick starts a new run.
+    await scan(deps);
+    expect(tracked).toHaveLength(2);
+    await Promise.all(tracked);
   }, 60_000);
 
   it('a backlog on a host is spread over ticks: at most REMOTE_ROWS_PER_TICK rows a tick, oldest first', async () => {
