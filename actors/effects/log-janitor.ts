@@ -94,6 +94,7 @@ function settle(deps: SweepDeps, row: TaskWithLogs, parts: Part[], unknown: stri
   // Refused is not gone: the task is not marked, its logs may still be there.
   if (!settled) return;
   notes.forget(db, `failed:${row.id}`);
+  for (const p of parts) notes.forget(db, `refused:${row.id}:${p.host}`);
   markLogsRemoved(db, row.id, row.status, row.updated_at, now);
 }
 
@@ -138,8 +139,8 @@ async function removeRows(deps: SweepDeps, rows: Array<{ row: TaskWithLogs; part
   const due = rows.filter((r) => still(r.row));
   const byHost = new Map<string, Part[]>();
   for (const r of due) for (const p of r.parts.slice(1)) (byHost.get(p.host) ?? byHost.set(p.host, []).get(p.host)!).push(p);
-  // The SSH hosts in parallel (one slow host holds no other); removeOnHost never throws.
-  const hostsDone = Promise.all([...byHost].map(([host, parts]) => removeOnHost(deps, host, parts, ledger)));
+  // The SSH hosts in parallel (one slow host holds no other); settled, so a rejection is never left unhandled meanwhile.
+  const hostsDone = Promise.allSettled([...byHost].map(([host, parts]) => removeOnHost(deps, host, parts, ledger)));
   for (const r of due) {
     try {
       r.parts[0].report = await removeLocalLogDir(r.parts[0].dir);
@@ -147,6 +148,7 @@ async function removeRows(deps: SweepDeps, rows: Array<{ row: TaskWithLogs; part
       r.parts[0].report = { ...emptyReport(), failed: [(error as Error)?.message ?? String(error)] };
     }
   }
-  await hostsDone;
+  const failed = (await hostsDone).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
   for (const r of due) settle(deps, r.row, r.parts, r.unknown, ledger);
 }

@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepFinished } from '../../../actors/effects/janitor.js';
 import { sweepLogs } from '../../../actors/effects/log-janitor.js';
+import { makeReapScan } from '../../../actors/effects/background.js';
+import type { EffectDeps } from '../../../actors/effects/deps.js';
+import { appendEvent, listEvents } from '../../../src/store/ledger.js';
 import { validateConfig } from '../../../src/config/validate.js';
 import type { Adapter } from '../../../src/config/schema.js';
 import { openDb, type Db } from '../../../src/store/db.js';
@@ -82,5 +85,31 @@ describe('janitor rows it cannot finish', () => {
     for (let tick = 0; tick < 3; tick++) expect(await sweepLogs({ db, adapter, now })).toEqual([]);
     expect(existsSync(outside)).toBe(true);
     expect(logsRemovedAt(db, id)).toBeUndefined();
+  });
+
+  it('on the reaper\'s tick, one sweep failing stops neither the others nor the next tick: said once, retention still runs', async () => {
+    const id = 'acme/T1-d';
+    task('acme', id, 'beta', 40 * DAY);
+    db.prepare(`UPDATE tasks SET last_progress_at=? WHERE id=?`).run(Date.now() - 40 * DAY, id);
+    appendEvent(db, { at: Date.now() - 35 * DAY, actor: `task:${id}`, kind: 'task.working', task: id });
+    // The logs sweep reaches for beta's transport and fails (its own error, not the host's answer).
+    const hosts = new Map<string, unknown>();
+    hosts.get = () => {
+      throw new Error('no transport table');
+    };
+    const tracked: Promise<unknown>[] = [];
+    const deps = { db, adapter, clock: { now: () => Date.now() }, hosts, track: (p: Promise<unknown>) => tracked.push(p) } as unknown as EffectDeps;
+    const scan = makeReapScan();
+    const janitorRows = () => listEvents(db, { kindPrefix: 'janitor.' }).map((r) => [r.kind, JSON.parse(r.payload).sweep ?? null]);
+    await scan(deps);
+    await Promise.all(tracked);
+    expect(janitorRows()).toContainEqual(['janitor.failed', 'logs']);
+    expect(janitorRows().map(([kind]) => kind)).toContain('janitor.archived');
+    expect(listEvents(db, { task: id })).toEqual([]);
+    const count = janitorRows().length;
+    await scan(deps);
+    await Promise.all(tracked);
+    expect(tracked).toHaveLength(2);
+    expect(janitorRows()).toHaveLength(count);
   });
 });
