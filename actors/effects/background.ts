@@ -9,6 +9,10 @@ import { clockSleep, hostOf, type EffectDeps } from './deps.js';
 import { EFFECT_TASK_STATUSES, LIVE_TASK_STATUSES } from '../../machines/status.js';
 import { compactFinished, sweepFinished } from './janitor.js';
 import { sweepLogs } from './log-janitor.js';
+import { janitorNotes } from './janitor-notes.js';
+import { appendEvent } from '../../src/store/ledger.js';
+
+const sweepNotes = janitorNotes();
 
 /** Waits until an absolute deadline on the injected clock (restored waits keep their deadline). */
 export async function sleepUntil(deps: EffectDeps, input: EffectInput<'sleep'>, signal: AbortSignal): Promise<{ at: number }> {
@@ -59,6 +63,8 @@ export function makeReapScan() {
   // (a new attempt entering `working` stamps it) is a new suspect, never reaped on an earlier attempt's sighting.
   const suspects = new Map<string, string>();
   const unreachable = new Set<string>(); // tasks whose host was out of reach (logged once per outage)
+  // The janitor's run under way (at most one: a slow one is never overlapped by the next tick's).
+  let janitor: Promise<void> | undefined;
   return async function reapScan(deps: EffectDeps): Promise<ReapOutput> {
     const now = deps.clock.now();
     for (const [task, at] of deps.watchers ?? []) if (now - at > deps.adapter.engine.stallMs) deps.watchers!.delete(task);
@@ -94,13 +100,10 @@ export function makeReapScan() {
       judged.set(t.id, t);
     }
     for (const id of [...suspects.keys()]) if (!seen.has(id) || reap.some((r) => r.taskId === id)) suspects.delete(id);
-    // The janitor rides the reaper's tick: finished tasks' workspaces and branches, and their logs, past their keep times.
-    try {
-      ledger.push(...(await sweepFinished({ db: deps.db, adapter: deps.adapter, now, hosts: deps.hosts })));
-      ledger.push(...(await sweepLogs({ db: deps.db, adapter: deps.adapter, now, hosts: deps.hosts })));
-      ledger.push(...compactFinished({ db: deps.db, adapter: deps.adapter, now }));
-    } catch (error) {
-      ledger.push({ kind: 'janitor.failed', payload: { error: (error as Error)?.message ?? String(error) } });
+    // The janitor rides the reaper's tick, detached from its verdicts: a host that hangs never delays a reap.
+    if (!janitor) {
+      janitor = runJanitor(deps, now).finally(() => (janitor = undefined));
+      deps.track?.(janitor);
     }
     // The verdict is about the worker seen dead, and the scan took time (hosts answering, the janitor): a task that
     // recorded another worker (or moved on) since is not reaped, or its new, live worker would be left behind.
@@ -111,6 +114,30 @@ export function makeReapScan() {
     }
     return { reap: still, ledger };
   };
+}
+
+/**
+ * The janitor's sweeps (workspaces, logs, retention), each on its own: one failing never stops the others (said once
+ * while it keeps failing). Its ledger rows are written as they come, under the reaper's name: it runs past the tick.
+ * Never rejects (tracked by the engine, whose stop waits for it).
+ */
+async function runJanitor(deps: EffectDeps, now: number): Promise<void> {
+  const sweepDeps = { db: deps.db, adapter: deps.adapter, now, hosts: deps.hosts };
+  for (const [name, sweep] of [['workspaces', sweepFinished], ['logs', sweepLogs], ['retention', compactFinished]] as const) {
+    let notes: LedgerNote[];
+    try {
+      notes = await sweep(sweepDeps);
+      sweepNotes.forget(deps.db, `sweep:${name}`);
+    } catch (error) {
+      notes = sweepNotes.once(deps.db, `sweep:${name}`) ? [{ kind: 'janitor.failed', payload: { sweep: name, error: (error as Error)?.message ?? String(error) } }] : [];
+    }
+    try {
+      for (const n of notes) appendEvent(deps.db, { at: deps.clock.now(), actor: 'reaper', kind: n.kind, payload: n.payload });
+    } catch {
+      // The database closed under a stopping engine: nothing more to record.
+      return;
+    }
+  }
 }
 
 /** The task is still working on the same recorded worker, still without progress and without a PR. */

@@ -10,6 +10,7 @@ import type { LedgerNote } from '../../machines/effects.js';
 import type { Adapter } from '../../src/config/schema.js';
 import type { Db } from '../../src/store/db.js';
 import { janitorNotes } from './janitor-notes.js';
+import { beginSweep } from './janitor-sweeping.js';
 import type { HostTransport } from '../../src/ports.js';
 import { compactStore } from '../../src/store/retention.js';
 import { finishedShadowWorkspaces, forgetShadowWorkspace } from '../../src/store/shadow.js';
@@ -24,11 +25,16 @@ import { HostUnreachableError } from '../../src/errors.js';
 /** Rows one SSH host works through per tick (one round trip): a backlog (the first sweep after an upgrade) is spread over ticks. */
 export const REMOTE_ROWS_PER_TICK = 20;
 
+/** Rows the engine's machine works through per tick: a backlog (every old shadow workspace after an upgrade) is spread over ticks. */
+export const LOCAL_ROWS_PER_TICK = 50;
+
 const FINISHED = ['merged', 'abandoned'];
 
 /** One row's leftovers on one host, and how the row forgets them. */
 interface Job {
   key: string;
+  /** The task the leftovers are of (marked as being swept while they are removed). */
+  task: string;
   host: string;
   /** SSH: the transport and its command bound; local: undefined. */
   remote?: { transport: HostTransport; timeoutMs: number };
@@ -41,7 +47,7 @@ interface Job {
 
 const notes = janitorNotes();
 
-function jobFor(deps: SweepDeps, row: { id: string; repo: string; host: string | null }, workspace: string | null, refsOf: (ssh: boolean) => string[]): Omit<Job, 'key' | 'note' | 'still' | 'forget'> | undefined {
+function jobFor(deps: SweepDeps, row: { id: string; repo: string; host: string | null }, workspace: string | null, refsOf: (ssh: boolean) => string[]): Omit<Job, 'key' | 'note' | 'still' | 'forget' | 'task'> | undefined {
   const view = adapterForTask(deps.adapter, row);
   const name = row.host ?? view.hosts.find((h) => h.kind === 'local')?.name ?? 'local';
   const cfg = view.hosts.find((h) => h.name === name);
@@ -58,23 +64,45 @@ function jobFor(deps: SweepDeps, row: { id: string; repo: string; host: string |
   };
 }
 
-function jobs(deps: SweepDeps, cutoff: number): Job[] {
+/** A row whose job cannot be built (its repository no longer configured, say) is skipped, said once: one row never stops the sweep. */
+function tryJob(deps: SweepDeps, key: string, note: Record<string, unknown>, ledger: LedgerNote[], build: () => Omit<Job, 'key' | 'note' | 'still' | 'forget' | 'task'> | undefined) {
+  try {
+    const job = build();
+    notes.forget(deps.db, `skipped:${key}`);
+    return job;
+  } catch (error) {
+    if (notes.once(deps.db, `skipped:${key}`)) ledger.push({ kind: 'janitor.skipped', payload: { ...note, error: (error as Error)?.message ?? String(error) } });
+    return undefined;
+  }
+}
+
+function jobs(deps: SweepDeps, cutoff: number, ledger: LedgerNote[]): Job[] {
   const { db, now } = deps;
   const out: Job[] = [];
+  // Status and updated_at both: abandoned, retried and abandoned again is not the row read.
+  const same = (id: string, status: (s: string) => boolean, updatedAt: number | undefined) => {
+    const t = getTask(db, id);
+    return !!t && status(t.status) && t.updated_at === updatedAt;
+  };
   for (const t of finishedWithLeftovers(db, cutoff)) {
     const refs = (ssh: boolean) => [
       ...(t.branch ? [`refs/heads/${t.branch}`, ...(ssh ? [`refs/remotes/${UPSTREAM}/${t.branch}`] : [])] : []),
       ...(t.status === 'merged' ? [taskRef(t.id)] : []),
     ];
-    const job = jobFor(deps, t, t.worktree, refs);
-    const still = () => getTask(db, t.id)?.status === t.status;
-    if (job) out.push({ ...job, key: `task:${t.id}`, note: { task: t.id, status: t.status }, still, forget: () => forgetLeftovers(db, t.id, t.status) });
+    const key = `task:${t.id}`;
+    const note = { task: t.id, status: t.status };
+    const job = tryJob(deps, key, note, ledger, () => jobFor(deps, t, t.worktree, refs));
+    const still = () => same(t.id, (s) => s === t.status, t.updated_at);
+    if (job) out.push({ ...job, key, task: t.id, note, still, forget: () => forgetLeftovers(db, t.id, t.status, t.updated_at) });
   }
   for (const s of finishedShadowWorkspaces(db, cutoff)) {
+    const key = `shadow:${s.id}`;
+    const note = { task: s.task, shadow: { attempt: s.attempt, fix: s.fix } };
     // A shadow makes no ref in the host's clone: its branch lives in its own workspace only.
-    const job = jobFor(deps, { id: s.task, repo: s.repo, host: s.host }, s.workspace, () => []);
-    const still = () => FINISHED.includes(getTask(db, s.task)?.status ?? '');
-    if (job) out.push({ ...job, key: `shadow:${s.id}`, note: { task: s.task, shadow: { attempt: s.attempt, fix: s.fix } }, still, forget: () => forgetShadowWorkspace(db, s.id, now) });
+    const job = tryJob(deps, key, note, ledger, () => jobFor(deps, { id: s.task, repo: s.repo, host: s.host }, s.workspace, () => []));
+    const updatedAt = getTask(db, s.task)?.updated_at;
+    const still = () => same(s.task, (x) => FINISHED.includes(x), updatedAt);
+    if (job) out.push({ ...job, key, task: s.task, note, still, forget: () => forgetShadowWorkspace(db, s.id, now) });
   }
   return out;
 }
@@ -100,7 +128,17 @@ async function sweepHost(db: Db, host: string, list: Job[], ledger: LedgerNote[]
   const failing = (j: Job) => (notes.has(db, `failed:${host}:${j.key}`) ? 1 : 0);
   const ordered = [...list].sort((a, b) => failing(a) - failing(b));
   // Read again just before: a task retried since the rows were read keeps its workspace.
-  const batch = ordered.slice(0, REMOTE_ROWS_PER_TICK).filter((j) => j.still());
+  const slice = ordered.slice(0, REMOTE_ROWS_PER_TICK);
+  // Marked before the check: provisioning a retry of one of these waits until the round trip is over.
+  const end = beginSweep(db, slice.map((j) => j.task));
+  try {
+    await removeBatch(db, host, slice.filter((j) => j.still()), ledger);
+  } finally {
+    end();
+  }
+}
+
+async function removeBatch(db: Db, host: string, batch: Job[], ledger: LedgerNote[]): Promise<void> {
   if (!batch.length) return;
   let reports: LeftoverReport[];
   try {
@@ -128,8 +166,8 @@ export interface SweepDeps {
 
 export async function sweepFinished(deps: SweepDeps): Promise<LedgerNote[]> {
   const { db, adapter, now } = deps;
-  const all = jobs(deps, now - adapter.engine.janitor.keepMs);
   const ledger: LedgerNote[] = [];
+  const all = jobs(deps, now - adapter.engine.janitor.keepMs, ledger);
   const remote = new Map<string, Job[]>();
   for (const job of all) {
     if (!job.remote) continue;
@@ -140,15 +178,22 @@ export async function sweepFinished(deps: SweepDeps): Promise<LedgerNote[]> {
   // The SSH hosts in parallel (one slow host holds no other), each through its own rows in order.
   const hostsDone = Promise.allSettled([...remote].map(([host, list]) => sweepHost(db, host, list, ledger)));
   try {
-    for (const job of all.filter((j) => !j.remote)) {
-      if (!job.still()) continue;
-      let report: LeftoverReport;
+    const failing = (j: Job) => (notes.has(db, `failed:${j.host}:${j.key}`) ? 1 : 0);
+    const local = all.filter((j) => !j.remote).sort((a, b) => failing(a) - failing(b)).slice(0, LOCAL_ROWS_PER_TICK);
+    for (const job of local) {
+      const end = beginSweep(db, [job.task]);
       try {
-        report = await removeLocalLeftovers(job.leftovers);
-      } catch (error) {
-        report = { ...emptyReport(), failed: [(error as Error)?.message ?? String(error)] };
+        if (!job.still()) continue;
+        let report: LeftoverReport;
+        try {
+          report = await removeLocalLeftovers(job.leftovers);
+        } catch (error) {
+          report = { ...emptyReport(), failed: [(error as Error)?.message ?? String(error)] };
+        }
+        settle(db, job, report, ledger);
+      } finally {
+        end();
       }
-      settle(db, job, report, ledger);
     }
   } finally {
     // Awaited whatever happened here: no host's sweep is left running (or rejecting) unattended.

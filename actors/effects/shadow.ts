@@ -14,6 +14,7 @@ import type { AgentRequest, WorkerLaunch } from '../../src/agents/port.js';
 import { newShadowsHeld, shadowBudgetRefusal } from '../../src/dispatch/budget.js';
 import { appendEvent } from '../../src/store/ledger.js';
 import { claimShadowPair, getShadowPairFor, recordRealSide, recordShadowSide, runningShadowPairs, setShadowPid, shadowSpendOf, type ShadowPairRow, type ShadowSide } from '../../src/store/shadow.js';
+import { untilSwept } from './janitor-sweeping.js';
 import { sandboxOf } from '../sandbox/sandbox.js';
 import { clockSleep, depsForTask, type EffectDeps } from './deps.js';
 import { shadowSiteOf, type ShadowChecks, type ShadowSite } from './shadow-site.js';
@@ -112,6 +113,8 @@ async function session(deps: EffectDeps, plan: ShadowPlan, id: number, onRelease
   const { adapter, clock, db } = deps;
   const { input, launch, site } = plan;
   const branch = `${adapter.branches.prefix}shadow/${input.taskId.toLowerCase()}-a${input.attempt}-f${input.fix}`;
+  // The janitor may be removing this task's old shadow workspaces (a retry of a finished task): never make one it is removing.
+  await untilSwept(db, input.taskId);
   await site.reach(() => site.make(plan.startSha, branch, `${input.taskId}/shadow-a${input.attempt}-f${input.fix}`));
   // Confined by the sandbox of the host it runs on, like the worker there.
   const sandbox = deps.sandboxes?.get(input.host) ?? sandboxOf(adapter, site.host);

@@ -1,3 +1,4 @@
+import { untilSwept } from './janitor-sweeping.js';
 import { z } from 'zod';
 import { closeSourceItem, linkPr } from '../roadmap/source-effects.js';
 import type {
@@ -107,6 +108,8 @@ export function claimSlot(deps: EffectDeps, input: EffectInput<'claimSlot'>, sig
 /** Worktree on the host the slot was granted on (provisioning and the agent always share a host). */
 export async function provision(deps: EffectDeps, input: EffectInput<'provision'>): Promise<ProvisionOutput> {
   const branch = branchName(deps.adapter, input.taskId);
+  // A task retried while the janitor removes its old workspace would be given that very path: wait for the sweep.
+  await untilSwept(deps.db, input.taskId);
   const made = await placeOf(deps, input.host).provision(input.taskId, branch, input.baseSha ?? null);
   return { branch, worktree: made.worktree, baseSha: made.baseSha };
 }

@@ -5,7 +5,8 @@
  * the host's worktrees root (`<root>/<namespace>/<name>`), reached without following a link; never a link, never the clone, never its checked-out
  * or main branch.
  */
-import { chmodSync, lstatSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, readdirSync, realpathSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { gitRun } from '../git/git.js';
 import { UPSTREAM } from './ssh/remote-git.js';
@@ -69,7 +70,6 @@ function makeWritable(dir: string): void {
   for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) makeWritable(join(dir, e.name));
 }
 
-/** Removes a tree (made owner-writable first if it must be); whether it is gone. */
 /**
  * Runs a removal script on a host in one round trip bounded by `timeoutMs` and reads its report: `item N` starts item N,
  * `<field> <text>` adds to that item's report, `done N` ends it. An item the script did not finish (cut off by the
@@ -86,20 +86,25 @@ export async function runRemovalScript(host: HostTransport, script: string, args
     const rest = line.slice(space + 1);
     if (word === 'item') at = Number(rest);
     else if (word === 'done') finished.add(Number(rest));
-    else if (space > 0 && reports[at] && word in reports[at]) reports[at][word as keyof LeftoverReport].push(rest);
+    // Own fields only: a stray line (`constructor x`, from a host's shell profile) is not a report field.
+    else if (space > 0 && reports[at] && Object.hasOwn(reports[at], word)) reports[at][word as keyof LeftoverReport].push(rest);
   }
   const why = `(unfinished: exit ${r.exitCode}${r.stderr.trim() ? `, ${r.stderr.trim().split('\n')[0]}` : ''})`;
   reports.forEach((report, i) => finished.has(i) || report.failed.push(why));
   return reports;
 }
 
-export function removeTree(path: string): boolean {
+/**
+ * Removes a tree (made owner-writable first if it must be); whether it is gone. Asynchronous: a big workspace
+ * (node_modules) never blocks the engine's event loop.
+ */
+export async function removeTree(path: string): Promise<boolean> {
   try {
-    rmSync(path, { recursive: true, force: true });
+    await rm(path, { recursive: true, force: true });
   } catch {
     try {
       makeWritable(path);
-      rmSync(path, { recursive: true, force: true });
+      await rm(path, { recursive: true, force: true });
     } catch {
       return false;
     }
@@ -124,7 +129,7 @@ export async function removeLocalLeftovers(input: Leftovers): Promise<LeftoverRe
     // A linked worktree (older oxi): the clone forgets it too.
     const linked = lstatSync(join(t.real, '.git'), { throwIfNoEntry: false })?.isFile() && input.clone;
     if (linked) await gitRun(input.clone!, ['worktree', 'remove', '--force', '--force', t.real], { ok: [0, 1, 128] });
-    (removeTree(t.real) ? report.removed : report.failed).push(path);
+    (await removeTree(t.real) ? report.removed : report.failed).push(path);
     if (linked) await gitRun(input.clone!, ['worktree', 'prune'], { ok: [0, 1, 128] });
   }
   if (!input.refs.length || !input.clone || !real(input.clone)) return report;

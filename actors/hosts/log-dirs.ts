@@ -26,7 +26,7 @@ const real = (path: string) => {
 };
 
 /** Removes a task's log directory on the engine's own machine. */
-export function removeLocalLogDir(input: LogDir): LeftoverReport {
+export async function removeLocalLogDir(input: LogDir): Promise<LeftoverReport> {
   const report = emptyReport();
   const info = lstatSync(input.dir, { throwIfNoEntry: false });
   if (!info) {
@@ -40,7 +40,7 @@ export function removeLocalLogDir(input: LogDir): LeftoverReport {
     report.refused.push(input.dir);
     return report;
   }
-  (removeTree(join(parent, name)) ? report.removed : report.failed).push(input.dir);
+  (await removeTree(join(parent, name)) ? report.removed : report.failed).push(input.dir);
   return report;
 }
 
@@ -53,23 +53,23 @@ export LC_ALL=C
 resolved() { (cd -P -- "$1" 2>/dev/null && pwd -P); }
 n=0
 while [ "$#" -ge 2 ]; do
-  echo "item $n"
+  printf '%s %s\\n' item "$n"
   p="$2"
-  if [ ! -e "$p" ] && [ ! -L "$p" ]; then echo "gone $p"
+  if [ ! -e "$p" ] && [ ! -L "$p" ]; then printf '%s %s\\n' gone "$p"
   # A link is never followed nor removed; the parent is resolved, so ../ or a linked parent cannot lead out.
-  elif [ -L "$p" ] || [ ! -d "$p" ]; then echo "refused $p"
+  elif [ -L "$p" ] || [ ! -d "$p" ]; then printf '%s %s\\n' refused "$p"
   else
     # The root and its parent (.oxi-logs) are written by agents' sandboxes too: one made a link leads nowhere.
     r=; if [ ! -L "$1" ] && [ ! -L "$(dirname -- "$1")" ]; then r=$(resolved "$1") || r=; fi
     b=$(basename -- "$p"); d=$(resolved "$(dirname -- "$p")") || d=
     case "$b" in ''|.|..) d=;; esac
-    if [ -z "$r" ] || [ "$d" != "$r" ]; then echo "refused $p"
+    if [ -z "$r" ] || [ "$d" != "$r" ]; then printf '%s %s\\n' refused "$p"
     else
       rm -rf -- "$d/$b" 2>/dev/null || { chmod -R u+w -- "$d/$b" 2>/dev/null; rm -rf -- "$d/$b" 2>/dev/null; }
-      if [ -e "$d/$b" ] || [ -L "$d/$b" ]; then echo "failed $p"; else echo "removed $p"; fi
+      if [ -e "$d/$b" ] || [ -L "$d/$b" ]; then printf '%s %s\\n' failed "$p"; else printf '%s %s\\n' removed "$p"; fi
     fi
   fi
-  echo "done $n"
+  printf '%s %s\\n' done "$n"
   n=$((n+1)); shift 2
 done
 `;

@@ -6,7 +6,7 @@
  */
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { SshHostConfig } from '../../src/config/schema.js';
+import type { Adapter, SshHostConfig } from '../../src/config/schema.js';
 import { ConfigError, GitError, HostUnreachableError } from '../../src/errors.js';
 import { DIR_MODE, mkdirPrivate } from '../../src/fs-private.js';
 import type { HostTransport } from '../../src/ports.js';
@@ -64,6 +64,15 @@ export function placeOf(deps: PlaceDeps, host: string | undefined): TaskPlace {
 /** `<project>-<sessionTag>`: two engines (or projects) sharing a host never touch each other's files. */
 export function namespace(deps: Pick<EffectDeps, 'adapter'>): string {
   return `${deps.adapter.name}-${deps.adapter.sessionTag}`;
+}
+
+/**
+ * A task's agents' stream directory on an SSH host: `<worktreesRoot>/.oxi-logs/<namespace>/<task>`. `adapter` and
+ * `host` as the task sees them (adapterForTask: a repository may have a worktrees root of its own on the host);
+ * workers write there and the log janitor removes it, both through this one function.
+ */
+export function remoteStreamsDir(adapter: Adapter, host: Pick<SshHostConfig, 'worktreesRoot'>, taskId: string): string {
+  return `${host.worktreesRoot}/.oxi-logs/${namespace({ adapter })}/${taskId}`;
 }
 
 /**
@@ -158,7 +167,7 @@ function sshPlace(deps: PlaceDeps, host: string, transport: HostTransport, sshCf
     ship: (input, signal) => reach(signal, () => shipRemote(transport, { ...input, mainClone: cfg.mainClone })),
     unrecordedBase: () => headSha(adapter.repo.path, `refs/heads/${adapter.repo.mainBranch}`),
     // Worker streams stay on the host that runs the worker; the engine reads them over the transport.
-    streamsDir: (taskId) => `${cfg.worktreesRoot}/.oxi-logs/${namespace(deps)}/${taskId}`,
+    streamsDir: (taskId) => remoteStreamsDir(adapter, cfg, taskId),
     streamSize: async (path) => (transport.fileSize ? transport.fileSize(path) : undefined),
     readStream: async (path, signal) => (await reach(signal, () => transport.readFile(path))) ?? '',
     reach,

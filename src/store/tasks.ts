@@ -166,15 +166,15 @@ export function requeue(db: Db, id: string, now: number, by: string): boolean {
 }
 
 /** Finished tasks (merged, abandoned) last updated before `before` that still name a workspace or a branch: the janitor's work. */
-export function finishedWithLeftovers(db: Db, before: number): Array<{ id: string; repo: string; status: string; branch: string | null; worktree: string | null; host: string | null }> {
+export function finishedWithLeftovers(db: Db, before: number): Array<{ id: string; repo: string; status: string; updated_at: number; branch: string | null; worktree: string | null; host: string | null }> {
   return db
-    .prepare(`SELECT id, repo, status, branch, worktree, host FROM tasks WHERE status IN ('merged','abandoned') AND (worktree IS NOT NULL OR branch IS NOT NULL) AND updated_at < ? ORDER BY updated_at, id`)
-    .all(before) as Array<{ id: string; repo: string; status: string; branch: string | null; worktree: string | null; host: string | null }>;
+    .prepare(`SELECT id, repo, status, updated_at, branch, worktree, host FROM tasks WHERE status IN ('merged','abandoned') AND (worktree IS NOT NULL OR branch IS NOT NULL) AND updated_at < ? ORDER BY updated_at, id`)
+    .all(before) as Array<{ id: string; repo: string; status: string; updated_at: number; branch: string | null; worktree: string | null; host: string | null }>;
 }
 
-/** The janitor removed them: the row names no workspace or branch any more (only while the task is still `status`). */
-export function forgetLeftovers(db: Db, id: string, status: string): void {
-  db.prepare('UPDATE tasks SET worktree = NULL, branch = NULL WHERE id = ? AND status = ?').run(id, status);
+/** The janitor removed them: the row names no workspace or branch any more (only while the task is still as read: a retry since keeps its own). */
+export function forgetLeftovers(db: Db, id: string, status: string, updatedAt: number): void {
+  db.prepare('UPDATE tasks SET worktree = NULL, branch = NULL WHERE id = ? AND status = ? AND updated_at = ?').run(id, status, updatedAt);
 }
 
 /**

@@ -24,20 +24,20 @@ g() { git ${shJoin(HARDENED_CONFIG)} "$@"; }
 resolved() { (cd -P -- "$1" 2>/dev/null && pwd -P); }
 drop() {
   p="$1"
-  if [ ! -e "$p" ] && [ ! -L "$p" ]; then echo "gone $p"; return; fi
+  if [ ! -e "$p" ] && [ ! -L "$p" ]; then printf '%s %s\\n' gone "$p"; return; fi
   # A link is never followed nor removed; the parent is resolved, so ../ or a linked parent cannot lead out.
-  if [ -L "$p" ]; then echo "refused $p"; return; fi
+  if [ -L "$p" ]; then printf '%s %s\\n' refused "$p"; return; fi
   b=$(basename -- "$p"); d=$(resolved "$(dirname -- "$p")") || d=
-  case "$b" in ''|.|..) echo "refused $p"; return;; esac
+  case "$b" in ''|.|..) printf '%s %s\\n' refused "$p"; return;; esac
   real="$d/$b"
-  if [ -z "$r" ] || [ -z "$d" ]; then echo "refused $p"; return; fi
+  if [ -z "$r" ] || [ -z "$d" ]; then printf '%s %s\\n' refused "$p"; return; fi
   # At least two levels in (<root>/<namespace>/<name>): never a namespace folder holding every task's workspace.
-  case "$real" in "$r"/?*/?*) ;; *) echo "refused $p"; return;; esac
-  if [ -n "$c" ]; then case "$c/" in "$real"/*) echo "refused $p"; return;; esac; fi
+  case "$real" in "$r"/?*/?*) ;; *) printf '%s %s\\n' refused "$p"; return;; esac
+  if [ -n "$c" ]; then case "$c/" in "$real"/*) printf '%s %s\\n' refused "$p"; return;; esac; fi
   # A linked worktree (older oxi): the clone forgets it too.
   if [ -n "$c" ] && [ -f "$real/.git" ]; then g -C "$c" worktree remove --force --force "$real" >/dev/null 2>&1; linked=1; fi
   rm -rf -- "$real" 2>/dev/null || { chmod -R u+w -- "$real" 2>/dev/null; rm -rf -- "$real" 2>/dev/null; }
-  if [ -e "$real" ] || [ -L "$real" ]; then echo "failed $p"; else echo "removed $p"; fi
+  if [ -e "$real" ] || [ -L "$real" ]; then printf '%s %s\\n' failed "$p"; else printf '%s %s\\n' removed "$p"; fi
 }
 refs() {
   head=$(g -C "$c" symbolic-ref -q HEAD 2>/dev/null) || head=
@@ -45,12 +45,12 @@ refs() {
     [ -n "$ref" ] || continue
     case "$ref" in "$head"|"refs/heads/$2"|"refs/remotes/${UPSTREAM}/$2") continue;; esac
     g -C "$c" rev-parse -q --verify "$ref" >/dev/null 2>&1 || continue
-    if g -C "$c" update-ref -d "$ref" 2>/dev/null; then echo "removed $ref"; else echo "failed $ref"; fi
+    if g -C "$c" update-ref -d "$ref" 2>/dev/null; then printf '%s %s\\n' removed "$ref"; else printf '%s %s\\n' failed "$ref"; fi
   done
 }
 n=0
 while [ "$#" -ge ${FIELDS} ]; do
-  echo "item $n"
+  printf '%s %s\\n' item "$n"
   r=$(resolved "$1") || r=
   c=; if [ -n "$3" ]; then c=$(resolved "$3") || c=; fi
   linked=
@@ -61,7 +61,7 @@ while [ "$#" -ge ${FIELDS} ]; do
   if [ -n "$c" ] && [ -n "$4" ]; then refs "$4" "$5"; fi
   # The clone's worktree list keeps no entry for a directory that is gone.
   if [ -n "$c" ] && { [ -n "$4" ] || [ -n "$linked" ]; }; then g -C "$c" worktree prune >/dev/null 2>&1; fi
-  echo "done $n"
+  printf '%s %s\\n' done "$n"
   n=$((n+1)); shift ${FIELDS}
 done
 `;

@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeReapScan } from '../../../actors/effects/background.js';
 import type { EffectDeps } from '../../../actors/effects/deps.js';
 import { REMOTE_ROWS_PER_TICK, sweepFinished } from '../../../actors/effects/janitor.js';
+import { beingSwept, untilSwept } from '../../../actors/effects/janitor-sweeping.js';
+import type { HostTransport } from '../../../src/ports.js';
 import { namespace } from '../../../actors/hosts/places.js';
 import { sshHostFromConfig } from '../../../actors/hosts/ssh/from-adapter.js';
 import { ensureRemoteWorktree } from '../../../actors/hosts/ssh/remote-git.js';
@@ -22,7 +24,8 @@ import type { Adapter, SshHostConfig } from '../../../src/config/schema.js';
 import { openDb, type Db } from '../../../src/store/db.js';
 import { claimShadowPair, getShadowPair, recordShadowSide } from '../../../src/store/shadow.js';
 import { getTask, ingestItems } from '../../../src/store/tasks.js';
-import { sampleProject } from '../../helpers/project.js';
+import { listEvents } from '../../../src/store/ledger.js';
+import { sampleProject, waitFor } from '../../helpers/project.js';
 import { startSshd, type TestSshd } from '../../helpers/sshd.js';
 
 const HOUR = 3_600_000;
@@ -157,6 +160,34 @@ describe('janitor on SSH hosts', () => {
     expect(await sweep()).toEqual([]);
   }, 60_000);
 
+  it('a task retried during the round trip: provisioning waits for the sweep, and the row the retry wrote is not forgotten', async () => {
+    const task = await remoteTask('abandoned', 25 * HOUR);
+    const retried = join(work, ns, `${task.id}-new`);
+    const seen: { swept?: boolean; waited?: boolean; early?: boolean } = {};
+    let provisioned: Promise<void> | undefined;
+    // The host itself (a real sshd); while its round trip is under way, `oxi retry` and a new attempt that ends again.
+    const during = Object.create(alpha) as HostTransport;
+    during.exec = async (argv, options) => {
+      seen.swept = beingSwept(db, task.id);
+      db.prepare(`UPDATE tasks SET status='queued', updated_at=? WHERE id=?`).run(Date.now(), task.id);
+      provisioned = untilSwept(db, task.id).then(() => void (seen.waited = true));
+      db.prepare(`UPDATE tasks SET status='abandoned', worktree=?, updated_at=? WHERE id=?`).run(retried, Date.now() - 30 * HOUR, task.id);
+      const done = await alpha.exec(argv, options);
+      seen.early = seen.waited;
+      return done;
+    };
+    const ledger = await sweepFinished({ db, adapter, now: Date.now(), hosts: new Map([['alpha', during]]) });
+    expect(seen.swept).toBe(true);
+    // Provisioning waited until the removal was over (it would reuse the very path otherwise), then went on.
+    expect(seen.early).toBeUndefined();
+    await provisioned;
+    expect(seen.waited).toBe(true);
+    expect(beingSwept(db, task.id)).toBe(false);
+    expect(kinds(ledger)).toEqual(['janitor.removed']);
+    // Abandoned, retried and abandoned again is not the row read: its new workspace and branch stay named.
+    expect(getTask(db, task.id)).toMatchObject({ status: 'abandoned', worktree: retried, branch: task.branch });
+  }, 60_000);
+
   it('a host out of reach: the sweep does not throw, keeps its rows and says so once; once the host answers, the next tick cleans', async () => {
     const t = await remoteTask('merged', 25 * HOUR);
     await sshd.stop();
@@ -199,12 +230,37 @@ describe('janitor on SSH hosts', () => {
     expect(getTask(db, t.id)).toMatchObject({ worktree: null, branch: null });
   }, 60_000);
 
-  it('rides the reaper\'s tick, with the engine\'s host transports', async () => {
+  it('rides the reaper\'s tick, detached from its verdicts: a host that hangs delays no reap, one run at a time, tracked; its rows go to the ledger', async () => {
     const t = await remoteTask('merged', 25 * HOUR);
-    const deps = { db, adapter, clock: { now: () => Date.now() }, hosts: hosts() } as unknown as EffectDeps;
-    const out = await makeReapScan()(deps);
-    expect(out.ledger!.filter((n) => n.kind.startsWith('janitor.')).map((n) => [n.kind, n.payload!.task, n.payload!.host])).toEqual([['janitor.removed', t.id, 'alpha']]);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    // The host itself (a real sshd), answering only once released: a host that hangs.
+    const slow = Object.create(alpha) as HostTransport;
+    slow.exec = async (argv, options) => {
+      calls++;
+      await held;
+      return alpha.exec(argv, options);
+    };
+    const tracked: Promise<unknown>[] = [];
+    const deps = { db, adapter, clock: { now: () => Date.now() }, hosts: new Map([['alpha', slow]]), track: (p: Promise<unknown>) => tracked.push(p) } as unknown as EffectDeps;
+    const before = listEvents(db, { kindPrefix: 'janitor.' }).length;
+    const scan = makeReapScan();
+    // The verdicts come while the host has not answered; the next tick starts no second run.
+    expect((await scan(deps)).reap).toEqual([]);
+    expect((await scan(deps)).reap).toEqual([]);
+    await waitFor('the janitor reaching the host', () => calls === 1);
+    expect(tracked).toHaveLength(1);
+    release();
+    await Promise.all(tracked);
+    expect(calls).toBe(1);
     expect(existsSync(t.ws)).toBe(false);
+    const rows = listEvents(db, { kindPrefix: 'janitor.' }).slice(before);
+    expect(rows.map((r) => [r.actor, r.kind, JSON.parse(r.payload).task])).toEqual([['reaper', 'janitor.removed', t.id]]);
+    // Done: the next tick starts a new run.
+    await scan(deps);
+    expect(tracked).toHaveLength(2);
+    await Promise.all(tracked);
   }, 60_000);
 
   it('a backlog on a host is spread over ticks: at most REMOTE_ROWS_PER_TICK rows a tick, oldest first', async () => {

@@ -14,6 +14,7 @@ import { sshHostFromConfig } from '../../../actors/hosts/ssh/from-adapter.js';
 import type { SshHost } from '../../../actors/hosts/ssh/ssh-host.js';
 import type { LedgerNote } from '../../../machines/effects.js';
 import { loadAdapter } from '../../../src/config/load.js';
+import { validateConfig } from '../../../src/config/validate.js';
 import type { Adapter, SshHostConfig } from '../../../src/config/schema.js';
 import { openDb, type Db } from '../../../src/store/db.js';
 import { claimShadowPair } from '../../../src/store/shadow.js';
@@ -106,6 +107,41 @@ describe('log retention on SSH hosts', () => {
     expect((await sweep(Date.now() + 13 * DAY)).map((n) => n.payload!.task)).toEqual([recent]);
     expect(existsSync(remote(recent))).toBe(false);
     expect(existsSync(join(remote(working), 'worker-a0-f0.ndjson'))).toBe(true);
+  }, 60_000);
+
+  it('several repositories: a task `repo/T1-x` has its logs removed locally (`<logs>/repo/T1-x`) and under the worktrees root its repository has on the host', async () => {
+    const dir = join(p.dir, 'multi');
+    for (const r of ['acme', 'tools']) mkdirSync(join(dir, r), { recursive: true });
+    const own = join(sshd.dir, 'tools-work');
+    const base = adapter.hosts.find((h) => h.name === 'alpha') as SshHostConfig;
+    const multi = validateConfig({
+      name: 'acme',
+      repos: [{ name: 'acme', path: 'acme' }, { name: 'tools', path: 'tools' }],
+      hosts: [
+        { name: 'local', kind: 'local', maxWorkers: 1 },
+        { name: 'alpha', kind: 'ssh', address: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.identityFile, knownHosts: sshd.knownHosts, maxWorkers: 1, worktreesRoot: base.worktreesRoot, repos: { tools: { mainClone: join(sshd.dir, 'clone'), worktreesRoot: own } }, connection: { commandTimeoutMs: 20_000 } },
+      ],
+    }, { configPath: join(dir, 'oxi.config.json') });
+    const mdb = openDb(join(dir, 'oxi.db'));
+    try {
+      const id = 'tools/T1-x';
+      ingestItems(mdb, [{ id, repo: 'tools', tier: 0, title: id, description: '', seq: 0 }], Date.now());
+      mdb.prepare(`UPDATE tasks SET host='alpha', status='merged', updated_at=? WHERE id=?`).run(Date.now() - 20 * DAY, id);
+      // Where the task's workers wrote: the engine's logs, and the host's worktrees root for that repository.
+      const here = join(multi.paths.logs, 'tools', 'T1-x');
+      const there = join(own, '.oxi-logs', namespace({ adapter: multi }), 'tools', 'T1-x');
+      for (const d of [here, there]) {
+        mkdirSync(d, { recursive: true });
+        writeFileSync(join(d, 'worker-a0-f0.ndjson'), '{}\n');
+      }
+      const ledger = await sweepLogs({ db: mdb, adapter: multi, now: Date.now(), hosts: new Map([['alpha', alpha]]) });
+      expect(ledger).toEqual([{ kind: 'janitor.logs_removed', payload: { task: id, status: 'merged', removed: [{ host: 'local', path: here }, { host: 'alpha', path: there }] } }]);
+      expect(existsSync(here)).toBe(false);
+      expect(existsSync(there)).toBe(false);
+      expect(logsRemovedAt(mdb, id)).toBeDefined();
+    } finally {
+      mdb.close();
+    }
   }, 60_000);
 
   it('never deletes through a link on the host: a task\'s log directory that is a link out is refused (once), what it points at survives', async () => {

@@ -103,8 +103,10 @@ describe('log retention on the engine\'s machine', () => {
     expect(readFileSync(join(outside, 'keep.txt'), 'utf8')).toBe('precious');
     expect(existsSync(dirOf(linked))).toBe(true);
     expect(existsSync(dirOf(inner))).toBe(false);
-    // Refused once and for all: a human's to look at, not tried on every tick.
+    // Said once, not on every tick: a human's to look at; refused is not gone, so the task is not marked removed.
     expect(await sweepLogs({ db, adapter, now: Date.now() })).toEqual([]);
+    expect(logsRemovedAt(db, linked)).toBeUndefined();
+    expect(logsRemovedAt(db, inner)).toBeDefined();
   });
 
   it('a backlog (the first sweep after an upgrade) is worked through a slice per tick', async () => {

@@ -8,7 +8,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { removeLocalLeftovers, type LeftoverReport, type Leftovers } from '../../../actors/hosts/leftovers.js';
+import { removeLocalLeftovers, runRemovalScript, type LeftoverReport, type Leftovers } from '../../../actors/hosts/leftovers.js';
+import { removeRemoteLogDirs } from '../../../actors/hosts/log-dirs.js';
 import { LocalHost } from '../../../actors/hosts/local-host.js';
 import { removeRemoteLeftovers } from '../../../actors/hosts/ssh/remote-janitor.js';
 
@@ -106,4 +107,17 @@ describe('what the janitor may delete', () => {
       expect(existsSync(join(clone, '.git'))).toBe(true);
     });
   }
+
+  it('a removal script\'s report: stray lines (a shell profile\'s, or words naming no field like `constructor`) are ignored; a path with backslashes is read as written', async () => {
+    const script = `printf '%s\\n' 'constructor x' 'item 0' 'toString y' '__proto__ z' 'hasOwnProperty w' 'removed a' 'done 0'`;
+    expect(await runRemovalScript(new LocalHost('local'), script, [], 1, 30_000)).toEqual([{ removed: ['a'], gone: [], refused: [], failed: [] }]);
+    // The hosts' scripts print paths with printf: sh's echo would turn `\t` into a tab.
+    const root = mkdtempSync(join(tmpdir(), 'oxi-script-'));
+    try {
+      const odd = join(root, 'a\\tb\\c');
+      expect(await removeRemoteLogDirs(new LocalHost('local'), [{ root, dir: odd }], 30_000)).toEqual([{ removed: [], gone: [odd], refused: [], failed: [] }]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
