@@ -53,6 +53,16 @@ let singleDb: Db;
 const servers: DashboardServer[] = [];
 let browser: Browser | undefined;
 
+// Spend "today" is per UTC day: the rows are written on the day the check runs (a run can cross midnight).
+let spentOn: number | undefined;
+function spendToday(now = Date.now()): void {
+  const day = Math.floor(now / 86_400_000);
+  if (spentOn === day) return;
+  spentOn = day;
+  appendEvent(db, { at: now, actor: 'task:product/T0-1', kind: 'spend', task: 'product/T0-1', payload: { usd: 1.5, task: 'product/T0-1' } });
+  appendEvent(db, { at: now, actor: 'task:engine/T0-1', kind: 'spend', task: 'engine/T0-1', payload: { usd: 0.75, task: 'engine/T0-1' } });
+}
+
 beforeAll(() => {
   db = openDb(multi.paths.db);
   const now = Date.now();
@@ -64,8 +74,7 @@ beforeAll(() => {
   db.prepare(`UPDATE tasks SET status='working', host='local' WHERE id='engine/T0-1'`).run();
   db.prepare(`UPDATE tasks SET status='merged', pr=4 WHERE id='product/T0-1'`).run();
   db.prepare(`UPDATE tasks SET pr=9 WHERE id='engine/T0-2'`).run();
-  appendEvent(db, { at: now, actor: 'task:product/T0-1', kind: 'spend', task: 'product/T0-1', payload: { usd: 1.5, task: 'product/T0-1' } });
-  appendEvent(db, { at: now, actor: 'task:engine/T0-1', kind: 'spend', task: 'engine/T0-1', payload: { usd: 0.75, task: 'engine/T0-1' } });
+  spendToday(now);
   singleDb = openDb(single.paths.db);
   ingestItems(singleDb, [{ id: 'T0-1', repo: 'widgets', tier: 0, title: 'Only', description: '', seq: 1 }], now);
 });
@@ -85,6 +94,7 @@ async function serve(which: 'multi' | 'single') {
 
 describe('snapshot API with several repositories', () => {
   it('every task has its repo, ids read <repo>/<id>, and each repository has its counts, spend and cap', async () => {
+    spendToday();
     const base = await serve('multi');
     const snap = snapshotSchema.parse(await (await fetch(`${base}/api/v1/snapshot`)).json());
     expect(snap.tasks.map((t) => [t.id, t.repo]).sort()).toEqual([['engine/T0-1', 'engine'], ['engine/T0-2', 'engine'], ['product/T0-1', 'product']]);
@@ -123,6 +133,7 @@ describe('snapshot API with several repositories', () => {
 
 describe('the dashboard with several repositories (Chromium)', () => {
   it('lists tasks as <repo>/<id> and shows each repository\'s spend today (and a tighter cap) in the header', async () => {
+    spendToday();
     const base = await serve('multi');
     browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });

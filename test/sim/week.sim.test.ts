@@ -14,7 +14,7 @@ const world = new World({ seed, days, tasksPerDay, killsPerDay: 1, restartsPerDa
 afterAll(() => world.close());
 
 describe(`a simulated week (seed ${seed}, ${days} days, ${tasksPerDay} tasks a day)`, () => {
-  it('keeps every contract: no thrash, no spend past the hard cap, kill honoured, one PR and one merge per task, no orphan', { timeout: 600_000 }, async () => {
+  it('keeps every contract: no thrash, no spend past the hard cap, kill honoured, one PR and one merge per task, no orphan', { timeout: 1_200_000 }, async () => {
     await world.run();
     const r = weekReport(world);
     process.stderr.write(`${printReport(r)}\n${(process.env.OXI_SIM_LOG ? world.log : world.log.filter((l) => l.includes("VIOLATION"))).join("\n")}\n`);
