@@ -130,3 +130,8 @@ export async function startSshd(options: { maxSessions?: number } = {}): Promise
   await sshd.start();
   return sshd;
 }
+
+/** An adapter `hosts[]` entry for a test sshd: its address, user, key and known_hosts, with the given clone, worktrees root and extras. */
+export function sshHostEntry(name: string, s: TestSshd, o: { mainClone: string; worktreesRoot: string; maxWorkers?: number; [key: string]: unknown }): Record<string, unknown> {
+  return { name, kind: 'ssh', address: '127.0.0.1', port: s.port, user: s.user, identityFile: s.identityFile, knownHosts: s.knownHosts, maxWorkers: 1, ...o };
+}

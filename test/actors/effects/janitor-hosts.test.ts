@@ -26,7 +26,7 @@ import { claimShadowPair, getShadowPair, recordShadowSide } from '../../../src/s
 import { getTask, ingestItems } from '../../../src/store/tasks.js';
 import { listEvents } from '../../../src/store/ledger.js';
 import { sampleProject, waitFor } from '../../helpers/project.js';
-import { startSshd, type TestSshd } from '../../helpers/sshd.js';
+import { sshHostEntry, startSshd, type TestSshd } from '../../helpers/sshd.js';
 
 const HOUR = 3_600_000;
 let sshd: TestSshd;
@@ -48,7 +48,7 @@ beforeAll(async () => {
     config: (c) => {
       c.hosts = [
         { name: 'local', kind: 'local', maxWorkers: 1 },
-        { name: 'alpha', kind: 'ssh', address: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.identityFile, knownHosts: sshd.knownHosts, maxWorkers: 1, mainClone: clone, worktreesRoot: work, connection: { commandTimeoutMs: 20_000 } },
+        sshHostEntry('alpha', sshd, { mainClone: clone, worktreesRoot: work, connection: { commandTimeoutMs: 20_000 } }),
       ];
     },
   });

@@ -21,7 +21,7 @@ import { claimShadowPair } from '../../../src/store/shadow.js';
 import { logsRemovedAt } from '../../../src/store/task-logs.js';
 import { ingestItems } from '../../../src/store/tasks.js';
 import { sampleProject } from '../../helpers/project.js';
-import { startSshd, type TestSshd } from '../../helpers/sshd.js';
+import { sshHostEntry, startSshd, type TestSshd } from '../../helpers/sshd.js';
 
 const DAY = 86_400_000;
 let sshd: TestSshd;
@@ -41,7 +41,7 @@ beforeAll(async () => {
     config: (c) => {
       c.hosts = [
         { name: 'local', kind: 'local', maxWorkers: 1 },
-        { name: 'alpha', kind: 'ssh', address: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.identityFile, knownHosts: sshd.knownHosts, maxWorkers: 1, mainClone: join(sshd.dir, 'clone'), worktreesRoot: work, connection: { commandTimeoutMs: 20_000 } },
+        sshHostEntry('alpha', sshd, { mainClone: join(sshd.dir, 'clone'), worktreesRoot: work, connection: { commandTimeoutMs: 20_000 } }),
       ];
     },
   });
